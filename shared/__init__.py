@@ -1,0 +1,1 @@
+"""What every Guichet service shares: settings, database, Kafka, Redis, auth, errors, events."""

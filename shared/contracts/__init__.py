@@ -1,0 +1,5 @@
+"""The catalogue of Guichet's event contracts; each module registers the events of one domain.
+
+`docs/events.md` is generated from this catalogue (`make docs-events`), so the documentation cannot
+drift from the schemas that producers and consumers check.
+"""

@@ -1,0 +1,86 @@
+"""CloudEvents 1.0 envelope: id, type, source, time, subject, data, plus `schemaversion`."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+import marshmallow as ma
+
+from shared.events.registry import contract_for
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+class EventError(ValueError):
+    """An event that does not match its contract; consumers send it to the dead-letter topic."""
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    source: str
+    subject: str
+    data: dict[str, Any]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    schemaversion: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "specversion": SPEC_VERSION,
+            "id": self.id,
+            "type": self.type,
+            "source": self.source,
+            "subject": self.subject,
+            "time": self.time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "datacontenttype": "application/json",
+            "schemaversion": self.schemaversion,
+            "data": self.data,
+        }
+
+
+class _EnvelopeSchema(ma.Schema):
+    specversion = ma.fields.String(required=True, validate=ma.validate.Equal(SPEC_VERSION))
+    id = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
+    type = ma.fields.String(required=True)
+    source = ma.fields.String(required=True)
+    subject = ma.fields.String(required=True)
+    time = ma.fields.AwareDateTime(required=True)
+    datacontenttype = ma.fields.String(load_default="application/json")
+    schemaversion = ma.fields.Integer(required=True)
+    data = ma.fields.Dict(required=True)
+
+
+def make_event(event_type: str, *, source: str, subject: str, data: Mapping[str, Any], **envelope: Any) -> Event:
+    """Build an event whose data is checked against its contract before it can reach the outbox."""
+    contract = contract_for(event_type)
+    schema = contract.schema()
+    wire_data = schema.dump(data)
+    errors = schema.validate(wire_data)
+    if errors:
+        raise EventError(f"{event_type} data does not match its contract: {errors}")
+    return Event(type=event_type, source=source, subject=subject, data=wire_data,
+                 schemaversion=contract.version, **envelope)
+
+
+def parse_event(raw: Mapping[str, Any]) -> Event:
+    """Check the envelope and the data against the contract; data comes back as JSON types."""
+    try:
+        envelope = _EnvelopeSchema().load(raw, unknown=ma.INCLUDE)
+    except ma.ValidationError as exc:
+        raise EventError(f"not a Guichet CloudEvent: {exc.messages}") from exc
+    try:
+        contract = contract_for(envelope["type"])
+    except LookupError as exc:
+        raise EventError(str(exc)) from exc
+    if envelope["schemaversion"] > contract.version:
+        raise EventError(f"{envelope['type']} schema version {envelope['schemaversion']} is newer than this consumer knows")
+    errors = contract.schema().validate(envelope["data"])
+    if errors:
+        raise EventError(f"{envelope['type']} data does not match its contract: {errors}")
+    return Event(type=envelope["type"], source=envelope["source"], subject=envelope["subject"],
+                 data=dict(envelope["data"]), id=envelope["id"], time=envelope["time"],
+                 schemaversion=envelope["schemaversion"])

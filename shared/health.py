@@ -1,0 +1,39 @@
+"""Readiness checks: each answers (ready, detail) without raising."""
+from __future__ import annotations
+
+from typing import Callable
+
+import redis
+from sqlalchemy import Engine
+
+from shared.db import ping
+
+Check = Callable[[], tuple[bool, str]]
+
+
+def database_check(engine: Engine) -> Check:
+    def check() -> tuple[bool, str]:
+        try:
+            ping(engine)
+            return True, "ok"
+        except Exception as exc:  # noqa: BLE001 — any failure means not ready
+            return False, f"database unreachable: {type(exc).__name__}"
+    return check
+
+
+def redis_check(client: redis.Redis) -> Check:
+    def check() -> tuple[bool, str]:
+        try:
+            client.ping()
+            return True, "ok"
+        except Exception as exc:  # noqa: BLE001
+            return False, f"redis unreachable: {type(exc).__name__}"
+    return check
+
+
+def run_checks(checks: dict[str, Check]) -> tuple[bool, dict[str, dict[str, object]]]:
+    results = {}
+    for name, check in checks.items():
+        ready, detail = check()
+        results[name] = {"ready": ready, "detail": detail}
+    return all(r["ready"] for r in results.values()), results

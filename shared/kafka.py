@@ -1,0 +1,257 @@
+"""Kafka at the edge: a producer that only reports what the broker acknowledged, a consumer loop
+that commits after its handler succeeded, and topic creation at start-up."""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from shared.config import Settings
+from shared.events import Event
+from shared.events.envelope import CONTENT_TYPE
+from shared.topics import ALL_TOPICS, DEAD_LETTER_SUFFIX, TopicSpec, physical_name
+
+log = logging.getLogger(__name__)
+
+
+def encode_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_json(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+class Producer:
+    """acks=all and the idempotent producer: a send reported as done is on the broker, once."""
+
+    def __init__(self, settings: Settings, **overrides: Any):
+        self.prefix = settings.kafka_topic_prefix
+        options: dict[str, Any] = dict(
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            client_id=f"{settings.service_name}-producer",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=settings.kafka_linger_ms,
+            key_serializer=lambda key: key.encode() if isinstance(key, str) else key,
+            value_serializer=encode_json,
+            # Fail fast when the broker is away: callers turn that into 503 + Retry-After.
+            max_block_ms=5_000,
+            request_timeout_ms=10_000,
+            delivery_timeout_ms=30_000,
+        )
+        options.update(overrides)
+        self._producer = KafkaProducer(**options)
+
+    def send(self, topic: str, key: str, value: Any, headers: Sequence[tuple[str, bytes]] = ()):
+        """Start a send; the returned future resolves once the broker acknowledged it."""
+        return self.send_physical(physical_name(topic, self.prefix), key, value, headers)
+
+    def send_physical(self, topic: str, key: str | bytes | None, value: Any, headers: Sequence[tuple[str, bytes]] = ()):
+        """Send to a topic name already prefixed (a record's own topic, e.g. for its dead letter)."""
+        return self._producer.send(topic, key=key, value=value, headers=list(headers))
+
+    def send_event(self, topic: str, key: str, event: Event):
+        return self.send(topic, key, event.to_dict(), headers=cloudevent_headers(event.type, event.id))
+
+    def publish(self, topic: str, key: str, value: Any, timeout: float = 10.0, headers=()):
+        return self.send(topic, key, value, headers).get(timeout=timeout)
+
+    def flush(self, timeout: float | None = None) -> None:
+        self._producer.flush(timeout=timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._producer.close(timeout=timeout)
+
+
+def cloudevent_headers(event_type: str, event_id: str) -> list[tuple[str, bytes]]:
+    """Lets a consumer route or skip a record without parsing its body."""
+    return [("content-type", CONTENT_TYPE.encode()), ("ce_type", event_type.encode()), ("ce_id", event_id.encode())]
+
+
+def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = ALL_TOPICS, with_dead_letters: bool = True) -> None:
+    """Create the topics that are missing; safe to run from every service at every start."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        wanted[physical_name(spec.name, settings.kafka_topic_prefix)] = {
+            "num_partitions": spec.partitions, "replication_factor": -1, "configs": dict(spec.configs)}
+        if with_dead_letters:
+            wanted[physical_name(spec.dead_letter, settings.kafka_topic_prefix)] = {
+                "num_partitions": 1, "replication_factor": -1, "configs": {}}
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+                             client_id=f"{settings.service_name}-admin")
+    try:
+        missing = {name: options for name, options in wanted.items() if name not in set(admin.list_topics())}
+        if missing:
+            try:
+                admin.create_topics(missing, timeout_ms=15_000, wait_for_metadata=True)
+            except TopicAlreadyExistsError:
+                pass  # another service created them between our listing and our request
+    finally:
+        admin.close()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    first_backoff_s: float = 0.2
+    max_backoff_s: float = 5.0
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.first_backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+
+
+RecordHandler = Callable[[Any], None]
+BatchHandler = Callable[[list[Any]], None]
+
+
+class ConsumerLoop:
+    """Poll, handle, then commit: an offset is committed only after its record's handler succeeded.
+
+    Handlers must be idempotent (the inbox table does that): a crash between handling and
+    committing redelivers the record. A record that still fails after the retry policy goes to
+    the topic's dead-letter topic with the error, so one bad record cannot stop a partition.
+    `batch_handler`, when given, gets each partition's polled records at once (batched writes);
+    if the batch keeps failing the records are retried one by one to isolate the bad one.
+    """
+
+    def __init__(self, settings: Settings, group_id: str, topics: Sequence[TopicSpec], *,
+                 handler: RecordHandler, batch_handler: BatchHandler | None = None,
+                 retry: RetryPolicy = RetryPolicy(), max_poll_records: int = 500, **consumer_overrides: Any):
+        self.settings = settings
+        self.group_id = group_id
+        self.topics = [physical_name(t.name, settings.kafka_topic_prefix) for t in topics]
+        self.handler = handler
+        self.batch_handler = batch_handler
+        self.retry = retry
+        self._stopping = threading.Event()
+        options: dict[str, Any] = dict(
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            group_id=group_id,
+            client_id=f"{settings.service_name}-{group_id}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_poll_records,
+            value_deserializer=decode_json,
+            key_deserializer=lambda raw: raw.decode() if raw is not None else None,
+        )
+        options.update(consumer_overrides)
+        self._consumer_options = options
+        self._consumer: KafkaConsumer | None = None
+        self._dead_letters: Producer | None = None
+        self._last_error: Exception | None = None
+
+    def stop(self, *_: Any) -> None:
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run(self, poll_timeout_ms: int = 500, until: Callable[[], bool] | None = None) -> None:
+        self._consumer = KafkaConsumer(**self._consumer_options)
+        self._consumer.subscribe(self.topics)
+        log.info("consumer started", extra={"group": self.group_id, "topics": self.topics})
+        try:
+            while not self.stopping and not (until and until()):
+                self.poll_once(poll_timeout_ms)
+        finally:
+            self._consumer.close(autocommit=False)
+            if self._dead_letters is not None:
+                self._dead_letters.close()
+            log.info("consumer stopped", extra={"group": self.group_id})
+
+    def poll_once(self, poll_timeout_ms: int = 500) -> int:
+        assert self._consumer is not None
+        polled = self._consumer.poll(timeout_ms=poll_timeout_ms)
+        handled = 0
+        for partition, records in polled.items():
+            self._handle_partition(records)
+            last = records[-1]
+            self._consumer.commit({partition: OffsetAndMetadata(last.offset + 1, "", -1)})
+            handled += len(records)
+        return handled
+
+    def _handle_partition(self, records: list[Any]) -> None:
+        if self.batch_handler is not None and len(records) > 1:
+            if self._attempt(lambda: self.batch_handler(records), what=f"batch of {len(records)}"):
+                return
+        for record in records:
+            if not self._attempt(lambda: self.handler(record), what=f"{record.topic}/{record.partition}@{record.offset}"):
+                self._dead_letter(record)
+
+    def _attempt(self, call: Callable[[], None], what: str) -> bool:
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                call()
+                return True
+            except Exception as exc:  # noqa: BLE001 — any handler failure is retried, then dead-lettered
+                self._last_error = exc
+                log.warning("handler failed", extra={"what": what, "attempt": attempt, "error": repr(exc)})
+                if attempt < self.retry.max_attempts and not self.stopping:
+                    time.sleep(self.retry.backoff(attempt))
+        return False
+
+    def _dead_letter(self, record: Any) -> None:
+        if self._dead_letters is None:
+            self._dead_letters = Producer(self.settings, client_id=f"{self.settings.service_name}-dlt")
+        error = repr(self._last_error)[:2000]
+        headers = list(record.headers or []) + [
+            ("dlt.original-topic", record.topic.encode()),
+            ("dlt.original-partition", str(record.partition).encode()),
+            ("dlt.original-offset", str(record.offset).encode()),
+            ("dlt.consumer-group", self.group_id.encode()),
+            ("dlt.error", error.encode()),
+        ]
+        self._dead_letters.send_physical(record.topic + DEAD_LETTER_SUFFIX, record.key, record.value,
+                                         headers).get(timeout=30)
+        log.error("record sent to dead-letter topic", extra={"topic": record.topic, "offset": record.offset, "error": error})
+
+
+class KafkaProbe:
+    """Readiness: does a broker answer a metadata request right now? Cached briefly so that a
+    load balancer polling /readyz does not open a connection per poll."""
+
+    def __init__(self, settings: Settings, cache_seconds: float = 1.0, timeout_ms: int = 2_000):
+        self.settings = settings
+        self.cache_seconds = cache_seconds
+        self.timeout_ms = timeout_ms
+        self._checked_at = 0.0
+        self._last: tuple[bool, str] = (False, "not checked")
+        self._lock = threading.Lock()
+
+    def __call__(self) -> tuple[bool, str]:
+        with self._lock:
+            if time.monotonic() - self._checked_at > self.cache_seconds:
+                self._last = self._check()
+                self._checked_at = time.monotonic()
+            return self._last
+
+    def _check(self) -> tuple[bool, str]:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
+                                     client_id=f"{self.settings.service_name}-probe",
+                                     request_timeout_ms=self.timeout_ms, bootstrap_timeout_ms=self.timeout_ms)
+        except KafkaError as exc:
+            return False, f"no broker answered: {exc!r}"
+        except Exception as exc:  # noqa: BLE001 — any failure to connect means not ready
+            return False, f"no broker answered: {exc!r}"
+        try:
+            cluster = admin.describe_cluster()
+            return True, f"{len(cluster.get('brokers', []))} broker(s)"
+        except Exception as exc:  # noqa: BLE001
+            return False, f"metadata request failed: {exc!r}"
+        finally:
+            admin.close()

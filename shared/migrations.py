@@ -1,0 +1,68 @@
+"""Alembic, one migration history per service, each in the service's own schema.
+
+`python -m shared.migrations campaigns` upgrades that service to head. Services migrate at start-up
+of `make run` and in test fixtures; an advisory lock lets several start at once safely.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import zlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, func, select, text
+
+from shared.config import Settings
+from shared.db import make_engine
+
+
+def migrations_folder(service: str) -> Path:
+    package = importlib.import_module(f"services.{service}")
+    return Path(package.__file__).resolve().parent / "migrations"
+
+
+def alembic_config(service: str, settings: Settings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_folder(service)))
+    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(service: str, settings: Settings, revision: str = "head") -> None:
+    config = alembic_config(service, settings)
+    engine = make_engine(settings, pool_size=1, max_overflow=0)
+    try:
+        with engine.begin() as connection:
+            connection.execute(select(func.pg_advisory_xact_lock(zlib.crc32(f"migrate:{service}".encode()))))
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def run_migrations(context, metadata: MetaData) -> None:
+    """Called from a service's migrations/env.py."""
+    schema = metadata.schema
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations with `python -m shared.migrations SERVICE`")
+    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    context.configure(connection=connection, target_metadata=metadata, version_table_schema=schema,
+                      include_schemas=False, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Upgrade a service's database schema to the latest migration.")
+    parser.add_argument("services", nargs="+", help="service names, e.g. campaigns registrations")
+    args = parser.parse_args(argv)
+    for service in args.services:
+        upgrade(service, Settings.from_env(f"{service}-migrations"))
+        print(f"{service}: migrated to head")
+
+
+if __name__ == "__main__":
+    main()

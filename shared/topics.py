@@ -1,0 +1,51 @@
+"""Every Kafka topic Guichet uses, with its partition count. Created at start-up when missing.
+
+Keys: campaign events and application traffic are keyed by campaign id, so one campaign's
+history keeps its order; registration events (the billing feed) are keyed by family account,
+so one family's invoice lines arrive in order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEAD_LETTER_SUFFIX = ".dlt"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    description: str
+    configs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dead_letter(self) -> str:
+        return self.name + DEAD_LETTER_SUFFIX
+
+
+CAMPAIGN_EVENTS = TopicSpec("guichet.campaign-events", 6, "campaign.* and offer.* events, keyed by campaign id")
+APPLICATION_SUBMISSIONS = TopicSpec(
+    "guichet.application-submissions", 12,
+    "applications acknowledged at intake (202), keyed by campaign id; the intake consumer writes them to the ledger",
+)
+APPLICATION_EVENTS = TopicSpec("guichet.application-events", 12, "application.* ledger events, keyed by campaign id")
+ALLOCATION_EVENTS = TopicSpec(
+    "guichet.allocation-events", 6, "allocation.decided, waitlist.promoted, offer.expired, keyed by campaign id"
+)
+REGISTRATION_EVENTS = TopicSpec(
+    "guichet.registration-events", 6,
+    "registration.confirmed and reversals: the billing feed, keyed by family account",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    CAMPAIGN_EVENTS,
+    APPLICATION_SUBMISSIONS,
+    APPLICATION_EVENTS,
+    ALLOCATION_EVENTS,
+    REGISTRATION_EVENTS,
+)
+
+
+def physical_name(name: str, prefix: str = "") -> str:
+    """Tests and side-by-side stacks share a broker by prefixing every topic."""
+    return f"{prefix}{name}"

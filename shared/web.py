@@ -1,0 +1,78 @@
+"""The Flask application every service builds on: OpenAPI, problem+json, auth, health, metrics, logs."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from flask_smorest import Api, Blueprint
+
+from shared.auth import BEARER_SCHEME, TokenVerifier
+from shared.config import Settings
+from shared.errors import handle_http_exception, install_error_handlers
+from shared.health import Check, run_checks
+from shared.observability import configure_logging, install_request_tracking, metrics_response
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every error of this API is returned."""
+    type = ma.fields.String(metadata={"description": "URI naming the kind of problem"})
+    title = ma.fields.String(metadata={"description": "Short human summary of the kind of problem"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    code = ma.fields.String(metadata={"description": "Stable machine-readable code"})
+    detail = ma.fields.String(metadata={"description": "What went wrong with this request"})
+    instance = ma.fields.String(metadata={"description": "The request path"})
+    errors = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "One entry per wrong field: field (dotted path), pointer (JSON pointer), detail"})
+
+
+class ProblemApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+
+def create_service_app(settings: Settings, *, title: str, description: str,
+                       blueprints: Iterable[Blueprint] = (), readiness: dict[str, Check] | None = None,
+                       token_verifier: TokenVerifier | None = None) -> Flask:
+    configure_logging(settings.service_name, settings.log_level)
+    app = Flask(settings.service_name)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={"info": {"description": description}},
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["guichet.settings"] = settings
+    app.extensions["guichet.token_verifier"] = token_verifier or TokenVerifier.from_file(
+        settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience)
+    install_error_handlers(app)
+    api = ProblemApi(app)
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    app.extensions["guichet.api"] = api
+    install_request_tracking(app, settings.service_name)
+    checks = dict(readiness or {})
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="alive", service=settings.service_name)
+
+    @app.get("/readyz")
+    def readyz():
+        ready, results = run_checks(checks)
+        return jsonify(status="ready" if ready else "unready", service=settings.service_name,
+                       checks=results), (200 if ready else 503)
+
+    @app.get("/metrics")
+    def metrics():
+        return metrics_response()
+
+    return app

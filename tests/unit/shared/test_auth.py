@@ -1,0 +1,120 @@
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask_smorest import Blueprint
+
+from shared.auth import TokenVerifier, current_principal, require_roles
+from shared.config import Settings
+from shared.web import create_service_app
+
+ISSUER = "https://connexion.test"
+AUDIENCE = "guichet"
+
+
+def _keypair():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
+
+
+PRIVATE, PUBLIC = _keypair()
+OTHER_PRIVATE, _ = _keypair()
+
+
+def token(private=PRIVATE, algorithm="RS256", **overrides):
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "family-1", "roles": ["parent"], "iat": now, "exp": now + 300}
+    claims.update(overrides)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, private, algorithm=algorithm)
+
+
+@pytest.fixture
+def client():
+    blp = Blueprint("probe", __name__, url_prefix="/probe")
+
+    @blp.route("/parent")
+    @require_roles("parent")
+    def parent_only():
+        return {"subject": current_principal().subject}
+
+    @blp.route("/manager")
+    @require_roles("manager")
+    def manager_only():
+        return {"subject": current_principal().subject}
+
+    app = create_service_app(Settings(service_name="auth-test"), title="t", description="d", blueprints=[blp],
+                             token_verifier=TokenVerifier(PUBLIC, ISSUER, AUDIENCE))
+    return app.test_client()
+
+
+def get(client, path, bearer):
+    return client.get(path, headers={"Authorization": f"Bearer {bearer}"})
+
+
+def unsigned_none_token():
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=")
+    now = int(time.time())
+    body = base64.urlsafe_b64encode(json.dumps({"iss": ISSUER, "aud": AUDIENCE, "sub": "family-1", "roles": ["parent"],
+                                                "iat": now, "exp": now + 300}).encode()).rstrip(b"=")
+    return (header + b"." + body + b".").decode()
+
+
+def test_valid_token_reaches_the_view_with_its_subject(client):
+    response = get(client, "/probe/parent", token())
+    assert response.status_code == 200
+    assert response.json == {"subject": "family-1"}
+
+
+@pytest.mark.parametrize("bad_token, code", [
+    (token(private=OTHER_PRIVATE), "invalid-token"),
+    (token(iss="https://elsewhere.example"), "invalid-token"),
+    (token(aud="another-api"), "invalid-token"),
+    (token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), "token-expired"),
+    (token(exp=None), "invalid-token"),
+    (unsigned_none_token(), "invalid-token"),
+], ids=["wrong-signature", "wrong-issuer", "wrong-audience", "expired", "no-expiry", "alg-none"])
+def test_bad_tokens_are_rejected_with_401_problem(client, bad_token, code):
+    response = get(client, "/probe/parent", bad_token)
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.json["code"] == code
+    assert "invalid_token" in response.headers["WWW-Authenticate"]
+
+
+def test_hs256_signed_with_the_public_key_is_rejected(client):
+    # The classic key-confusion attack: the verifier must not accept HMAC keyed with the public PEM.
+    import hashlib
+    import hmac
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()).rstrip(b"=")
+    now = int(time.time())
+    body = base64.urlsafe_b64encode(json.dumps({"iss": ISSUER, "aud": AUDIENCE, "sub": "family-1",
+                                                "roles": ["manager"], "iat": now, "exp": now + 300}).encode()).rstrip(b"=")
+    signature = base64.urlsafe_b64encode(hmac.new(PUBLIC, header + b"." + body, hashlib.sha256).digest()).rstrip(b"=")
+    response = get(client, "/probe/manager", (header + b"." + body + b"." + signature).decode())
+    assert response.status_code == 401
+
+
+def test_missing_token_is_401_with_bearer_challenge(client):
+    response = client.get("/probe/parent")
+    assert response.status_code == 401
+    assert response.json["code"] == "token-missing"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_wrong_role_is_403(client):
+    response = get(client, "/probe/manager", token(roles=["parent"]))
+    assert response.status_code == 403
+    assert response.json["code"] == "role-missing"
+
+
+def test_openapi_documents_bearer_security(client):
+    spec = client.get("/openapi.json").json
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/probe/manager"]["get"]["security"] == [{"bearerAuth": []}]

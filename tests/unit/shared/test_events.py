@@ -1,0 +1,51 @@
+import uuid
+
+import marshmallow as ma
+import pytest
+
+from shared.events import EventContract, EventError, make_event, parse_event, register
+from shared.topics import TopicSpec
+
+
+class PingData(ma.Schema):
+    campaign_id = ma.fields.UUID(required=True)
+    count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+register(EventContract("test.pinged", 2, PingData, TopicSpec("test-topic", 1, "test"), "a test event"))
+
+
+def test_make_event_serialises_data_through_the_contract():
+    campaign = uuid.uuid4()
+    event = make_event("test.pinged", source="/tests", subject=f"campaigns/{campaign}",
+                       data={"campaign_id": campaign, "count": 3})
+    wire = event.to_dict()
+    assert wire["specversion"] == "1.0" and wire["type"] == "test.pinged"
+    assert wire["data"] == {"campaign_id": str(campaign), "count": 3}
+    assert wire["schemaversion"] == 2 and wire["time"].endswith("Z")
+    assert parse_event(wire) == event
+
+
+def test_make_event_refuses_data_outside_the_contract():
+    with pytest.raises(EventError):
+        make_event("test.pinged", source="/tests", subject="x", data={"campaign_id": uuid.uuid4(), "count": -1})
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda e: e.pop("id"),
+    lambda e: e.update(specversion="0.3"),
+    lambda e: e.update(type="nobody.knows"),
+    lambda e: e["data"].update(count="many"),
+    lambda e: e.update(schemaversion=3),
+], ids=["no-id", "old-spec", "unknown-type", "bad-data", "newer-version"])
+def test_parse_event_rejects_what_breaks_the_envelope_or_contract(mutate):
+    wire = make_event("test.pinged", source="/tests", subject="x",
+                      data={"campaign_id": uuid.uuid4(), "count": 1}).to_dict()
+    mutate(wire)
+    with pytest.raises(EventError):
+        parse_event(wire)
+
+
+def test_a_type_cannot_be_registered_twice_with_another_contract():
+    with pytest.raises(ValueError):
+        register(EventContract("test.pinged", 1, PingData, TopicSpec("other", 1, "x"), "clash"))
