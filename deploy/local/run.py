@@ -1,0 +1,148 @@
+"""`make run`: the whole stack on one machine — Kafka, PostgreSQL, Redis, then every service
+under gunicorn and every worker — until Ctrl-C. `--stop` ends what an earlier run left behind."""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STATE_DIR = REPO / ".local"
+PIDS_FILE = STATE_DIR / "run" / "pids.json"
+LOG_DIR = STATE_DIR / "run" / "logs"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+SERVICES = (Service("campaigns", 8001), Service("registrations", 8002), Service("allocation", 8003),
+            Service("notifications", 8004))
+
+
+def has_module(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def start_process(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = open(LOG_DIR / f"{name}.log", "ab")
+    return subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_ready(service: Service, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{service.url}/readyz", timeout=3) as response:
+                if response.status == 200:
+                    return
+        except Exception as exc:  # noqa: BLE001 — not up yet
+            last = str(exc)
+        time.sleep(0.5)
+    raise RuntimeError(f"{service.name} not ready after {timeout:.0f}s ({last}); see {LOG_DIR / service.name}.log")
+
+
+def stop_recorded_processes() -> None:
+    if not PIDS_FILE.exists():
+        return
+    for name, pid in json.loads(PIDS_FILE.read_text()).items():
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            print(f"stopped {name}")
+        except ProcessLookupError:
+            pass
+    PIDS_FILE.unlink()
+
+
+def prepare(env: dict[str, str]) -> None:
+    """Keys, schemas, topics and demo data: each step is idempotent, so `make run` can be re-run."""
+    from shared.config import Settings
+    from shared.devtokens import ensure_dev_keys
+    from shared.kafka import ensure_topics
+    from shared.migrations import upgrade
+
+    settings = Settings.from_env("make-run", env)
+    ensure_dev_keys(settings.jwt_private_key_file, settings.jwt_public_key_file)
+    for service in SERVICES:
+        upgrade(service.name, settings)
+    ensure_topics(settings)
+    if has_module("services.campaigns.demo"):
+        subprocess.run([sys.executable, "-m", "services.campaigns.demo"], cwd=REPO, env=env, check=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stop", action="store_true", help="stop the services of an earlier run and exit")
+    args = parser.parse_args(argv)
+    stop_recorded_processes()
+    if args.stop:
+        return
+
+    from deploy.local.stack import start_stack, stop_stack
+
+    stack_dir = STATE_DIR / "stack"
+    env = {**os.environ, **start_stack(stack_dir)}
+    prepare(env)
+
+    processes: dict[str, subprocess.Popen] = {}
+    for service in SERVICES:
+        service_env = {**env, "GUICHET_BIND": f"127.0.0.1:{service.port}", "GUICHET_WORKERS": env.get("GUICHET_WORKERS", "2")}
+        processes[service.name] = start_process(service.name, [sys.executable, "-m", "gunicorn", "-c",
+                                                str(REPO / "deploy" / "gunicorn.conf.py"), f"services.{service.name}.wsgi:app"],
+                                                service_env)
+        if has_module(f"services.{service.name}.worker"):
+            processes[f"{service.name}-worker"] = start_process(
+                f"{service.name}-worker", [sys.executable, "-m", f"services.{service.name}.worker"], env)
+    PIDS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    PIDS_FILE.write_text(json.dumps({name: p.pid for name, p in processes.items()}))
+
+    stopping = False
+
+    def shutdown(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        for service in SERVICES:
+            wait_ready(service)
+        print("\nGuichet is running:")
+        for service in SERVICES:
+            print(f"  {service.name:<14} {service.url}   (API docs: {service.url}/docs)")
+        print(f"\n  logs: {LOG_DIR}\n  a token: make token ROLE=manager SUB=agent-1\n  stop: Ctrl-C (or `make stop`)\n")
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; see {LOG_DIR / name}.log")
+                    stopping = True
+            time.sleep(1)
+    finally:
+        print("stopping…")
+        stop_recorded_processes()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        stop_stack(stack_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Guichet's services: campaigns, registrations, allocation, notifications."""

@@ -1,0 +1,8 @@
+"""Tables of the notifications service, in its own PostgreSQL schema."""
+from shared.db import service_metadata
+from shared.outbox import inbox_table, outbox_table
+
+SCHEMA = "notifications"
+metadata = service_metadata(SCHEMA)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,109 @@
+"""The outbox → relay → Kafka → inbox chain, through the real broker and database."""
+import subprocess
+import sys
+import uuid
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import create_engine, text, update
+
+from shared.events import make_event
+from shared.kafka import Producer, ensure_topics
+from shared.outbox import OutboxRelay, record_event
+from shared.topics import physical_name
+from tests.integration import chain_fixture as chain
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def chain_env(make_settings):
+    settings = make_settings("chain")
+    engine = create_engine(settings.database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE SCHEMA chain"))
+    chain.metadata.create_all(engine)
+    ensure_topics(settings, [chain.CHAIN_TOPIC])
+    producer = Producer(settings)
+    yield settings, engine, OutboxRelay(engine, chain.outbox, producer)
+    producer.close()
+    engine.dispose()
+
+
+def ping(engine, ping_id: str, commit: bool = True) -> str:
+    event = make_event("test.chain-pinged", source="/tests/chain", subject=f"pings/{ping_id}", data={"ping_id": ping_id})
+    connection = engine.connect()
+    transaction = connection.begin()
+    connection.execute(chain.pings.insert().values(ping_id=ping_id))
+    record_event(connection, chain.outbox, event, key=ping_id)
+    (transaction.commit if commit else transaction.rollback)()
+    connection.close()
+    return event.id
+
+
+def consume_process(settings, crash: bool, stop_after: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.integration.chain_fixture", settings.database_url,
+         settings.kafka_bootstrap_servers, settings.kafka_topic_prefix, "crash" if crash else "run", str(stop_after)],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def records_on_topic(settings) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=3000)
+    consumer.subscribe([physical_name(chain.CHAIN_TOPIC.name, settings.kafka_topic_prefix)])
+    records = list(consumer)
+    consumer.close()
+    return records
+
+
+def test_rolled_back_transaction_publishes_nothing(chain_env):
+    settings, engine, relay = chain_env
+    ping(engine, "kept")
+    ping(engine, "rolled-back", commit=False)
+    assert relay.publish_pending() == 1
+    assert relay.pending_count() == 0
+    keys = [r.key for r in records_on_topic(settings)]
+    assert keys == [b"kept"]
+
+
+def test_event_is_applied_once_when_consumer_dies_before_committing_its_offset(chain_env):
+    settings, engine, relay = chain_env
+    ping_id = f"ping-{uuid.uuid4().hex[:6]}"
+    event_id = ping(engine, ping_id)
+    assert relay.publish_pending() == 1
+
+    crashed = consume_process(settings, crash=True, stop_after=1)
+    assert crashed.returncode == 17, crashed.stderr
+    assert chain.count(engine, chain.effects) == 1
+
+    resumed = consume_process(settings, crash=False, stop_after=2)
+    assert resumed.returncode == 0, resumed.stderr
+    with engine.connect() as connection:
+        delivered = connection.execute(chain.deliveries.select()).all()
+    assert [row.event_id for row in delivered] == [event_id, event_id]  # really redelivered …
+    assert chain.count(engine, chain.effects) == 1                      # … and applied once
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                             group_id=f"{settings.kafka_topic_prefix}chain", enable_auto_commit=False)
+    topic = physical_name(chain.CHAIN_TOPIC.name, settings.kafka_topic_prefix)
+    partitions = [TopicPartition(topic, p) for p in range(chain.CHAIN_TOPIC.partitions)]
+    committed = sum(consumer.committed(tp) or 0 for tp in partitions)
+    ends = sum(consumer.end_offsets(partitions).values())
+    consumer.close()
+    assert committed == ends == 1
+
+
+def test_relay_republishing_after_a_crash_is_absorbed_by_the_inbox(chain_env):
+    settings, engine, relay = chain_env
+    ping(engine, "twice")
+    assert relay.publish_pending() == 1
+    # The relay died after sending but before marking the row: it sends the same event again.
+    with engine.begin() as connection:
+        connection.execute(update(chain.outbox).values(published_at=None))
+    assert relay.publish_pending() == 1
+
+    finished = consume_process(settings, crash=False, stop_after=2)
+    assert finished.returncode == 0, finished.stderr
+    assert chain.count(engine, chain.deliveries) == 2
+    assert chain.count(engine, chain.effects) == 1

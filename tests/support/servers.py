@@ -1,0 +1,85 @@
+"""Where the tests' Kafka, PostgreSQL and Redis come from (see tests/conftest.py)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def docker_available() -> bool:
+    if os.environ.get("GUICHET_NO_DOCKER") or shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@contextmanager
+def provide_kafka(base_dir: Path) -> Iterator[str]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    elif docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("apache/kafka:4.1.0").with_kraft() as container:
+            yield container.get_bootstrap_server()
+    else:
+        from deploy.local.processes import KafkaServer
+
+        server = KafkaServer(base_dir / "kafka", port=free_port(), controller_port=free_port())
+        server.start()
+        try:
+            yield server.bootstrap_servers
+        finally:
+            server.stop()
+
+
+@contextmanager
+def provide_postgres(base_dir: Path) -> Iterator[str]:
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+    elif docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17", driver="psycopg") as container:
+            yield container.get_connection_url()
+    else:
+        from deploy.local.processes import PostgresServer
+
+        server = PostgresServer(base_dir / "postgres", port=free_port())
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
+
+
+@contextmanager
+def provide_redis(base_dir: Path) -> Iterator[str]:
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+    elif docker_available():
+        from testcontainers.redis import RedisContainer
+
+        with RedisContainer("redis:7") as container:
+            yield f"redis://{container.get_container_host_ip()}:{container.get_exposed_port(6379)}/0"
+    else:
+        from deploy.local.processes import RedisServer
+
+        server = RedisServer(base_dir / "redis", port=free_port())
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
