@@ -3,3 +3,4 @@
 `docs/events.md` is generated from this catalogue (`make docs-events`), so the documentation cannot
 drift from the schemas that producers and consumers check.
 """
+from shared.contracts import campaigns  # noqa: F401

@@ -51,7 +51,8 @@ def render() -> str:
         parts.append("| field | type | required | meaning |\n|---|---|---|---|")
         parts.extend(field_rows(contract.schema))
         if contract.example:
-            example = make_event(contract.type, source="/guichet/example", subject="example", data=contract.example,
+            example = make_event(contract.type, source="/guichet/example", subject="example",
+                                 data=contract.schema().load(contract.example),
                                  id="00000000-0000-4000-8000-000000000000",
                                  time=datetime(2026, 2, 2, 0, 1, tzinfo=timezone.utc)).to_dict()
             parts.append("\n```json\n" + json.dumps(example, indent=2, ensure_ascii=False) + "\n```")

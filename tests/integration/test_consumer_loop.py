@@ -1,0 +1,76 @@
+"""The shared consumer loop against the real broker: retries, dead letters, commits, batches."""
+import uuid
+
+from kafka import KafkaConsumer
+
+from shared.kafka import ConsumerLoop, Producer, RetryPolicy, ensure_topics
+from shared.topics import TopicSpec, physical_name
+
+
+def drain(settings, topic: str, expected: int, timeout_ms: int = 10_000) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=timeout_ms)
+    consumer.subscribe([physical_name(topic, settings.kafka_topic_prefix)])
+    records = []
+    for record in consumer:
+        records.append(record)
+        if len(records) >= expected:
+            break
+    consumer.close()
+    return records
+
+
+def test_poison_record_goes_to_dead_letter_and_the_rest_is_handled(make_settings):
+    settings = make_settings("loop-test")
+    spec = TopicSpec("loop-" + uuid.uuid4().hex[:6], 1, "test")
+    ensure_topics(settings, [spec])
+    producer = Producer(settings)
+    for value in [{"n": 1}, {"n": "poison"}, {"n": 3}]:
+        producer.publish(spec.name, "k", value)
+    producer.close()
+
+    handled, attempts = [], []
+
+    def handler(record):
+        attempts.append(record.value["n"])
+        if record.value["n"] == "poison":
+            raise ValueError("cannot handle")
+        handled.append(record.value["n"])
+
+    loop = ConsumerLoop(settings, f"g-{uuid.uuid4().hex[:6]}", [spec], handler=handler,
+                        retry=RetryPolicy(max_attempts=3, first_backoff_s=0.01))
+    loop.run(poll_timeout_ms=200, until=lambda: len(handled) >= 2)
+
+    assert handled == [1, 3]
+    assert attempts.count("poison") == 3
+    dead = drain(settings, spec.dead_letter, expected=1)
+    assert [r.value for r in dead] == [{"n": "poison"}]
+    headers = dict(dead[0].headers)
+    assert headers["dlt.original-offset"] == b"1"
+    assert b"cannot handle" in headers["dlt.error"]
+
+
+def test_batches_are_handled_together_and_offsets_committed(make_settings):
+    settings = make_settings("loop-test")
+    spec = TopicSpec("batch-" + uuid.uuid4().hex[:6], 2, "test")
+    ensure_topics(settings, [spec])
+    producer = Producer(settings)
+    for n in range(50):
+        producer.send(spec.name, f"key-{n % 5}", {"n": n})
+    producer.flush()
+    producer.close()
+
+    batches: list[list[int]] = []
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    loop = ConsumerLoop(settings, group, [spec], handler=lambda r: batches.append([r.value["n"]]),
+                        batch_handler=lambda records: batches.append([r.value["n"] for r in records]))
+    loop.run(poll_timeout_ms=300, until=lambda: sum(map(len, batches)) >= 50)
+    assert sorted(n for batch in batches for n in batch) == list(range(50))
+    assert any(len(batch) > 1 for batch in batches)
+
+    # A new loop in the same group has nothing left to read: every offset was committed.
+    seen = []
+    again = ConsumerLoop(settings, group, [spec], handler=lambda r: seen.append(r))
+    rounds = iter(range(6))
+    again.run(poll_timeout_ms=300, until=lambda: next(rounds, None) is None)
+    assert seen == []

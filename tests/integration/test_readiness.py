@@ -1,0 +1,56 @@
+"""/readyz follows the real dependencies: a private Kafka broker is stopped and started again."""
+import time
+
+import pytest
+
+from services.registrations.app import create_app
+from tests.support.servers import free_port
+
+
+def wait_for_status(client, expected: int, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get("/readyz")
+        if response.status_code == expected or time.monotonic() > deadline:
+            return response
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def private_kafka(servers_dir):
+    from deploy.local.processes import KafkaServer
+
+    server = KafkaServer(servers_dir / f"kafka-private-{free_port()}", port=free_port(), controller_port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_readyz_goes_unready_without_kafka_and_recovers(private_kafka, make_settings, redis_client):
+    app = create_app(make_settings("registrations", kafka_bootstrap_servers=private_kafka.bootstrap_servers))
+    client = app.test_client()
+
+    ready = wait_for_status(client, 200)
+    assert ready.status_code == 200, ready.json
+    assert ready.json["checks"]["kafka"]["ready"] is True
+
+    private_kafka.stop()
+    unready = wait_for_status(client, 503)
+    assert unready.status_code == 503
+    assert unready.json["checks"]["kafka"]["ready"] is False
+    assert unready.json["checks"]["database"]["ready"] is True
+
+    private_kafka.start()
+    back = wait_for_status(client, 200)
+    assert back.status_code == 200, back.json
+
+
+def test_healthz_answers_without_dependencies(make_settings):
+    app = create_app(make_settings("registrations", kafka_bootstrap_servers="127.0.0.1:1",
+                                   redis_url="redis://127.0.0.1:1/0"))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    unready = client.get("/readyz")
+    assert unready.status_code == 503
+    assert {name for name, check in unready.json["checks"].items() if not check["ready"]} == {"kafka", "redis"}
