@@ -10,8 +10,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.serializer import Deserializer, Serializer
 from kafka.structs import OffsetAndMetadata
 
 from shared.config import Settings
@@ -22,12 +23,24 @@ from shared.topics import ALL_TOPICS, DEAD_LETTER_SUFFIX, TopicSpec, physical_na
 log = logging.getLogger(__name__)
 
 
-def encode_json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+class JsonSerializer(Serializer):
+    def serialize(self, topic: str, headers: Any, data: Any) -> bytes:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def decode_json(raw: bytes) -> Any:
-    return json.loads(raw)
+class JsonDeserializer(Deserializer):
+    def deserialize(self, topic: str, headers: Any, data: bytes | None) -> Any:
+        return None if data is None else json.loads(data)
+
+
+class TextSerializer(Serializer):
+    def serialize(self, topic: str, headers: Any, data: str | bytes | None) -> bytes | None:
+        return data.encode() if isinstance(data, str) else data
+
+
+class TextDeserializer(Deserializer):
+    def deserialize(self, topic: str, headers: Any, data: bytes | None) -> str | None:
+        return None if data is None else data.decode()
 
 
 class Producer:
@@ -41,8 +54,8 @@ class Producer:
             acks="all",
             enable_idempotence=True,
             linger_ms=settings.kafka_linger_ms,
-            key_serializer=lambda key: key.encode() if isinstance(key, str) else key,
-            value_serializer=encode_json,
+            key_serializer=TextSerializer(),
+            value_serializer=JsonSerializer(),
             # Fail fast when the broker is away: callers turn that into 503 + Retry-After.
             max_block_ms=5_000,
             request_timeout_ms=10_000,
@@ -140,8 +153,11 @@ class ConsumerLoop:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=max_poll_records,
-            value_deserializer=decode_json,
-            key_deserializer=lambda raw: raw.decode() if raw is not None else None,
+            # A crashed worker's partitions move to a live one after this long (the broker's minimum is 6 s).
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=3_000,
+            value_deserializer=JsonDeserializer(),
+            key_deserializer=TextDeserializer(),
         )
         options.update(consumer_overrides)
         self._consumer_options = options

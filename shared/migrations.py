@@ -20,7 +20,7 @@ from shared.db import make_engine
 
 def migrations_folder(service: str) -> Path:
     package = importlib.import_module(f"services.{service}")
-    return Path(package.__file__).resolve().parent / "migrations"
+    return Path(list(package.__path__)[0]).resolve() / "migrations"
 
 
 def alembic_config(service: str, settings: Settings) -> Config:

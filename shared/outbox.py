@@ -57,10 +57,12 @@ def record_event(connection: Connection, outbox: Table, event: Event, key: str) 
 
 def claim_event(connection: Connection, inbox: Table, consumer: str, event_id: str, event_type: str | None = None) -> bool:
     """True the first time this consumer sees the event; False for a redelivery (do nothing then)."""
-    result = connection.execute(
+    # RETURNING, not rowcount: the driver reports rowcount -1 for this statement.
+    inserted = connection.execute(
         insert(inbox).values(consumer=consumer, event_id=event_id, event_type=event_type)
-        .on_conflict_do_nothing(index_elements=["consumer", "event_id"]))
-    return result.rowcount == 1
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(inbox.c.event_id)).first()
+    return inserted is not None
 
 
 class OutboxRelay:

@@ -52,7 +52,8 @@ def run_consumer(settings: Settings, crash_after_handling: bool, stop_after_deli
             # Killed after the handler's transaction committed, before the offset commit.
             os._exit(17)
 
-    loop = ConsumerLoop(settings, group_id=f"{settings.kafka_topic_prefix}chain", topics=[CHAIN_TOPIC], handler=handle)
+    loop = ConsumerLoop(settings, group_id=f"{settings.kafka_topic_prefix}chain", topics=[CHAIN_TOPIC], handler=handle,
+                        session_timeout_ms=6_000, heartbeat_interval_ms=2_000)
     loop.install_signal_handlers()
     loop.run(poll_timeout_ms=200, until=lambda: count(engine, deliveries) >= stop_after_deliveries)
 

@@ -3,13 +3,14 @@ import uuid
 
 from kafka import KafkaConsumer
 
-from shared.kafka import ConsumerLoop, Producer, RetryPolicy, ensure_topics
+from shared.kafka import ConsumerLoop, JsonDeserializer, Producer, RetryPolicy, ensure_topics
 from shared.topics import TopicSpec, physical_name
 
 
 def drain(settings, topic: str, expected: int, timeout_ms: int = 10_000) -> list:
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest",
-                             enable_auto_commit=False, consumer_timeout_ms=timeout_ms)
+                             enable_auto_commit=False, consumer_timeout_ms=timeout_ms,
+                             value_deserializer=JsonDeserializer())
     consumer.subscribe([physical_name(topic, settings.kafka_topic_prefix)])
     records = []
     for record in consumer:

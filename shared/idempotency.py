@@ -1,0 +1,126 @@
+"""The Idempotency-Key header (IETF draft "The Idempotency-Key HTTP Header Field"), kept in Redis.
+
+A POST carrying a key runs once. A retry with the same key and the same body gets the first
+response replayed; the same key with another body is a 422; a retry while the first is still
+being handled is a 409. Keys are scoped to the caller and the route and kept 24 hours.
+Responses of 5xx are not kept: the server failed, so the client's retry runs again.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import redis
+from flask import Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from shared.auth import current_principal
+from shared.errors import Conflict, Problem, Unprocessable, handle_http_exception, handle_problem
+
+HEADER = "Idempotency-Key"
+DAY = 24 * 3600
+
+# One round trip: claim the key if free, else return what is stored. Atomic, so two concurrent
+# first attempts cannot both run.
+_BEGIN = """
+local stored = redis.call('GET', KEYS[1])
+if stored then return stored end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class IdempotencyStore:
+    def __init__(self, client: redis.Redis, ttl_seconds: int = DAY, in_flight_seconds: int = 60,
+                 namespace: str = "idem"):
+        self.client = client
+        self.ttl = ttl_seconds
+        self.in_flight_ttl = in_flight_seconds
+        self.namespace = namespace
+        self._begin = client.register_script(_BEGIN)
+
+    def redis_key(self, scope: str, key: str) -> str:
+        return f"{self.namespace}:{scope}:{key}"
+
+    def begin(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+        """None: the caller runs the request. Otherwise the response to replay; raises when it may not run."""
+        marker = json.dumps({"state": "in-flight", "fingerprint": fingerprint})
+        stored = self._begin(keys=[self.redis_key(scope, key)], args=[marker, self.in_flight_ttl])
+        if stored is None:
+            return None
+        record = json.loads(stored)
+        if record["fingerprint"] != fingerprint:
+            raise Unprocessable("This Idempotency-Key was used with a different request body.",
+                                code="idempotency-key-reused")
+        if record["state"] == "in-flight":
+            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
+                           code="idempotency-key-in-flight", headers={"Retry-After": "1"})
+        return StoredResponse(record["status"], record["headers"], record["body"].encode("latin-1"))
+
+    def complete(self, scope: str, key: str, fingerprint: str, response: StoredResponse) -> None:
+        record = {"state": "done", "fingerprint": fingerprint, "status": response.status,
+                  "headers": response.headers, "body": response.body.decode("latin-1")}
+        self.client.set(self.redis_key(scope, key), json.dumps(record), ex=self.ttl)
+
+    def abandon(self, scope: str, key: str) -> None:
+        self.client.delete(self.redis_key(scope, key))
+
+
+REPLAYED_HEADERS = ("Content-Type", "Location", "Retry-After", "ETag")
+
+
+def idempotent(store: Callable[[], IdempotencyStore]) -> Callable:
+    """View decorator (place it above the flask-smorest decorators so it sees validation errors too)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get(HEADER, "").strip()
+            if not key:
+                raise Problem(f"Send an {HEADER} header (a new random value per intended request).",
+                              code="idempotency-key-missing", status=400)
+            if len(key) > 255:
+                raise Problem(f"{HEADER} is longer than 255 characters.", code="idempotency-key-invalid", status=400)
+            scope = f"{current_principal().subject}:{request.method}:{request.path}"
+            fingerprint = hashlib.sha256(request.get_data()).hexdigest()
+            keeper = store()
+            replay = keeper.begin(scope, key, fingerprint)
+            if replay is not None:
+                response = Response(replay.body, status=replay.status, headers=replay.headers)
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+            try:
+                response = _run(view, args, kwargs)
+            except BaseException:
+                keeper.abandon(scope, key)
+                raise
+            if response.status_code >= 500:
+                keeper.abandon(scope, key)
+            else:
+                kept_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+                keeper.complete(scope, key, fingerprint,
+                                StoredResponse(response.status_code, kept_headers, response.get_data()))
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def _run(view: Callable, args: tuple, kwargs: dict) -> Response:
+    try:
+        return current_app.make_response(view(*args, **kwargs))
+    except Problem as problem:
+        return handle_problem(problem)
+    except HTTPException as error:
+        return handle_http_exception(error)
