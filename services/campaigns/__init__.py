@@ -1,0 +1,1 @@
+"""Campaigns service: registration campaigns, their offers, application windows and allocation policies."""

@@ -1,0 +1,186 @@
+"""How a campaign's places are given: the mode, priority criteria, reserved shares, lottery
+weighting, siblings, and how long a family has to accept an offered place.
+
+Names follow the `campaign.*` event contract (shared/contracts/campaigns.py), so a snapshot
+dumps these values without renaming.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from enum import StrEnum
+
+from services.campaigns.domain.errors import Violation
+from services.campaigns.domain.paris_time import require_aware
+from services.campaigns.domain.tariffs import TRANCHE_COUNT
+from services.campaigns.domain.values import is_int
+
+
+class AllocationMode(StrEnum):
+    FCFS = "fcfs"
+    LOTTERY = "lottery"
+    PRIORITY_LOTTERY = "priority_lottery"
+
+
+class Criterion(StrEnum):
+    SINGLE_PARENT = "single_parent"
+    QUOTIENT_TRANCHE_AT_MOST = "quotient_tranche_at_most"
+    DISABILITY_ALLOWANCE = "disability_allowance"
+    SIBLING_PLACED = "sibling_placed"
+    RESIDENT_OF_OFFER_ARRONDISSEMENT = "resident_of_offer_arrondissement"
+    NOT_PLACED_PREVIOUS_CAMPAIGN = "not_placed_previous_campaign"
+
+
+MAX_LOTTERY_WEIGHT_PER_YEAR = 10
+MAX_ACCEPTANCE_DELAY_HOURS = 30 * 24
+
+
+@dataclass(frozen=True)
+class PriorityCriterion:
+    name: Criterion
+    # Only for QUOTIENT_TRANCHE_AT_MOST: families in tranches 1 to max_tranche qualify.
+    max_tranche: int | None = None
+
+
+@dataclass(frozen=True)
+class ReservedShare:
+    """A share of each offer's places kept for families meeting one criterion (Decimal("0.20") = 20 %)."""
+    criterion: PriorityCriterion
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class AllocationPolicy:
+    mode: AllocationMode
+    # Most important first. Only priority_lottery ranks families by criteria.
+    criteria: tuple[PriorityCriterion, ...] = ()
+    reserved_shares: tuple[ReservedShare, ...] = ()
+    # Extra lottery tickets per earlier campaign of the same kind the child applied to without a place.
+    lottery_weight_per_unsuccessful_year: int = 0
+    # Siblings applying together are placed together or waitlisted together.
+    keep_siblings_together: bool = False
+    acceptance_delay_hours: int = 72
+
+
+def reserved_places(capacity: int, share: Decimal) -> int:
+    """Rounded down, so the reserved places of shares summing to at most 100 % never exceed capacity."""
+    return int((Decimal(capacity) * share).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def acceptance_deadline(offered_at: datetime, acceptance_delay_hours: int) -> datetime:
+    """Real elapsed hours: 72 h are 72 hours for every family, even across a DST change, so on
+    the Paris wall clock the deadline moves one hour (10:00 Friday -> 09:00 Monday in October)."""
+    return require_aware(offered_at, "offered_at") + timedelta(hours=acceptance_delay_hours)
+
+
+def policy_violations(policy: AllocationPolicy) -> list[Violation]:
+    return [
+        *_criteria_violations(policy),
+        *_reserved_share_violations(policy),
+        *_lottery_weight_violations(policy),
+        *_acceptance_delay_violations(policy.acceptance_delay_hours),
+    ]
+
+
+def _criteria_violations(policy: AllocationPolicy) -> list[Violation]:
+    if policy.mode is not AllocationMode.PRIORITY_LOTTERY:
+        return [
+            Violation(
+                "policy.criteria_need_priority_lottery", f"criteria.{index}",
+                f"Le mode « {policy.mode} » ne classe pas les familles : retirez les critères "
+                f"ou choisissez le tirage au sort avec priorités.",
+            )
+            for index in range(len(policy.criteria))
+        ]
+    if not policy.criteria:
+        return [Violation(
+            "policy.criteria_required", "criteria", "Un tirage au sort avec priorités demande au moins un critère.",
+        )]
+    violations: list[Violation] = []
+    seen: set[Criterion] = set()
+    for index, criterion in enumerate(policy.criteria):
+        if criterion.name in seen:
+            violations.append(Violation(
+                "policy.duplicate_criterion", f"criteria.{index}.name",
+                f"Le critère « {criterion.name} » figure deux fois.",
+            ))
+        seen.add(criterion.name)
+        violations += _parameter_violations(criterion, f"criteria.{index}")
+    return violations
+
+
+def _parameter_violations(criterion: PriorityCriterion, path: str) -> list[Violation]:
+    if criterion.name is Criterion.QUOTIENT_TRANCHE_AT_MOST:
+        # Tranche 10 would include every family, so the threshold stops at 9.
+        if not is_int(criterion.max_tranche) or not 1 <= criterion.max_tranche < TRANCHE_COUNT:
+            return [Violation(
+                "policy.max_tranche_out_of_range", f"{path}.max_tranche",
+                f"La tranche maximale doit aller de 1 à {TRANCHE_COUNT - 1}.",
+            )]
+    elif criterion.max_tranche is not None:
+        return [Violation(
+            "policy.parameter_not_applicable", f"{path}.max_tranche",
+            f"Le critère « {criterion.name} » ne prend pas de tranche maximale.",
+        )]
+    return []
+
+
+def _reserved_share_violations(policy: AllocationPolicy) -> list[Violation]:
+    violations: list[Violation] = []
+    seen: set[PriorityCriterion] = set()
+    total = Decimal(0)
+    for index, reserved in enumerate(policy.reserved_shares):
+        path = f"reserved_shares.{index}"
+        violations += _parameter_violations(reserved.criterion, f"{path}.criterion")
+        if reserved.criterion in seen:
+            violations.append(Violation(
+                "policy.duplicate_reserved_share", path,
+                f"Une part est déjà réservée au critère « {reserved.criterion.name} ».",
+            ))
+        seen.add(reserved.criterion)
+        # With priorities, a quota for families the ranking ignores would contradict the ranking.
+        if policy.mode is AllocationMode.PRIORITY_LOTTERY and reserved.criterion not in policy.criteria:
+            violations.append(Violation(
+                "policy.reserved_share_criterion_not_in_policy", f"{path}.criterion",
+                f"La part réservée au critère « {reserved.criterion.name} » doit porter sur un critère "
+                f"de priorité de la campagne, avec le même paramètre.",
+            ))
+        if not isinstance(reserved.share, Decimal) or not reserved.share.is_finite() or not 0 < reserved.share <= 1:
+            violations.append(Violation(
+                "policy.reserved_share_out_of_range", f"{path}.share",
+                "La part réservée est un nombre décimal strictement positif et au plus 1 (0.20 pour 20 %).",
+            ))
+        else:
+            total += reserved.share
+    if total > 1:
+        violations.append(Violation(
+            "policy.reserved_shares_exceed_total", "reserved_shares",
+            f"Les parts réservées totalisent {total * 100:.0f} % des places : au plus 100 %.",
+        ))
+    return violations
+
+
+def _lottery_weight_violations(policy: AllocationPolicy) -> list[Violation]:
+    weight = policy.lottery_weight_per_unsuccessful_year
+    field = "lottery_weight_per_unsuccessful_year"
+    if not is_int(weight) or not 0 <= weight <= MAX_LOTTERY_WEIGHT_PER_YEAR:
+        return [Violation(
+            "policy.lottery_weight_out_of_range", field,
+            f"Les tickets supplémentaires par année sans place vont de 0 à {MAX_LOTTERY_WEIGHT_PER_YEAR}.",
+        )]
+    if weight and policy.mode is AllocationMode.FCFS:
+        return [Violation(
+            "policy.lottery_weight_without_lottery", field,
+            "« Premier arrivé, premier servi » ne tire pas au sort : les tickets supplémentaires n'ont pas d'effet.",
+        )]
+    return []
+
+
+def _acceptance_delay_violations(hours: int) -> list[Violation]:
+    if not is_int(hours) or not 1 <= hours <= MAX_ACCEPTANCE_DELAY_HOURS:
+        return [Violation(
+            "policy.acceptance_delay_out_of_range", "acceptance_delay_hours",
+            f"Le délai pour accepter une place va de 1 à {MAX_ACCEPTANCE_DELAY_HOURS} heures (30 jours).",
+        )]
+    return []
