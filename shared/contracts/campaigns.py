@@ -15,7 +15,7 @@ def described(field_class, description, **kwargs):
 class PriorityCriterionSchema(ma.Schema):
     name = described(ma.fields.String, "criterion: single_parent, quotient_tranche_at_most, disability_allowance, "
                      "sibling_placed, resident_of_offer_arrondissement, not_placed_previous_campaign", required=True)
-    max_tranche = described(ma.fields.Integer, "for quotient_tranche_at_most: the highest tranche (1–10) that qualifies",
+    max_tranche = described(ma.fields.Integer, "for quotient_tranche_at_most: the highest tranche (1–9) that qualifies",
                             allow_none=True)
 
 
@@ -91,8 +91,8 @@ _EXAMPLE_SNAPSHOT = {
                "lottery_weight_per_unsuccessful_year": 1, "keep_siblings_together": True,
                "acceptance_delay_hours": 72},
     "offers": [{"offer_id": "c3d9a8e2-1f7b-4e55-b0a4-6f1e2d3c4b5a", "title": "Escalade — initiation",
-                "site": "Centre sportif Jean Dame", "arrondissement": 2, "starts_on": "2026-02-23",
-                "ends_on": "2026-02-27", "min_age": 8, "max_age": 12, "capacity": 16, "waitlist_limit": 30,
+                "site": "Centre sportif Jean Dame", "arrondissement": 2, "starts_on": "2026-03-02",
+                "ends_on": "2026-03-06", "min_age": 8, "max_age": 12, "capacity": 16, "waitlist_limit": 30,
                 "tariffs_cents": [400, 600, 900, 1300, 1800, 2400, 3000, 3600, 4200, 4800]}],
 }
 
