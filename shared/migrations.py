@@ -30,7 +30,7 @@ def alembic_config(service: str, settings: Settings) -> Config:
     return config
 
 
-def upgrade(service: str, settings: Settings, revision: str = "head") -> None:
+def upgrade(service: str, settings: Settings, revision: str = "heads") -> None:
     config = alembic_config(service, settings)
     engine = make_engine(settings, pool_size=1, max_overflow=0)
     try:
