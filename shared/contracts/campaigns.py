@@ -1,15 +1,12 @@
 """Events of the campaigns service: what registrations and allocation cache of a campaign."""
 import marshmallow as ma
 
+from shared.contracts.fields import described
 from shared.events.registry import EventContract, register
 from shared.topics import CAMPAIGN_EVENTS
 
 POLICY_MODES = ("fcfs", "lottery", "priority_lottery")
 STATUSES = ("draft", "scheduled", "open", "closed", "allocated", "archived")
-
-
-def described(field_class, description, **kwargs):
-    return field_class(metadata={"description": description}, **kwargs)
 
 
 class PriorityCriterionSchema(ma.Schema):

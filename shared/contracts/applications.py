@@ -1,0 +1,104 @@
+"""Events of the registrations service: applications from intake to the ledger and beyond."""
+import marshmallow as ma
+
+from shared.contracts.fields import described
+from shared.events.registry import EventContract, register
+from shared.topics import APPLICATION_EVENTS, APPLICATION_SUBMISSIONS
+
+HOLD_KINDS = ("held", "waitlisted", "none")
+APPLICATION_STATUSES = ("received", "allocated", "waitlisted", "rejected", "confirmed", "declined", "expired",
+                        "withdrawn")
+
+
+class ChildFactsSchema(ma.Schema):
+    child_id = described(ma.fields.UUID, "child id in the family's household", required=True)
+    first_name = described(ma.fields.String, "first name", required=True)
+    last_name = described(ma.fields.String, "last name", required=True)
+    birth_date = described(ma.fields.Date, "birth date", required=True)
+    disability_allowance = described(ma.fields.Boolean, "the child receives a disability allowance (AEEH)",
+                                     required=True)
+    school = described(ma.fields.String, "school attended", allow_none=True, load_default=None)
+
+
+class HouseholdFactsSchema(ma.Schema):
+    single_parent = described(ma.fields.Boolean, "single-parent household", required=True)
+    quotient_tranche = described(ma.fields.Integer, "family-quotient tranche 1–10; null when none is on file",
+                                 allow_none=True, required=True)
+    quotient_justified_on = described(ma.fields.Date, "when the quotient was last justified", allow_none=True,
+                                      load_default=None)
+    residence_arrondissement = described(ma.fields.Integer, "Paris arrondissement of residence; null outside Paris",
+                                         allow_none=True, required=True)
+    postal_mail = described(ma.fields.Boolean, "the family asked for paper letters", required=True)
+
+
+class HoldSchema(ma.Schema):
+    kind = described(ma.fields.String, "held: a place is held at `offer_id` (first-come campaigns); waitlisted: "
+                     "waitlist position `position` at `offer_id`; none: decided later (lottery)", required=True,
+                     validate=ma.validate.OneOf(HOLD_KINDS))
+    offer_id = described(ma.fields.UUID, "offer the place or waitlist position is at", allow_none=True,
+                         load_default=None)
+    position = described(ma.fields.Integer, "waitlist position shown at intake (indicative)", allow_none=True,
+                         load_default=None)
+
+
+class ApplicationSubmittedSchema(ma.Schema):
+    application_id = described(ma.fields.UUID, "application id, given at intake", required=True)
+    campaign_id = described(ma.fields.UUID, "campaign applied to", required=True)
+    family_account = described(ma.fields.String, "family account (token subject) that applied", required=True)
+    child = ma.fields.Nested(ChildFactsSchema, required=True, metadata={"description": "the child, as at intake"})
+    household = ma.fields.Nested(HouseholdFactsSchema, required=True,
+                                 metadata={"description": "household facts the criteria use, as at intake"})
+    choices = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(min=1),
+                             metadata={"description": "offer ids, first choice first"})
+    keep_with_applications = ma.fields.List(ma.fields.UUID(), required=True, metadata={
+        "description": "sibling applications this child asked to be placed with"})
+    sworn_statement = described(ma.fields.Boolean, "the parent certified the information", required=True)
+    submitted_at = described(ma.fields.AwareDateTime, "server time of the intake acknowledgement (UTC)",
+                             required=True)
+    hold = ma.fields.Nested(HoldSchema, required=True, metadata={"description": "what intake told the parent"})
+
+
+class ApplicationReceivedSchema(ApplicationSubmittedSchema):
+    arrival_position = described(ma.fields.Integer, "offset in the campaign's intake log partition: arrival order",
+                                 required=True)
+    intake_partition = described(ma.fields.Integer, "intake log partition of the campaign", required=True)
+    status = described(ma.fields.String, "ledger status after intake: received, or rejected for a duplicate",
+                       required=True, validate=ma.validate.OneOf(APPLICATION_STATUSES))
+    reason = described(ma.fields.String, "why it was rejected at intake", allow_none=True, load_default=None)
+
+
+class ApplicationWithdrawnSchema(ma.Schema):
+    application_id = described(ma.fields.UUID, "application id", required=True)
+    campaign_id = described(ma.fields.UUID, "campaign", required=True)
+    family_account = described(ma.fields.String, "family account", required=True)
+    previous_status = described(ma.fields.String, "status before the withdrawal", required=True,
+                                validate=ma.validate.OneOf(APPLICATION_STATUSES))
+    at = described(ma.fields.AwareDateTime, "when the parent withdrew (UTC)", required=True)
+
+
+_CAMPAIGN = "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11"
+_SUBMITTED = {
+    "application_id": "0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "campaign_id": _CAMPAIGN,
+    "family_account": "family-7d2c", "choices": ["c3d9a8e2-1f7b-4e55-b0a4-6f1e2d3c4b5a"],
+    "child": {"child_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "first_name": "Inès", "last_name": "Martin",
+              "birth_date": "2016-05-14", "disability_allowance": False, "school": "École élémentaire Vivienne"},
+    "household": {"single_parent": True, "quotient_tranche": 3, "quotient_justified_on": "2025-09-30",
+                  "residence_arrondissement": 2, "postal_mail": False},
+    "keep_with_applications": [], "sworn_statement": True, "submitted_at": "2026-02-01T23:01:00.412+00:00",
+    "hold": {"kind": "none", "offer_id": None, "position": None},
+}
+
+register(EventContract(
+    "application.submitted", 1, ApplicationSubmittedSchema, APPLICATION_SUBMISSIONS,
+    "A parent's application, acknowledged with 202 once this record was on the broker. The intake consumer "
+    "writes it to the ledger; consumers other than registrations should read `application.received`.",
+    _SUBMITTED))
+register(EventContract(
+    "application.received", 1, ApplicationReceivedSchema, APPLICATION_EVENTS,
+    "The application is in the ledger, with its arrival position. Allocation and notifications start here.",
+    {**_SUBMITTED, "arrival_position": 1834, "intake_partition": 4, "status": "received", "reason": None}))
+register(EventContract(
+    "application.withdrawn", 1, ApplicationWithdrawnSchema, APPLICATION_EVENTS,
+    "The parent withdrew the application; a place it held goes to the next on the waitlist.",
+    {"application_id": _SUBMITTED["application_id"], "campaign_id": _CAMPAIGN, "family_account": "family-7d2c",
+     "previous_status": "received", "at": "2026-02-03T08:15:00+00:00"}))
