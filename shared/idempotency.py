@@ -3,7 +3,10 @@
 A POST carrying a key runs once. A retry with the same key and the same body gets the first
 response replayed; the same key with another body is a 422; a retry while the first is still
 being handled is a 409. Keys are scoped to the caller and the route and kept 24 hours.
-Responses of 5xx are not kept: the server failed, so the client's retry runs again.
+
+Only successful (2xx) responses are kept. An error changed nothing, so a retry with the same key
+runs again and gets a fresh answer: a parent who pressed "submit" a second before the opening,
+or was told to retry in 2 s, must not be replayed that refusal forever.
 """
 from __future__ import annotations
 
@@ -104,7 +107,7 @@ def idempotent(store: Callable[[], IdempotencyStore]) -> Callable:
             except BaseException:
                 keeper.abandon(scope, key)
                 raise
-            if response.status_code >= 500:
+            if not 200 <= response.status_code < 300:
                 keeper.abandon(scope, key)
             else:
                 kept_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.serializer import Deserializer, Serializer
 from kafka.structs import OffsetAndMetadata
@@ -271,3 +271,16 @@ class KafkaProbe:
             return False, f"metadata request failed: {exc!r}"
         finally:
             admin.close()
+
+
+def group_lag(settings: Settings, group_id: str, spec: TopicSpec) -> int:
+    """Records of `spec` not yet committed by `group_id`: 0 means the group has handled everything."""
+    topic = physical_name(spec.name, settings.kafka_topic_prefix)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","), group_id=group_id,
+                             enable_auto_commit=False, client_id=f"{settings.service_name}-lag")
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or ())]
+        ends = consumer.end_offsets(partitions)
+        return sum(max(0, end - (consumer.committed(tp) or 0)) for tp, end in ends.items())
+    finally:
+        consumer.close()

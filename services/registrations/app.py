@@ -1,19 +1,47 @@
 """Application factory of the registrations service."""
 from __future__ import annotations
 
-from flask import Flask
+from dataclasses import dataclass
 
+import redis
+from flask import Flask
+from sqlalchemy import Engine
+
+from services.registrations.api import blp as applications_blueprint
+from services.registrations.campaign_directory import CampaignDirectory
+from services.registrations.intake import HouseholdSource, Intake
+from services.registrations.intake_guard import IntakeGuard
 from shared.config import Settings
+from shared.idempotency import IdempotencyStore
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
 TITLE = "Guichet — registrations"
-DESCRIPTION = "Parents manage their household and submit applications during a campaign's window; intake is acknowledged only once Kafka holds the application."
+DESCRIPTION = ("Parents manage their household and submit applications during a campaign's window; intake is "
+               "acknowledged only once Kafka holds the application.")
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+@dataclass
+class RegistrationsContext:
+    engine: Engine
+    redis: redis.Redis
+    intake: Intake
+    guard: IntakeGuard
+    idempotency: IdempotencyStore
+
+
+def create_app(settings: Settings | None = None, households: HouseholdSource | None = None) -> Flask:
     settings = settings or Settings.from_env("registrations")
     runtime = Runtime(settings)
-    app = create_service_app(settings, title=TITLE, description=DESCRIPTION, readiness=runtime.readiness_checks())
+    guard = IntakeGuard(runtime.redis)
+    if households is None:
+        from services.registrations.household_cache import HouseholdReader
+        households = HouseholdReader(runtime.engine, runtime.redis)
+    intake = Intake(CampaignDirectory(runtime.engine, runtime.redis), households, guard, lambda: runtime.producer,
+                    runtime.redis)
+    app = create_service_app(settings, title=TITLE, description=DESCRIPTION, blueprints=[applications_blueprint],
+                             readiness=runtime.readiness_checks())
     app.extensions["guichet.runtime"] = runtime
+    app.extensions["registrations"] = RegistrationsContext(runtime.engine, runtime.redis, intake, guard,
+                                                           IdempotencyStore(runtime.redis))
     return app

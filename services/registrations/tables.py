@@ -1,4 +1,8 @@
 """Tables of the registrations service, in its own PostgreSQL schema."""
+from sqlalchemy import (ARRAY, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
+                        Uuid, func, text)
+from sqlalchemy.dialects.postgresql import JSONB
+
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -6,3 +10,54 @@ SCHEMA = "registrations"
 metadata = service_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+ACTIVE_STATUSES_SQL = "status IN ('received', 'allocated', 'waitlisted', 'confirmed')"
+
+# The application ledger: one row per application acknowledged at intake, whatever became of it.
+applications = Table(
+    "applications", metadata,
+    Column("application_id", Uuid, primary_key=True),
+    Column("campaign_id", Uuid, nullable=False),
+    Column("child_id", Uuid, nullable=False),
+    Column("family_account", String(200), nullable=False),
+    Column("choices", ARRAY(Uuid), nullable=False),
+    Column("keep_with_applications", ARRAY(Uuid), nullable=False),
+    Column("sworn_statement", Boolean, nullable=False),
+    Column("child", JSONB, nullable=False),
+    Column("household", JSONB, nullable=False),
+    Column("hold", JSONB, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("intake_partition", Integer, nullable=False),
+    Column("arrival_position", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The database, not only Redis, refuses a second active application for a child.
+    Index("uq_applications_active_child", "campaign_id", "child_id", unique=True,
+          postgresql_where=text(ACTIVE_STATUSES_SQL)),
+    Index("ix_applications_family", "family_account"),
+    Index("ix_applications_arrival", "campaign_id", "intake_partition", "arrival_position"),
+)
+
+# Every status change, for the parent's history and the explanation of decisions.
+application_transitions = Table(
+    "application_transitions", metadata,
+    Column("transition_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("application_id", Uuid, ForeignKey("registrations.applications.application_id"), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("reason", Text),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_application_transitions_application", "application_id"),
+)
+
+# The latest `campaign.*` snapshot of each campaign: what intake checks applications against.
+campaign_terms = Table(
+    "campaign_terms", metadata,
+    Column("campaign_id", Uuid, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", JSONB, nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,0 +1,131 @@
+"""Applications API: parents submit, follow and withdraw their applications."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from uuid import UUID
+
+from flask import current_app, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.registrations.domain.applications import (ApplicationInvalid, TransitionRefused, WindowClosed,
+                                                        WindowNotOpenYet)
+from services.registrations.intake import (BrokerUnavailable, HouseholdIncomplete, Submission, UnknownCampaign,
+                                           pending_key)
+from services.registrations.intake_guard import (AlreadyApplied, CampaignFull, GuardNotReady, Hold, RateLimited)
+from services.registrations.ledger import (ApplicationNotFound, application_view, family_applications, withdraw)
+from services.registrations.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
+from shared.auth import current_principal, require_roles
+from shared.errors import (Conflict, NotFound, Problem, ServiceUnavailable, Unprocessable, field_error)
+from shared.idempotency import idempotent
+
+blp = Blueprint("applications", __name__, url_prefix="/applications",
+                description="Submit an application during a campaign's window, follow it, withdraw it.")
+
+
+def context():
+    return current_app.extensions["registrations"]
+
+
+def hold_message(hold: Hold) -> str:
+    if hold.kind == "held":
+        return "Place réservée : votre demande est enregistrée et la place vous est gardée."
+    if hold.kind == "waitlisted":
+        return f"Liste d'attente n°{hold.position} : votre demande est enregistrée."
+    return "Demande enregistrée : les places seront attribuées après la clôture des inscriptions."
+
+
+def _submit(family_account: str, submission: Submission):
+    """Turn each refusal of intake into the problem a parent can act on."""
+    try:
+        return context().intake.submit(family_account, submission)
+    except UnknownCampaign:
+        raise NotFound("No open or upcoming campaign has this id.", code="campaign-not-found")
+    except WindowNotOpenYet as exc:
+        raise Conflict("Applications are not open yet.", code="window-not-open", opens_at=exc.opens_at.isoformat())
+    except WindowClosed as exc:
+        raise Conflict("Applications are closed.", code="window-closed", closes_at=exc.closes_at.isoformat())
+    except HouseholdIncomplete as exc:
+        raise Unprocessable(str(exc), code="household-incomplete", errors=[field_error(exc.field, str(exc))])
+    except ApplicationInvalid as exc:
+        errors = [{**field_error(v.field, v.message, v.code), **({"offer_id": str(v.offer_id)} if v.offer_id else {})}
+                  for v in exc.violations]
+        raise Unprocessable("The application breaks the campaign's rules.", code="application-invalid", errors=errors)
+    except AlreadyApplied as exc:
+        raise Conflict("This child already has an application in this campaign.", code="already-applied",
+                       existing_application=exc.application_id,
+                       existing_application_url=url_for("applications.Application",
+                                                        application_id=exc.application_id))
+    except CampaignFull:
+        raise Conflict("Every offer chosen is full, waitlists included.", code="campaign-full")
+    except RateLimited as exc:
+        raise Problem("Too many submissions from this account; retry shortly.", status=429, code="rate-limited",
+                      title="Too many requests", headers={"Retry-After": str(exc.retry_after)},
+                      retry_after=exc.retry_after)
+    except (GuardNotReady, BrokerUnavailable):
+        raise ServiceUnavailable("Your application was not recorded. Retry in a few seconds: it is safe to press "
+                                 "again.", code="intake-unavailable", headers={"Retry-After": "3"}, retry_after=3)
+
+
+@blp.route("")
+class Applications(MethodView):
+    @idempotent(lambda: context().idempotency)
+    @require_roles("parent")
+    @blp.arguments(SubmissionSchema)
+    @blp.response(202, AcknowledgementSchema)
+    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
+                          "description": "a new random value per intended submission; resend it when retrying"}])
+    def post(self, body):
+        """Submit an application (202 once it is safely kept)"""
+        ack = _submit(current_principal().subject, Submission(**body))
+        status_url = url_for("applications.Application", application_id=ack.application_id)
+        return ({"application_id": ack.application_id, "campaign_id": ack.campaign_id, "status": "received",
+                 "submitted_at": ack.submitted_at, "status_url": status_url, "hold": ack.hold.as_dict(),
+                 "message": hold_message(ack.hold)}, 202, {"Location": status_url})
+
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema(many=True))
+    def get(self):
+        """My household's applications in the ledger, newest first"""
+        return family_applications(context().engine, current_principal().subject)
+
+
+@blp.route("/<uuid:application_id>")
+class Application(MethodView):
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def get(self, application_id: UUID):
+        """One of my applications, with its history"""
+        family = current_principal().subject
+        found = application_view(context().engine, application_id, family)
+        if found is not None:
+            return found
+        pending = context().redis.get(pending_key(application_id))
+        if pending is not None:
+            data = json.loads(pending)
+            if data["family_account"] == family:
+                return {**data, "status": "pending", "history": [], "arrival_position": None}
+        raise NotFound("No application of yours has this id.", code="application-not-found")
+
+
+@blp.route("/<uuid:application_id>/withdraw")
+class Withdrawal(MethodView):
+    @idempotent(lambda: context().idempotency)
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def post(self, application_id: UUID):
+        """Withdraw my application (frees a held place for the next family)"""
+        family = current_principal().subject
+        try:
+            before = withdraw(context().engine, family, application_id, datetime.now(timezone.utc))
+        except ApplicationNotFound:
+            raise NotFound("No application of yours has this id (a just-submitted one may still be on its way: "
+                           "retry in a few seconds).", code="application-not-found")
+        except TransitionRefused as exc:
+            raise Conflict(str(exc), code="cannot-withdraw", status_now=str(exc.current))
+        hold = before["hold"]
+        context().guard.release(before["campaign_id"], before["child_id"], application_id,
+                                Hold(hold["kind"], UUID(hold["offer_id"]) if hold["offer_id"] else None,
+                                     hold["position"]))
+        return application_view(context().engine, application_id, family)

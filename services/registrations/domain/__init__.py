@@ -1,0 +1,1 @@
+"""Registrations domain: plain Python, no web, broker, cache or database."""

@@ -1,0 +1,28 @@
+"""Event handlers of the registrations worker: each is idempotent under redelivery."""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from services.registrations.campaign_directory import CampaignDirectory, record_campaign_event
+from services.registrations.ledger import IntakeRecord, record_intake
+from services.registrations.tables import inbox
+from shared.events import parse_event
+from shared.outbox import claim_event
+
+CAMPAIGN_DIRECTORY_CONSUMER = "registrations.campaign-directory"
+
+
+def handle_campaign_event(engine: Engine, directory: CampaignDirectory, record: Any) -> None:
+    event = parse_event(record.value)
+    with engine.begin() as connection:
+        if claim_event(connection, inbox, CAMPAIGN_DIRECTORY_CONSUMER, event.id, event.type):
+            record_campaign_event(connection, event)
+    directory.forget(UUID(event.data["campaign_id"]))
+
+
+def handle_submissions(engine: Engine, records: list[Any]) -> None:
+    """A batch of the intake log in one transaction; the application id makes it idempotent."""
+    record_intake(engine, [IntakeRecord.from_kafka(record) for record in records])

@@ -1,0 +1,120 @@
+"""Submitting an application: the surge path.
+
+Validation, idempotency, rate limit and holds run against Redis and cached campaign terms; the
+application is then produced to Kafka, and only once the broker acknowledged it (acks=all) does
+the parent get a 202. No database write happens here: the intake consumer writes the ledger.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+from uuid import UUID
+
+import redis
+from kafka.errors import KafkaError
+
+from services.registrations.campaign_directory import CampaignDirectory
+from services.registrations.domain.applications import check_choices, check_window
+from services.registrations.intake_guard import Hold, IntakeGuard
+from shared.events import make_event
+from shared.kafka import Producer
+from shared.topics import APPLICATION_SUBMISSIONS
+
+PENDING_SECONDS = 24 * 3600
+log = logging.getLogger(__name__)
+SOURCE = "/guichet/registrations"
+
+
+class HouseholdSource(Protocol):
+    def get(self, family_account: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Submission:
+    campaign_id: UUID
+    child_id: UUID
+    choices: list[UUID]
+    keep_with_applications: list[UUID]
+    sworn_statement: bool
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    application_id: UUID
+    campaign_id: UUID
+    submitted_at: datetime
+    hold: Hold
+
+
+class UnknownCampaign(Exception):
+    pass
+
+
+class HouseholdIncomplete(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class BrokerUnavailable(Exception):
+    """Kafka did not acknowledge the application: nothing was kept, the parent must retry."""
+
+
+def pending_key(application_id: UUID | str) -> str:
+    return f"reg:pending:{application_id}"
+
+
+@dataclass
+class Intake:
+    campaigns: CampaignDirectory
+    households: HouseholdSource
+    guard: IntakeGuard
+    producer: Callable[[], Producer]
+    redis: redis.Redis
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    broker_timeout_seconds: float = 5.0
+
+    def submit(self, family_account: str, submission: Submission) -> Acknowledgement:
+        campaign = self.campaigns.get(submission.campaign_id)
+        if campaign is None:
+            raise UnknownCampaign(submission.campaign_id)
+        now = self.clock()
+        check_window(campaign, now)
+        household = self.households.get(family_account)
+        if household is None:
+            raise HouseholdIncomplete("child_id", "Declare your household and children before applying.")
+        child = next((c for c in household.children if c.child_id == submission.child_id), None)
+        if child is None:
+            raise HouseholdIncomplete("child_id", "This child is not in your household.")
+        check_choices(campaign, child.birth_date, submission.choices, submission.sworn_statement)
+
+        application_id = uuid.uuid4()
+        hold = self.guard.reserve(campaign, family_account, child.child_id, application_id, submission.choices)
+        event = make_event("application.submitted", source=SOURCE, subject=f"applications/{application_id}", data={
+            "application_id": application_id, "campaign_id": campaign.campaign_id, "family_account": family_account,
+            "child": {"child_id": child.child_id, "first_name": child.first_name, "last_name": child.last_name,
+                      "birth_date": child.birth_date, "disability_allowance": child.disability_allowance,
+                      "school": child.school},
+            "household": {"single_parent": household.single_parent, "quotient_tranche": household.quotient_tranche,
+                          "quotient_justified_on": household.quotient_justified_on,
+                          "residence_arrondissement": household.arrondissement,
+                          "postal_mail": household.postal_mail},
+            "choices": submission.choices, "keep_with_applications": submission.keep_with_applications,
+            "sworn_statement": submission.sworn_statement, "submitted_at": now, "hold": hold.as_dict(),
+        })
+        try:
+            self.producer().send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event) \
+                .get(timeout=self.broker_timeout_seconds)
+        except (KafkaError, TimeoutError) as exc:
+            self.guard.release(campaign.campaign_id, child.child_id, application_id, hold)
+            raise BrokerUnavailable() from exc
+        try:
+            self.redis.set(pending_key(application_id), json.dumps(event.data), ex=PENDING_SECONDS)
+        except redis.RedisError:
+            # The application is on the broker: acknowledge it. Its status page shows it once in the ledger.
+            log.warning("pending marker not written", extra={"application_id": str(application_id)})
+        return Acknowledgement(application_id, campaign.campaign_id, now, hold)

@@ -1,0 +1,149 @@
+"""Intake's atomic bookkeeping in Redis, one Lua script per decision.
+
+Per campaign: which application is active for each child (so a child applies once), and for
+first-come campaigns the places held and the waitlist taken per offer, so the parent learns
+"place held" or "waitlist n°k" at once. Per family: a submissions rate limit.
+
+Redis is a fast copy, never the truth: the ledger is. After Redis is lost the `reg:ready` marker
+is gone, intake answers 503 until the worker has rebuilt every counter from the ledger (once
+the intake log is fully written to it), and capacity is never exceeded meanwhile.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import redis
+
+from services.registrations.domain.applications import CampaignTerms
+
+READY_KEY = "reg:ready"
+
+_RESERVE = """
+-- KEYS: ready, rate, active, then for each ranked offer its held and waitlist counters
+-- ARGV: application id, fcfs (1/0), rate limit, rate window s, then per offer: capacity, waitlist limit (-1 none), id
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-ready'} end
+local used = redis.call('INCR', KEYS[2])
+if used == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
+if used > tonumber(ARGV[3]) then return {'rate-limited', tostring(redis.call('TTL', KEYS[2]))} end
+local existing = redis.call('GET', KEYS[3])
+if existing then return {'duplicate', existing} end
+if ARGV[2] ~= '1' then
+  redis.call('SET', KEYS[3], ARGV[1])
+  return {'none'}
+end
+local offers = (#KEYS - 3) / 2
+for i = 0, offers - 1 do
+  local held = tonumber(redis.call('GET', KEYS[4 + 2 * i]) or '0')
+  if held < tonumber(ARGV[5 + 3 * i]) then
+    redis.call('INCR', KEYS[4 + 2 * i])
+    redis.call('SET', KEYS[3], ARGV[1])
+    return {'held', ARGV[7 + 3 * i], tostring(held + 1)}
+  end
+end
+for i = 0, offers - 1 do
+  local limit = tonumber(ARGV[6 + 3 * i])
+  local waiting = tonumber(redis.call('GET', KEYS[5 + 2 * i]) or '0')
+  if limit < 0 or waiting < limit then
+    redis.call('INCR', KEYS[5 + 2 * i])
+    redis.call('SET', KEYS[3], ARGV[1])
+    return {'waitlisted', ARGV[7 + 3 * i], tostring(waiting + 1)}
+  end
+end
+return {'full'}
+"""
+
+_RELEASE = """
+-- KEYS: active, counter (held or waitlist, may be absent); ARGV: application id
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  if KEYS[2] and tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Hold:
+    kind: str  # "held", "waitlisted" or "none"
+    offer_id: UUID | None = None
+    position: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "offer_id": self.offer_id, "position": self.position}
+
+
+class GuardNotReady(Exception):
+    """Redis lost its state; the worker is rebuilding it from the ledger."""
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many submissions; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class AlreadyApplied(Exception):
+    def __init__(self, application_id: str):
+        super().__init__(f"this child already has application {application_id} in this campaign")
+        self.application_id = application_id
+
+
+class CampaignFull(Exception):
+    """First-come campaign: no place and no waitlist position left at any ranked offer."""
+
+
+def active_key(campaign_id: UUID, child_id: UUID) -> str:
+    return f"reg:{{{campaign_id}}}:active:{child_id}"
+
+
+def held_key(campaign_id: UUID, offer_id: UUID) -> str:
+    return f"reg:{{{campaign_id}}}:held:{offer_id}"
+
+
+def waitlist_key(campaign_id: UUID, offer_id: UUID) -> str:
+    return f"reg:{{{campaign_id}}}:wait:{offer_id}"
+
+
+class IntakeGuard:
+    def __init__(self, client: redis.Redis, rate_limit: int = 20, rate_window_seconds: int = 60):
+        self.client = client
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window_seconds
+        self._reserve = client.register_script(_RESERVE)
+        self._release = client.register_script(_RELEASE)
+
+    def reserve(self, campaign: CampaignTerms, family_account: str, child_id: UUID, application_id: UUID,
+                choices: list[UUID]) -> Hold:
+        keys = [READY_KEY, f"reg:rate:{family_account}", active_key(campaign.campaign_id, child_id)]
+        args: list = [str(application_id), int(campaign.first_come_first_served), self.rate_limit, self.rate_window]
+        for offer_id in choices:
+            offer = campaign.offers[offer_id]
+            keys += [held_key(campaign.campaign_id, offer_id), waitlist_key(campaign.campaign_id, offer_id)]
+            args += [offer.capacity, -1 if offer.waitlist_limit is None else offer.waitlist_limit, str(offer_id)]
+        outcome, *details = self._reserve(keys=keys, args=args)
+        if outcome == "not-ready":
+            raise GuardNotReady()
+        if outcome == "rate-limited":
+            raise RateLimited(max(1, int(details[0])))
+        if outcome == "duplicate":
+            raise AlreadyApplied(details[0])
+        if outcome == "full":
+            raise CampaignFull()
+        if outcome == "none":
+            return Hold("none")
+        position = int(details[1]) if outcome == "waitlisted" else None
+        return Hold(outcome, UUID(details[0]), position)
+
+    def release(self, campaign_id: UUID, child_id: UUID, application_id: UUID, hold: Hold) -> bool:
+        """Undo a reservation whose application never reached the broker."""
+        keys = [active_key(campaign_id, child_id)]
+        if hold.kind == "held":
+            keys.append(held_key(campaign_id, hold.offer_id))
+        elif hold.kind == "waitlisted":
+            keys.append(waitlist_key(campaign_id, hold.offer_id))
+        return bool(self._release(keys=keys, args=[str(application_id)]))
+
+    def is_ready(self) -> bool:
+        return bool(self.client.exists(READY_KEY))
