@@ -27,6 +27,10 @@ class Settings:
     db_max_overflow: int = 10
     kafka_linger_ms: int = 5
     public_cache_ttl_seconds: float = 2.0
+    # Intake admission (OWASP API4): beyond these, 429 with Retry-After before the service slows down.
+    intake_admissions_per_second: int = 3000
+    intake_per_ip_per_minute: int = 300
+    intake_per_account_per_minute: int = 20
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +65,10 @@ class Settings:
             db_max_overflow=number("DB_MAX_OVERFLOW", defaults.db_max_overflow),
             kafka_linger_ms=number("KAFKA_LINGER_MS", defaults.kafka_linger_ms),
             public_cache_ttl_seconds=number("PUBLIC_CACHE_TTL_SECONDS", defaults.public_cache_ttl_seconds, float),
+            intake_admissions_per_second=number("INTAKE_ADMISSIONS_PER_SECOND", defaults.intake_admissions_per_second),
+            intake_per_ip_per_minute=number("INTAKE_PER_IP_PER_MINUTE", defaults.intake_per_ip_per_minute),
+            intake_per_account_per_minute=number("INTAKE_PER_ACCOUNT_PER_MINUTE",
+                                                 defaults.intake_per_account_per_minute),
             extra={k: v for k, v in env.items() if k.startswith("GUICHET_")},
         )
 

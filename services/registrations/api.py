@@ -9,6 +9,7 @@ from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from services.registrations.admission import admitted
 from services.registrations.domain.applications import (ApplicationInvalid, TransitionRefused, WindowClosed,
                                                         WindowNotOpenYet)
 from services.registrations.intake import (BrokerUnavailable, HouseholdIncomplete, Submission, UnknownCampaign,
@@ -70,6 +71,7 @@ def _submit(family_account: str, submission: Submission):
 
 @blp.route("")
 class Applications(MethodView):
+    @admitted(lambda: context().admission)
     @idempotent(lambda: context().idempotency)
     @require_roles("parent")
     @blp.arguments(SubmissionSchema)

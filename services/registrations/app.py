@@ -7,6 +7,7 @@ import redis
 from flask import Flask
 from sqlalchemy import Engine
 
+from services.registrations.admission import Admission
 from services.registrations.api import blp as applications_blueprint
 from services.registrations.campaign_directory import CampaignDirectory
 from services.registrations.intake import HouseholdSource, Intake
@@ -28,12 +29,13 @@ class RegistrationsContext:
     intake: Intake
     guard: IntakeGuard
     idempotency: IdempotencyStore
+    admission: Admission
 
 
 def create_app(settings: Settings | None = None, households: HouseholdSource | None = None) -> Flask:
     settings = settings or Settings.from_env("registrations")
     runtime = Runtime(settings)
-    guard = IntakeGuard(runtime.redis)
+    guard = IntakeGuard(runtime.redis, rate_limit=settings.intake_per_account_per_minute)
     if households is None:
         from services.registrations.household_cache import HouseholdReader
         households = HouseholdReader(runtime.engine, runtime.redis)
@@ -43,5 +45,7 @@ def create_app(settings: Settings | None = None, households: HouseholdSource | N
                              readiness=runtime.readiness_checks())
     app.extensions["guichet.runtime"] = runtime
     app.extensions["registrations"] = RegistrationsContext(runtime.engine, runtime.redis, intake, guard,
-                                                           IdempotencyStore(runtime.redis))
+                                                           IdempotencyStore(runtime.redis),
+                                                           Admission(runtime.redis, settings.intake_admissions_per_second,
+                                                                     settings.intake_per_ip_per_minute))
     return app
