@@ -58,6 +58,7 @@ class Producer:
             value_serializer=JsonSerializer(),
             # Fail fast when the broker is away: callers turn that into 503 + Retry-After.
             max_block_ms=5_000,
+            bootstrap_timeout_ms=5_000,
             request_timeout_ms=10_000,
             delivery_timeout_ms=30_000,
         )

@@ -88,7 +88,7 @@ class RegistrationsUnderTest:
 
 @pytest.fixture
 def registrations(make_settings, redis_client, token_for):
-    settings = make_settings("registrations", intake_per_account_per_minute=1000)
+    settings = make_settings("registrations", intake_per_account_per_minute=1000, intake_per_ip_per_minute=100_000)
     ensure_topics(settings)
     runtime = Runtime(settings)
     app = create_app(settings)
