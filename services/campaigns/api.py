@@ -1,0 +1,186 @@
+"""Manager API (role `manager`): campaigns, their offers, and the actions on them.
+
+Every write on an existing campaign names the version it was made on in If-Match (428 without
+it, 412 when another write came first) and answers the campaign with its new ETag. Creating and
+cloning take an Idempotency-Key, so a double-submitted form makes one campaign.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+from uuid import UUID
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.campaigns.bootstrap import components
+from services.campaigns.campaign_service import Action
+from services.campaigns.concurrency import etag_for, expected_version
+from services.campaigns.domain import (Offer, add_offer, close_early, extend_close, publish_campaign, remove_offer,
+                                       update_campaign, update_offer)
+from services.campaigns.domain.cloning import new_uuid
+from services.campaigns.repository import StoredCampaign
+from services.campaigns.schemas import (CampaignCreateSchema, CampaignListQuerySchema, CampaignPatchSchema,
+                                        CampaignSchema, CloneSchema, ExtendCloseSchema, OfferFieldsSchema,
+                                        OfferPatchSchema, campaign_view)
+from shared.auth import require_roles
+from shared.errors import NotFound
+from shared.idempotency import idempotent
+from shared.web import ProblemSchema
+
+blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
+                description="Campaign managers configure campaigns and their offers (role manager).")
+
+ETAG_HEADER = {"ETag": {"description": "the campaign's version; send it back in If-Match to change the campaign",
+                        "schema": {"type": "string"}}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+            "description": "the ETag of the campaign as you last read it, e.g. \"3\""}
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
+                   "description": "a new random value per intended creation; a retry with the same key and body "
+                                  "gets the first answer again"}
+
+
+def if_match_required(view: Callable) -> Callable:
+    """Reads If-Match before anything else and hands the view the version it names."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, expected=expected_version(request.headers.get("If-Match")), **kwargs)
+
+    wrapper = blp.doc(parameters=[IF_MATCH])(wrapper)
+    wrapper = blp.alt_response(412, schema=ProblemSchema, description="the campaign changed since that ETag")(wrapper)
+    return blp.alt_response(428, schema=ProblemSchema, description="If-Match is missing")(wrapper)
+
+
+def answer(stored: StoredCampaign, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    headers = {"ETag": etag_for(stored.version)}
+    if status == 201:
+        headers["Location"] = url_for("campaigns.CampaignItem", campaign_id=stored.campaign.id)
+    return campaign_view(stored, components().service.clock()), status, headers
+
+
+def change(campaign_id: UUID, expected: int, action: Action, status: int = 200):
+    return answer(components().service.change(str(campaign_id), expected, action), status)
+
+
+def on_existing_offer(offer_id: UUID, action: Callable[[StoredCampaign, Any, str], Any]) -> Action:
+    def apply(stored: StoredCampaign, now):
+        if stored.campaign.offer(str(offer_id)) is None:
+            raise NotFound(f"The campaign has no offer {offer_id}.", code="offer-not-found")
+        return action(stored, now, str(offer_id))
+    return apply
+
+
+@blp.route("")
+class CampaignCollection(MethodView):
+    @require_roles("manager")
+    @blp.arguments(CampaignListQuerySchema, location="query")
+    @blp.response(200, CampaignSchema(many=True))
+    def get(self, query):
+        """List campaigns, latest opening first"""
+        service = components().service
+        now = service.clock()
+        return [campaign_view(stored, now) for stored in service.list(now, **query)]
+
+    @require_roles("manager")
+    @idempotent(lambda: components().idempotency)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    @blp.arguments(CampaignCreateSchema)
+    @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
+    def post(self, fields):
+        """Create a draft campaign, with offers or without"""
+        offers = fields.pop("offers")
+        return answer(components().service.create(fields, offers), 201)
+
+
+@blp.route("/<uuid:campaign_id>")
+class CampaignItem(MethodView):
+    @require_roles("manager")
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    def get(self, campaign_id):
+        """Read a campaign and its ETag"""
+        return answer(components().service.get(str(campaign_id)))
+
+    @require_roles("manager")
+    @if_match_required
+    @blp.arguments(CampaignPatchSchema)
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    def patch(self, changes, campaign_id, expected):
+        """Change fields of a campaign (the window's opening is fixed once it has opened)"""
+        return change(campaign_id, expected, lambda stored, now: update_campaign(stored.campaign, changes, now))
+
+
+@blp.route("/<uuid:campaign_id>/offers")
+class CampaignOffers(MethodView):
+    @require_roles("manager")
+    @if_match_required
+    @blp.arguments(OfferFieldsSchema)
+    @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
+    def post(self, fields, campaign_id, expected):
+        """Add an offer (until the window closes); the answer is the campaign, the new offer last"""
+        return change(campaign_id, expected,
+                      lambda stored, now: add_offer(stored.campaign, Offer(id=new_uuid(), **fields), now), 201)
+
+
+@blp.route("/<uuid:campaign_id>/offers/<uuid:offer_id>")
+class CampaignOffer(MethodView):
+    @require_roles("manager")
+    @if_match_required
+    @blp.arguments(OfferPatchSchema)
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    def patch(self, changes, campaign_id, offer_id, expected):
+        """Change an offer (capacity never below the places given; ages, tariffs and place fixed once open)"""
+        return change(campaign_id, expected, on_existing_offer(offer_id, lambda stored, now, offer: update_offer(
+            stored.campaign, offer, changes, now, places_given=stored.places_given_for(offer))))
+
+    @require_roles("manager")
+    @if_match_required
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    def delete(self, campaign_id, offer_id, expected):
+        """Remove an offer (only before the window opens)"""
+        return change(campaign_id, expected, on_existing_offer(
+            offer_id, lambda stored, now, offer: remove_offer(stored.campaign, offer, now)))
+
+
+@blp.route("/<uuid:campaign_id>/publish")
+class PublishCampaign(MethodView):
+    @require_roles("manager")
+    @if_match_required
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    def post(self, campaign_id, expected):
+        """Publish a draft: visible to families, it opens at opens_at"""
+        return change(campaign_id, expected, lambda stored, now: publish_campaign(stored.campaign, now))
+
+
+@blp.route("/<uuid:campaign_id>/close-early")
+class CloseCampaignEarly(MethodView):
+    @require_roles("manager")
+    @if_match_required
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    def post(self, campaign_id, expected):
+        """Close an open window now"""
+        return change(campaign_id, expected, lambda stored, now: close_early(stored.campaign, now))
+
+
+@blp.route("/<uuid:campaign_id>/extend-close")
+class ExtendCampaignClose(MethodView):
+    @require_roles("manager")
+    @if_match_required
+    @blp.arguments(ExtendCloseSchema)
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    def post(self, body, campaign_id, expected):
+        """Move the close later, before the window has closed"""
+        return change(campaign_id, expected,
+                      lambda stored, now: extend_close(stored.campaign, body["closes_at"], now))
+
+
+@blp.route("/<uuid:campaign_id>/clone")
+class CloneCampaign(MethodView):
+    @require_roles("manager")
+    @idempotent(lambda: components().idempotency)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    @blp.arguments(CloneSchema)
+    @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
+    def post(self, options, campaign_id):
+        """Copy a campaign into a new draft, moved in time (last winter's into this winter's)"""
+        return answer(components().service.clone(str(campaign_id), **options), 201)

@@ -1,0 +1,12 @@
+"""The service's one reading of the time, passed in everywhere (never read inside the domain),
+so tests and the scheduler can be driven across a window's instants."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

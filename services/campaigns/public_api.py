@@ -1,0 +1,32 @@
+"""Public API (no token): open and upcoming campaigns with their offers and places remaining."""
+from __future__ import annotations
+
+import math
+
+from flask import jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.campaigns.bootstrap import components
+from services.campaigns.public_listing import matching_campaigns
+from services.campaigns.schemas import PublicCampaignSchema, PublicQuerySchema
+
+blp = Blueprint("public", __name__, url_prefix="/public",
+                description="What families see: campaigns open or opening soon, without a token.")
+
+
+@blp.route("/campaigns")
+class PublicCampaigns(MethodView):
+    @blp.arguments(PublicQuerySchema, location="query")
+    @blp.response(200, PublicCampaignSchema(many=True), headers={"Cache-Control": {
+        "description": "how long the answer may be reused: until the next window instant or a few seconds",
+        "schema": {"type": "string"}}})
+    def get(self, filters):
+        """Open and upcoming campaigns, with the offers matching the filters and their places remaining"""
+        catalogue = components().catalogue
+        document = catalogue.read()
+        # The cached document is already in its public form: answered as is, not dumped again per read.
+        response = jsonify(matching_campaigns(document.body, **filters))
+        seconds_left = (document.valid_until - components().service.clock()).total_seconds()
+        response.headers["Cache-Control"] = f"public, max-age={max(0, math.floor(seconds_left))}"
+        return response

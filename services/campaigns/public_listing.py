@@ -1,0 +1,69 @@
+"""The public catalogue: published campaigns that are scheduled or open, with their offers and
+places remaining, built once from the database and filtered per request from the cache."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from services.campaigns.cache import CachedDocument, LayeredCache
+from services.campaigns.domain import CampaignStatus, fits_age_range, status_at
+from services.campaigns.repository import StoredCampaign, published_campaigns_closing_after
+from services.campaigns.schemas import PublicCampaignSchema, offer_view
+
+CACHE_KEY = "campaigns:public-catalogue"
+VISIBLE = (CampaignStatus.SCHEDULED, CampaignStatus.OPEN)
+
+
+class PublicCatalogue:
+    def __init__(self, engine: Engine, cache: LayeredCache, ttl_seconds: float):
+        self.engine = engine
+        self.cache = cache
+        self.ttl = timedelta(seconds=ttl_seconds)
+
+    def read(self) -> CachedDocument:
+        return self.cache.get(self._build)
+
+    def invalidate(self) -> None:
+        self.cache.invalidate()
+
+    def _build(self, now: datetime) -> CachedDocument:
+        with self.engine.connect() as connection:
+            candidates = published_campaigns_closing_after(connection, now)
+        visible = [stored for stored in candidates if status_at(stored.campaign, now) in VISIBLE]
+        # Valid until the next opening or closing at the latest, so a status is never stale.
+        upcoming = [instant for stored in visible
+                    for instant in (stored.campaign.opens_at, stored.campaign.effective_closes_at) if instant > now]
+        body = PublicCampaignSchema(many=True).dump([_public_view(stored, now) for stored in visible])
+        return CachedDocument(body, valid_until=min([now + self.ttl, *upcoming]))
+
+
+def matching_campaigns(catalogue: list[dict[str, Any]], *, kind: str | None = None, arrondissement: int | None = None,
+                       age: int | None = None, birth_date: date | None = None) -> list[dict[str, Any]]:
+    """Campaigns with the offers that match every filter given; campaigns left without offers are dropped."""
+    matching = []
+    for campaign in catalogue:
+        if kind is not None and campaign["kind"] != kind:
+            continue
+        reference_date = date.fromisoformat(campaign["reference_date"])
+        offers = [
+            offer for offer in campaign["offers"]
+            if (arrondissement is None or offer["arrondissement"] == arrondissement)
+            and (age is None or offer["min_age"] <= age <= offer["max_age"])
+            and (birth_date is None or fits_age_range(birth_date, reference_date, offer["min_age"], offer["max_age"]))
+        ]
+        if offers:
+            matching.append({**campaign, "offers": offers})
+    return matching
+
+
+def _public_view(stored: StoredCampaign, now: datetime) -> dict[str, Any]:
+    campaign = stored.campaign
+    return {
+        "id": campaign.id, "title": campaign.title, "kind": campaign.kind, "description": campaign.description,
+        "status": status_at(campaign, now), "opens_at": campaign.opens_at, "closes_at": campaign.effective_closes_at,
+        "reference_date": campaign.reference_date, "max_choices": campaign.max_choices,
+        "allocation_mode": campaign.policy.mode,
+        "offers": [offer_view(offer, stored.places_given_for(offer.id)) for offer in campaign.offers],
+    }

@@ -1,0 +1,46 @@
+"""What the other services learn of a campaign: `campaign.*` events built from domain values.
+
+A draft is nobody's business but its managers'; from publication on, every committed change is
+announced with a full snapshot, and the scheduler announces the window's instants.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from services.campaigns.domain import Campaign, Transition, status_at
+from shared.events import Event, make_event
+
+SOURCE = "/guichet/campaigns"
+SNAPSHOT_FIELDS = ("title", "kind", "opens_at", "closes_at", "reference_date", "max_choices", "policy")
+
+
+def campaign_snapshot(campaign: Campaign, version: int, now: datetime) -> dict[str, Any]:
+    """The domain's names are the contract's, except the ids (`campaign_id`, `offer_id`)."""
+    values = asdict(campaign)
+    return {
+        "campaign_id": campaign.id,
+        "version": version,
+        "status": status_at(campaign, now),
+        **{name: values[name] for name in SNAPSHOT_FIELDS},
+        "offers": [{"offer_id": offer.pop("id"), **offer} for offer in values["offers"]],
+    }
+
+
+def change_event(before: Campaign | None, after: Campaign, version: int, now: datetime) -> Event | None:
+    """`campaign.published` when a change publishes, `campaign.updated` for any later change."""
+    if after.published_at is None:
+        return None
+    event_type = "campaign.updated" if before is not None and before.published_at is not None else "campaign.published"
+    return make_event(event_type, source=SOURCE, subject=_subject(after.id),
+                      data=campaign_snapshot(after, version, now), time=now)
+
+
+def window_event(transition: Transition, version: int, now: datetime) -> Event:
+    return make_event(transition.event_type, source=SOURCE, subject=_subject(transition.campaign_id),
+                      data={"campaign_id": transition.campaign_id, "at": transition.at, "version": version}, time=now)
+
+
+def _subject(campaign_id: str) -> str:
+    return f"campaigns/{campaign_id}"
