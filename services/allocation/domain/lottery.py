@@ -1,0 +1,55 @@
+"""The verifiable lottery: a committed secret seed and numbers anyone can recompute.
+
+The seed is drawn when the campaign opens and only its SHA-256 is published; it is revealed at the
+draw. Numbers are HMAC-SHA-256 values keyed by the seed, read as 256-bit big-endian integers;
+the LOWER number wins. Nobody can predict a number before the seed is revealed, and after it is
+revealed anyone can check both the seed (against the commitment) and every number.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from services.allocation.domain.model import Application, CampaignPolicy
+
+SEED_BYTES = 32
+
+
+def generate_seed() -> bytes:
+    return secrets.token_bytes(SEED_BYTES)
+
+
+def commitment(seed: bytes) -> str:
+    return hashlib.sha256(seed).hexdigest()
+
+
+def verify_commitment(seed: bytes, published_commitment: str) -> bool:
+    return hmac.compare_digest(commitment(seed), published_commitment.strip().lower())
+
+
+def tickets(policy: CampaignPolicy, application: Application) -> int:
+    """One ticket, plus lottery_weight_per_unsuccessful_year per earlier year without a place."""
+    weight = policy.lottery_weight_per_unsuccessful_year if policy.draws_lots else 0
+    return 1 + weight * application.facts.unsuccessful_earlier_years
+
+
+def lottery_number(seed: bytes, application_id: str, ticket_count: int = 1) -> int:
+    """The best (lowest) of the application's tickets.
+
+    Ticket 0 is HMAC(seed, application_id); ticket i ≥ 1 is HMAC(seed, f"{application_id}:{i}").
+    Ticket 0 being the plain id means extra tickets can only lower a number, never change it otherwise.
+    """
+    if ticket_count < 1:
+        raise ValueError("an application holds at least one ticket")
+    messages = [application_id] + [f"{application_id}:{i}" for i in range(1, ticket_count)]
+    return min(_hmac_number(seed, message) for message in messages)
+
+
+def _hmac_number(seed: bytes, message: str) -> int:
+    return int.from_bytes(hmac.new(seed, message.encode("utf-8"), hashlib.sha256).digest(), "big")
+
+
+def format_number(number: int) -> str:
+    """The published form: 64 hexadecimal digits, so numbers sort as text as they do as integers."""
+    return f"{number:064x}"

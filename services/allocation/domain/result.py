@@ -1,0 +1,120 @@
+"""What the allocation answers: an outcome and an explanation per application, and statistics."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Mapping
+
+
+class Status(StrEnum):
+    ALLOCATED = "allocated"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+
+
+class ReasonCode(StrEnum):
+    NO_CHOICE = "no_choice"
+    DUPLICATE_CHILD = "duplicate_child"  # the child's earliest application is the one allocated
+    DUPLICATE_CHOICE = "duplicate_choice"
+    BEYOND_MAX_CHOICES = "beyond_max_choices"
+    UNKNOWN_OFFER = "unknown_offer"
+    TOO_YOUNG = "too_young"
+    TOO_OLD = "too_old"
+    RESIDENCE_NOT_ACCEPTED = "residence_not_accepted"
+    SIBLING_NOT_ELIGIBLE = "sibling_not_eligible"  # a brother or sister in the group cannot go there
+    SIBLINGS_NOT_KEPT_TOGETHER = "siblings_not_kept_together"  # no ranked offer takes the whole group
+    WAITLIST_FULL = "waitlist_full"
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ReasonCode
+    offer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WaitlistPosition:
+    offer_id: str
+    position: int  # 1 is next in line
+
+
+class Standing(StrEnum):
+    ADMITTED = "admitted"
+    NOT_ADMITTED = "not_admitted"
+    NOT_NEEDED = "not_needed"  # ranked below the place obtained, so never competed for
+
+
+class TieBreak(StrEnum):
+    LOTTERY = "lottery"  # lottery number, lower wins
+    ARRIVAL = "arrival"  # arrival rank, 1 is the first application received
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """The last applicant admitted on one kind of seats: who a parent had to beat."""
+    seats: str  # "open", or the label of the criterion the seats are reserved for
+    tier: int
+    tie_break: int
+
+
+@dataclass(frozen=True)
+class OfferExplanation:
+    offer_id: str
+    rank: int  # position in the ranked list (a sibling group's: its first application's), 1 = first choice
+    tier: int  # 1 is the best; every applicant is in tier 1 unless the mode is priority_lottery
+    criteria_met: tuple[str, ...]  # labels, in the policy's order
+    standing: Standing
+    cutoffs: tuple[Cutoff, ...]  # only when not admitted; reserves first, then the open seats
+    waitlist_position: int | None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    tie_break_kind: TieBreak
+    tie_break: int | None  # None when the application never reached the allocation
+    tickets: int
+    sibling_group: tuple[str, ...]  # applications allocated as one unit with this one, itself included
+    offers: tuple[OfferExplanation, ...]  # every eligible offer ranked, best first
+
+
+@dataclass(frozen=True)
+class Outcome:
+    application_id: str
+    status: Status
+    offer_id: str | None  # the place, when allocated
+    waitlist: tuple[WaitlistPosition, ...]  # in the child's order of preference, also above a place held
+    reasons: tuple[Reason, ...]  # choices dropped before the allocation, and why a rejection happened
+    explanation: Explanation
+
+
+@dataclass(frozen=True)
+class ReserveUse:
+    criterion: str
+    seats: int
+    taken: int
+
+
+@dataclass(frozen=True)
+class OfferStatistics:
+    offer_id: str
+    capacity: int
+    placed: int
+    fill_rate: float  # placed / capacity; 0.0 for an offer without seats
+    waitlist_length: int
+    reserves: tuple[ReserveUse, ...]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    applications: int
+    allocated: int
+    waitlisted: int
+    rejected: int
+    offers: tuple[OfferStatistics, ...]
+    placed_by_tier: Mapping[int, int]  # tier at the offer obtained → children placed
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    outcomes: Mapping[str, Outcome]  # by application id
+    statistics: Statistics
