@@ -38,10 +38,20 @@ def has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def start_process(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log = open(LOG_DIR / f"{name}.log", "ab")
-    return subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+def start_process(name: str, argv: list[str], env: dict[str, str], log_dir: Path = LOG_DIR) -> subprocess.Popen:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{name}.log", "ab") as log:
+        return subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def gunicorn_argv(service: Service) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
+            f"services.{service.name}.wsgi:app"]
+
+
+def service_env(service: Service, env: dict[str, str]) -> dict[str, str]:
+    return {**env, "GUICHET_BIND": f"127.0.0.1:{service.port}", "GUICHET_WORKERS": env.get("GUICHET_WORKERS", "2")}
 
 
 def wait_ready(service: Service, timeout: float = 60) -> None:
@@ -102,10 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
     processes: dict[str, subprocess.Popen] = {}
     for service in SERVICES:
-        service_env = {**env, "GUICHET_BIND": f"127.0.0.1:{service.port}", "GUICHET_WORKERS": env.get("GUICHET_WORKERS", "2")}
-        processes[service.name] = start_process(service.name, [sys.executable, "-m", "gunicorn", "-c",
-                                                str(REPO / "deploy" / "gunicorn.conf.py"), f"services.{service.name}.wsgi:app"],
-                                                service_env)
+        processes[service.name] = start_process(service.name, gunicorn_argv(service), service_env(service, env))
         if has_module(f"services.{service.name}.worker"):
             processes[f"{service.name}-worker"] = start_process(
                 f"{service.name}-worker", [sys.executable, "-m", f"services.{service.name}.worker"], env)

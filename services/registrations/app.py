@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from services.registrations.admission import Admission
 from services.registrations.api import blp as applications_blueprint
 from services.registrations.campaign_directory import CampaignDirectory
+from services.registrations.household_api import household_blueprint
 from services.registrations.intake import HouseholdSource, Intake
 from services.registrations.intake_guard import IntakeGuard
 from shared.config import Settings
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, households: HouseholdSource | N
         households = HouseholdReader(runtime.engine, runtime.redis)
     intake = Intake(CampaignDirectory(runtime.engine, runtime.redis), households, guard, lambda: runtime.producer,
                     runtime.redis)
-    app = create_service_app(settings, title=TITLE, description=DESCRIPTION, blueprints=[applications_blueprint],
+    app = create_service_app(settings, title=TITLE, description=DESCRIPTION, blueprints=[applications_blueprint, household_blueprint],
                              readiness=runtime.readiness_checks())
     app.extensions["guichet.runtime"] = runtime
     app.extensions["registrations"] = RegistrationsContext(runtime.engine, runtime.redis, intake, guard,

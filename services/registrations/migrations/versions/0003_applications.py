@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("application_id", sa.Uuid, primary_key=True),
         sa.Column("campaign_id", sa.Uuid, nullable=False),
         sa.Column("child_id", sa.Uuid, nullable=False),
-        sa.Column("family_account", sa.String(200), nullable=False),
+        sa.Column("family_account", sa.String(255), nullable=False),
         sa.Column("choices", sa.ARRAY(sa.Uuid), nullable=False),
         sa.Column("keep_with_applications", sa.ARRAY(sa.Uuid), nullable=False),
         sa.Column("sworn_statement", sa.Boolean, nullable=False),
