@@ -14,8 +14,9 @@ from services.registrations.domain.applications import (ApplicationInvalid, Tran
                                                         WindowNotOpenYet)
 from services.registrations.intake import (BrokerUnavailable, HouseholdIncomplete, Submission, UnknownCampaign,
                                            pending_key)
-from services.registrations.intake_guard import (AlreadyApplied, CampaignFull, GuardNotReady, Hold, RateLimited)
-from services.registrations.ledger import (ApplicationNotFound, application_view, family_applications, withdraw)
+from services.registrations.intake_guard import AlreadyApplied, CampaignFull, GuardNotReady, Hold, RateLimited
+from services.registrations.ledger import (ApplicationNotFound, OfferNotOpen, answer_offer, application_view,
+                                          counted_position, family_applications, withdraw)
 from services.registrations.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
 from shared.auth import current_principal, require_roles
 from shared.errors import (Conflict, NotFound, Problem, ServiceUnavailable, Unprocessable, field_error)
@@ -111,23 +112,64 @@ class Application(MethodView):
         raise NotFound("No application of yours has this id.", code="application-not-found")
 
 
+NOT_YOURS = "No application of yours has this id (a just-submitted one may still be on its way: retry in a few seconds)."
+
+
+def _left(before: dict) -> None:
+    """After the ledger let the application go: free the child's guard and mirror the counters."""
+    offer_id, had_place = counted_position(before)
+    context().guard.leave(before["campaign_id"], before["child_id"], before["application_id"], offer_id, had_place)
+
+
 @blp.route("/<uuid:application_id>/withdraw")
 class Withdrawal(MethodView):
     @idempotent(lambda: context().idempotency)
     @require_roles("parent")
     @blp.response(200, ApplicationSchema)
     def post(self, application_id: UUID):
-        """Withdraw my application (frees a held place for the next family)"""
+        """Withdraw my application (a place it held goes to the next family)"""
         family = current_principal().subject
         try:
             before = withdraw(context().engine, family, application_id, datetime.now(timezone.utc))
         except ApplicationNotFound:
-            raise NotFound("No application of yours has this id (a just-submitted one may still be on its way: "
-                           "retry in a few seconds).", code="application-not-found")
+            raise NotFound(NOT_YOURS, code="application-not-found")
         except TransitionRefused as exc:
             raise Conflict(str(exc), code="cannot-withdraw", status_now=str(exc.current))
-        hold = before["hold"]
-        context().guard.release(before["campaign_id"], before["child_id"], application_id,
-                                Hold(hold["kind"], UUID(hold["offer_id"]) if hold["offer_id"] else None,
-                                     hold["position"]))
+        _left(before)
         return application_view(context().engine, application_id, family)
+
+
+def _answer(application_id: UUID, accept: bool):
+    family = current_principal().subject
+    try:
+        before = answer_offer(context().engine, family, application_id, accept, datetime.now(timezone.utc))
+    except ApplicationNotFound:
+        raise NotFound(NOT_YOURS, code="application-not-found")
+    except OfferNotOpen as exc:
+        if exc.expired:
+            raise Conflict("The deadline to answer has passed; the place went to the waitlist.",
+                           code="offer-expired")
+        raise Conflict("No place is offered to this application.", code="no-offer", status_now=exc.status)
+    if not accept:
+        _left(before)
+    return application_view(context().engine, application_id, family)
+
+
+@blp.route("/<uuid:application_id>/accept")
+class Acceptance(MethodView):
+    @idempotent(lambda: context().idempotency)
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def post(self, application_id: UUID):
+        """Accept the place offered, before its deadline"""
+        return _answer(application_id, accept=True)
+
+
+@blp.route("/<uuid:application_id>/decline")
+class Declination(MethodView):
+    @idempotent(lambda: context().idempotency)
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def post(self, application_id: UUID):
+        """Decline the place offered: it goes to the next child on the waitlist"""
+        return _answer(application_id, accept=False)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 
 from services.registrations.domain.applications import ACTIVE_STATUSES
 from services.registrations.intake_guard import READY_KEY, active_key, held_key, waitlist_key
+from services.registrations.ledger import counted_position
 from services.registrations.tables import applications
 
 log = logging.getLogger(__name__)
@@ -27,24 +28,21 @@ def rebuild_from_ledger(engine: Engine, client: redis.Redis) -> int:
     with engine.connect() as connection:
         rows = connection.execute(
             select(applications.c.campaign_id, applications.c.child_id, applications.c.application_id,
-                   applications.c.hold)
-            .where(applications.c.status.in_([str(s) for s in ACTIVE_STATUSES]))).all()
+                   applications.c.hold, applications.c.status, applications.c.placed_offer_id)
+            .where(applications.c.status.in_([str(s) for s in ACTIVE_STATUSES]))).mappings().all()
     counters: dict[str, int] = {}
     for row in rows:
-        hold = row.hold
-        if hold["kind"] == "held":
-            key = held_key(row.campaign_id, hold["offer_id"])
-        elif hold["kind"] == "waitlisted":
-            key = waitlist_key(row.campaign_id, hold["offer_id"])
-        else:
+        offer_id, has_place = counted_position(row)
+        if offer_id is None:
             continue
+        key = (held_key if has_place else waitlist_key)(row["campaign_id"], offer_id)
         counters[key] = counters.get(key, 0) + 1
     stale = list(client.scan_iter(match="reg:{*}:*", count=1000))
     pipeline = client.pipeline(transaction=True)
     if stale:
         pipeline.delete(*stale)
     for row in rows:
-        pipeline.set(active_key(row.campaign_id, row.child_id), str(row.application_id))
+        pipeline.set(active_key(row["campaign_id"], row["child_id"]), str(row["application_id"]))
     for key, value in counters.items():
         pipeline.set(key, value)
     pipeline.set(READY_KEY, str(time.time()))

@@ -7,12 +7,15 @@ from uuid import UUID
 from sqlalchemy import Engine
 
 from services.registrations.campaign_directory import CampaignDirectory, record_campaign_event
-from services.registrations.ledger import IntakeRecord, record_intake
+from services.registrations.intake_guard import IntakeGuard
+from services.registrations.ledger import IntakeRecord, apply_decision, counted_position, record_intake
 from services.registrations.tables import inbox
 from shared.events import parse_event
 from shared.outbox import claim_event
 
 CAMPAIGN_DIRECTORY_CONSUMER = "registrations.campaign-directory"
+DECISIONS_CONSUMER = "registrations.decisions"
+LEAVING = {"offer.expired"}
 
 
 def handle_campaign_event(engine: Engine, directory: CampaignDirectory, record: Any) -> None:
@@ -26,3 +29,15 @@ def handle_campaign_event(engine: Engine, directory: CampaignDirectory, record: 
 def handle_submissions(engine: Engine, records: list[Any]) -> None:
     """A batch of the intake log in one transaction; the application id makes it idempotent."""
     record_intake(engine, [IntakeRecord.from_kafka(record) for record in records])
+
+
+def handle_decision(engine: Engine, guard: IntakeGuard, record: Any) -> None:
+    """allocation.decided, waitlist.promoted, offer.expired → the ledger; an expiry also frees intake's counters."""
+    event = parse_event(record.value)
+    with engine.begin() as connection:
+        if not claim_event(connection, inbox, DECISIONS_CONSUMER, event.id, event.type):
+            return
+        before = apply_decision(connection, event.type, event.data)
+    if before is not None and (event.type in LEAVING or event.data.get("outcome") == "rejected"):
+        offer_id, had_place = counted_position(before)
+        guard.leave(before["campaign_id"], before["child_id"], before["application_id"], offer_id, had_place)

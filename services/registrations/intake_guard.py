@@ -63,6 +63,22 @@ end
 return 0
 """
 
+_LEAVE = """
+-- KEYS: active, then (first-come campaigns) the offer's held and waitlist counters
+-- ARGV: application id, what it had at that offer: 'place' or 'waitlist'
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if #KEYS == 1 then return 1 end
+local waiting = tonumber(redis.call('GET', KEYS[3]) or '0')
+if ARGV[2] == 'place' then
+  -- Allocation offers a freed place to the waitlist first: only with nobody waiting is it free for newcomers.
+  if waiting > 0 then redis.call('DECR', KEYS[3])
+  elseif tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+elseif waiting > 0 then
+  redis.call('DECR', KEYS[3])
+end
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class Hold:
@@ -113,6 +129,7 @@ class IntakeGuard:
         self.rate_window = rate_window_seconds
         self._reserve = client.register_script(_RESERVE)
         self._release = client.register_script(_RELEASE)
+        self._leave = client.register_script(_LEAVE)
 
     def reserve(self, campaign: CampaignTerms, family_account: str, child_id: UUID, application_id: UUID,
                 choices: list[UUID]) -> Hold:
@@ -144,6 +161,16 @@ class IntakeGuard:
         elif hold.kind == "waitlisted":
             keys.append(waitlist_key(campaign_id, hold.offer_id))
         return bool(self._release(keys=keys, args=[str(application_id)]))
+
+    def leave(self, campaign_id: UUID, child_id: UUID, application_id: UUID, offer_id: UUID | None = None,
+              had_place: bool = False) -> None:
+        """An application stopped being active (withdrawn, declined, expired, rejected): the child may apply
+        again, and for first-come campaigns (`offer_id` given) the counters mirror what allocation does with
+        the place or waitlist position, erring towards fewer places for newcomers, never more."""
+        keys = [active_key(campaign_id, child_id)]
+        if offer_id is not None:
+            keys += [held_key(campaign_id, offer_id), waitlist_key(campaign_id, offer_id)]
+        self._leave(keys=keys, args=[str(application_id), "place" if had_place else "waitlist"])
 
     def is_ready(self) -> bool:
         return bool(self.client.exists(READY_KEY))

@@ -12,7 +12,8 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, func, select, tuple_
 
-from services.registrations.domain.applications import (ACTIVE_STATUSES, ApplicationStatus, check_transition)
+from services.registrations.domain.applications import (ACTIVE_STATUSES, ApplicationStatus, TransitionRefused,
+                                                        check_transition)
 from services.registrations.tables import application_transitions, applications, outbox
 from shared.contracts.applications import ApplicationSubmittedSchema
 from shared.events import make_event, parse_event
@@ -103,19 +104,67 @@ class ApplicationNotFound(Exception):
 
 
 def change_status(connection: Connection, application_id: UUID, wanted: ApplicationStatus, *,
-                  family_account: str | None = None, reason: str | None = None) -> dict[str, Any]:
+                  family_account: str | None = None, reason: str | None = None, **placement: Any) -> dict[str, Any]:
     """Move one application along the state machine (row locked); returns the row as it was."""
+    row = _locked(connection, application_id, family_account)
+    _transition(connection, row, wanted, reason, **placement)
+    return row
+
+
+def _transition(connection: Connection, row: dict[str, Any], wanted: ApplicationStatus, reason: str | None,
+                **placement: Any) -> None:
+    check_transition(ApplicationStatus(row["status"]), wanted)
+    connection.execute(applications.update().where(applications.c.application_id == row["application_id"])
+                       .values(status=str(wanted), reason=reason, updated_at=func.now(), **placement))
+    connection.execute(application_transitions.insert().values(
+        application_id=row["application_id"], from_status=row["status"], to_status=str(wanted), reason=reason))
+
+
+def counted_position(row: dict[str, Any]) -> tuple[UUID | None, bool]:
+    """Where a first-come application counts in intake's Redis counters: (offer, holds a place there).
+    (None, False) for applications that count nowhere (lottery campaigns)."""
+    hold = row["hold"]
+    if hold["kind"] == "none":
+        return None, False
+    if row["status"] in (ApplicationStatus.ALLOCATED, ApplicationStatus.CONFIRMED) and row.get("placed_offer_id"):
+        return row["placed_offer_id"], True
+    return UUID(str(hold["offer_id"])), hold["kind"] == "held" and row["status"] == ApplicationStatus.RECEIVED
+
+
+class OfferNotOpen(Exception):
+    """Accept/decline: no place is offered to this application (any more)."""
+
+    def __init__(self, status: str, expired: bool = False):
+        super().__init__("the offered place has expired" if expired else f"no place is offered (status {status})")
+        self.status, self.expired = status, expired
+
+
+def answer_offer(engine: Engine, family_account: str, application_id: UUID, accept: bool,
+                 now: datetime) -> dict[str, Any]:
+    """The parent accepts or declines the place offered, before its deadline."""
+    wanted = ApplicationStatus.CONFIRMED if accept else ApplicationStatus.DECLINED
+    with engine.begin() as connection:
+        row = _locked(connection, application_id, family_account)
+        if row["status"] != ApplicationStatus.ALLOCATED:
+            raise OfferNotOpen(row["status"])
+        if row["offer_expires_at"] is not None and now >= row["offer_expires_at"]:
+            raise OfferNotOpen(row["status"], expired=True)
+        _transition(connection, row, wanted, "accepted by the parent" if accept else "declined by the parent")
+        event = make_event("offer.accepted" if accept else "offer.declined", source=SOURCE,
+                           subject=f"applications/{application_id}", data={
+                               "application_id": application_id, "campaign_id": row["campaign_id"],
+                               "family_account": family_account, "offer_id": row["placed_offer_id"], "at": now})
+        record_event(connection, outbox, event, key=str(row["campaign_id"]))
+        return row
+
+
+def _locked(connection: Connection, application_id: UUID, family_account: str | None) -> dict[str, Any]:
     query = select(applications).where(applications.c.application_id == application_id).with_for_update()
     if family_account is not None:
         query = query.where(applications.c.family_account == family_account)
     row = connection.execute(query).mappings().first()
     if row is None:
         raise ApplicationNotFound(application_id)
-    check_transition(ApplicationStatus(row["status"]), wanted)
-    connection.execute(applications.update().where(applications.c.application_id == application_id)
-                       .values(status=str(wanted), reason=reason, updated_at=func.now()))
-    connection.execute(application_transitions.insert().values(
-        application_id=application_id, from_status=row["status"], to_status=str(wanted), reason=reason))
     return dict(row)
 
 
@@ -151,3 +200,39 @@ def family_applications(engine: Engine, family_account: str) -> list[dict[str, A
         rows = connection.execute(select(applications).where(applications.c.family_account == family_account)
                                   .order_by(applications.c.submitted_at.desc())).mappings().all()
     return [dict(r) for r in rows]
+
+
+def apply_decision(connection: Connection, event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Follow allocation's events in the ledger. Returns the row as it was, or None when the event no longer
+    applies (the parent withdrew meanwhile): allocation learns of the withdrawal from its own event."""
+    application_id = UUID(str(data["application_id"]))
+    row = _locked(connection, application_id, None)
+    if event_type == "allocation.decided":
+        wanted = ApplicationStatus(data["outcome"])
+        placement = {"decision": _json_safe(data)}
+        if wanted == ApplicationStatus.ALLOCATED:
+            placement.update(_placement(data))
+        reason = ", ".join(data.get("reasons") or []) or None
+    elif event_type == "waitlist.promoted":
+        wanted, reason = ApplicationStatus.ALLOCATED, "a place was freed on the waitlist"
+        placement = _placement(data)
+    elif event_type == "offer.expired":
+        wanted, reason, placement = ApplicationStatus.EXPIRED, "the offered place was not accepted in time", {}
+    else:
+        return None
+    if wanted == row["status"] and event_type == "allocation.decided":
+        return None  # a republished decision
+    try:
+        _transition(connection, row, wanted, reason, **placement)
+    except TransitionRefused:
+        return None
+    return row
+
+
+def _placement(data: dict[str, Any]) -> dict[str, Any]:
+    return {"placed_offer_id": UUID(str(data["offer_id"])),
+            "offer_expires_at": datetime.fromisoformat(str(data["offer_expires_at"]))}
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: (str(value) if isinstance(value, (UUID, datetime)) else value) for key, value in data.items()}

@@ -49,4 +49,10 @@ class ApplicationSchema(ma.Schema):
     submitted_at = described(ma.fields.AwareDateTime, "when it was received (UTC)")
     arrival_position = described(ma.fields.Integer, "arrival order within the campaign's intake log",
                                  allow_none=True)
+    placed_offer_id = described(ma.fields.UUID, "the offer whose place is offered or confirmed", allow_none=True)
+    offer_expires_at = described(ma.fields.AwareDateTime, "accept the offered place before this instant (UTC)",
+                                 allow_none=True)
+    decision = ma.fields.Dict(allow_none=True, metadata={
+        "description": "the allocation decision as published: outcome, waitlist positions, reasons, and "
+                       "`explanation_url` where the parent reads why"})
     history = ma.fields.List(ma.fields.Nested(TransitionSchema), metadata={"description": "status changes"})

@@ -28,6 +28,10 @@ applications = Table(
     Column("hold", JSONB, nullable=False),
     Column("status", String(20), nullable=False),
     Column("reason", Text),
+    # Set from allocation's events: the place offered, until when, and the decision as published.
+    Column("placed_offer_id", Uuid),
+    Column("offer_expires_at", DateTime(timezone=True)),
+    Column("decision", JSONB),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("intake_partition", Integer, nullable=False),
     Column("arrival_position", BigInteger, nullable=False),

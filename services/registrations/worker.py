@@ -9,14 +9,15 @@ from functools import partial
 
 from services.registrations.campaign_directory import CampaignDirectory
 from services.registrations.guard_rebuild import GuardKeeper
-from services.registrations.handlers import handle_campaign_event, handle_submissions
+from services.registrations.handlers import handle_campaign_event, handle_decision, handle_submissions
+from services.registrations.intake_guard import IntakeGuard
 from services.registrations.tables import outbox
 from shared.config import Settings
 from shared.kafka import ConsumerLoop, ensure_topics, group_lag
 from shared.observability import configure_logging
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
-from shared.topics import APPLICATION_SUBMISSIONS, CAMPAIGN_EVENTS
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_SUBMISSIONS, CAMPAIGN_EVENTS
 from shared.worker import Loop, run_loops
 
 
@@ -33,6 +34,8 @@ def build_loops(runtime: Runtime, guard_grace_seconds: float = 10.0) -> list[Loo
                      handler=partial(handle_campaign_event, engine, directory)),
         ConsumerLoop(settings, intake_group(settings), [APPLICATION_SUBMISSIONS],
                      handler=lambda record: write_batch([record]), batch_handler=write_batch),
+        ConsumerLoop(settings, f"{settings.kafka_topic_prefix}registrations-decisions", [ALLOCATION_EVENTS],
+                     handler=partial(handle_decision, engine, IntakeGuard(runtime.redis))),
         OutboxRelay(engine, outbox, runtime.producer),
         GuardKeeper(engine, runtime.redis, lambda: group_lag(settings, intake_group(settings), APPLICATION_SUBMISSIONS),
                     grace_seconds=guard_grace_seconds),
