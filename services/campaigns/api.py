@@ -7,7 +7,8 @@ cloning take an Idempotency-Key, so a double-submitted form makes one campaign.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from flask import request, url_for
@@ -17,13 +18,29 @@ from flask_smorest import Blueprint
 from services.campaigns.bootstrap import components
 from services.campaigns.campaign_service import Action
 from services.campaigns.concurrency import etag_for, expected_version
-from services.campaigns.domain import (Offer, add_offer, close_early, extend_close, publish_campaign, remove_offer,
-                                       update_campaign, update_offer)
+from services.campaigns.domain import (
+    Offer,
+    add_offer,
+    close_early,
+    extend_close,
+    publish_campaign,
+    remove_offer,
+    update_campaign,
+    update_offer,
+)
 from services.campaigns.domain.cloning import new_uuid
 from services.campaigns.repository import StoredCampaign
-from services.campaigns.schemas import (CampaignCreateSchema, CampaignListQuerySchema, CampaignPatchSchema,
-                                        CampaignSchema, CloneSchema, ExtendCloseSchema, OfferFieldsSchema,
-                                        OfferPatchSchema, campaign_view)
+from services.campaigns.schemas import (
+    CampaignCreateSchema,
+    CampaignListQuerySchema,
+    CampaignPatchSchema,
+    CampaignSchema,
+    CloneSchema,
+    ExtendCloseSchema,
+    OfferFieldsSchema,
+    OfferPatchSchema,
+    campaign_view,
+)
 from shared.auth import require_roles
 from shared.errors import NotFound
 from shared.idempotency import idempotent
@@ -36,6 +53,8 @@ ETAG_HEADER = {"ETag": {"description": "the campaign's version; send it back in 
                         "schema": {"type": "string"}}}
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
             "description": "the ETag of the campaign as you last read it, e.g. \"3\""}
+CAMPAIGN_ID = {"in": "path", "name": "campaign_id", "description": "the campaign's id (UUID)"}
+OFFER_ID = {"in": "path", "name": "offer_id", "description": "the offer's id (UUID)"}
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
                    "description": "a new random value per intended creation; a retry with the same key and body "
                                   "gets the first answer again"}
@@ -93,7 +112,7 @@ class CampaignCollection(MethodView):
         return answer(components().service.create(fields, offers), 201)
 
 
-@blp.route("/<uuid:campaign_id>")
+@blp.route("/<uuid:campaign_id>", parameters=[CAMPAIGN_ID])
 class CampaignItem(MethodView):
     @require_roles("manager")
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
@@ -110,7 +129,7 @@ class CampaignItem(MethodView):
         return change(campaign_id, expected, lambda stored, now: update_campaign(stored.campaign, changes, now))
 
 
-@blp.route("/<uuid:campaign_id>/offers")
+@blp.route("/<uuid:campaign_id>/offers", parameters=[CAMPAIGN_ID])
 class CampaignOffers(MethodView):
     @require_roles("manager")
     @if_match_required
@@ -122,7 +141,7 @@ class CampaignOffers(MethodView):
                       lambda stored, now: add_offer(stored.campaign, Offer(id=new_uuid(), **fields), now), 201)
 
 
-@blp.route("/<uuid:campaign_id>/offers/<uuid:offer_id>")
+@blp.route("/<uuid:campaign_id>/offers/<uuid:offer_id>", parameters=[CAMPAIGN_ID, OFFER_ID])
 class CampaignOffer(MethodView):
     @require_roles("manager")
     @if_match_required
@@ -142,7 +161,7 @@ class CampaignOffer(MethodView):
             offer_id, lambda stored, now, offer: remove_offer(stored.campaign, offer, now)))
 
 
-@blp.route("/<uuid:campaign_id>/publish")
+@blp.route("/<uuid:campaign_id>/publish", parameters=[CAMPAIGN_ID])
 class PublishCampaign(MethodView):
     @require_roles("manager")
     @if_match_required
@@ -152,7 +171,7 @@ class PublishCampaign(MethodView):
         return change(campaign_id, expected, lambda stored, now: publish_campaign(stored.campaign, now))
 
 
-@blp.route("/<uuid:campaign_id>/close-early")
+@blp.route("/<uuid:campaign_id>/close-early", parameters=[CAMPAIGN_ID])
 class CloseCampaignEarly(MethodView):
     @require_roles("manager")
     @if_match_required
@@ -162,7 +181,7 @@ class CloseCampaignEarly(MethodView):
         return change(campaign_id, expected, lambda stored, now: close_early(stored.campaign, now))
 
 
-@blp.route("/<uuid:campaign_id>/extend-close")
+@blp.route("/<uuid:campaign_id>/extend-close", parameters=[CAMPAIGN_ID])
 class ExtendCampaignClose(MethodView):
     @require_roles("manager")
     @if_match_required
@@ -174,7 +193,7 @@ class ExtendCampaignClose(MethodView):
                       lambda stored, now: extend_close(stored.campaign, body["closes_at"], now))
 
 
-@blp.route("/<uuid:campaign_id>/clone")
+@blp.route("/<uuid:campaign_id>/clone", parameters=[CAMPAIGN_ID])
 class CloneCampaign(MethodView):
     @require_roles("manager")
     @idempotent(lambda: components().idempotency)

@@ -8,8 +8,17 @@ from typing import Any
 
 import marshmallow as ma
 
-from services.campaigns.domain import (AllocationMode, AllocationPolicy, CampaignStatus, Criterion, Offer,
-                                       RuleViolation, parse_paris_datetime, status_at, to_paris_iso)
+from services.campaigns.domain import (
+    AllocationMode,
+    AllocationPolicy,
+    CampaignStatus,
+    Criterion,
+    Offer,
+    RuleViolation,
+    parse_paris_datetime,
+    status_at,
+    to_paris_iso,
+)
 from services.campaigns.policy_codec import policy_from_json
 from services.campaigns.repository import StoredCampaign
 from shared.contracts.fields import described

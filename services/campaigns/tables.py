@@ -3,8 +3,23 @@
 Instants are timestamptz (UTC), money integer cents. A campaign's status is never stored: it is
 derived from its instants and the clock (domain.status_at).
 """
-from sqlalchemy import (ARRAY, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, SmallInteger,
-                        String, Table, Text, Uuid, func, text)
+from sqlalchemy import (
+                        ARRAY,
+                        CheckConstraint,
+                        Column,
+                        Date,
+                        DateTime,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        SmallInteger,
+                        String,
+                        Table,
+                        Text,
+                        Uuid,
+                        func,
+                        text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db import service_metadata

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import update
 
 from services.campaigns.tables import offers
-from tests.integration.campaigns.support import (GRID, campaign_body, etag_of, offer_body, outbox_size)
+from tests.integration.campaigns.support import GRID, campaign_body, offer_body, outbox_size
 
 PRIORITY = {"mode": "priority_lottery", "criteria": [{"name": "single_parent"}]}
 Q3 = {"name": "quotient_tranche_at_most", "max_tranche": 3}

@@ -1,0 +1,21 @@
+"""`python -m services.campaigns.demo` loads the winter 2026 campaigns once, published and announced."""
+from services.campaigns.bootstrap import EXTENSION
+from services.campaigns.demo import load_demo_campaigns
+from services.campaigns.demo_data import DEMO_CAMPAIGNS
+from tests.integration.campaigns.support import outbox_events
+
+
+def test_demo_campaigns_are_loaded_published_and_announced_once(app, engine, manager):
+    service = app.extensions[EXTENSION].service
+    assert len(load_demo_campaigns(service)) == 3
+    loaded = {c["id"]: c for c in manager.client.get("/campaigns", headers=manager.headers()).json}
+    assert loaded.keys() == {demo.id for demo in DEMO_CAMPAIGNS}
+    psv = loaded[DEMO_CAMPAIGNS[0].id]
+    assert (psv["opens_at"], psv["published_at"], psv["version"]) == (
+        "2026-02-02T00:01:00+01:00", "2026-01-19T10:00:00+01:00", 1)
+    assert [o["id"] for o in psv["offers"]] == [o.id for o in DEMO_CAMPAIGNS[0].offers]
+    assert psv["policy"]["reserved_shares"][0]["share"] == 0.2
+
+    assert load_demo_campaigns(service) == []
+    assert [e["type"] for e in outbox_events(engine)] == ["campaign.published"] * 3
+    assert manager.client.get("/campaigns", headers=manager.headers()).json == list(loaded.values())
