@@ -82,6 +82,13 @@ class RegistrationConfirmedSchema(ma.Schema):
     confirmed_at = described(ma.fields.AwareDateTime, "when the place was confirmed (UTC)", required=True)
 
 
+class RegistrationCancelledSchema(RegistrationConfirmedSchema):
+    reverses_line_id = described(ma.fields.String, "the line of `registration.confirmed` this credit reverses",
+                                 required=True)
+    cancelled_at = described(ma.fields.AwareDateTime, "when the confirmed place was given up (UTC)", required=True)
+    reason = described(ma.fields.String, "why: withdrawn by the parent, cancelled by the city, …", required=True)
+
+
 _IDS = {"application_id": "0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "campaign_id": "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11",
         "family_account": "family-7d2c"}
 _OFFER = "c3d9a8e2-1f7b-4e55-b0a4-6f1e2d3c4b5a"
@@ -122,3 +129,14 @@ register(EventContract(
      "offer_title": "Escalade — initiation", "period_start": "2026-03-02", "period_end": "2026-03-06",
      "quotient_tranche": 3, "unit_price_cents": 900, "quantity": 1, "currency": "EUR",
      "confirmed_at": "2026-03-01T18:42:03+00:00"}))
+register(EventContract(
+    "registration.cancelled", 1, RegistrationCancelledSchema, REGISTRATION_EVENTS,
+    "A confirmed place was given up (withdrawal after confirmation): a credit line reversing the confirmed one, "
+    "same amounts with `quantity` -1, its own stable `line_id`.",
+    {"line_id": "rev-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "reverses_line_id": "reg-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b",
+     "application_id": _IDS["application_id"], "family_account": "family-7d2c", "child_id": _CHILD,
+     "child_name": "Inès Martin", "campaign_id": _IDS["campaign_id"], "campaign_title": "Paris Sport Vacances — hiver 2026",
+     "offer_id": _OFFER, "offer_title": "Escalade — initiation", "period_start": "2026-03-02",
+     "period_end": "2026-03-06", "quotient_tranche": 3, "unit_price_cents": 900, "quantity": -1, "currency": "EUR",
+     "confirmed_at": "2026-03-01T18:42:03+00:00", "cancelled_at": "2026-03-02T07:30:00+00:00",
+     "reason": "withdrawn by the parent"}))
