@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,10 +17,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.campaigns.bootstrap import components
-from services.campaigns.campaign_service import Action
+from services.campaigns.campaign_service import Action, new_offer
 from services.campaigns.concurrency import etag_for, expected_version
 from services.campaigns.domain import (
-    Offer,
+    Campaign,
     add_offer,
     close_early,
     extend_close,
@@ -28,7 +29,6 @@ from services.campaigns.domain import (
     update_campaign,
     update_offer,
 )
-from services.campaigns.domain.cloning import new_uuid
 from services.campaigns.repository import StoredCampaign
 from services.campaigns.schemas import (
     CampaignCreateSchema,
@@ -71,9 +71,11 @@ def if_match_required(view: Callable) -> Callable:
     return blp.alt_response(428, schema=ProblemSchema, description="If-Match is missing")(wrapper)
 
 
-def answer(stored: StoredCampaign, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+def answer(stored: StoredCampaign, status: int = 200, *, located: bool = False
+           ) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The campaign, its ETag, and for a new campaign where it lives."""
     headers = {"ETag": etag_for(stored.version)}
-    if status == 201:
+    if located:
         headers["Location"] = url_for("campaigns.CampaignItem", campaign_id=stored.campaign.id)
     return campaign_view(stored, components().service.clock()), status, headers
 
@@ -82,8 +84,9 @@ def change(campaign_id: UUID, expected: int, action: Action, status: int = 200):
     return answer(components().service.change(str(campaign_id), expected, action), status)
 
 
-def on_existing_offer(offer_id: UUID, action: Callable[[StoredCampaign, Any, str], Any]) -> Action:
-    def apply(stored: StoredCampaign, now):
+def on_existing_offer(offer_id: UUID, action: Callable[[StoredCampaign, datetime, str], Campaign]) -> Action:
+    """A missing offer is a 404 (it is in the URL), not a broken rule."""
+    def apply(stored: StoredCampaign, now: datetime) -> Campaign:
         if stored.campaign.offer(str(offer_id)) is None:
             raise NotFound(f"The campaign has no offer {offer_id}.", code="offer-not-found")
         return action(stored, now, str(offer_id))
@@ -109,7 +112,7 @@ class CampaignCollection(MethodView):
     def post(self, fields):
         """Create a draft campaign, with offers or without"""
         offers = fields.pop("offers")
-        return answer(components().service.create(fields, offers), 201)
+        return answer(components().service.create(fields, offers), 201, located=True)
 
 
 @blp.route("/<uuid:campaign_id>", parameters=[CAMPAIGN_ID])
@@ -138,7 +141,7 @@ class CampaignOffers(MethodView):
     def post(self, fields, campaign_id, expected):
         """Add an offer (until the window closes); the answer is the campaign, the new offer last"""
         return change(campaign_id, expected,
-                      lambda stored, now: add_offer(stored.campaign, Offer(id=new_uuid(), **fields), now), 201)
+                      lambda stored, now: add_offer(stored.campaign, new_offer(fields), now), 201)
 
 
 @blp.route("/<uuid:campaign_id>/offers/<uuid:offer_id>", parameters=[CAMPAIGN_ID, OFFER_ID])
@@ -202,4 +205,4 @@ class CloneCampaign(MethodView):
     @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
     def post(self, options, campaign_id):
         """Copy a campaign into a new draft, moved in time (last winter's into this winter's)"""
-        return answer(components().service.clone(str(campaign_id), **options), 201)
+        return answer(components().service.clone(str(campaign_id), **options), 201, located=True)

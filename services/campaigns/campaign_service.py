@@ -55,8 +55,7 @@ class CampaignService:
 
     def create(self, fields: Mapping[str, Any], offers: Sequence[Mapping[str, Any]]) -> StoredCampaign:
         with rules_as_problems():
-            draft = create_campaign(id=new_uuid(), offers=tuple(Offer(id=new_uuid(), **offer) for offer in offers),
-                                    **fields)
+            draft = create_campaign(id=new_uuid(), offers=tuple(new_offer(offer) for offer in offers), **fields)
         return self.add(draft)
 
     def clone(self, source_id: str, *, title: str | None = None, new_opens_at: datetime | None = None,
@@ -100,6 +99,10 @@ class CampaignService:
         event = change_event(before, after.campaign, after.version, now)
         if event is not None:
             record_event(connection, outbox, event, key=after.campaign.id)
+
+
+def new_offer(fields: Mapping[str, Any]) -> Offer:
+    return Offer(id=new_uuid(), **fields)
 
 
 def _existing(connection: Connection, campaign_id: str, lock: bool = False) -> StoredCampaign:

@@ -3,7 +3,7 @@ rule is the domain's, so an API client and a unit test meet the same rules and m
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -23,6 +23,22 @@ from services.campaigns.policy_codec import policy_from_json
 from services.campaigns.repository import StoredCampaign
 from shared.contracts.fields import described
 
+# Limits of what can be stored, checked here so the database never refuses a request with a 500:
+# 32-bit integers, text without NUL, and dates in a span every instant conversion can handle.
+STORABLE_INT = ma.validate.Range(min=-(2**31), max=2**31 - 1)
+SUPPORTED_DATES = ma.validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31),
+                                    error="Dates go from 2000-01-01 to 2100-12-31.")
+
+
+class Text(ma.fields.String):
+    def __init__(self, **kwargs: Any):
+        super().__init__(validate=ma.validate.Regexp(r"^[^\x00]*$", error="Text cannot contain NUL."), **kwargs)
+
+
+class CalendarDate(ma.fields.Date):
+    def __init__(self, **kwargs: Any):
+        super().__init__(validate=SUPPORTED_DATES, **kwargs)
+
 
 class ParisDateTime(ma.fields.DateTime):
     """Read as Europe/Paris: without an offset the text is Paris wall-clock time (refused when
@@ -32,9 +48,13 @@ class ParisDateTime(ma.fields.DateTime):
         if not isinstance(value, str):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         try:
-            return parse_paris_datetime(value, attr or "datetime")
+            instant = parse_paris_datetime(value, attr or "datetime")
         except RuleViolation as broken:
             raise ma.ValidationError(broken.violations[0].message) from broken
+        except OverflowError as overflow:
+            raise ma.ValidationError(SUPPORTED_DATES.error) from overflow
+        SUPPORTED_DATES(instant.date())
+        return instant
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else to_paris_iso(value)
@@ -87,19 +107,20 @@ class PolicySchema(ma.Schema):
 # --- offers -------------------------------------------------------------------------------------
 
 class OfferFieldsSchema(ma.Schema):
-    title = described(ma.fields.String, "title shown to parents, e.g. « Escalade — initiation »", required=True)
-    site = described(ma.fields.String, "where it takes place", required=True)
+    title = described(Text, "title shown to parents, e.g. « Escalade — initiation »", required=True)
+    site = described(Text, "where it takes place", required=True)
     arrondissement = described(ma.fields.Integer, "Paris arrondissement of the site (1–20)", required=True)
-    starts_on = described(ma.fields.Date, "first day (for a lottery, after the window closes)", required=True)
-    ends_on = described(ma.fields.Date, "last day", required=True)
+    starts_on = described(CalendarDate, "first day (for a lottery, after the window closes)", required=True)
+    ends_on = described(CalendarDate, "last day", required=True)
     min_age = described(ma.fields.Integer, "youngest age admitted, in full years at the campaign's reference date",
                         required=True)
     max_age = described(ma.fields.Integer, "oldest age admitted, in full years at the campaign's reference date",
                         required=True)
-    capacity = described(ma.fields.Integer, "places; never below the places already given", required=True)
+    capacity = described(ma.fields.Integer, "places; never below the places already given", required=True,
+                         validate=STORABLE_INT)
     waitlist_limit = described(ma.fields.Integer, "longest waitlist kept; null for no limit", allow_none=True,
-                               load_default=None)
-    tariffs_cents = ma.fields.List(ma.fields.Integer(), required=True, metadata={
+                               load_default=None, validate=STORABLE_INT)
+    tariffs_cents = ma.fields.List(ma.fields.Integer(validate=STORABLE_INT), required=True, metadata={
         "description": "ten prices in euro cents, family-quotient tranches 1 to 10 (10: no quotient on file); "
                        "never lower than the tranche before"})
 
@@ -127,14 +148,14 @@ class OfferSchema(PublicOfferSchema):
 # --- campaigns ----------------------------------------------------------------------------------
 
 class CampaignFieldsSchema(ma.Schema):
-    title = described(ma.fields.String, "title", required=True)
-    kind = described(ma.fields.String, "sport_vacances, centre_loisirs_mercredi, conservatoire_examen, or another "
+    title = described(Text, "title", required=True)
+    kind = described(Text, "sport_vacances, centre_loisirs_mercredi, conservatoire_examen, or another "
                      "lower-case slug a city adds", required=True)
-    description = described(ma.fields.String, "what families read about the campaign", load_default="")
+    description = described(Text, "what families read about the campaign", load_default="")
     opens_at = described(ParisDateTime, "window opening, Europe/Paris: naive text is Paris wall-clock time, or give "
                          "an offset; fixed once the window has opened", required=True)
     closes_at = described(ParisDateTime, "planned window closing, Europe/Paris (naive = Paris time)", required=True)
-    reference_date = described(ma.fields.Date, "date on which children's ages are counted", required=True)
+    reference_date = described(CalendarDate, "date on which children's ages are counted", required=True)
     max_choices = described(ma.fields.Integer, "most ranked choices a child may make (1–10)", required=True)
     policy = ma.fields.Nested(PolicySchema, required=True, metadata={"description": "how places are given"})
 
@@ -162,7 +183,7 @@ class CampaignSchema(CampaignFieldsSchema):
 
 
 class CampaignListQuerySchema(ma.Schema):
-    kind = described(ma.fields.String, "only campaigns of this kind")
+    kind = described(Text, "only campaigns of this kind")
     status = described(ma.fields.String, "only campaigns with this status now",
                        validate=ma.validate.OneOf(list(CampaignStatus)))
 
@@ -173,11 +194,12 @@ class ExtendCloseSchema(ma.Schema):
 
 
 class CloneSchema(ma.Schema):
-    title = described(ma.fields.String, "title of the copy (default: the source's)")
+    title = described(Text, "title of the copy (default: the source's)")
     new_opens_at = described(ParisDateTime, "when the copy opens; its close, offer dates and reference date move "
                              "by the same Paris wall-clock offset")
-    shift_days = described(ma.fields.Integer, "or: move everything by this many days (364 keeps weekdays)")
-    reference_date = described(ma.fields.Date, "age reference date of the copy, when it is fixed by the calendar")
+    shift_days = described(ma.fields.Integer, "or: move everything by this many days (364 keeps weekdays), "
+                           "at most ten years either way", validate=ma.validate.Range(-3660, 3660))
+    reference_date = described(CalendarDate, "age reference date of the copy, when it is fixed by the calendar")
 
     @ma.validates_schema
     def one_way_to_move(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -3,9 +3,7 @@ import pytest
 from services.campaigns.app import create_app
 from shared.kafka import ensure_topics
 from shared.topics import CAMPAIGN_EVENTS
-from tests.integration.campaigns.support import ManagerClient, MovableClock, paris
-
-BEFORE_OPENING = "2026-01-15T10:00"
+from tests.integration.campaigns.support import BEFORE_OPENING, ManagerClient, MovableClock, paris
 
 
 @pytest.fixture

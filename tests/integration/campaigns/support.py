@@ -13,6 +13,7 @@ from services.campaigns.domain import parse_paris_datetime
 from services.campaigns.tables import outbox
 from shared.topics import CAMPAIGN_EVENTS, physical_name
 
+BEFORE_OPENING = "2026-01-15T10:00"  # what the tests' clock says unless a test moves it
 GRID = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]
 
 
