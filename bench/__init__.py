@@ -1,0 +1,1 @@
+"""Benchmarks of Guichet (`make bench`, `python -m bench.run`): measurements, never tests."""
