@@ -102,7 +102,7 @@ class CampaignCollection(MethodView):
         """List campaigns, latest opening first"""
         service = components().service
         now = service.clock()
-        return [campaign_view(stored, now) for stored in service.list(now, **query)]
+        return [campaign_view(stored, now) for stored in service.find(now, **query)]
 
     @require_roles("manager")
     @idempotent(lambda: components().idempotency)

@@ -24,7 +24,7 @@ class Components:
 
 def build_components(runtime: Runtime, clock: Clock) -> Components:
     cache = LayeredCache(runtime.redis, CACHE_KEY, clock=clock)
-    catalogue = PublicCatalogue(runtime.engine, cache, ttl_seconds=runtime.settings.public_cache_ttl_seconds)
+    catalogue = PublicCatalogue(runtime.engine, cache, clock, ttl_seconds=runtime.settings.public_cache_ttl_seconds)
     return Components(
         service=CampaignService(runtime.engine, clock, on_change=catalogue.invalidate),
         catalogue=catalogue,

@@ -47,7 +47,7 @@ class CampaignService:
         with self.engine.connect() as connection:
             return _existing(connection, campaign_id)
 
-    def list(self, now: datetime, kind: str | None = None, status: str | None = None) -> list[StoredCampaign]:
+    def find(self, now: datetime, kind: str | None = None, status: str | None = None) -> list[StoredCampaign]:
         with self.engine.connect() as connection:
             found = repository.list_campaigns(connection, kind=kind)
         # Status depends on the clock, so it is filtered here rather than in SQL; a city has tens of campaigns.

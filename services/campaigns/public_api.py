@@ -1,8 +1,6 @@
 """Public API (no token): open and upcoming campaigns with their offers and places remaining."""
 from __future__ import annotations
 
-import math
-
 from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -27,6 +25,5 @@ class PublicCampaigns(MethodView):
         document = catalogue.read()
         # The cached document is already in its public form: answered as is, not dumped again per read.
         response = jsonify(matching_campaigns(document.body, **filters))
-        seconds_left = (document.valid_until - components().service.clock()).total_seconds()
-        response.headers["Cache-Control"] = f"public, max-age={max(0, math.floor(seconds_left))}"
+        response.headers["Cache-Control"] = f"public, max-age={catalogue.max_age_seconds(document)}"
         return response

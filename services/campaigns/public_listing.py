@@ -2,12 +2,14 @@
 places remaining, built once from the database and filtered per request from the cache."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
 from services.campaigns.cache import CachedDocument, LayeredCache
+from services.campaigns.clock import Clock
 from services.campaigns.domain import CampaignStatus, fits_age_range, status_at
 from services.campaigns.repository import StoredCampaign, published_campaigns_closing_after
 from services.campaigns.schemas import PublicCampaignSchema, offer_view
@@ -17,13 +19,18 @@ VISIBLE = (CampaignStatus.SCHEDULED, CampaignStatus.OPEN)
 
 
 class PublicCatalogue:
-    def __init__(self, engine: Engine, cache: LayeredCache, ttl_seconds: float):
+    def __init__(self, engine: Engine, cache: LayeredCache, clock: Clock, ttl_seconds: float):
         self.engine = engine
         self.cache = cache
+        self.clock = clock
         self.ttl = timedelta(seconds=ttl_seconds)
 
     def read(self) -> CachedDocument:
         return self.cache.get(self._build)
+
+    def max_age_seconds(self, document: CachedDocument) -> int:
+        """How long a browser or proxy may reuse an answer built from `document`."""
+        return max(0, math.floor((document.valid_until - self.clock()).total_seconds()))
 
     def invalidate(self) -> None:
         self.cache.invalidate()
