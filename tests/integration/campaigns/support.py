@@ -2,6 +2,7 @@
 reading back what reached the broker."""
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,6 +118,6 @@ def campaign_events_on_broker(settings) -> list[dict]:
         while any(consumer.position(p) < ends[p] for p in partitions):
             for batch in consumer.poll(timeout_ms=1000).values():
                 records.extend(batch)
-        return [__import__("json").loads(record.value) for record in records]
+        return [json.loads(record.value) for record in records]
     finally:
         consumer.close()

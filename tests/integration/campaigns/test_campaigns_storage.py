@@ -1,9 +1,13 @@
 """The tables as the migrations create them, and domain values through them and back unchanged."""
+from dataclasses import replace
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import update
 
 from services.campaigns import repository
+from services.campaigns.concurrency import PreconditionFailed
 from services.campaigns.demo_data import DEMO_CAMPAIGNS
 from services.campaigns.domain import update_offer
 from services.campaigns.tables import metadata, offers
@@ -39,3 +43,15 @@ def test_saving_a_campaign_leaves_places_given_to_the_allocation_feed(engine):
         reloaded = repository.get_campaign(connection, campaign.id)
     assert (saved.version, reloaded.version) == (2, 2)
     assert reloaded.places_given_for(first_offer.id) == 3 and reloaded.campaign.offers[0].capacity == 20
+
+
+def test_a_save_computed_from_an_older_version_changes_nothing(engine):
+    campaign = DEMO_CAMPAIGNS[1]
+    with engine.begin() as connection:
+        repository.insert_campaign(connection, campaign)
+        read_by_both = repository.get_campaign(connection, campaign.id)
+        repository.save_campaign(connection, read_by_both, replace(campaign, title="First writer"))
+        with pytest.raises(PreconditionFailed):
+            repository.save_campaign(connection, read_by_both, replace(campaign, title="Second writer", offers=()))
+        stored = repository.get_campaign(connection, campaign.id)
+    assert (stored.version, stored.campaign.title, len(stored.campaign.offers)) == (2, "First writer", 6)
