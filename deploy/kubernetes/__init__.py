@@ -1,0 +1,1 @@
+"""Kubernetes manifests (kustomize) and the release steps they run: see docs/deploy.md."""
