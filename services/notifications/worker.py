@@ -1,0 +1,57 @@
+"""The notifications worker: `python -m services.notifications.worker`.
+
+Turns campaign, application, allocation and registration events into notifications, delivers
+them (inbox, letter, email) with retries, and queues the reminders of offers about to expire.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+from typing import Callable
+
+from services.notifications.config import NotificationsConfig
+from services.notifications.contacts import HouseholdContacts, ServiceToken
+from services.notifications.courier import DELIVERY_RETRY, Contacts, Courier, Mailer
+from services.notifications.handlers import handle_record
+from services.notifications.mailer import SmtpMailer
+from services.notifications.periodic import Periodic
+from services.notifications.reminders import remind_due
+from shared.config import Settings
+from shared.kafka import ConsumerLoop, RetryPolicy, ensure_topics
+from shared.observability import configure_logging
+from shared.runtime import Runtime
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
+from shared.worker import Loop, run_loops
+
+CONSUMED_TOPICS = [CAMPAIGN_EVENTS, APPLICATION_EVENTS, ALLOCATION_EVENTS, REGISTRATION_EVENTS]
+
+
+def build_loops(runtime: Runtime, contacts: Contacts, mailer: Mailer, portal_url: str,
+                clock: Callable[[], datetime] = partial(datetime.now, UTC), retry: RetryPolicy = DELIVERY_RETRY,
+                interval_seconds: float = 1.0) -> list[Loop]:
+    settings, engine = runtime.settings, runtime.engine
+    courier = Courier(engine, contacts, mailer, clock, portal_url, retry)
+    return [
+        ConsumerLoop(settings, f"{settings.kafka_topic_prefix}notifications", CONSUMED_TOPICS,
+                     handler=partial(handle_record, engine, clock)),
+        Periodic("courier", courier.deliver_due, interval_seconds),
+        Periodic("reminders", partial(remind_due, engine, clock), interval_seconds),
+    ]
+
+
+def main() -> None:
+    settings = Settings.from_env("notifications-worker")
+    configure_logging(settings.service_name, settings.log_level)
+    ensure_topics(settings)
+    config = NotificationsConfig.from_settings(settings)
+    contacts = HouseholdContacts(config.registrations_url, ServiceToken(settings, config.service_token_file))
+    mailer = SmtpMailer(config.smtp_host, config.smtp_port, config.sender)
+    runtime = Runtime(settings)
+    try:
+        run_loops(build_loops(runtime, contacts, mailer, config.portal_url))
+    finally:
+        runtime.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""What the notifications tests run against: a real SMTP server, the registrations service over
+real HTTP (households are read from it), and events built from the contracts' examples."""
+from __future__ import annotations
+
+import email
+import threading
+from contextlib import contextmanager
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any, Iterator
+
+from aiosmtpd.controller import Controller
+from flask import Flask
+from werkzeug.serving import make_server
+
+from shared.events import Event, contract_for, make_event
+from tests.support.servers import free_port
+
+
+class SmtpRecorder:
+    """An SMTP server (aiosmtpd) on a free loopback port that keeps the messages it accepts. Told to,
+    it answers the next ones `451 try again later`, as a busy relay does."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refusals_left = 0
+        self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    def refuse_next(self, count: int) -> None:
+        self.refusals_left = count
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 — aiosmtpd's hook name
+        if self.refusals_left > 0:
+            self.refusals_left -= 1
+            return "451 4.3.0 Mail server busy, try again later"
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+    def to(self, recipient: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == recipient]
+
+    def __enter__(self) -> "SmtpRecorder":
+        self._controller.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._controller.stop()
+
+
+def text_of(mail: EmailMessage) -> str:
+    """The plain-text body as written, without SMTP's CRLF line endings."""
+    return mail.get_content().replace("\r\n", "\n")
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app behind a real HTTP server on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def event(event_type: str, **data: Any) -> Event:
+    """An event of `event_type`: its contract's example with `data` in place (JSON values)."""
+    contract = contract_for(event_type)
+    return make_event(event_type, source="/tests", subject="tests",
+                      data=contract.schema().load({**contract.example, **data}))
