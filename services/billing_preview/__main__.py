@@ -1,0 +1,3 @@
+from services.billing_preview.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""`guichet-billing-preview` (or `python -m services.billing_preview`):
+
+    guichet-billing-preview consume                    read the feed until Ctrl-C / SIGTERM
+    guichet-billing-preview show [--family F] [--month 2026-03] [--format text|json]
+
+Both read DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS and KAFKA_TOPIC_PREFIX like the services do.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+
+from services.billing_preview.consumer import feed_consumer
+from services.billing_preview.invoices import monthly_invoices
+from services.billing_preview.printing import as_json, as_text
+from services.billing_preview.store import stored_lines
+from shared.config import Settings
+from shared.db import make_engine
+from shared.kafka import ensure_topics
+from shared.migrations import upgrade
+from shared.observability import configure_logging
+from shared.topics import REGISTRATION_EVENTS
+
+SERVICE = "billing_preview"
+
+
+def _month(text: str) -> date:
+    return date.fromisoformat(f"{text}-01")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="guichet-billing-preview",
+                                     description="Monthly invoice previews built from Guichet's billing feed.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("consume", help="read the feed into the preview until stopped")
+    show = commands.add_parser("show", help="print invoice previews")
+    show.add_argument("--family", help="one family account (default: every family)")
+    show.add_argument("--month", type=_month, help="one month, YYYY-MM (default: every month)")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env("billing-preview")
+    upgrade(SERVICE, settings)
+    engine = make_engine(settings, pool_size=1)
+    try:
+        if args.command == "consume":
+            configure_logging(settings.service_name, settings.log_level)
+            ensure_topics(settings, [REGISTRATION_EVENTS])
+            consumer = feed_consumer(settings, engine)
+            consumer.install_signal_handlers()
+            consumer.run()
+        else:
+            with engine.connect() as connection:
+                invoices = monthly_invoices(stored_lines(connection, args.family, args.month))
+            text = (json.dumps(as_json(invoices), indent=2, ensure_ascii=False) + "\n" if args.format == "json"
+                    else as_text(invoices))
+            print(text, end="")
+    finally:
+        engine.dispose()

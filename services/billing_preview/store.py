@@ -1,0 +1,33 @@
+"""Invoice lines in PostgreSQL: written once per line id, read back in arrival order."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.billing_preview.invoices import InvoiceLine
+from services.billing_preview.tables import invoice_lines
+
+LINE_COLUMNS = tuple(InvoiceLine.__dataclass_fields__)
+
+
+def record_lines(connection: Connection, received: list[tuple[str, InvoiceLine]]) -> int:
+    """Store (event id, line) pairs in the order given; a line id already stored is skipped, so a
+    redelivered record changes nothing. Returns how many lines were new."""
+    if not received:
+        return 0
+    inserted = connection.execute(
+        insert(invoice_lines).values([{"event_id": event_id, **asdict(line)} for event_id, line in received])
+        .on_conflict_do_nothing(index_elements=["line_id"]).returning(invoice_lines.c.line_id)).all()
+    return len(inserted)
+
+
+def stored_lines(connection: Connection, family_account: str | None = None, month: date | None = None
+                 ) -> list[InvoiceLine]:
+    query = select(*(invoice_lines.c[column] for column in LINE_COLUMNS)).order_by(invoice_lines.c.position)
+    if family_account is not None:
+        query = query.where(invoice_lines.c.family_account == family_account)
+    lines = [InvoiceLine(**row) for row in connection.execute(query).mappings()]
+    return [line for line in lines if month is None or line.month == month]

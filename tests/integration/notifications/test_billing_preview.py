@@ -1,0 +1,61 @@
+"""The reference billing consumer through the real broker: one invoice per family and month, credit
+lines for reversals, nothing counted twice when records come again, unknown event types skipped."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from services.billing_preview.consumer import feed_consumer
+from services.billing_preview.tables import invoice_lines
+from shared.kafka import Producer, ensure_topics, group_lag
+from shared.migrations import upgrade
+from shared.runtime import Runtime
+from shared.topics import REGISTRATION_EVENTS
+from tests.integration.notifications.feed import cancelled, confirmed, publish_feed
+from tests.support.workers import eventually, running
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def show(settings, *args: str) -> str:
+    """The console script as a downstream team runs it."""
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+           "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix}
+    return subprocess.run([sys.executable, "-m", "services.billing_preview", "show", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_invoices_per_family_and_month_with_credits_and_redelivery_changing_nothing(make_settings):
+    settings = make_settings("billing-preview")
+    upgrade("billing_preview", settings)
+    ensure_topics(settings, [REGISTRATION_EVENTS])
+    runtime = Runtime(settings)
+    feed = [confirmed("family-a", "1"), confirmed("family-a", "2", period_start="2026-04-13", period_end="2026-04-17",
+                                                  unit_price_cents=1300),
+            confirmed("family-b", "3", quotient_tranche=10, unit_price_cents=4800), cancelled("family-a", "1")]
+    publish_feed(settings, *feed)
+    consumer = feed_consumer(settings, runtime.engine)
+
+    def lines() -> int:
+        with runtime.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(invoice_lines)).scalar_one()
+
+    with running([consumer]):
+        eventually(lambda: lines() == 4, what="the four lines stored")
+        publish_feed(settings, *feed)  # a producer's retry, or a replay: the same records again
+        producer = Producer(settings)
+        producer.publish(REGISTRATION_EVENTS.name, "family-a", {"type": "registration.adjusted", "data": {}})
+        producer.close()
+        eventually(lambda: group_lag(settings, consumer.group_id, REGISTRATION_EVENTS) == 0, what="feed read")
+    assert lines() == 4
+    runtime.close()
+
+    previews = json.loads(show(settings, "--format", "json"))
+    assert [(p["family_account"], p["month"], p["total_cents"]) for p in previews] == [
+        ("family-a", "2026-03", 0), ("family-a", "2026-04", 1300), ("family-b", "2026-03", 4800)]
+    assert [(entry["line_id"], entry["kind"], entry["amount_cents"]) for entry in previews[0]["lines"]] == [
+        ("reg-1", "charge", 900), ("rev-1", "credit", -900)]
+    assert previews[2]["lines"][0]["quotient_tranche"] == 10

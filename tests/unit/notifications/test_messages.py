@@ -1,0 +1,70 @@
+"""Every kind of notification renders in French and English from the contracts' examples, naming the
+child, campaign, offer and deadline in Paris time, with the link to the decision's explanation."""
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.notifications.formatting import euros, long_date, paris_instant
+from services.notifications.messages import CONTEXTS, LANGUAGES, Facts, MissingFacts, render, written_language
+from shared.events import contract_for
+
+PORTAL = "https://famille.example.org"
+CAMPAIGN = contract_for("campaign.published").example
+EXAMPLES = {
+    "application_received": "application.received", "place_offered": "allocation.decided",
+    "offer_reminder": "waitlist.promoted", "waitlisted": "allocation.decided", "rejected": "allocation.decided",
+    "offer_expired": "offer.expired", "registration_confirmed": "registration.confirmed",
+    "registration_cancelled": "registration.cancelled", "campaign_opened": "campaign.opened",
+}
+WAITLIST = {"waitlist": [{"offer_id": CAMPAIGN["offers"][0]["offer_id"], "position": 4}]}
+
+
+def data_for(kind: str) -> dict:
+    return {**contract_for(EXAMPLES[kind]).example, **(WAITLIST if kind == "waitlisted" else {})}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", sorted(CONTEXTS))
+def test_every_kind_renders_in_every_language(kind, language):
+    message = render(kind, language, data_for(kind), Facts("Inès Martin", CAMPAIGN), PORTAL)
+    assert message.subject and "\n" not in message.subject
+    assert message.body.startswith("Bonjour," if language == "fr" else "Hello,")
+    if kind != "campaign_opened":
+        assert "Inès Martin" in message.subject
+    if message.link:
+        assert message.link in message.body
+
+
+def test_a_place_offered_names_offer_site_dates_deadline_and_explanation():
+    message = render("place_offered", "fr", data_for("place_offered"), Facts("Inès Martin", CAMPAIGN), PORTAL)
+    assert "« Escalade — initiation » (Centre sportif Jean Dame, du lundi 2 mars 2026 au vendredi 6 mars 2026)" \
+        in message.body
+    assert "avant le mardi 3 mars 2026 à 11 h 00 (heure de Paris)" in message.body
+    assert message.link == f"{PORTAL}/applications/0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b/explanation"
+
+
+def test_waitlist_positions_and_amounts_are_spelled_out():
+    waitlisted = render("waitlisted", "en", data_for("waitlisted"), Facts("Inès Martin", CAMPAIGN), PORTAL)
+    assert "  - Escalade — initiation: position 4" in waitlisted.body
+    confirmed = render("registration_confirmed", "fr", data_for("registration_confirmed"), Facts(), PORTAL)
+    assert "Montant : 9,00 € (tranche 3 du quotient familial)" in confirmed.body
+
+
+@pytest.mark.parametrize("facts", [Facts(None, CAMPAIGN), Facts("Inès Martin", None),
+                                   Facts("Inès Martin", {**CAMPAIGN, "offers": []})])
+def test_a_decision_without_its_child_campaign_or_offer_waits(facts):
+    with pytest.raises(MissingFacts):
+        render("place_offered", "fr", data_for("place_offered"), facts, PORTAL)
+
+
+def test_families_are_written_to_in_french_unless_they_chose_english():
+    assert [written_language(code) for code in ("fr", "en", "de", None)] == ["fr", "en", "fr", "fr"]
+
+
+def test_dates_instants_and_amounts_read_naturally():
+    assert long_date(date(2026, 3, 1), "fr") == "dimanche 1er mars 2026"
+    assert long_date(date(2026, 3, 1), "en") == "Sunday 1 March 2026"
+    assert paris_instant(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "fr") == "dimanche 29 mars 2026 à 01 h 30"
+    assert paris_instant(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "fr") == "dimanche 29 mars 2026 à 03 h 30"
+    assert paris_instant(datetime(2026, 10, 25, 22, 5, tzinfo=UTC), "en") == "Sunday 25 October 2026 at 23:05"
+    assert (euros(123456, "fr"), euros(-900, "fr"), euros(900, "en")) == ("1234,56 €", "-9,00 €", "€9.00")
