@@ -25,7 +25,7 @@ from shared.kafka import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-# About 2 h 10 of attempts (1, 2, 4 … 60 min apart) before a manager is asked to look.
+# Eight attempts over about two hours (1, 2, 4 … 32, then 60 min apart) before a manager is asked to look.
 DELIVERY_RETRY = RetryPolicy(max_attempts=8, first_backoff_s=60, max_backoff_s=3600)
 
 

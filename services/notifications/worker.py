@@ -26,13 +26,17 @@ from shared.worker import Loop, run_loops
 CONSUMED_TOPICS = [CAMPAIGN_EVENTS, APPLICATION_EVENTS, ALLOCATION_EVENTS, REGISTRATION_EVENTS]
 
 
+def consumer_group(settings: Settings) -> str:
+    return f"{settings.kafka_topic_prefix}notifications"
+
+
 def build_loops(runtime: Runtime, contacts: Contacts, mailer: Mailer, portal_url: str,
                 clock: Callable[[], datetime] = partial(datetime.now, UTC), retry: RetryPolicy = DELIVERY_RETRY,
                 interval_seconds: float = 1.0) -> list[Loop]:
     settings, engine = runtime.settings, runtime.engine
     courier = Courier(engine, contacts, mailer, clock, portal_url, retry)
     return [
-        ConsumerLoop(settings, f"{settings.kafka_topic_prefix}notifications", CONSUMED_TOPICS,
+        ConsumerLoop(settings, consumer_group(settings), CONSUMED_TOPICS,
                      handler=partial(handle_record, engine, clock)),
         Periodic("courier", courier.deliver_due, interval_seconds),
         Periodic("reminders", partial(remind_due, engine, clock), interval_seconds),
