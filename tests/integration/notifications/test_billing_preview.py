@@ -1,13 +1,10 @@
 """The reference billing consumer through the real broker: one invoice per family and month, credit
 lines for reversals, nothing counted twice when records come again, unknown event types skipped."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import func, select
 
+from services.billing_preview.cli import main
 from services.billing_preview.consumer import feed_consumer
 from services.billing_preview.tables import invoice_lines
 from shared.kafka import Producer, ensure_topics, group_lag
@@ -17,18 +14,19 @@ from shared.topics import REGISTRATION_EVENTS
 from tests.integration.notifications.feed import cancelled, confirmed, publish_feed
 from tests.support.workers import eventually, running
 
-REPO = Path(__file__).resolve().parents[3]
+
+def show(settings, monkeypatch, capsys, *args: str) -> str:
+    """The console script's `show`, configured through the environment as a downstream team runs it."""
+    for name, value in {"DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+                        "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix}.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    main(["show", *args])
+    return capsys.readouterr().out
 
 
-def show(settings, *args: str) -> str:
-    """The console script as a downstream team runs it."""
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-           "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix}
-    return subprocess.run([sys.executable, "-m", "services.billing_preview", "show", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, check=True).stdout
-
-
-def test_invoices_per_family_and_month_with_credits_and_redelivery_changing_nothing(make_settings):
+def test_invoices_per_family_and_month_with_credits_and_redelivery_changing_nothing(make_settings, monkeypatch,
+                                                                                   capsys):
     settings = make_settings("billing-preview")
     upgrade("billing_preview", settings)
     ensure_topics(settings, [REGISTRATION_EVENTS])
@@ -53,7 +51,7 @@ def test_invoices_per_family_and_month_with_credits_and_redelivery_changing_noth
     assert lines() == 4
     runtime.close()
 
-    previews = json.loads(show(settings, "--format", "json"))
+    previews = json.loads(show(settings, monkeypatch, capsys, "--format", "json"))
     assert [(p["family_account"], p["month"], p["total_cents"]) for p in previews] == [
         ("family-a", "2026-03", 0), ("family-a", "2026-04", 1300), ("family-b", "2026-03", 4800)]
     assert [(entry["line_id"], entry["kind"], entry["amount_cents"]) for entry in previews[0]["lines"]] == [
