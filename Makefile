@@ -7,7 +7,7 @@ STACK_DIR := .local/stack
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run stop stack-up stack-down stack-status migrate token test test-unit test-integration docs-events clean
+.PHONY: help install run stop stack-up stack-down stack-status migrate token test test-unit test-faults docs-events clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ test: install ## Run every test against real Kafka, PostgreSQL and Redis (starte
 
 test-unit: install ## Only the fast tests that need no server
 	$(PY) -m pytest tests/unit
+
+test-faults: install ## Break Kafka, PostgreSQL, Redis and the worker during surges (also part of `make test`)
+	$(PY) -m pytest tests/faults
 
 docs-events: install ## Regenerate docs/events.md from the event contracts
 	$(PY) -m shared.contracts.document > docs/events.md

@@ -31,6 +31,9 @@ class Settings:
     intake_admissions_per_second: int = 3000
     intake_per_ip_per_minute: int = 300
     intake_per_account_per_minute: int = 20
+    # Reverse proxies in front of the services whose X-Forwarded-For/-Proto to trust (0: none, the
+    # client's address is the peer's). Behind one ingress, 1: per-IP limits then see parents, not the proxy.
+    trusted_proxies: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -69,6 +72,7 @@ class Settings:
             intake_per_ip_per_minute=number("INTAKE_PER_IP_PER_MINUTE", defaults.intake_per_ip_per_minute),
             intake_per_account_per_minute=number("INTAKE_PER_ACCOUNT_PER_MINUTE",
                                                  defaults.intake_per_account_per_minute),
+            trusted_proxies=number("TRUSTED_PROXIES", defaults.trusted_proxies),
             extra={k: v for k, v in env.items() if k.startswith("GUICHET_")},
         )
 

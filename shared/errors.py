@@ -125,6 +125,25 @@ def handle_unexpected(error: Exception) -> Response:
                             "Something went wrong on our side. The error is logged with this request id.")
 
 
+def handle_dependency_unavailable(error: Exception) -> Response:
+    log.warning("dependency unavailable", extra={"path": request.path, "error": type(error).__name__})
+    return problem_response(503, "dependency-unavailable", "Temporarily unavailable",
+                            "A service Guichet depends on is restarting. Nothing was recorded; retry in a few seconds.",
+                            headers={"Retry-After": "3"}, retry_after=3)
+
+
+def install_dependency_error_handlers(app: Flask) -> None:
+    """A database, cache or broker that is away is the server's temporary state, not a bug: 503 + Retry-After."""
+    import kafka.errors
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    for error in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError,
+                  sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, kafka.errors.KafkaConnectionError,
+                  kafka.errors.KafkaTimeoutError):
+        app.register_error_handler(error, handle_dependency_unavailable)
+
+
 def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(HTTPException, handle_http_exception)

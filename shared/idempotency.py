@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import logging
+
 import redis
 from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
@@ -24,6 +26,7 @@ from shared.auth import current_principal
 from shared.errors import Conflict, Problem, Unprocessable, handle_http_exception, handle_problem
 
 HEADER = "Idempotency-Key"
+log = logging.getLogger(__name__)
 DAY = 24 * 3600
 
 # One round trip: claim the key if free, else return what is stored. Atomic, so two concurrent
@@ -107,12 +110,17 @@ def idempotent(store: Callable[[], IdempotencyStore]) -> Callable:
             except BaseException:
                 keeper.abandon(scope, key)
                 raise
-            if not 200 <= response.status_code < 300:
-                keeper.abandon(scope, key)
-            else:
-                kept_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
-                keeper.complete(scope, key, fingerprint,
-                                StoredResponse(response.status_code, kept_headers, response.get_data()))
+            try:
+                if not 200 <= response.status_code < 300:
+                    keeper.abandon(scope, key)
+                else:
+                    kept_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+                    keeper.complete(scope, key, fingerprint,
+                                    StoredResponse(response.status_code, kept_headers, response.get_data()))
+            except redis.RedisError:
+                # The work is done (e.g. the application is on the broker): the answer must say so. A retry
+                # meets the in-flight marker until it expires, then the operation's own guard.
+                log.warning("idempotency record not updated", extra={"scope": scope})
             return response
 
         return wrapper

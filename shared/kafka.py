@@ -183,7 +183,13 @@ class ConsumerLoop:
         log.info("consumer started", extra={"group": self.group_id, "topics": self.topics})
         try:
             while not self.stopping and not (until and until()):
-                self.poll_once(poll_timeout_ms)
+                try:
+                    self.poll_once(poll_timeout_ms)
+                except KafkaError as exc:
+                    # The broker is restarting or the group rebalancing: records whose offsets were not
+                    # committed come again, and the handlers are idempotent. Wait, then carry on.
+                    log.warning("consumer round failed; retrying", extra={"group": self.group_id, "error": repr(exc)})
+                    self._stopping.wait(self.retry.first_backoff_s * 5)
         finally:
             self._consumer.close(autocommit=False)
             if self._dead_letters is not None:

@@ -6,10 +6,11 @@ from typing import Iterable
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.auth import BEARER_SCHEME, TokenVerifier
 from shared.config import Settings
-from shared.errors import handle_http_exception, install_error_handlers
+from shared.errors import handle_http_exception, install_dependency_error_handlers, install_error_handlers
 from shared.health import Check, run_checks
 from shared.observability import configure_logging, install_request_tracking, metrics_response
 
@@ -38,6 +39,8 @@ def create_service_app(settings: Settings, *, title: str, description: str,
                        token_verifier: TokenVerifier | None = None) -> Flask:
     configure_logging(settings.service_name, settings.log_level)
     app = Flask(settings.service_name)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     app.config.update(
         API_TITLE=title,
         API_VERSION="1.0",
@@ -53,6 +56,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
     app.extensions["guichet.token_verifier"] = token_verifier or TokenVerifier.from_file(
         settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience)
     install_error_handlers(app)
+    install_dependency_error_handlers(app)
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     for blueprint in blueprints:

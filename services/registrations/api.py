@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timezone
 from uuid import UUID
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -20,8 +21,10 @@ from services.registrations.ledger import (ApplicationNotFound, OfferNotOpen, an
 from services.registrations.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
 from shared.auth import current_principal, require_roles
 from shared.errors import (Conflict, NotFound, Problem, ServiceUnavailable, Unprocessable, field_error)
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import idempotent
 
+log = logging.getLogger(__name__)
 blp = Blueprint("applications", __name__, url_prefix="/applications",
                 description="Submit an application during a campaign's window, follow it, withdraw it.")
 
@@ -65,7 +68,8 @@ def _submit(family_account: str, submission: Submission):
         raise Problem("Too many submissions from this account; retry shortly.", status=429, code="rate-limited",
                       title="Too many requests", headers={"Retry-After": str(exc.retry_after)},
                       retry_after=exc.retry_after)
-    except (GuardNotReady, BrokerUnavailable):
+    except (GuardNotReady, BrokerUnavailable) as exc:
+        log.warning("intake unavailable", extra={"reason": type(exc).__name__, "cause": repr(exc.__cause__)})
         raise ServiceUnavailable("Your application was not recorded. Retry in a few seconds: it is safe to press "
                                  "again.", code="intake-unavailable", headers={"Retry-After": "3"}, retry_after=3)
 
@@ -81,7 +85,8 @@ class Applications(MethodView):
                           "description": "a new random value per intended submission; resend it when retrying"}])
     def post(self, body):
         """Submit an application (202 once it is safely kept)"""
-        ack = _submit(current_principal().subject, Submission(**body))
+        ack = _submit(current_principal().subject,
+                      Submission(idempotency_key=request.headers[IDEMPOTENCY_HEADER], **body))
         status_url = url_for("applications.Application", application_id=ack.application_id)
         return ({"application_id": ack.application_id, "campaign_id": ack.campaign_id, "status": "received",
                  "submitted_at": ack.submitted_at, "status_url": status_url, "hold": ack.hold.as_dict(),

@@ -17,7 +17,7 @@ import redis
 from sqlalchemy import Engine, select
 
 from services.registrations.domain.applications import ACTIVE_STATUSES
-from services.registrations.intake_guard import READY_KEY, active_key, held_key, waitlist_key
+from services.registrations.intake_guard import READY_KEY, active_key, active_value, held_key, waitlist_key
 from services.registrations.ledger import counted_position
 from services.registrations.tables import applications
 
@@ -42,7 +42,7 @@ def rebuild_from_ledger(engine: Engine, client: redis.Redis) -> int:
     if stale:
         pipeline.delete(*stale)
     for row in rows:
-        pipeline.set(active_key(row["campaign_id"], row["child_id"]), str(row["application_id"]))
+        pipeline.set(active_key(row["campaign_id"], row["child_id"]), active_value(row["application_id"], row["hold"]))
     for key, value in counters.items():
         pipeline.set(key, value)
     pipeline.set(READY_KEY, str(time.time()))

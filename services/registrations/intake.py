@@ -33,8 +33,18 @@ class HouseholdSource(Protocol):
     def get(self, family_account: str) -> Any: ...
 
 
+# Application ids derive from (family account, Idempotency-Key): a retry of the same submission is the same
+# application, so an answer lost between the broker and the parent is settled by retrying.
+APPLICATION_ID_NAMESPACE = UUID("5d6f1f64-4e0b-4c1e-9a39-2b0b8f6c1a7e")
+
+
+def application_id_for(family_account: str, idempotency_key: str) -> UUID:
+    return uuid.uuid5(APPLICATION_ID_NAMESPACE, f"{family_account}\n{idempotency_key}")
+
+
 @dataclass(frozen=True)
 class Submission:
+    idempotency_key: str
     campaign_id: UUID
     child_id: UUID
     choices: list[UUID]
@@ -92,7 +102,7 @@ class Intake:
             raise HouseholdIncomplete("child_id", "This child is not in your household.")
         check_choices(campaign, child.birth_date, submission.choices, submission.sworn_statement)
 
-        application_id = uuid.uuid4()
+        application_id = application_id_for(family_account, submission.idempotency_key)
         hold = self.guard.reserve(campaign, family_account, child.child_id, application_id, submission.choices)
         event = make_event("application.submitted", source=SOURCE, subject=f"applications/{application_id}", data={
             "application_id": application_id, "campaign_id": campaign.campaign_id, "family_account": family_account,
@@ -107,10 +117,16 @@ class Intake:
             "sworn_statement": submission.sworn_statement, "submitted_at": now, "hold": hold.as_dict(),
         })
         try:
-            self.producer().send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event) \
-                .get(timeout=self.broker_timeout_seconds)
-        except (KafkaError, TimeoutError) as exc:
+            delivery = self.producer().send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event)
+        except KafkaError as exc:
+            # The record never left this process: give the hold back.
             self.guard.release(campaign.campaign_id, child.child_id, application_id, hold)
+            raise BrokerUnavailable() from exc
+        try:
+            delivery.get(timeout=self.broker_timeout_seconds)
+        except (KafkaError, TimeoutError) as exc:
+            # Sent but unconfirmed: the broker may still write it. The hold stays; the parent's retry with the
+            # same key is the same application, sent again (the ledger keeps one) and answered 202.
             raise BrokerUnavailable() from exc
         try:
             self.redis.set(pending_key(application_id), json.dumps(event.data), ex=PENDING_SECONDS)

@@ -26,10 +26,16 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-ready'} end
 local used = redis.call('INCR', KEYS[2])
 if used == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
 if used > tonumber(ARGV[3]) then return {'rate-limited', tostring(redis.call('TTL', KEYS[2]))} end
+-- The active key holds "application id|hold kind|offer id|position".
 local existing = redis.call('GET', KEYS[3])
-if existing then return {'duplicate', existing} end
+if existing then
+  local id = string.match(existing, '^[^|]+')
+  -- The same application again (a retry after an uncertain broker answer): same hold, no new count.
+  if id == ARGV[1] then return {'again', existing} end
+  return {'duplicate', id}
+end
 if ARGV[2] ~= '1' then
-  redis.call('SET', KEYS[3], ARGV[1])
+  redis.call('SET', KEYS[3], ARGV[1] .. '|none||')
   return {'none'}
 end
 local offers = (#KEYS - 3) / 2
@@ -37,8 +43,8 @@ for i = 0, offers - 1 do
   local held = tonumber(redis.call('GET', KEYS[4 + 2 * i]) or '0')
   if held < tonumber(ARGV[5 + 3 * i]) then
     redis.call('INCR', KEYS[4 + 2 * i])
-    redis.call('SET', KEYS[3], ARGV[1])
-    return {'held', ARGV[7 + 3 * i], tostring(held + 1)}
+    redis.call('SET', KEYS[3], ARGV[1] .. '|held|' .. ARGV[7 + 3 * i] .. '|')
+    return {'held', ARGV[7 + 3 * i], ''}
   end
 end
 for i = 0, offers - 1 do
@@ -46,7 +52,7 @@ for i = 0, offers - 1 do
   local waiting = tonumber(redis.call('GET', KEYS[5 + 2 * i]) or '0')
   if limit < 0 or waiting < limit then
     redis.call('INCR', KEYS[5 + 2 * i])
-    redis.call('SET', KEYS[3], ARGV[1])
+    redis.call('SET', KEYS[3], ARGV[1] .. '|waitlisted|' .. ARGV[7 + 3 * i] .. '|' .. (waiting + 1))
     return {'waitlisted', ARGV[7 + 3 * i], tostring(waiting + 1)}
   end
 end
@@ -55,7 +61,7 @@ return {'full'}
 
 _RELEASE = """
 -- KEYS: active, counter (held or waitlist, may be absent); ARGV: application id
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+if string.match(redis.call('GET', KEYS[1]) or '', '^[^|]+') == ARGV[1] then
   redis.call('DEL', KEYS[1])
   if KEYS[2] and tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
   return 1
@@ -66,7 +72,7 @@ return 0
 _LEAVE = """
 -- KEYS: active, then (first-come campaigns) the offer's held and waitlist counters
 -- ARGV: application id, what it had at that offer: 'place' or 'waitlist'
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if string.match(redis.call('GET', KEYS[1]) or '', '^[^|]+') == ARGV[1] then redis.call('DEL', KEYS[1]) end
 if #KEYS == 1 then return 1 end
 local waiting = tonumber(redis.call('GET', KEYS[3]) or '0')
 if ARGV[2] == 'place' then
@@ -110,6 +116,18 @@ class CampaignFull(Exception):
     """First-come campaign: no place and no waitlist position left at any ranked offer."""
 
 
+def active_value(application_id: UUID | str, hold: dict) -> str:
+    """What the active key of a child holds: the application and what intake told its parent."""
+    offer = hold.get("offer_id") or ""
+    position = hold.get("position")
+    return f"{application_id}|{hold['kind']}|{offer}|{'' if position is None else position}"
+
+
+def parse_active_value(value: str) -> "Hold":
+    _, kind, offer, position = value.split("|")
+    return Hold(kind, UUID(offer) if offer else None, int(position) if position else None)
+
+
 def active_key(campaign_id: UUID, child_id: UUID) -> str:
     return f"reg:{{{campaign_id}}}:active:{child_id}"
 
@@ -140,6 +158,8 @@ class IntakeGuard:
             keys += [held_key(campaign.campaign_id, offer_id), waitlist_key(campaign.campaign_id, offer_id)]
             args += [offer.capacity, -1 if offer.waitlist_limit is None else offer.waitlist_limit, str(offer_id)]
         outcome, *details = self._reserve(keys=keys, args=args)
+        if outcome == "again":
+            return parse_active_value(details[0])
         if outcome == "not-ready":
             raise GuardNotReady()
         if outcome == "rate-limited":

@@ -48,7 +48,9 @@ def main() -> None:
     ensure_topics(settings)
     runtime = Runtime(settings)
     try:
-        run_loops(build_loops(runtime))
+        # How long Redis must have been empty before the rebuild: submissions already past the guard may
+        # still be on their way to the broker (bounded by the producer's 5 s delivery wait).
+        run_loops(build_loops(runtime, guard_grace_seconds=float(settings.extra.get("GUICHET_GUARD_GRACE_SECONDS", 10))))
     finally:
         runtime.close()
 

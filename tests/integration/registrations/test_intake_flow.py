@@ -95,11 +95,11 @@ def test_broker_unavailable_answers_503_and_keeps_nothing(registrations, make_se
     body = {"campaign_id": str(campaign["campaign_id"]), "child_id": str(child),
             "choices": [str(campaign["offers"][0]["offer_id"])], "sworn_statement": True}
     refused = broken.test_client().post("/applications", json=body, headers=headers)
-    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert refused.status_code == 503 and refused.headers["Retry-After"], refused.json
 
     # The held place was given back, and the same key works once the broker answers.
     accepted = registrations.client.post("/applications", json=body, headers=headers)
-    assert accepted.status_code == 202 and accepted.json["hold"]["kind"] == "held"
+    assert accepted.status_code == 202 and accepted.json["hold"]["kind"] == "held", accepted.json
 
 
 def test_a_parent_cannot_see_or_withdraw_another_familys_application(registrations):

@@ -71,6 +71,14 @@ def test_a_child_applies_once_per_campaign(guard):
     assert refused.value.application_id == str(application)
 
 
+def test_the_same_application_again_gets_its_hold_back_without_a_new_count(guard, redis_client):
+    terms, child, application = campaign(capacities=((1, 1),)), uuid.uuid4(), uuid.uuid4()
+    first = guard.reserve(terms, "family-1", child, application, list(terms.offers))
+    again = guard.reserve(terms, "family-1", child, application, list(terms.offers))
+    assert first == again and first.kind == "held"
+    assert reserve(guard, terms).kind == "waitlisted"  # the retry did not take a second place
+
+
 def test_release_gives_the_place_back(guard):
     terms, child, application = campaign(capacities=((1, 0),)), uuid.uuid4(), uuid.uuid4()
     hold = guard.reserve(terms, "family-1", child, application, list(terms.offers))

@@ -92,6 +92,6 @@ def test_guard_is_rebuilt_from_active_ledger_rows_only(engine, redis_client):
 
     assert rebuild_from_ledger(engine, redis_client) == 1
     assert redis_client.get(held_key(campaign, offer)) == "1"
-    assert redis_client.get(active_key(campaign, kept["child"]["child_id"])) == kept["application_id"]
+    assert redis_client.get(active_key(campaign, kept["child"]["child_id"])).startswith(kept["application_id"] + "|held|")
     assert redis_client.get(active_key(campaign, withdrawn["child"]["child_id"])) is None
     assert redis_client.exists(READY_KEY)

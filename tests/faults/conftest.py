@@ -1,0 +1,232 @@
+"""A registrations stack on private servers that the fault tests stop, kill and restart.
+
+Unlike the shared session servers, these belong to one test module: restarting them cannot
+disturb other tests. The service and its worker run as real processes (gunicorn, python -m …),
+so a kill -9 is a real crash.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from deploy.local.processes import KafkaServer, PostgresServer, RedisServer
+from deploy.local.run import Service, gunicorn_argv, service_env, start_process, wait_ready
+from services.registrations.domain.household import Child, Household
+from services.registrations.household_repository import save_household
+from services.registrations.tables import applications
+from shared.config import Settings
+from shared.devtokens import issue_token
+from shared.events import make_event
+from shared.kafka import Producer, ensure_topics
+from shared.migrations import upgrade
+from shared.topics import CAMPAIGN_EVENTS
+from tests.integration.registrations.conftest import campaign_snapshot, offer
+from tests.support.servers import free_port
+from tests.support.workers import eventually
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FaultStack:
+    kafka: KafkaServer
+    postgres: PostgresServer
+    redis: RedisServer
+    settings: Settings
+    env: dict
+    service: Service
+    log_dir: Path
+    processes: dict = field(default_factory=dict)
+
+    def start_web(self):
+        self.processes["web"] = start_process("registrations", gunicorn_argv(self.service),
+                                              service_env(self.service, self.env), log_dir=self.log_dir)
+
+    def start_worker(self):
+        self.processes["worker"] = start_process("registrations-worker",
+                                                 [sys.executable, "-m", "services.registrations.worker"], self.env,
+                                                 log_dir=self.log_dir)
+
+    def kill_worker(self):
+        os.killpg(self.processes["worker"].pid, signal.SIGKILL)
+        self.processes["worker"].wait(timeout=10)
+
+    def stop_all(self):
+        for process in self.processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.service.url}/readyz", timeout=3) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def ledger(self, campaign_id=None) -> dict[str, dict]:
+        engine = create_engine(self.settings.database_url)
+        query = select(applications.c.application_id, applications.c.status, applications.c.hold)
+        if campaign_id is not None:
+            query = query.where(applications.c.campaign_id == campaign_id)
+        try:
+            with engine.connect() as connection:
+                return {str(r.application_id): {"status": r.status, "hold": r.hold} for r in connection.execute(query)}
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def fault_stack(dev_keys):
+    base = Path(os.environ.get("TMPDIR", "/tmp")) / f"guichet-faults-{uuid.uuid4().hex[:8]}"
+    base.mkdir(mode=0o755)
+    kafka = KafkaServer(base / "kafka", port=free_port(), controller_port=free_port())
+    postgres = PostgresServer(base / "postgres", port=free_port())
+    redis_server = RedisServer(base / "redis", port=free_port())
+    for server in (kafka, postgres, redis_server):
+        server.start()
+    settings = Settings(service_name="faults", database_url=postgres.url, kafka_bootstrap_servers=kafka.bootstrap_servers,
+                        redis_url=redis_server.url, jwt_public_key_file=dev_keys[1], jwt_private_key_file=dev_keys[0])
+    upgrade("registrations", settings)
+    ensure_topics(settings)
+    env = {**os.environ, "DATABASE_URL": postgres.url, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+           "REDIS_URL": redis_server.url, "JWT_PUBLIC_KEY_FILE": str(dev_keys[1]), "GUICHET_WORKERS": "2",
+           "GUICHET_GUARD_GRACE_SECONDS": "2", "INTAKE_PER_ACCOUNT_PER_MINUTE": "1000",
+           "INTAKE_PER_IP_PER_MINUTE": "1000000", "PROMETHEUS_MULTIPROC_DIR": str(base / "metrics"),
+           "LOG_LEVEL": "WARNING"}
+    stack = FaultStack(kafka, postgres, redis_server, settings, env, Service("registrations", free_port()), base / "logs")
+    stack.start_web()
+    stack.start_worker()
+    wait_ready(stack.service, timeout=90)
+    try:
+        yield stack
+    finally:
+        stack.stop_all()
+        for server in (kafka, postgres, redis_server):
+            server.stop()
+
+
+@dataclass
+class Surge:
+    """Parents submitting while something breaks; each retries as the API tells it to (same key)."""
+    stack: FaultStack
+    campaign: dict
+    families: list
+    outcomes: Counter = field(default_factory=Counter)
+    accepted: dict = field(default_factory=dict)
+    pointed_at: set = field(default_factory=set)  # applications a 409 already-applied named
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    unanswered: int = 0
+
+    def run(self, threads: int = 6, deadline_seconds: float = 240.0) -> None:
+        queue = list(self.families)
+        deadline = time.monotonic() + deadline_seconds
+
+        def parent_loop():
+            while True:
+                with self._lock:
+                    if not queue:
+                        return
+                    account, child = queue.pop()
+                self._submit_until_answered(account, child, deadline)
+
+        workers = [threading.Thread(target=parent_loop) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    def _submit_until_answered(self, account: str, child, deadline: float) -> None:
+        token = issue_token(self.stack.settings, account, ["parent"])
+        key = uuid.uuid4().hex
+        body = json.dumps({"campaign_id": str(self.campaign["campaign_id"]), "child_id": str(child),
+                           "choices": [str(self.campaign["offers"][0]["offer_id"])],
+                           "sworn_statement": True}).encode()
+        while True:
+            if time.monotonic() > deadline:
+                with self._lock:
+                    self.unanswered += 1
+                return
+            request = urllib.request.Request(f"{self.stack.service.url}/applications", data=body, method="POST",
+                                             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key,
+                                                      "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=15) as response:
+                    status, answer = response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                status, answer = error.code, json.loads(error.read() or b"{}")
+                retry_after = float(error.headers.get("Retry-After") or 0)
+            except (urllib.error.URLError, OSError):
+                status, answer, retry_after = 0, {}, 0.5
+            with self._lock:
+                self.outcomes[status] += 1
+                if status == 202:
+                    self.accepted[answer["application_id"]] = answer
+                if answer.get("code") == "already-applied":
+                    self.pointed_at.add(answer["existing_application"])
+            if status in (202, 422) or (status == 409 and answer.get("code") != "idempotency-key-in-flight"):
+                return
+            time.sleep(min(max(retry_after, 0.2), 3.0))
+
+
+def prepare_surge(stack: FaultStack, parents: int, capacity: int) -> Surge:
+    snapshot = campaign_snapshot(mode="fcfs", offers=[offer(capacity=capacity, waitlist_limit=None)],
+                                 closes_in=timedelta(hours=2))
+    producer = Producer(stack.settings)
+    producer.send_event(CAMPAIGN_EVENTS.name, str(snapshot["campaign_id"]),
+                        make_event("campaign.published", source="/tests/faults", subject="c", data=snapshot)).get(10)
+    producer.close()
+    engine = create_engine(stack.settings.database_url)
+    families = []
+    with engine.begin() as connection:
+        for n in range(parents):
+            account, child = f"family-{uuid.uuid4().hex[:10]}", Child(uuid.uuid4(), f"Enfant{n}", "Petit", date(2015, 1, 1))
+            save_household(connection, Household(account, children=(child,)))
+            families.append((account, child.child_id))
+    engine.dispose()
+    eventually(lambda: _campaign_known(stack, snapshot), timeout=60, what="campaign known to intake")
+    return Surge(stack, snapshot, families)
+
+
+def _campaign_known(stack: FaultStack, snapshot: dict) -> bool:
+    from services.registrations.tables import campaign_terms
+    engine = create_engine(stack.settings.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(select(campaign_terms.c.campaign_id).where(
+                campaign_terms.c.campaign_id == snapshot["campaign_id"])).first() is not None
+    finally:
+        engine.dispose()
+
+
+def assert_nothing_lost_nothing_twice(stack: FaultStack, surge: Surge, capacity: int) -> None:
+    campaign_id = surge.campaign["campaign_id"]
+    eventually(lambda: set(surge.accepted) <= set(stack.ledger(campaign_id)), timeout=120, interval=1,
+               what="every 202 in the ledger")
+    assert 500 not in surge.outcomes, f"a failure must be answered with 503/429 and Retry-After: {surge.outcomes}"
+    assert surge.unanswered == 0, f"{surge.unanswered} parents still had no answer at the deadline"
+    ledger = stack.ledger(campaign_id)
+    # Nothing recorded that its parent cannot know of: each row was answered 202, or named by a 409.
+    assert set(ledger) <= set(surge.accepted) | surge.pointed_at
+    assert all(row["status"] == "received" for row in ledger.values())  # one active application per child
+    held = sum(1 for row in ledger.values() if row["hold"]["kind"] == "held")
+    assert held == min(capacity, len(surge.families)), "an fcfs offer must hold exactly its capacity"
+    eventually(stack.ready, timeout=120, interval=1, what="the service ready again without a manual step")

@@ -1,0 +1,72 @@
+"""Faults during an opening surge: a broker restart, a crashed worker, a Redis restart, a PostgreSQL
+restart. After each: every 202 is in the ledger exactly once, no offer holds more than its
+capacity, and the service is ready again without a manual step."""
+import threading
+import time
+
+import pytest
+
+from tests.faults.conftest import assert_nothing_lost_nothing_twice, prepare_surge
+
+PARENTS = 100
+CAPACITY = 30
+
+pytestmark = pytest.mark.faults
+
+
+def surge_with(fault_stack, fault, after_seconds: float = 1.5):
+    surge = prepare_surge(fault_stack, PARENTS, CAPACITY)
+    breaker = threading.Thread(target=lambda: (time.sleep(after_seconds), fault()))
+    breaker.start()
+    started = time.monotonic()
+    surge.run()
+    breaker.join()
+    print(f"\n{fault.__name__}: {dict(surge.outcomes)} in {time.monotonic() - started:.1f}s")
+    return surge
+
+
+def test_kafka_broker_restart_during_the_surge(fault_stack):
+    def restart_broker():
+        fault_stack.kafka.stop()
+        time.sleep(3)
+        fault_stack.kafka.start()
+
+    surge = surge_with(fault_stack, restart_broker)
+    assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
+
+
+def test_intake_worker_killed_and_restarted_during_the_surge(fault_stack):
+    def crash_worker():
+        fault_stack.kill_worker()
+        time.sleep(2)
+        fault_stack.start_worker()
+
+    surge = surge_with(fault_stack, crash_worker)
+    assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
+
+
+def test_redis_restart_during_the_surge(fault_stack):
+    def restart_redis():
+        fault_stack.redis.stop()
+        time.sleep(2)
+        fault_stack.redis.start()
+
+    surge = surge_with(fault_stack, restart_redis)
+    assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
+
+
+def test_redis_state_lost_during_the_surge_is_rebuilt_from_the_ledger(fault_stack):
+    import redis
+
+    surge = surge_with(fault_stack, lambda: redis.Redis.from_url(fault_stack.redis.url).flushall())
+    assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
+
+
+def test_postgres_restart_during_the_surge(fault_stack):
+    def restart_postgres():
+        fault_stack.postgres.stop()
+        time.sleep(3)
+        fault_stack.postgres.start()
+
+    surge = surge_with(fault_stack, restart_postgres)
+    assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
