@@ -1,23 +1,45 @@
 """Demo data: `python -m services.campaigns.demo` (run by `make run`).
 
 Inserts the winter 2026 demo campaigns with their fixed ids, published as the demo data says, and
-announces them through the outbox. A campaign already there is left as it is, so re-running
-changes nothing.
+announces them through the outbox. When a demo campaign's window is already over (the demo data is
+dated), its clone for the coming season is published too, the way a manager prepares next winter
+from last winter's campaign, so a fresh stack shows upcoming campaigns. A campaign already there is
+left as it is, so re-running changes nothing.
 """
 from __future__ import annotations
 
+import itertools
+import uuid
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from services.campaigns.bootstrap import build_components
 from services.campaigns.campaign_service import CampaignService
 from services.campaigns.clock import utc_now
 from services.campaigns.demo_data import DEMO_CAMPAIGNS
-from services.campaigns.domain import publish_campaign
+from services.campaigns.domain import Campaign, clone_campaign, publish_campaign
 from shared.config import Settings
 from shared.runtime import Runtime
 
 
-def load_demo_campaigns(service: CampaignService) -> list[str]:
+# 52 weeks: the same weekdays, so Monday-to-Friday stages stay Monday to Friday.
+SEASON = timedelta(days=364)
+
+
+def next_season(demo: Campaign, now: datetime) -> Campaign | None:
+    """The clone of a past demo campaign for its next season, with ids that are the same at every run."""
+    seasons = 0
+    while demo.closes_at + seasons * SEASON <= now:
+        seasons += 1
+    if seasons == 0:
+        return None
+    serial = itertools.count()
+    title = demo.title.replace(str(demo.opens_at.year), str(demo.opens_at.year + seasons))
+    return clone_campaign(demo, shift=seasons * SEASON, title=title,
+                          new_id=lambda: str(uuid.uuid5(uuid.UUID(str(demo.id)), f"season-{seasons}-{next(serial)}")))
+
+
+def load_demo_campaigns(service: CampaignService, now: datetime) -> list[str]:
     """Titles of the campaigns inserted by this call."""
     inserted = []
     for demo in DEMO_CAMPAIGNS:
@@ -25,18 +47,22 @@ def load_demo_campaigns(service: CampaignService) -> list[str]:
         published = publish_campaign(replace(demo, published_at=None), demo.published_at)
         if service.add(published) is not None:
             inserted.append(demo.title)
+        upcoming = next_season(demo, now)
+        if upcoming is not None and service.add(publish_campaign(upcoming, now)) is not None:
+            inserted.append(upcoming.title)
     return inserted
 
 
 def main() -> None:
     runtime = Runtime(Settings.from_env("campaigns-demo"))
     try:
-        inserted = load_demo_campaigns(build_components(runtime, utc_now).service)
+        inserted = load_demo_campaigns(build_components(runtime, utc_now).service, utc_now())
     finally:
         runtime.close()
     for title in inserted:
         print(f"demo campaign loaded: {title}")
-    print(f"{len(DEMO_CAMPAIGNS) - len(inserted)} demo campaign(s) already there, left as they were")
+    if not inserted:
+        print("demo campaigns already there, left as they were")
 
 
 if __name__ == "__main__":
