@@ -1,16 +1,18 @@
 """The Flask application every service builds on: OpenAPI, problem+json, auth, health, metrics, logs."""
 from __future__ import annotations
 
+import http
 from typing import Iterable
 
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.auth import BEARER_SCHEME, TokenVerifier
 from shared.config import Settings
-from shared.errors import handle_http_exception, install_dependency_error_handlers, install_error_handlers
+from shared.errors import PROBLEM_CONTENT_TYPE, handle_http_exception, install_dependency_error_handlers, install_error_handlers
 from shared.health import Check, run_checks
 from shared.observability import configure_logging, install_request_tracking, metrics_response
 
@@ -32,6 +34,18 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
+
+    def _register_responses(self):
+        """flask-smorest documents error responses as application/json; ours are application/problem+json."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def create_service_app(settings: Settings, *, title: str, description: str,

@@ -27,7 +27,7 @@ from services.registrations.household_schemas import (ChildChangesSchema, ChildS
                                                       HouseholdSchema, NewChildSchema)
 from shared.auth import current_principal, require_roles
 from shared.db import transaction
-from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.errors import PROBLEM_CONTENT_TYPE, Conflict, NotFound, Unprocessable, field_error
 from shared.idempotency import HEADER as IDEMPOTENCY_KEY, IdempotencyStore, idempotent
 from shared.runtime import Runtime
 from shared.web import ProblemSchema
@@ -100,7 +100,7 @@ class OwnHousehold(MethodView):
     @require_roles("parent")
     @blp.etag
     @blp.response(200, HouseholdSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="No household declared yet (code household-not-found)")
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="No household declared yet (code household-not-found)")
     def get(self):
         """My household, with its children"""
         household = _existing(_reader().get(current_principal().subject))
@@ -135,8 +135,8 @@ class OwnChildren(MethodView):
     @blp.arguments(NewChildSchema)
     @blp.response(201, ChildSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
-    @blp.alt_response(404, schema=ProblemSchema, description="No household declared yet")
-    @blp.alt_response(409, schema=ProblemSchema, description="The child is already declared (its `child_id` is "
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="No household declared yet")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="The child is already declared (its `child_id` is "
                                                              "given), or the same Idempotency-Key is in flight")
     def post(self, new_child):
         """Add a child to my household"""
@@ -150,7 +150,7 @@ class OwnChildren(MethodView):
 class OwnChild(MethodView):
     @require_roles("parent")
     @blp.response(200, ChildSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="No such child in my household")
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="No such child in my household")
     def get(self, child_id: UUID):
         """One child of my household"""
         with _as_problems():
@@ -159,8 +159,8 @@ class OwnChild(MethodView):
     @require_roles("parent")
     @blp.arguments(ChildChangesSchema)
     @blp.response(200, ChildSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="No such child in my household")
-    @blp.alt_response(409, schema=ProblemSchema, description="The change makes it a duplicate of another child")
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="No such child in my household")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="The change makes it a duplicate of another child")
     def patch(self, changes, child_id: UUID):
         """Correct some fields of a child"""
         saved = _commit(current_principal().subject,
@@ -169,7 +169,7 @@ class OwnChild(MethodView):
 
     @require_roles("parent")
     @blp.response(204)
-    @blp.alt_response(404, schema=ProblemSchema, description="No such child in my household")
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="No such child in my household")
     def delete(self, child_id: UUID):
         """Remove a child from my household
 
@@ -183,7 +183,7 @@ class OwnChild(MethodView):
 class FamilyHousehold(MethodView):
     @require_roles("manager", "service")
     @blp.response(200, HouseholdSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="This family has not declared a household")
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="This family has not declared a household")
     def get(self, family_account: str):
         """A family's household (city support staff and other Guichet services)"""
         household = _reader().get(family_account)
