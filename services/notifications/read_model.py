@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifications.messages import NEEDS_CAMPAIGN, NEEDS_CHILD, Facts
-from services.notifications.tables import applications, campaigns, open_offers
+from services.notifications.tables import applications, campaigns, closed_offers, open_offers
 
 REMINDER_AHEAD = timedelta(hours=24)
 
@@ -44,23 +44,24 @@ def record_application(connection: Connection, data: dict[str, Any]) -> None:
 
 
 def open_offer(connection: Connection, data: dict[str, Any], offered_at: datetime) -> None:
-    """A place offered until `offer_expires_at`; a newer offer to the same application replaces it.
+    """A place offered until `offer_expires_at`, unless the parent already answered it.
 
     The reminder is due 24 h before the deadline, unless the offer was made later than that: a
     reminder right after the offer itself would only be noise.
     """
+    closed = select(closed_offers.c.application_id).where(closed_offers.c.application_id == data["application_id"])
+    if connection.execute(closed).first() is not None:
+        return
     expires_at = datetime.fromisoformat(data["offer_expires_at"])
     remind_at = expires_at - REMINDER_AHEAD
-    values = dict(family_account=data["family_account"], campaign_id=data["campaign_id"], offer_id=data["offer_id"],
-                  expires_at=expires_at, remind_at=remind_at if remind_at > offered_at else None, reminded=False)
-    statement = insert(open_offers).values(application_id=data["application_id"], **values)
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=["application_id"], set_=values,
-        # A redelivered older offer must not re-arm a reminder already sent for the same deadline.
-        where=open_offers.c.expires_at != statement.excluded.expires_at))
+    connection.execute(insert(open_offers).values(
+        application_id=data["application_id"], family_account=data["family_account"], campaign_id=data["campaign_id"],
+        offer_id=data["offer_id"], expires_at=expires_at, remind_at=remind_at if remind_at > offered_at else None,
+    ).on_conflict_do_nothing())
 
 
 def close_offer(connection: Connection, application_id: str) -> None:
+    connection.execute(insert(closed_offers).values(application_id=application_id).on_conflict_do_nothing())
     connection.execute(delete(open_offers).where(open_offers.c.application_id == application_id))
 
 

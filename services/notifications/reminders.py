@@ -1,9 +1,9 @@
 """Reminds a family 24 h before an offered place expires, once.
 
 The reminder is queued in the transaction that marks the offer reminded, and its dedup key names
-the application and the deadline: a scheduler that dies before the commit left neither and
-reminds after its restart; two schedulers at once take different offers (SKIP LOCKED); a new
-offer to the same application (a new deadline) gets its own reminder.
+the application (offered a place at most once): a scheduler that dies before the commit left
+neither and reminds after its restart; two schedulers at once take different offers (SKIP LOCKED).
+An offer whose deadline passed while no scheduler ran gets no late reminder.
 """
 from __future__ import annotations
 
@@ -25,12 +25,11 @@ def remind_due(engine: Engine, clock: Callable[[], datetime], batch_size: int = 
             .where(open_offers.c.remind_at <= now, open_offers.c.expires_at > now, open_offers.c.reminded.is_(False))
             .order_by(open_offers.c.remind_at).limit(batch_size).with_for_update(skip_locked=True)).mappings().all()
         for offer in due:
-            deadline = offer["expires_at"].isoformat()
-            queue(connection, dedup_key=f"offer-reminder/{offer['application_id']}/{deadline}",
+            queue(connection, dedup_key=f"offer-reminder/{offer['application_id']}",
                   family_account=offer["family_account"], kind="offer_reminder", now=now,
                   data={"application_id": str(offer["application_id"]), "campaign_id": str(offer["campaign_id"]),
                         "family_account": offer["family_account"], "offer_id": str(offer["offer_id"]),
-                        "offer_expires_at": deadline})
+                        "offer_expires_at": offer["expires_at"].isoformat()})
         connection.execute(update(open_offers)
                            .where(open_offers.c.application_id.in_([offer["application_id"] for offer in due]))
                            .values(reminded=True))

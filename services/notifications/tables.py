@@ -53,6 +53,14 @@ open_offers = Table(
     Index("ix_open_offers_due", "remind_at", postgresql_where=text("NOT reminded AND remind_at IS NOT NULL")),
 )
 
+# Applications whose offer was answered, expired or withdrawn. An application is offered a place at
+# most once, and the answer travels on another topic than the offer, so it can be read first: the
+# offer read after it must not open a reminder.
+closed_offers = Table(
+    "closed_offers", metadata,
+    Column("application_id", Uuid, primary_key=True),
+)
+
 # Parents who asked to be told when a campaign opens.
 subscriptions = Table(
     "subscriptions", metadata,

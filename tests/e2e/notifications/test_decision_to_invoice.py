@@ -23,6 +23,7 @@ from shared.migrations import upgrade
 from shared.runtime import Runtime
 from shared.topics import ALLOCATION_EVENTS, REGISTRATION_EVENTS, TopicSpec
 from tests.integration.notifications.conftest import PORTAL
+from tests.integration.notifications.support import text_of
 from tests.integration.registrations.conftest import campaign_snapshot, offer
 from tests.support.workers import eventually, running
 
@@ -78,6 +79,12 @@ def notification_count(engine) -> int:
         return connection.execute(select(func.count()).select_from(notifications)).scalar_one()
 
 
+def emailed(smtp, subject: str):
+    """The email with this subject, once the parent has it (the way a parent waits for it)."""
+    return eventually(lambda: next((m for m in smtp.to(EMAIL) if m["Subject"] == subject), None),
+                      what=f"the email « {subject} »")
+
+
 def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, notifications_worker, billing_preview,
                                                                smtp):
     settings = registrations.settings
@@ -87,7 +94,10 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, no
     submitted = registrations.submit(account, campaign, child)
     assert submitted.status_code == 202
     application_id = submitted.json["application_id"]
-    eventually(lambda: registrations.ledger().get(application_id) == "received", what="application in the ledger")
+    subjects = ["Demande reçue : Enfant0 Durand — Paris Sport Vacances — test",
+                "Une place pour Enfant0 Durand : Escalade — initiation",
+                "Inscription confirmée : Enfant0 Durand — Escalade — initiation"]
+    emailed(smtp, subjects[0])
 
     decided = publish_as_allocation(settings, ALLOCATION_EVENTS, campaign["campaign_id"], "allocation.decided", {
         "application_id": application_id, "campaign_id": campaign["campaign_id"], "family_account": account,
@@ -95,6 +105,8 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, no
         "offer_expires_at": datetime.now(UTC) + timedelta(hours=72), "waitlist": [], "reasons": [],
         "allocation_run_id": "7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2918",
         "explanation_url": f"/applications/{application_id}/explanation"})
+    place = text_of(emailed(smtp, subjects[1]))
+    assert f"{PORTAL}/applications/{application_id}/explanation" in place and "(heure de Paris)" in place
     eventually(lambda: registrations.ledger()[application_id] == "allocated", what="the offer in the ledger")
     accepted = registrations.client.post(f"/applications/{application_id}/accept", headers={
         "Authorization": f"Bearer {registrations.token_for('parent', account)}", "Idempotency-Key": "accept-1"})
@@ -106,15 +118,9 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, no
         "period_start": escalade["starts_on"], "period_end": escalade["ends_on"], "quotient_tranche": 10,
         "unit_price_cents": escalade["tariffs_cents"][9], "quantity": 1, "currency": "EUR",
         "confirmed_at": datetime.now(UTC)})
-
-    subjects = ["Demande reçue : Enfant0 Durand — Paris Sport Vacances — test",
-                "Une place pour Enfant0 Durand : Escalade — initiation",
-                "Inscription confirmée : Enfant0 Durand — Escalade — initiation"]
-    eventually(lambda: [m["Subject"] for m in smtp.to(EMAIL)] == subjects, what="the three emails, in order")
-    confirmation = smtp.to(EMAIL)[2].get_content()
-    assert "lundi 2 mars 2026 au vendredi 6 mars 2026" in confirmation and "13,00 €" in confirmation
-    place = smtp.to(EMAIL)[1].get_content()
-    assert f"{PORTAL}/applications/{application_id}/explanation" in place and "(heure de Paris)" in place
+    confirmation = text_of(emailed(smtp, subjects[2]))
+    assert "du lundi 2 mars 2026 au vendredi 6 mars 2026" in confirmation and "Montant : 13,00 €" in confirmation
+    assert [m["Subject"] for m in smtp.to(EMAIL)] == subjects
 
     app = create_app(settings)
     parent = {"Authorization": f"Bearer {registrations.token_for('parent', account)}"}

@@ -1,4 +1,4 @@
-"""What notifications knows (campaigns, applications' children, open offers, subscriptions) and what
+"""What notifications knows (campaigns, applications' children, open and closed offers, subscriptions) and what
 it tells (notifications, one delivery per channel).
 
 Revision ID: notifications_0002
@@ -48,6 +48,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_open_offers_due", "open_offers", ["remind_at"], schema=SCHEMA,
                     postgresql_where=sa.text("NOT reminded AND remind_at IS NOT NULL"))
+    op.create_table(
+        "closed_offers",
+        sa.Column("application_id", sa.Uuid, primary_key=True),
+        schema=SCHEMA,
+    )
     op.create_table(
         "subscriptions",
         sa.Column("family_account", sa.String(255), primary_key=True),
@@ -107,5 +112,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("deliveries", "notifications", "subscriptions", "open_offers", "applications", "campaigns"):
+    for table in ("deliveries", "notifications", "subscriptions", "closed_offers", "open_offers", "applications", "campaigns"):
         op.drop_table(table, schema=SCHEMA)
