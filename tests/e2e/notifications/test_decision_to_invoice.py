@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def notifications_worker(make_settings, smtp, households_url):
+def notifications_worker(make_settings, smtp, households_url, tmp_path):
     """`python -m services.notifications.worker`, configured through its environment as in production."""
     settings = make_settings("notifications")
     env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -41,12 +41,14 @@ def notifications_worker(make_settings, smtp, households_url):
            "JWT_PRIVATE_KEY_FILE": str(settings.jwt_private_key_file), "GUICHET_SMTP_HOST": "127.0.0.1",
            "GUICHET_SMTP_PORT": str(smtp.port), "GUICHET_REGISTRATIONS_URL": households_url,
            "GUICHET_PORTAL_URL": PORTAL}
-    worker = subprocess.Popen([sys.executable, "-m", "services.notifications.worker"], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "notifications-worker.log"
+    with open(log, "w") as output:  # a file, not a pipe: a full pipe would block the worker's logging
+        worker = subprocess.Popen([sys.executable, "-m", "services.notifications.worker"], cwd=REPO, env=env,
+                                  stdout=output, stderr=subprocess.STDOUT)
     yield consumer_group(settings)
     worker.send_signal(signal.SIGTERM)
-    output, _ = worker.communicate(timeout=30)
-    assert worker.returncode == 0 and "Traceback" not in output, output
+    worker.wait(timeout=30)
+    assert worker.returncode == 0 and "Traceback" not in log.read_text(), log.read_text()
 
 
 @pytest.fixture
