@@ -14,16 +14,12 @@ from datetime import date
 from services.billing_preview.consumer import feed_consumer
 from services.billing_preview.invoices import monthly_invoices
 from services.billing_preview.printing import as_json, as_text
-from services.billing_preview.store import stored_lines
+from services.billing_preview.store import ensure_schema, stored_lines
 from shared.config import Settings
 from shared.db import make_engine
 from shared.kafka import ensure_topics
-from shared.migrations import upgrade
 from shared.observability import configure_logging
 from shared.topics import REGISTRATION_EVENTS
-
-SERVICE = "billing_preview"
-
 
 def _month(text: str) -> date:
     return date.fromisoformat(f"{text}-01")
@@ -41,9 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env("billing-preview")
-    upgrade(SERVICE, settings)
     engine = make_engine(settings, pool_size=1)
     try:
+        ensure_schema(engine)
         if args.command == "consume":
             configure_logging(settings.service_name, settings.log_level)
             ensure_topics(settings, [REGISTRATION_EVENTS])

@@ -4,13 +4,24 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
-from sqlalchemy import Connection, select
+import zlib
+
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from services.billing_preview.invoices import InvoiceLine
-from services.billing_preview.tables import invoice_lines
+from services.billing_preview.tables import SCHEMA, invoice_lines, metadata
 
 LINE_COLUMNS = tuple(InvoiceLine.__dataclass_fields__)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the preview's table when missing. The preview is an example for downstream teams, not
+    a Guichet service: it has no migration history and is not part of Guichet's deployment."""
+    with engine.begin() as connection:
+        connection.execute(select(func.pg_advisory_xact_lock(zlib.crc32(SCHEMA.encode()))))  # two starts at once
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
+        metadata.create_all(connection, checkfirst=True)
 
 
 def record_lines(connection: Connection, received: list[tuple[str, InvoiceLine]]) -> int:

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from services.billing_preview.consumer import feed_consumer
+from services.billing_preview.store import ensure_schema
 from services.billing_preview.tables import invoice_lines
 from services.notifications.app import create_app
 from services.notifications.tables import notifications
 from services.notifications.worker import CONSUMED_TOPICS, consumer_group
 from shared.events import make_event
 from shared.kafka import Producer, group_lag
-from shared.migrations import upgrade
 from shared.runtime import Runtime
 from shared.topics import ALLOCATION_EVENTS, REGISTRATION_EVENTS, TopicSpec
 from tests.integration.notifications.conftest import PORTAL
@@ -54,8 +54,8 @@ def notifications_worker(make_settings, smtp, households_url, tmp_path):
 @pytest.fixture
 def billing_preview(make_settings):
     settings = make_settings("billing-preview")
-    upgrade("billing_preview", settings)
     runtime = Runtime(settings)
+    ensure_schema(runtime.engine)
     consumer = feed_consumer(settings, runtime.engine)
     with running([consumer]):
         yield consumer, runtime.engine

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from services.billing_preview.cli import main
 from services.billing_preview.consumer import feed_consumer
+from services.billing_preview.store import ensure_schema
 from services.billing_preview.tables import invoice_lines
 from shared.kafka import Producer, ensure_topics, group_lag
-from shared.migrations import upgrade
 from shared.runtime import Runtime
 from shared.topics import REGISTRATION_EVENTS
 from tests.integration.notifications.feed import cancelled, confirmed, publish_feed
@@ -28,9 +28,9 @@ def show(settings, monkeypatch, capsys, *args: str) -> str:
 def test_invoices_per_family_and_month_with_credits_and_redelivery_changing_nothing(make_settings, monkeypatch,
                                                                                    capsys):
     settings = make_settings("billing-preview")
-    upgrade("billing_preview", settings)
     ensure_topics(settings, [REGISTRATION_EVENTS])
     runtime = Runtime(settings)
+    ensure_schema(runtime.engine)
     feed = [confirmed("family-a", "1"), confirmed("family-a", "2", period_start="2026-04-13", period_end="2026-04-17",
                                                   unit_price_cents=1300),
             confirmed("family-b", "3", quotient_tranche=10, unit_price_cents=4800), cancelled("family-a", "1")]
