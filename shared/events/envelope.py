@@ -78,9 +78,11 @@ def parse_event(raw: Mapping[str, Any]) -> Event:
         raise EventError(str(exc)) from exc
     if envelope["schemaversion"] > contract.version:
         raise EventError(f"{envelope['type']} schema version {envelope['schemaversion']} is newer than this consumer knows")
-    errors = contract.schema().validate(envelope["data"])
-    if errors:
-        raise EventError(f"{envelope['type']} data does not match its contract: {errors}")
+    # Fields added later within a version are tolerated: additive changes keep the schema version.
+    try:
+        contract.schema(unknown=ma.INCLUDE).load(envelope["data"])
+    except ma.ValidationError as exc:
+        raise EventError(f"{envelope['type']} data does not match its contract: {exc.messages}") from exc
     return Event(type=envelope["type"], source=envelope["source"], subject=envelope["subject"],
                  data=dict(envelope["data"]), id=envelope["id"], time=envelope["time"],
                  schemaversion=envelope["schemaversion"])

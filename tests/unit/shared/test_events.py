@@ -49,3 +49,10 @@ def test_parse_event_rejects_what_breaks_the_envelope_or_contract(mutate):
 def test_a_type_cannot_be_registered_twice_with_another_contract():
     with pytest.raises(ValueError):
         register(EventContract("test.pinged", 1, PingData, TopicSpec("other", 1, "x"), "clash"))
+
+
+def test_fields_added_later_within_a_version_are_tolerated():
+    wire = make_event("test.pinged", source="/tests", subject="x",
+                      data={"campaign_id": uuid.uuid4(), "count": 1}).to_dict()
+    wire["data"]["added_in_a_later_release"] = "ignored by older consumers"
+    assert parse_event(wire).data["count"] == 1
