@@ -295,6 +295,11 @@ def cpu_table(results: list[ConfigResult], run: str, service: str, workers: Sequ
     return table(["gunicorn", f"{service} (gunicorn)", *workers, *CPU_COLUMNS, "all"], rows)
 
 
+def lost(stats: SubmissionStats) -> int:
+    """Requests sent and never answered: errors, unless the run was stopped at its cap (then in flight)."""
+    return 0 if stats.not_sent else stats.unanswered
+
+
 def per_request_ms(cores: float, per_second: float) -> str:
     """CPU milliseconds per request, from cores busy on average and requests per second."""
     return ms(cores / per_second * 1000) if per_second else "–"
@@ -329,15 +334,16 @@ def render(context: RunContext, args, results: list[ConfigResult]) -> dict[str, 
         service_cpu = used.get("registrations", 0.0)
         stack_cpu = sum(v for k, v in used.items() if k not in ("wrk", "other"))
         counts.append([
-            r.config.label, s.planned, round(s.responses_per_second), ms(r.intake_wrk.get("server_mean_ms")),
+            r.config.label, s.sent, round(s.responses_per_second), ms(r.intake_wrk.get("server_mean_ms")),
             per_request_ms(service_cpu, s.responses_per_second), per_request_ms(stack_cpu, s.accepted_per_second),
             s.replayed, s.count_status(409), s.count_status(429), s.count_status(503),
-            other + s.unanswered + sum(r.intake_wrk["socket_errors"].values()), led.applications,
+            other + lost(s) + sum(r.intake_wrk["socket_errors"].values()), led.applications,
+            round(led.applications / led.written_over_s) if led.written_over_s else "–",
             f"{ms(led.lag_p50_ms)} / {ms(led.lag_p99_ms)} / {ms(led.lag_max_ms)}"])
         hello_rows.append([
             r.config.label, h.planned, round(h.responses_per_second), ms(h.p50_ms), ms(h.p95_ms), ms(h.p99_ms),
             per_request_ms(r.cpu.get("hello", {}).get("hello", 0.0), h.responses_per_second),
-            h.planned - h.by_category.get("202", 0) + sum(r.hello_wrk["socket_errors"].values())])
+            h.answered - h.by_category.get("202", 0) + lost(h) + sum(r.hello_wrk["socket_errors"].values())])
         listing = r.listing
         pct = listing["percentiles_us"]
         reads = listing["reads"]
@@ -355,10 +361,11 @@ def render(context: RunContext, args, results: list[ConfigResult]) -> dict[str, 
                           for r in results)
     tuning = (" Services' extra settings: " + ", ".join(f"`{k}={v}`" for k, v in args.service_env.items()) + "."
               if args.service_env else "")
-    capped = [f"{r.config.label}: {r.intake.not_sent:,} of {r.intake.planned:,}" for r in results if r.intake.not_sent]
-    cap_note = ("**The surge hit its time cap** (`--cap-seconds`): requests not sent — " + "; ".join(capped)
-                + ". Rates and latencies stand for what was sent; the ledger may hold a few 202s answered after wrk "
-                "was stopped.") if capped else ""
+    capped = [f"{r.config.label}: {r.intake.not_sent:,} of {r.intake.planned:,} not sent, {r.intake.unanswered} in "
+              f"flight when wrk was stopped" for r in results if r.intake.not_sent]
+    cap_note = (f"**The surge hit its time cap** (`--cap-seconds {args.cap_seconds:g}`) — " + "; ".join(capped)
+                + ". Rates and latencies stand for what was answered; the ledger also holds the 202s of requests "
+                "in flight at the stop.") if capped else ""
     intake = "\n\n".join(part for part in [
         context.preface(),
         contention_note(results, ("intake", "hello")),
@@ -373,13 +380,14 @@ def render(context: RunContext, args, results: list[ConfigResult]) -> dict[str, 
          f"limits are raised (`INTAKE_*`) so that a 429 would be the service's own.{tuning}"),
         table(["gunicorn", "202 accepted", "accepted/s", "p50 ms", "p95 ms", "p99 ms", "× hello responses/s",
                "× hello p99", "202→ledger p99 ms"], headline),
-        table(["gunicorn", "requests", "responses/s", "server mean ms", "service CPU ms/request",
+        table(["gunicorn", "requests sent", "responses/s", "server mean ms", "service CPU ms/request",
                "stack CPU ms/202", "202 replayed", "409", "429", "503", "other/errors", "in ledger",
-               "202→ledger p50 / p99 / max ms"], counts),
+               "ledger rows/s", "202→ledger p50 / p99 / max ms"], counts),
         ("p50/p95/p99 are those of the fresh 202s (the 202 path), from wrk sending the request to its answer; "
          "`server mean` is the service's own mean time for every POST (`guichet_http_request_duration_seconds`), "
          "the rest is waiting for a worker. `service CPU ms/request` is the registrations processes' CPU time per "
-         "answer; `stack CPU ms/202` adds its worker, Kafka, PostgreSQL and Redis, per accepted application. Rates count from the first request to the last answer; the ratios "
+         "answer; `stack CPU ms/202` adds its worker, Kafka, PostgreSQL and Redis, per accepted application. "
+         "`ledger rows/s` is the intake consumer's pace (rows ÷ first-to-last `recorded_at`). Rates count from the first request to the last answer; the ratios "
          "divide by the hello-world run with the same requests and settings. The ledger lag compares each "
          "application's `submitted_at` (the 202) with its `recorded_at` in `registrations.applications`, read once "
          "the intake consumer had caught up. Refusals by problem code: " + code_note + "."),
