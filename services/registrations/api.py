@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from uuid import UUID
 
 from flask import current_app, request, url_for
@@ -25,12 +26,18 @@ from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import idempotent
 
 log = logging.getLogger(__name__)
+PARIS = ZoneInfo("Europe/Paris")
 blp = Blueprint("applications", __name__, url_prefix="/applications",
                 description="Submit an application during a campaign's window, follow it, withdraw it.")
 
 
 def context():
     return current_app.extensions["registrations"]
+
+
+def paris_time(instant: datetime) -> str:
+    """Windows are shown as parents read them: Paris wall-clock time, with its offset."""
+    return instant.astimezone(PARIS).isoformat()
 
 
 def hold_message(hold: Hold) -> str:
@@ -48,9 +55,9 @@ def _submit(family_account: str, submission: Submission):
     except UnknownCampaign:
         raise NotFound("No open or upcoming campaign has this id.", code="campaign-not-found")
     except WindowNotOpenYet as exc:
-        raise Conflict("Applications are not open yet.", code="window-not-open", opens_at=exc.opens_at.isoformat())
+        raise Conflict("Applications are not open yet.", code="window-not-open", opens_at=paris_time(exc.opens_at))
     except WindowClosed as exc:
-        raise Conflict("Applications are closed.", code="window-closed", closes_at=exc.closes_at.isoformat())
+        raise Conflict("Applications are closed.", code="window-closed", closes_at=paris_time(exc.closes_at))
     except HouseholdIncomplete as exc:
         raise Unprocessable(str(exc), code="household-incomplete", errors=[field_error(exc.field, str(exc))])
     except ApplicationInvalid as exc:
