@@ -3,4 +3,4 @@
 `docs/events.md` is generated from this catalogue (`make docs-events`), so the documentation cannot
 drift from the schemas that producers and consumers check.
 """
-from shared.contracts import allocation, applications, campaigns  # noqa: F401
+from shared.contracts import allocation, applications, campaigns, lottery  # noqa: F401
