@@ -1,0 +1,78 @@
+"""The allocation service's mapping of stored events onto the core's inputs (no I/O)."""
+from datetime import date, datetime, timezone
+from uuid import UUID
+
+from services.allocation.campaign_copy import CampaignCopy
+from services.allocation.domain import Criterion, CriterionName, Mode
+from services.allocation.events import Decisions
+from services.allocation.inputs import FamilyHistory, domain_application, sibling_groups
+from services.allocation.places import unit_price
+from shared.events import make_event
+
+A, B, C, D = (UUID(f"00000000-0000-4000-8000-00000000000{n}") for n in range(1, 5))
+
+
+def stored(application_id: UUID, family: str, *keep_with: UUID, birth_date: str = "2016-02-29") -> dict:
+    return {"application_id": application_id, "family_account": family, "child_id": application_id,
+            "keep_with_applications": list(keep_with), "choices": [D], "arrival_position": 7,
+            "birth_date": birth_date, "disability_allowance": True, "single_parent": True, "quotient_tranche": None,
+            "residence_arrondissement": 18}
+
+
+def test_references_in_either_direction_within_a_family_make_one_group_keyed_by_its_lowest_id():
+    rows = [stored(A, "durand"), stored(C, "durand", B), stored(B, "durand", A)]
+    assert sibling_groups(rows) == {A: A, B: A, C: A}
+
+
+def test_references_to_another_family_or_to_an_application_not_drawn_are_ignored():
+    rows = [stored(A, "durand", D), stored(B, "martin", A), stored(C, "durand")]
+    assert sibling_groups(rows) == {}
+
+
+def test_an_application_becomes_the_cores_with_its_age_at_the_reference_date_and_its_history():
+    row = stored(A, "durand")
+    application = domain_application(row, date(2026, 2, 28), FamilyHistory(2, True), sibling_group=A)
+    assert application.age_at_reference_date == 9  # born on 29 February: ten only on 1 March
+    assert domain_application(row, date(2026, 3, 1)).age_at_reference_date == 10
+    assert application.application_id == str(A) and application.choices == (str(D),)
+    assert application.facts.single_parent and application.facts.disability_allowance
+    assert application.facts.effective_tranche == 10 and application.facts.residence_arrondissement == 18
+    assert (application.facts.unsuccessful_earlier_years, application.facts.not_placed_previous_campaign) == (2, True)
+    assert (application.arrival_sequence, application.sibling_group_id) == (7, str(A))
+
+
+def test_a_campaign_snapshot_becomes_the_cores_policy_with_exact_shares():
+    snapshot = {"policy": {"mode": "priority_lottery",
+                           "criteria": [{"name": "quotient_tranche_at_most", "max_tranche": 3},
+                                        {"name": "single_parent", "max_tranche": None}],
+                           "reserved_shares": [{"criterion": {"name": "single_parent", "max_tranche": None},
+                                                "share": 0.29}],
+                           "lottery_weight_per_unsuccessful_year": 1, "keep_siblings_together": True,
+                           "acceptance_delay_hours": 48},
+                "max_choices": 3, "offers": []}
+    campaign = CampaignCopy(A, 1, snapshot, None)
+    policy = campaign.policy()
+    assert policy.mode == Mode.PRIORITY_LOTTERY and policy.max_choices == 3 and policy.keep_siblings_together
+    assert policy.criteria == (Criterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, 3), Criterion("single_parent"))
+    assert policy.reserved_shares[0].seats(100) == 29
+    offered_at = datetime(2026, 3, 28, 10, tzinfo=timezone.utc)
+    assert campaign.acceptance_deadline(offered_at) == datetime(2026, 3, 30, 10, tzinfo=timezone.utc)
+
+
+def test_the_price_is_read_at_the_familys_tranche_and_tranche_10_without_a_quotient():
+    offer = {"tariffs_cents": [100 * n for n in range(1, 11)]}
+    assert unit_price(offer, {"quotient_tranche": 1}) == (1, 100)
+    assert unit_price(offer, {"quotient_tranche": None}) == (10, 1000)
+
+
+def test_a_draws_decisions_are_written_exactly_as_the_contract_would_write_them():
+    now = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    application = {"application_id": A, "campaign_id": B, "family_account": "durand", "child_id": C}
+    arguments = dict(run_id=D, outcome="allocated", offer_id=str(D), expires_at=now, reason_codes=["too_old"],
+                     waitlist=[{"offer_id": str(A), "position": 2}], now=now)
+    fast = Decisions().announce(application, **arguments)
+    checked = make_event("allocation.decided", source=fast.source, subject=fast.subject, data={
+        **application, "child_id": C, "outcome": "allocated", "offer_id": D, "offer_expires_at": now,
+        "waitlist": arguments["waitlist"], "reasons": ["too_old"], "allocation_run_id": D,
+        "explanation_url": f"/applications/{A}/explanation"})
+    assert fast.data == checked.data and fast.schemaversion == checked.schemaversion
