@@ -12,74 +12,105 @@ documented exceptions: a group passed over because it did not fit, and a group t
 that leaves more seats than the proposer that displaced it took. The vacancy pass below gives such
 seats to whoever ranked the offer above their place, in the offer's order, without displacing
 anyone; every move makes someone strictly better off, so it ends.
+
+Entrants propose in the order of their ids, and those turned away queue again in the order the
+offer lists them; with sibling groups the order matters, and this fixed one keeps the result
+deterministic. (An entrant turned away by its last choice does not queue again: it would have
+nothing left to propose.)
 """
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import Mapping
 
-from services.allocation.domain.priorities import Proposer
-from services.allocation.domain.seats import SeatPlan
+from services.allocation.domain.priorities import Ranking
+from services.allocation.domain.seats import SeatPlan, Seats
 
 
-@dataclass(frozen=True)
 class Matching:
-    held: Mapping[str, Mapping[str, str]]  # offer id → {entrant id: kind of seat}
-    assignment: Mapping[str, str]  # entrant id → offer id, for those placed
+    """Who holds which seats at the end: per offer (by index), and per entrant (by index)."""
+
+    def __init__(self, seats: list[Seats], ranking: Ranking):
+        self.seats = seats
+        self.assigned = [-1] * ranking.count  # offer index, or -1
+        self.position = [len(choices) for choices in ranking.choices]  # of the assigned offer in the choices
+        mask, shift, count = ranking.position_mask, ranking.shift, ranking.count
+        for offer, offer_seats in enumerate(seats):
+            for key in offer_seats.holders():
+                i = (key >> shift) % count
+                self.assigned[i] = offer
+                self.position[i] = key & mask
+
+    def move(self, i: int, offer: int, position: int) -> None:
+        self.assigned[i] = offer
+        self.position[i] = position
 
 
-def deferred_acceptance(proposers: tuple[Proposer, ...], plans: Mapping[str, SeatPlan]) -> Matching:
-    by_id = {proposer.entrant_id: proposer for proposer in proposers}
-    next_choice = dict.fromkeys(by_id, 0)
-    held: dict[str, dict[str, str]] = {offer_id: {} for offer_id in plans}
-    waiting = deque(sorted(by_id))  # a fixed order keeps groups' outcomes independent of input order
+def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan], listings: list[list[int]]) -> Matching:
+    """`listings`: per offer, the keys of every entrant that ranked it, in increasing order."""
+    seats = [Seats(plan, ranking) for plan in plans]
+    keys, choices, sizes = ranking.keys, ranking.choices, ranking.sizes
+    shift, count = ranking.shift, ranking.count
+    next_choice = [0] * count
+    waiting = deque(range(count))  # in id order: a fixed order keeps groups' outcomes independent of input order
+    propose, queue = waiting.popleft, waiting.append
     while waiting:
-        proposer = by_id[waiting.popleft()]
-        if next_choice[proposer.entrant_id] == len(proposer.choices):
+        i = propose()
+        choice = next_choice[i]
+        entrant_keys = keys[i]
+        next_choice[i] = choice + 1
+        key = entrant_keys[choice]
+        offer_seats = seats[choices[i][choice]]
+        # Seats.turns_away_at_once, inlined: most proposals to a popular offer end here.
+        if key > offer_seats.top and sizes[i] > offer_seats.open_left and not key & offer_seats.spare:
+            if choice + 1 < len(entrant_keys):
+                queue(i)
             continue
-        offer_id = proposer.choices[next_choice[proposer.entrant_id]]
-        next_choice[proposer.entrant_id] += 1
-        candidates = [by_id[entrant_id] for entrant_id in held[offer_id]] + [proposer]
-        held[offer_id] = plans[offer_id].choose(candidates)
-        waiting.extend(c.entrant_id for c in candidates if c.entrant_id not in held[offer_id])
-    assignment = {entrant_id: offer_id for offer_id, seats in held.items() for entrant_id in seats}
-    _fill_vacancies(by_id, plans, held, assignment)
-    return Matching(held, assignment)
+        for turned_away in offer_seats.admit(key, sizes[i]):
+            j = (turned_away >> shift) % count
+            if next_choice[j] < len(keys[j]):
+                queue(j)
+    matching = Matching(seats, ranking)
+    _fill_vacancies(ranking, seats, listings, matching)
+    return matching
 
 
-def _fill_vacancies(by_id, plans, held, assignment) -> None:
-    listed_by: dict[str, list[Proposer]] = {offer_id: [] for offer_id in sorted(plans)}
-    for proposer in by_id.values():
-        for offer_id in proposer.choices:
-            listed_by[offer_id].append(proposer)
-    for offer_id, listing in listed_by.items():
-        listing.sort(key=lambda proposer: proposer.order(offer_id))
-    while (move := _next_vacancy_move(by_id, plans, listed_by, held, assignment)) is not None:
-        mover, offer_id, new_seats, left_offer_id, left_seats = move
-        held[offer_id] = new_seats
-        if left_offer_id is not None:
-            held[left_offer_id] = left_seats
-        assignment[mover] = offer_id
+def _fill_vacancies(ranking: Ranking, seats: list[Seats], listings: list[list[int]], matching: Matching) -> None:
+    """Moves entrants, one at a time, into free seats at an offer they ranked above their place: at
+    each step, the first such move in the order of offer ids, then of each offer's own order, for
+    which the offer admits its holders and the entrant together, and the offer the entrant leaves
+    admits the others. Repeated until there is none.
+
+    An entrant is dropped from `listings[offer]` once it holds that offer or one it ranked higher:
+    moves only ever improve an entrant's place, so it never seeks that offer again. The listings
+    left are then, still, everyone who might seek each offer, which the waitlists start from.
+    """
+    while (move := _next_vacancy_move(ranking, seats, listings, matching)) is not None:
+        i, offer, position, chosen, left_offer, left_chosen = move
+        seats[offer].replace(chosen)
+        if left_offer >= 0:
+            seats[left_offer].replace(left_chosen)
+        matching.move(i, offer, position)
 
 
-def _next_vacancy_move(by_id, plans, listed_by, held, assignment):
-    for offer_id, listing in listed_by.items():
-        free = plans[offer_id].offer.capacity - sum(by_id[entrant_id].size for entrant_id in held[offer_id])
-        for seeker in listing:
-            if seeker.size > free or not seeker.prefers(offer_id, assignment.get(seeker.entrant_id)):
+def _next_vacancy_move(ranking: Ranking, seats: list[Seats], listings: list[list[int]], matching: Matching):
+    sizes, shift, count, position_mask = ranking.sizes, ranking.shift, ranking.count, ranking.position_mask
+    position, assigned, keys = matching.position, matching.assigned, ranking.keys
+    for offer, offer_seats in enumerate(seats):
+        free = offer_seats.open_left  # the seats nobody holds
+        if free == 0:
+            continue
+        seekers = listings[offer] = [key for key in listings[offer]
+                                     if key & position_mask < position[(key >> shift) % count]]
+        for key in seekers:
+            i = (key >> shift) % count
+            if sizes[i] > free:
                 continue
-            new_seats = _admitting_everyone(plans[offer_id], [*held[offer_id], seeker.entrant_id], by_id)
-            left_offer_id = assignment.get(seeker.entrant_id)
-            left_seats = None
-            if left_offer_id is not None:
-                stay = [entrant_id for entrant_id in held[left_offer_id] if entrant_id != seeker.entrant_id]
-                left_seats = _admitting_everyone(plans[left_offer_id], stay, by_id)
-            if new_seats is not None and (left_offer_id is None or left_seats is not None):
-                return seeker.entrant_id, offer_id, new_seats, left_offer_id, left_seats
+            chosen = offer_seats.admitting_everyone([*offer_seats.holders(), key])
+            left_offer, left_chosen = assigned[i], None
+            if left_offer >= 0:
+                left_key = keys[i][position[i]]
+                left_seats = seats[left_offer]
+                left_chosen = left_seats.admitting_everyone([k for k in left_seats.holders() if k != left_key])
+            if chosen is not None and (left_offer < 0 or left_chosen is not None):
+                return i, offer, key & position_mask, chosen, left_offer, left_chosen
     return None
-
-
-def _admitting_everyone(plan: SeatPlan, entrant_ids: list[str], by_id) -> dict[str, str] | None:
-    seats = plan.choose(by_id[entrant_id] for entrant_id in entrant_ids)
-    return seats if len(seats) == len(entrant_ids) else None

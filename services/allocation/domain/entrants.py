@@ -8,10 +8,15 @@ enters as one unit that needs one seat per member at the same offer:
 - under fcfs it arrives with its LAST member (the group is complete only then); under a lottery it
   draws ONE number, its first application's, with the fewest tickets any member holds, so that
   neither the number of siblings nor the member with the longest history changes the family's luck.
+
+A large campaign has 100,000 entrants, so they are kept as columns (one list per attribute, entrant
+i in position i) rather than as 100,000 objects.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from itertools import compress
+from operator import itemgetter
 from typing import Mapping
 
 from services.allocation.domain import lottery
@@ -19,73 +24,161 @@ from services.allocation.domain.eligibility import earliest_application_per_chil
 from services.allocation.domain.model import Application, CampaignPolicy, Offer
 from services.allocation.domain.result import Reason, ReasonCode, TieBreak
 
+class _FirstRanks(dict):
+    def __missing__(self, count: int) -> tuple[int, ...]:
+        ranks = self[count] = tuple(range(1, count + 1))
+        return ranks
 
-@dataclass(frozen=True)
-class Entrant:
-    entrant_id: str  # the id of its first application
-    members: tuple[Application, ...]  # first application first: the order of adjacent waitlist positions
-    choices: tuple[str, ...]  # offers it may be allocated, best first
-    tie_break: int  # arrival rank or lottery number: lower goes first
-    tickets: int
+
+_FIRST_RANKS = _FirstRanks()  # count → (1, 2, …, count): an application's ranks when every choice stands
+_NO_REASON: tuple[Reason, ...] = ()
+
+
+class Entry:
+    """The entrants, i = 0, 1, … in the order of their ids (an entrant's id is its first
+    application's), and what became of each application.
+
+    Applications are referred to by their index in the list given to `enter`, sorted by id.
+    """
+
+    def __init__(self, tie_break_kind: TieBreak, application_count: int):
+        self.tie_break_kind = tie_break_kind
+        # Per entrant:
+        self.first: list[Application] = []  # its first application
+        self.groups: dict[int, tuple[Application, ...]] = {}  # the members of those that are sibling groups
+        self.choices: list[tuple[str, ...]] = []  # offers it may be allocated, best first
+        self.ranks: list[tuple[int, ...]] = []  # each choice's place in the first application's own list, from 1
+        self.tie_breaks: list[int] = []  # arrival rank or lottery number: lower goes first
+        self.tickets: list[int] = []
+        # Per application:
+        self.reasons: list[tuple[Reason, ...]] = [_NO_REASON] * application_count  # choices dropped, and why
+        self.entrant_of: list[int] = [-1] * application_count  # -1: it never reached the allocation
+        self.member_of: list[int] = [0] * application_count  # its place among its entrant's members
 
     @property
-    def size(self) -> int:
-        return len(self.members)
+    def count(self) -> int:
+        return len(self.first)
 
-    def rank(self, offer_id: str) -> int:
-        return self.members[0].choices.index(offer_id) + 1
+    def members(self, i: int) -> tuple[Application, ...]:
+        """First application first: the order of adjacent waitlist positions."""
+        return self.groups.get(i) or (self.first[i],)
 
-
-@dataclass(frozen=True)
-class Entry:
-    entrants: tuple[Entrant, ...]  # by entrant id
-    reasons: Mapping[str, tuple[Reason, ...]]  # per application id, every application included
-    tie_break_kind: TieBreak
+    def sizes(self) -> list[int]:
+        sizes = [1] * self.count
+        for i, members in self.groups.items():
+            sizes[i] = len(members)
+        return sizes
 
 
 def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: list[Application],
           seed: bytes | None) -> Entry:
-    kept, duplicates = earliest_application_per_child(applications)
-    reasons = {a.application_id: (Reason(ReasonCode.DUPLICATE_CHILD),) for a in duplicates}
-    grouped, singles = _sibling_groups(policy, kept)
+    """`applications`: sorted by id."""
     tie_breaker = _TieBreaker(policy, applications, seed)
-    entrants = []
-    for members in grouped:
-        group = _group_entrant(members, offers, policy, tie_breaker, reasons)
-        if group is None:
-            singles.extend(members)
-        else:
-            entrants.append(group)
-    for application in singles:
-        single = _single_entrant(application, offers, policy, tie_breaker, reasons)
-        if single is not None:
-            entrants.append(single)
-    return Entry(tuple(sorted(entrants, key=lambda e: e.entrant_id)), reasons, tie_breaker.kind)
+    entry = Entry(tie_breaker.kind, len(applications))
+    reasons = entry.reasons
+    kept = _earliest_application_per_child(applications)
+    if len(kept) < len(applications):
+        duplicate_child = (Reason(ReasonCode.DUPLICATE_CHILD),)
+        for index in set(range(len(applications))).difference(kept):
+            reasons[index] = duplicate_child
+    found = []  # (index of the first application, the entrant's columns), for the entrants found one by one
+    in_groups = set()
+    for indices in _sibling_groups(policy, applications, kept):
+        group = _group_entrant(indices, applications, offers, policy, tie_breaker, reasons)
+        if group is not None:  # else each member enters alone, with the reason already given
+            found.append((indices[0], group))
+            in_groups.update(indices)
+    singles = [index for index in kept if index not in in_groups] if in_groups else kept
+    # The usual single application, all of whose choices stand, is checked and entered over all of
+    # them at once (which is much faster in Python); any other goes through `_single_entrant`.
+    standing = _every_choice_stands(singles, applications, offers, policy, reasons)
+    for index, stands in zip(singles, standing):
+        if not stands:
+            single = _single_entrant(index, applications[index], offers, policy, tie_breaker, reasons)
+            if single is not None:
+                found.append((index, ((applications[index],), (index,), *single)))
+    firsts = list(compress(singles, standing))
+    usual = [applications[index] for index in firsts]
+    choices = [application.choices for application in usual]
+    tickets = tie_breaker.all_tickets(usual)
+    columns = (usual, choices, [_FIRST_RANKS[len(ranked)] for ranked in choices],
+               tie_breaker.singles(firsts, usual, tickets), tickets)
+    members = {}  # position in the columns → the indices of a group's members
+    if found:  # insert them where their first applications are, which is in the order of the entrants' ids
+        found.sort(key=itemgetter(0))
+        cuts = [bisect_left(firsts, index) for index, _ in found]  # where each goes among the usual ones
+        merged = tuple([] for _ in columns)
+        for number, (cut, (index, (group_members, indices, *values))) in enumerate(zip(cuts, found)):
+            start = cuts[number - 1] if number else 0
+            for column, into, value in zip(columns, merged, (group_members[0], *values)):
+                into += column[start:cut]
+                into.append(value)
+            if len(indices) > 1:
+                members[cut + number] = indices
+        for column, into in zip(columns, merged):
+            into += column[cuts[-1]:]
+        firsts = sorted(firsts + [index for index, _ in found])  # two sorted runs: merged in linear time
+        columns = merged
+    entry.first, entry.choices, entry.ranks, entry.tie_breaks, entry.tickets = columns
+    entrant_of, member_of = entry.entrant_of, entry.member_of
+    for number, index in enumerate(firsts):
+        entrant_of[index] = number
+    for number, indices in members.items():
+        entry.groups[number] = tuple(applications[index] for index in indices)
+        for member, index in enumerate(indices):
+            entrant_of[index] = number
+            member_of[index] = member
+    return entry
 
 
-def _sibling_groups(policy: CampaignPolicy, applications: list[Application]):
+def _every_choice_stands(singles: list[int], applications: list[Application], offers: Mapping[str, Offer],
+                         policy: CampaignPolicy, reasons: list) -> list[bool]:
+    """Per single application: whether it gives no reason to drop any choice (see eligibility.py)."""
+    class Fitting(dict):  # age → the offers open to it
+        def __missing__(self, age: int) -> frozenset[str]:
+            fits = self[age] = frozenset(offer_id for offer_id, offer in offers.items()
+                                         if offer.min_age <= age <= offer.max_age)
+            return fits
+    fitting = Fitting()
+    most = policy.max_choices if policy.max_choices is not None else len(offers)
+    usual = [applications[index] for index in singles]
+    standing = [0 < len(a.choices) <= most and fitting[a.age_at_reference_date].issuperset(a.choices)
+                and (len(a.choices) == 1 or len(set(a.choices)) == len(a.choices))
+                for a in usual]
+    required = policy.residence_required_arrondissements
+    if required is not None:
+        standing = [ok and a.facts.residence_arrondissement in required for ok, a in zip(standing, usual)]
+    return [ok and reasons[index] is _NO_REASON for ok, index in zip(standing, singles)]
+
+
+def _earliest_application_per_child(applications: list[Application]) -> list[int]:
+    """The indices of the applications that take part (see `earliest_application_per_child`), in order."""
+    if len({a.child_id for a in applications}) == len(applications):
+        return list(range(len(applications)))
+    kept_ids = {a.application_id for a in earliest_application_per_child(applications)[0]}
+    return [index for index, a in enumerate(applications) if a.application_id in kept_ids]
+
+
+def _sibling_groups(policy: CampaignPolicy, applications: list[Application], kept: list[int]):
+    """The index tuples of the groups to keep together, first application first, by group id."""
     if not policy.keep_siblings_together:
-        return [], list(applications)
-    singles, by_group = [], {}
-    for application in applications:
-        if application.sibling_group_id is None:
-            singles.append(application)
-        else:
-            by_group.setdefault(application.sibling_group_id, []).append(application)
-    groups = []
-    for group_id in sorted(by_group):
-        members = tuple(sorted(by_group[group_id], key=lambda a: (a.arrival_sequence, a.application_id)))
-        if len(members) == 1:
-            singles.append(members[0])
-        else:
-            groups.append(members)
-    return groups, singles
+        return []
+    by_group = {}
+    for index in kept:
+        group_id = applications[index].sibling_group_id
+        if group_id is not None:
+            by_group.setdefault(group_id, []).append(index)
+    return [tuple(sorted(indices, key=lambda index: (applications[index].arrival_sequence,
+                                                      applications[index].application_id)))
+            for _, indices in sorted(by_group.items()) if len(indices) > 1]
 
 
-def _single_entrant(application, offers, policy, tie_breaker, reasons) -> Entrant | None:
+def _single_entrant(index, application, offers, policy, tie_breaker, reasons):
+    """For one application entering alone: its choices, ranks, tie-break and tickets, or None if no
+    choice is eligible; records the application's reasons."""
     listed = ranked_list(application, offers, policy)
     # A member of a group that could not be kept together enters alone and keeps that note.
-    dropped = list(reasons.get(application.application_id, ())) + list(listed.dropped)
+    dropped = list(reasons[index]) + list(listed.dropped)
     eligible = []
     for offer_id in listed.offer_ids:
         code = ineligibility(application, offers[offer_id], policy)
@@ -95,30 +188,37 @@ def _single_entrant(application, offers, policy, tie_breaker, reasons) -> Entran
             dropped.append(Reason(code, offer_id))
     if not application.choices:
         dropped.append(Reason(ReasonCode.NO_CHOICE))
-    reasons[application.application_id] = _in_list_order(dropped, application)
+    reasons[index] = _in_list_order(dropped, application)
     if not eligible:
         return None
-    return Entrant(application.application_id, (application,), tuple(eligible),
-                   tie_breaker.single(application), tie_breaker.tickets(application))
+    tickets = tie_breaker.tickets(application)
+    return tuple(eligible), _ranks(application, eligible), tie_breaker.single(index, application, tickets), tickets
 
 
-def _group_entrant(members, offers, policy, tie_breaker, reasons) -> Entrant | None:
+def _group_entrant(indices, applications, offers, policy, tie_breaker, reasons):
+    """The group's columns (members, their indices, choices, ranks, tie-break, tickets), or None when
+    no ranked offer takes every member; records the members' reasons."""
+    members = tuple(applications[index] for index in indices)
     first = members[0]
     listed = ranked_list(first, offers, policy)
     codes = {offer_id: [ineligibility(member, offers[offer_id], policy) for member in members]
              for offer_id in listed.offer_ids}
     together = tuple(offer_id for offer_id in listed.offer_ids if not any(codes[offer_id]))
     if not together:
-        for member in members:
-            reasons[member.application_id] = (Reason(ReasonCode.SIBLINGS_NOT_KEPT_TOGETHER),)
+        for index in indices:
+            reasons[index] = (Reason(ReasonCode.SIBLINGS_NOT_KEPT_TOGETHER),)
         return None
-    for index, member in enumerate(members):
+    for place, index in enumerate(indices):
         dropped = list(listed.dropped) + [
-            Reason(member_codes[index] or ReasonCode.SIBLING_NOT_ELIGIBLE, offer_id)
+            Reason(member_codes[place] or ReasonCode.SIBLING_NOT_ELIGIBLE, offer_id)
             for offer_id, member_codes in codes.items() if any(member_codes)]
-        reasons[member.application_id] = _in_list_order(dropped, first)
-    return Entrant(first.application_id, members, together, tie_breaker.group(members),
-                   tie_breaker.group_tickets(members))
+        reasons[index] = _in_list_order(dropped, first)
+    tickets = min(tie_breaker.tickets(member) for member in members)
+    return members, indices, together, _ranks(first, together), tie_breaker.group(indices, members, tickets), tickets
+
+
+def _ranks(first: Application, choices) -> tuple[int, ...]:
+    return tuple(first.choices.index(offer_id) + 1 for offer_id in choices)
 
 
 def _in_list_order(dropped: list[Reason], ranked_by: Application) -> tuple[Reason, ...]:
@@ -134,23 +234,37 @@ class _TieBreaker:
         self.kind = TieBreak.LOTTERY if policy.draws_lots else TieBreak.ARRIVAL
         if self.kind == TieBreak.LOTTERY and seed is None:
             raise ValueError(f"a {policy.mode} campaign needs its lottery seed")
-        self.seed = seed
-        self.policy = policy
-        by_arrival = sorted(applications, key=lambda a: (a.arrival_sequence, a.application_id))
-        self.arrival_rank = {a.application_id: rank for rank, a in enumerate(by_arrival, start=1)}
+        self.weight = policy.lottery_weight_per_unsuccessful_year if policy.draws_lots else 0
+        self.drawer = lottery.Drawer(seed) if self.kind == TieBreak.LOTTERY else None
+        if self.kind == TieBreak.ARRIVAL:
+            # By arrival sequence, then id: the applications are sorted by id and the sort is stable.
+            arrivals = [a.arrival_sequence for a in applications]
+            self.arrival_rank = [0] * len(applications)
+            for rank, index in enumerate(sorted(range(len(applications)), key=arrivals.__getitem__), start=1):
+                self.arrival_rank[index] = rank
 
     def tickets(self, application: Application) -> int:
-        return lottery.tickets(self.policy, application)
+        """As `lottery.tickets`."""
+        return 1 + self.weight * application.facts.unsuccessful_earlier_years if self.weight else 1
 
-    def group_tickets(self, members) -> int:
-        return min(self.tickets(member) for member in members)
+    def all_tickets(self, applications: list[Application]) -> list[int]:
+        if not self.weight:
+            return [1] * len(applications)
+        weight = self.weight
+        return [1 + weight * application.facts.unsuccessful_earlier_years for application in applications]
 
-    def single(self, application: Application) -> int:
+    def singles(self, indices: list[int], applications: list[Application], tickets: list[int]) -> list[int]:
+        """`single` for each."""
         if self.kind == TieBreak.ARRIVAL:
-            return self.arrival_rank[application.application_id]
-        return lottery.lottery_number(self.seed, application.application_id, self.tickets(application))
+            return [self.arrival_rank[index] for index in indices]
+        return self.drawer.numbers([application.application_id for application in applications], tickets)
 
-    def group(self, members) -> int:
+    def single(self, index: int, application: Application, tickets: int) -> int:
         if self.kind == TieBreak.ARRIVAL:
-            return max(self.arrival_rank[member.application_id] for member in members)
-        return lottery.lottery_number(self.seed, members[0].application_id, self.group_tickets(members))
+            return self.arrival_rank[index]
+        return self.drawer.number(application.application_id, tickets)
+
+    def group(self, indices, members, tickets: int) -> int:
+        if self.kind == TieBreak.ARRIVAL:
+            return max(self.arrival_rank[index] for index in indices)
+        return self.drawer.number(members[0].application_id, tickets)

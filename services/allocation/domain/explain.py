@@ -1,59 +1,155 @@
 """Explanations a parent can read: where they stood at each offer and whom they had to beat."""
 from __future__ import annotations
 
-from typing import Mapping
+from dataclasses import fields
 
 from services.allocation.domain.deferred_acceptance import Matching
-from services.allocation.domain.entrants import Entrant
-from services.allocation.domain.lottery import format_number
-from services.allocation.domain.model import CampaignPolicy
-from services.allocation.domain.priorities import Proposer
-from services.allocation.domain.result import (Cutoff, Explanation, OfferExplanation, Outcome, ReasonCode, Standing,
-                                               Status, TieBreak)
-from services.allocation.domain.seats import OPEN_SEATS, SeatPlan
+from services.allocation.domain.entrants import Entry
+from services.allocation.domain.lottery import format_number, tickets
+from services.allocation.domain.model import Application, CampaignPolicy
+from services.allocation.domain.priorities import Ranking
+from services.allocation.domain.result import (Cutoff, Explanation, OfferExplanation, Outcome, Reason, ReasonCode,
+                                               Standing, Status, TieBreak, WaitlistPosition)
+from services.allocation.domain.seats import SeatPlan
 
 
-def cutoffs(proposers: tuple[Proposer, ...], plans: Mapping[str, SeatPlan],
-            matching: Matching) -> dict[str, tuple[Cutoff, ...]]:
-    """Per offer, the last applicant admitted on each kind of seats: reserves first, then open."""
-    by_id = {proposer.entrant_id: proposer for proposer in proposers}
-    result = {}
-    for offer_id, plan in plans.items():
+def cutoffs(ranking: Ranking, plans: list[SeatPlan], matching: Matching) -> list[tuple[Cutoff, ...]]:
+    """Per offer (by index), the last applicant admitted on each kind of seats: reserves first, then open."""
+    result = []
+    for plan, seats in zip(plans, matching.seats):
+        kinds = plan.seat_kinds
         found = []
-        for seat_kind in [block.criterion.label for block in plan.reserves] + [OPEN_SEATS]:
-            holders = [by_id[entrant_id] for entrant_id, kind in matching.held[offer_id].items() if kind == seat_kind]
-            if holders:
-                last = max(holders, key=lambda holder: holder.order(offer_id))
-                found.append(Cutoff(seat_kind, last.tiers[offer_id], last.entrant.tie_break))
-        result[offer_id] = tuple(found)
+        for seat_kind in kinds:
+            last = max((holders[-1] for kind, holders in zip(kinds, seats.held) if kind == seat_kind and holders),
+                       default=None)
+            if last is not None:
+                found.append(Cutoff(seat_kind, ranking.tier_of(last), ranking.entry.tie_breaks[ranking.entrant_of(last)]))
+        result.append(tuple(found))
     return result
 
 
-def explanation(proposer: Proposer, application_id: str, policy: CampaignPolicy, tie_break_kind: TieBreak,
-                matching: Matching, offer_cutoffs: Mapping[str, tuple[Cutoff, ...]],
-                waitlists: Mapping[str, Mapping[str, int]]) -> Explanation:
-    entrant = proposer.entrant
-    assigned = matching.assignment.get(entrant.entrant_id)
-    offers = []
-    for offer_id in entrant.choices:
-        if offer_id == assigned:
-            standing = Standing.ADMITTED
-        elif proposer.prefers(offer_id, assigned):
-            standing = Standing.NOT_ADMITTED
+# Quick constructors for the result dataclasses built per application: a large campaign builds
+# about a million of them, and the generated __init__ of a frozen dataclass sets every field through
+# object.__setattr__, which took as long as everything else in the explanations. These fill the
+# instance's __dict__ directly: the objects made are the same (same class and fields, equal, same
+# hash and repr). `_check_quick` refuses, at import, a constructor that no longer matches its class.
+_new = object.__new__
+
+
+def _offer_explanation(offer_id, rank, tier, criteria_met, standing, cutoffs, waitlist_position):
+    made = _new(OfferExplanation)
+    fields_ = made.__dict__
+    fields_["offer_id"] = offer_id
+    fields_["rank"] = rank
+    fields_["tier"] = tier
+    fields_["criteria_met"] = criteria_met
+    fields_["standing"] = standing
+    fields_["cutoffs"] = cutoffs
+    fields_["waitlist_position"] = waitlist_position
+    return made
+
+
+def _explanation(tie_break_kind, tie_break, tickets, sibling_group, offers):
+    made = _new(Explanation)
+    fields_ = made.__dict__
+    fields_["tie_break_kind"] = tie_break_kind
+    fields_["tie_break"] = tie_break
+    fields_["tickets"] = tickets
+    fields_["sibling_group"] = sibling_group
+    fields_["offers"] = offers
+    return made
+
+
+def _outcome(application_id, status, offer_id, waitlist, reasons, explanation):
+    made = _new(Outcome)
+    fields_ = made.__dict__
+    fields_["application_id"] = application_id
+    fields_["status"] = status
+    fields_["offer_id"] = offer_id
+    fields_["waitlist"] = waitlist
+    fields_["reasons"] = reasons
+    fields_["explanation"] = explanation
+    return made
+
+
+def _waitlist_position(offer_id, position):
+    made = _new(WaitlistPosition)
+    fields_ = made.__dict__
+    fields_["offer_id"] = offer_id
+    fields_["position"] = position
+    return made
+
+
+def _check_quick(cls, make) -> None:
+    parameters = make.__code__.co_varnames[:make.__code__.co_argcount]
+    if (parameters != tuple(field.name for field in fields(cls)) or hasattr(cls, "__post_init__")
+            or "__slots__" in vars(cls) or not all(field.init for field in fields(cls))):
+        raise TypeError(f"{make.__name__} no longer builds a {cls.__name__}: update it with the class")
+
+
+for _cls, _make in ((OfferExplanation, _offer_explanation), (Explanation, _explanation), (Outcome, _outcome),
+                    (WaitlistPosition, _waitlist_position)):
+    _check_quick(_cls, _make)
+
+
+def outcomes(applications: list[Application], entry: Entry, policy: CampaignPolicy, ranking: Ranking,
+             matching: Matching, offer_ids: list[str], offer_cutoffs: list[tuple[Cutoff, ...]],
+             waitlist_positions: list[int | None]) -> dict[str, Outcome]:
+    """An outcome per application, in the order of `applications` (that of `entry`).
+
+    An application's explanation lists the eligible offers its entrant ranked, each with its tier and
+    criteria there, its standing, the cutoffs when not admitted, and the application's waitlist
+    position (a sibling group's members hold adjacent ones)."""
+    groups, choices, keys = entry.groups, ranking.choices, ranking.keys
+    ranks_of, tie_breaks, tickets_of, offers_of = entry.ranks, entry.tie_breaks, entry.tickets, entry.choices
+    assigned, placed_at = matching.assigned, matching.position
+    shift, tiers, position_bits, position_mask, criteria_mask = (
+        ranking.shift, ranking.count * ranking.count, ranking.position_bits, ranking.position_mask,
+        ranking.criteria_mask)
+    labels = ranking.label_table()
+    kind = entry.tie_break_kind
+    not_admitted, admitted, not_needed = Standing.NOT_ADMITTED, Standing.ADMITTED, Standing.NOT_NEEDED
+    allocated, waitlisted, rejected = Status.ALLOCATED, Status.WAITLISTED, Status.REJECTED
+    full = {}  # offer id → the reason given when its waitlist had no room
+    made = {}
+    for application, reasons, i, member in zip(applications, entry.reasons, entry.entrant_of, entry.member_of):
+        application_id = application.application_id
+        if i < 0:
+            never_drawn = Explanation(kind, None, tickets(policy, application), (), ())
+            made[application_id] = _outcome(application_id, rejected, None, (), reasons, never_drawn)
+            continue
+        at = placed_at[i]
+        slots = i << position_bits
+        explained, waitlist = [], []
+        for offer, key, rank in zip(choices[i], keys[i], ranks_of[i]):
+            offer_id = offer_ids[offer]
+            met = labels[(key >> position_bits) & criteria_mask]
+            choice = key & position_mask
+            if choice < at:
+                waitlist_position = waitlist_positions[slots | choice]
+                if waitlist_position is not None:
+                    if member:
+                        waitlist_position += member
+                    waitlist.append(_waitlist_position(offer_id, waitlist_position))
+                explained.append(_offer_explanation(offer_id, rank, (key >> shift) // tiers + 1, met, not_admitted,
+                                                    offer_cutoffs[offer], waitlist_position))
+            else:
+                explained.append(_offer_explanation(offer_id, rank, (key >> shift) // tiers + 1, met,
+                                                    admitted if choice == at else not_needed, (), None))
+        offer = assigned[i]
+        if offer >= 0:
+            status, offer_id = allocated, offer_ids[offer]
+        elif waitlist:
+            status, offer_id = waitlisted, None
         else:
-            standing = Standing.NOT_NEEDED
-        met = proposer.criteria[offer_id]
-        offers.append(OfferExplanation(
-            offer_id=offer_id, rank=entrant.rank(offer_id), tier=proposer.tiers[offer_id],
-            criteria_met=tuple(criterion.label for criterion in policy.criteria_in_use if criterion in met),
-            standing=standing,
-            cutoffs=offer_cutoffs[offer_id] if standing == Standing.NOT_ADMITTED else (),
-            waitlist_position=waitlists[offer_id].get(application_id)))
-    return Explanation(tie_break_kind, entrant.tie_break, entrant.tickets, _group_ids(entrant), tuple(offers))
-
-
-def _group_ids(entrant: Entrant) -> tuple[str, ...]:
-    return tuple(member.application_id for member in entrant.members) if entrant.size > 1 else ()
+            status, offer_id = rejected, None
+            reasons += tuple(full.get(choice) or full.setdefault(choice, Reason(ReasonCode.WAITLIST_FULL, choice))
+                             for choice in offers_of[i])
+        members = groups.get(i) if groups else None
+        group = tuple(m.application_id for m in members) if members else ()
+        made[application_id] = _outcome(application_id, status, offer_id, tuple(waitlist), reasons,
+                                        _explanation(kind, tie_breaks[i], tickets_of[i], group, tuple(explained)))
+    return made
 
 
 _REASON_TEXT = {

@@ -50,6 +50,42 @@ def _hmac_number(seed: bytes, message: str) -> int:
     return int.from_bytes(hmac.new(seed, message.encode("utf-8"), hashlib.sha256).digest(), "big")
 
 
+class Drawer:
+    """`lottery_number` for many applications under one seed, computed faster.
+
+    HMAC(K, m) = SHA-256((K' ^ opad) + SHA-256((K' ^ ipad) + m)), K' being the key padded with
+    zeros to SHA-256's 64-byte block, or first hashed when longer (RFC 2104): here the padded keys
+    are computed once for all numbers, and the numbers in one pass.
+    """
+
+    _BLOCK = 64  # SHA-256's block size in bytes
+
+    def __init__(self, seed: bytes):
+        key = hashlib.sha256(seed).digest() if len(seed) > self._BLOCK else bytes(seed)
+        key = key.ljust(self._BLOCK, b"\0")
+        self._inner_pad = bytes(byte ^ 0x36 for byte in key)
+        self._outer_pad = bytes(byte ^ 0x5C for byte in key)
+
+    def number(self, application_id: str, ticket_count: int = 1) -> int:
+        return self.numbers([application_id], [ticket_count])[0]
+
+    def numbers(self, application_ids: list[str], ticket_counts: list[int]) -> list[int]:
+        """`lottery_number(seed, application_id, ticket_count)` for each pair."""
+        if any(count < 1 for count in ticket_counts):
+            raise ValueError("an application holds at least one ticket")
+        sha256, inner_pad, outer_pad, read = hashlib.sha256, self._inner_pad, self._outer_pad, int.from_bytes
+        best = [read(sha256(outer_pad + sha256(inner_pad + application_id.encode("utf-8")).digest()).digest(), "big")
+                for application_id in application_ids]
+        extra = [(index, f"{application_ids[index]}:{ticket}")
+                 for index, count in enumerate(ticket_counts) if count > 1 for ticket in range(1, count)]
+        for (index, _), number in zip(extra, [
+                read(sha256(outer_pad + sha256(inner_pad + message.encode("utf-8")).digest()).digest(), "big")
+                for _, message in extra]):
+            if number < best[index]:
+                best[index] = number
+        return best
+
+
 def format_number(number: int) -> str:
     """The published form: 64 hexadecimal digits, so numbers sort as text as they do as integers."""
     return f"{number:064x}"

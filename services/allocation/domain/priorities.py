@@ -4,13 +4,16 @@ A tier is lexicographic over the ranking criteria, most important first: meeting
 criterion beats meeting every later one. Written as an integer, tier = 1 + Σ 2^(k-1-i) over the
 criteria i that are NOT met (k criteria), so tier 1 meets all of them, tier 2^k none, and a lower
 tier always means a higher priority. Criteria are evaluated per offer because residence is.
+
+`Ranking` computes, once, every entrant's place in each offer's order, packed into one integer per
+(entrant, offer) so that deferred acceptance, waitlists and cutoffs only compare integers; see its
+docstring for the layout.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
-from services.allocation.domain.entrants import Entrant
+from services.allocation.domain.entrants import Entry
 from services.allocation.domain.model import Application, CampaignPolicy, Criterion, CriterionName, Offer
 
 # Which fact each criterion reads; sibling_placed reads the preliminary placement of siblings instead.
@@ -66,47 +69,173 @@ def uses_sibling_placed(policy: CampaignPolicy) -> bool:
     return any(criterion.name == CriterionName.SIBLING_PLACED for criterion in policy.criteria_in_use)
 
 
-@dataclass(frozen=True)
-class Proposer:
-    """An entrant with its priority at each offer it ranked: what deferred acceptance works on."""
-    entrant: Entrant
-    criteria: Mapping[str, frozenset[Criterion]]  # met by every member, per offer
-    tiers: Mapping[str, int]
-    # Copied from the entrant once: the choice rule reads them millions of times in a large campaign.
-    entrant_id: str = field(init=False)
-    size: int = field(init=False)
-    orders: Mapping[str, tuple[int, int, str]] = field(init=False, repr=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "entrant_id", self.entrant.entrant_id)
-        object.__setattr__(self, "size", self.entrant.size)
-        object.__setattr__(self, "orders", {offer_id: (tier_, self.entrant.tie_break, self.entrant_id)
-                                            for offer_id, tier_ in self.tiers.items()})
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        return self.entrant.choices
-
-    def order(self, offer_id: str) -> tuple[int, int, str]:
-        """An offer admits lower values first: tier, then lottery number or arrival rank, then id."""
-        return self.orders[offer_id]
-
-    def prefers(self, offer_id: str, assigned_offer_id: str | None) -> bool:
-        return assigned_offer_id is None or self.choices.index(offer_id) < self.choices.index(assigned_offer_id)
+EMPTY: frozenset[str] = frozenset()
 
 
-def proposers(entrants: tuple[Entrant, ...], offers: Mapping[str, Offer], policy: CampaignPolicy,
-              sibling_offers: Mapping[str, frozenset[str]]) -> tuple[Proposer, ...]:
-    """A sibling group meets a criterion at an offer only when every member does, so its tier is
-    never better than its lowest-priority member's: one child cannot lift the others."""
-    built = []
-    for entrant in entrants:
-        criteria = {}
-        for offer_id in entrant.choices:
-            met_by_each = [criteria_met(member, offers[offer_id], policy.criteria_in_use,
-                                        sibling_offers.get(member.application_id, frozenset()))
-                           for member in entrant.members]
-            criteria[offer_id] = frozenset.intersection(*met_by_each)
-        tiers = {offer_id: tier(met, policy.ranking_criteria) for offer_id, met in criteria.items()}
-        built.append(Proposer(entrant, criteria, tiers))
-    return tuple(built)
+def _fact_test(criterion: Criterion) -> Callable[[Application], bool] | None:
+    """`meets` for a criterion that reads only the application's facts; None when it reads the offer too."""
+    match criterion.name:
+        case CriterionName.SINGLE_PARENT:
+            return lambda application: bool(application.facts.single_parent)
+        case CriterionName.QUOTIENT_TRANCHE_AT_MOST:
+            return lambda application: application.facts.effective_tranche <= criterion.max_tranche
+        case CriterionName.DISABILITY_ALLOWANCE:
+            return lambda application: bool(application.facts.disability_allowance)
+        case CriterionName.NOT_PLACED_PREVIOUS_CAMPAIGN:
+            return lambda application: bool(application.facts.not_placed_previous_campaign)
+    return None
+
+
+class Ranking:
+    """Each entrant's priority at each offer it ranked: what deferred acceptance works on.
+
+    Entrants are numbered i = 0, 1, … in the order of their ids (as in `Entry`), and ranked
+    r = 0, 1, … in the order every offer uses inside a tier: tie-break (lottery number or arrival
+    rank), then entrant id. An entrant's place at an offer it ranked is one integer, its key:
+
+        key = (((tier - 1) × n + r) × n + i) << shift  |  criteria met << position_bits  |  position
+
+    with n entrants. Comparing keys compares (tier, tie-break, entrant id), the offer's order. The
+    key also tells who it is (i), the criteria met there (bit b for `policy.criteria_in_use[b]`, met
+    by every member of a sibling group) and the offer's position in the entrant's choices.
+    """
+
+    def __init__(self, entry: Entry, offer_index: Mapping[str, int], offers: list[Offer], policy: CampaignPolicy):
+        self.entry = entry
+        self.count = entry.count
+        index_of = offer_index.__getitem__
+        self.choices = [tuple(map(index_of, choices)) for choices in entry.choices]
+        self.sizes = entry.sizes()
+        tie_breaks = entry.tie_breaks
+        self.turn = [0] * self.count  # r of each entrant
+        for turn, i in enumerate(sorted(range(self.count), key=tie_breaks.__getitem__)):  # stable: ids break ties
+            self.turn[i] = turn
+        self.criteria = policy.criteria_in_use
+        self.ranking_criteria = policy.ranking_criteria
+        longest = max(map(len, self.choices), default=1)
+        self.position_bits = max(1, (longest - 1).bit_length())
+        self.shift = self.position_bits + len(self.criteria)
+        self.position_mask = (1 << self.position_bits) - 1
+        self.criteria_mask = (1 << len(self.criteria)) - 1
+        self._offers = offers
+        self._prefix: dict[int, int] = {}
+        self._labels: dict[int, tuple[str, ...]] = {}
+        self.keys: list[tuple[int, ...]] = []
+
+    # --- decoding a key -------------------------------------------------------------------------
+    def entrant_of(self, key: int) -> int:
+        return (key >> self.shift) % self.count
+
+    def tier_of(self, key: int) -> int:
+        return (key >> self.shift) // (self.count * self.count) + 1
+
+    def labels(self, met: int) -> tuple[str, ...]:
+        """The labels of the criteria met, in the policy's order."""
+        found = self._labels.get(met)
+        if found is None:
+            found = self._labels[met] = tuple(criterion.label for b, criterion in enumerate(self.criteria)
+                                              if met >> b & 1)
+        return found
+
+    def label_table(self):
+        """`labels`, as a table indexed by the criteria met."""
+        if len(self.criteria) <= 12:
+            return [self.labels(met) for met in range(1 << len(self.criteria))]
+        ranking = self
+
+        class Table(dict):
+            def __missing__(self, met: int) -> tuple[str, ...]:
+                return ranking.labels(met)
+        return Table()
+
+    def bit(self, criterion: Criterion) -> int:
+        return 1 << self.criteria.index(criterion)
+
+    # --- computing the keys ---------------------------------------------------------------------
+    def prioritise(self, sibling_offers: Mapping[str, frozenset[str]] | None = None,
+                   only: set[int] | None = None) -> None:
+        """Compute the keys. `sibling_offers`: per application id, the offers where a brother or sister
+        was placed by the preliminary pass (sibling_placed). `only`: recompute these entrants only."""
+        if only is None:
+            self.keys = self._single_children_keys()
+            recompute = sorted(self.entry.groups)  # sibling groups: every member counts
+        else:
+            recompute = sorted(only)
+        fact_tests, resident_bit, sibling_bit = [], 0, 0
+        for b, criterion in enumerate(self.criteria):
+            test = _fact_test(criterion)
+            if test is not None:
+                fact_tests.append((1 << b, test))
+            elif criterion.name == CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT:
+                resident_bit = 1 << b
+            else:
+                sibling_bit = 1 << b
+        if not sibling_offers:
+            sibling_bit = 0  # nobody meets it
+        arrondissement = [offer.arrondissement for offer in self._offers]
+        offer_ids = [offer.offer_id for offer in self._offers]
+        count, shift, turn, keys = self.count, self.shift, self.turn, self.keys
+        for i in recompute:
+            choices = self.choices[i]
+            met_at = None
+            for member in self.entry.members(i):
+                base = 0
+                for bit, test in fact_tests:
+                    if test(member):
+                        base |= bit
+                if resident_bit:
+                    home = member.facts.residence_arrondissement
+                    mine = [base | resident_bit if home == arrondissement[o] else base for o in choices]
+                else:
+                    mine = [base] * len(choices)
+                if sibling_bit:
+                    theirs = sibling_offers.get(member.application_id, EMPTY)
+                    if theirs:
+                        mine = [met | sibling_bit if offer_ids[o] in theirs else met for met, o in zip(mine, choices)]
+                met_at = mine if met_at is None else [a & b for a, b in zip(met_at, mine)]
+            who = (turn[i] * count + i) << shift
+            keys[i] = tuple(self._prefix_of(met) + who + position for position, met in enumerate(met_at))
+
+    def _single_children_keys(self) -> list[tuple[int, ...]]:
+        """Every entrant's keys as if it were one child, its first application (nobody meeting
+        sibling_placed): the keys of every single child, computed criterion by criterion over all of
+        them at once rather than entrant by entrant, which is much faster in Python."""
+        facts = [application.facts for application in self.entry.first]
+        met = [0] * self.count
+        resident_bit = 0
+        for b, criterion in enumerate(self.criteria):
+            bit = 1 << b
+            match criterion.name:  # as `meets`
+                case CriterionName.SINGLE_PARENT:
+                    met = [m | bit if f.single_parent else m for m, f in zip(met, facts)]
+                case CriterionName.QUOTIENT_TRANCHE_AT_MOST:
+                    most = criterion.max_tranche
+                    met = [m | bit if f.effective_tranche <= most else m for m, f in zip(met, facts)]
+                case CriterionName.DISABILITY_ALLOWANCE:
+                    met = [m | bit if f.disability_allowance else m for m, f in zip(met, facts)]
+                case CriterionName.NOT_PLACED_PREVIOUS_CAMPAIGN:
+                    met = [m | bit if f.not_placed_previous_campaign else m for m, f in zip(met, facts)]
+                case CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT:
+                    resident_bit = bit
+        prefix = self._prefix_of
+        if len(self.criteria) <= 12:
+            prefix = [self._prefix_of(m) for m in range(1 << len(self.criteria))].__getitem__
+        count, shift = self.count, self.shift
+        who = [(turn * count + i) << shift for i, turn in enumerate(self.turn)]
+        if not resident_bit:
+            return [tuple([prefix(m) + w + position for position in range(len(choices))])
+                    for m, w, choices in zip(met, who, self.choices)]
+        arrondissement = [offer.arrondissement for offer in self._offers]
+        homes = [f.residence_arrondissement for f in facts]
+        return [tuple([prefix(m | resident_bit if home == arrondissement[o] else m) + w + position
+                       for position, o in enumerate(choices)])
+                for m, home, w, choices in zip(met, homes, who, self.choices)]
+
+    def _prefix_of(self, met: int) -> int:
+        """The part of a key that the tier and the criteria met make."""
+        found = self._prefix.get(met)
+        if found is None:
+            tier_ = tier(frozenset(c for b, c in enumerate(self.criteria) if met >> b & 1), self.ranking_criteria)
+            found = self._prefix[met] = (((tier_ - 1) * self.count * self.count) << self.shift) | (
+                met << self.position_bits)
+        return found

@@ -8,30 +8,48 @@ too, since nobody ordered after a group may overtake it on a waitlist.
 """
 from __future__ import annotations
 
-from typing import Mapping
-
 from services.allocation.domain.deferred_acceptance import Matching
-from services.allocation.domain.priorities import Proposer
+from services.allocation.domain.priorities import Ranking
 from services.allocation.domain.seats import SeatPlan
 
 
-def waitlists(proposers: tuple[Proposer, ...], plans: Mapping[str, SeatPlan],
-              matching: Matching) -> dict[str, dict[str, int]]:
-    """Offer id → {application id: position}, 1 being next in line."""
-    ranked_by: dict[str, list[Proposer]] = {offer_id: [] for offer_id in plans}
-    for proposer in proposers:
-        for offer_id in proposer.choices:
-            ranked_by[offer_id].append(proposer)
-    lists = {}
-    for offer_id, plan in sorted(plans.items()):
-        waiting = sorted((p for p in ranked_by[offer_id] if p.prefers(offer_id, matching.assignment.get(p.entrant_id))),
-                         key=lambda p: p.order(offer_id))
+def waitlists(ranking: Ranking, plans: list[SeatPlan], matching: Matching,
+              listings: list[list[int]]) -> tuple[list[int | None], list[int]]:
+    """Every waitlist position given, and the number of positions each offer (by index) gave.
+
+    A position is found at `(i << ranking.position_bits) | j` for entrant i at its j-th choice: the
+    position of its first member, 1 being next in line; a group's other members follow it, one
+    position each.
+
+    `listings`: per offer, in the offer's order, at least everyone who ranked it and holds no place
+    they ranked higher (see deferred_acceptance._fill_vacancies).
+    """
+    sizes, position = ranking.sizes, matching.position
+    shift, count, position_bits, position_mask = ranking.shift, ranking.count, ranking.position_bits, \
+        ranking.position_mask
+    positions: list[int | None] = [None] * (count << position_bits)
+    grouped = any(size > 1 for size in sizes)
+    lengths = []
+    for plan, listing in zip(plans, listings):
         limit = plan.offer.waitlist_limit
-        positions: dict[str, int] = {}
-        for proposer in waiting:
-            if limit is not None and len(positions) + proposer.size > limit:
+        if not grouped:  # one position each: the same, by slices
+            waiting = [((key >> shift) % count) << position_bits | (key & position_mask) for key in listing]
+            waiting = [slot for slot in waiting if slot & position_mask < position[slot >> position_bits]]
+            if limit is not None:
+                del waiting[limit:]
+            for place, slot in enumerate(waiting, start=1):
+                positions[slot] = place
+            lengths.append(len(waiting))
+            continue
+        given = 0
+        for key in listing:
+            i = (key >> shift) % count
+            choice = key & position_mask
+            if choice >= position[i]:  # holds a place it ranked higher, or this one
+                continue
+            if limit is not None and given + sizes[i] > limit:
                 break
-            for member in proposer.entrant.members:
-                positions[member.application_id] = len(positions) + 1
-        lists[offer_id] = positions
-    return lists
+            positions[(i << position_bits) | choice] = given + 1
+            given += sizes[i]
+        lengths.append(given)
+    return positions, lengths
