@@ -7,7 +7,7 @@ STACK_DIR := .local/stack
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run stop stack-up stack-down stack-status migrate token test test-unit test-faults docs-events clean
+.PHONY: help install run stop stack-up stack-down stack-status migrate token test test-unit test-faults docs-events bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ test-unit: install ## Only the fast tests that need no server
 
 test-faults: install ## Break Kafka, PostgreSQL, Redis and the worker during surges (also part of `make test`)
 	$(PY) -m pytest tests/faults
+
+BENCH_ARGS ?=
+bench: install ## Benchmarks (figures, never pass/fail): intake vs hello-world, public listing, allocation core; writes docs/PERFORMANCE.md
+	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.allocation_core --write
 
 docs-events: install ## Regenerate docs/events.md from the event contracts
 	$(PY) -m shared.contracts.document > docs/events.md

@@ -7,6 +7,7 @@ from typing import Iterable
 import marshmallow as ma
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
+from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -27,6 +28,18 @@ class ProblemSchema(ma.Schema):
     instance = ma.fields.String(metadata={"description": "The request path"})
     errors = ma.fields.List(ma.fields.Dict(), metadata={
         "description": "One entry per wrong field: field (dotted path), pointer (JSON pointer), detail"})
+
+
+class ProblemContentPlugin(BasePlugin):
+    """Error responses a view documents with `alt_response(..., schema=ProblemSchema)` are sent as
+    application/problem+json: say so in the OpenAPI document, whatever content type the view left."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            for status, response in (operation.get("responses") or {}).items():
+                content = response.get("content") if isinstance(response, dict) else None
+                if str(status).startswith(("4", "5")) and content and "application/json" in content:
+                    content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
 
 
 class ProblemApi(Api):
@@ -71,7 +84,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
         settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience)
     install_error_handlers(app)
     install_dependency_error_handlers(app)
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [ProblemContentPlugin()]})
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

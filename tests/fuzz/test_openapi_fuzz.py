@@ -47,7 +47,7 @@ def fuzz_service(make_settings, service: str) -> list[str]:
     return failures
 
 
-@pytest.mark.parametrize("service", ["campaigns", "registrations"])
+@pytest.mark.parametrize("service", ["campaigns", "registrations", "allocation", "notifications"])
 def test_no_generated_request_gets_a_server_error_or_an_undocumented_response(make_settings, service):
     failures = fuzz_service(make_settings, service)
     assert not failures, "\n\n".join(failures)
