@@ -15,9 +15,8 @@ from sqlalchemy import Connection, Engine, func, select, tuple_
 from services.registrations.domain.applications import (ACTIVE_STATUSES, ApplicationStatus, TransitionRefused,
                                                         check_transition)
 from services.registrations.tables import application_transitions, applications, outbox
-from shared.contracts.applications import ApplicationSubmittedSchema
-from shared.events import make_event, parse_event
-from shared.outbox import record_event
+from shared.events import event_from_wire, make_event, parse_event
+from shared.outbox import record_event, record_events
 
 SOURCE = "/guichet/registrations"
 
@@ -35,7 +34,7 @@ class IntakeRecord:
 
 
 def record_intake(engine: Engine, records: Iterable[IntakeRecord]) -> list[UUID]:
-    """Write a batch of submissions to the ledger; returns the ids newly recorded."""
+    """Write a batch of submissions to the ledger, one statement per table; returns the ids newly recorded."""
     records = list(records)
     if not records:
         return []
@@ -43,7 +42,7 @@ def record_intake(engine: Engine, records: Iterable[IntakeRecord]) -> list[UUID]
         known = _known_ids(connection, [UUID(r.data["application_id"]) for r in records])
         active = _active_applications(connection, {(UUID(r.data["campaign_id"]), UUID(r.data["child"]["child_id"]))
                                                    for r in records})
-        recorded: list[UUID] = []
+        rows, transitions, events = [], [], []
         for record in records:
             application_id = UUID(record.data["application_id"])
             if application_id in known:
@@ -57,9 +56,15 @@ def record_intake(engine: Engine, records: Iterable[IntakeRecord]) -> list[UUID]
             else:
                 # Only possible if Redis lost its guard between two submissions: the ledger still says no.
                 status, reason = ApplicationStatus.REJECTED, f"duplicate-application:{first}"
-            _insert(connection, record, status, reason)
-            recorded.append(application_id)
-        return recorded
+            rows.append(_ledger_row(record, status, reason))
+            transitions.append({"application_id": application_id, "from_status": None, "to_status": str(status),
+                                "reason": reason})
+            events.append((_received_event(record, status, reason), record.data["campaign_id"]))
+        if rows:
+            connection.execute(applications.insert(), rows)
+            connection.execute(application_transitions.insert(), transitions)
+            record_events(connection, outbox, events)
+        return [row["application_id"] for row in rows]
 
 
 def _known_ids(connection: Connection, ids: list[UUID]) -> set[UUID]:
@@ -75,28 +80,25 @@ def _active_applications(connection: Connection, pairs: set[tuple[UUID, UUID]]) 
     return {(row.campaign_id, row.child_id): row.application_id for row in rows}
 
 
-def _insert(connection: Connection, record: IntakeRecord, status: ApplicationStatus, reason: str | None) -> None:
+def _ledger_row(record: IntakeRecord, status: ApplicationStatus, reason: str | None) -> dict[str, Any]:
     data = record.data
-    application_id = UUID(data["application_id"])
-    connection.execute(applications.insert().values(
-        application_id=application_id, campaign_id=UUID(data["campaign_id"]),
-        child_id=UUID(data["child"]["child_id"]), family_account=data["family_account"],
-        choices=[UUID(c) for c in data["choices"]],
-        keep_with_applications=[UUID(a) for a in data["keep_with_applications"]],
-        sworn_statement=data["sworn_statement"], child=data["child"], household=data["household"],
-        hold=data["hold"], status=str(status), reason=reason, submitted_at=datetime.fromisoformat(data["submitted_at"]),
-        intake_partition=record.partition, arrival_position=record.offset))
-    connection.execute(application_transitions.insert().values(
-        application_id=application_id, from_status=None, to_status=str(status), reason=reason))
-    event = make_event("application.received", source=SOURCE, subject=f"applications/{application_id}", data={
-        **_loadable(data), "arrival_position": record.offset, "intake_partition": record.partition,
-        "status": str(status), "reason": reason})
-    record_event(connection, outbox, event, key=data["campaign_id"])
+    return {
+        "application_id": UUID(data["application_id"]), "campaign_id": UUID(data["campaign_id"]),
+        "child_id": UUID(data["child"]["child_id"]), "family_account": data["family_account"],
+        "choices": [UUID(c) for c in data["choices"]],
+        "keep_with_applications": [UUID(a) for a in data["keep_with_applications"]],
+        "sworn_statement": data["sworn_statement"], "child": data["child"], "household": data["household"],
+        "hold": data["hold"], "status": str(status), "reason": reason,
+        "submitted_at": datetime.fromisoformat(data["submitted_at"]),
+        "intake_partition": record.partition, "arrival_position": record.offset,
+        "placed_offer_id": None, "offer_expires_at": None, "decision": None,
+    }
 
 
-def _loadable(data: dict[str, Any]) -> dict[str, Any]:
-    """Wire data back to Python values, so make_event can check and dump it again."""
-    return ApplicationSubmittedSchema().load(data)
+def _received_event(record: IntakeRecord, status: ApplicationStatus, reason: str | None):
+    return event_from_wire("application.received", source=SOURCE, subject=f"applications/{record.data['application_id']}",
+                           data={**record.data, "arrival_position": record.offset,
+                                 "intake_partition": record.partition, "status": str(status), "reason": reason})
 
 
 class ApplicationNotFound(Exception):

@@ -1,8 +1,8 @@
 """Event envelope (CloudEvents 1.0, JSON structured mode) and the catalogue of event contracts."""
-from shared.events.envelope import Event, EventError, make_event, parse_event
+from shared.events.envelope import Event, EventError, event_from_wire, make_event, parse_event
 from shared.events.registry import EventContract, all_contracts, contract_for, register
 
 __all__ = [
-    "Event", "EventError", "make_event", "parse_event",
+    "Event", "EventError", "event_from_wire", "make_event", "parse_event",
     "EventContract", "all_contracts", "contract_for", "register",
 ]
