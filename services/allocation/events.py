@@ -20,6 +20,7 @@ CURRENCY = "EUR"
 # Billing events get an id derived from their line: a second event for the same line could not even
 # enter the outbox (its event ids are unique), and billing deduplicates on the id.
 BILLING_LINE_NAMESPACE = uuid.UUID("6f1d3c0e-1c55-4b6e-9a4f-3d7a1f0b2c11")
+DECISION_NAMESPACE = uuid.UUID("2d9f4b7a-8c1e-4f3d-a6b5-0e7c9d1f2a48")
 
 
 def explanation_url(application_id: UUID | str) -> str:
@@ -59,7 +60,10 @@ class Decisions:
     """`allocation.decided` events by the thousand, for a draw. make_event serialises and checks every
     event through its contract's schema, which for 100,000 decisions costs more than the draw itself.
     Here the data is written directly in its wire form (what the schema would dump: a test compares
-    them), and the first event of each outcome is checked against the contract in full."""
+    them), and the first event of each outcome is checked against the contract in full.
+
+    An event's id is derived from its run and application: a run decides an application once, so a
+    second event for the same decision could not even enter the outbox."""
 
     def __init__(self):
         contract = contract_for("allocation.decided")
@@ -69,20 +73,22 @@ class Decisions:
 
     def announce(self, application: Mapping[str, Any], run_id: UUID, outcome: str, offer_id: UUID | str | None,
                  expires_at: datetime | None, waitlist: list[dict], reason_codes: list[str], now: datetime) -> Event:
-        data = {"application_id": str(application["application_id"]), "campaign_id": str(application["campaign_id"]),
+        application_id, run = str(application["application_id"]), str(run_id)
+        data = {"application_id": application_id, "campaign_id": str(application["campaign_id"]),
                 "family_account": application["family_account"], "child_id": str(application["child_id"]),
                 "outcome": outcome, "offer_id": None if offer_id is None else str(offer_id),
                 "offer_expires_at": None if expires_at is None else expires_at.isoformat(),
                 "waitlist": [{"offer_id": str(entry["offer_id"]), "position": entry["position"]} for entry in waitlist],
-                "reasons": list(reason_codes), "allocation_run_id": str(run_id),
-                "explanation_url": explanation_url(application["application_id"])}
+                "reasons": list(reason_codes), "allocation_run_id": run,
+                "explanation_url": explanation_url(application_id)}
         if outcome not in self.checked:
             errors = self.schema.validate(data)
             if errors:
                 raise EventError(f"allocation.decided data does not match its contract: {errors}")
             self.checked.add(outcome)
-        return Event(type="allocation.decided", source=SOURCE, subject=_subject(application), data=data, time=now,
-                     schemaversion=self.version)
+        event_id = str(uuid.uuid5(DECISION_NAMESPACE, f"{run}:{application_id}"))
+        return Event(type="allocation.decided", source=SOURCE, subject=f"applications/{application_id}", data=data,
+                     time=now, schemaversion=self.version, id=event_id)
 
 
 def promoted(application: Mapping[str, Any], offer_id: UUID, expires_at: datetime, freed_by: UUID | None,

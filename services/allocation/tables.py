@@ -4,9 +4,13 @@ Every change to one campaign's places happens under that campaign's advisory loc
 (repository.lock_campaign), so "seats left" is read and used in one turn; the unique constraints
 below are what make each decision, place, run and billing line exist at most once even if a bug
 or a redelivery tried twice.
+
+A draw writes its decisions, places and waitlist entries by the hundred thousand in one transaction,
+next to the applications and run it reads: they carry no foreign keys (a lookup per row), and the
+documents only ever read whole are json, not jsonb (not parsed into a tree on the way in).
 """
-from sqlalchemy import (ARRAY, JSON, BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Identity, Index,
-                        Integer, LargeBinary, String, Table, Uuid, func, text)
+from sqlalchemy import (ARRAY, JSON, BigInteger, CheckConstraint, Column, DateTime, Identity, Index, Integer,
+                        LargeBinary, String, Table, Uuid, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db import service_metadata
@@ -75,8 +79,8 @@ allocation_runs = Table(
     Column("kind", String(10), nullable=False),
     Column("seed_hex", String(64)),  # None under first-come
     Column("statistics", JSONB),  # None for a first-come campaign, decided application by application
-    # The published draw bundle, kept as the text it was published as (json, not jsonb: not parsed into a
-    # tree, which for 100,000 applications is seconds of the draw); None for dry runs and first-come campaigns.
+    # The published draw bundle, kept in the very text it was published as; None for dry runs and
+    # first-come campaigns.
     Column("bundle", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("kind IN ('dry_run', 'published')", name="kind"),
@@ -87,14 +91,14 @@ allocation_runs = Table(
 # The published decision of each application: at most one, whatever redelivery or restart happens.
 decisions = Table(
     "decisions", metadata,
-    Column("application_id", Uuid, ForeignKey(f"{SCHEMA}.applications.application_id"), primary_key=True),
-    Column("run_id", Uuid, ForeignKey(f"{SCHEMA}.allocation_runs.run_id"), nullable=False),
+    Column("application_id", Uuid, primary_key=True),
+    Column("run_id", Uuid, nullable=False),
     Column("campaign_id", Uuid, nullable=False),
     Column("outcome", String(12), nullable=False),
     Column("offer_id", Uuid),
-    Column("waitlist", JSONB, nullable=False),  # [{"offer_id", "position"}], the child's order of preference
-    Column("reasons", JSONB, nullable=False),  # [{"code", "offer_id"}]
-    Column("explanation", JSONB, nullable=False),
+    Column("waitlist", JSON, nullable=False),  # [{"offer_id", "position"}], the child's order of preference
+    Column("reasons", JSON, nullable=False),  # [{"code", "offer_id"}]
+    Column("explanation", JSON, nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("outcome IN ('allocated', 'waitlisted', 'rejected')", name="outcome"),
     Index("ix_decisions_campaign", "campaign_id"),
@@ -104,7 +108,7 @@ decisions = Table(
 places = Table(
     "places", metadata,
     Column("place_id", BigInteger, Identity(always=True), primary_key=True),
-    Column("application_id", Uuid, ForeignKey(f"{SCHEMA}.applications.application_id"), nullable=False),
+    Column("application_id", Uuid, nullable=False),
     Column("campaign_id", Uuid, nullable=False),
     Column("offer_id", Uuid, nullable=False),
     Column("state", String(10), nullable=False),
@@ -126,7 +130,7 @@ places = Table(
 waitlist_entries = Table(
     "waitlist_entries", metadata,
     Column("offer_id", Uuid, primary_key=True),
-    Column("application_id", Uuid, ForeignKey(f"{SCHEMA}.applications.application_id"), primary_key=True),
+    Column("application_id", Uuid, primary_key=True),
     Column("campaign_id", Uuid, nullable=False),
     Column("position", Integer, nullable=False),
     Column("group_key", Uuid, nullable=False),

@@ -106,3 +106,12 @@ def test_a_withdrawn_waitlisted_child_is_passed_over(allocation):
     allocation.answer("offer.declined", application_of(received, placed), placed["offer_id"])
     (promoted,) = allocation.announced("waitlist.promoted")
     assert promoted["application_id"] == line[1]["application_id"]
+
+
+def test_places_added_after_the_draw_go_to_the_waitlist_in_its_order(allocation):
+    campaign, _ = drawn_campaign(allocation, applications=4, capacity=1)
+    line = sorted(by_outcome(allocation)["waitlisted"], key=lambda d: d["waitlist"][0]["position"])
+    allocation.campaign_event("campaign.updated", {**campaign, "version": 2,
+                                                   "offers": [{**campaign["offers"][0], "capacity": 3}]})
+    promoted = [p["application_id"] for p in allocation.announced("waitlist.promoted")]
+    assert promoted == [line[0]["application_id"], line[1]["application_id"]]
