@@ -66,7 +66,7 @@ def draw_inputs(connection: Connection, campaign: CampaignCopy) -> DrawInputs:
     policy = campaign.policy()
     rows = active_applications(connection, campaign.campaign_id)
     groups = sibling_groups(rows) if policy.keep_siblings_together else {}
-    histories = family_histories(connection, campaign, {row["child_id"] for row in rows})
+    histories = family_histories(connection, campaign)
     applications = [domain_application(row, campaign.reference_date, histories.get(row["child_id"], NO_HISTORY),
                                        groups.get(row["application_id"])) for row in rows]
     return DrawInputs(policy, campaign.offers(), applications, {str(row["application_id"]): row for row in rows})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 from uuid import UUID
 
 from sqlalchemy import Connection, Text, and_, exists, func, select
@@ -136,11 +136,10 @@ def undecided_applications(connection: Connection, campaign_id: UUID, among: lis
     return connection.execute(query).mappings().all()
 
 
-def family_histories(connection: Connection, campaign: CampaignCopy, child_ids: Iterable[UUID]
-                     ) -> dict[UUID, FamilyHistory]:
-    """Per child, from this service's own records of the decided campaigns of the same kind that closed
-    before this one opened: how many the child applied to (and did not withdraw from) without ever
-    being offered a place, and whether the latest of them was one."""
+def family_histories(connection: Connection, campaign: CampaignCopy) -> dict[UUID, FamilyHistory]:
+    """Per child applying to the campaign, from this service's own records of the decided campaigns of
+    the same kind that closed before this one opened: how many the child applied to (and did not
+    withdraw from) without ever being offered a place, and whether the latest of them was one."""
     earlier = (select(campaigns.c.campaign_id, campaigns.c.closes_at)
                .where(campaigns.c.kind == campaign.snapshot["kind"],
                       campaigns.c.closes_at < datetime.fromisoformat(campaign.snapshot["opens_at"]),
@@ -151,12 +150,13 @@ def family_histories(connection: Connection, campaign: CampaignCopy, child_ids: 
                                 ).scalar_one_or_none()
     if latest is None:
         return {}
+    children = select(applications.c.child_id).where(applications.c.campaign_id == campaign.campaign_id)
     offered = exists().where(places.c.application_id == applications.c.application_id)
     rows = connection.execute(
         select(applications.c.child_id, applications.c.campaign_id)
         .join(earlier, earlier.c.campaign_id == applications.c.campaign_id)
         .join(decisions, decisions.c.application_id == applications.c.application_id)
-        .where(applications.c.child_id.in_(list(child_ids)), applications.c.withdrawn_at.is_(None), ~offered))
+        .where(applications.c.child_id.in_(children), applications.c.withdrawn_at.is_(None), ~offered))
     unsuccessful: dict[UUID, set[UUID]] = defaultdict(set)
     for row in rows:
         unsuccessful[row.child_id].add(row.campaign_id)
