@@ -35,23 +35,20 @@ def place_row(campaign: CampaignCopy, application_id: UUID, offer_id: UUID, tier
 
 
 def fill_offer(connection: Connection, campaign: CampaignCopy, offer_id: UUID, now: datetime,
-               freed_by: UUID | None = None) -> int:
-    """Offer every free seat of the offer to the waitlist; returns how many children were offered one."""
+               freed_by: UUID | None = None) -> None:
+    """Offer every free seat of the offer to its waitlist."""
     free = campaign.capacity(offer_id) - seats_taken(connection, offer_id)
     groups: dict[UUID, list[UUID]] = {}
     for candidate in waiting_candidates(connection, offer_id) if free > 0 else ():
         groups.setdefault(candidate.group_key, []).append(candidate.application_id)
-    offered = 0
     for members in groups.values():
-        if free == 0:
+        if free <= 0:
             break
         if len(members) > free:
-            continue
+            continue  # siblings who do not all fit: the next child who fits gets the seat
         for application_id in members:
             _promote(connection, campaign, application_id, offer_id, now, freed_by)
         free -= len(members)
-        offered += len(members)
-    return offered
 
 
 def fill_every_offer(connection: Connection, campaign: CampaignCopy, now: datetime) -> None:
