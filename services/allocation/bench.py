@@ -10,24 +10,26 @@ every write of its one transaction (decisions, places, waitlist entries, outbox 
 bundle). The core is then timed alone on the same inputs. Family histories are empty (no earlier
 campaign is stored), so the core's inputs differ from bench/allocation_core.py's on those facts.
 
-It runs in a scratch database on the PostgreSQL server DATABASE_URL names (the local stack's by
-default), dropped afterwards. A benchmark, not a test: it asserts nothing.
+It starts a private PostgreSQL (as bench/ledger_writer.py does: a benchmark must not write 100,000
+applications into a shared database). A benchmark, not a test: it asserts nothing.
 """
 from __future__ import annotations
 
 import argparse
+import shutil
+import tempfile
 import time
 import uuid
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 
 from bench.allocation_core import campaign as random_campaign
+from deploy.local.processes import PostgresServer
 from services.allocation.draws import draw_inputs, publish_draw
 from services.allocation.domain import Application, CampaignPolicy, Criterion, Offer, allocate, commitment
 from services.allocation.repository import get_campaign, mark_closed, save_seed, save_snapshot
@@ -35,23 +37,23 @@ from services.allocation.tables import applications, outbox
 from shared.config import Settings
 from shared.db import make_engine
 from shared.migrations import upgrade
+from tests.support.servers import free_port
 
 REFERENCE_DATE = date(2026, 3, 2)
 NAMES = uuid.UUID("0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33")  # offer and child names → stable UUIDs
 
 
 @contextmanager
-def scratch_database(settings: Settings) -> Iterator[str]:
-    name = f"guichet_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+def private_postgres() -> Iterator[Settings]:
+    folder = Path(tempfile.mkdtemp(prefix="guichet-bench-allocation-"))
+    folder.chmod(0o755)  # PostgreSQL runs as its own account when we are root
+    postgres = PostgresServer(folder / "postgres", port=free_port())
+    postgres.start()
     try:
-        yield make_url(settings.database_url).set(database=name).render_as_string(hide_password=False)
+        yield Settings(service_name="bench-allocation", database_url=postgres.url)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def snapshot(campaign_id: uuid.UUID, policy: CampaignPolicy, offers: list[Offer]) -> dict:
@@ -126,11 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--choices", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     arguments = parser.parse_args(argv)
-    settings = Settings.from_env("allocation-bench")
-    with scratch_database(settings) as url:
-        scratch = replace(settings, database_url=url)
-        upgrade("allocation", scratch)
-        engine = make_engine(scratch)
+    with private_postgres() as settings:
+        upgrade("allocation", settings)
+        engine = make_engine(settings)
         try:
             policy, offers, the_applications, seed = random_campaign(
                 arguments.applications, arguments.offers, arguments.choices, arguments.seed)
