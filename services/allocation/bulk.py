@@ -8,6 +8,7 @@ import json
 from typing import Any, Mapping, Sequence
 
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import JSON, Connection, Table
 
 NULL = "\\N"
@@ -23,8 +24,10 @@ def copy_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, 
     as_json = [isinstance(table.c[column].type, JSON) for column in columns]  # jsonb too
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.schema, table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    # The DBAPI connection under this SQLAlchemy connection: the COPY runs in the caller's transaction.
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+    # The DBAPI connection under this SQLAlchemy connection: the COPY runs in the caller's transaction. The
+    # queued writer sends from its own thread, so PostgreSQL takes one chunk while the next is formatted.
+    with (connection.connection.driver_connection.cursor() as cursor,
+          cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy):
         for start in range(0, len(rows), ROWS_PER_WRITE):
             copy.write("".join(
                 "\t".join(_field(row[column], is_json) for column, is_json in zip(columns, as_json)) + "\n"
