@@ -63,7 +63,23 @@ class Producer:
             delivery_timeout_ms=30_000,
         )
         options.update(overrides)
+        self._options = options
+        self._swap = threading.Lock()
         self._producer = KafkaProducer(**options)
+
+    def reset(self, failed: KafkaProducer | None = None) -> None:
+        """Start afresh after a delivery failed. After an outage longer than the delivery timeout the
+        idempotent producer can stay wedged on expired batches: every later send times out until it is
+        replaced. Records still buffered in the old one fail, and their senders answer 503 (retry)."""
+        with self._swap:
+            if failed is not None and failed is not self._producer:
+                return  # another thread already replaced it
+            stale, self._producer = self._producer, KafkaProducer(**self._options)
+        stale.close(timeout=0)
+
+    @property
+    def current(self) -> KafkaProducer:
+        return self._producer
 
     def send(self, topic: str, key: str, value: Any, headers: Sequence[tuple[str, bytes]] = ()):
         """Start a send; the returned future resolves once the broker acknowledged it."""

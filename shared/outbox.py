@@ -18,6 +18,8 @@ from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, Identi
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from shared.events import Event, contract_for
+from kafka.errors import KafkaError
+
 from shared.kafka import Producer, cloudevent_headers
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,12 @@ class OutboxRelay:
         while not self._stopping.is_set():
             try:
                 published = self.publish_pending()
-            except Exception:  # noqa: BLE001 — broker or database away: keep the rows, try again
+            except KafkaError:
+                log.exception("outbox relay could not publish", extra={"outbox": self.outbox.fullname})
+                self._replace_producer()
+                self._stopping.wait(error_backoff_seconds)
+                continue
+            except Exception:  # noqa: BLE001 — database away: keep the rows, try again
                 log.exception("outbox relay round failed", extra={"outbox": self.outbox.fullname})
                 self._stopping.wait(error_backoff_seconds)
                 continue
@@ -121,6 +128,12 @@ class OutboxRelay:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def _replace_producer(self) -> None:
+        try:
+            self.producer.reset()
+        except KafkaError:
+            pass  # the broker is still away: the next round tries again
 
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name=f"outbox-relay-{self.outbox.fullname}", daemon=True)

@@ -117,7 +117,9 @@ class Intake:
             "sworn_statement": submission.sworn_statement, "submitted_at": now, "hold": hold.as_dict(),
         })
         try:
-            delivery = self.producer().send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event)
+            producer = self.producer()
+            sending_with = producer.current
+            delivery = producer.send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event)
         except KafkaError as exc:
             # The record never left this process: give the hold back.
             self.guard.release(campaign.campaign_id, child.child_id, application_id, hold)
@@ -127,6 +129,7 @@ class Intake:
         except (KafkaError, TimeoutError) as exc:
             # Sent but unconfirmed: the broker may still write it. The hold stays; the parent's retry with the
             # same key is the same application, sent again (the ledger keeps one) and answered 202.
+            self._replace_producer(producer, sending_with)
             raise BrokerUnavailable() from exc
         try:
             self.redis.set(pending_key(application_id), json.dumps(event.data), ex=PENDING_SECONDS)
@@ -134,3 +137,10 @@ class Intake:
             # The application is on the broker: acknowledge it. Its status page shows it once in the ledger.
             log.warning("pending marker not written", extra={"application_id": str(application_id)})
         return Acknowledgement(application_id, campaign.campaign_id, now, hold)
+
+    @staticmethod
+    def _replace_producer(producer: Producer, failed) -> None:
+        try:
+            producer.reset(failed)
+        except KafkaError:
+            log.warning("producer not replaced: the broker is still away")
