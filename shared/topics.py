@@ -23,7 +23,8 @@ class TopicSpec:
         return self.name + DEAD_LETTER_SUFFIX
 
 
-CAMPAIGN_EVENTS = TopicSpec("guichet.campaign-events", 6, "campaign.* and offer.* events, keyed by campaign id")
+CAMPAIGN_EVENTS = TopicSpec("guichet.campaign-events", 6,
+                            "campaign.* and lottery.* (seed commitment, reveal) events, keyed by campaign id")
 APPLICATION_SUBMISSIONS = TopicSpec(
     "guichet.application-submissions", 12,
     "applications acknowledged at intake (202), keyed by campaign id; the intake consumer writes them to the ledger",
