@@ -72,16 +72,17 @@ def test_valid_token_reaches_the_view_with_its_subject(client):
     assert response.json == {"subject": "family-1"}
 
 
-@pytest.mark.parametrize("bad_token, code", [
-    (token(private=OTHER_PRIVATE), "invalid-token"),
-    (token(iss="https://elsewhere.example"), "invalid-token"),
-    (token(aud="another-api"), "invalid-token"),
-    (token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), "token-expired"),
-    (token(exp=None), "invalid-token"),
-    (unsigned_none_token(), "invalid-token"),
+# Tokens are made when the test runs, not at collection: a long suite would otherwise expire them all.
+@pytest.mark.parametrize("make_bad_token, code", [
+    (lambda: token(private=OTHER_PRIVATE), "invalid-token"),
+    (lambda: token(iss="https://elsewhere.example"), "invalid-token"),
+    (lambda: token(aud="another-api"), "invalid-token"),
+    (lambda: token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), "token-expired"),
+    (lambda: token(exp=None), "invalid-token"),
+    (unsigned_none_token, "invalid-token"),
 ], ids=["wrong-signature", "wrong-issuer", "wrong-audience", "expired", "no-expiry", "alg-none"])
-def test_bad_tokens_are_rejected_with_401_problem(client, bad_token, code):
-    response = get(client, "/probe/parent", bad_token)
+def test_bad_tokens_are_rejected_with_401_problem(client, make_bad_token, code):
+    response = get(client, "/probe/parent", make_bad_token())
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
     assert response.json["code"] == code
