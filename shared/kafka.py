@@ -139,6 +139,18 @@ class RetryPolicy:
         return min(self.first_backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
 
 
+class StopRequested(Exception):
+    """Stopping while a record still fails: leave its offset uncommitted, it comes again after restart."""
+
+
+def is_transient(error: BaseException) -> bool:
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    return isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+                              redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, KafkaError))
+
+
 RecordHandler = Callable[[Any], None]
 BatchHandler = Callable[[list[Any]], None]
 
@@ -201,6 +213,8 @@ class ConsumerLoop:
             while not self.stopping and not (until and until()):
                 try:
                     self.poll_once(poll_timeout_ms)
+                except StopRequested:
+                    break
                 except KafkaError as exc:
                     # The broker is restarting or the group rebalancing: records whose offsets were not
                     # committed come again, and the handlers are idempotent. Wait, then carry on.
@@ -232,16 +246,24 @@ class ConsumerLoop:
                 self._dead_letter(record)
 
     def _attempt(self, call: Callable[[], None], what: str) -> bool:
-        for attempt in range(1, self.retry.max_attempts + 1):
+        attempt = 0
+        while True:
             try:
                 call()
                 return True
             except Exception as exc:  # noqa: BLE001 — any handler failure is retried, then dead-lettered
                 self._last_error = exc
-                log.warning("handler failed", extra={"what": what, "attempt": attempt, "error": repr(exc)})
-                if attempt < self.retry.max_attempts and not self.stopping:
-                    time.sleep(self.retry.backoff(attempt))
-        return False
+                transient = is_transient(exc)
+                # A database, cache or broker that is away is no fault of the record: wait for it, never
+                # dead-letter (that would drop the record from its consumer's state).
+                attempt = attempt if transient else attempt + 1
+                log.warning("handler failed", extra={"what": what, "attempt": attempt, "transient": transient,
+                                                     "error": repr(exc)})
+                if attempt >= self.retry.max_attempts:
+                    return False
+                if self.stopping:
+                    raise StopRequested() from exc
+                time.sleep(self.retry.backoff(max(attempt, 1) if not transient else self.retry.max_attempts))
 
     def _dead_letter(self, record: Any) -> None:
         if self._dead_letters is None:
