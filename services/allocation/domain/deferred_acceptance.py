@@ -27,16 +27,18 @@ from services.allocation.domain.seats import SeatPlan, Seats
 
 
 class Matching:
-    """Who holds which seats at the end: per offer (by index), and per entrant (by index)."""
+    """Who holds which seats at the end: per offer (by index), and per entrant (by index); and who
+    still seeks each offer (`seekers`)."""
 
     def __init__(self, seats: list[Seats], ranking: Ranking):
         self.seats = seats
+        self.seekers: list[list[int]] = []  # see _seekers
         self.assigned = [-1] * ranking.count  # offer index, or -1
         self.position = [len(choices) for choices in ranking.choices]  # of the assigned offer in the choices
-        mask, shift, count = ranking.position_mask, ranking.shift, ranking.count
+        mask, shift, count, at_turn = ranking.position_mask, ranking.shift, ranking.count, ranking.at_turn
         for offer, offer_seats in enumerate(seats):
             for key in offer_seats.holders():
-                i = (key >> shift) % count
+                i = at_turn[(key >> shift) % count]
                 self.assigned[i] = offer
                 self.position[i] = key & mask
 
@@ -45,11 +47,10 @@ class Matching:
         self.position[i] = position
 
 
-def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan], listings: list[list[int]]) -> Matching:
-    """`listings`: per offer, the keys of every entrant that ranked it, in increasing order."""
+def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan]) -> Matching:
     seats = [Seats(plan, ranking) for plan in plans]
     keys, choices, sizes = ranking.keys, ranking.choices, ranking.sizes
-    shift, count = ranking.shift, ranking.count
+    shift, count, at_turn = ranking.shift, ranking.count, ranking.at_turn
     next_choice = [0] * count
     waiting = deque(range(count))  # in id order: a fixed order keeps groups' outcomes independent of input order
     propose, queue = waiting.popleft, waiting.append
@@ -66,12 +67,26 @@ def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan], listings: list[
                 queue(i)
             continue
         for turned_away in offer_seats.admit(key, sizes[i]):
-            j = (turned_away >> shift) % count
+            j = at_turn[(turned_away >> shift) % count]
             if next_choice[j] < len(keys[j]):
                 queue(j)
     matching = Matching(seats, ranking)
-    _fill_vacancies(ranking, seats, listings, matching)
+    matching.seekers = _seekers(ranking, matching)
+    _fill_vacancies(ranking, seats, matching.seekers, matching)
     return matching
+
+
+def _seekers(ranking: Ranking, matching: Matching) -> list[list[int]]:
+    """Per offer, the keys of the entrants that ranked it above their place (or have none), in the
+    offer's order: those who would take a seat freed there."""
+    seekers: list[list[int]] = [[] for _ in matching.seats]
+    add = [offer_seekers.append for offer_seekers in seekers]
+    for choices, keys, placed_at in zip(ranking.choices, ranking.keys, matching.position):
+        for choice in range(placed_at):
+            add[choices[choice]](keys[choice])
+    for offer_seekers in seekers:
+        offer_seekers.sort()
+    return seekers
 
 
 def _fill_vacancies(ranking: Ranking, seats: list[Seats], listings: list[list[int]], matching: Matching) -> None:
@@ -80,9 +95,10 @@ def _fill_vacancies(ranking: Ranking, seats: list[Seats], listings: list[list[in
     which the offer admits its holders and the entrant together, and the offer the entrant leaves
     admits the others. Repeated until there is none.
 
-    An entrant is dropped from `listings[offer]` once it holds that offer or one it ranked higher:
-    moves only ever improve an entrant's place, so it never seeks that offer again. The listings
-    left are then, still, everyone who might seek each offer, which the waitlists start from.
+    `listings` are the seekers of each offer. An entrant is dropped from them once it holds that
+    offer or one it ranked higher: moves only ever improve an entrant's place, so it never seeks that
+    offer again. What is left includes, still, everyone who seeks each offer, which the waitlists
+    start from.
     """
     while (move := _next_vacancy_move(ranking, seats, listings, matching)) is not None:
         i, offer, position, chosen, left_offer, left_chosen = move
@@ -94,15 +110,16 @@ def _fill_vacancies(ranking: Ranking, seats: list[Seats], listings: list[list[in
 
 def _next_vacancy_move(ranking: Ranking, seats: list[Seats], listings: list[list[int]], matching: Matching):
     sizes, shift, count, position_mask = ranking.sizes, ranking.shift, ranking.count, ranking.position_mask
+    at_turn = ranking.at_turn
     position, assigned, keys = matching.position, matching.assigned, ranking.keys
     for offer, offer_seats in enumerate(seats):
         free = offer_seats.open_left  # the seats nobody holds
         if free == 0:
             continue
         seekers = listings[offer] = [key for key in listings[offer]
-                                     if key & position_mask < position[(key >> shift) % count]]
+                                     if key & position_mask < position[at_turn[(key >> shift) % count]]]
         for key in seekers:
-            i = (key >> shift) % count
+            i = at_turn[(key >> shift) % count]
             if sizes[i] > free:
                 continue
             chosen = offer_seats.admitting_everyone([*offer_seats.holders(), key])

@@ -23,7 +23,8 @@ def cutoffs(ranking: Ranking, plans: list[SeatPlan], matching: Matching) -> list
             last = max((holders[-1] for kind, holders in zip(kinds, seats.held) if kind == seat_kind and holders),
                        default=None)
             if last is not None:
-                found.append(Cutoff(seat_kind, ranking.tier_of(last), ranking.entry.tie_breaks[ranking.entrant_of(last)]))
+                tie_break = ranking.entry.tie_breaks[ranking.entrant_of(last)]
+                found.append(Cutoff(seat_kind, ranking.tier_of(last), tie_break))
         result.append(tuple(found))
     return result
 
@@ -94,8 +95,9 @@ for _cls, _make in ((OfferExplanation, _offer_explanation), (Explanation, _expla
 
 def outcomes(applications: list[Application], entry: Entry, policy: CampaignPolicy, ranking: Ranking,
              matching: Matching, offer_ids: list[str], offer_cutoffs: list[tuple[Cutoff, ...]],
-             waitlist_positions: list[int | None]) -> dict[str, Outcome]:
-    """An outcome per application, in the order of `applications` (that of `entry`).
+             waitlist_positions: list[int | None]) -> tuple[dict[str, Outcome], dict[Status, int]]:
+    """An outcome per application, in the order of `applications` (that of `entry`), and how many
+    applications have each status.
 
     An application's explanation lists the eligible offers its entrant ranked, each with its tier and
     criteria there, its standing, the cutoffs when not admitted, and the application's waitlist
@@ -104,7 +106,7 @@ def outcomes(applications: list[Application], entry: Entry, policy: CampaignPoli
     ranks_of, tie_breaks, tickets_of, offers_of = entry.ranks, entry.tie_breaks, entry.tickets, entry.choices
     assigned, placed_at = matching.assigned, matching.position
     shift, tiers, position_bits, position_mask, criteria_mask = (
-        ranking.shift, ranking.count * ranking.count, ranking.position_bits, ranking.position_mask,
+        ranking.shift, ranking.count, ranking.position_bits, ranking.position_mask,
         ranking.criteria_mask)
     labels = ranking.label_table()
     kind = entry.tie_break_kind
@@ -112,44 +114,60 @@ def outcomes(applications: list[Application], entry: Entry, policy: CampaignPoli
     allocated, waitlisted, rejected = Status.ALLOCATED, Status.WAITLISTED, Status.REJECTED
     full = {}  # offer id → the reason given when its waitlist had no room
     made = {}
+    placed = left_out = never = 0
+    # Equal explanations of an offer are built once and shared: they are frozen, and without a
+    # waitlist position many are alike (same offer, rank, tier, criteria and standing).
+    same: dict[tuple, OfferExplanation] = {}  # (offer, rank, tier, criteria met, standing) → explanation
     for application, reasons, i, member in zip(applications, entry.reasons, entry.entrant_of, entry.member_of):
         application_id = application.application_id
         if i < 0:
             never_drawn = Explanation(kind, None, tickets(policy, application), (), ())
             made[application_id] = _outcome(application_id, rejected, None, (), reasons, never_drawn)
+            never += 1
             continue
         at = placed_at[i]
         slots = i << position_bits
         explained, waitlist = [], []
         for offer, key, rank in zip(choices[i], keys[i], ranks_of[i]):
-            offer_id = offer_ids[offer]
-            met = labels[(key >> position_bits) & criteria_mask]
             choice = key & position_mask
             if choice < at:
                 waitlist_position = waitlist_positions[slots | choice]
-                if waitlist_position is not None:
+                if waitlist_position is not None:  # the only explanations that cannot be shared
+                    offer_id = offer_ids[offer]
                     if member:
                         waitlist_position += member
                     waitlist.append(_waitlist_position(offer_id, waitlist_position))
-                explained.append(_offer_explanation(offer_id, rank, (key >> shift) // tiers + 1, met, not_admitted,
-                                                    offer_cutoffs[offer], waitlist_position))
+                    explained.append(_offer_explanation(offer_id, rank, (key >> shift) // tiers + 1,
+                                                        labels[(key >> position_bits) & criteria_mask], not_admitted,
+                                                        offer_cutoffs[offer], waitlist_position))
+                    continue
+                standing = not_admitted
             else:
-                explained.append(_offer_explanation(offer_id, rank, (key >> shift) // tiers + 1, met,
-                                                    admitted if choice == at else not_needed, (), None))
+                standing = admitted if choice == at else not_needed
+            tier, met = (key >> shift) // tiers + 1, (key >> position_bits) & criteria_mask
+            alike = (offer, rank, tier, met, standing)
+            shared = same.get(alike)
+            if shared is None:
+                shared = same[alike] = _offer_explanation(offer_ids[offer], rank, tier, labels[met], standing,
+                                                          offer_cutoffs[offer] if standing is not_admitted else (),
+                                                          None)
+            explained.append(shared)
         offer = assigned[i]
         if offer >= 0:
             status, offer_id = allocated, offer_ids[offer]
+            placed += 1
         elif waitlist:
             status, offer_id = waitlisted, None
         else:
             status, offer_id = rejected, None
+            left_out += 1
             reasons += tuple(full.get(choice) or full.setdefault(choice, Reason(ReasonCode.WAITLIST_FULL, choice))
                              for choice in offers_of[i])
         members = groups.get(i) if groups else None
         group = tuple(m.application_id for m in members) if members else ()
         made[application_id] = _outcome(application_id, status, offer_id, tuple(waitlist), reasons,
                                         _explanation(kind, tie_breaks[i], tickets_of[i], group, tuple(explained)))
-    return made
+    return made, {allocated: placed, waitlisted: len(made) - placed - left_out - never, rejected: left_out + never}
 
 
 _REASON_TEXT = {

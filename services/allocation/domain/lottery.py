@@ -54,8 +54,8 @@ class Drawer:
     """`lottery_number` for many applications under one seed, computed faster.
 
     HMAC(K, m) = SHA-256((K' ^ opad) + SHA-256((K' ^ ipad) + m)), K' being the key padded with
-    zeros to SHA-256's 64-byte block, or first hashed when longer (RFC 2104): here the padded keys
-    are computed once for all numbers, and the numbers in one pass.
+    zeros to SHA-256's 64-byte block, or first hashed when longer (RFC 2104). Here the two padded
+    keys are hashed once, and each number starts from copies of those two states.
     """
 
     _BLOCK = 64  # SHA-256's block size in bytes
@@ -63,8 +63,8 @@ class Drawer:
     def __init__(self, seed: bytes):
         key = hashlib.sha256(seed).digest() if len(seed) > self._BLOCK else bytes(seed)
         key = key.ljust(self._BLOCK, b"\0")
-        self._inner_pad = bytes(byte ^ 0x36 for byte in key)
-        self._outer_pad = bytes(byte ^ 0x5C for byte in key)
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
 
     def number(self, application_id: str, ticket_count: int = 1) -> int:
         return self.numbers([application_id], [ticket_count])[0]
@@ -73,17 +73,24 @@ class Drawer:
         """`lottery_number(seed, application_id, ticket_count)` for each pair."""
         if any(count < 1 for count in ticket_counts):
             raise ValueError("an application holds at least one ticket")
-        sha256, inner_pad, outer_pad, read = hashlib.sha256, self._inner_pad, self._outer_pad, int.from_bytes
-        best = [read(sha256(outer_pad + sha256(inner_pad + application_id.encode("utf-8")).digest()).digest(), "big")
-                for application_id in application_ids]
-        extra = [(index, f"{application_ids[index]}:{ticket}")
+        best = self._hmacs(application_id.encode("utf-8") for application_id in application_ids)
+        extra = [(index, f"{application_ids[index]}:{ticket}".encode("utf-8"))
                  for index, count in enumerate(ticket_counts) if count > 1 for ticket in range(1, count)]
-        for (index, _), number in zip(extra, [
-                read(sha256(outer_pad + sha256(inner_pad + message.encode("utf-8")).digest()).digest(), "big")
-                for _, message in extra]):
+        for (index, _), number in zip(extra, self._hmacs(message for _, message in extra)):
             if number < best[index]:
                 best[index] = number
         return best
+
+    def _hmacs(self, messages) -> list[int]:
+        inner, outer, read = self._inner.copy, self._outer.copy, int.from_bytes
+        numbers = []
+        for message in messages:
+            hashed = inner()
+            hashed.update(message)
+            keyed = outer()
+            keyed.update(hashed.digest())
+            numbers.append(read(keyed.digest(), "big"))
+        return numbers
 
 
 def format_number(number: int) -> str:

@@ -11,6 +11,7 @@ docstring for the layout.
 """
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import Callable, Mapping
 
 from services.allocation.domain.entrants import Entry
@@ -89,15 +90,17 @@ def _fact_test(criterion: Criterion) -> Callable[[Application], bool] | None:
 class Ranking:
     """Each entrant's priority at each offer it ranked: what deferred acceptance works on.
 
-    Entrants are numbered i = 0, 1, … in the order of their ids (as in `Entry`), and ranked
+    Entrants are numbered i = 0, 1, … in the order of their ids (as in `Entry`), and take turns
     r = 0, 1, … in the order every offer uses inside a tier: tie-break (lottery number or arrival
     rank), then entrant id. An entrant's place at an offer it ranked is one integer, its key:
 
-        key = (((tier - 1) × n + r) × n + i) << shift  |  criteria met << position_bits  |  position
+        key = ((tier - 1) × n + r) << shift  |  criteria met << position_bits  |  position
 
     with n entrants. Comparing keys compares (tier, tie-break, entrant id), the offer's order. The
-    key also tells who it is (i), the criteria met there (bit b for `policy.criteria_in_use[b]`, met
-    by every member of a sibling group) and the offer's position in the entrant's choices.
+    key also tells who it is (`at_turn[r]` is i), the criteria met there (bit b for
+    `policy.criteria_in_use[b]`, met by every member of a sibling group) and the offer's position
+    in the entrant's choices. With a few criteria, a key of a 100,000-entrant campaign still fits in
+    one 30-bit digit of a Python integer, which keeps comparing and decoding them fast.
     """
 
     def __init__(self, entry: Entry, offer_index: Mapping[str, int], offers: list[Offer], policy: CampaignPolicy):
@@ -105,11 +108,12 @@ class Ranking:
         self.count = entry.count
         index_of = offer_index.__getitem__
         self.choices = [tuple(map(index_of, choices)) for choices in entry.choices]
-        self.sizes = entry.sizes()
-        tie_breaks = entry.tie_breaks
-        self.turn = [0] * self.count  # r of each entrant
-        for turn, i in enumerate(sorted(range(self.count), key=tie_breaks.__getitem__)):  # stable: ids break ties
-            self.turn[i] = turn
+        self.sizes = sizes = entry.sizes()
+        self.at_turn = at_turn = sorted(range(self.count), key=entry.tie_breaks.__getitem__)  # stable: ids break ties
+        self.turn = turn = [0] * self.count  # r of each entrant
+        for r, i in enumerate(at_turn):
+            turn[i] = r
+        self.sizes_by_turn = [sizes[i] for i in at_turn]
         self.criteria = policy.criteria_in_use
         self.ranking_criteria = policy.ranking_criteria
         longest = max(map(len, self.choices), default=1)
@@ -124,10 +128,10 @@ class Ranking:
 
     # --- decoding a key -------------------------------------------------------------------------
     def entrant_of(self, key: int) -> int:
-        return (key >> self.shift) % self.count
+        return self.at_turn[(key >> self.shift) % self.count]
 
     def tier_of(self, key: int) -> int:
-        return (key >> self.shift) // (self.count * self.count) + 1
+        return (key >> self.shift) // self.count + 1
 
     def labels(self, met: int) -> tuple[str, ...]:
         """The labels of the criteria met, in the policy's order."""
@@ -193,7 +197,7 @@ class Ranking:
                     if theirs:
                         mine = [met | sibling_bit if offer_ids[o] in theirs else met for met, o in zip(mine, choices)]
                 met_at = mine if met_at is None else [a & b for a, b in zip(met_at, mine)]
-            who = (turn[i] * count + i) << shift
+            who = turn[i] << shift
             keys[i] = tuple(self._prefix_of(met) + who + position for position, met in enumerate(met_at))
 
     def _single_children_keys(self) -> list[tuple[int, ...]]:
@@ -217,25 +221,37 @@ class Ranking:
                     met = [m | bit if f.not_placed_previous_campaign else m for m, f in zip(met, facts)]
                 case CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT:
                     resident_bit = bit
-        prefix = self._prefix_of
+        prefix = self._prefix_table()
+        who = [turn << self.shift for turn in self.turn]
+        # All the keys in one flat list (one comprehension, without a call per entrant), then cut.
+        if resident_bit:
+            arrondissement = [offer.arrondissement for offer in self._offers]
+            homes = [f.residence_arrondissement for f in facts]
+            flat = [prefix[m | resident_bit if home == arrondissement[o] else m] + w + position
+                    for m, home, w, choices in zip(met, homes, who, self.choices)
+                    for position, o in enumerate(choices)]
+        else:
+            flat = [prefix[m] + w + position
+                    for m, w, choices in zip(met, who, self.choices) for position in range(len(choices))]
+        ends = list(accumulate(map(len, self.choices)))
+        return [tuple(flat[end - len(choices):end]) for end, choices in zip(ends, self.choices)]
+
+    def _prefix_table(self):
+        """`_prefix_of`, as a table indexed by the criteria met."""
         if len(self.criteria) <= 12:
-            prefix = [self._prefix_of(m) for m in range(1 << len(self.criteria))].__getitem__
-        count, shift = self.count, self.shift
-        who = [(turn * count + i) << shift for i, turn in enumerate(self.turn)]
-        if not resident_bit:
-            return [tuple([prefix(m) + w + position for position in range(len(choices))])
-                    for m, w, choices in zip(met, who, self.choices)]
-        arrondissement = [offer.arrondissement for offer in self._offers]
-        homes = [f.residence_arrondissement for f in facts]
-        return [tuple([prefix(m | resident_bit if home == arrondissement[o] else m) + w + position
-                       for position, o in enumerate(choices)])
-                for m, home, w, choices in zip(met, homes, who, self.choices)]
+            return [self._prefix_of(met) for met in range(1 << len(self.criteria))]
+        ranking = self
+
+        class Table(dict):
+            def __missing__(self, met: int) -> int:
+                return ranking._prefix_of(met)
+        return Table()
 
     def _prefix_of(self, met: int) -> int:
         """The part of a key that the tier and the criteria met make."""
         found = self._prefix.get(met)
         if found is None:
             tier_ = tier(frozenset(c for b, c in enumerate(self.criteria) if met >> b & 1), self.ranking_criteria)
-            found = self._prefix[met] = (((tier_ - 1) * self.count * self.count) << self.shift) | (
+            found = self._prefix[met] = (((tier_ - 1) * self.count) << self.shift) | (
                 met << self.position_bits)
         return found

@@ -67,7 +67,7 @@ class Seats:
         self.block_seats = [block.seats for block in plan.reserves]
         # A block's criterion as a bit of the keys, where the criteria met are.
         self.block_bits = [ranking.bit(block.criterion) << ranking.position_bits for block in plan.reserves]
-        self.sizes, self.shift, self.count = ranking.sizes, ranking.shift, ranking.count
+        self.sizes, self.shift, self.count = ranking.sizes_by_turn, ranking.shift, ranking.count
         self._settle([[] for _ in range(len(self.block_seats) + 1)], list(self.block_seats), self.capacity, {})
 
     def _settle(self, held: list[list[int]], left: list[int], open_left: int, groups: dict[int, int]) -> None:
@@ -124,46 +124,36 @@ class Seats:
         one open seat, and a step passes on at most one child. Where an open seat has to go, the last
         open holder loses it, group or not: nobody comes after it.
         """
-        held, left, groups = self.held, self.left, self.groups
+        if self.groups and self._swaps_out_a_group(key):
+            return None
+        held, left = self.held, self.left
         arriving = key
-        steps = []  # (block, the child arriving there, whether the block had a seat left)
         for block, bits in enumerate(self.block_bits):
             if arriving & bits:
                 holders = held[block]
-                if left[block]:
-                    steps.append((block, arriving, True))
+                if left[block]:  # a seat left: taken, and nothing else changes in the blocks
+                    insort(holders, arriving)
                     arriving = None
+                    left[block] -= 1
+                    self.reserved += 1
+                    if not left[block]:
+                        self.spare = 0
+                        for bits_, seats in zip(self.block_bits, left):
+                            if seats:
+                                self.spare |= bits_
                     break
-                if holders and arriving < holders[-1]:
-                    if holders[-1] in groups:
-                        return None
-                    steps.append((block, arriving, False))
-                    arriving = holders[-1]
+                if holders and arriving < holders[-1]:  # swapped for the block's last holder
+                    swapped = holders.pop()
+                    insort(holders, arriving)
+                    arriving = swapped
         open_holders = held[-1]
-        if (arriving is not None and not self.open_left and open_holders and arriving < open_holders[-1]
-                and open_holders[-1] in groups):
-            return None
-        # Settled: apply.
-        for block, child, had_room in steps:
-            holders = held[block]
-            if had_room:
-                left[block] -= 1
-                self.reserved += 1
-                if not left[block]:
-                    self.spare = 0
-                    for bits, seats in zip(self.block_bits, left):
-                        if seats:
-                            self.spare |= bits
-            else:
-                holders.pop()
-            insort(holders, child)
         if arriving is None:  # one open seat fewer, the block having taken one
             if self.open_left:
                 self.open_left -= 1
                 turned_away = []
             else:
                 last = open_holders.pop()
-                self.open_left = groups.pop(last, 1) - 1
+                self.open_left = self.groups.pop(last, 1) - 1
                 turned_away = [last]
         elif self.open_left:
             insort(open_holders, arriving)
@@ -174,8 +164,29 @@ class Seats:
             insort(open_holders, arriving)
         else:
             turned_away = [arriving]
-        self.top = max((keys[-1] for keys in held if keys), default=-1)
+        top = -1
+        for holders in held:
+            if holders and holders[-1] > top:
+                top = holders[-1]
+        self.top = top
         return turned_away
+
+    def _swaps_out_a_group(self, key: int) -> bool:
+        """Whether, in `_admit_one`, the child would take a seat from a sibling group that was a full
+        step's last holder (the intricate case)."""
+        arriving, groups = key, self.groups
+        for block, bits in enumerate(self.block_bits):
+            if arriving & bits:
+                holders = self.held[block]
+                if self.left[block]:
+                    return False  # nothing is swapped in the blocks, and only open seats can be lost
+                if holders and arriving < holders[-1]:
+                    if holders[-1] in groups:
+                        return True
+                    arriving = holders[-1]
+        open_holders = self.held[-1]
+        return bool(not self.open_left and open_holders and arriving < open_holders[-1]
+                    and open_holders[-1] in groups)
 
     def choose(self, ordered: list[int], groups: dict[int, int]) -> tuple[list[list[int]], list[int], int,
                                                                           dict[int, int]]:

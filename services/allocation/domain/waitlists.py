@@ -13,27 +13,26 @@ from services.allocation.domain.priorities import Ranking
 from services.allocation.domain.seats import SeatPlan
 
 
-def waitlists(ranking: Ranking, plans: list[SeatPlan], matching: Matching,
-              listings: list[list[int]]) -> tuple[list[int | None], list[int]]:
+def waitlists(ranking: Ranking, plans: list[SeatPlan], matching: Matching) -> tuple[list[int | None], list[int]]:
     """Every waitlist position given, and the number of positions each offer (by index) gave.
 
     A position is found at `(i << ranking.position_bits) | j` for entrant i at its j-th choice: the
     position of its first member, 1 being next in line; a group's other members follow it, one
     position each.
 
-    `listings`: per offer, in the offer's order, at least everyone who ranked it and holds no place
-    they ranked higher (see deferred_acceptance._fill_vacancies).
+    They start from `matching.seekers`: per offer, in the offer's order, at least everyone who
+    ranked it and holds no place they ranked higher (see deferred_acceptance._fill_vacancies).
     """
-    sizes, position = ranking.sizes, matching.position
+    sizes, position, at_turn = ranking.sizes, matching.position, ranking.at_turn
     shift, count, position_bits, position_mask = ranking.shift, ranking.count, ranking.position_bits, \
         ranking.position_mask
     positions: list[int | None] = [None] * (count << position_bits)
     grouped = any(size > 1 for size in sizes)
     lengths = []
-    for plan, listing in zip(plans, listings):
+    for plan, listing in zip(plans, matching.seekers):
         limit = plan.offer.waitlist_limit
         if not grouped:  # one position each: the same, by slices
-            waiting = [((key >> shift) % count) << position_bits | (key & position_mask) for key in listing]
+            waiting = [at_turn[(key >> shift) % count] << position_bits | (key & position_mask) for key in listing]
             waiting = [slot for slot in waiting if slot & position_mask < position[slot >> position_bits]]
             if limit is not None:
                 del waiting[limit:]
@@ -43,7 +42,7 @@ def waitlists(ranking: Ranking, plans: list[SeatPlan], matching: Matching,
             continue
         given = 0
         for key in listing:
-            i = (key >> shift) % count
+            i = at_turn[(key >> shift) % count]
             choice = key & position_mask
             if choice >= position[i]:  # holds a place it ranked higher, or this one
                 continue
