@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from itertools import islice
-from operator import attrgetter, eq
+from operator import eq
 from typing import Iterable
 
 from services.allocation.domain.deferred_acceptance import Matching, deferred_acceptance
@@ -70,14 +70,16 @@ def _collector_paused(promote: bool):
             gc.enable()
 
 
-def _allocate(policy: CampaignPolicy, offers: Iterable[Offer], applications: Iterable[Application],
+def _allocate(policy: CampaignPolicy, offers: Iterable[Offer], given: list[Application],
               seed: bytes | None) -> AllocationResult:
     offers_by_id = _by_unique_id(offers, lambda offer: offer.offer_id, "offer")
-    applications = sorted(applications, key=attrgetter("application_id"))
-    ids = [application.application_id for application in applications]
+    given_ids = [application.application_id for application in given]
+    order = sorted(range(len(given)), key=given_ids.__getitem__)  # the places in `given`, by id
+    applications = [given[place] for place in order]
+    ids = [given_ids[place] for place in order]
     if any(map(eq, ids, islice(ids, 1, None))):  # sorted: equal ids are neighbours
         raise ValueError("two applications share an id")
-    entry = enter(policy, offers_by_id, applications, seed)
+    entry = enter(policy, offers_by_id, applications, seed, given, order)
     offer_ids = sorted(offers_by_id)
     offer_list = [offers_by_id[offer_id] for offer_id in offer_ids]
     plans = [SeatPlan.for_offer(offer, policy) for offer in offer_list]
@@ -91,7 +93,7 @@ def _allocate(policy: CampaignPolicy, offers: Iterable[Offer], applications: Ite
         if any(ranking.keys[i] != keys for i, keys in before.items()):
             matching = deferred_acceptance(ranking, plans)
     positions, lengths = waitlists(ranking, plans, matching)
-    outcomes, statuses = explained_outcomes(applications, entry, policy, ranking, matching, offer_ids,
+    outcomes, statuses = explained_outcomes(applications, ids, entry, policy, ranking, matching, offer_ids,
                                             cutoffs(ranking, plans, matching), positions)
     return AllocationResult(outcomes, statistics(statuses, ranking, plans, matching, lengths))
 

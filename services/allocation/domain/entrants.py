@@ -41,10 +41,14 @@ class Entry:
     Applications are referred to by their index in the list given to `enter`, sorted by id.
     """
 
-    def __init__(self, tie_break_kind: TieBreak, application_count: int):
+    def __init__(self, tie_break_kind: TieBreak, given: list[Application], order: list[int]):
         self.tie_break_kind = tie_break_kind
+        application_count = len(given)
+        self.given = given  # the applications in the order they were given, which is their order in memory
+        self.order = order  # per application (in the order of ids), its place in `given`
         # Per entrant:
         self.first: list[Application] = []  # its first application
+        self.first_given: list[int] = []  # the place of its first application in `given`
         self.groups: dict[int, tuple[Application, ...]] = {}  # the members of those that are sibling groups
         self.choices: list[tuple[str, ...]] = []  # offers it may be allocated, best first
         self.ranks: list[tuple[int, ...]] = []  # each choice's place in the first application's own list, from 1
@@ -71,12 +75,19 @@ class Entry:
 
 
 def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: list[Application],
-          seed: bytes | None) -> Entry:
-    """`applications`: sorted by id."""
+          seed: bytes | None, given: list[Application] | None = None, order: list[int] | None = None) -> Entry:
+    """`applications`: sorted by id. `given`: the same in the order they were given, with `order`
+    the place in `given` of each application in `applications`.
+
+    What reads the applications one by one reads them in the order given when it can: in a large
+    campaign that is their order in memory, where reading them in the order of their ids costs
+    a cache miss or more each."""
+    if given is None:
+        given, order = applications, list(range(len(applications)))
     tie_breaker = _TieBreaker(policy, applications, seed)
-    entry = Entry(tie_breaker.kind, len(applications))
+    entry = Entry(tie_breaker.kind, given, order)
     reasons = entry.reasons
-    kept = _earliest_application_per_child(applications)
+    kept = _earliest_application_per_child(applications, given)
     if len(kept) < len(applications):
         duplicate_child = (Reason(ReasonCode.DUPLICATE_CHILD),)
         for index in set(range(len(applications))).difference(kept):
@@ -86,23 +97,28 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
     for indices in _sibling_groups(policy, applications, kept):
         group = _group_entrant(indices, applications, offers, policy, tie_breaker, reasons)
         if group is not None:  # else each member enters alone, with the reason already given
-            found.append((indices[0], group))
+            group_members, indices, *values = group
+            found.append((indices[0], (group_members, indices, order[indices[0]], *values)))
             in_groups.update(indices)
     singles = [index for index in kept if index not in in_groups] if in_groups else kept
     # The usual single application, all of whose choices stand, is checked and entered over all of
     # them at once (which is much faster in Python); any other goes through `_single_entrant`.
-    standing = _every_choice_stands(singles, applications, offers, policy, reasons)
-    for index, stands in zip(singles, standing):
-        if not stands:
+    stands = _every_choice_stands(given, offers, policy)
+    standing = [stands[order[index]] and reasons[index] is _NO_REASON for index in singles]
+    for index, stands_ in zip(singles, standing):
+        if not stands_:
             single = _single_entrant(index, applications[index], offers, policy, tie_breaker, reasons)
             if single is not None:
-                found.append((index, ((applications[index],), (index,), *single)))
+                found.append((index, ((applications[index],), (index,), order[index], *single)))
     firsts = list(compress(singles, standing))
-    usual = [applications[index] for index in firsts]
-    choices = [application.choices for application in usual]
-    tickets = tie_breaker.all_tickets(usual)
-    columns = (usual, choices, [_FIRST_RANKS[len(ranked)] for ranked in choices],
-               tie_breaker.singles(firsts, usual, tickets), tickets)
+    places = [order[index] for index in firsts]
+    choices_given = [application.choices for application in given]
+    choices = [choices_given[place] for place in places]
+    tickets_given = tie_breaker.all_tickets(given)
+    tickets = [tickets_given[place] for place in places]
+    columns = ([applications[index] for index in firsts], places, choices,
+               [_FIRST_RANKS[len(ranked)] for ranked in choices],
+               tie_breaker.singles(firsts, places, given, tickets_given), tickets)
     members = {}  # position in the columns → the indices of a group's members
     if found:  # insert them where their first applications are, which is in the order of the entrants' ids
         found.sort(key=itemgetter(0))
@@ -119,7 +135,7 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
             into += column[cuts[-1]:]
         firsts = sorted(firsts + [index for index, _ in found])  # two sorted runs: merged in linear time
         columns = merged
-    entry.first, entry.choices, entry.ranks, entry.tie_breaks, entry.tickets = columns
+    entry.first, entry.first_given, entry.choices, entry.ranks, entry.tie_breaks, entry.tickets = columns
     entrant_of, member_of = entry.entrant_of, entry.member_of
     for number, index in enumerate(firsts):
         entrant_of[index] = number
@@ -131,9 +147,10 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
     return entry
 
 
-def _every_choice_stands(singles: list[int], applications: list[Application], offers: Mapping[str, Offer],
-                         policy: CampaignPolicy, reasons: list) -> list[bool]:
-    """Per single application: whether it gives no reason to drop any choice (see eligibility.py)."""
+def _every_choice_stands(applications: list[Application], offers: Mapping[str, Offer],
+                         policy: CampaignPolicy) -> list[bool]:
+    """Per application: whether, entering alone, it gives no reason to drop any choice (see
+    eligibility.py)."""
     class Fitting(dict):  # age → the offers open to it
         def __missing__(self, age: int) -> frozenset[str]:
             fits = self[age] = frozenset(offer_id for offer_id, offer in offers.items()
@@ -141,19 +158,18 @@ def _every_choice_stands(singles: list[int], applications: list[Application], of
             return fits
     fitting = Fitting()
     most = policy.max_choices if policy.max_choices is not None else len(offers)
-    usual = [applications[index] for index in singles]
     standing = [0 < len(a.choices) <= most and fitting[a.age_at_reference_date].issuperset(a.choices)
                 and (len(a.choices) == 1 or len(set(a.choices)) == len(a.choices))
-                for a in usual]
+                for a in applications]
     required = policy.residence_required_arrondissements
     if required is not None:
-        standing = [ok and a.facts.residence_arrondissement in required for ok, a in zip(standing, usual)]
-    return [ok and reasons[index] is _NO_REASON for ok, index in zip(standing, singles)]
+        standing = [ok and a.facts.residence_arrondissement in required for ok, a in zip(standing, applications)]
+    return standing
 
 
-def _earliest_application_per_child(applications: list[Application]) -> list[int]:
+def _earliest_application_per_child(applications: list[Application], given: list[Application]) -> list[int]:
     """The indices of the applications that take part (see `earliest_application_per_child`), in order."""
-    if len({a.child_id for a in applications}) == len(applications):
+    if len({a.child_id for a in given}) == len(applications):
         return list(range(len(applications)))
     kept_ids = {a.application_id for a in earliest_application_per_child(applications)[0]}
     return [index for index, a in enumerate(applications) if a.application_id in kept_ids]
@@ -253,11 +269,17 @@ class _TieBreaker:
         weight = self.weight
         return [1 + weight * application.facts.unsuccessful_earlier_years for application in applications]
 
-    def singles(self, indices: list[int], applications: list[Application], tickets: list[int]) -> list[int]:
-        """`single` for each."""
+    def singles(self, indices: list[int], places: list[int], given: list[Application],
+                tickets_given: list[int]) -> list[int]:
+        """`single` for the applications of these indices, at these places in `given` (the numbers are
+        drawn in the order of `given`), whose tickets `tickets_given` gives by place."""
         if self.kind == TieBreak.ARRIVAL:
             return [self.arrival_rank[index] for index in indices]
-        return self.drawer.numbers([application.application_id for application in applications], tickets)
+        in_given_order = sorted(places)
+        numbers = self.drawer.numbers([given[place].application_id for place in in_given_order],
+                                      [tickets_given[place] for place in in_given_order])
+        number_at = dict(zip(in_given_order, numbers))
+        return [number_at[place] for place in places]
 
     def single(self, index: int, application: Application, tickets: int) -> int:
         if self.kind == TieBreak.ARRIVAL:

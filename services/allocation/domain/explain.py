@@ -93,11 +93,11 @@ for _cls, _make in ((OfferExplanation, _offer_explanation), (Explanation, _expla
     _check_quick(_cls, _make)
 
 
-def outcomes(applications: list[Application], entry: Entry, policy: CampaignPolicy, ranking: Ranking,
+def outcomes(applications: list[Application], ids: list[str], entry: Entry, policy: CampaignPolicy, ranking: Ranking,
              matching: Matching, offer_ids: list[str], offer_cutoffs: list[tuple[Cutoff, ...]],
              waitlist_positions: list[int | None]) -> tuple[dict[str, Outcome], dict[Status, int]]:
-    """An outcome per application, in the order of `applications` (that of `entry`), and how many
-    applications have each status.
+    """An outcome per application, in the order of `applications` (that of `entry`, whose ids are
+    `ids`), and how many applications have each status.
 
     An application's explanation lists the eligible offers its entrant ranked, each with its tier and
     criteria there, its standing, the cutoffs when not admitted, and the application's waitlist
@@ -118,8 +118,8 @@ def outcomes(applications: list[Application], entry: Entry, policy: CampaignPoli
     # Equal explanations of an offer are built once and shared: they are frozen, and without a
     # waitlist position many are alike (same offer, rank, tier, criteria and standing).
     same: dict[tuple, OfferExplanation] = {}  # (offer, rank, tier, criteria met, standing) → explanation
-    for application, reasons, i, member in zip(applications, entry.reasons, entry.entrant_of, entry.member_of):
-        application_id = application.application_id
+    for application, application_id, reasons, i, member in zip(applications, ids, entry.reasons, entry.entrant_of,
+                                                                entry.member_of):
         if i < 0:
             never_drawn = Explanation(kind, None, tickets(policy, application), (), ())
             made[application_id] = _outcome(application_id, rejected, None, (), reasons, never_drawn)

@@ -15,7 +15,8 @@ from itertools import accumulate
 from typing import Callable, Mapping
 
 from services.allocation.domain.entrants import Entry
-from services.allocation.domain.model import Application, CampaignPolicy, Criterion, CriterionName, Offer
+from services.allocation.domain.model import (HIGHEST_TRANCHE, Application, CampaignPolicy, Criterion, CriterionName,
+                                              Offer)
 
 # Which fact each criterion reads; sibling_placed reads the preliminary placement of siblings instead.
 FACT_READ_BY = {
@@ -85,6 +86,24 @@ def _fact_test(criterion: Criterion) -> Callable[[Application], bool] | None:
         case CriterionName.NOT_PLACED_PREVIOUS_CAMPAIGN:
             return lambda application: bool(application.facts.not_placed_previous_campaign)
     return None
+
+
+class _QuotientBits(dict):
+    """Quotient tranche (None: no quotient on file) → the bits of the quotient_tranche_at_most
+    criteria it meets, as `meets` decides."""
+
+    def __init__(self):
+        super().__init__()
+        self.thresholds: list[tuple[int, int]] = []  # (max_tranche, bit)
+
+    def add(self, max_tranche: int, bit: int) -> None:
+        self.thresholds.append((max_tranche, bit))
+        self.clear()
+
+    def __missing__(self, tranche) -> int:
+        effective = HIGHEST_TRANCHE if tranche is None else tranche  # as Facts.effective_tranche
+        bits = self[tranche] = sum(bit for most, bit in self.thresholds if effective <= most)
+        return bits
 
 
 class Ranking:
@@ -202,37 +221,38 @@ class Ranking:
 
     def _single_children_keys(self) -> list[tuple[int, ...]]:
         """Every entrant's keys as if it were one child, its first application (nobody meeting
-        sibling_placed): the keys of every single child, computed criterion by criterion over all of
-        them at once rather than entrant by entrant, which is much faster in Python."""
-        facts = [application.facts for application in self.entry.first]
-        met = [0] * self.count
-        resident_bit = 0
+        sibling_placed): the keys of every single child, in one pass over all of them rather than
+        entrant by entrant, and reading each application's facts once (in a large campaign they are
+        spread over memory, and each read from it costs more than the arithmetic)."""
+        single_parent = disability = not_placed = resident = 0
+        quotient = _QuotientBits()  # quotient tranche → the bits of the thresholds it is within
         for b, criterion in enumerate(self.criteria):
             bit = 1 << b
             match criterion.name:  # as `meets`
                 case CriterionName.SINGLE_PARENT:
-                    met = [m | bit if f.single_parent else m for m, f in zip(met, facts)]
+                    single_parent |= bit
                 case CriterionName.QUOTIENT_TRANCHE_AT_MOST:
-                    most = criterion.max_tranche
-                    met = [m | bit if f.effective_tranche <= most else m for m, f in zip(met, facts)]
+                    quotient.add(criterion.max_tranche, bit)
                 case CriterionName.DISABILITY_ALLOWANCE:
-                    met = [m | bit if f.disability_allowance else m for m, f in zip(met, facts)]
+                    disability |= bit
                 case CriterionName.NOT_PLACED_PREVIOUS_CAMPAIGN:
-                    met = [m | bit if f.not_placed_previous_campaign else m for m, f in zip(met, facts)]
+                    not_placed |= bit
                 case CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT:
-                    resident_bit = bit
+                    resident |= bit
         prefix = self._prefix_table()
-        who = [turn << self.shift for turn in self.turn]
+        arrondissement = [offer.arrondissement for offer in self._offers]
+        shift = self.shift
+        # The criteria met by every application given, in the order given (their order in memory).
+        all_facts = [application.facts for application in self.entry.given]
+        met_given = [(single_parent if facts.single_parent else 0) | (disability if facts.disability_allowance else 0)
+                     | (not_placed if facts.not_placed_previous_campaign else 0) | quotient[facts.quotient_tranche]
+                     for facts in all_facts]
+        home_given = [facts.residence_arrondissement for facts in all_facts] if resident else None
         # All the keys in one flat list (one comprehension, without a call per entrant), then cut.
-        if resident_bit:
-            arrondissement = [offer.arrondissement for offer in self._offers]
-            homes = [f.residence_arrondissement for f in facts]
-            flat = [prefix[m | resident_bit if home == arrondissement[o] else m] + w + position
-                    for m, home, w, choices in zip(met, homes, who, self.choices)
-                    for position, o in enumerate(choices)]
-        else:
-            flat = [prefix[m] + w + position
-                    for m, w, choices in zip(met, who, self.choices) for position in range(len(choices))]
+        flat = [prefix[met | resident if home == arrondissement[o] else met] + who + position
+                for place, turn, choices in zip(self.entry.first_given, self.turn, self.choices)
+                for met, home, who in ((met_given[place], home_given[place] if resident else None, turn << shift),)
+                for position, o in enumerate(choices)]
         ends = list(accumulate(map(len, self.choices)))
         return [tuple(flat[end - len(choices):end]) for end, choices in zip(ends, self.choices)]
 
