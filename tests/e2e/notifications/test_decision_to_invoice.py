@@ -1,27 +1,28 @@
-"""Submit → allocate → accept → confirm, through the real broker: the parent gets the email and the
-inbox message, the billing preview holds one correct line, and the same events delivered again
-change nothing."""
+"""Submit → allocate → accept → confirm, through the real broker and the real allocation worker: the
+parent gets the email and the inbox message, the billing preview holds one correct line, the same
+events delivered again change nothing, and a withdrawal after confirmation credits the line."""
 import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import func, select
 
+from services.allocation.tables import applications as applications_seen_by_allocation
 from services.billing_preview.consumer import feed_consumer
-from services.billing_preview.store import ensure_schema
-from services.billing_preview.tables import invoice_lines
+from services.billing_preview.invoices import monthly_invoices
+from services.billing_preview.store import ensure_schema, stored_lines
 from services.notifications.app import create_app
 from services.notifications.tables import notifications
 from services.notifications.worker import CONSUMED_TOPICS, consumer_group
-from shared.events import make_event
 from shared.kafka import Producer, group_lag
+from shared.events import make_event
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, REGISTRATION_EVENTS, TopicSpec
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS, physical_name
 from tests.integration.notifications.conftest import PORTAL
 from tests.integration.notifications.support import text_of
 from tests.integration.registrations.conftest import campaign_snapshot, offer
@@ -31,24 +32,46 @@ EMAIL = "famille.durand@example.org"
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture
-def notifications_worker(make_settings, smtp, households_url, tmp_path):
-    """`python -m services.notifications.worker`, configured through its environment as in production."""
-    settings = make_settings("notifications")
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-           "REDIS_URL": settings.redis_url, "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix, "LOG_LEVEL": "WARNING",
-           "JWT_PUBLIC_KEY_FILE": str(settings.jwt_public_key_file),
-           "JWT_PRIVATE_KEY_FILE": str(settings.jwt_private_key_file), "GUICHET_SMTP_HOST": "127.0.0.1",
-           "GUICHET_SMTP_PORT": str(smtp.port), "GUICHET_REGISTRATIONS_URL": households_url,
-           "GUICHET_PORTAL_URL": PORTAL}
-    log = tmp_path / "notifications-worker.log"
+def worker_env(settings, **extra) -> dict[str, str]:
+    """A worker's environment, as in production, pointing at this test's servers."""
+    return {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "REDIS_URL": settings.redis_url, "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix, "LOG_LEVEL": "WARNING",
+            "JWT_PUBLIC_KEY_FILE": str(settings.jwt_public_key_file),
+            "JWT_PRIVATE_KEY_FILE": str(settings.jwt_private_key_file), **extra}
+
+
+def started_worker(module: str, env: dict[str, str], log: Path) -> subprocess.Popen:
     with open(log, "w") as output:  # a file, not a pipe: a full pipe would block the worker's logging
-        worker = subprocess.Popen([sys.executable, "-m", "services.notifications.worker"], cwd=REPO, env=env,
-                                  stdout=output, stderr=subprocess.STDOUT)
-    yield consumer_group(settings)
+        return subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=env, stdout=output,
+                                stderr=subprocess.STDOUT)
+
+
+def stopped(worker: subprocess.Popen, log: Path) -> None:
     worker.send_signal(signal.SIGTERM)
     worker.wait(timeout=30)
     assert worker.returncode == 0 and "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture
+def notifications_worker(make_settings, smtp, households_url, tmp_path):
+    """`python -m services.notifications.worker`; yields its consumer group."""
+    settings = make_settings("notifications")
+    log = tmp_path / "notifications-worker.log"
+    worker = started_worker("services.notifications.worker", worker_env(
+        settings, GUICHET_SMTP_HOST="127.0.0.1", GUICHET_SMTP_PORT=str(smtp.port),
+        GUICHET_REGISTRATIONS_URL=households_url, GUICHET_PORTAL_URL=PORTAL), log)
+    yield consumer_group(settings)
+    stopped(worker, log)
+
+
+@pytest.fixture
+def allocation_worker(make_settings, tmp_path):
+    """`python -m services.allocation.worker`, drawing as soon as a campaign closes."""
+    settings = make_settings("allocation")
+    log = tmp_path / "allocation-worker.log"
+    worker = started_worker("services.allocation.worker", worker_env(settings, GUICHET_DRAW_DELAY_SECONDS="0"), log)
+    yield
+    stopped(worker, log)
 
 
 @pytest.fixture
@@ -62,18 +85,40 @@ def billing_preview(make_settings):
     runtime.close()
 
 
-def publish_as_allocation(settings, topic: TopicSpec, key, event_type: str, data: dict) -> Callable[[], None]:
-    """Publish an event as allocation's relay does; returns how to deliver that same event again."""
-    event = make_event(event_type, source="/guichet/allocation", subject=f"applications/{data['application_id']}",
-                       data=data)
+def records_of(settings, topic, event_type: str) -> list:
+    """The raw records of one event type on a topic, from its start to its current end."""
+    name = physical_name(topic.name, settings.kafka_topic_prefix)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records = []
+        while any(consumer.position(p) < ends[p] for p in partitions):
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend(batch)
+    finally:
+        consumer.close()
+    return [r for r in records if dict(r.headers).get("ce_type", b"").decode() == event_type]
 
-    def send() -> None:
-        producer = Producer(settings)
-        producer.send_event(topic.name, str(key), event).get(timeout=10)
-        producer.close()
 
-    send()
-    return send
+def deliver_again(settings, topic, records: list) -> None:
+    """The very same records (key, headers, bytes) once more, as after a producer's retry."""
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    name = physical_name(topic.name, settings.kafka_topic_prefix)
+    for record in records:
+        producer.send(name, key=record.key, value=record.value, headers=record.headers).get(timeout=10)
+    producer.close()
+
+
+def announce(settings, event_type: str, campaign: dict, at: datetime) -> None:
+    """A window event as the campaigns scheduler publishes it."""
+    producer = Producer(settings)
+    event = make_event(event_type, source="/guichet/campaigns", subject=f"campaigns/{campaign['campaign_id']}",
+                       data={"campaign_id": campaign["campaign_id"], "version": campaign["version"], "at": at})
+    producer.send_event(CAMPAIGN_EVENTS.name, str(campaign["campaign_id"]), event).get(timeout=10)
+    producer.close()
 
 
 def notification_count(engine) -> int:
@@ -87,11 +132,12 @@ def emailed(smtp, subject: str):
                       what=f"the email « {subject} »")
 
 
-def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, notifications_worker, billing_preview,
-                                                               smtp):
+def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, allocation_worker, notifications_worker,
+                                                               billing_preview, smtp):
     settings = registrations.settings
     escalade = offer(title="Escalade — initiation")
     campaign = registrations.publish_campaign(campaign_snapshot(offers=[escalade]))
+    announce(settings, "campaign.opened", campaign, campaign["opens_at"])
     account, (child,) = registrations.family(email=EMAIL, postal_mail=True)
     submitted = registrations.submit(account, campaign, child)
     assert submitted.status_code == 202
@@ -101,53 +147,70 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, no
                 "Inscription confirmée : Enfant0 Durand — Escalade — initiation"]
     emailed(smtp, subjects[0])
 
-    decided = publish_as_allocation(settings, ALLOCATION_EVENTS, campaign["campaign_id"], "allocation.decided", {
-        "application_id": application_id, "campaign_id": campaign["campaign_id"], "family_account": account,
-        "child_id": child, "outcome": "allocated", "offer_id": escalade["offer_id"],
-        "offer_expires_at": datetime.now(UTC) + timedelta(hours=72), "waitlist": [], "reasons": [],
-        "allocation_run_id": "7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2918",
-        "explanation_url": f"/applications/{application_id}/explanation"})
+    def allocation_has_the_application() -> bool:
+        with registrations.runtime.engine.connect() as connection:
+            return connection.execute(select(applications_seen_by_allocation.c.application_id).where(
+                applications_seen_by_allocation.c.application_id == application_id)).first() is not None
+
+    eventually(allocation_has_the_application, what="the application in allocation's store")
+    announce(settings, "campaign.closed", campaign, datetime.now(UTC))  # the worker draws at once
+
     place = text_of(emailed(smtp, subjects[1]))
     assert f"{PORTAL}/applications/{application_id}/explanation" in place and "(heure de Paris)" in place
     eventually(lambda: registrations.ledger()[application_id] == "allocated", what="the offer in the ledger")
-    accepted = registrations.client.post(f"/applications/{application_id}/accept", headers={
-        "Authorization": f"Bearer {registrations.token_for('parent', account)}", "Idempotency-Key": "accept-1"})
+    parent = {"Authorization": f"Bearer {registrations.token_for('parent', account)}"}
+    accepted = registrations.client.post(f"/applications/{application_id}/accept",
+                                         headers={**parent, "Idempotency-Key": "accept-1"})
     assert accepted.status_code == 200 and accepted.json["status"] == "confirmed"
-    confirmed = publish_as_allocation(settings, REGISTRATION_EVENTS, account, "registration.confirmed", {
-        "line_id": f"reg-{application_id}", "application_id": application_id, "family_account": account,
-        "child_id": child, "child_name": "Enfant0 Durand", "campaign_id": campaign["campaign_id"],
-        "campaign_title": campaign["title"], "offer_id": escalade["offer_id"], "offer_title": escalade["title"],
-        "period_start": escalade["starts_on"], "period_end": escalade["ends_on"], "quotient_tranche": 10,
-        "unit_price_cents": escalade["tariffs_cents"][9], "quantity": 1, "currency": "EUR",
-        "confirmed_at": datetime.now(UTC)})
     confirmation = text_of(emailed(smtp, subjects[2]))
+    # No quotient on file: the highest tranche (10) of the offer's grid, 400 + 9 × 100 cents.
     assert "du lundi 2 mars 2026 au vendredi 6 mars 2026" in confirmation and "Montant : 13,00 €" in confirmation
     assert [m["Subject"] for m in smtp.to(EMAIL)] == subjects
 
     app = create_app(settings)
-    parent = {"Authorization": f"Bearer {registrations.token_for('parent', account)}"}
 
     def inbox() -> list[str]:
         return [message["subject"] for message in app.test_client().get("/notifications/inbox", headers=parent).json]
 
     assert inbox() == subjects[::-1]
 
-    def invoice_lines_stored() -> list:
+    def lines() -> list:
         with billing_preview[1].connect() as connection:
-            return connection.execute(select(invoice_lines)).all()
+            return stored_lines(connection, account)
 
-    (line,) = eventually(invoice_lines_stored, what="the invoice line")
-    assert (line.line_id, line.family_account, line.period_start.isoformat(), line.unit_price_cents,
-            line.quantity) == (f"reg-{application_id}", account, "2026-03-02", 1300, 1)
+    (line,) = eventually(lines, what="the invoice line")
+    assert (line.line_id, line.period_start.isoformat(), line.quotient_tranche, line.unit_price_cents,
+            line.quantity, line.currency, line.reverses_line_id) == (
+        f"reg-{application_id}", "2026-03-02", 10, 1300, 1, "EUR", None)
 
-    decided(), confirmed()  # the same events again, as after a producer's retry or a consumer's crash
+    # The same records again, as after a producer's retry or a consumer's crash before its commit.
+    decided = records_of(settings, ALLOCATION_EVENTS, "allocation.decided")
+    confirmed = records_of(settings, REGISTRATION_EVENTS, "registration.confirmed")
+    received = records_of(settings, APPLICATION_EVENTS, "application.received")
+    assert (len(decided), len(confirmed), len(received)) == (1, 1, 1)
+    deliver_again(settings, ALLOCATION_EVENTS, decided)
+    deliver_again(settings, REGISTRATION_EVENTS, confirmed)
+    deliver_again(settings, APPLICATION_EVENTS, received)
     groups = [(notifications_worker, topic) for topic in CONSUMED_TOPICS]
-    groups.append((billing_preview[0].group_id, REGISTRATION_EVENTS))
+    groups += [(billing_preview[0].group_id, REGISTRATION_EVENTS), (f"{settings.kafka_topic_prefix}allocation-applications", APPLICATION_EVENTS)]
     eventually(lambda: all(group_lag(settings, group, topic) == 0 for group, topic in groups),
                what="the redelivered events read")
     # Read means handled: the consumers commit an offset only after its record's transaction committed.
     assert notification_count(app.extensions["guichet.runtime"].engine) == len(subjects)
     assert [m["Subject"] for m in smtp.to(EMAIL)] == subjects
     assert inbox() == subjects[::-1]
-    assert len(invoice_lines_stored()) == 1
+    assert len(lines()) == 1
+    # Allocation, given its application.received again, confirmed nothing more: one event id, sent by it and by us.
+    assert {dict(r.headers)["ce_id"] for r in records_of(settings, REGISTRATION_EVENTS, "registration.confirmed")} \
+        == {dict(confirmed[0].headers)["ce_id"]}
+
+    # The family withdraws after confirmation: billing gets the reversal, the month's invoice nets to zero.
+    withdrawn = registrations.client.post(f"/applications/{application_id}/withdraw",
+                                          headers={**parent, "Idempotency-Key": "withdraw-1"})
+    assert withdrawn.status_code == 200, withdrawn.json
+    charge, credit = eventually(lambda: (lambda got: got if len(got) == 2 else None)(lines()),
+                                what="the credit line")
+    assert (credit.reverses_line_id, credit.unit_price_cents, credit.quantity) == (charge.line_id, 1300, -1)
+    (invoice,) = monthly_invoices(lines())
+    assert invoice.total_cents == 0
     app.extensions["guichet.runtime"].close()
