@@ -52,7 +52,7 @@ test: install ## Run every test against real Kafka, PostgreSQL and Redis (starte
 test-unit: install ## Only the fast tests that need no server
 	$(PY) -m pytest tests/unit
 
-test-faults: install ## Break Kafka, PostgreSQL, Redis and the worker during surges (also part of `make test`)
+test-faults: install ## Break Kafka, PostgreSQL, Redis and the workers during surges (also part of `make test`)
 	$(PY) -m pytest tests/faults
 
 BENCH_ARGS ?=

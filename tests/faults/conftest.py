@@ -1,8 +1,8 @@
-"""A registrations stack on private servers that the fault tests stop, kill and restart.
+"""A registrations and allocation stack on private servers that the fault tests stop, kill and restart.
 
 Unlike the shared session servers, these belong to one test module: restarting them cannot
-disturb other tests. The service and its worker run as real processes (gunicorn, python -m …),
-so a kill -9 is a real crash.
+disturb other tests. The registrations service, its worker and the allocation worker run as real
+processes (gunicorn, python -m …), so a kill -9 is a real crash.
 """
 from __future__ import annotations
 
@@ -28,13 +28,15 @@ from deploy.local.processes import KafkaServer, PostgresServer, RedisServer
 from deploy.local.run import Service, gunicorn_argv, service_env, start_process, wait_ready
 from services.registrations.domain.household import Child, Household
 from services.registrations.household_repository import save_household
+from services.allocation.tables import places
 from services.registrations.tables import applications
 from shared.config import Settings
 from shared.devtokens import issue_token
 from shared.events import make_event
 from shared.kafka import Producer, ensure_topics
 from shared.migrations import upgrade
-from shared.topics import CAMPAIGN_EVENTS
+from shared.topics import CAMPAIGN_EVENTS, REGISTRATION_EVENTS
+from tests.e2e.allocation.broker import events_on
 from tests.integration.registrations.conftest import campaign_snapshot, offer
 from tests.support.servers import free_port
 from tests.support.workers import eventually
@@ -57,14 +59,14 @@ class FaultStack:
         self.processes["web"] = start_process("registrations", gunicorn_argv(self.service),
                                               service_env(self.service, self.env), log_dir=self.log_dir)
 
-    def start_worker(self):
-        self.processes["worker"] = start_process("registrations-worker",
-                                                 [sys.executable, "-m", "services.registrations.worker"], self.env,
-                                                 log_dir=self.log_dir)
+    def start_worker(self, name: str = "registrations"):
+        """`python -m services.<name>.worker`: the intake consumer and ledger, or the allocation worker."""
+        self.processes[name] = start_process(f"{name}-worker", [sys.executable, "-m", f"services.{name}.worker"],
+                                             self.env, log_dir=self.log_dir)
 
-    def kill_worker(self):
-        os.killpg(self.processes["worker"].pid, signal.SIGKILL)
-        self.processes["worker"].wait(timeout=10)
+    def kill_worker(self, name: str = "registrations"):
+        os.killpg(self.processes[name].pid, signal.SIGKILL)
+        self.processes[name].wait(timeout=10)
 
     def stop_all(self):
         for process in self.processes.values():
@@ -83,12 +85,14 @@ class FaultStack:
 
     def ledger(self, campaign_id=None) -> dict[str, dict]:
         engine = create_engine(self.settings.database_url)
-        query = select(applications.c.application_id, applications.c.status, applications.c.hold)
+        query = select(applications.c.application_id, applications.c.child_id, applications.c.status,
+                       applications.c.hold)
         if campaign_id is not None:
             query = query.where(applications.c.campaign_id == campaign_id)
         try:
             with engine.connect() as connection:
-                return {str(r.application_id): {"status": r.status, "hold": r.hold} for r in connection.execute(query)}
+                return {str(r.application_id): {"status": r.status, "hold": r.hold, "child_id": r.child_id}
+                        for r in connection.execute(query)}
         finally:
             engine.dispose()
 
@@ -105,6 +109,7 @@ def fault_stack(dev_keys):
     settings = Settings(service_name="faults", database_url=postgres.url, kafka_bootstrap_servers=kafka.bootstrap_servers,
                         redis_url=redis_server.url, jwt_public_key_file=dev_keys[1], jwt_private_key_file=dev_keys[0])
     upgrade("registrations", settings)
+    upgrade("allocation", settings)
     ensure_topics(settings)
     env = {**os.environ, "DATABASE_URL": postgres.url, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "REDIS_URL": redis_server.url, "JWT_PUBLIC_KEY_FILE": str(dev_keys[1]), "GUICHET_WORKERS": "2",
@@ -113,7 +118,8 @@ def fault_stack(dev_keys):
            "LOG_LEVEL": "WARNING"}
     stack = FaultStack(kafka, postgres, redis_server, settings, env, Service("registrations", free_port()), base / "logs")
     stack.start_web()
-    stack.start_worker()
+    stack.start_worker("registrations")
+    stack.start_worker("allocation")
     wait_ready(stack.service, timeout=90)
     try:
         yield stack
@@ -125,13 +131,16 @@ def fault_stack(dev_keys):
 
 @dataclass
 class Surge:
-    """Parents submitting while something breaks; each retries as the API tells it to (same key)."""
+    """Parents submitting while something breaks; each retries as the API tells it to (same key),
+    then waits for the decision and accepts the place it is offered (again retrying as told)."""
     stack: FaultStack
     campaign: dict
     families: list
     outcomes: Counter = field(default_factory=Counter)
     accepted: dict = field(default_factory=dict)
     pointed_at: set = field(default_factory=set)  # applications a 409 already-applied named
+    decided: Counter = field(default_factory=Counter)  # the statuses parents saw their applications reach
+    confirmed: set = field(default_factory=set)  # applications whose acceptance was answered "confirmed"
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     unanswered: int = 0
@@ -182,9 +191,53 @@ class Surge:
                     self.accepted[answer["application_id"]] = answer
                 if answer.get("code") == "already-applied":
                     self.pointed_at.add(answer["existing_application"])
+            if status == 202:
+                return self._accept_when_offered(token, answer["application_id"], deadline)
+            if answer.get("code") == "already-applied":
+                return self._accept_when_offered(token, answer["existing_application"], deadline)
             if status in (202, 422) or (status == 409 and answer.get("code") != "idempotency-key-in-flight"):
                 return
             time.sleep(min(max(retry_after, 0.2), 3.0))
+
+    def _accept_when_offered(self, token: str, application_id: str, deadline: float) -> None:
+        """Follow the application until allocation decides; accept an offered place."""
+        headers = {"Authorization": f"Bearer {token}"}
+        while True:
+            if time.monotonic() > deadline:
+                with self._lock:
+                    self.unanswered += 1
+                return
+            status, answer, retry_after = self._call("GET", f"/applications/{application_id}", headers)
+            if status == 200 and answer["status"] not in ("pending", "received"):
+                break
+            time.sleep(max(retry_after, 0.3))
+        with self._lock:
+            self.decided[answer["status"]] += 1
+        if answer["status"] != "allocated":
+            return
+        headers["Idempotency-Key"] = uuid.uuid4().hex  # one answer, retried with the same key
+        while time.monotonic() <= deadline:
+            status, answer, retry_after = self._call("POST", f"/applications/{application_id}/accept", headers)
+            if status == 200:
+                assert answer["status"] == "confirmed", answer
+                with self._lock:
+                    self.confirmed.add(application_id)
+                return
+            if status not in (0, 409, 429, 503):
+                raise AssertionError(f"accepting {application_id}: {status} {answer}")
+            time.sleep(min(max(retry_after, 0.2), 3.0))
+        with self._lock:
+            self.unanswered += 1
+
+    def _call(self, method: str, path: str, headers: dict) -> tuple[int, dict, float]:
+        request = urllib.request.Request(f"{self.stack.service.url}{path}", method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return response.status, json.loads(response.read()), 0.0
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}"), float(error.headers.get("Retry-After") or 0)
+        except (urllib.error.URLError, OSError):
+            return 0, {}, 0.5
 
 
 def prepare_surge(stack: FaultStack, parents: int, capacity: int) -> Surge:
@@ -226,7 +279,39 @@ def assert_nothing_lost_nothing_twice(stack: FaultStack, surge: Surge, capacity:
     ledger = stack.ledger(campaign_id)
     # Nothing recorded that its parent cannot know of: each row was answered 202, or named by a 409.
     assert set(ledger) <= set(surge.accepted) | surge.pointed_at
-    assert all(row["status"] == "received" for row in ledger.values())  # one active application per child
+    children = Counter(row["child_id"] for row in ledger.values())
+    assert max(children.values()) == 1, "one application per child"
+    assert {row["status"] for row in ledger.values()} <= {"allocated", "waitlisted", "confirmed"}
     held = sum(1 for row in ledger.values() if row["hold"]["kind"] == "held")
     assert held == min(capacity, len(surge.families)), "an fcfs offer must hold exactly its capacity"
+    assert_places_confirmed_once(stack, surge, capacity)
     eventually(stack.ready, timeout=120, interval=1, what="the service ready again without a manual step")
+
+
+def assert_places_confirmed_once(stack: FaultStack, surge: Surge, capacity: int) -> None:
+    """Allocation gave exactly the offer's places, each accepted place is confirmed in the ledger and
+    billed by exactly one registration.confirmed (a record relayed twice carries the same event id)."""
+    campaign_id = surge.campaign["campaign_id"]
+    assert surge.decided["allocated"] == min(capacity, len(surge.families)), surge.decided
+    assert len(surge.confirmed) == surge.decided["allocated"]
+    engine = create_engine(stack.settings.database_url)
+    try:
+        with engine.connect() as connection:
+            live = connection.execute(select(places.c.application_id).where(
+                places.c.campaign_id == campaign_id, places.c.state.in_(("offered", "accepted")))).scalars().all()
+    finally:
+        engine.dispose()
+    assert {str(a) for a in live} == surge.confirmed, "the places allocation holds are the ones parents accepted"
+    ledger = stack.ledger(campaign_id)
+    assert {a for a, row in ledger.items() if row["status"] == "confirmed"} == surge.confirmed
+
+    def confirmations() -> dict[str, set[str]] | None:
+        event_ids: dict[str, set[str]] = {}
+        for envelope in events_on(stack.settings, REGISTRATION_EVENTS, "registration.confirmed"):
+            if envelope["data"]["campaign_id"] == str(campaign_id):
+                event_ids.setdefault(envelope["data"]["application_id"], set()).add(envelope["id"])
+        return event_ids if set(event_ids) >= surge.confirmed else None
+
+    event_ids = eventually(confirmations, timeout=120, interval=1, what="a registration.confirmed per accepted place")
+    assert set(event_ids) == surge.confirmed
+    assert all(len(ids) == 1 for ids in event_ids.values()), {a: ids for a, ids in event_ids.items() if len(ids) > 1}

@@ -1,6 +1,8 @@
-"""Faults during an opening surge: a broker restart, a crashed worker, a Redis restart, a PostgreSQL
-restart. After each: every 202 is in the ledger exactly once, no offer holds more than its
-capacity, and the service is ready again without a manual step."""
+"""Faults during an opening surge of a first-come campaign: a broker restart, crashed workers (intake,
+allocation), a Redis restart, a PostgreSQL restart, while parents submit and accept the places they
+are offered. After each: every 202 is in the ledger exactly once, no offer holds more than its
+capacity, every accepted place is confirmed by exactly one registration.confirmed, and the service is
+ready again without a manual step."""
 import threading
 import time
 
@@ -37,11 +39,23 @@ def test_kafka_broker_restart_during_the_surge(fault_stack):
 
 def test_intake_worker_killed_and_restarted_during_the_surge(fault_stack):
     def crash_worker():
-        fault_stack.kill_worker()
+        fault_stack.kill_worker("registrations")
         time.sleep(2)
-        fault_stack.start_worker()
+        fault_stack.start_worker("registrations")
 
     surge = surge_with(fault_stack, crash_worker)
+    assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
+
+
+def test_allocation_worker_killed_twice_while_places_are_given_and_accepted(fault_stack):
+    def crash_allocation_worker():
+        for _ in range(2):  # once while decisions are made, once more while parents accept
+            fault_stack.kill_worker("allocation")
+            time.sleep(2)
+            fault_stack.start_worker("allocation")
+            time.sleep(2)
+
+    surge = surge_with(fault_stack, crash_allocation_worker)
     assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
 
 
