@@ -7,9 +7,11 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 from uuid import UUID
 
+import marshmallow as ma
 from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import text
 
 from services.registrations.admission import admitted
 from services.registrations.domain.applications import (ApplicationInvalid, TransitionRefused, WindowClosed,
@@ -185,3 +187,44 @@ class Declination(MethodView):
     def post(self, application_id: UUID):
         """Decline the place offered: it goes to the next child on the waitlist"""
         return _answer(application_id, accept=False)
+
+
+class MinuteCountSchema(ma.Schema):
+    minute = ma.fields.AwareDateTime(metadata={"description": "start of the minute (UTC)"})
+    received = ma.fields.Integer(metadata={"description": "applications submitted in that minute"})
+
+
+class OfferCountSchema(ma.Schema):
+    offer_id = ma.fields.UUID(metadata={"description": "offer"})
+    first_choice = ma.fields.Integer(metadata={"description": "applications ranking it first"})
+    ranked = ma.fields.Integer(metadata={"description": "applications ranking it at any rank"})
+
+
+class IntakeCountersSchema(ma.Schema):
+    campaign_id = ma.fields.UUID(metadata={"description": "campaign"})
+    received = ma.fields.Integer(metadata={"description": "applications in the ledger, whatever their status"})
+    per_minute = ma.fields.List(ma.fields.Nested(MinuteCountSchema), metadata={"description": "oldest first"})
+    per_offer = ma.fields.List(ma.fields.Nested(OfferCountSchema), metadata={"description": "offers ranked"})
+
+
+@blp.route("/counters/<uuid:campaign_id>")
+class IntakeCounters(MethodView):
+    @require_roles("manager")
+    @blp.response(200, IntakeCountersSchema)
+    def get(self, campaign_id: UUID):
+        """Applications received for a campaign, per minute and per offer (managers' live view of a window)
+
+        Read from the ledger: an application acknowledged a moment ago appears once the intake consumer
+        has written it (usually within a second)."""
+        with context().engine.connect() as connection:
+            minutes = connection.execute(text(
+                "SELECT date_trunc('minute', submitted_at) AS minute, count(*) AS received "
+                "FROM registrations.applications WHERE campaign_id = :c GROUP BY 1 ORDER BY 1"),
+                {"c": campaign_id}).mappings().all()
+            offers = connection.execute(text(
+                "SELECT offer_id, count(*) FILTER (WHERE rank = 1) AS first_choice, count(*) AS ranked "
+                "FROM registrations.applications, unnest(choices) WITH ORDINALITY AS c(offer_id, rank) "
+                "WHERE campaign_id = :c GROUP BY offer_id ORDER BY first_choice DESC, ranked DESC"),
+                {"c": campaign_id}).mappings().all()
+        return {"campaign_id": campaign_id, "received": sum(m["received"] for m in minutes),
+                "per_minute": minutes, "per_offer": offers}

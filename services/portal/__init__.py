@@ -1,0 +1,1 @@
+"""The portal: server-rendered pages in French for parents and campaign managers, over the other services' APIs."""

@@ -1,0 +1,78 @@
+"""Signing in. On a developer's machine the portal mints a development token (shared.devtokens) for
+the account and role chosen; in production the city's OIDC provider signs parents and agents in and
+this page is replaced by its redirect. The token is kept in Flask's signed session cookie."""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Callable
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+
+from services.portal.client import ServiceClient
+from shared.devtokens import issue_token
+
+blp = Blueprint("auth", __name__)
+ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+TOKEN_LIFETIME_SECONDS = 8 * 3600
+HOME = {"parent": "parents.campaigns", "manager": "managers.campaigns"}
+
+
+def client(name: str) -> ServiceClient:
+    """A client of another service carrying the signed-in person's token."""
+    return current_app.extensions["portal.clients"](name, session.get("token"))
+
+
+def account() -> str | None:
+    return session.get("account")
+
+
+def role_required(role: str) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if session.get("role") != role:
+                flash("Connectez-vous pour continuer." if not session.get("role")
+                      else "Cette page est réservée à un autre profil : connectez-vous avec le bon compte.")
+                return redirect(url_for("auth.sign_in", next=request.path))
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def sign_in_again(message: str):
+    session.clear()
+    flash(message)
+    return redirect(url_for("auth.sign_in"))
+
+
+@blp.get("/")
+def home():
+    return redirect(url_for(HOME[session["role"]]) if session.get("role") in HOME else url_for("auth.sign_in"))
+
+
+@blp.route("/connexion", methods=["GET", "POST"])
+def sign_in():
+    errors: dict[str, str] = {}
+    form = {"account": "", "role": "parent"}
+    if request.method == "POST":
+        form = {"account": request.form.get("account", "").strip(), "role": request.form.get("role", "")}
+        if not ACCOUNT.fullmatch(form["account"]):
+            errors["account"] = "Un identifiant de 1 à 100 caractères : lettres, chiffres, « . », « _ », « - », « @ »."
+        if form["role"] not in HOME:
+            errors["role"] = "Choisissez « parent » ou « agent de la Ville »."
+        if not errors:
+            settings = current_app.extensions["guichet.settings"]
+            session.clear()
+            session.update(account=form["account"], role=form["role"],
+                           token=issue_token(settings, form["account"], [form["role"]], TOKEN_LIFETIME_SECONDS))
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for(HOME[form["role"]]))
+    return render_template("sign_in.html", form=form, errors=errors), 422 if errors else 200
+
+
+@blp.post("/deconnexion")
+def sign_out():
+    session.clear()
+    flash("Vous êtes déconnecté.")
+    return redirect(url_for("auth.sign_in"))

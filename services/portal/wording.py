@@ -1,0 +1,156 @@
+"""What parents and managers read, in French: the services' stable problem codes and statuses turned
+into plain words, in one place. A code not listed here falls back on the service's own detail."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+PROBLEMS = {
+    "service-unreachable": "Le service ne répond pas pour le moment. Rien n'a été enregistré : réessayez dans "
+                           "quelques secondes.",
+    "dependency-unavailable": "Le service redémarre. Rien n'a été enregistré : réessayez dans quelques secondes.",
+    "intake-unavailable": "Votre demande n'a pas été enregistrée : le service est très sollicité.",
+    "intake-busy": "Beaucoup de familles envoient leur demande en ce moment.",
+    "ip-rate-limited": "Trop de demandes sont parties de cette connexion.",
+    "rate-limited": "Trop de demandes ont été envoyées depuis votre compte.",
+    "window-not-open": "Les inscriptions ne sont pas encore ouvertes.",
+    "window-closed": "Les inscriptions sont closes.",
+    "campaign-not-found": "Cette campagne n'existe pas ou n'est plus ouverte.",
+    "household-not-found": "Déclarez d'abord votre foyer.",
+    "household-incomplete": "Cet enfant ne figure pas (ou plus) dans votre foyer.",
+    "household-invalid": "Certaines informations du foyer sont à corriger ; rien n'a été modifié.",
+    "application-invalid": "La demande ne respecte pas les règles de la campagne ; corrigez les choix signalés.",
+    "already-applied": "Cet enfant a déjà une demande en cours pour cette campagne : une seule demande est gardée.",
+    "campaign-full": "Toutes les activités choisies sont complètes, listes d'attente comprises.",
+    "child-already-declared": "Cet enfant est déjà déclaré dans votre foyer.",
+    "child-not-found": "Cet enfant ne figure pas dans votre foyer.",
+    "application-not-found": "Cette demande est introuvable (une demande toute récente peut mettre quelques "
+                             "secondes à apparaître).",
+    "offer-expired": "Le délai pour répondre est dépassé : la place est passée à la liste d'attente.",
+    "no-offer": "Aucune place n'est proposée pour cette demande.",
+    "cannot-withdraw": "Cette demande ne peut plus être retirée.",
+    "not-decided-yet": "La décision n'a pas encore été prise.",
+    "message-not-found": "Ce message est introuvable.",
+    "precondition-failed": "Quelqu'un d'autre a modifié la campagne entre-temps : la page a été rechargée, "
+                           "refaites votre modification.",
+    "precondition-required": "La version de la campagne manque : rechargez la page.",
+    "validation-failed": "Certains champs sont à corriger.",
+    "campaign-invalid": "Certains champs sont à corriger ; rien n'a été enregistré.",
+    "campaign-not-closed": "Les inscriptions ne sont pas encore closes : l'attribution viendra après.",
+    "already-published": "Les résultats de cette campagne sont déjà publiés.",
+    "first-come-campaign": "Une campagne « premier arrivé, premier servi » est attribuée au fil des demandes : "
+                           "il n'y a rien à publier.",
+    "token-expired": "Votre session a expiré : reconnectez-vous.",
+    "token-missing": "Connectez-vous pour continuer.",
+    "invalid-token": "Votre session n'est plus valable : reconnectez-vous.",
+    "role-missing": "Votre compte n'a pas accès à cette page.",
+}
+
+BY_STATUS = {
+    400: "La demande n'a pas pu être comprise.",
+    401: "Connectez-vous pour continuer.",
+    403: "Votre compte n'a pas accès à cette action.",
+    404: "Introuvable.",
+    409: "L'action n'est pas possible dans l'état actuel.",
+    412: PROBLEMS["precondition-failed"],
+    422: "Certains champs sont à corriger.",
+    429: "Trop de demandes en même temps.",
+    500: "Une erreur s'est produite de notre côté.",
+    503: PROBLEMS["service-unreachable"],
+}
+
+# Field-level codes of the registrations service, whose details are written in English.
+FIELD_PROBLEMS = {
+    "sworn-statement-required": "Cochez l'attestation sur l'honneur.",
+    "no-choice": "Classez au moins une activité.",
+    "too-many-choices": "Trop de choix pour cette campagne.",
+    "duplicate-choice": "Cette activité est classée deux fois.",
+    "offer-not-in-campaign": "Cette activité n'appartient pas à la campagne.",
+    "age-out-of-range": "L'âge de l'enfant ne correspond pas à cette activité.",
+    "tranche-out-of-range": "La tranche va de 1 à 10.",
+    "quotient-justification-missing": "Indiquez la date du justificatif de quotient familial.",
+    "quotient-tranche-missing": "Indiquez la tranche de quotient familial justifiée.",
+    "date-in-future": "La date ne peut pas être dans le futur.",
+    "arrondissement-unknown": "L'arrondissement va de 1 à 20 (laissez vide hors de Paris).",
+    "name-empty": "Indiquez le nom comme sur l'état civil.",
+    "too-long": "Au plus 100 caractères.",
+    "birth-date-too-old": "Un enfant a au plus 25 ans.",
+    "too-many-children": "Un foyer compte au plus 12 enfants.",
+}
+
+RETRY_CODES = {"intake-unavailable", "intake-busy", "ip-rate-limited", "rate-limited", "service-unreachable",
+               "dependency-unavailable"}
+
+APPLICATION_STATUSES = {
+    "pending": "en cours d'enregistrement",
+    "received": "reçue, en attente de l'attribution",
+    "allocated": "place proposée",
+    "waitlisted": "sur liste d'attente",
+    "rejected": "non retenue",
+    "confirmed": "place confirmée",
+    "declined": "place refusée",
+    "expired": "délai dépassé",
+    "withdrawn": "retirée",
+}
+
+CAMPAIGN_STATUSES = {
+    "draft": "brouillon", "scheduled": "à venir", "open": "ouverte", "closed": "close",
+    "allocated": "attribuée", "archived": "archivée",
+}
+
+MODES = {
+    "fcfs": "premier arrivé, premier servi",
+    "lottery": "tirage au sort",
+    "priority_lottery": "tirage au sort avec priorités",
+}
+
+KINDS = {
+    "sport_vacances": "Paris Sport Vacances",
+    "centre_loisirs_mercredi": "Centres de loisirs du mercredi",
+    "conservatoire_examen": "Examens d'entrée au conservatoire",
+}
+
+CRITERIA = {
+    "single_parent": "famille monoparentale",
+    "quotient_tranche_at_most": "quotient familial jusqu'à la tranche…",
+    "disability_allowance": "enfant bénéficiaire de l'AEEH",
+    "sibling_placed": "frère ou sœur déjà admis",
+    "resident_of_offer_arrondissement": "habite l'arrondissement de l'activité",
+    "not_placed_previous_campaign": "sans place à la campagne précédente",
+}
+
+STANDINGS = {
+    "admitted": "admis",
+    "not_admitted": "complet à votre tour",
+    "not_needed": "non nécessaire (un meilleur choix a été obtenu)",
+}
+
+OUTCOMES = {"allocated": "place attribuée", "waitlisted": "liste d'attente", "rejected": "non retenue"}
+
+REASONS = {
+    "too_old": "l'enfant est trop âgé pour cette activité",
+    "too_young": "l'enfant est trop jeune pour cette activité",
+    "unknown_offer": "cette activité n'existe plus",
+    "waitlist_full": "les listes d'attente étaient complètes",
+}
+
+PLACE_STATES = {"offered": "proposée", "accepted": "acceptée", "declined": "refusée", "expired": "expirée",
+                "withdrawn": "libérée (demande retirée)"}
+
+
+def plain_message(status: int, code: str, problem: Mapping[str, Any], retry_after: int | None = None) -> str:
+    message = PROBLEMS.get(code) or _french_detail(problem) or BY_STATUS.get(status) or BY_STATUS[500]
+    if code in RETRY_CODES and retry_after:
+        message = f"{message} Réessayez dans {retry_after} s."
+    return message
+
+
+def field_message(error: Mapping[str, Any]) -> str:
+    return FIELD_PROBLEMS.get(str(error.get("code"))) or str(error.get("detail") or "Valeur à corriger.")
+
+
+def _french_detail(problem: Mapping[str, Any]) -> str | None:
+    """The campaigns service writes its details for managers in French; others write in English."""
+    detail = problem.get("detail")
+    if isinstance(detail, str) and any(ch in detail for ch in "éèàùçêâôî«"):
+        return detail
+    return None
