@@ -198,3 +198,11 @@ def declare_family(stack: Stack, account: str, first_name: str, birth_date: date
                                                        "birth_date": birth_date.isoformat()},
                                headers={"Idempotency-Key": uuid.uuid4().hex})
     return child.data["child_id"]
+
+
+def reloading(page, probe):
+    """For `eventually`: reload the page, then look."""
+    def look():
+        page.reload()
+        return probe()
+    return look

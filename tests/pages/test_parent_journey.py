@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from services.notifications.formatting import paris_instant
 from services.portal.client import ApiError
-from tests.pages.conftest import create_published_campaign, lottery_campaign, screenshot, sign_in
+from tests.pages.conftest import create_published_campaign, lottery_campaign, reloading, screenshot, sign_in
 from tests.support.workers import eventually
 
 OPENS_IN = timedelta(seconds=20)
@@ -88,7 +88,7 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     draw(stack, campaign)
 
     page.get_by_role("link", name="Mes demandes", exact=True).click()
-    eventually(lambda: page.reload() or "place proposée" in page.locator(".status").first.inner_text(),
+    eventually(reloading(page, lambda: "place proposée" in page.locator(".status").first.inner_text()),
                timeout=30, interval=1, what="the decision on the page")
     deadline = datetime.fromisoformat(registrations.get(f"/applications/{reference}").data["offer_expires_at"])
     expect(page.locator(".deadline")).to_contain_text(f"Répondez avant le {paris_instant(deadline, 'fr')} (heure de Paris)")
@@ -106,7 +106,7 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     assert registrations.get(f"/applications/{reference}").data["status"] == "confirmed"
 
     page.get_by_role("link", name="Messages", exact=True).click()
-    eventually(lambda: page.reload() or page.locator(".message").count() >= 3, timeout=30, interval=1,
+    eventually(reloading(page, lambda: page.locator(".message").count() >= 3), timeout=30, interval=1,
                what="received, offered and confirmed in the inbox")
     expect(page.locator(".message").first).to_contain_text("Léa")
     screenshot(page, "parent-messages")
