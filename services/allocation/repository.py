@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any, Mapping
 from uuid import UUID
 
-from sqlalchemy import Connection, Text, and_, exists, func, select
+from sqlalchemy import JSON, Connection, Text, and_, bindparam, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.allocation.bulk import json_text
 from services.allocation.campaign_copy import CampaignCopy
 from services.allocation.inputs import FamilyHistory
 from services.allocation.tables import (allocation_runs, applications, campaigns, decisions, lottery_seeds, places)
@@ -187,9 +188,11 @@ def mark_revealed(connection: Connection, campaign_id: UUID, now: datetime) -> N
 
 def save_run(connection: Connection, run_id: UUID, campaign_id: UUID, kind: str, now: datetime, *,
              seed: bytes | None = None, statistics: dict | None = None, bundle: dict | None = None) -> None:
+    # The bundle goes as text the server casts, not through the driver's JSON adapter: see json_text.
     connection.execute(allocation_runs.insert().values(
         run_id=run_id, campaign_id=campaign_id, kind=kind, seed_hex=None if seed is None else seed.hex(),
-        statistics=statistics, bundle=bundle, created_at=now))
+        statistics=statistics, created_at=now,
+        bundle=None if bundle is None else cast(bindparam("bundle_text", json_text(bundle), type_=Text), JSON)))
 
 
 # A run without its bundle, which for a large campaign is tens of megabytes read only to be served.
