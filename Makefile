@@ -7,7 +7,7 @@ STACK_DIR := .local/stack
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run stop stack-up stack-down stack-status migrate token test test-unit test-faults docs-events bench clean
+.PHONY: help install browser run stop stack-up stack-down stack-status migrate token test test-unit test-faults docs-events bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install Guichet with its local servers and test tools
+
+CHROMIUM := /usr/bin/chromium
+browser: ## Debian's Chromium for the page tests (tests/pages), when it is missing (apt-get; sudo when not root)
+	@test -x $(CHROMIUM) || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; }
 
 run: install ## Start Kafka, PostgreSQL, Redis and the four services locally (Ctrl-C stops everything)
 	$(PY) -m deploy.local.run
@@ -46,7 +51,7 @@ SUB ?= family-demo-1
 token: install ## Print a development bearer token: make token ROLE=manager SUB=agent-1
 	@$(PY) -m shared.devtokens --role $(ROLE) --sub $(SUB)
 
-test: install ## Run every test against real Kafka, PostgreSQL and Redis (started for the run unless named by env)
+test: install browser ## Run every test against real Kafka, PostgreSQL and Redis (started for the run unless named by env)
 	$(PY) -m pytest
 
 test-unit: install ## Only the fast tests that need no server

@@ -32,6 +32,8 @@ class Service:
 
 SERVICES = (Service("campaigns", 8001), Service("registrations", 8002), Service("allocation", 8003),
             Service("notifications", 8004))
+# The pages for parents and managers: no schema, no broker; it calls the four services above.
+PORTAL = Service("portal", 8005)
 
 
 def has_module(name: str) -> bool:
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
 
     stack_dir = STATE_DIR / "stack"
     env = {**os.environ, **start_stack(stack_dir)}
+    # Links in parents' messages lead to the portal's pages.
+    env.setdefault("GUICHET_PORTAL_URL", PORTAL.url)
     prepare(env)
 
     processes: dict[str, subprocess.Popen] = {}
@@ -116,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         if has_module(f"services.{service.name}.worker"):
             processes[f"{service.name}-worker"] = start_process(
                 f"{service.name}-worker", [sys.executable, "-m", f"services.{service.name}.worker"], env)
+    processes[PORTAL.name] = start_process(PORTAL.name, gunicorn_argv(PORTAL), service_env(PORTAL, env))
     PIDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     PIDS_FILE.write_text(json.dumps({name: p.pid for name, p in processes.items()}))
 
@@ -128,11 +133,12 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
     try:
-        for service in SERVICES:
+        for service in (*SERVICES, PORTAL):
             wait_ready(service)
         print("\nGuichet is running:")
         for service in SERVICES:
             print(f"  {service.name:<14} {service.url}   (API docs: {service.url}/docs)")
+        print(f"  {PORTAL.name:<14} {PORTAL.url}   (pages for parents and managers, in French)")
         print(f"\n  logs: {LOG_DIR}\n  a token: make token ROLE=manager SUB=agent-1\n  stop: Ctrl-C (or `make stop`)\n")
         while not stopping:
             for name, process in processes.items():
