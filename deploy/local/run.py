@@ -32,8 +32,10 @@ class Service:
 
 SERVICES = (Service("campaigns", 8001), Service("registrations", 8002), Service("allocation", 8003),
             Service("notifications", 8004))
-# The pages for parents and managers: no schema, no broker; it calls the four services above.
+# The pages for parents and managers: no schema, no broker; it calls the four services above. Started
+# from its factory: it has no Kubernetes deployment yet (deploy/kubernetes/ has one per services/*/wsgi.py).
 PORTAL = Service("portal", 8005)
+PORTAL_APP = "services.portal.app:create_app()"
 
 
 def has_module(name: str) -> bool:
@@ -47,9 +49,9 @@ def start_process(name: str, argv: list[str], env: dict[str, str], log_dir: Path
                                 start_new_session=True)
 
 
-def gunicorn_argv(service: Service) -> list[str]:
+def gunicorn_argv(service: Service, app: str | None = None) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-            f"services.{service.name}.wsgi:app"]
+            app or f"services.{service.name}.wsgi:app"]
 
 
 def service_env(service: Service, env: dict[str, str]) -> dict[str, str]:
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         if has_module(f"services.{service.name}.worker"):
             processes[f"{service.name}-worker"] = start_process(
                 f"{service.name}-worker", [sys.executable, "-m", f"services.{service.name}.worker"], env)
-    processes[PORTAL.name] = start_process(PORTAL.name, gunicorn_argv(PORTAL), service_env(PORTAL, env))
+    processes[PORTAL.name] = start_process(PORTAL.name, gunicorn_argv(PORTAL, PORTAL_APP), service_env(PORTAL, env))
     PIDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     PIDS_FILE.write_text(json.dumps({name: p.pid for name, p in processes.items()}))
 

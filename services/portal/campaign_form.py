@@ -59,7 +59,7 @@ def campaign_fields(form: Mapping[str, str], errors: dict[str, str]) -> dict[str
             "mode": form.get("mode", ""),
             "criteria": criteria,
             "reserved_shares": [],
-            "lottery_weight_per_unsuccessful_year": _integer(form, "lottery_weight", errors) or 0,
+            "lottery_weight_per_unsuccessful_year": _integer(form, "lottery_weight", errors, optional=True) or 0,
             "keep_siblings_together": form.get("keep_siblings_together") == "oui",
             "acceptance_delay_hours": _integer(form, "acceptance_delay_hours", errors),
         },

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from deploy.local.run import REPO, Service, gunicorn_argv, service_env, start_process, wait_ready
+from deploy.local.run import PORTAL_APP, REPO, Service, gunicorn_argv, service_env, start_process, wait_ready
 from services.portal.client import ServiceClient
 from shared.config import Settings
 from shared.devtokens import issue_token
@@ -91,7 +91,8 @@ def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys,
            "GUICHET_SMTP_PORT": str(free_port()), "GUICHET_PORTAL_URL": urls["portal"],
            **{f"GUICHET_{s.upper()}_URL": urls[s] for s in SERVICES}}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn makes its own
-    processes = [start_process(s.name, gunicorn_argv(s), service_env(s, env), log_dir=logs) for s in services]
+    processes = [start_process(s.name, gunicorn_argv(s, PORTAL_APP if s.name == "portal" else None), service_env(s, env),
+                               log_dir=logs) for s in services]
     processes += [start_process(f"{w}-worker", [sys.executable, "-m", f"services.{w}.worker"], env, log_dir=logs)
                   for w in WORKERS]
     try:

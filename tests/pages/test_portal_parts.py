@@ -1,0 +1,109 @@
+"""The portal's parts that need no stack: problem+json turned into plain French, the forms' mapping
+to the campaigns API and back, and the client's behaviour against a real (tiny) HTTP server."""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from services.portal.campaign_form import api_errors_to_form, campaign_fields, offer_fields, offer_to_form
+from services.portal.client import ApiError, ServiceClient, problem_error
+from tests.support.servers import free_port
+
+
+def problem(status: int, code: str, **extra) -> bytes:
+    return json.dumps({"type": f"urn:guichet:problem:{code}", "status": status, "code": code, **extra}).encode()
+
+
+def test_retry_advice_comes_from_retry_after():
+    error = problem_error(503, {"Retry-After": "7"}, problem(503, "intake-unavailable", detail="Your application was not recorded."))
+    assert error.retry_after == 7
+    assert error.message == "Votre demande n'a pas été enregistrée : le service est très sollicité. Réessayez dans 7 s."
+    limited = problem_error(429, {}, problem(429, "rate-limited", retry_after=12))
+    assert limited.message.endswith("Réessayez dans 12 s.")
+
+
+def test_field_errors_are_said_in_french_and_unknown_codes_fall_back_on_french_details():
+    error = problem_error(422, {}, problem(422, "application-invalid", errors=[
+        {"field": "choices.1", "code": "age-out-of-range", "detail": "The child is too old for this offer."},
+        {"field": "sworn_statement", "code": "sworn-statement-required", "detail": "Certify."}]))
+    assert error.field_errors == {"choices.1": "L'âge de l'enfant ne correspond pas à cette activité.",
+                                  "sworn_statement": "Cochez l'attestation sur l'honneur."}
+    campaign = problem_error(422, {}, problem(422, "unprocessable", detail="The campaign would break the rules.",
+                                              errors=[{"field": "closes_at", "detail": "La clôture suit l'ouverture."}]))
+    assert campaign.message == "Certains champs sont à corriger."
+    assert campaign.field_errors == {"closes_at": "La clôture suit l'ouverture."}
+    assert problem_error(502, {}, b"<html>bad gateway</html>").code == "http-502"
+
+
+def test_offer_form_reads_euros_and_names_what_it_cannot_read():
+    form = {f"offer_tariff_{t}": f"{t},50" for t in range(1, 11)}
+    form.update(offer_title="Voile", offer_site="Villette", offer_arrondissement="19", offer_starts_on="2027-07-01",
+                offer_ends_on="2027-07-05", offer_min_age="7", offer_max_age="12", offer_capacity="dix",
+                offer_waitlist_limit="", offer_tariff_3="3.5 €")
+    errors: dict[str, str] = {}
+    offer = offer_fields(form, errors)
+    assert offer["tariffs_cents"][:3] == [150, 250, 350] and offer["waitlist_limit"] is None
+    assert errors == {"offer_capacity": "Indiquez un nombre entier."}
+    assert offer_to_form({**offer, "capacity": 10})["offer_tariff_3"] == "3,50"
+    offer_fields({**form, "offer_tariff_4": "1,234"}, errors := {})
+    assert set(errors) == {"offer_tariff_4", "offer_capacity"}
+
+
+def test_criteria_keep_the_form_order_and_the_threshold():
+    errors: dict[str, str] = {}
+    fields = campaign_fields({"criterion_not_placed_previous_campaign": "oui", "criterion_quotient_tranche_at_most": "oui",
+                              "max_tranche": "4", "max_choices": "3", "acceptance_delay_hours": "48",
+                              "mode": "priority_lottery"}, errors)
+    assert fields["policy"]["criteria"] == [{"name": "quotient_tranche_at_most", "max_tranche": 4},
+                                            {"name": "not_placed_previous_campaign"}]
+    assert errors == {}
+
+
+def test_api_paths_land_on_the_form_fields_that_hold_them():
+    assert api_errors_to_form({"offers.0.tariffs_cents.6": "a", "policy.criteria.0": "b", "closes_at": "c",
+                               "policy.lottery_weight_per_unsuccessful_year": "d"}) == {
+        "offer_tariff_7": "a", "criteria": "b", "closes_at": "c", "lottery_weight": "d"}
+    assert api_errors_to_form({"capacity": "e", "tariffs_cents": "f"}, offer_form=True) == {
+        "offer_capacity": "e", "offer_tariff_1": "f"}
+
+
+@pytest.fixture
+def flaky_intake():
+    """Answers 409 idempotency-key-in-flight twice, then the 202 the first request earned."""
+    calls: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 — http.server's naming
+            calls.append(self.headers["Idempotency-Key"])
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if len(calls) <= 2:
+                body, status, headers = problem(409, "idempotency-key-in-flight"), 409, {"Retry-After": "0"}
+            else:
+                body, status, headers = json.dumps({"application_id": "a-1"}).encode(), 202, {}
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", calls
+    server.shutdown()
+
+
+def test_a_press_while_the_first_is_answered_gets_the_first_answer(flaky_intake):
+    url, calls = flaky_intake
+    answer = ServiceClient("registrations", url).post("/applications", {"x": 1}, headers={"Idempotency-Key": "k-1"})
+    assert (answer.status, answer.data, calls) == (202, {"application_id": "a-1"}, ["k-1", "k-1", "k-1"])
+
+
+def test_a_service_that_does_not_answer_is_said_plainly():
+    with pytest.raises(ApiError) as raised:
+        ServiceClient("campaigns", f"http://127.0.0.1:{free_port()}", timeout=2).get("/public/campaigns")
+    assert raised.value.status == 503 and raised.value.code == "service-unreachable"
+    assert raised.value.message.startswith("Le service ne répond pas pour le moment.")
