@@ -54,6 +54,8 @@ class Producer:
             acks="all",
             enable_idempotence=True,
             linger_ms=settings.kafka_linger_ms,
+            compression_type=None if settings.kafka_compression_type == "none" else settings.kafka_compression_type,
+            batch_size=settings.kafka_batch_bytes,
             key_serializer=TextSerializer(),
             value_serializer=JsonSerializer(),
             # Fail fast when the broker is away: callers turn that into 503 + Retry-After.

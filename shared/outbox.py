@@ -80,7 +80,9 @@ class OutboxRelay:
     processes may run a relay for availability without reordering a key's events.
     """
 
-    def __init__(self, engine: Engine, outbox: Table, producer: Producer, batch_size: int = 500):
+    # Rows per round: each round waits for the broker's acknowledgement and commits once, so larger
+    # rounds relay a draw's 100,000 events several times faster (measured: docs/PERFORMANCE.md).
+    def __init__(self, engine: Engine, outbox: Table, producer: Producer, batch_size: int = 2000):
         self.engine = engine
         self.outbox = outbox
         self.producer = producer
