@@ -72,6 +72,12 @@ def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page)
     assert stored["policy"]["criteria"] == [{"name": "single_parent", "max_tranche": None},
                                            {"name": "quotient_tranche_at_most", "max_tranche": 3}]
 
+    page.get_by_text("Fenêtre, critères et règles d'attribution").click()
+    page.get_by_label("Description pour les familles").fill("Voile sur le bassin de la Villette, du lundi au vendredi.")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.get_by_text("Campagne enregistrée.")).to_be_visible()
+    assert stack.manager("campaigns").get(f"/campaigns/{campaign_id}").data["description"].startswith("Voile sur")
+
     page.get_by_role("button", name="Publier la campagne").click()
     expect(page.locator("[data-status]")).to_have_text("à venir")
 

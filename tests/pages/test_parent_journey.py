@@ -113,6 +113,9 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     unread = page.locator(".message.unread").count()
     page.get_by_role("button", name=re.compile("^Marquer comme lu")).first.click()
     expect(page.locator(".message.unread")).to_have_count(unread - 1)
+    # The message about the decision links to its explanation, in the portal.
+    page.get_by_role("link", name=re.compile("^Lire l'explication de la décision")).first.click()
+    expect(page.get_by_role("heading", name="Explication de la décision")).to_be_visible()
 
 
 def draw(stack, campaign: dict) -> None:
