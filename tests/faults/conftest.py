@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,9 +99,10 @@ class FaultStack:
 
 
 @pytest.fixture(scope="module")
-def fault_stack(dev_keys):
+def fault_stack(dev_keys, request):
     base = Path(os.environ.get("TMPDIR", "/tmp")) / f"guichet-faults-{uuid.uuid4().hex[:8]}"
     base.mkdir(mode=0o755)
+    failed_before = request.session.testsfailed
     kafka = KafkaServer(base / "kafka", port=free_port(), controller_port=free_port())
     postgres = PostgresServer(base / "postgres", port=free_port())
     redis_server = RedisServer(base / "redis", port=free_port())
@@ -127,6 +129,10 @@ def fault_stack(dev_keys):
         stack.stop_all()
         for server in (kafka, postgres, redis_server):
             server.stop()
+        if request.session.testsfailed == failed_before:
+            shutil.rmtree(base, ignore_errors=True)  # kept after a failure: the processes' logs are in it
+        else:
+            print(f"\nfault stack kept for its logs: {base}")
 
 
 @dataclass
