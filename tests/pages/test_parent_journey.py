@@ -61,8 +61,11 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     key = page.locator("input[name=idempotency_key]").input_value()
     form_url = page.url
     screenshot(page, "parent-formulaire")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
     page.get_by_role("button", name="Envoyer ma demande").dblclick()
     expect(page.get_by_text("Demande enregistrée", exact=True)).to_be_visible()
+    assert posts == [form_url]  # the script let one press through
     reference = page.locator("code").first.inner_text()
     screenshot(page, "parent-demande-envoyee")
 
