@@ -37,7 +37,7 @@ from shared.events import make_event
 from shared.kafka import Producer, ensure_topics
 from shared.migrations import upgrade
 from shared.topics import CAMPAIGN_EVENTS, REGISTRATION_EVENTS
-from tests.e2e.allocation.broker import events_on
+from tests.support.broker import events_on
 from tests.integration.registrations.conftest import campaign_snapshot, offer
 from tests.support.servers import free_port
 from tests.support.workers import eventually

@@ -8,7 +8,8 @@ from services.allocation.options import AllocationOptions
 from services.allocation.worker import build_loops
 from shared.runtime import Runtime
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
-from tests.e2e.allocation.broker import events_on, send
+from tests.e2e.allocation.broker import send
+from tests.support.broker import events_on
 from tests.integration.allocation.support import a_campaign, an_application, an_offer
 from tests.integration.campaigns.support import MovableClock
 from tests.support.workers import eventually, running

@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, func, select, text
 from services.allocation.repository import campaign_lock_key
 from services.allocation.tables import allocation_runs, applications, campaigns, decisions, outbox, places
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
-from tests.e2e.allocation.broker import events_on, send
+from tests.e2e.allocation.broker import send
+from tests.support.broker import events_on
 from tests.integration.allocation.support import a_campaign, an_application, an_offer
 from tests.support.workers import eventually
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import func, select
 
 from services.allocation.tables import applications as applications_seen_by_allocation
@@ -22,10 +21,11 @@ from services.notifications.worker import CONSUMED_TOPICS, consumer_group
 from shared.kafka import Producer, group_lag
 from shared.events import make_event
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS, physical_name
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
 from tests.integration.notifications.conftest import PORTAL
 from tests.integration.notifications.support import text_of
 from tests.integration.registrations.conftest import campaign_snapshot, offer
+from tests.support.broker import deliver_again, records_on
 from tests.support.workers import eventually, running
 
 EMAIL = "famille.durand@example.org"
@@ -83,33 +83,6 @@ def billing_preview(make_settings):
     with running([consumer]):
         yield consumer, runtime.engine
     runtime.close()
-
-
-def records_of(settings, topic, event_type: str) -> list:
-    """The raw records of one event type on a topic, from its start to its current end."""
-    name = physical_name(topic.name, settings.kafka_topic_prefix)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-    finally:
-        consumer.close()
-    return [r for r in records if dict(r.headers).get("ce_type", b"").decode() == event_type]
-
-
-def deliver_again(settings, topic, records: list) -> None:
-    """The very same records (key, headers, bytes) once more, as after a producer's retry."""
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-    name = physical_name(topic.name, settings.kafka_topic_prefix)
-    for record in records:
-        producer.send(name, key=record.key, value=record.value, headers=record.headers).get(timeout=10)
-    producer.close()
 
 
 def announce(settings, event_type: str, campaign: dict, at: datetime) -> None:
@@ -184,9 +157,9 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
         f"reg-{application_id}", "2026-03-02", 10, 1300, 1, "EUR", None)
 
     # The same records again, as after a producer's retry or a consumer's crash before its commit.
-    decided = records_of(settings, ALLOCATION_EVENTS, "allocation.decided")
-    confirmed = records_of(settings, REGISTRATION_EVENTS, "registration.confirmed")
-    received = records_of(settings, APPLICATION_EVENTS, "application.received")
+    decided = records_on(settings, ALLOCATION_EVENTS, "allocation.decided")
+    confirmed = records_on(settings, REGISTRATION_EVENTS, "registration.confirmed")
+    received = records_on(settings, APPLICATION_EVENTS, "application.received")
     assert (len(decided), len(confirmed), len(received)) == (1, 1, 1)
     deliver_again(settings, ALLOCATION_EVENTS, decided)
     deliver_again(settings, REGISTRATION_EVENTS, confirmed)
@@ -201,7 +174,7 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
     assert inbox() == subjects[::-1]
     assert len(lines()) == 1
     # Allocation, given its application.received again, confirmed nothing more: one event id, sent by it and by us.
-    assert {dict(r.headers)["ce_id"] for r in records_of(settings, REGISTRATION_EVENTS, "registration.confirmed")} \
+    assert {dict(r.headers)["ce_id"] for r in records_on(settings, REGISTRATION_EVENTS, "registration.confirmed")} \
         == {dict(confirmed[0].headers)["ce_id"]}
 
     # The family withdraws after confirmation: billing gets the reversal, the month's invoice nets to zero.

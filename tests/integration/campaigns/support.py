@@ -2,17 +2,16 @@
 reading back what reached the broker."""
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from services.campaigns.domain import parse_paris_datetime
 from services.campaigns.tables import outbox
-from shared.topics import CAMPAIGN_EVENTS, physical_name
+from shared.topics import CAMPAIGN_EVENTS
+from tests.support.broker import events_on
 
 BEFORE_OPENING = "2026-01-15T10:00"  # what the tests' clock says unless a test moves it
 GRID = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]
@@ -107,17 +106,4 @@ def outbox_size(engine) -> int:
 
 def campaign_events_on_broker(settings) -> list[dict]:
     """Every record on the campaign-events topic, read from the start up to its current end."""
-    topic = physical_name(CAMPAIGN_EVENTS.name, settings.kafka_topic_prefix)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records = []
-        while any(consumer.position(p) < ends[p] for p in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return [json.loads(record.value) for record in records]
-    finally:
-        consumer.close()
+    return events_on(settings, CAMPAIGN_EVENTS)
