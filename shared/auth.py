@@ -7,9 +7,11 @@ expiry are required and checked. Roles: `parent` (the subject is the family acco
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
 
 import jwt
 from flask import current_app, g, request
@@ -17,6 +19,9 @@ from flask import current_app, g, request
 from shared.errors import Forbidden, Unauthorized
 
 ALGORITHMS = ["RS256"]
+# A parent's browser sends the same token with each request of a visit (household, submission, status), seconds
+# apart; a few thousand distinct tokens cover the opening minute of one process. About 2 KB each.
+VERIFIED_TOKENS_KEPT = 2048
 ROLES = ("parent", "manager", "service")
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
@@ -25,24 +30,40 @@ BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 class Principal:
     subject: str
     roles: frozenset[str]
-    claims: dict[str, Any]
+    claims: Mapping[str, Any]  # read-only: one verified token's principal serves each of its requests
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return bool(self.roles.intersection(roles))
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str | bytes, issuer: str, audience: str, leeway_seconds: int = 30):
-        self.public_key = public_key_pem
+    """Verifies a token once (signature, issuer, audience, expiry, required claims); its later requests are
+    answered from the principal kept for it, their expiry checked again each time with the same leeway."""
+
+    def __init__(self, public_key_pem: str | bytes, issuer: str, audience: str, leeway_seconds: int = 30,
+                 tokens_kept: int = VERIFIED_TOKENS_KEPT):
+        try:
+            # Prepared once, as PyJWT would prepare it on every decode from the PEM text.
+            self.public_key = jwt.get_algorithm_by_name(ALGORITHMS[0]).prepare_key(public_key_pem)
+        except jwt.InvalidKeyError:
+            self.public_key = public_key_pem  # as before: decoding fails with PyJWT's own error
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway_seconds
+        # Failures raise, and lru_cache keeps no exception: only tokens that passed every check are kept.
+        self._verified = functools.lru_cache(maxsize=tokens_kept)(self._decode)
 
     @classmethod
     def from_file(cls, path: Path, issuer: str, audience: str) -> "TokenVerifier":
         return cls(path.read_bytes(), issuer, audience)
 
     def verify(self, token: str) -> Principal:
+        principal, expires_at = self._verified(token)
+        if expires_at <= time.time() - self.leeway:  # PyJWT's rule for `exp`
+            raise Unauthorized("The token has expired.", code="token-expired")
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, int]:
         try:
             claims = jwt.decode(token, self.public_key, algorithms=ALGORITHMS, audience=self.audience,
                                 issuer=self.issuer, leeway=self.leeway,
@@ -54,7 +75,8 @@ class TokenVerifier:
         roles = claims.get("roles") or []
         if isinstance(roles, str):
             roles = roles.split()
-        return Principal(subject=str(claims["sub"]), roles=frozenset(roles), claims=claims)
+        return (Principal(subject=str(claims["sub"]), roles=frozenset(roles), claims=MappingProxyType(claims)),
+                int(claims["exp"]))
 
 
 def current_principal() -> Principal:

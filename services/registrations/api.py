@@ -88,7 +88,8 @@ class Applications(MethodView):
     @admitted(lambda: context().admission)
     @idempotent(lambda: context().idempotency)
     @require_roles("parent")
-    @blp.arguments(SubmissionSchema)
+    # An instance, not the class: given a class, webargs builds a new schema on every request.
+    @blp.arguments(SubmissionSchema())
     @blp.response(202, AcknowledgementSchema)
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
                           "description": "a new random value per intended submission; resend it when retrying"}])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 from uuid import UUID
@@ -19,8 +19,9 @@ from kafka.errors import KafkaError
 
 from services.registrations.campaign_directory import CampaignDirectory
 from services.registrations.domain.applications import check_choices, check_window
+from services.registrations.domain.household import Child, Household
 from services.registrations.intake_guard import Hold, IntakeGuard
-from shared.events import make_event
+from shared.events import Event, EventError, contract_for
 from shared.kafka import Producer
 from shared.topics import APPLICATION_SUBMISSIONS
 
@@ -78,6 +79,50 @@ def pending_key(application_id: UUID | str) -> str:
     return f"reg:pending:{application_id}"
 
 
+class SubmittedEvents:
+    """`application.submitted` in wire form, written directly. make_event would create the contract's schema,
+    dump the data through it and validate the dump: a fifth of intake's CPU, for data whose every field was
+    already checked (the body by SubmissionSchema, the household when it was saved, the hold by the guard).
+    A test compares this wire form with the schema's dump. The first event of each shape (which optional
+    facts are absent, which hold) is still checked against the contract in full, so a contract that moved
+    away from this code fails at the first submission, before it is acknowledged."""
+
+    def __init__(self):
+        contract = contract_for("application.submitted")
+        self.schema = contract.schema()
+        self.version = contract.version
+        self._checked: set[tuple] = set()
+
+    def submitted(self, application_id: UUID, campaign_id: UUID, family_account: str, child: Child,
+                  household: Household, submission: Submission, submitted_at: datetime, hold: Hold) -> Event:
+        data = {
+            "application_id": str(application_id), "campaign_id": str(campaign_id), "family_account": family_account,
+            "child": {"child_id": str(child.child_id), "first_name": child.first_name, "last_name": child.last_name,
+                      "birth_date": child.birth_date.isoformat(),
+                      "disability_allowance": child.disability_allowance, "school": child.school},
+            "household": {"single_parent": household.single_parent, "quotient_tranche": household.quotient_tranche,
+                          "quotient_justified_on": None if household.quotient_justified_on is None
+                          else household.quotient_justified_on.isoformat(),
+                          "residence_arrondissement": household.arrondissement,
+                          "postal_mail": household.postal_mail},
+            "choices": [str(offer_id) for offer_id in submission.choices],
+            "keep_with_applications": [str(other) for other in submission.keep_with_applications],
+            "sworn_statement": submission.sworn_statement, "submitted_at": submitted_at.isoformat(),
+            "hold": {"kind": hold.kind, "offer_id": None if hold.offer_id is None else str(hold.offer_id),
+                     "position": hold.position},
+        }
+        shape = (hold.kind, child.school is None, household.quotient_tranche is None,
+                 household.quotient_justified_on is None, household.arrondissement is None,
+                 bool(submission.keep_with_applications))
+        if shape not in self._checked:
+            errors = self.schema.validate(data)
+            if errors:
+                raise EventError(f"application.submitted data does not match its contract: {errors}")
+            self._checked.add(shape)
+        return Event(type="application.submitted", source=SOURCE, subject=f"applications/{application_id}",
+                     data=data, schemaversion=self.version)
+
+
 @dataclass
 class Intake:
     campaigns: CampaignDirectory
@@ -87,6 +132,7 @@ class Intake:
     redis: redis.Redis
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     broker_timeout_seconds: float = 5.0
+    events: SubmittedEvents = field(default_factory=SubmittedEvents)
 
     def submit(self, family_account: str, submission: Submission) -> Acknowledgement:
         campaign = self.campaigns.get(submission.campaign_id)
@@ -104,18 +150,8 @@ class Intake:
 
         application_id = application_id_for(family_account, submission.idempotency_key)
         hold = self.guard.reserve(campaign, family_account, child.child_id, application_id, submission.choices)
-        event = make_event("application.submitted", source=SOURCE, subject=f"applications/{application_id}", data={
-            "application_id": application_id, "campaign_id": campaign.campaign_id, "family_account": family_account,
-            "child": {"child_id": child.child_id, "first_name": child.first_name, "last_name": child.last_name,
-                      "birth_date": child.birth_date, "disability_allowance": child.disability_allowance,
-                      "school": child.school},
-            "household": {"single_parent": household.single_parent, "quotient_tranche": household.quotient_tranche,
-                          "quotient_justified_on": household.quotient_justified_on,
-                          "residence_arrondissement": household.arrondissement,
-                          "postal_mail": household.postal_mail},
-            "choices": submission.choices, "keep_with_applications": submission.keep_with_applications,
-            "sworn_statement": submission.sworn_statement, "submitted_at": now, "hold": hold.as_dict(),
-        })
+        event = self.events.submitted(application_id, campaign.campaign_id, family_account, child, household,
+                                      submission, now, hold)
         try:
             producer = self.producer()
             sending_with = producer.current
