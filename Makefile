@@ -26,7 +26,7 @@ browser: ## Debian's Chromium for the page tests (tests/pages), when it is missi
 	@test -x $(CHROMIUM) || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; }
 
-run: install ## Start Kafka, PostgreSQL, Redis and the four services locally (Ctrl-C stops everything)
+run: install ## Start Kafka, PostgreSQL, Redis, the four services and the portal locally (Ctrl-C stops everything)
 	$(PY) -m deploy.local.run
 
 stop: ## Stop everything `make run` started

@@ -15,7 +15,7 @@ class NotificationsConfig:
     sender: str = "Ville de Paris — inscriptions <ne-pas-repondre@guichet.local>"
     # Where households are read (the registrations service) and where links in messages point.
     registrations_url: str = "http://127.0.0.1:8002"
-    portal_url: str = "http://127.0.0.1:8003"
+    portal_url: str = "http://127.0.0.1:8005"  # the portal under `make run`
     # A bearer token the platform keeps fresh for this service; without one, a development token is
     # signed with the local key, as `make token ROLE=service` does.
     service_token_file: Path | None = None
