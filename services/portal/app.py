@@ -17,7 +17,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from services.notifications.formatting import euros, long_date, paris_instant
-from services.portal import auth, managers, parents
+from services.portal import auth, csrf, managers, parents
 from services.portal.client import ApiError, ServiceClient
 from services.portal.wording import APPLICATION_STATUSES, CAMPAIGN_STATUSES, KINDS, MODES
 from shared.config import Settings
@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
     app.extensions["portal.clients"] = lambda name, bearer: ServiceClient(name, getattr(urls, name), bearer)
     for blueprint in (auth.blp, parents.blp, managers.blp):
         app.register_blueprint(blueprint)
+    app.before_request(csrf.refuse_forged_posts)
+    app.jinja_env.globals["csrf_field"] = csrf.hidden_field
     install_filters(app)
     install_error_pages(app)
     return app
@@ -115,6 +117,8 @@ def install_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 400 and error.description == "csrf":
+            return page(400, "Ce formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez.")
         messages = {404: "Cette page n'existe pas.", 405: "Cette action n'est pas possible ici.",
                     400: "La demande n'a pas pu être comprise."}
         return page(error.code or 500, messages.get(error.code or 500, error.description or "Erreur."))

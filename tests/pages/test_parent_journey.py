@@ -59,6 +59,7 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     page.get_by_label("Choix n°1").select_option(campaign["offers"][0]["id"])
     page.get_by_label("J'atteste sur l'honneur").check()
     key = page.locator("input[name=idempotency_key]").input_value()
+    csrf_token = page.locator("form[data-submit-once] input[name=csrf_token]").input_value()
     form_url = page.url
     screenshot(page, "parent-formulaire")
     posts = []
@@ -71,7 +72,7 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
 
     # The same form sent again (a browser without the script, a retry): the first answer, replayed.
     again = page.request.post(form_url, form={"idempotency_key": key, "choice_1": campaign["offers"][0]["id"],
-                                              "sworn_statement": "oui"})
+                                              "sworn_statement": "oui", "csrf_token": csrf_token})
     assert again.status == 200 and reference in again.text()
     # A form rendered afresh (new key): refused in plain words, nothing recorded.
     page.goto(form_url)

@@ -1,13 +1,17 @@
 """The portal's parts that need no stack: problem+json turned into plain French, the forms' mapping
-to the campaigns API and back, and the client's behaviour against a real (tiny) HTTP server."""
+to the campaigns API and back, the client's behaviour against a real (tiny) HTTP server, and forms
+refused without the session's anti-forgery token."""
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from services.portal.app import ServiceUrls, create_app
 from services.portal.campaign_form import api_errors_to_form, campaign_fields, offer_fields, offer_to_form
 from services.portal.client import ApiError, ServiceClient, problem_error
+from shared.config import Settings
 from tests.support.servers import free_port
 
 
@@ -107,3 +111,50 @@ def test_a_service_that_does_not_answer_is_said_plainly():
         ServiceClient("campaigns", f"http://127.0.0.1:{free_port()}", timeout=2).get("/public/campaigns")
     assert raised.value.status == 503 and raised.value.code == "service-unreachable"
     assert raised.value.message.startswith("Le service ne répond pas pour le moment.")
+
+
+@pytest.fixture
+def recording_service():
+    """A stand-in for every service the portal calls, as a real HTTP server: it records each request."""
+    calls: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            calls.append(f"{self.command} {self.path}")
+            body = json.dumps({"application_id": "a-1", "status": "confirmed"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer  # noqa: N815 — http.server's naming
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", calls
+    server.shutdown()
+
+
+def test_a_form_posted_without_the_sessions_token_changes_nothing(dev_keys, recording_service):
+    url, calls = recording_service
+    settings = Settings(service_name="portal", jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1])
+    browser = create_app(settings, ServiceUrls(url, url, url, url)).test_client()
+
+    forged = browser.post("/connexion", data={"account": "family-1", "role": "parent"})
+    assert forged.status_code == 400 and "formulaire a expiré" in forged.text
+    sign_in_page = browser.get("/connexion").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', sign_in_page).group(1)
+    signed_in = browser.post("/connexion", data={"account": "family-1", "role": "parent", "csrf_token": token})
+    assert signed_in.status_code == 302
+
+    application = "0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33"
+    forged = browser.post(f"/demandes/{application}/accepter", data={"csrf_token": token})  # the old session's
+    assert forged.status_code == 400 and calls == []  # nothing reached registrations
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/demandes").text).group(1)
+    accepted = browser.post(f"/demandes/{application}/accepter", data={"csrf_token": token})
+    assert accepted.status_code in (200, 302)
+    assert f"POST /applications/{application}/accept" in calls
