@@ -21,6 +21,7 @@ CURRENCY = "EUR"
 # enter the outbox (its event ids are unique), and billing deduplicates on the id.
 BILLING_LINE_NAMESPACE = uuid.UUID("6f1d3c0e-1c55-4b6e-9a4f-3d7a1f0b2c11")
 DECISION_NAMESPACE = uuid.UUID("2d9f4b7a-8c1e-4f3d-a6b5-0e7c9d1f2a48")
+PLACES_NAMESPACE = uuid.UUID("8e3a1f5c-2b7d-4c9e-a1f0-5d6b7c8e9f01")
 
 
 def explanation_url(application_id: UUID | str) -> str:
@@ -132,6 +133,14 @@ def _billing_line(application: Mapping[str, Any], campaign: CampaignCopy, offer_
 def _billing_event(event_type: str, line: str, at: datetime, data: dict[str, Any]) -> Event:
     return make_event(event_type, source=SOURCE, subject=f"applications/{data['application_id']}", time=at,
                       id=str(uuid.uuid5(BILLING_LINE_NAMESPACE, line)), data={"line_id": line, **data})
+
+
+def places_given(campaign_id: UUID, offer_id: UUID, count: int, revision: int, now: datetime) -> Event:
+    """Its id derives from the offer and revision: the same announcement can enter the outbox once."""
+    return make_event("offer.places_given", source=SOURCE, subject=f"offers/{offer_id}", time=now,
+                      id=str(uuid.uuid5(PLACES_NAMESPACE, f"{offer_id}:{revision}")), data={
+                          "campaign_id": campaign_id, "offer_id": offer_id, "places_given": count,
+                          "revision": revision, "counted_at": now})
 
 
 def seed_committed(campaign_id: UUID, commitment: str, now: datetime) -> Event:

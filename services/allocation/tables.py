@@ -139,3 +139,13 @@ waitlist_entries = Table(
     Index("uq_waitlist_entries_offer_position", "offer_id", "position", unique=True),
     Index("ix_waitlist_entries_application", "application_id"),
 )
+
+# The count of given places last announced for each offer (`offer.places_given`), and its revision.
+announced_places = Table(
+    "announced_places", metadata,
+    Column("offer_id", Uuid, primary_key=True),
+    Column("campaign_id", Uuid, nullable=False),
+    Column("places_given", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("counted_at", DateTime(timezone=True), nullable=False),
+)

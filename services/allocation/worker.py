@@ -3,7 +3,7 @@
 Copies campaigns and applications from their events, commits each lottery's seed at the opening,
 draws lottery campaigns after their close, decides first-come applications as they arrive, follows
 parents' answers (confirmations for billing, freed places to the waitlist), expires places not
-accepted in time, and relays the outbox.
+accepted in time, announces each offer's places given when they change, and relays the outbox.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from services.allocation.draws import DrawScheduler
 from services.allocation.expiry import ExpiryLoop
 from services.allocation.handlers import handle_application_records, handle_campaign_record
 from services.allocation.options import AllocationOptions
+from services.allocation.places_announcer import PlacesAnnouncer
 from services.allocation.tables import outbox
 from shared.config import Settings
 from shared.kafka import ConsumerLoop, ensure_topics
@@ -34,6 +35,7 @@ def build_loops(runtime: Runtime, options: AllocationOptions, clock: Clock = utc
                      handler=lambda record: handle_applications([record]), batch_handler=handle_applications),
         DrawScheduler(engine, clock, options.draw_delay),
         ExpiryLoop(engine, clock, options.offer_grace),
+        PlacesAnnouncer(engine, clock),
         OutboxRelay(engine, outbox, runtime.producer),
     ]
 

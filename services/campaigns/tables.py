@@ -72,10 +72,12 @@ offers = Table(
     Column("capacity", Integer, nullable=False),
     Column("waitlist_limit", Integer),
     Column("tariffs_cents", ARRAY(Integer), nullable=False),
-    # Places already offered or accepted. Written by the allocation feed (not yet wired: 0 until
-    # then); manager writes never touch it, and capacity can never drop below it.
+    # Places already offered or accepted, from allocation's `offer.places_given` (the revision last
+    # applied beside it); manager writes never touch it, and refuse a capacity below it. It can still
+    # exceed the capacity for a while when a capacity was lowered while allocation gave places.
     Column("places_given", Integer, nullable=False, server_default="0"),
-    CheckConstraint("places_given >= 0 AND capacity >= places_given", name="capacity_covers_places_given"),
+    Column("places_given_revision", Integer, nullable=False, server_default="0"),
+    CheckConstraint("places_given >= 0", name="places_given_not_negative"),
     CheckConstraint("cardinality(tariffs_cents) = 10", name="ten_tranches"),
 )
 

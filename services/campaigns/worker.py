@@ -1,28 +1,42 @@
 """The campaigns worker: `python -m services.campaigns.worker`.
 
-Announces window instants (the scheduler) and publishes the outbox (the relay) until SIGTERM.
+Announces window instants (the scheduler), publishes the outbox (the relay), and keeps each offer's
+places given from allocation's announcements, until SIGTERM.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from services.campaigns.clock import utc_now
+from services.campaigns.places_feed import handle_allocation_record
 from services.campaigns.scheduler import WindowScheduler
 from services.campaigns.tables import outbox
 from shared.config import Settings
-from shared.kafka import ensure_topics
+from shared.kafka import ConsumerLoop, ensure_topics
 from shared.observability import configure_logging
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
-from shared.topics import CAMPAIGN_EVENTS
+from shared.topics import ALLOCATION_EVENTS, CAMPAIGN_EVENTS
 from shared.worker import run_loops
+
+
+def build_loops(runtime: Runtime) -> list:
+    settings, engine = runtime.settings, runtime.engine
+    return [
+        WindowScheduler(engine, utc_now),
+        ConsumerLoop(settings, f"{settings.kafka_topic_prefix}campaigns-places", [ALLOCATION_EVENTS],
+                     handler=partial(handle_allocation_record, engine)),
+        OutboxRelay(engine, outbox, runtime.producer),
+    ]
 
 
 def main() -> None:
     settings = Settings.from_env("campaigns-worker")
     configure_logging(settings.service_name, settings.log_level)
-    ensure_topics(settings, [CAMPAIGN_EVENTS])
+    ensure_topics(settings, [CAMPAIGN_EVENTS, ALLOCATION_EVENTS])
     runtime = Runtime(settings)
     try:
-        run_loops([WindowScheduler(runtime.engine, utc_now), OutboxRelay(runtime.engine, outbox, runtime.producer)])
+        run_loops(build_loops(runtime))
     finally:
         runtime.close()
 

@@ -52,6 +52,17 @@ class OfferExpiredSchema(ma.Schema):
     expired_at = described(ma.fields.AwareDateTime, "when it expired (UTC)", required=True)
 
 
+class PlacesGivenSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "campaign", required=True)
+    offer_id = described(ma.fields.UUID, "offer", required=True)
+    places_given = described(ma.fields.Integer, "places of the offer now offered or accepted", required=True,
+                             validate=ma.validate.Range(min=0))
+    revision = described(ma.fields.Integer, "increases with every count announced for this offer: a consumer "
+                         "keeps the count of the highest revision it has seen", required=True,
+                         validate=ma.validate.Range(min=1))
+    counted_at = described(ma.fields.AwareDateTime, "when allocation counted them (UTC)", required=True)
+
+
 class OfferAnswerSchema(ma.Schema):
     application_id = described(ma.fields.UUID, "application", required=True)
     campaign_id = described(ma.fields.UUID, "campaign", required=True)
@@ -111,6 +122,13 @@ register(EventContract(
     "offer.expired", 1, OfferExpiredSchema, ALLOCATION_EVENTS,
     "The parent did not accept the offered place in time; it goes to the waitlist.",
     {**_IDS, "offer_id": _OFFER, "expired_at": "2026-03-03T10:00:00+00:00"}))
+register(EventContract(
+    "offer.places_given", 1, PlacesGivenSchema, ALLOCATION_EVENTS,
+    "How many places of an offer are given (offered or accepted), announced a few seconds after it changes "
+    "(a draw, a first-come decision, a decline, an expiry, a withdrawal, a promotion). Campaigns shows the places "
+    "remaining from it and refuses a capacity below it.",
+    {"campaign_id": _IDS["campaign_id"], "offer_id": _OFFER, "places_given": 14, "revision": 3,
+     "counted_at": "2026-03-01T18:42:05+00:00"}))
 register(EventContract(
     "offer.accepted", 1, OfferAnswerSchema, APPLICATION_EVENTS,
     "The parent accepted the offered place before its deadline (emitted by registrations).",
