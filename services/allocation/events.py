@@ -29,11 +29,11 @@ def explanation_url(application_id: UUID | str) -> str:
 
 
 def draw_url(campaign_id: UUID | str) -> str:
-    return f"/campaigns/{campaign_id}/draw"
+    return f"/draws/{campaign_id}"
 
 
 def bundle_url(campaign_id: UUID | str) -> str:
-    return f"/campaigns/{campaign_id}/draw/bundle.json"
+    return f"/draws/{campaign_id}/bundle.json"
 
 
 def line_id(application_id: UUID | str) -> str:

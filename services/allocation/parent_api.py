@@ -15,11 +15,11 @@ from shared.auth import current_principal, require_roles
 from shared.errors import Conflict, NotFound
 from shared.web import ProblemSchema
 
-blp = Blueprint("explanations", __name__, url_prefix="/applications",
+blp = Blueprint("explanations", __name__, url_prefix="/explanations",
                 description="Parents read why their application was placed, waitlisted or rejected (role parent).")
 
 
-@blp.route("/<uuid:application_id>/explanation",
+@blp.route("/<uuid:application_id>",
            parameters=[{"in": "path", "name": "application_id", "description": "your application's id (UUID)"}])
 class Explanation(MethodView):
     @require_roles("parent")

@@ -14,7 +14,7 @@ from services.allocation.views import draw_view
 from shared.errors import NotFound
 from shared.web import ProblemSchema
 
-blp = Blueprint("draw", __name__, url_prefix="/campaigns",
+blp = Blueprint("draw", __name__, url_prefix="/draws",
                 description="Anyone can check a lottery: the seed's commitment from the opening, then the seed "
                             "and the bundle to recompute the draw with guichet-verify.")
 
@@ -23,7 +23,7 @@ BUNDLE_RESPONSE = {200: {"description": "the draw bundle (format guichet-draw/1,
                          "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
-@blp.route("/<uuid:campaign_id>/draw", parameters=[CAMPAIGN_ID])
+@blp.route("/<uuid:campaign_id>", parameters=[CAMPAIGN_ID])
 class Draw(MethodView):
     @blp.response(200, DrawSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="no lottery for this campaign")
@@ -36,7 +36,7 @@ class Draw(MethodView):
             return draw_view(seed, published_run(connection, campaign_id))
 
 
-@blp.route("/<uuid:campaign_id>/draw/bundle.json", parameters=[CAMPAIGN_ID])
+@blp.route("/<uuid:campaign_id>/bundle.json", parameters=[CAMPAIGN_ID])
 class DrawBundle(MethodView):
     @blp.doc(responses=BUNDLE_RESPONSE)
     @blp.alt_response(404, schema=ProblemSchema, description="the draw is not published")

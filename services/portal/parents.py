@@ -239,7 +239,7 @@ def answer_offer(application_id, answer):
 @parent_only
 def explanation(application_id):
     try:
-        found = client("allocation").get(f"/applications/{application_id}/explanation").data
+        found = client("allocation").get(f"/explanations/{application_id}").data
     except ApiError as error:
         if error.status not in (404, 409):
             raise

@@ -43,10 +43,10 @@ register(EventContract(
     "The campaign opened and its lottery seed was drawn in secret; only its SHA-256 is published, before any "
     "application can be seen, so the city cannot choose the seed afterwards.",
     {"campaign_id": _CAMPAIGN, "commitment": _COMMITMENT, "committed_at": "2026-02-01T23:01:00.250000+00:00",
-     "draw_url": f"/campaigns/{_CAMPAIGN}/draw"}))
+     "draw_url": f"/draws/{_CAMPAIGN}"}))
 register(EventContract(
     "lottery.seed_revealed", 1, SeedRevealedSchema, CAMPAIGN_EVENTS,
     "The draw was published: the seed is revealed with the bundle anyone can recompute the allocation from.",
     {"campaign_id": _CAMPAIGN, "seed": _SEED, "commitment": _COMMITMENT,
      "allocation_run_id": "7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2918", "revealed_at": "2026-03-01T09:00:00+00:00",
-     "bundle_url": f"/campaigns/{_CAMPAIGN}/draw/bundle.json"}))
+     "bundle_url": f"/draws/{_CAMPAIGN}/bundle.json"}))

@@ -374,7 +374,11 @@ def test_production_pins_the_image_and_serves_only_public_and_parent_paths_over_
         assert rule["host"] in hosts
         for path in rule["http"]["paths"]:
             routes[path["path"]] = path["backend"]["service"]["name"]
-    assert routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations"}
+    assert routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations",
+                      "/explanations": "allocation", "/draws": "allocation"}
+    admitted = by_name(manifests(BASE), "NetworkPolicy")["allow-public-ingress"]["spec"]["podSelector"]
+    names = {e["key"]: e["values"] for e in admitted["matchExpressions"]}["app.kubernetes.io/name"]
+    assert set(routes.values()) <= set(names), "the network policy must let the ingress reach every routed service"
 
 
 @needs_yaml

@@ -32,7 +32,7 @@ def test_the_seed_is_committed_once_at_the_opening_and_first_come_campaigns_have
     assert seed.campaign_id == lottery["campaign_id"] and seed.revealed_at is None
     (committed,) = allocation.announced("lottery.seed_committed")
     assert committed["commitment"] == commitment(seed.seed) == seed.commitment
-    assert committed["draw_url"] == f"/campaigns/{lottery['campaign_id']}/draw"
+    assert committed["draw_url"] == f"/draws/{lottery['campaign_id']}"
 
 
 def test_the_draw_waits_for_its_delay_then_decides_everyone_once(allocation):
@@ -62,7 +62,7 @@ def test_the_draw_waits_for_its_delay_then_decides_everyone_once(allocation):
 def test_anyone_checks_the_published_draw_with_guichet_verify(allocation, app, tmp_path):
     campaign, _ = drawn_campaign(allocation)
     public = app.test_client()
-    draw = public.get(f"/campaigns/{campaign['campaign_id']}/draw").json
+    draw = public.get(f"/draws/{campaign['campaign_id']}").json
     assert draw["seed"] and commitment(bytes.fromhex(draw["seed"])) == draw["commitment"]
     bundle = public.get(draw["bundle_url"])
     assert bundle.status_code == 200
@@ -80,11 +80,11 @@ def test_before_the_draw_only_the_commitment_is_public(allocation, app):
     campaign = allocation.publish(a_campaign())
     allocation.open(campaign)
     public = app.test_client()
-    draw = public.get(f"/campaigns/{campaign['campaign_id']}/draw")
+    draw = public.get(f"/draws/{campaign['campaign_id']}")
     assert draw.status_code == 200 and draw.json["commitment"] and draw.json["seed"] is None
     assert draw.json["bundle_url"] is None
-    assert public.get(f"/campaigns/{campaign['campaign_id']}/draw/bundle.json").status_code == 404
-    assert public.get(f"/campaigns/{uuid4()}/draw").json["code"] == "no-lottery"
+    assert public.get(f"/draws/{campaign['campaign_id']}/bundle.json").status_code == 404
+    assert public.get(f"/draws/{uuid4()}").json["code"] == "no-lottery"
 
 
 def test_a_dry_run_keeps_statistics_and_changes_no_decision(allocation, manager):

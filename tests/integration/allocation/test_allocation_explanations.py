@@ -14,18 +14,18 @@ def test_a_family_reads_its_own_explanation_and_nobody_elses(allocation, parent)
     favoured = an_application(campaign, judo, voile, arrival=1, single_parent=True)
     others = [an_application(campaign, judo, voile, arrival=n) for n in (2, 3)]
     allocation.receive(favoured, *others)
-    path = f"/applications/{others[0]['application_id']}/explanation"
+    path = f"/explanations/{others[0]['application_id']}"
     undecided = parent(others[0]["family_account"], path)
     assert undecided.status_code == 409 and undecided.json["code"] == "not-decided-yet"
 
     allocation.close(campaign)
     DrawScheduler(allocation.engine, allocation.clock, delay=timedelta(0)).tick()
-    mine = parent(favoured["family_account"], f"/applications/{favoured['application_id']}/explanation").json
+    mine = parent(favoured["family_account"], f"/explanations/{favoured['application_id']}").json
     assert mine["outcome"] == "allocated" and mine["offer_id"] == str(judo["offer_id"])
     assert mine["choices"][0]["tier"] == 1 and mine["choices"][0]["criteria_met"] == ["single_parent"]
     assert mine["choices"][0]["standing"] == "admitted" and mine["choices"][1]["standing"] == "not_needed"
 
-    explained = [parent(o["family_account"], f"/applications/{o['application_id']}/explanation").json for o in others]
+    explained = [parent(o["family_account"], f"/explanations/{o['application_id']}").json for o in others]
     beaten = next(e for e in explained if e["outcome"] == "waitlisted")
     judo_choice = beaten["choices"][0]
     assert judo_choice["standing"] == "not_admitted" and judo_choice["tier"] == 2
@@ -35,6 +35,6 @@ def test_a_family_reads_its_own_explanation_and_nobody_elses(allocation, parent)
     assert judo_choice["waitlist_position"] == beaten["waitlist"][0]["position"] in (1, 2)
 
     stranger = parent(favoured["family_account"], path)
-    unknown = parent(favoured["family_account"], f"/applications/{uuid4()}/explanation")
+    unknown = parent(favoured["family_account"], f"/explanations/{uuid4()}")
     assert stranger.status_code == unknown.status_code == 404
     assert stranger.json["code"] == unknown.json["code"] == "application-not-found"

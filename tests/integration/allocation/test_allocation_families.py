@@ -15,7 +15,7 @@ def draw(allocation, campaign: dict, *applications: dict) -> None:
 
 
 def explanation(parent, application: dict) -> dict:
-    return parent(application["family_account"], f"/applications/{application['application_id']}/explanation").json
+    return parent(application["family_account"], f"/explanations/{application['application_id']}").json
 
 
 def test_a_child_not_placed_last_time_gets_its_priority_and_extra_tickets(allocation, parent):

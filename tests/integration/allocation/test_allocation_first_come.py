@@ -35,7 +35,7 @@ def test_first_come_decides_in_arrival_order_as_intake_held_places(allocation, p
     assert decided[str(too_old["application_id"])]["reasons"] == ["too_old"]
     assert decided[str(late_for_judo["application_id"])]["reasons"] == ["waitlist_full"]
 
-    explained = parent(second["family_account"], f"/applications/{second['application_id']}/explanation").json
+    explained = parent(second["family_account"], f"/explanations/{second['application_id']}").json
     assert (explained["tie_break_kind"], explained["arrival_rank"], explained["decided_on_arrival"]) == (
         "arrival", 2, True)
     judo_choice, voile_choice = explained["choices"]
@@ -70,5 +70,5 @@ def test_an_application_reaching_a_drawn_lottery_goes_to_the_end_of_the_waitlist
     decided = allocation.announced("allocation.decided")[-1]
     assert decided["application_id"] == str(straggler["application_id"])
     assert (decided["outcome"], decided["waitlist"][0]["position"]) == ("waitlisted", 3)
-    explained = parent(straggler["family_account"], f"/applications/{straggler['application_id']}/explanation").json
+    explained = parent(straggler["family_account"], f"/explanations/{straggler['application_id']}").json
     assert explained["decided_on_arrival"] and len(explained["lottery_number"]) == 64

@@ -21,6 +21,6 @@ def test_only_the_draw_is_public(app):
     secured = {path: [method for method, operation in operations.items()
                       if method != "parameters" and operation.get("security")]
                for path, operations in paths.items()}
-    assert secured["/campaigns/{campaign_id}/draw"] == secured["/campaigns/{campaign_id}/draw/bundle.json"] == []
+    assert secured["/draws/{campaign_id}"] == secured["/draws/{campaign_id}/bundle.json"] == []
     assert secured["/campaigns/{campaign_id}/allocation/publish"] == ["post"]
-    assert secured["/applications/{application_id}/explanation"] == ["get"]
+    assert secured["/explanations/{application_id}"] == ["get"]
