@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         if has_module(f"services.{service.name}.worker"):
             processes[f"{service.name}-worker"] = start_process(
                 f"{service.name}-worker", [sys.executable, "-m", f"services.{service.name}.worker"], env)
-    processes[PORTAL.name] = start_process(PORTAL.name, gunicorn_argv(PORTAL, PORTAL_APP), service_env(PORTAL, env))
+    processes[PORTAL.name] = start_process(PORTAL.name, gunicorn_argv(PORTAL, PORTAL_APP),
+                                           {**service_env(PORTAL, env), "GUICHET_PORTAL_DEV_SIGN_IN": "1"})
     PIDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     PIDS_FILE.write_text(json.dumps({name: p.pid for name, p in processes.items()}))
 

@@ -44,12 +44,20 @@ class ServiceUrls:
                       for name in ("campaigns", "registrations", "allocation", "notifications")})
 
 
+def dev_sign_in_enabled(settings: Settings) -> bool:
+    """GUICHET_PORTAL_DEV_SIGN_IN=1 (make run, the tests, compose): the sign-in page mints development
+    tokens. Never in production, where a key able to sign tokens must not be within a web page's reach."""
+    return settings.extra.get("GUICHET_PORTAL_DEV_SIGN_IN") == "1"
+
+
 def secret_key(settings: Settings) -> str:
-    """GUICHET_PORTAL_SECRET_KEY in production; locally one derived from the development signing key,
-    so every gunicorn worker (and a restart) reads the same session cookies."""
+    """GUICHET_PORTAL_SECRET_KEY in production; with the development sign-in, one derived from the
+    development signing key, so every gunicorn worker (and a restart) reads the same session cookies."""
     configured = settings.extra.get("GUICHET_PORTAL_SECRET_KEY")
     if configured:
         return configured
+    if not dev_sign_in_enabled(settings):
+        raise RuntimeError("set GUICHET_PORTAL_SECRET_KEY (or GUICHET_PORTAL_DEV_SIGN_IN=1 on a developer's machine)")
     return hashlib.sha256(b"guichet-portal-session:" + settings.jwt_private_key_file.read_bytes()).hexdigest()
 
 
@@ -66,12 +74,14 @@ def reachable(url: str) -> Check:
 def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None) -> Flask:
     settings = settings or Settings.from_env("portal")
     urls = urls or ServiceUrls.from_settings(settings)
-    ensure_dev_keys(settings.jwt_private_key_file, settings.jwt_public_key_file)
+    if dev_sign_in_enabled(settings):
+        ensure_dev_keys(settings.jwt_private_key_file, settings.jwt_public_key_file)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
                              readiness={name: reachable(url) for name, url in vars(urls).items()})
     # The shared factory names the app after the service; templates and static files live beside this module.
     app.root_path = str(Path(__file__).resolve().parent)
     app.secret_key = secret_key(settings)
+    app.config["DEV_SIGN_IN"] = dev_sign_in_enabled(settings)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.extra.get("GUICHET_PORTAL_SECURE_COOKIE") == "1")
     app.extensions["portal.urls"] = urls

@@ -53,6 +53,10 @@ def home():
 
 @blp.route("/connexion", methods=["GET", "POST"])
 def sign_in():
+    if not current_app.config.get("DEV_SIGN_IN"):
+        # The city's OIDC provider is not wired yet: without the development sign-in, nobody signs in here.
+        return render_template("error.html", status=503, message=(
+            "La connexion passe par le compte parisien de la Ville, qui n'est pas encore relié à ce portail.")), 503
     errors: dict[str, str] = {}
     form = {"account": "", "role": "parent"}
     if request.method == "POST":

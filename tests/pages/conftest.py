@@ -88,7 +88,7 @@ def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys,
            # Intake is ready as soon as the guard keeper has seen the (empty) ledger.
            "GUICHET_GUARD_GRACE_SECONDS": "0",
            # Nobody listens there: families in these tests give no e-mail address, so none is sent.
-           "GUICHET_SMTP_PORT": str(free_port()), "GUICHET_PORTAL_URL": urls["portal"],
+           "GUICHET_SMTP_PORT": str(free_port()), "GUICHET_PORTAL_URL": urls["portal"], "GUICHET_PORTAL_DEV_SIGN_IN": "1",
            **{f"GUICHET_{s.upper()}_URL": urls[s] for s in SERVICES}}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn makes its own
     processes = [start_process(s.name, gunicorn_argv(s, PORTAL_APP if s.name == "portal" else None), service_env(s, env),

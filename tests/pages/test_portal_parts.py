@@ -141,7 +141,8 @@ def recording_service():
 
 def test_a_form_posted_without_the_sessions_token_changes_nothing(dev_keys, recording_service):
     url, calls = recording_service
-    settings = Settings(service_name="portal", jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1])
+    settings = Settings(service_name="portal", jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1],
+                        extra={"GUICHET_PORTAL_DEV_SIGN_IN": "1"})
     browser = create_app(settings, ServiceUrls(url, url, url, url)).test_client()
 
     forged = browser.post("/connexion", data={"account": "family-1", "role": "parent"})
@@ -158,3 +159,24 @@ def test_a_form_posted_without_the_sessions_token_changes_nothing(dev_keys, reco
     accepted = browser.post(f"/demandes/{application}/accepter", data={"csrf_token": token})
     assert accepted.status_code in (200, 302)
     assert f"POST /applications/{application}/accept" in calls
+
+
+def test_without_the_development_sign_in_nobody_signs_in_and_no_key_is_made(tmp_path, dev_keys, recording_service):
+    url, calls = recording_service
+    private, public = tmp_path / "private.pem", dev_keys[1]  # the city's public key, mounted
+    settings = Settings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public,
+                        extra={"GUICHET_PORTAL_SECRET_KEY": "a-secret-from-the-platform"})
+    browser = create_app(settings, ServiceUrls(url, url, url, url)).test_client()
+    page = browser.get("/connexion")
+    assert page.status_code == 503 and "compte parisien" in page.text
+    with browser.session_transaction() as session:
+        session["csrf"] = "a-valid-form-token"
+    posted = browser.post("/connexion", data={"account": "agent-1", "role": "manager", "csrf_token": "a-valid-form-token"})
+    assert posted.status_code == 503
+    with browser.session_transaction() as session:
+        assert "token" not in session
+    assert not private.exists() and calls == []
+
+    without_secret = Settings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public)
+    with pytest.raises(RuntimeError, match="GUICHET_PORTAL_SECRET_KEY"):
+        create_app(without_secret, ServiceUrls(url, url, url, url))
