@@ -1,0 +1,87 @@
+"""How fast an outbox relay publishes a draw's events: `python -m bench.outbox_relay`.
+
+Starts a private PostgreSQL and Kafka, stores a random campaign (bench/allocation_core.py's), publishes
+its draw (`publish_draw`: one `allocation.decided` per application in the outbox, all under the
+campaign's key, so on one partition), then times `OutboxRelay.publish_pending` until the outbox is
+empty. Producer and relay settings are the arguments, so settings can be compared:
+
+    python -m bench.outbox_relay --rows-per-round 500 --batch-bytes 16384 --compression none   # before
+    python -m bench.outbox_relay                                                               # current defaults
+
+A benchmark, not a test: it asserts nothing."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bench.allocation_core import campaign as random_campaign
+from deploy.local.processes import KafkaServer, PostgresServer
+from services.allocation.bench import store
+from services.allocation.draws import publish_draw
+from services.allocation.tables import outbox
+from shared.config import Settings
+from shared.db import make_engine
+from shared.kafka import Producer, ensure_topics
+from shared.migrations import upgrade
+from shared.outbox import OutboxRelay
+from tests.support.servers import free_port
+
+DEFAULTS = Settings(service_name="bench-relay")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.outbox_relay", description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000, help="applications drawn, hence events relayed")
+    parser.add_argument("--rows-per-round", type=int, default=2_000)
+    parser.add_argument("--batch-bytes", type=int, default=DEFAULTS.kafka_batch_bytes)
+    parser.add_argument("--compression", default=DEFAULTS.kafka_compression_type, help="gzip, none, …")
+    parser.add_argument("--linger-ms", type=int, default=DEFAULTS.kafka_linger_ms)
+    arguments = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="guichet-bench-relay-"))
+    folder.chmod(0o755)  # PostgreSQL runs as its own account when we are root
+    postgres = PostgresServer(folder / "postgres", port=free_port())
+    kafka = KafkaServer(folder / "kafka", port=free_port(), controller_port=free_port())
+    try:
+        postgres.start()
+        kafka.start()
+        settings = Settings(service_name="bench-relay", database_url=postgres.url,
+                            kafka_bootstrap_servers=kafka.bootstrap_servers, kafka_linger_ms=arguments.linger_ms,
+                            kafka_batch_bytes=arguments.batch_bytes, kafka_compression_type=arguments.compression)
+        upgrade("allocation", settings)
+        ensure_topics(settings)
+        engine = make_engine(settings)
+        policy, offers, applications, seed = random_campaign(arguments.events, max(10, arguments.events // 100), 3, 2026)
+        campaign_id = uuid.uuid4()
+        store(engine, campaign_id, policy, offers, applications, seed)
+        publish_draw(engine, campaign_id, datetime.now(UTC))
+        producer = Producer(settings)
+        relay = OutboxRelay(engine, outbox, producer, batch_size=arguments.rows_per_round)
+        load = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), time.process_time()
+        relayed = 0
+        while published := relay.publish_pending():
+            relayed += published
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        producer.close()
+        engine.dispose()
+    finally:
+        kafka.stop()
+        postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    command = "python -m bench.outbox_relay " + " ".join(argv if argv is not None else sys.argv[1:])
+    print("| command | cores | load | date | events | wall | events/s | relay CPU |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| `{command.strip()}` | {os.cpu_count()} | {load:.1f} | {date.today()} | {relayed:,} | {wall:.1f} s "
+          f"| {relayed / wall:,.0f} | {cpu:.1f} s |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
