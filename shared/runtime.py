@@ -18,6 +18,7 @@ class Runtime:
         self.settings = settings
         self._producer_lock = threading.Lock()
         self._producer: Producer | None = None
+        self._request_producer: Producer | None = None
 
     @cached_property
     def engine(self) -> Engine:
@@ -39,12 +40,23 @@ class Runtime:
                 self._producer = Producer(self.settings)
             return self._producer
 
+    @property
+    def request_producer(self) -> Producer:
+        """For a record sent while a request waits (intake): uncompressed. Such records mostly travel
+        one per batch, which compression does not shrink but makes the sender pay for (~0.3 ms a
+        request, docs/PERFORMANCE.md "Intake tuning"); the relays' batches of thousands keep it."""
+        with self._producer_lock:
+            if self._request_producer is None:
+                self._request_producer = Producer(self.settings, compression_type=None, batch_size=16_384)
+            return self._request_producer
+
     def readiness_checks(self) -> dict[str, Check]:
         return {"database": database_check(self.engine), "kafka": self.kafka_probe, "redis": redis_check(self.redis)}
 
     def close(self) -> None:
-        if self._producer is not None:
-            self._producer.close()
+        for producer in (self._producer, self._request_producer):
+            if producer is not None:
+                producer.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
         if "redis" in self.__dict__:

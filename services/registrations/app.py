@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, households: HouseholdSource | N
     if households is None:
         from services.registrations.household_cache import HouseholdReader
         households = HouseholdReader(runtime.engine, runtime.redis)
-    intake = Intake(CampaignDirectory(runtime.engine, runtime.redis), households, guard, lambda: runtime.producer,
+    intake = Intake(CampaignDirectory(runtime.engine, runtime.redis), households, guard, lambda: runtime.request_producer,
                     runtime.redis)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION, blueprints=[applications_blueprint, household_blueprint],
                              readiness=runtime.readiness_checks())
