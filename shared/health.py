@@ -31,9 +31,16 @@ def redis_check(client: redis.Redis) -> Check:
     return check
 
 
-def run_checks(checks: dict[str, Check]) -> tuple[bool, dict[str, dict[str, object]]]:
+def run_checks(checks: dict[str, Check], serving_without: frozenset[str] = frozenset()
+               ) -> tuple[str, dict[str, dict[str, object]]]:
+    """("ready" | "degraded" | "unready", each check's result). A failed check named in
+    `serving_without` leaves the service degraded but in its load balancer: it still serves its main
+    path, and answers 503 with Retry-After where that dependency is needed."""
     results = {}
     for name, check in checks.items():
         ready, detail = check()
         results[name] = {"ready": ready, "detail": detail}
-    return all(r["ready"] for r in results.values()), results
+    failed = {name for name, result in results.items() if not result["ready"]}
+    if not failed:
+        return "ready", results
+    return ("degraded" if failed <= serving_without else "unready"), results

@@ -63,7 +63,7 @@ class ProblemApi(Api):
 
 def create_service_app(settings: Settings, *, title: str, description: str,
                        blueprints: Iterable[Blueprint] = (), readiness: dict[str, Check] | None = None,
-                       token_verifier: TokenVerifier | None = None) -> Flask:
+                       serving_without: Iterable[str] = (), token_verifier: TokenVerifier | None = None) -> Flask:
     configure_logging(settings.service_name, settings.log_level)
     app = Flask(settings.service_name)
     if settings.trusted_proxies:
@@ -91,6 +91,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
     app.extensions["guichet.api"] = api
     install_request_tracking(app, settings.service_name)
     checks = dict(readiness or {})
+    not_gating = frozenset(serving_without)
 
     @app.get("/healthz")
     def healthz():
@@ -98,9 +99,9 @@ def create_service_app(settings: Settings, *, title: str, description: str,
 
     @app.get("/readyz")
     def readyz():
-        ready, results = run_checks(checks)
-        return jsonify(status="ready" if ready else "unready", service=settings.service_name,
-                       checks=results), (200 if ready else 503)
+        status, results = run_checks(checks, not_gating)
+        return jsonify(status=status, service=settings.service_name, checks=results), (
+            503 if status == "unready" else 200)
 
     @app.get("/metrics")
     def metrics():

@@ -43,7 +43,10 @@ def create_app(settings: Settings | None = None, households: HouseholdSource | N
     intake = Intake(CampaignDirectory(runtime.engine, runtime.redis), households, guard, lambda: runtime.request_producer,
                     runtime.redis)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION, blueprints=[applications_blueprint, household_blueprint],
-                             readiness=runtime.readiness_checks())
+                             readiness=runtime.readiness_checks(),
+                             # Intake reads households and campaign terms from Redis and writes to Kafka: a
+                             # PostgreSQL failover must not take it out of the load balancer at the opening.
+                             serving_without={"database"})
     app.extensions["guichet.runtime"] = runtime
     app.extensions["registrations"] = RegistrationsContext(runtime.engine, runtime.redis, intake, guard,
                                                            IdempotencyStore(runtime.redis),

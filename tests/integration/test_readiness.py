@@ -54,3 +54,19 @@ def test_healthz_answers_without_dependencies(make_settings):
     unready = client.get("/readyz")
     assert unready.status_code == 503
     assert {name for name, check in unready.json["checks"].items() if not check["ready"]} == {"kafka", "redis"}
+
+
+def test_registrations_stays_in_its_load_balancer_without_postgresql_and_says_so(make_settings, redis_client):
+    """Intake needs Redis and Kafka, not PostgreSQL: a database failover at the opening must not take
+    it out of the load balancer. The campaigns service, which needs PostgreSQL for everything, leaves."""
+    from services.campaigns.app import create_app as create_campaigns_app
+
+    nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres"
+    registrations = create_app(make_settings("registrations", database_url=nowhere)).test_client()
+    degraded = wait_for_status(registrations, 200)
+    assert (degraded.status_code, degraded.json["status"]) == (200, "degraded"), degraded.json
+    assert [name for name, check in degraded.json["checks"].items() if not check["ready"]] == ["database"]
+
+    campaigns = create_campaigns_app(make_settings("campaigns", database_url=nowhere)).test_client()
+    unready = campaigns.get("/readyz")
+    assert (unready.status_code, unready.json["status"]) == (503, "unready")
