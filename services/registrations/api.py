@@ -11,7 +11,6 @@ import marshmallow as ma
 from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import text
 
 from services.registrations.admission import admitted
 from services.registrations.domain.applications import (ApplicationInvalid, TransitionRefused, WindowClosed,
@@ -20,7 +19,7 @@ from services.registrations.intake import (BrokerUnavailable, HouseholdIncomplet
                                            pending_key)
 from services.registrations.intake_guard import AlreadyApplied, CampaignFull, GuardNotReady, Hold, RateLimited
 from services.registrations.ledger import (ApplicationNotFound, OfferNotOpen, answer_offer, application_view,
-                                          counted_position, family_applications, withdraw)
+                                          counted_position, family_applications, intake_counters, withdraw)
 from services.registrations.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
 from shared.auth import current_principal, require_roles
 from shared.errors import (Conflict, NotFound, Problem, ServiceUnavailable, Unprocessable, field_error)
@@ -217,15 +216,4 @@ class IntakeCounters(MethodView):
 
         Read from the ledger: an application acknowledged a moment ago appears once the intake consumer
         has written it (usually within a second)."""
-        with context().engine.connect() as connection:
-            minutes = connection.execute(text(
-                "SELECT date_trunc('minute', submitted_at) AS minute, count(*) AS received "
-                "FROM registrations.applications WHERE campaign_id = :c GROUP BY 1 ORDER BY 1"),
-                {"c": campaign_id}).mappings().all()
-            offers = connection.execute(text(
-                "SELECT offer_id, count(*) FILTER (WHERE rank = 1) AS first_choice, count(*) AS ranked "
-                "FROM registrations.applications, unnest(choices) WITH ORDINALITY AS c(offer_id, rank) "
-                "WHERE campaign_id = :c GROUP BY offer_id ORDER BY first_choice DESC, ranked DESC"),
-                {"c": campaign_id}).mappings().all()
-        return {"campaign_id": campaign_id, "received": sum(m["received"] for m in minutes),
-                "per_minute": minutes, "per_offer": offers}
+        return intake_counters(context().engine, campaign_id)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Iterable
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, func, select, tuple_
+from sqlalchemy import Connection, Engine, func, select, text, tuple_
 
 from services.registrations.domain.applications import (ACTIVE_STATUSES, ApplicationStatus, TransitionRefused,
                                                         check_transition)
@@ -195,6 +195,22 @@ def application_view(engine: Engine, application_id: UUID, family_account: str |
             .where(application_transitions.c.application_id == application_id)
             .order_by(application_transitions.c.transition_id)).mappings().all()
     return {**row, "history": [dict(h) for h in history]}
+
+
+def intake_counters(engine: Engine, campaign_id: UUID) -> dict[str, Any]:
+    """A campaign's applications received per minute and per offer (first choice and ranked at all)."""
+    with engine.connect() as connection:
+        minutes = connection.execute(text(
+            "SELECT date_trunc('minute', submitted_at) AS minute, count(*) AS received "
+            "FROM registrations.applications WHERE campaign_id = :c GROUP BY 1 ORDER BY 1"),
+            {"c": campaign_id}).mappings().all()
+        offers = connection.execute(text(
+            "SELECT offer_id, count(*) FILTER (WHERE rank = 1) AS first_choice, count(*) AS ranked "
+            "FROM registrations.applications, unnest(choices) WITH ORDINALITY AS c(offer_id, rank) "
+            "WHERE campaign_id = :c GROUP BY offer_id ORDER BY first_choice DESC, ranked DESC"),
+            {"c": campaign_id}).mappings().all()
+    return {"campaign_id": campaign_id, "received": sum(m["received"] for m in minutes),
+            "per_minute": minutes, "per_offer": offers}
 
 
 def family_applications(engine: Engine, family_account: str) -> list[dict[str, Any]]:
