@@ -64,7 +64,7 @@ BENCH_ARGS ?=
 bench: install ## Benchmarks (figures, never pass/fail): intake vs hello-world, public listing, allocation core; writes docs/PERFORMANCE.md
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.allocation_core --write
-	$(PY) -m services.allocation.bench
+	$(PY) -m services.allocation.bench --write
 
 docs-events: install ## Regenerate docs/events.md from the event contracts
 	$(PY) -m shared.contracts.document > docs/events.md
