@@ -150,16 +150,18 @@ class Intake:
 
         application_id = application_id_for(family_account, submission.idempotency_key)
         hold = self.guard.reserve(campaign, family_account, child.child_id, application_id, submission.choices)
-        event = self.events.submitted(application_id, campaign.campaign_id, family_account, child, household,
-                                      submission, now, hold)
         try:
+            event = self.events.submitted(application_id, campaign.campaign_id, family_account, child, household,
+                                          submission, now, hold)
             producer = self.producer()
             sending_with = producer.current
             delivery = producer.send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event)
-        except KafkaError as exc:
-            # The record never left this process: give the hold back.
+        except Exception as exc:
+            # The record never left this process: give the hold back, whatever stopped it.
             self.guard.release(campaign.campaign_id, child.child_id, application_id, hold)
-            raise BrokerUnavailable() from exc
+            if isinstance(exc, KafkaError):
+                raise BrokerUnavailable() from exc
+            raise
         try:
             delivery.get(timeout=self.broker_timeout_seconds)
         except (KafkaError, TimeoutError) as exc:

@@ -119,3 +119,27 @@ def test_a_parent_cannot_see_or_withdraw_another_familys_application(registratio
     headers["Authorization"] = f"Bearer {registrations.token_for('parent', owner)}"
     withdrawn = registrations.client.post(f"/applications/{application_id}/withdraw", headers=headers)
     assert withdrawn.status_code == 200 and withdrawn.json["status"] == "withdrawn"
+
+
+def test_a_submission_that_fails_before_leaving_gives_its_place_back(registrations, make_settings):
+    """Whatever stops the record before it is sent (here the event cannot be built), the hold is
+    released: the family's next try gets the place, not 'already applied'."""
+    from shared.events import EventError
+
+    campaign = registrations.publish_campaign(campaign_snapshot(mode="fcfs", offers=[offer(capacity=1)]))
+    account, (child,) = registrations.family()
+    failing = create_app(make_settings("registrations"))
+
+    class Unbuildable:
+        def submitted(self, *args, **kwargs):
+            raise EventError("a contract this build cannot satisfy")
+
+    failing.extensions["registrations"].intake.events = Unbuildable()
+    failing.config["PROPAGATE_EXCEPTIONS"] = False
+    headers = {"Authorization": f"Bearer {registrations.token_for('parent', account)}", "Idempotency-Key": "k-bug"}
+    body = {"campaign_id": str(campaign["campaign_id"]), "child_id": str(child),
+            "choices": [str(campaign["offers"][0]["offer_id"])], "sworn_statement": True}
+    assert failing.test_client().post("/applications", json=body, headers=headers).status_code == 500
+
+    retried = registrations.client.post("/applications", json=body, headers={**headers, "Idempotency-Key": "k-again"})
+    assert retried.status_code == 202 and retried.json["hold"]["kind"] == "held", retried.json
