@@ -4,6 +4,7 @@ refused without the session's anti-forgery token."""
 import json
 import re
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -72,6 +73,18 @@ def test_api_paths_land_on_the_form_fields_that_hold_them():
         "offer_capacity": "e", "offer_tariff_1": "f"}
 
 
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]):
+    """A real HTTP server on a free port for the test's duration; its URL."""
+    handler.log_message = lambda self, *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
 def flaky_intake():
     """Answers 409 idempotency-key-in-flight twice, then the 202 the first request earned."""
@@ -91,13 +104,8 @@ def flaky_intake():
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", calls
-    server.shutdown()
+    with serving(Handler) as url:
+        yield url, calls
 
 
 def test_a_press_while_the_first_is_answered_gets_the_first_answer(flaky_intake):
@@ -130,13 +138,8 @@ def recording_service():
 
         do_GET = do_POST = _answer  # noqa: N815 — http.server's naming
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", calls
-    server.shutdown()
+    with serving(Handler) as url:
+        yield url, calls
 
 
 def test_a_form_posted_without_the_sessions_token_changes_nothing(dev_keys, recording_service):
