@@ -1,5 +1,8 @@
-"""Public API (no token): open and upcoming campaigns with their offers and places remaining."""
+"""Public API (no token): open and upcoming campaigns with their offers and places remaining, and any
+published campaign by its id."""
 from __future__ import annotations
+
+from uuid import UUID
 
 from flask import jsonify
 from flask.views import MethodView
@@ -8,6 +11,8 @@ from flask_smorest import Blueprint
 from services.campaigns.bootstrap import components
 from services.campaigns.public_listing import matching_campaigns
 from services.campaigns.schemas import PublicCampaignSchema, PublicQuerySchema
+from shared.errors import NotFound
+from shared.web import ProblemSchema
 
 blp = Blueprint("public", __name__, url_prefix="/public",
                 description="What families see: campaigns open or opening soon, without a token.")
@@ -27,3 +32,16 @@ class PublicCampaigns(MethodView):
         response = jsonify(matching_campaigns(document.body, **filters))
         response.headers["Cache-Control"] = f"public, max-age={catalogue.max_age_seconds(document)}"
         return response
+
+
+@blp.route("/campaigns/<uuid:campaign_id>",
+           parameters=[{"in": "path", "name": "campaign_id", "description": "the campaign's id (UUID)"}])
+class PublicCampaign(MethodView):
+    @blp.response(200, PublicCampaignSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="no published campaign has this id")
+    def get(self, campaign_id: UUID):
+        """One published campaign, whatever its status now (closed and allocated ones too), with all its offers"""
+        found = components().catalogue.published_campaign(str(campaign_id))
+        if found is None:
+            raise NotFound("No published campaign has this id.", code="campaign-not-found")
+        return found

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from services.campaigns.cache import CachedDocument, LayeredCache
 from services.campaigns.clock import Clock
 from services.campaigns.domain import CampaignStatus, fits_age_range, status_at
-from services.campaigns.repository import StoredCampaign, published_campaigns_closing_after
+from services.campaigns.repository import StoredCampaign, get_campaign, published_campaigns_closing_after
 from services.campaigns.schemas import PublicCampaignSchema, offer_view
 
 CACHE_KEY = "campaigns:public-catalogue"
@@ -34,6 +34,15 @@ class PublicCatalogue:
 
     def invalidate(self) -> None:
         self.cache.invalidate()
+
+    def published_campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        """One published campaign, to be dumped by PublicCampaignSchema, whatever its status now: a family
+        follows the campaigns it applied to after they leave the listing. None for a draft or an unknown id."""
+        with self.engine.connect() as connection:
+            stored = get_campaign(connection, campaign_id)
+        if stored is None or stored.campaign.published_at is None:
+            return None
+        return _public_view(stored, self.clock())
 
     def _build(self, now: datetime) -> CachedDocument:
         with self.engine.connect() as connection:

@@ -126,6 +126,19 @@ def remember(campaign: dict[str, Any]) -> None:
     session["names"] = dict(list(names.items())[-REMEMBERED_CAMPAIGNS:])
 
 
+def campaign_names(campaign_ids) -> dict[str, dict[str, Any]]:
+    """Titles of campaigns and offers, remembered in the session, else read from the campaign's public
+    page (which also serves closed campaigns: those a family applied to leave the listing)."""
+    for campaign_id in dict.fromkeys(campaign_ids):
+        if campaign_id not in (session.get("names") or {}):
+            try:
+                remember(client("campaigns").get(f"/public/campaigns/{campaign_id}").data)
+            except ApiError as error:
+                if error.status != 404:
+                    raise
+    return session.get("names") or {}
+
+
 def listing(birth_date: str | None = None) -> list[dict[str, Any]]:
     campaigns = client("campaigns").get("/public/campaigns", {"birth_date": birth_date}).data
     for campaign in campaigns:
@@ -216,7 +229,8 @@ def can_answer(application: dict[str, Any]) -> bool:
 def applications():
     found = client("registrations").get("/applications").data
     return render_template("parents/applications.html", applications=found, children=child_names(),
-                           names=session.get("names") or {}, can_answer=can_answer, key=new_key())
+                           names=campaign_names(a["campaign_id"] for a in found), can_answer=can_answer,
+                           key=new_key())
 
 
 @blp.post("/demandes/<uuid:application_id>/<any(accepter, refuser):answer>")
@@ -244,7 +258,7 @@ def explanation(application_id):
         if error.status not in (404, 409):
             raise
         return render_template("error.html", status=error.status, message=error.message), error.status
-    return render_template("parents/explanation.html", x=found, names=(session.get("names") or {}).get(
+    return render_template("parents/explanation.html", x=found, names=campaign_names([found["campaign_id"]]).get(
         found["campaign_id"], {}), outcomes=OUTCOMES, standings=STANDINGS, reasons=REASONS, place_states=PLACE_STATES)
 
 

@@ -121,6 +121,15 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     page.get_by_role("link", name=re.compile("^Lire l'explication de la décision")).first.click()
     expect(page.get_by_role("heading", name="Explication de la décision")).to_be_visible()
 
+    # On another device (a session that never saw the campaign in the listing), the campaign, closed
+    # now, is still named: the portal reads it from its public page.
+    elsewhere = page.context.browser.new_context().new_page()
+    sign_in(elsewhere, stack.portal, account)
+    elsewhere.goto(f"{stack.portal}/demandes")
+    expect(elsewhere.locator(".application h2").first).to_have_text(f"Léa Durand — {title}")
+    expect(elsewhere.locator(".application").first).to_contain_text("Escalade — initiation")
+    elsewhere.context.close()
+
 
 def draw(stack, campaign: dict) -> None:
     """What a manager does once the window is over: close it early and publish the draw."""

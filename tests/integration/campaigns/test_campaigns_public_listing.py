@@ -152,3 +152,22 @@ def test_without_redis_the_listing_is_read_from_postgres(make_settings, clock, s
         assert reads_served_from(client)["database"] - before.get("database", 0) == 1
     finally:
         redis_away.extensions["guichet.runtime"].close()
+
+
+def test_a_published_campaign_is_read_by_its_id_after_it_leaves_the_listing(app, manager, clock):
+    """A family follows the campaign it applied to after it closes; a draft stays unseen."""
+    client = app.test_client()
+    published = manager.published(SPORT)
+    draft = manager.created(campaign_body(title="Brouillon"))
+    clock.set("2026-02-10T09:30")
+    closed = manager.act(published["id"], "close-early", etag_of(manager.get(published["id"]).json))
+    assert closed.status_code == 200
+    assert published["id"] not in [c["id"] for c in listing(client).json]
+
+    one = client.get(f"/public/campaigns/{published['id']}")
+    assert one.status_code == 200
+    assert (one.json["title"], one.json["status"], len(one.json["offers"])) == (SPORT["title"], "closed", 2)
+    assert "places_remaining" in one.json["offers"][0] and "places_given" not in one.json["offers"][0]
+    for hidden in (draft["id"], "0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33"):
+        missing = client.get(f"/public/campaigns/{hidden}")
+        assert missing.status_code == 404 and missing.json["code"] == "campaign-not-found"
