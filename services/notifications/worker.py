@@ -49,7 +49,7 @@ def main() -> None:
     ensure_topics(settings)
     config = NotificationsConfig.from_settings(settings)
     contacts = HouseholdContacts(config.registrations_url, ServiceToken(settings, config.service_token_file))
-    mailer = SmtpMailer(config.smtp_host, config.smtp_port, config.sender)
+    mailer = SmtpMailer.from_config(config)
     runtime = Runtime(settings)
     try:
         run_loops(build_loops(runtime, contacts, mailer, config.portal_url))

@@ -19,12 +19,15 @@ from tests.support.servers import free_port
 
 class SmtpRecorder:
     """An SMTP server (aiosmtpd) on a free loopback port that keeps the messages it accepts. Told to,
-    it answers the next ones `451 try again later`, as a busy relay does."""
+    it answers the next ones `451 try again later`, as a busy relay does. `server_options` go to
+    aiosmtpd's controller (`ssl_context`, `tls_context`, `authenticator`…); `sessions` keeps, per
+    accepted message, whether it came over TLS and as whom."""
 
-    def __init__(self) -> None:
+    def __init__(self, **server_options: Any) -> None:
         self.messages: list[EmailMessage] = []
+        self.sessions: list[tuple[bool, Any]] = []
         self.refusals_left = 0
-        self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self._controller = Controller(self, hostname="127.0.0.1", port=free_port(), **server_options)
 
     @property
     def port(self) -> int:
@@ -38,6 +41,8 @@ class SmtpRecorder:
             self.refusals_left -= 1
             return "451 4.3.0 Mail server busy, try again later"
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        # The transport, not `session.ssl`: aiosmtpd sets that one after STARTTLS only, not on implicit TLS.
+        self.sessions.append((server.transport.get_extra_info("ssl_object") is not None, session.auth_data))
         return "250 Message accepted for delivery"
 
     def to(self, recipient: str) -> list[EmailMessage]:
