@@ -345,11 +345,11 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
     assert all("ingress" not in p["spec"] and "egress" not in p["spec"] for p in [deny])
     egress_ports = {port["port"] for p in policies.values() for rule in p["spec"].get("egress", [])
                     for port in rule.get("ports", [])}
-    # DNS, Kafka, PostgreSQL, Redis; registrations' port and SMTP for the notifications worker only.
-    assert egress_ports == {53, 9092, 5432, 6379, 8002, 25}
+    # DNS, Kafka, PostgreSQL, Redis; registrations' port and SMTP (25, 587, 465) for the notifications worker only.
+    assert egress_ports == {53, 9092, 5432, 6379, 8002, 25, 587, 465}
     for policy in policies.values():
         ports = {port["port"] for rule in policy["spec"].get("egress", []) for port in rule.get("ports", [])}
-        if ports & {8002, 25}:
+        if ports & {8002, 25, 587, 465}:
             assert policy["spec"]["podSelector"]["matchLabels"] == {
                 "app.kubernetes.io/name": "notifications", "app.kubernetes.io/component": "worker"}
     for policy in policies.values():
