@@ -25,7 +25,7 @@ from sqlalchemy import func, select, text
 
 from bench.submissions import OfferAges, Parent
 from services.campaigns.bootstrap import build_components
-from services.campaigns.clock import utc_now
+from shared.clock import utc_now
 from services.campaigns.demo_data import (CENTRES_LOISIRS_MERCREDI_PRINTEMPS_2026, CONSERVATOIRE_ADMISSIONS_2026,
                                           SPORT_VACANCES_HIVER_2026)
 from services.campaigns.domain import Campaign, publish_campaign

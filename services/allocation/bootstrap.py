@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import Engine
 
-from services.allocation.clock import Clock
+from shared.clock import Clock
 from shared.idempotency import IdempotencyStore
 from shared.runtime import Runtime
 

@@ -22,11 +22,11 @@ from sqlalchemy import Connection, Engine
 
 from services.allocation import events
 from services.allocation.campaign_copy import CampaignCopy
-from services.allocation.clock import Clock
+from shared.clock import Clock
 from services.allocation.decision_writer import Decision, record_decisions
 from services.allocation.domain import Application, CampaignPolicy, Offer, allocate, draw_bundle, generate_seed
 from services.allocation.inputs import NO_HISTORY, domain_application, sibling_groups
-from services.allocation.periodic import PeriodicLoop
+from shared.worker import PeriodicLoop
 from services.allocation.records import statistics_record
 from services.allocation.repository import (active_applications, campaigns_due_for_draw, family_histories,
                                             get_campaign, lock_campaign, mark_revealed, published_run, save_run)

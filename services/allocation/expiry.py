@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from services.allocation import places
-from services.allocation.clock import Clock
-from services.allocation.periodic import PeriodicLoop
+from shared.clock import Clock
+from shared.worker import PeriodicLoop
 from services.allocation.place_store import offers_past_deadline, place_by_id
 from services.allocation.repository import get_campaign, lock_campaign
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from services.allocation import places
 from services.allocation.arrivals import decide_arrivals
-from services.allocation.clock import Clock
+from shared.clock import Clock
 from services.allocation.repository import (get_campaign, lock_campaign, mark_closed, published_run, save_application,
                                             save_snapshot)
 from services.allocation.seeds import commit_seed

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.allocation import events
-from services.allocation.periodic import PeriodicLoop
+from shared.worker import PeriodicLoop
 from services.allocation.place_store import LIVE
 from services.allocation.tables import announced_places, places
 

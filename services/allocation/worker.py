@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.allocation.clock import Clock, utc_now
+from shared.clock import Clock, utc_now
 from services.allocation.draws import DrawScheduler
 from services.allocation.expiry import ExpiryLoop
 from services.allocation.handlers import handle_application_records, handle_campaign_record

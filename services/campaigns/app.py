@@ -5,7 +5,7 @@ from flask import Flask
 
 from services.campaigns import api, public_api
 from services.campaigns.bootstrap import EXTENSION, build_components
-from services.campaigns.clock import Clock, utc_now
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.runtime import Runtime
 from shared.web import create_service_app

@@ -7,7 +7,7 @@ from flask import current_app
 
 from services.campaigns.cache import LayeredCache
 from services.campaigns.campaign_service import CampaignService
-from services.campaigns.clock import Clock
+from shared.clock import Clock
 from services.campaigns.public_listing import CACHE_KEY, PublicCatalogue
 from shared.idempotency import IdempotencyStore
 from shared.runtime import Runtime

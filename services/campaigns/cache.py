@@ -21,7 +21,7 @@ from typing import Any
 import redis
 from prometheus_client import Counter
 
-from services.campaigns.clock import Clock
+from shared.clock import Clock
 
 log = logging.getLogger(__name__)
 

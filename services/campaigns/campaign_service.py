@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from services.campaigns import repository
-from services.campaigns.clock import Clock
+from shared.clock import Clock
 from services.campaigns.concurrency import stale_version
 from services.campaigns.domain import Campaign, Offer, RuleViolation, clone_campaign, create_campaign, status_at
 from services.campaigns.domain.cloning import new_uuid

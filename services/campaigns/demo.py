@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from services.campaigns.bootstrap import build_components
 from services.campaigns.campaign_service import CampaignService
-from services.campaigns.clock import utc_now
+from shared.clock import utc_now
 from services.campaigns.demo_data import DEMO_CAMPAIGNS
 from services.campaigns.domain import Campaign, clone_campaign, publish_campaign
 from shared.config import Settings

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services.campaigns.cache import CachedDocument, LayeredCache
-from services.campaigns.clock import Clock
+from shared.clock import Clock
 from services.campaigns.domain import CampaignStatus, fits_age_range, status_at
 from services.campaigns.repository import StoredCampaign, get_campaign, published_campaigns_closing_after
 from services.campaigns.schemas import PublicCampaignSchema, offer_view

@@ -13,7 +13,7 @@ import threading
 
 from sqlalchemy import Engine
 
-from services.campaigns.clock import Clock
+from shared.clock import Clock
 from services.campaigns.domain import Transition, due_transitions
 from services.campaigns.repository import (
     campaign_ids_with_pending_transitions,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.campaigns.clock import utc_now
+from shared.clock import utc_now
 from services.campaigns.places_feed import handle_allocation_record
 from services.campaigns.scheduler import WindowScheduler
 from services.campaigns.tables import outbox

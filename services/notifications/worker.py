@@ -14,7 +14,7 @@ from services.notifications.contacts import HouseholdContacts, ServiceToken
 from services.notifications.courier import DELIVERY_RETRY, Contacts, Courier, Mailer
 from services.notifications.handlers import handle_record
 from services.notifications.mailer import SmtpMailer
-from services.notifications.periodic import Periodic
+from shared.worker import PeriodicLoop
 from services.notifications.reminders import remind_due
 from shared.config import Settings
 from shared.kafka import ConsumerLoop, RetryPolicy, ensure_topics
@@ -38,8 +38,8 @@ def build_loops(runtime: Runtime, contacts: Contacts, mailer: Mailer, portal_url
     return [
         ConsumerLoop(settings, consumer_group(settings), CONSUMED_TOPICS,
                      handler=partial(handle_record, engine, clock)),
-        Periodic("courier", courier.deliver_due, interval_seconds),
-        Periodic("reminders", partial(remind_due, engine, clock), interval_seconds),
+        PeriodicLoop(interval_seconds, courier.deliver_due, name="courier"),
+        PeriodicLoop(interval_seconds, partial(remind_due, engine, clock), name="reminders"),
     ]
 
 

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from services.portal.auth import client, role_required
 from services.portal.client import ApiError
 from services.portal.wording import OUTCOMES, PLACE_STATES, REASONS, STANDINGS
+from shared.ages import age_on
 
 blp = Blueprint("parents", __name__)
 parent_only = role_required("parent")
@@ -113,10 +114,6 @@ def add_child():
 
 
 # --- campaigns -------------------------------------------------------------------------------------
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
 
 def remember(campaign: dict[str, Any]) -> None:
     names = dict(session.get("names") or {})

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from services.campaigns.campaign_service import CampaignService
-from services.campaigns.clock import utc_now
+from shared.clock import utc_now
 from services.campaigns.domain import AllocationMode, AllocationPolicy, create_campaign, publish_campaign
 from services.campaigns.tables import emitted_transitions, outbox
 from shared.kafka import ensure_topics

@@ -1,4 +1,5 @@
-"""The one reading of the time, passed to every loop and view, so tests can move it (deadlines, draws)."""
+"""A service's one reading of the time, passed in everywhere (never read inside a domain), so tests and
+schedulers can be driven across a window's instants, deadlines and draws."""
 from __future__ import annotations
 
 from collections.abc import Callable
