@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -100,6 +101,21 @@ def prepare(env: dict[str, str]) -> None:
         subprocess.run([sys.executable, "-m", "services.campaigns.demo"], cwd=REPO, env=env, check=True)
 
 
+def start_mail_catcher(env: dict[str, str], processes: dict[str, subprocess.Popen]) -> Path | None:
+    """An SMTP server on the notifications worker's default relay (127.0.0.1:1025) that prints every
+    email it receives to its log, so a developer reads what parents would get. Skipped when another
+    server already listens there, or when GUICHET_SMTP_HOST/PORT point elsewhere."""
+    host, port = env.get("GUICHET_SMTP_HOST", "127.0.0.1"), int(env.get("GUICHET_SMTP_PORT", "1025"))
+    if host != "127.0.0.1" or not has_module("aiosmtpd"):
+        return None
+    with socket.socket() as probe:
+        if probe.connect_ex((host, port)) == 0:
+            return None
+    processes["emails"] = start_process("emails", [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{host}:{port}"],
+                                        {**env, "PYTHONUNBUFFERED": "1"})
+    return LOG_DIR / "emails.log"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stop", action="store_true", help="stop the services of an earlier run and exit")
@@ -124,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{service.name}-worker", [sys.executable, "-m", f"services.{service.name}.worker"], env)
     processes[PORTAL.name] = start_process(PORTAL.name, gunicorn_argv(PORTAL, PORTAL_APP),
                                            {**service_env(PORTAL, env), "GUICHET_PORTAL_DEV_SIGN_IN": "1"})
+    mail_log = start_mail_catcher(env, processes)
     PIDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     PIDS_FILE.write_text(json.dumps({name: p.pid for name, p in processes.items()}))
 
@@ -142,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         for service in SERVICES:
             print(f"  {service.name:<14} {service.url}   (API docs: {service.url}/docs)")
         print(f"  {PORTAL.name:<14} {PORTAL.url}   (pages for parents and managers, in French)")
+        if mail_log is not None:
+            print(f"  {'emails':<14} {mail_log}   (every email sent, as received by a local SMTP server)")
         print(f"\n  logs: {LOG_DIR}\n  a token: make token ROLE=manager SUB=agent-1\n  stop: Ctrl-C (or `make stop`)\n")
         while not stopping:
             for name, process in processes.items():
