@@ -28,6 +28,7 @@ class Contact:
     email: str | None
     language: str
     postal_mail: bool
+    postal_address: str | None = None  # the envelope's lines, from the household
 
 
 # A family that declared no household yet (e.g. subscribed to a campaign first): its inbox only.
@@ -58,7 +59,16 @@ class HouseholdContacts:
         except OSError as error:
             raise ContactUnavailable(f"registrations unreachable: {error}") from error
         return Contact(email=household.get("email"), language=household["language"],
-                       postal_mail=household["postal_mail"])
+                       postal_mail=household["postal_mail"],
+                       postal_address=envelope_lines(household.get("postal_address")))
+
+
+def envelope_lines(address: dict | None) -> str | None:
+    """The address as printed on an envelope: street, the optional second line, postal code and city."""
+    if not address:
+        return None
+    lines = [address["line1"], address.get("line2"), f"{address['postal_code']} {address['city'].upper()}"]
+    return "\n".join(line for line in lines if line)
 
 
 def _problem_code(error: urllib.error.HTTPError) -> str | None:

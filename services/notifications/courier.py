@@ -79,7 +79,8 @@ class Courier:
         with self.engine.begin() as connection:
             record_delivery(connection, queued, "inbox", language, message, now)
             if contact.postal_mail:
-                record_delivery(connection, queued, "letter", language, message, now)
+                record_delivery(connection, queued, "letter", language, message, now,
+                                recipient=contact.postal_address)
             email = (record_delivery(connection, queued, "email", language, message, now, recipient=contact.email)
                      if contact.email else None)
         sending = email is not None and email["sent_at"] is None

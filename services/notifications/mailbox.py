@@ -44,7 +44,8 @@ def mark_read(connection: Connection, family_account: str, message_id: UUID, now
 def letters(connection: Connection, printed: bool) -> list[RowMapping]:
     """Letters to print (oldest first, the order they should go out in), or the printed ones."""
     query = (select(deliveries.c.delivery_id.label("letter_id"), deliveries.c.family_account, deliveries.c.language,
-                    deliveries.c.subject, deliveries.c.body, deliveries.c.created_at, deliveries.c.printed_at)
+                    deliveries.c.recipient.label("postal_address"), deliveries.c.subject, deliveries.c.body,
+                    deliveries.c.created_at, deliveries.c.printed_at)
              .select_from(_WITH_NOTIFICATION)
              .where(deliveries.c.channel == "letter",
                     deliveries.c.printed_at.is_not(None) if printed else deliveries.c.printed_at.is_(None))
@@ -57,5 +58,5 @@ def mark_printed(connection: Connection, letter_id: UUID, now: datetime) -> RowM
         update(deliveries).where(deliveries.c.delivery_id == letter_id, deliveries.c.channel == "letter")
         .values(printed_at=func.coalesce(deliveries.c.printed_at, now))
         .returning(deliveries.c.delivery_id.label("letter_id"), deliveries.c.family_account, deliveries.c.language,
-                   deliveries.c.subject, deliveries.c.body, deliveries.c.created_at,
+                   deliveries.c.recipient.label("postal_address"), deliveries.c.subject, deliveries.c.body, deliveries.c.created_at,
                    deliveries.c.printed_at)).mappings().first()

@@ -52,8 +52,9 @@ class RetrySchema(ma.Schema):
 
 class LetterSchema(ma.Schema):
     letter_id = described(ma.fields.UUID, "id of the letter")
-    family_account = described(ma.fields.String, "family to write to: the mail room finds its postal address "
-                                                 "in the family's file")
+    family_account = described(ma.fields.String, "family to write to")
+    postal_address = described(ma.fields.String, "the envelope's lines (street, second line, postal code and "
+                               "city), from the household when the letter was queued", allow_none=True)
     language = described(ma.fields.String, "language it is written in (fr, en)")
     subject = described(ma.fields.String, "subject line (Objet)")
     body = described(ma.fields.String, "the letter, plain text")

@@ -45,6 +45,19 @@ def read_household() -> dict[str, Any] | None:
     return {**answer.data, "etag": answer.headers.get("ETag", "")}
 
 
+ADDRESS_PARTS = ("line1", "line2", "postal_code", "city")
+# The API's field → the form field that shows its error (the whole address: its first line).
+ADDRESS_ERRORS = {"postal_address": "address_line1",
+                  **{f"postal_address.{part}": f"address_{part}" for part in ADDRESS_PARTS}}
+
+
+def address_form(form) -> dict[str, Any] | None:
+    parts = {part: form.get(f"address_{part}", "").strip() or None for part in ADDRESS_PARTS}
+    if not any(parts.values()):
+        return None
+    return {part: value or "" for part, value in parts.items()} | {"line2": parts["line2"]}
+
+
 def household_form(form) -> dict[str, Any]:
     tranche = form.get("quotient_tranche") or None
     arrondissement = form.get("arrondissement") or None
@@ -54,6 +67,7 @@ def household_form(form) -> dict[str, Any]:
         "quotient_justified_on": form.get("quotient_justified_on") or None,
         "arrondissement": int(arrondissement) if arrondissement else None,
         "postal_mail": form.get("postal_mail") == "oui",
+        "postal_address": address_form(form),
         "email": form.get("email", "").strip() or None,
         "language": form.get("language") or "fr",
     }
@@ -92,7 +106,8 @@ def save_family():
         if error.status not in (412, 422):
             raise
         flash(error.message)
-        return family_page(read_household(), facts=facts, errors=error.field_errors, status=error.status)
+        errors = {ADDRESS_ERRORS.get(field, field): message for field, message in error.field_errors.items()}
+        return family_page(read_household(), facts=facts, errors=errors, status=error.status)
     flash("Votre foyer est enregistré.")
     return redirect(url_for("parents.family"))
 

@@ -75,6 +75,9 @@ FIELD_PROBLEMS = {
     "too-long": "Au plus 100 caractères.",
     "birth-date-too-old": "Un enfant a au plus 25 ans.",
     "too-many-children": "Un foyer compte au plus 12 enfants.",
+    "postal-address-missing": "Indiquez l'adresse où envoyer les courriers.",
+    "address-part-empty": "Ce champ de l'adresse est obligatoire.",
+    "postal-code-invalid": "Le code postal compte cinq chiffres.",
 }
 
 RETRY_CODES = {"intake-unavailable", "intake-busy", "ip-rate-limited", "rate-limited", "service-unreachable",

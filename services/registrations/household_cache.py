@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,7 +20,7 @@ from uuid import UUID
 import redis
 from sqlalchemy import Engine
 
-from services.registrations.domain.household import Child, Household, Language
+from services.registrations.domain.household import Child, Household, Language, PostalAddress
 from services.registrations.household_repository import load_household
 
 # Only bounds how long an entry can outlive a Redis failure during a write; writes keep entries current.
@@ -105,6 +106,7 @@ def household_document(household: Household) -> dict[str, Any]:
         "quotient_justified_on": _iso(household.quotient_justified_on),
         "arrondissement": household.arrondissement,
         "postal_mail": household.postal_mail,
+        "postal_address": None if household.postal_address is None else asdict(household.postal_address),
         "email": household.email,
         "language": household.language.value,
         "children": [{
@@ -128,6 +130,7 @@ def household_from_document(document: dict[str, Any]) -> Household:
         quotient_justified_on=_date(document["quotient_justified_on"]),
         arrondissement=document["arrondissement"],
         postal_mail=document["postal_mail"],
+        postal_address=None if document.get("postal_address") is None else PostalAddress(**document["postal_address"]),
         email=document["email"],
         language=Language(document["language"]),
         children=tuple(Child(

@@ -1,13 +1,13 @@
 """Households in PostgreSQL: load one with its present children, save one as a whole."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert
 
-from services.registrations.domain.household import Child, Household
+from services.registrations.domain.household import Child, Household, PostalAddress
 from services.registrations.household_tables import children, households
 
 FACT_COLUMNS = ("single_parent", "quotient_tranche", "quotient_justified_on", "arrondissement", "postal_mail",
@@ -29,8 +29,10 @@ def load_household(connection: Connection, family_account: str, *, for_update: b
         sa.select(children)
         .where(children.c.family_account == family_account, children.c.removed_at.is_(None))
         .order_by(children.c.added_at, children.c.child_id)).mappings()
+    address = row["postal_address"]
     return Household(
         family_account=family_account, **{column: row[column] for column in FACT_COLUMNS},
+        postal_address=None if address is None else PostalAddress(**address),
         children=tuple(Child(child_id=child["child_id"], **{column: child[column] for column in CHILD_COLUMNS})
                        for child in present),
         version=row["version"])
@@ -42,6 +44,7 @@ def save_household(connection: Connection, household: Household) -> Household:
     Children missing from `household` but present in the table are marked removed, not deleted.
     """
     facts = {column: getattr(household, column) for column in FACT_COLUMNS}
+    facts["postal_address"] = None if household.postal_address is None else asdict(household.postal_address)
     new_version = household.version + 1
     # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
     if household.version == 0:

@@ -3,10 +3,22 @@ dates, duplicates) live in the domain, which names the field it refuses."""
 import marshmallow as ma
 
 from services.registrations.domain.household import (Language, MAX_CHILD_AGE, MAX_CHILDREN, MAX_TEXT_LENGTH,
-                                                     NO_QUOTIENT_TRANCHE)
+                                                     NO_QUOTIENT_TRANCHE, PostalAddress)
 from shared.contracts.fields import described
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+
+
+class PostalAddressSchema(ma.Schema):
+    line1 = described(ma.fields.String, f"number and street (up to {MAX_TEXT_LENGTH} characters)", required=True)
+    line2 = described(ma.fields.String, "building, staircase, floor…; null for none", allow_none=True,
+                      load_default=None)
+    postal_code = described(ma.fields.String, "five digits, e.g. 75011", required=True)
+    city = described(ma.fields.String, "city, e.g. Paris", required=True)
+
+    @ma.post_load
+    def make(self, data, **kwargs) -> PostalAddress:
+        return PostalAddress(**data)
 
 
 class HouseholdFactsSchema(ma.Schema):
@@ -22,6 +34,8 @@ class HouseholdFactsSchema(ma.Schema):
                                required=True, allow_none=True)
     postal_mail = described(ma.fields.Boolean, "the family wants paper letters besides the in-app inbox",
                             required=True)
+    postal_address = ma.fields.Nested(PostalAddressSchema, allow_none=True, load_default=None, metadata={
+        "description": "where paper letters go; required when postal_mail is true (null or left out: none)"})
     email = described(ma.fields.Email, "address for notifications; null for none", required=True, allow_none=True,
                       validate=ma.validate.Length(max=EMAIL_MAX_LENGTH))
     language = described(ma.fields.Enum, "language of notifications", enum=Language, by_value=True,

@@ -16,6 +16,7 @@ households = sa.Table(
     sa.Column("quotient_justified_on", sa.Date),
     sa.Column("arrondissement", sa.SmallInteger),
     sa.Column("postal_mail", sa.Boolean, nullable=False),
+    sa.Column("postal_address", sa.JSON),  # {line1, line2, postal_code, city}
     sa.Column("email", sa.Text),
     # Stored as the code ("fr"), read back as the domain's Language.
     sa.Column("language", sa.Enum(Language, native_enum=False, create_constraint=False, length=2,

@@ -31,8 +31,15 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     page.get_by_label("Tranche de quotient familial").select_option("3")
     page.get_by_label("Date du justificatif de quotient").fill("2026-09-30")
     page.get_by_label("Arrondissement de résidence").select_option("11")
+    page.get_by_label("Recevoir aussi les avis par courrier").check()
+    page.get_by_role("button", name="Enregistrer le foyer").click()
+    expect(page.get_by_text("Indiquez l'adresse où envoyer les courriers.")).to_be_visible()  # paper needs it
+    page.get_by_label("Numéro et voie").fill("12 rue Oberkampf")
+    page.get_by_label("Code postal").fill("75011")
+    page.get_by_label("Ville").fill("Paris")
     page.get_by_role("button", name="Enregistrer le foyer").click()
     expect(page.get_by_text("Votre foyer est enregistré.")).to_be_visible()
+    expect(page.get_by_label("Code postal")).to_have_value("75011")
 
     page.get_by_label("Prénom").fill("Léa")
     page.get_by_label("Nom (obligatoire)", exact=True).fill("Durand")

@@ -48,6 +48,15 @@ class Child:
 
 
 @dataclass(frozen=True)
+class PostalAddress:
+    """Where the family's paper letters go (France)."""
+    line1: str
+    postal_code: str
+    city: str
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
 class Household:
     family_account: str
     single_parent: bool = False
@@ -55,6 +64,7 @@ class Household:
     quotient_justified_on: date | None = None
     arrondissement: int | None = None  # Paris arrondissement of residence; None outside Paris
     postal_mail: bool = False
+    postal_address: PostalAddress | None = None  # required when postal_mail
     email: str | None = None
     language: Language = Language.FR
     children: tuple[Child, ...] = ()
@@ -104,7 +114,8 @@ class DuplicateChild(Exception):
 def with_facts(household: Household, today: date, **facts: Any) -> Household:
     """The household with its facts replaced (children and version kept)."""
     changed = replace(household, **facts)
-    changed = replace(changed, email=_optional_text(changed.email))
+    changed = replace(changed, email=_optional_text(changed.email),
+                      postal_address=_normalised_address(changed.postal_address))
     _raise_if_any(_fact_violations(changed, today))
     return changed
 
@@ -148,7 +159,33 @@ def _fact_violations(household: Household, today: date) -> list[Violation]:
                                     "The quotient cannot have been justified after today."))
     if household.arrondissement is not None and household.arrondissement not in PARIS_ARRONDISSEMENTS:
         violations.append(_arrondissement_violation("arrondissement"))
+    violations += _address_violations(household)
     return violations
+
+
+def _address_violations(household: Household) -> list[Violation]:
+    address = household.postal_address
+    if address is None:
+        return [Violation("postal-address-missing", "postal_address",
+                          "Give the postal address the paper letters go to.")] if household.postal_mail else []
+    violations = []
+    for field, text in (("line1", address.line1), ("city", address.city)):
+        if not text:
+            violations.append(Violation("address-part-empty", f"postal_address.{field}", "This part is required."))
+    for field, text in (("line1", address.line1), ("line2", address.line2), ("city", address.city)):
+        if text and len(text) > MAX_TEXT_LENGTH:
+            violations.append(_too_long(f"postal_address.{field}"))
+    if not (len(address.postal_code) == 5 and address.postal_code.isdigit()):
+        violations.append(Violation("postal-code-invalid", "postal_address.postal_code",
+                                    "A French postal code has five digits."))
+    return violations
+
+
+def _normalised_address(address: PostalAddress | None) -> PostalAddress | None:
+    if address is None:
+        return None
+    return PostalAddress(line1=_single_spaced(address.line1), postal_code=address.postal_code.strip(),
+                         city=_single_spaced(address.city), line2=_optional_text(address.line2))
 
 
 def _child_violations(child: Child, today: date) -> list[Violation]:

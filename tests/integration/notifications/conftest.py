@@ -17,7 +17,7 @@ from services.notifications.handlers import handle_event
 from services.notifications.mailer import SmtpMailer
 from services.notifications import tables
 from services.registrations.app import create_app as create_registrations_app
-from services.registrations.domain.household import Child, Household, Language
+from services.registrations.domain.household import Child, Household, Language, PostalAddress
 from services.registrations.household_cache import HouseholdReader
 from services.registrations.household_repository import load_household, save_household
 from shared.events import Event, contract_for, make_event
@@ -48,11 +48,11 @@ class NotificationsUnderTest:
         return self.courier.deliver_due()
 
     def household(self, email: str | None = "parent@example.org", language: str = "fr",
-                  postal_mail: bool = False) -> str:
+                  postal_mail: bool = False, postal_address: PostalAddress | None = None) -> str:
         account = f"family-{uuid.uuid4().hex[:8]}"
         with self.engine.begin() as connection:
             save_household(connection, Household(account, email=email, language=Language(language),
-                                                 postal_mail=postal_mail,
+                                                 postal_mail=postal_mail, postal_address=postal_address,
                                                  children=(Child(uuid.uuid4(), "Inès", "Martin", date(2016, 5, 14)),)))
         return account
 

@@ -1,6 +1,7 @@
 """The parent's inbox (list, mark read, nobody else's messages) and the mail room's letter queue."""
 import uuid
 
+from services.registrations.domain.household import PostalAddress
 from tests.integration.notifications.support import event
 
 
@@ -38,12 +39,15 @@ def test_a_parent_lists_and_marks_read_their_messages_and_cannot_reach_another_f
 
 
 def test_letters_wait_for_the_mail_room_in_order_until_printed(notifications):
-    on_paper = notifications.household(email=None, postal_mail=True)
+    on_paper = notifications.household(email=None, postal_mail=True, postal_address=PostalAddress(
+        "12 rue Oberkampf", "75011", "Paris", line2="Bâtiment B, 3e étage"))
     two_messages(notifications, on_paper)
     two_messages(notifications, notifications.household(postal_mail=False))
 
     to_print = notifications.client.get("/notifications/letters", headers=notifications.manager()).json
     assert [letter["family_account"] for letter in to_print] == [on_paper, on_paper]
+    # The envelope, from the household through registrations' API when the letter was queued.
+    assert to_print[0]["postal_address"] == "12 rue Oberkampf\nBâtiment B, 3e étage\n75011 PARIS"
     assert to_print[0]["subject"].startswith("Demande reçue") and to_print[0]["body"].startswith("Bonjour,")
     assert notifications.client.get("/notifications/letters", headers=notifications.parent(on_paper)).status_code == 403
     printed = notifications.client.post(f"/notifications/letters/{to_print[0]['letter_id']}/printed",

@@ -13,7 +13,8 @@ from shared.runtime import Runtime
 from shared.web import create_service_app
 
 FACTS = {"single_parent": True, "quotient_tranche": 3, "quotient_justified_on": "2025-09-30", "arrondissement": 11,
-         "postal_mail": False, "email": "famille.martin@example.fr", "language": "fr"}
+         "postal_mail": False, "postal_address": None, "email": "famille.martin@example.fr", "language": "fr"}
+ADDRESS = {"line1": "12  rue Oberkampf", "line2": None, "postal_code": "75011", "city": "Paris"}
 LEA = {"first_name": "Léa", "last_name": "Martin", "birth_date": "2016-05-04", "school": "École Parmentier",
        "school_arrondissement": 11}
 
@@ -69,9 +70,10 @@ def test_a_replace_needs_the_current_etag(client, parent):
     without = client.put("/household", json=FACTS, headers=parent())
     assert without.status_code == 428
 
-    second = client.put("/household", json={**FACTS, "postal_mail": True},
+    second = client.put("/household", json={**FACTS, "postal_mail": True, "postal_address": ADDRESS},
                         headers=parent(**{"If-Match": first.headers["ETag"]}))
     assert second.status_code == 200 and second.json["version"] == 2
+    assert second.json["postal_address"] == {**ADDRESS, "line1": "12 rue Oberkampf"}  # spaces tidied
     stale = client.put("/household", json={**FACTS, "single_parent": False},
                        headers=parent(**{"If-Match": first.headers["ETag"]}))
     assert stale.status_code == 412 and stale.json["code"] == "precondition-failed"
@@ -84,6 +86,10 @@ def test_a_replace_needs_the_current_etag(client, parent):
     ({**FACTS, "email": "not an address", "language": "de"}, {"email", "language"}),
     ({key: value for key, value in FACTS.items() if key != "postal_mail"}, {"postal_mail"}),
     ({**FACTS, "version": 7}, {"version"}),
+    ({**FACTS, "postal_mail": True}, {"postal_address"}),
+    ({**FACTS, "postal_address": {**ADDRESS, "postal_code": "7501", "city": " "}},
+     {"postal_address.postal_code", "postal_address.city"}),
+    ({**FACTS, "postal_address": {"line1": "12 rue Oberkampf"}}, {"postal_address.postal_code", "postal_address.city"}),
 ])
 def test_invalid_facts_are_422_naming_each_field_and_change_nothing(client, parent, facts, fields):
     before = declare(client, parent())
