@@ -82,6 +82,14 @@ class Settings:
             extra={k: v for k, v in env.items() if k.startswith("GUICHET_")},
         )
 
+    def environment(self) -> dict[str, str]:
+        """The variables from which `from_env` reads these servers, topics, keys and log level back: how a
+        test or a benchmark starts a service's worker as a process against its own servers."""
+        return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+                "REDIS_URL": self.redis_url, "KAFKA_TOPIC_PREFIX": self.kafka_topic_prefix,
+                "JWT_PUBLIC_KEY_FILE": str(self.jwt_public_key_file),
+                "JWT_PRIVATE_KEY_FILE": str(self.jwt_private_key_file), "LOG_LEVEL": self.log_level}
+
 
 def normalise_database_url(url: str) -> str:
     """Accept the libpq-style URLs people paste (postgres://, postgresql://) and pin the psycopg 3 driver."""

@@ -45,10 +45,10 @@ from services.allocation.repository import get_campaign, mark_closed, published_
 from services.allocation.tables import applications, outbox
 from shared.config import Settings
 from shared.db import make_engine
-from shared.events import make_event
-from shared.kafka import Producer, ensure_topics, group_lag
+from shared.kafka import ensure_topics, group_lag
 from shared.migrations import upgrade
 from shared.topics import ALLOCATION_EVENTS, CAMPAIGN_EVENTS, physical_name
+from tests.support.broker import announce_window
 from tests.support.servers import free_port
 
 PERFORMANCE_MD = REPO / "docs" / "PERFORMANCE.md"
@@ -173,9 +173,7 @@ def time_close_to_last_decision(settings: Settings, arguments, folder: Path) -> 
     upgrade("allocation", settings)
     engine = make_engine(settings)
     log = folder / "allocation-worker.log"
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-           "REDIS_URL": settings.redis_url, "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
-           "GUICHET_DRAW_DELAY_SECONDS": "0", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, **settings.environment(), "GUICHET_DRAW_DELAY_SECONDS": "0", "LOG_LEVEL": "WARNING"}
     with open(log, "w") as output:
         worker = subprocess.Popen([sys.executable, "-m", "services.allocation.worker"], cwd=REPO, env=env,
                                   stdout=output, stderr=subprocess.STDOUT)
@@ -185,11 +183,11 @@ def time_close_to_last_decision(settings: Settings, arguments, folder: Path) -> 
         campaign_id = uuid.uuid4()
         store(engine, campaign_id, policy, offers, the_applications, seed, closed=False)
         # The worker is live once it has read (and committed) a first event on the campaigns topic.
-        announce(settings, "campaign.opened", campaign_id, datetime.now(UTC))
+        announce_window(settings, "campaign.opened", campaign_id, datetime.now(UTC))
         _wait(lambda: group_lag(settings, f"{settings.kafka_topic_prefix}allocation-campaigns", CAMPAIGN_EVENTS) == 0,
               worker, log, "the worker reading the campaigns topic")
         started = time.perf_counter()
-        announce(settings, "campaign.closed", campaign_id, datetime.now(UTC))
+        announce_window(settings, "campaign.closed", campaign_id, datetime.now(UTC))
         _wait(lambda: _draw_committed(engine, campaign_id), worker, log, "the draw", interval=0.05)
         committed = time.perf_counter() - started
         _wait(lambda: _records_on(settings, ALLOCATION_EVENTS) >= len(the_applications), worker, log,
@@ -200,17 +198,6 @@ def time_close_to_last_decision(settings: Settings, arguments, folder: Path) -> 
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
         engine.dispose()
-
-
-def announce(settings: Settings, event_type: str, campaign_id: uuid.UUID, at: datetime) -> None:
-    """A window event as the campaigns scheduler publishes it."""
-    producer = Producer(settings)
-    try:
-        producer.send_event(CAMPAIGN_EVENTS.name, str(campaign_id), make_event(
-            event_type, source="/guichet/campaigns", subject=f"campaigns/{campaign_id}",
-            data={"campaign_id": campaign_id, "version": 1, "at": at})).get(timeout=30)
-    finally:
-        producer.close()
 
 
 def _draw_committed(engine: Engine, campaign_id: uuid.UUID) -> bool:

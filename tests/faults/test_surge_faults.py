@@ -27,13 +27,18 @@ def surge_with(fault_stack, fault, after_seconds: float = 1.5):
     return surge
 
 
-def test_kafka_broker_restart_during_the_surge(fault_stack):
-    def restart_broker():
-        fault_stack.kafka.stop()
-        time.sleep(3)
-        fault_stack.kafka.start()
+def restarting(server, pause_seconds: float):
+    """The fault: the server stopped, `pause_seconds` away, then started again on the same data."""
+    def restart():
+        server.stop()
+        time.sleep(pause_seconds)
+        server.start()
+    restart.__name__ = f"restart_{server.name}"
+    return restart
 
-    surge = surge_with(fault_stack, restart_broker)
+
+def test_kafka_broker_restart_during_the_surge(fault_stack):
+    surge = surge_with(fault_stack, restarting(fault_stack.kafka, 3))
     assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
 
 
@@ -60,12 +65,7 @@ def test_allocation_worker_killed_twice_while_places_are_given_and_accepted(faul
 
 
 def test_redis_restart_during_the_surge(fault_stack):
-    def restart_redis():
-        fault_stack.redis.stop()
-        time.sleep(2)
-        fault_stack.redis.start()
-
-    surge = surge_with(fault_stack, restart_redis)
+    surge = surge_with(fault_stack, restarting(fault_stack.redis, 2))
     assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)
 
 
@@ -77,10 +77,5 @@ def test_redis_state_lost_during_the_surge_is_rebuilt_from_the_ledger(fault_stac
 
 
 def test_postgres_restart_during_the_surge(fault_stack):
-    def restart_postgres():
-        fault_stack.postgres.stop()
-        time.sleep(3)
-        fault_stack.postgres.start()
-
-    surge = surge_with(fault_stack, restart_postgres)
+    surge = surge_with(fault_stack, restarting(fault_stack.postgres, 3))
     assert_nothing_lost_nothing_twice(fault_stack, surge, CAPACITY)

@@ -6,7 +6,9 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from shared.topics import TopicSpec, physical_name
+from shared.events import make_event
+from shared.kafka import Producer
+from shared.topics import CAMPAIGN_EVENTS, TopicSpec, physical_name
 
 
 def records_on(settings, topic: TopicSpec, event_type: str | None = None) -> list:
@@ -42,5 +44,16 @@ def deliver_again(settings, topic: TopicSpec, records: list) -> None:
     try:
         for record in records:
             producer.send(name, key=record.key, value=record.value, headers=record.headers).get(timeout=10)
+    finally:
+        producer.close()
+
+
+def announce_window(settings, event_type: str, campaign_id, at, version: int = 1) -> None:
+    """campaign.opened or campaign.closed, as the campaigns scheduler publishes it."""
+    producer = Producer(settings)
+    try:
+        producer.send_event(CAMPAIGN_EVENTS.name, str(campaign_id), make_event(
+            event_type, source="/guichet/campaigns", subject=f"campaigns/{campaign_id}",
+            data={"campaign_id": campaign_id, "version": version, "at": at})).get(timeout=30)
     finally:
         producer.close()

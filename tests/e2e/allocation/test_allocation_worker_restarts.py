@@ -38,9 +38,7 @@ def engine(settings):
 
 
 def start_worker(settings) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-           "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix, "LOG_LEVEL": "WARNING", "GUICHET_DRAW_DELAY_SECONDS": "0"}
+    env = {**os.environ, **settings.environment(), "GUICHET_DRAW_DELAY_SECONDS": "0"}
     return subprocess.Popen([sys.executable, "-m", "services.allocation.worker"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

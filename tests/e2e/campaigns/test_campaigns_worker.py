@@ -41,8 +41,7 @@ def engine(settings):
 
 
 def start_worker(settings) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-           "REDIS_URL": settings.redis_url, "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, **settings.environment()}
     return subprocess.Popen([sys.executable, "-m", "services.campaigns.worker"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

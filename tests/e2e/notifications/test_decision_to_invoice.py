@@ -18,14 +18,13 @@ from services.billing_preview.store import ensure_schema, stored_lines
 from services.notifications.app import create_app
 from services.notifications.tables import notifications
 from services.notifications.worker import CONSUMED_TOPICS, consumer_group
-from shared.kafka import Producer, group_lag
-from shared.events import make_event
+from shared.kafka import group_lag
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, REGISTRATION_EVENTS
 from tests.integration.notifications.conftest import PORTAL
 from tests.integration.notifications.support import text_of
 from tests.integration.registrations.conftest import campaign_snapshot, offer
-from tests.support.broker import deliver_again, records_on
+from tests.support.broker import announce_window, deliver_again, records_on
 from tests.support.workers import eventually, running
 
 EMAIL = "famille.durand@example.org"
@@ -34,10 +33,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 def worker_env(settings, **extra) -> dict[str, str]:
     """A worker's environment, as in production, pointing at this test's servers."""
-    return {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "REDIS_URL": settings.redis_url, "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix, "LOG_LEVEL": "WARNING",
-            "JWT_PUBLIC_KEY_FILE": str(settings.jwt_public_key_file),
-            "JWT_PRIVATE_KEY_FILE": str(settings.jwt_private_key_file), **extra}
+    return {**os.environ, **settings.environment(), **extra}
 
 
 def started_worker(module: str, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -85,15 +81,6 @@ def billing_preview(make_settings):
     runtime.close()
 
 
-def announce(settings, event_type: str, campaign: dict, at: datetime) -> None:
-    """A window event as the campaigns scheduler publishes it."""
-    producer = Producer(settings)
-    event = make_event(event_type, source="/guichet/campaigns", subject=f"campaigns/{campaign['campaign_id']}",
-                       data={"campaign_id": campaign["campaign_id"], "version": campaign["version"], "at": at})
-    producer.send_event(CAMPAIGN_EVENTS.name, str(campaign["campaign_id"]), event).get(timeout=10)
-    producer.close()
-
-
 def notification_count(engine) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(notifications)).scalar_one()
@@ -110,7 +97,7 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
     settings = registrations.settings
     escalade = offer(title="Escalade — initiation")
     campaign = registrations.publish_campaign(campaign_snapshot(offers=[escalade]))
-    announce(settings, "campaign.opened", campaign, campaign["opens_at"])
+    announce_window(settings, "campaign.opened", campaign["campaign_id"], campaign["opens_at"], campaign["version"])
     account, (child,) = registrations.family(email=EMAIL, postal_mail=True)
     submitted = registrations.submit(account, campaign, child)
     assert submitted.status_code == 202
@@ -126,7 +113,7 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
                 applications_seen_by_allocation.c.application_id == application_id)).first() is not None
 
     eventually(allocation_has_the_application, what="the application in allocation's store")
-    announce(settings, "campaign.closed", campaign, datetime.now(UTC))  # the worker draws at once
+    announce_window(settings, "campaign.closed", campaign["campaign_id"], datetime.now(UTC), campaign["version"])  # the worker draws at once
 
     place = text_of(emailed(smtp, subjects[1]))
     assert f"{PORTAL}/applications/{application_id}/explanation" in place and "(heure de Paris)" in place
