@@ -7,7 +7,7 @@ STACK_DIR := .local/stack
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run stop stack-up stack-down stack-status migrate token test test-unit test-faults docs-events bench clean
+.PHONY: help install browser run stop stack-up stack-down stack-status migrate token lint test test-unit test-faults docs-events bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -51,7 +51,11 @@ SUB ?= family-demo-1
 token: install ## Print a development bearer token: make token ROLE=manager SUB=agent-1
 	@$(PY) -m shared.devtokens --role $(ROLE) --sub $(SUB)
 
-test: install browser ## Run every test against real Kafka, PostgreSQL and Redis (started for the run unless named by env)
+lint: install ## The layer contracts (import-linter, pyproject.toml) and ruff (lint and import order)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+
+test: install browser lint ## Lint, then run every test against real Kafka, PostgreSQL and Redis (started for the run unless named by env)
 	$(PY) -m pytest
 
 test-unit: install ## Only the fast tests that need no server

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from shared.ages import fits_age_range
+from shared.domain.ages import fits_age_range
 
 FIRST, RETRY, DOUBLE_CLICK = "first", "retry", "double-click"
 # A retry comes back after the first answer (0.2–2 s later at ~1,000 requests/s); a double click

@@ -1,94 +1,124 @@
-"""The one place that reads the environment (12-factor): every setting has a local default."""
+"""The one place that reads the environment (12-factor): every setting is a typed field with a local default.
+
+`Settings` holds what every process needs (its servers, keys, log level). Each service declares its own
+subclass in `services/<service>/settings.py` and adds its fields with `setting(...)`, naming the variable
+each one is read from; `from_env` parses them all with environs (marshmallow fields, so a wrong value
+names its variable and stops the process at start), and `environment()` writes them back for a child
+process. There is no bag of loose strings: a variable no field names is not read.
+"""
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Self
+
+from environs import Env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_STATE_DIR = REPO_ROOT / ".local"
+
+# How a field's variable is parsed: the name of an environs method, or one of these.
+_SECONDS = "seconds"
+_DATABASE_URL = "database_url"
+_UPPER = "upper"
+_FLAG = "flag"
+
+
+def setting(variable: str, default: Any, parse: str = "str") -> Any:
+    """A settings field read from `variable`; `parse` is an environs method (`str`, `int`, `float`, `path`,
+    `bool`), `seconds` (a number of seconds, possibly fractional, into a timedelta), `flag` ("1" or unset)
+    or `upper`. An empty variable counts as unset: a ConfigMap may carry a key with no value."""
+    return field(default=default, metadata={"variable": variable, "parse": parse})
+
+
+class _MappingEnv(Env):
+    """environs reading a given mapping instead of os.environ, so tests and child processes can say
+    exactly which environment a process would see."""
+
+    def __init__(self, source: Mapping[str, str]):
+        super().__init__(eager=True)
+        self._source = source
+
+    def _get_value(self, env_key: str, default: Any) -> Any:
+        value = self._source.get(env_key)
+        return default if value in (None, "") else value
+
+
+def _read(env: Env, variable: str, parse: str, default: Any) -> Any:
+    raw = env._get_value(variable, None)
+    if raw is None:
+        return default
+    if parse == _SECONDS:
+        return timedelta(seconds=env.float(variable))
+    if parse == _DATABASE_URL:
+        return normalise_database_url(env.str(variable))
+    if parse == _UPPER:
+        return env.str(variable).upper()
+    if parse == _FLAG:
+        return env.str(variable).strip() == "1"
+    return getattr(env, parse)(variable)
+
+
+def _write(value: Any, parse: str) -> str | None:
+    if value is None:
+        return None
+    if parse == _SECONDS:
+        return repr(value.total_seconds())
+    if parse == _FLAG:
+        return "1" if value else "0"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True)
 class Settings:
     service_name: str
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
-    kafka_bootstrap_servers: str = "127.0.0.1:19092"
-    redis_url: str = "redis://127.0.0.1:16379/0"
+    database_url: str = setting("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:55432/postgres",
+                                _DATABASE_URL)
+    kafka_bootstrap_servers: str = setting("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    redis_url: str = setting("REDIS_URL", "redis://127.0.0.1:16379/0")
     # Topics are prefixed so that several stacks (or tests) can share one broker without seeing each other.
-    kafka_topic_prefix: str = ""
-    jwt_issuer: str = "https://connexion.guichet.local"
-    jwt_audience: str = "guichet"
-    jwt_public_key_file: Path = LOCAL_STATE_DIR / "keys" / "dev-jwt-public.pem"
-    jwt_private_key_file: Path = LOCAL_STATE_DIR / "keys" / "dev-jwt-private.pem"
-    log_level: str = "INFO"
-    db_pool_size: int = 5
-    db_max_overflow: int = 10
-    kafka_linger_ms: int = 5
+    kafka_topic_prefix: str = setting("KAFKA_TOPIC_PREFIX", "")
+    jwt_issuer: str = setting("JWT_ISSUER", "https://connexion.guichet.local")
+    jwt_audience: str = setting("JWT_AUDIENCE", "guichet")
+    jwt_public_key_file: Path = setting("JWT_PUBLIC_KEY_FILE", LOCAL_STATE_DIR / "keys" / "dev-jwt-public.pem", "path")
+    jwt_private_key_file: Path = setting("JWT_PRIVATE_KEY_FILE", LOCAL_STATE_DIR / "keys" / "dev-jwt-private.pem",
+                                         "path")
+    log_level: str = setting("LOG_LEVEL", "INFO", _UPPER)
+    db_pool_size: int = setting("DB_POOL_SIZE", 5, "int")
+    db_max_overflow: int = setting("DB_MAX_OVERFLOW", 10, "int")
+    kafka_linger_ms: int = setting("KAFKA_LINGER_MS", 5, "int")
     # A relay sends thousands of JSON events at once (a draw: 100,000): large compressed batches take
     # it from ~800 to ~6,000 events/s on one partition. gzip because every client reads it natively.
-    kafka_compression_type: str = "gzip"
-    kafka_batch_bytes: int = 524_288
-    public_cache_ttl_seconds: float = 2.0
-    # Intake admission (OWASP API4): beyond these, 429 with Retry-After before the service slows down.
-    intake_admissions_per_second: int = 3000
-    intake_per_ip_per_minute: int = 300
-    intake_per_account_per_minute: int = 20
+    kafka_compression_type: str = setting("KAFKA_COMPRESSION_TYPE", "gzip")
+    kafka_batch_bytes: int = setting("KAFKA_BATCH_BYTES", 524_288, "int")
     # Reverse proxies in front of the services whose X-Forwarded-For/-Proto to trust (0: none, the
     # client's address is the peer's). Behind one ingress, 1: per-IP limits then see parents, not the proxy.
-    trusted_proxies: int = 0
-    extra: Mapping[str, str] = field(default_factory=dict)
+    trusted_proxies: int = setting("TRUSTED_PROXIES", 0, "int")
 
     @classmethod
-    def from_env(cls, service_name: str, environ: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if environ is None else environ
-        defaults = cls(service_name=service_name)
+    def from_env(cls, service_name: str, environ: Mapping[str, str] | None = None) -> Self:
+        env = _MappingEnv(os.environ if environ is None else environ)
+        values = {f.name: _read(env, f.metadata["variable"], f.metadata["parse"], f.default)
+                  for f in dataclasses.fields(cls) if "variable" in f.metadata}
+        return cls(service_name=service_name, **values)
 
-        def text(name: str, default: str) -> str:
-            return env.get(name) or default
-
-        def number(name: str, default: float, kind=int):
-            raw = env.get(name)
-            if raw in (None, ""):
-                return default
-            try:
-                return kind(raw)
-            except ValueError as exc:
-                raise ValueError(f"environment variable {name}={raw!r} is not a {kind.__name__}") from exc
-
-        return cls(
-            service_name=service_name,
-            database_url=normalise_database_url(text("DATABASE_URL", defaults.database_url)),
-            kafka_bootstrap_servers=text("KAFKA_BOOTSTRAP_SERVERS", defaults.kafka_bootstrap_servers),
-            redis_url=text("REDIS_URL", defaults.redis_url),
-            kafka_topic_prefix=text("KAFKA_TOPIC_PREFIX", defaults.kafka_topic_prefix),
-            jwt_issuer=text("JWT_ISSUER", defaults.jwt_issuer),
-            jwt_audience=text("JWT_AUDIENCE", defaults.jwt_audience),
-            jwt_public_key_file=Path(text("JWT_PUBLIC_KEY_FILE", str(defaults.jwt_public_key_file))),
-            jwt_private_key_file=Path(text("JWT_PRIVATE_KEY_FILE", str(defaults.jwt_private_key_file))),
-            log_level=text("LOG_LEVEL", defaults.log_level).upper(),
-            db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
-            db_max_overflow=number("DB_MAX_OVERFLOW", defaults.db_max_overflow),
-            kafka_linger_ms=number("KAFKA_LINGER_MS", defaults.kafka_linger_ms),
-            kafka_compression_type=text("KAFKA_COMPRESSION_TYPE", defaults.kafka_compression_type),
-            kafka_batch_bytes=number("KAFKA_BATCH_BYTES", defaults.kafka_batch_bytes),
-            public_cache_ttl_seconds=number("PUBLIC_CACHE_TTL_SECONDS", defaults.public_cache_ttl_seconds, float),
-            intake_admissions_per_second=number("INTAKE_ADMISSIONS_PER_SECOND", defaults.intake_admissions_per_second),
-            intake_per_ip_per_minute=number("INTAKE_PER_IP_PER_MINUTE", defaults.intake_per_ip_per_minute),
-            intake_per_account_per_minute=number("INTAKE_PER_ACCOUNT_PER_MINUTE",
-                                                 defaults.intake_per_account_per_minute),
-            trusted_proxies=number("TRUSTED_PROXIES", defaults.trusted_proxies),
-            extra={k: v for k, v in env.items() if k.startswith("GUICHET_")},
-        )
+    @classmethod
+    def variables(cls) -> tuple[str, ...]:
+        """Every environment variable this class reads (the Kubernetes ConfigMap test holds keys to them)."""
+        return tuple(f.metadata["variable"] for f in dataclasses.fields(cls) if "variable" in f.metadata)
 
     def environment(self) -> dict[str, str]:
-        """The variables from which `from_env` reads these servers, topics, keys and log level back: how a
-        test or a benchmark starts a service's worker as a process against its own servers."""
-        return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
-                "REDIS_URL": self.redis_url, "KAFKA_TOPIC_PREFIX": self.kafka_topic_prefix,
-                "JWT_PUBLIC_KEY_FILE": str(self.jwt_public_key_file),
-                "JWT_PRIVATE_KEY_FILE": str(self.jwt_private_key_file), "LOG_LEVEL": self.log_level}
+        """The variables from which `from_env` reads these settings back: how a test or a benchmark starts
+        a service's worker as a process against its own servers, topics, keys and options."""
+        written = {f.metadata["variable"]: _write(getattr(self, f.name), f.metadata["parse"])
+                   for f in dataclasses.fields(self) if "variable" in f.metadata}
+        return {name: value for name, value in written.items() if value is not None}
 
 
 def normalise_database_url(url: str) -> str:

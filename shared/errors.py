@@ -6,7 +6,7 @@ marshmallow/webargs are reshaped so each wrong field is named with a JSON pointe
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
@@ -148,3 +148,25 @@ def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+ProblemFor = Callable[[Exception], Problem]
+
+
+def install_domain_error_mapping(app: Flask, mapping: Mapping[type[Exception], ProblemFor]) -> None:
+    """Domain exceptions become problems here, at the web edge, and nowhere else: use cases and domains
+    raise their own exceptions (`WindowClosed`, `RuleViolation`); each service's `web/errors.py` says which
+    problem each one is (`{WindowClosed: lambda e: Conflict(...)}`) and calls this from its app factory."""
+    for exception_class, problem_for in mapping.items():
+        def handle(error: Exception, problem_for: ProblemFor = problem_for) -> Response:
+            return handle_problem(problem_for(error))
+        app.register_error_handler(exception_class, handle)
+
+
+def violations_problem(error: Any, title: str = "The request breaks a rule") -> Problem:
+    """A `shared.domain.violations.RuleViolation` (or anything with `.violations`) as a 422 naming each field."""
+    violations = list(error.violations)
+    return Unprocessable(
+        violations[0].message if len(violations) == 1 else "; ".join(v.message for v in violations),
+        code=violations[0].code if len(violations) == 1 else "rules-broken", title=title,
+        errors=[field_error(v.field, v.message, v.code) for v in violations])

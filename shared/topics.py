@@ -1,7 +1,7 @@
 """Every Kafka topic Guichet uses, with its partition count. Created at start-up when missing.
 
 Keys: campaign events and application traffic are keyed by campaign id, so one campaign's
-history keeps its order; registration events (the billing feed) are keyed by family account,
+history keeps its order; the billing feed (registration.* events, produced by allocation) is keyed by family account,
 so one family's invoice lines arrive in order.
 """
 from __future__ import annotations
@@ -33,9 +33,13 @@ APPLICATION_EVENTS = TopicSpec("guichet.application-events", 12, "application.* 
 ALLOCATION_EVENTS = TopicSpec(
     "guichet.allocation-events", 6, "allocation.decided, waitlist.promoted, offer.expired, keyed by campaign id"
 )
-REGISTRATION_EVENTS = TopicSpec(
+# The billing feed: produced by allocation (a place is confirmed when its family accepts it, or given back),
+# read by the city's billing (examples/billing_preview is a reference consumer) and by notifications. The
+# topic keeps its published name "registration-events" (its events are registration.confirmed and
+# registration.cancelled, docs/billing-feed.md); the constant says what it is.
+BILLING_FEED = TopicSpec(
     "guichet.registration-events", 6,
-    "registration.confirmed and reversals: the billing feed, keyed by family account",
+    "the billing feed: registration.confirmed and its reversals, produced by allocation, keyed by family account",
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
@@ -43,7 +47,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     APPLICATION_SUBMISSIONS,
     APPLICATION_EVENTS,
     ALLOCATION_EVENTS,
-    REGISTRATION_EVENTS,
+    BILLING_FEED,
 )
 
 

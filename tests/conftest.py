@@ -23,6 +23,15 @@ from sqlalchemy.engine import make_url
 from shared.config import Settings, normalise_database_url
 from tests.support.servers import provide_kafka, provide_postgres, provide_redis
 
+# Fixtures more than one test folder uses live in modules, not in a conftest another folder imports.
+pytest_plugins = [
+    "tests.support.fixtures.campaigns",
+    "tests.support.fixtures.registrations",
+    "tests.support.fixtures.allocation",
+    "tests.support.fixtures.notifications",
+    "tests.support.fixtures.pages",
+]
+
 SERVICES_WITH_SCHEMAS: tuple[str, ...] = tuple(
     s for s in ("campaigns", "registrations", "allocation", "notifications")
     if (Path(__file__).resolve().parent.parent / "services" / s / "migrations" / "env.py").exists()
@@ -103,14 +112,15 @@ def topic_prefix() -> str:
 
 @pytest.fixture
 def make_settings(kafka_bootstrap, database_url, redis_url, topic_prefix, dev_keys):
-    """Settings for a service under test, pointing at this test's database, topics and Redis."""
-    def make(service_name: str, **overrides) -> Settings:
+    """Settings for a service under test, pointing at this test's database, topics and Redis: the shared
+    `Settings`, or a service's own class (`make_settings("allocation", AllocationSettings, draw_delay=…)`)."""
+    def make(service_name: str, settings_class: type[Settings] = Settings, **overrides) -> Settings:
         values = dict(service_name=service_name, database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
                       redis_url=redis_url, kafka_topic_prefix=topic_prefix,
                       jwt_public_key_file=dev_keys[1], jwt_private_key_file=dev_keys[0], log_level="WARNING",
                       kafka_linger_ms=1)
         values.update(overrides)
-        return Settings(**values)
+        return settings_class(**values)
     return make
 
 

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from uuid import UUID
 
 from services.allocation.domain import Application, Facts
-from shared.ages import age_on
+from shared.domain.ages import age_on
 
 
 @dataclass(frozen=True)

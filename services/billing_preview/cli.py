@@ -19,7 +19,7 @@ from shared.config import Settings
 from shared.db import make_engine
 from shared.kafka import ensure_topics
 from shared.observability import configure_logging
-from shared.topics import REGISTRATION_EVENTS
+from shared.topics import BILLING_FEED
 
 def _month(text: str) -> date:
     return date.fromisoformat(f"{text}-01")
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         ensure_schema(engine)
         if args.command == "consume":
             configure_logging(settings.service_name, settings.log_level)
-            ensure_topics(settings, [REGISTRATION_EVENTS])
+            ensure_topics(settings, [BILLING_FEED])
             consumer = feed_consumer(settings, engine)
             consumer.install_signal_handlers()
             consumer.run()

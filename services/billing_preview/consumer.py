@@ -20,7 +20,7 @@ from services.billing_preview.store import record_lines
 from shared.config import Settings
 from shared.events import parse_event
 from shared.kafka import ConsumerLoop
-from shared.topics import REGISTRATION_EVENTS
+from shared.topics import BILLING_FEED
 
 
 def store_records(engine: Engine, records: list[Any]) -> None:
@@ -30,6 +30,6 @@ def store_records(engine: Engine, records: list[Any]) -> None:
 
 
 def feed_consumer(settings: Settings, engine: Engine) -> ConsumerLoop:
-    return ConsumerLoop(settings, f"{settings.kafka_topic_prefix}billing-preview", [REGISTRATION_EVENTS],
+    return ConsumerLoop(settings, f"{settings.kafka_topic_prefix}billing-preview", [BILLING_FEED],
                         handler=lambda record: store_records(engine, [record]),
                         batch_handler=lambda records: store_records(engine, records))

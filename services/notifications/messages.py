@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from services.notifications.formatting import euros, long_date, paris_instant
+from shared.formatting import euros, long_date, paris_instant
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"

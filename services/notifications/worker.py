@@ -20,10 +20,10 @@ from shared.config import Settings
 from shared.kafka import ConsumerLoop, RetryPolicy, ensure_topics
 from shared.observability import configure_logging
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, BILLING_FEED
 from shared.worker import Loop, run_loops
 
-CONSUMED_TOPICS = [CAMPAIGN_EVENTS, APPLICATION_EVENTS, ALLOCATION_EVENTS, REGISTRATION_EVENTS]
+CONSUMED_TOPICS = [CAMPAIGN_EVENTS, APPLICATION_EVENTS, ALLOCATION_EVENTS, BILLING_FEED]
 
 
 def consumer_group(settings: Settings) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from services.notifications.formatting import euros, long_date, paris_instant
+from shared.formatting import euros, long_date, paris_instant
 from services.portal import auth, csrf, managers, parents
 from services.portal.client import ApiError, ServiceClient
 from services.portal.wording import APPLICATION_STATUSES, CAMPAIGN_STATUSES, KINDS, MODES

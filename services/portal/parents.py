@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from services.portal.auth import client, role_required
 from services.portal.client import ApiError
 from services.portal.wording import OUTCOMES, PLACE_STATES, REASONS, STANDINGS
-from shared.ages import age_on
+from shared.domain.ages import age_on
 
 blp = Blueprint("parents", __name__)
 parent_only = role_required("parent")

@@ -3,7 +3,7 @@ import marshmallow as ma
 
 from shared.contracts.fields import described
 from shared.events.registry import EventContract, register
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, REGISTRATION_EVENTS
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED
 
 OUTCOMES = ("allocated", "waitlisted", "rejected")
 
@@ -138,7 +138,7 @@ register(EventContract(
     "The parent declined the offered place (emitted by registrations); it goes to the waitlist.",
     {**_IDS, "offer_id": _OFFER, "at": "2026-03-01T18:42:00+00:00"}))
 register(EventContract(
-    "registration.confirmed", 1, RegistrationConfirmedSchema, REGISTRATION_EVENTS,
+    "registration.confirmed", 1, RegistrationConfirmedSchema, BILLING_FEED,
     "A place is confirmed: one invoice line for billing, priced by the family-quotient tranche. Keyed by family "
     "account so one family's lines arrive in order.",
     {"line_id": "reg-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "application_id": _IDS["application_id"],
@@ -148,7 +148,7 @@ register(EventContract(
      "quotient_tranche": 3, "unit_price_cents": 900, "quantity": 1, "currency": "EUR",
      "confirmed_at": "2026-03-01T18:42:03+00:00"}))
 register(EventContract(
-    "registration.cancelled", 1, RegistrationCancelledSchema, REGISTRATION_EVENTS,
+    "registration.cancelled", 1, RegistrationCancelledSchema, BILLING_FEED,
     "A confirmed place was given up (withdrawal after confirmation): a credit line reversing the confirmed one, "
     "same amounts with `quantity` -1, its own stable `line_id`.",
     {"line_id": "rev-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "reverses_line_id": "reg-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b",

@@ -36,7 +36,7 @@ from shared.devtokens import issue_token
 from shared.events import make_event
 from shared.kafka import Producer, ensure_topics
 from shared.migrations import upgrade
-from shared.topics import CAMPAIGN_EVENTS, REGISTRATION_EVENTS
+from shared.topics import CAMPAIGN_EVENTS, BILLING_FEED
 from tests.support.broker import events_on
 from tests.integration.registrations.conftest import campaign_snapshot, offer
 from tests.support.servers import free_port
@@ -313,7 +313,7 @@ def assert_places_confirmed_once(stack: FaultStack, surge: Surge, capacity: int)
 
     def confirmations() -> dict[str, set[str]] | None:
         event_ids: dict[str, set[str]] = {}
-        for envelope in events_on(stack.settings, REGISTRATION_EVENTS, "registration.confirmed"):
+        for envelope in events_on(stack.settings, BILLING_FEED, "registration.confirmed"):
             if envelope["data"]["campaign_id"] == str(campaign_id):
                 event_ids.setdefault(envelope["data"]["application_id"], set()).add(envelope["id"])
         return event_ids if set(event_ids) >= surge.confirmed else None

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from services.notifications.formatting import paris_instant
+from shared.formatting import paris_instant
 from services.portal.client import ApiError
 from tests.pages.conftest import create_published_campaign, lottery_campaign, reloading, screenshot, sign_in
 from tests.support.workers import eventually

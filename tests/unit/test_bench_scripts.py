@@ -17,7 +17,7 @@ from bench.stack import GunicornConfig
 from bench.submissions import (DOUBLE_CLICK, FIRST, RETRY, OfferAges, make_parents, mix, parse_request_line,
                                plan_attempts, rekey, request_lines)
 from bench.wrk import duration_to_us, parse_records, parse_wrk_output, percentile, submission_stats
-from shared.ages import fits_age_range
+from shared.domain.ages import fits_age_range
 from shared.auth import TokenVerifier
 from shared.config import Settings
 from shared.devtokens import issue_token

@@ -1,11 +1,11 @@
 """Age eligibility at the campaign's reference date; the rule itself is shared with registrations and
-allocation (shared.ages)."""
+allocation (shared.domain.ages)."""
 from __future__ import annotations
 
 from datetime import date
 
 from services.campaigns.domain.model import Offer
-from shared.ages import age_on, fits_age_range
+from shared.domain.ages import age_on, fits_age_range
 
 __all__ = ["age_on", "fits_age_range", "is_age_eligible"]
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Mapping
 from uuid import UUID
 
-from shared.ages import age_on
+from shared.domain.ages import age_on
 
 
 class ApplicationStatus(StrEnum):

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from shared.ages import age_on
+from shared.domain.ages import age_on
 
 TRANCHES = range(1, 11)
 # Without a quotient on file a family pays, and ranks, as the highest tranche.

@@ -7,7 +7,7 @@ import pytest
 from services.allocation.options import AllocationOptions
 from services.allocation.worker import build_loops
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, BILLING_FEED
 from tests.e2e.allocation.broker import send
 from tests.support.broker import events_on
 from tests.integration.allocation.support import a_campaign, an_application, an_offer
@@ -86,7 +86,7 @@ def test_a_lottery_and_a_first_come_campaign_through_the_broker(settings, clock,
     (promoted,) = published(settings, ALLOCATION_EVENTS, "waitlist.promoted", 1)
     assert promoted["application_id"] == line[0]["application_id"]
     answer(settings, "offer.accepted", received[placed[1]["application_id"]], placed[1]["offer_id"], clock())
-    (confirmed,) = published(settings, REGISTRATION_EVENTS, "registration.confirmed", 1)
+    (confirmed,) = published(settings, BILLING_FEED, "registration.confirmed", 1)
     assert confirmed["application_id"] == placed[1]["application_id"]
 
     clock.advance(hours=72, minutes=6)  # nobody else answered: the promoted child, the first-come ones

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from services.allocation.repository import campaign_lock_key
 from services.allocation.tables import allocation_runs, applications, campaigns, decisions, outbox, places
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, REGISTRATION_EVENTS
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, BILLING_FEED
 from tests.e2e.allocation.broker import send
 from tests.support.broker import events_on
 from tests.integration.allocation.support import a_campaign, an_application, an_offer
@@ -133,7 +133,7 @@ def test_a_killed_worker_restarts_without_deciding_or_billing_anything_twice(set
 
     decided = event_ids_by(events_on(settings, ALLOCATION_EVENTS, "allocation.decided"), "application_id")
     assert decided.keys() == received.keys() and all(len(ids) == 1 for ids in decided.values())
-    billed = event_ids_by(events_on(settings, REGISTRATION_EVENTS, "registration.confirmed"), "line_id")
+    billed = event_ids_by(events_on(settings, BILLING_FEED, "registration.confirmed"), "line_id")
     assert billed.keys() == {f"reg-{application_id}" for application_id, _ in allocated}
     assert all(len(ids) == 1 for ids in billed.values())
     assert scalar(engine, select(func.count()).select_from(places).where(places.c.state == "accepted")) == PLACES

@@ -20,7 +20,7 @@ from services.notifications.tables import notifications
 from services.notifications.worker import CONSUMED_TOPICS, consumer_group
 from shared.kafka import group_lag
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, REGISTRATION_EVENTS
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED
 from tests.integration.notifications.conftest import PORTAL
 from tests.integration.notifications.support import text_of
 from tests.integration.registrations.conftest import campaign_snapshot, offer
@@ -145,14 +145,14 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
 
     # The same records again, as after a producer's retry or a consumer's crash before its commit.
     decided = records_on(settings, ALLOCATION_EVENTS, "allocation.decided")
-    confirmed = records_on(settings, REGISTRATION_EVENTS, "registration.confirmed")
+    confirmed = records_on(settings, BILLING_FEED, "registration.confirmed")
     received = records_on(settings, APPLICATION_EVENTS, "application.received")
     assert (len(decided), len(confirmed), len(received)) == (1, 1, 1)
     deliver_again(settings, ALLOCATION_EVENTS, decided)
-    deliver_again(settings, REGISTRATION_EVENTS, confirmed)
+    deliver_again(settings, BILLING_FEED, confirmed)
     deliver_again(settings, APPLICATION_EVENTS, received)
     groups = [(notifications_worker, topic) for topic in CONSUMED_TOPICS]
-    groups += [(billing_preview[0].group_id, REGISTRATION_EVENTS), (f"{settings.kafka_topic_prefix}allocation-applications", APPLICATION_EVENTS)]
+    groups += [(billing_preview[0].group_id, BILLING_FEED), (f"{settings.kafka_topic_prefix}allocation-applications", APPLICATION_EVENTS)]
     eventually(lambda: all(group_lag(settings, group, topic) == 0 for group, topic in groups),
                what="the redelivered events read")
     # Read means handled: the consumers commit an offset only after its record's transaction committed.
@@ -161,7 +161,7 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
     assert inbox() == subjects[::-1]
     assert len(lines()) == 1
     # Allocation, given its application.received again, confirmed nothing more: one event id, sent by it and by us.
-    assert {dict(r.headers)["ce_id"] for r in records_on(settings, REGISTRATION_EVENTS, "registration.confirmed")} \
+    assert {dict(r.headers)["ce_id"] for r in records_on(settings, BILLING_FEED, "registration.confirmed")} \
         == {dict(confirmed[0].headers)["ce_id"]}
 
     # The family withdraws after confirmation: billing gets the reversal, the month's invoice nets to zero.

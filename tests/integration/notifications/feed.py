@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from shared.events import Event
 from shared.kafka import Producer
-from shared.topics import REGISTRATION_EVENTS
+from shared.topics import BILLING_FEED
 from tests.integration.notifications.support import event
 
 
@@ -20,6 +20,6 @@ def publish_feed(settings, *events: Event) -> None:
     producer = Producer(settings)
     try:
         for each in events:
-            producer.send_event(REGISTRATION_EVENTS.name, each.data["family_account"], each).get(timeout=10)
+            producer.send_event(BILLING_FEED.name, each.data["family_account"], each).get(timeout=10)
     finally:
         producer.close()

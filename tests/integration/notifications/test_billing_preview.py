@@ -10,7 +10,7 @@ from services.billing_preview.store import ensure_schema
 from services.billing_preview.tables import invoice_lines
 from shared.kafka import Producer, ensure_topics, group_lag
 from shared.runtime import Runtime
-from shared.topics import REGISTRATION_EVENTS
+from shared.topics import BILLING_FEED
 from tests.integration.notifications.feed import cancelled, confirmed, publish_feed
 from tests.support.workers import eventually, running
 
@@ -28,7 +28,7 @@ def show(settings, monkeypatch, capsys, *args: str) -> str:
 def test_invoices_per_family_and_month_with_credits_and_redelivery_changing_nothing(make_settings, monkeypatch,
                                                                                    capsys):
     settings = make_settings("billing-preview")
-    ensure_topics(settings, [REGISTRATION_EVENTS])
+    ensure_topics(settings, [BILLING_FEED])
     runtime = Runtime(settings)
     ensure_schema(runtime.engine)
     feed = [confirmed("family-a", "1"), confirmed("family-a", "2", period_start="2026-04-13", period_end="2026-04-17",
@@ -45,9 +45,9 @@ def test_invoices_per_family_and_month_with_credits_and_redelivery_changing_noth
         eventually(lambda: lines() == 4, what="the four lines stored")
         publish_feed(settings, *feed)  # a producer's retry, or a replay: the same records again
         producer = Producer(settings)
-        producer.publish(REGISTRATION_EVENTS.name, "family-a", {"type": "registration.adjusted", "data": {}})
+        producer.publish(BILLING_FEED.name, "family-a", {"type": "registration.adjusted", "data": {}})
         producer.close()
-        eventually(lambda: group_lag(settings, consumer.group_id, REGISTRATION_EVENTS) == 0, what="feed read")
+        eventually(lambda: group_lag(settings, consumer.group_id, BILLING_FEED) == 0, what="feed read")
     assert lines() == 4
     runtime.close()
 

@@ -9,7 +9,7 @@ from deploy.local.processes import ensure_kafka_jars
 from services.billing_preview.feed_schemas import SCHEMAS_DIR, file_name
 from shared.events import contract_for
 from shared.kafka import ensure_topics
-from shared.topics import REGISTRATION_EVENTS, physical_name
+from shared.topics import BILLING_FEED, physical_name
 from tests.integration.notifications.feed import cancelled, confirmed, publish_feed
 
 KEY_SEPARATOR = "\t"
@@ -20,7 +20,7 @@ def read_with_console_consumer(settings, count: int) -> list[tuple[str, dict]]:
     printed = subprocess.run(
         ["java", "-cp", f"{libs}/*", "org.apache.kafka.tools.consumer.ConsoleConsumer",
          "--bootstrap-server", settings.kafka_bootstrap_servers,
-         "--topic", physical_name(REGISTRATION_EVENTS.name, settings.kafka_topic_prefix),
+         "--topic", physical_name(BILLING_FEED.name, settings.kafka_topic_prefix),
          "--from-beginning", "--max-messages", str(count), "--timeout-ms", "20000",
          "--formatter-property", "print.key=true", "--formatter-property", f"key.separator={KEY_SEPARATOR}"],
         capture_output=True, text=True, timeout=60)
@@ -36,7 +36,7 @@ def schema_validator(event_type: str) -> Draft202012Validator:
 
 def test_every_record_of_the_feed_validates_against_its_published_schema(make_settings):
     settings = make_settings("feed-reader")
-    ensure_topics(settings, [REGISTRATION_EVENTS], with_dead_letters=False)
+    ensure_topics(settings, [BILLING_FEED], with_dead_letters=False)
     feed = [confirmed("family-a", "1"), confirmed("family-b", "2"), cancelled("family-a", "1")]
     publish_feed(settings, *feed)
 

@@ -8,7 +8,7 @@ import services.campaigns.domain as domain
 DOMAIN_DIR = Path(domain.__file__).parent
 DEMO_DATA = DOMAIN_DIR.parent / "demo_data.py"
 # Pure rules shared by several services' domains (no I/O either).
-SHARED_PURE_MODULES = {"shared.ages"}
+SHARED_PURE_MODULES = {"shared.domain.ages"}
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.notifications.formatting import euros, long_date, paris_instant
+from shared.formatting import euros, long_date, paris_instant
 from services.notifications.messages import CONTEXTS, LANGUAGES, Facts, MissingFacts, render, written_language
 from shared.events import contract_for
 
