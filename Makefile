@@ -7,7 +7,7 @@ STACK_DIR := .local/stack
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run stop stack-up stack-down stack-status migrate token lint test test-unit test-faults docs-events bench clean
+.PHONY: help install browser run stop stack-up stack-down stack-status migrate token lint test test-unit test-faults docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -44,7 +44,7 @@ stack-status: ## Show the local servers
 
 migrate: install ## Upgrade every service's schema (uses DATABASE_URL or the local stack)
 	set -a; [ -f $(STACK_DIR)/stack.env ] && . $(STACK_DIR)/stack.env; set +a; \
-	$(PY) -m shared.migrations campaigns registrations allocation notifications
+	$(PY) -m deploy.local.migrate
 
 ROLE ?= parent
 SUB ?= family-demo-1
@@ -68,10 +68,11 @@ BENCH_ARGS ?=
 bench: install ## Benchmarks (figures, never pass/fail): intake vs hello-world, public listing, allocation core; writes docs/PERFORMANCE.md
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.allocation_core --write
-	$(PY) -m services.allocation.bench --write
+	$(PY) -m bench.allocation_draw --write
 
-docs-events: install ## Regenerate docs/events.md from the event contracts
+docs: install ## Regenerate docs/events.md and docs/schemas/ (JSON Schema of the billing feed) from the event contracts
 	$(PY) -m shared.contracts.document > docs/events.md
+	$(PY) -m shared.contracts.json_schema
 
 clean: stop ## Stop everything and remove local state (databases, Kafka logs, venv)
 	rm -rf .local $(VENV)

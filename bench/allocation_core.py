@@ -34,8 +34,16 @@ import time
 import uuid
 from pathlib import Path
 
-from services.allocation.domain import (Application, CampaignPolicy, Criterion, Facts, Offer, ReservedShare,
-                                        Status, allocate)
+from services.allocation.domain import (
+    Application,
+    CampaignPolicy,
+    Facts,
+    Offer,
+    PriorityCriterion,
+    ReservedShare,
+    Status,
+    allocate,
+)
 
 SECTION = "Allocation core"
 PERFORMANCE_MD = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
@@ -60,14 +68,14 @@ MISTAKEN_CHOICE_RATE = 0.01  # a choice the child is not old enough or too old f
 def campaign(applications: int, offers: int, choices: int, seed: int, sibling_placed: bool = False):
     """(policy, offers, applications, lottery seed): the same arguments always build the same campaign."""
     rng = random.Random(seed)
-    criteria = [Criterion("disability_allowance"), Criterion("resident_of_offer_arrondissement"),
-                Criterion("not_placed_previous_campaign")]
+    criteria = [PriorityCriterion("disability_allowance"), PriorityCriterion("resident_of_offer_arrondissement"),
+                PriorityCriterion("not_placed_previous_campaign")]
     if sibling_placed:
-        criteria.append(Criterion("sibling_placed"))
+        criteria.append(PriorityCriterion("sibling_placed"))
     policy = CampaignPolicy(
         mode="priority_lottery", criteria=tuple(criteria), lottery_weight_per_unsuccessful_year=1,
         keep_siblings_together=True, max_choices=choices,
-        reserved_shares=(ReservedShare(Criterion("quotient_tranche_at_most", 3), "1/5"),))
+        reserved_shares=(ReservedShare(PriorityCriterion("quotient_tranche_at_most", 3), "1/5"),))
 
     mean_capacity = max(1, round(SEATS_PER_APPLICATION * applications / max(offers, 1)))
     the_offers = []

@@ -30,11 +30,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.scenario import (mint_parent_tokens, offer_ages, publish_intake_campaign, save_households,
-                            wait_until_intake_ready, wait_until_registrations_knows)
+from bench.scenario import (
+    mint_parent_tokens,
+    offer_ages,
+    publish_intake_campaign,
+    save_households,
+    wait_until_intake_ready,
+    wait_until_registrations_knows,
+)
 from bench.stack import BenchStack
 from bench.submissions import make_parents, mix, plan_attempts, rekey, submission_body
-from deploy.local.processes import REPO
+from deploy.local.servers import REPO
 
 FOLDER = REPO / ".local" / "intake-cpu"
 
@@ -105,10 +111,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         env = stack.start()
         from services.registrations.app import create_app
-        from shared.config import Settings
+        from services.registrations.settings import RegistrationsSettings
         from shared.runtime import Runtime
 
-        settings = Settings.from_env("registrations", env)
+        settings = RegistrationsSettings.from_env("registrations", env)
         runtime = Runtime(settings)
         stack.start_worker("registrations")
         stack.start_worker("campaigns")

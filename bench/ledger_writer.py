@@ -6,20 +6,35 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 import uuid
-from datetime import date
-from pathlib import Path
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import create_engine
 
-from deploy.local.processes import PostgresServer
-from services.registrations.ledger import IntakeRecord, record_intake
-from shared.config import Settings
+from bench.stack import private_servers
+from services.registrations.usecases.ledger import IntakeRecord, record_intake
+from shared.contracts.applications import ApplicationSubmittedSchema
 from shared.migrations import upgrade
-from tests.integration.registrations.test_ledger import submitted
-from tests.support.servers import free_port
+
+
+def submitted(campaign_id: uuid.UUID) -> dict[str, Any]:
+    """One `application.submitted`'s data, as intake publishes it (checked against the contract): a new
+    application, a new child, the same family facts every time."""
+    data = {
+        "application_id": str(uuid.uuid4()), "campaign_id": str(campaign_id), "family_account": "family-1",
+        "child": {"child_id": str(uuid.uuid4()), "first_name": "Inès", "last_name": "Martin",
+                  "birth_date": "2016-05-14", "disability_allowance": False, "school": None},
+        "household": {"single_parent": False, "quotient_tranche": 4, "quotient_justified_on": "2025-09-30",
+                      "residence_arrondissement": 11, "postal_mail": False},
+        "choices": [str(uuid.uuid4())], "keep_with_applications": [], "sworn_statement": True,
+        "submitted_at": datetime(2026, 2, 8, 23, 1, tzinfo=UTC).isoformat(),
+        "hold": {"kind": "none", "offer_id": None, "position": None},
+    }
+    errors = ApplicationSubmittedSchema().validate(data)
+    assert not errors, f"the bench's submission no longer follows application.submitted: {errors}"
+    return data
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,23 +42,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--applications", type=int, default=6000)
     parser.add_argument("--batch", type=int, default=500, help="records per poll, as the consumer gets them")
     args = parser.parse_args(argv)
-    folder = Path(tempfile.mkdtemp(prefix="guichet-bench-ledger-"))
-    folder.chmod(0o755)
-    postgres = PostgresServer(folder / "postgres", port=free_port())
-    postgres.start()
-    try:
-        upgrade("registrations", Settings(service_name="bench-ledger", database_url=postgres.url))
-        engine = create_engine(postgres.url)
+    with private_servers(postgres=True, prefix="guichet-bench-ledger-") as servers:
+        upgrade("registrations", servers.settings("bench-ledger"))
+        engine = create_engine(servers.postgres.url)
         campaign = uuid.uuid4()
         records = [IntakeRecord(submitted(campaign), 0, n) for n in range(args.applications)]
         started = time.perf_counter()
         for first in range(0, len(records), args.batch):
             record_intake(engine, records[first:first + args.batch])
         elapsed = time.perf_counter() - started
+        engine.dispose()
         print(f"| `python -m bench.ledger_writer --applications {args.applications} --batch {args.batch}` "
               f"| {os.cpu_count()} | {date.today()} | {args.applications / elapsed:,.0f} rows/s |")
-    finally:
-        postgres.stop()
 
 
 if __name__ == "__main__":

@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from bench.allocation_core import campaign as random_campaign
-from deploy.local.processes import KafkaServer, PostgresServer
-from services.allocation.bench import store
-from services.allocation.draws import publish_draw
-from services.allocation.tables import outbox
+from bench.allocation_draw import store
+from bench.stack import private_servers
+from services.allocation.store.tables import outbox
+from services.allocation.usecases.draws import publish_draw
 from shared.config import Settings
 from shared.db import make_engine
 from shared.kafka import Producer, ensure_topics
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
-from tests.support.servers import free_port
 
 DEFAULTS = Settings(service_name="bench-relay")
 
@@ -44,16 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compression", default=DEFAULTS.kafka_compression_type, help="gzip, none, …")
     parser.add_argument("--linger-ms", type=int, default=DEFAULTS.kafka_linger_ms)
     arguments = parser.parse_args(argv)
-    folder = Path(tempfile.mkdtemp(prefix="guichet-bench-relay-"))
-    folder.chmod(0o755)  # PostgreSQL runs as its own account when we are root
-    postgres = PostgresServer(folder / "postgres", port=free_port())
-    kafka = KafkaServer(folder / "kafka", port=free_port(), controller_port=free_port())
-    try:
-        postgres.start()
-        kafka.start()
-        settings = Settings(service_name="bench-relay", database_url=postgres.url,
-                            kafka_bootstrap_servers=kafka.bootstrap_servers, kafka_linger_ms=arguments.linger_ms,
-                            kafka_batch_bytes=arguments.batch_bytes, kafka_compression_type=arguments.compression)
+    with private_servers(postgres=True, kafka=True, prefix="guichet-bench-relay-") as servers:
+        settings = servers.settings("bench-relay", kafka_linger_ms=arguments.linger_ms,
+                                    kafka_batch_bytes=arguments.batch_bytes,
+                                    kafka_compression_type=arguments.compression)
         upgrade("allocation", settings)
         ensure_topics(settings)
         engine = make_engine(settings)
@@ -71,10 +61,6 @@ def main(argv: list[str] | None = None) -> int:
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         producer.close()
         engine.dispose()
-    finally:
-        kafka.stop()
-        postgres.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     command = "python -m bench.outbox_relay " + " ".join(argv if argv is not None else sys.argv[1:])
     print("| command | cores | load | date | events | wall | events/s | relay CPU |")
     print("|---|---|---|---|---|---|---|---|")

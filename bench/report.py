@@ -6,8 +6,8 @@ leaving the others (e.g. "Allocation core") as they are.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 INTAKE, HELLO, LISTING = "Intake", "Hello-world baseline", "Public listing"
 DOCUMENT_TITLE = "# Performance"

@@ -22,25 +22,55 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from bench import report
 from bench.cpu import CpuMeter
 from bench.report import RunContext, ms, ratio, table
-from bench.scenario import (LedgerStats, cache_reads, cache_share, ledger_stats, mint_parent_tokens, offer_ages,
-                            publish_intake_campaign, publish_upcoming_campaigns, reads_between, save_households,
-                            server_time, utc_stamp, wait_for_ledger, wait_until_intake_ready,
-                            wait_until_registrations_knows)
+from bench.scenario import (
+    LedgerStats,
+    cache_reads,
+    cache_share,
+    ledger_stats,
+    mint_parent_tokens,
+    offer_ages,
+    publish_intake_campaign,
+    publish_upcoming_campaigns,
+    reads_between,
+    save_households,
+    server_time,
+    utc_stamp,
+    wait_for_ledger,
+    wait_until_intake_ready,
+    wait_until_registrations_knows,
+)
 from bench.stack import BENCH_DIR, BenchStack, GunicornConfig
-from bench.submissions import (Attempt, OfferAges, Parent, make_parents, mix, plan_attempts, rekey, request_lines,
-                               write_request_file)
+from bench.submissions import (
+    Attempt,
+    OfferAges,
+    Parent,
+    make_parents,
+    mix,
+    plan_attempts,
+    rekey,
+    request_lines,
+    write_request_file,
+)
+from bench.wrk import (
+    LISTING_SCRIPT,
+    SubmissionStats,
+    ensure_wrk,
+    parse_wrk_output,
+    read_records,
+    run_for,
+    run_submissions,
+    submission_stats,
+)
+from deploy.local.servers import REPO
 from services.campaigns.domain import Campaign
-from bench.wrk import (LISTING_SCRIPT, SubmissionStats, ensure_wrk, parse_wrk_output, read_records, run_for,
-                       run_submissions, submission_stats)
-from deploy.local.processes import REPO
-from services.campaigns.public_listing import CACHE_KEY
+from services.campaigns.usecases.public_catalogue import CACHE_KEY
 
 DEFAULT_CONFIGS = ("gthread:4x4", "sync:4")
 PERFORMANCE_MD = REPO / "docs" / "PERFORMANCE.md"

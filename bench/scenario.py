@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Callable, Iterable, Sequence
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -25,18 +25,23 @@ from sqlalchemy import func, select, text
 
 from bench.submissions import OfferAges, Parent
 from services.campaigns.bootstrap import build_components
-from shared.clock import utc_now
-from services.campaigns.demo_data import (CENTRES_LOISIRS_MERCREDI_PRINTEMPS_2026, CONSERVATOIRE_ADMISSIONS_2026,
-                                          SPORT_VACANCES_HIVER_2026)
+from services.campaigns.demo_data import (
+    CENTRES_LOISIRS_MERCREDI_PRINTEMPS_2026,
+    CONSERVATOIRE_ADMISSIONS_2026,
+    SPORT_VACANCES_HIVER_2026,
+)
 from services.campaigns.domain import Campaign, publish_campaign
 from services.campaigns.domain.cloning import clone_campaign
+from services.campaigns.settings import CampaignsSettings
 from services.registrations.domain.household import Child, Household
-from services.registrations.household_cache import HouseholdReader
-from services.registrations.household_repository import save_household
-from services.registrations.intake_guard import READY_KEY
+from services.registrations.store.household_cache import HouseholdReader
+from services.registrations.store.households import save_household
+from services.registrations.store.intake_guard import READY_KEY
+from shared.clock import utc_now
 from shared.config import Settings
 from shared.devtokens import ensure_dev_keys
 from shared.runtime import Runtime
+from shared.waiting import WaitTimedOut, wait_until
 
 # The intake campaign: Paris Sport Vacances, a priority lottery — every valid first submission is
 # a 202 ("received"), places are drawn after the close, so the surge measures the 202 path.
@@ -46,22 +51,12 @@ UPCOMING_SOURCES = (CENTRES_LOISIRS_MERCREDI_PRINTEMPS_2026, CONSERVATOIRE_ADMIS
 UPCOMING_SHIFT = timedelta(days=364)
 
 
-def wait_for(condition: Callable[[], object], *, timeout: float, what: str, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not after {timeout:.0f}s")
-        time.sleep(every)
-
-
 # -- campaigns ----------------------------------------------------------------------------------------
 
 def publish(runtime: Runtime, campaign: Campaign, now: datetime) -> Campaign:
     published = publish_campaign(campaign, now)
-    if build_components(runtime, utc_now).service.add(published) is None:
+    # The campaigns composition root, on the bench's servers, with the campaigns defaults for its own settings.
+    if build_components(CampaignsSettings(**vars(runtime.settings)), runtime, utc_now).writer.add(published) is None:
         raise RuntimeError(f"campaign {published.id} already exists")
     return published
 
@@ -86,19 +81,19 @@ def offer_ages(campaign: Campaign) -> list[OfferAges]:
 
 def wait_until_registrations_knows(runtime: Runtime, campaign_id: str, timeout: float = 60) -> None:
     """campaign.published went outbox → campaigns worker → Kafka → registrations worker → campaign_terms."""
-    from services.registrations.tables import campaign_terms
+    from services.registrations.store.tables import campaign_terms
 
     def known() -> bool:
         with runtime.engine.connect() as connection:
             return connection.execute(select(campaign_terms.c.campaign_id)
                                       .where(campaign_terms.c.campaign_id == uuid.UUID(campaign_id))).first() is not None
 
-    wait_for(known, timeout=timeout, what=f"campaign {campaign_id} in the registrations directory")
+    wait_until(known, timeout=timeout, interval=0.2, what=f"campaign {campaign_id} in the registrations directory")
 
 
 def wait_until_intake_ready(runtime: Runtime, timeout: float = 90) -> None:
     """The registrations worker marks intake's Redis guard ready once it caught up with the intake log."""
-    wait_for(lambda: runtime.redis.exists(READY_KEY), timeout=timeout, what="intake guard ready (reg:ready)")
+    wait_until(lambda: runtime.redis.exists(READY_KEY), timeout=timeout, interval=0.2, what="intake guard ready (reg:ready)")
 
 
 # -- households and tokens -----------------------------------------------------------------------------
@@ -167,7 +162,7 @@ def ledger_stats(runtime: Runtime, campaign_id: str) -> LedgerStats:
 
 
 def ledger_count(runtime: Runtime, campaign_id: str) -> int:
-    from services.registrations.tables import applications
+    from services.registrations.store.tables import applications
 
     with runtime.engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(applications)
@@ -176,17 +171,21 @@ def ledger_count(runtime: Runtime, campaign_id: str) -> int:
 
 def wait_for_ledger(runtime: Runtime, campaign_id: str, expected: int, timeout: float = 180,
                     settle: float = 10) -> int:
-    """Until the intake consumer wrote `expected` applications (or nothing moved for `settle` s)."""
-    deadline = time.monotonic() + timeout
+    """Until the intake consumer wrote `expected` applications (or nothing moved for `settle` s); the count."""
     last, last_change = -1, time.monotonic()
-    while True:
+
+    def written_or_settled() -> bool:
+        nonlocal last, last_change
         count = ledger_count(runtime, campaign_id)
-        now = time.monotonic()
         if count != last:
-            last, last_change = count, now
-        if count >= expected or now - last_change > settle or now > deadline:
-            return count
-        time.sleep(0.25)
+            last, last_change = count, time.monotonic()
+        return count >= expected or time.monotonic() - last_change > settle
+
+    try:
+        wait_until(written_or_settled, timeout=timeout, interval=0.25, what=f"{expected} applications in the ledger")
+    except WaitTimedOut:
+        pass
+    return last
 
 
 # -- the listing cache's counters --------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """An isolated Guichet stack for the bench: its own folder (.local/bench/), its own ports, started
-with the functions `make run` uses (deploy.local.run, deploy.local.stack), stopped at the end.
+with the functions `make run` uses (deploy.local.run, deploy.local.stack) and the processes of the
+catalogue (deploy/catalogue.py), stopped at the end. And `private_servers()`: only Kafka, PostgreSQL
+and Redis, in a temporary folder, for the benchmarks that time one component (bench/outbox_relay.py,
+bench/ledger_writer.py, bench/allocation_draw.py).
 
 Kafka, PostgreSQL and Redis are always the bench's own, even when the environment names others
 (KAFKA_BOOTSTRAP_SERVERS, …): a benchmark must not write 20,000 households into a shared database.
@@ -13,12 +16,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import tempfile
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.local.processes import REPO
+from deploy.catalogue import web_service, worker
+from deploy.local.servers import REPO, KafkaServer, PostgresServer, RedisServer, free_port
+from shared.config import Settings
+from shared.waiting import WaitTimedOut, wait_until
 
 BENCH_DIR = REPO / ".local" / "bench"
 # Ports are free ones the kernel hands out at start: the bench runs beside `make run`, the tests,
@@ -40,7 +48,7 @@ class GunicornConfig:
     threads: int = 1
 
     @classmethod
-    def parse(cls, text: str) -> "GunicornConfig":
+    def parse(cls, text: str) -> GunicornConfig:
         """`gthread:4x4` (class:workers x threads), `sync:4`, `gevent:2`."""
         worker_class, _, shape = text.strip().partition(":")
         if not worker_class or not shape:
@@ -82,18 +90,56 @@ def url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+def answers_200(address: str) -> bool:
+    with urllib.request.urlopen(address, timeout=3) as response:
+        return response.status == 200
+
+
 def wait_http(address: str, timeout: float = 90, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(address, timeout=3) as response:
-                if response.status == 200:
-                    return
-        except Exception as exc:  # noqa: BLE001 — not up yet
-            last = str(exc)
-        time.sleep(0.3)
-    raise RuntimeError(f"{what or address} not ready after {timeout:.0f}s ({last})")
+    try:
+        # Refused connections, resets and 503s all mean "not up yet".
+        wait_until(lambda: answers_200(address), timeout=timeout, interval=0.3, what=what or address,
+                   ignore=(Exception,))
+    except WaitTimedOut as timed_out:
+        raise RuntimeError(str(timed_out)) from None
+
+
+@dataclass(frozen=True)
+class PrivateServers:
+    """The servers `private_servers()` started; those not asked for are None."""
+    folder: Path
+    postgres: PostgresServer | None = None
+    kafka: KafkaServer | None = None
+    redis: RedisServer | None = None
+
+    def settings(self, service_name: str, **overrides) -> Settings:
+        """Settings pointing at these servers (and the defaults elsewhere), with `overrides`."""
+        addresses = {"database_url": self.postgres and self.postgres.url,
+                     "kafka_bootstrap_servers": self.kafka and self.kafka.bootstrap_servers,
+                     "redis_url": self.redis and self.redis.url}
+        return Settings(service_name=service_name, **{k: v for k, v in addresses.items() if v}, **overrides)
+
+
+@contextmanager
+def private_servers(*, postgres: bool = True, kafka: bool = False, redis: bool = False,
+                    prefix: str = "guichet-bench-") -> Iterator[PrivateServers]:
+    """Fresh servers on free ports in a temporary folder, started in order and waited for; stopped and the
+    folder removed on the way out, whatever happened. A benchmark's figures then owe nothing to a
+    shared database or broker."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)  # PostgreSQL runs as its own account when we are root
+    servers = PrivateServers(
+        folder,
+        postgres=PostgresServer(folder / "postgres", port=free_port()) if postgres else None,
+        kafka=KafkaServer(folder / "kafka", port=free_port(), controller_port=free_port()) if kafka else None,
+        redis=RedisServer(folder / "redis", port=free_port()) if redis else None)
+    with ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
+        for server in (servers.postgres, servers.kafka, servers.redis):
+            if server is not None:
+                cleanup.callback(server.stop)  # registered first: a start that fails half-way is stopped too
+                server.start()
+        yield servers
 
 
 class BenchStack:
@@ -162,13 +208,14 @@ class BenchStack:
         self._pids_file.unlink()
 
     def start_worker(self, service: str) -> None:
-        self._start(f"{service}-worker", [sys.executable, "-m", f"services.{service}.worker"], self.env)
+        process = worker(service)
+        self._start(process.name, process.argv(sys.executable), self.env)
 
     def start_service(self, name: str, config: GunicornConfig, extra_env: dict[str, str] | None = None) -> str:
         """One service under deploy/gunicorn.conf.py with `config`; returns its URL once /readyz answers."""
-        from deploy.local.run import Service, gunicorn_argv, service_env
+        from deploy.local.run import gunicorn_argv, service_env
 
-        service = Service(name, self.ports[name])
+        service = web_service(name).on_port(self.ports[name])
         env = service_env(service, {**self.env, **config.env(), **(extra_env or {})})
         self._start(name, gunicorn_argv(service), env)
         wait_http(f"{service.url}/readyz", what=f"{name} (log: {self.logs / name}.log)")

@@ -12,10 +12,10 @@ import json
 import random
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from shared.domain.ages import fits_age_range
 

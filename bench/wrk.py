@@ -13,11 +13,12 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+
+from shared.waiting import WaitTimedOut, wait_until
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 SUBMIT_SCRIPT = LUA_DIR / "submit.lua"
@@ -68,12 +69,11 @@ def run_submissions(binary: str, url: str, requests_file: Path, out_dir: Path, *
                           duration_s=cap_seconds + 5)
     with open(log, "w") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + cap_seconds
         try:
-            while process.poll() is None and time.monotonic() < deadline:
-                if len(list(out_dir.glob("thread-*.done"))) >= threads:
-                    break
-                time.sleep(0.05)
+            wait_until(lambda: process.poll() is not None or len(list(out_dir.glob("thread-*.done"))) >= threads,
+                       timeout=cap_seconds, interval=0.05, what="every wrk thread done")
+        except WaitTimedOut:
+            pass  # the cap: wrk is stopped below and reports what it sent
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import jwt
 from flask import current_app, g, request
@@ -54,7 +55,7 @@ class TokenVerifier:
         self._verified = functools.lru_cache(maxsize=tokens_kept)(self._decode)
 
     @classmethod
-    def from_file(cls, path: Path, issuer: str, audience: str) -> "TokenVerifier":
+    def from_file(cls, path: Path, issuer: str, audience: str) -> TokenVerifier:
         return cls(path.read_bytes(), issuer, audience)
 
     def verify(self, token: str) -> Principal:

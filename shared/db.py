@@ -1,8 +1,8 @@
 """SQLAlchemy 2 engine and transaction handling. Each service owns one PostgreSQL schema."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker

@@ -6,7 +6,8 @@ marshmallow/webargs are reshaped so each wrong field is named with a JSON pointe
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException

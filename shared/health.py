@@ -1,7 +1,7 @@
 """Readiness checks: each answers (ready, detail) without raising."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 from sqlalchemy import Engine

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any, Callable
-
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 from flask import Response, current_app, request

@@ -7,8 +7,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -244,7 +245,7 @@ class ConsumerLoop:
             if self._attempt(lambda: self.batch_handler(records), what=f"batch of {len(records)}"):
                 return
         for record in records:
-            if not self._attempt(lambda: self.handler(record), what=f"{record.topic}/{record.partition}@{record.offset}"):
+            if not self._attempt(lambda record=record: self.handler(record), what=f"{record.topic}/{record.partition}@{record.offset}"):
                 self._dead_letter(record)
 
     def _attempt(self, call: Callable[[], None], what: str) -> bool:

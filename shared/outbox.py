@@ -13,13 +13,28 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, Identity, Index, MetaData, String,
-                        Table, Text, func, select, text, update)
+
+from kafka.errors import KafkaError
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from shared.events import Event, contract_for
-from kafka.errors import KafkaError
-
 from shared.kafka import Producer, cloudevent_headers
 
 log = logging.getLogger(__name__)

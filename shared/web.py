@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 import http
-from typing import Iterable
+from collections.abc import Iterable
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
-from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.auth import BEARER_SCHEME, TokenVerifier
 from shared.config import Settings
-from shared.errors import PROBLEM_CONTENT_TYPE, handle_http_exception, install_dependency_error_handlers, install_error_handlers
+from shared.errors import (
+    PROBLEM_CONTENT_TYPE,
+    handle_http_exception,
+    install_dependency_error_handlers,
+    install_error_handlers,
+)
 from shared.health import Check, run_checks
 from shared.observability import configure_logging, install_request_tracking, metrics_response
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from deploy.catalogue import SERVICES_WITH_SCHEMAS
 from shared.config import Settings, normalise_database_url
 from tests.support.servers import provide_kafka, provide_postgres, provide_redis
 
@@ -31,11 +32,6 @@ pytest_plugins = [
     "tests.support.fixtures.notifications",
     "tests.support.fixtures.pages",
 ]
-
-SERVICES_WITH_SCHEMAS: tuple[str, ...] = tuple(
-    s for s in ("campaigns", "registrations", "allocation", "notifications")
-    if (Path(__file__).resolve().parent.parent / "services" / s / "migrations" / "env.py").exists()
-)
 
 
 @pytest.fixture(scope="session")

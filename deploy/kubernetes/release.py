@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-SERVICES = ("campaigns", "registrations", "allocation", "notifications")
+from deploy.catalogue import SERVICES_WITH_SCHEMAS, web_service
+from shared.waiting import WaitTimedOut, wait_until
+
+SERVICES = SERVICES_WITH_SCHEMAS
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,11 @@ def schema_verdict(script, database_heads: Iterable[str]) -> SchemaVerdict:
 
 
 def database_heads(service: str, settings) -> tuple[str, ...]:
-    import importlib
-
     from alembic.runtime.migration import MigrationContext
 
     from shared.db import make_engine
 
-    schema = importlib.import_module(f"services.{service}.tables").SCHEMA
+    schema = web_service(service).schema
     engine = make_engine(settings, pool_size=1, max_overflow=0)
     try:
         with engine.connect() as connection:
@@ -86,9 +86,10 @@ def wait_for_schema(service: str, timeout: float, interval: float = 2.0) -> int:
 
     settings = Settings.from_env(f"{service}-schema-gate")
     script = ScriptDirectory.from_config(alembic_config(service, settings))
-    deadline = time.monotonic() + timeout
     last = ""
-    while True:
+
+    def schema_ready() -> bool:
+        nonlocal last
         try:
             verdict = schema_verdict(script, database_heads(service, settings))
         except Exception as exc:  # noqa: BLE001 — database not reachable yet: keep waiting
@@ -96,13 +97,15 @@ def wait_for_schema(service: str, timeout: float, interval: float = 2.0) -> int:
         if verdict.reason != last:
             print(f"{service}: {verdict.reason}", flush=True)
             last = verdict.reason
-        if verdict.ready:
-            return 0
-        if time.monotonic() > deadline:
-            print(f"{service}: gave up after {timeout:.0f}s; is the migrations Job running? "
-                  "(kubectl logs job/guichet-migrate)", file=sys.stderr, flush=True)
-            return 1
-        time.sleep(interval)
+        return verdict.ready
+
+    try:
+        wait_until(schema_ready, timeout=timeout, interval=interval, what=f"{service}'s schema at this image's heads")
+    except WaitTimedOut:
+        print(f"{service}: gave up after {timeout:.0f}s; is the migrations Job running? "
+              "(kubectl logs job/guichet-migrate)", file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 def under_replicated(settings, expected: int) -> dict[str, int]:

@@ -1,5 +1,6 @@
-"""`make run`: the whole stack on one machine — Kafka, PostgreSQL, Redis, then every service
-under gunicorn and every worker — until Ctrl-C. `--stop` ends what an earlier run left behind."""
+"""`make run`: the whole stack on one machine — Kafka, PostgreSQL, Redis, then every web service under gunicorn and
+every worker of the process catalogue (deploy/catalogue.py) — until Ctrl-C. `--stop` ends what an earlier run left
+behind."""
 from __future__ import annotations
 
 import argparse
@@ -12,31 +13,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from deploy.catalogue import SERVICES_WITH_SCHEMAS, WEB_SERVICES, WORKERS, WebService, Worker, web_service
+from deploy.local.servers import REPO
+from shared.waiting import WaitTimedOut, wait_until
+
 STATE_DIR = REPO / ".local"
 PIDS_FILE = STATE_DIR / "run" / "pids.json"
 LOG_DIR = STATE_DIR / "run" / "logs"
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-SERVICES = (Service("campaigns", 8001), Service("registrations", 8002), Service("allocation", 8003),
-            Service("notifications", 8004))
-# The pages for parents and managers: no schema, no broker; it calls the four services above. Started
-# from its factory: it has no Kubernetes deployment yet (deploy/kubernetes/ has one per services/*/wsgi.py).
-PORTAL = Service("portal", 8005)
-PORTAL_APP = "services.portal.app:create_app()"
+PORTAL = web_service("portal")
+# Only on a developer's machine: the portal's sign-in page mints development tokens.
+PORTAL_DEV_ENV = {"GUICHET_PORTAL_DEV_SIGN_IN": "1"}
 
 
 def has_module(name: str) -> bool:
@@ -50,27 +38,30 @@ def start_process(name: str, argv: list[str], env: dict[str, str], log_dir: Path
                                 start_new_session=True)
 
 
-def gunicorn_argv(service: Service, app: str | None = None) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-            app or f"services.{service.name}.wsgi:app"]
+def gunicorn_argv(service: WebService) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"), service.app]
 
 
-def service_env(service: Service, env: dict[str, str]) -> dict[str, str]:
+def worker_argv(worker: Worker) -> list[str]:
+    return worker.argv(sys.executable)
+
+
+def service_env(service: WebService, env: dict[str, str]) -> dict[str, str]:
     return {**env, "GUICHET_BIND": f"127.0.0.1:{service.port}", "GUICHET_WORKERS": env.get("GUICHET_WORKERS", "2")}
 
 
-def wait_ready(service: Service, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{service.url}/readyz", timeout=3) as response:
-                if response.status == 200:
-                    return
-        except Exception as exc:  # noqa: BLE001 — not up yet
-            last = str(exc)
-        time.sleep(0.5)
-    raise RuntimeError(f"{service.name} not ready after {timeout:.0f}s ({last}); see {LOG_DIR / service.name}.log")
+def answers_ready(url: str) -> bool:
+    """True when `url` (a /readyz) answers 200; a refused connection or a 503 raises: not ready yet."""
+    with urllib.request.urlopen(url, timeout=3) as response:
+        return response.status == 200
+
+
+def wait_ready(service: WebService, timeout: float = 60, log_dir: Path = LOG_DIR) -> None:
+    try:
+        wait_until(lambda: answers_ready(f"{service.url}/readyz"), timeout=timeout, interval=0.5,
+                   what=f"{service.name} ready at {service.url}/readyz", ignore=(Exception,))
+    except WaitTimedOut as timed_out:
+        raise RuntimeError(f"{timed_out}; see {log_dir / service.name}.log") from None
 
 
 def stop_recorded_processes() -> None:
@@ -94,8 +85,8 @@ def prepare(env: dict[str, str]) -> None:
 
     settings = Settings.from_env("make-run", env)
     ensure_dev_keys(settings.jwt_private_key_file, settings.jwt_public_key_file)
-    for service in SERVICES:
-        upgrade(service.name, settings)
+    for service in SERVICES_WITH_SCHEMAS:
+        upgrade(service, settings)
     ensure_topics(settings)
     if has_module("services.campaigns.demo"):
         subprocess.run([sys.executable, "-m", "services.campaigns.demo"], cwd=REPO, env=env, check=True)
@@ -133,13 +124,12 @@ def main(argv: list[str] | None = None) -> None:
     prepare(env)
 
     processes: dict[str, subprocess.Popen] = {}
-    for service in SERVICES:
-        processes[service.name] = start_process(service.name, gunicorn_argv(service), service_env(service, env))
-        if has_module(f"services.{service.name}.worker"):
-            processes[f"{service.name}-worker"] = start_process(
-                f"{service.name}-worker", [sys.executable, "-m", f"services.{service.name}.worker"], env)
-    processes[PORTAL.name] = start_process(PORTAL.name, gunicorn_argv(PORTAL, PORTAL_APP),
-                                           {**service_env(PORTAL, env), "GUICHET_PORTAL_DEV_SIGN_IN": "1"})
+    for service in WEB_SERVICES:
+        extra = PORTAL_DEV_ENV if service == PORTAL else {}
+        processes[service.name] = start_process(service.name, gunicorn_argv(service),
+                                                {**service_env(service, env), **extra})
+    for worker in WORKERS:
+        processes[worker.name] = start_process(worker.name, worker_argv(worker), env)
     mail_log = start_mail_catcher(env, processes)
     PIDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     PIDS_FILE.write_text(json.dumps({name: p.pid for name, p in processes.items()}))
@@ -153,12 +143,12 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
     try:
-        for service in (*SERVICES, PORTAL):
+        for service in WEB_SERVICES:
             wait_ready(service)
         print("\nGuichet is running:")
-        for service in SERVICES:
-            print(f"  {service.name:<14} {service.url}   (API docs: {service.url}/docs)")
-        print(f"  {PORTAL.name:<14} {PORTAL.url}   (pages for parents and managers, in French)")
+        for service in WEB_SERVICES:
+            what = "pages for parents and managers, in French" if service == PORTAL else f"API docs: {service.url}/docs"
+            print(f"  {service.name:<14} {service.url}   ({what})")
         if mail_log is not None:
             print(f"  {'emails':<14} {mail_log}   (every email sent, as received by a local SMTP server)")
         print(f"\n  logs: {LOG_DIR}\n  a token: make token ROLE=manager SUB=agent-1\n  stop: Ctrl-C (or `make stop`)\n")

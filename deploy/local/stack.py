@@ -18,7 +18,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deploy.local.processes import REPO, KafkaServer, LocalServer, PostgresServer, RedisServer, ServerStartError
+from deploy.local.servers import REPO, KafkaServer, LocalServer, PostgresServer, RedisServer, ServerStartError
 
 DEFAULT_DIR = REPO / ".local" / "stack"
 ENV_FILE_NAME = "stack.env"

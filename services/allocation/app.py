@@ -1,12 +1,14 @@
-"""Application factory of the allocation service."""
+"""The allocation service's web composition: the Flask app with its three audiences' blueprints."""
 from __future__ import annotations
 
 from flask import Flask
 
-from services.allocation import api, parent_api, public_api
-from services.allocation.bootstrap import EXTENSION, build_components
+from services.allocation.bootstrap import build_components
+from services.allocation.settings import AllocationSettings
+from services.allocation.web import managers, parents, public
+from services.allocation.web.errors import PROBLEMS
 from shared.clock import Clock, utc_now
-from shared.config import Settings
+from shared.errors import install_domain_error_mapping
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
@@ -14,11 +16,12 @@ TITLE = "Guichet — allocation"
 DESCRIPTION = "Allocates places by priority criteria, verifiable lottery or arrival order, manages waitlists and place offers, and explains every decision."
 
 
-def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Flask:
-    settings = settings or Settings.from_env("allocation")
+def create_app(settings: AllocationSettings | None = None, *, clock: Clock = utc_now) -> Flask:
+    settings = settings or AllocationSettings.from_env("allocation")
     runtime = Runtime(settings)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
-                             blueprints=[api.blp, public_api.blp, parent_api.blp], readiness=runtime.readiness_checks())
+                             blueprints=[managers.blp, public.blp, parents.blp], readiness=runtime.readiness_checks())
     app.extensions["guichet.runtime"] = runtime
-    app.extensions[EXTENSION] = build_components(runtime, clock)
+    build_components(settings, runtime, clock).init_app(app)
+    install_domain_error_mapping(app, PROBLEMS)
     return app

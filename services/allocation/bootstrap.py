@@ -1,28 +1,26 @@
-"""Wires the allocation service's parts once per process; views find them through `components()`."""
+"""The allocation service's composition root: its parts, built once per process, for the web app and the worker."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from flask import current_app
 from sqlalchemy import Engine
 
+from services.allocation.settings import AllocationSettings
 from shared.clock import Clock
+from shared.composition import Components
 from shared.idempotency import IdempotencyStore
 from shared.runtime import Runtime
 
-EXTENSION = "guichet.allocation"
-
 
 @dataclass(frozen=True)
-class Components:
+class AllocationComponents(Components):
+    extension: ClassVar[str] = "guichet.allocation"
+    settings: AllocationSettings
     engine: Engine
     clock: Clock
     idempotency: IdempotencyStore
 
 
-def build_components(runtime: Runtime, clock: Clock) -> Components:
-    return Components(runtime.engine, clock, IdempotencyStore(runtime.redis))
-
-
-def components() -> Components:
-    return current_app.extensions[EXTENSION]
+def build_components(settings: AllocationSettings, runtime: Runtime, clock: Clock) -> AllocationComponents:
+    return AllocationComponents(settings, runtime.engine, clock, IdempotencyStore(runtime.redis))

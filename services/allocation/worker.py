@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from shared.clock import Clock, utc_now
-from services.allocation.draws import DrawScheduler
-from services.allocation.expiry import ExpiryLoop
-from services.allocation.handlers import handle_application_records, handle_campaign_record
-from services.allocation.options import AllocationOptions
-from services.allocation.places_announcer import PlacesAnnouncer
-from services.allocation.tables import outbox
-from shared.config import Settings
+from services.allocation.bootstrap import AllocationComponents, build_components
+from services.allocation.handlers.events import handle_application_records, handle_campaign_record
+from services.allocation.handlers.jobs import DrawScheduler, ExpiryLoop, PlacesAnnouncer
+from services.allocation.settings import AllocationSettings
+from services.allocation.store.tables import outbox
+from shared.clock import utc_now
 from shared.kafka import ConsumerLoop, ensure_topics
 from shared.observability import configure_logging
 from shared.outbox import OutboxRelay
@@ -25,28 +23,28 @@ from shared.topics import APPLICATION_EVENTS, CAMPAIGN_EVENTS
 from shared.worker import Loop, run_loops
 
 
-def build_loops(runtime: Runtime, options: AllocationOptions, clock: Clock = utc_now) -> list[Loop]:
-    settings, engine = runtime.settings, runtime.engine
+def build_loops(runtime: Runtime, components: AllocationComponents) -> list[Loop]:
+    settings, engine, clock = components.settings, components.engine, components.clock
     handle_applications = partial(handle_application_records, engine, clock)
     return [
         ConsumerLoop(settings, f"{settings.kafka_topic_prefix}allocation-campaigns", [CAMPAIGN_EVENTS],
                      handler=partial(handle_campaign_record, engine, clock)),
         ConsumerLoop(settings, f"{settings.kafka_topic_prefix}allocation-applications", [APPLICATION_EVENTS],
                      handler=lambda record: handle_applications([record]), batch_handler=handle_applications),
-        DrawScheduler(engine, clock, options.draw_delay),
-        ExpiryLoop(engine, clock, options.offer_grace),
+        DrawScheduler(engine, clock, settings.draw_delay),
+        ExpiryLoop(engine, clock, settings.offer_grace),
         PlacesAnnouncer(engine, clock),
         OutboxRelay(engine, outbox, runtime.producer),
     ]
 
 
 def main() -> None:
-    settings = Settings.from_env("allocation-worker")
+    settings = AllocationSettings.from_env("allocation-worker")
     configure_logging(settings.service_name, settings.log_level)
     ensure_topics(settings)
     runtime = Runtime(settings)
     try:
-        run_loops(build_loops(runtime, AllocationOptions.from_settings(settings)))
+        run_loops(build_loops(runtime, build_components(settings, runtime, utc_now)))
     finally:
         runtime.close()
 

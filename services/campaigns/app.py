@@ -1,12 +1,14 @@
-"""Application factory of the campaigns service."""
+"""The campaigns service's web composition: the Flask app with its managers' and public blueprints."""
 from __future__ import annotations
 
 from flask import Flask
 
-from services.campaigns import api, public_api
-from services.campaigns.bootstrap import EXTENSION, build_components
+from services.campaigns.bootstrap import build_components
+from services.campaigns.settings import CampaignsSettings
+from services.campaigns.web import managers, public
+from services.campaigns.web.errors import PROBLEMS
 from shared.clock import Clock, utc_now
-from shared.config import Settings
+from shared.errors import install_domain_error_mapping
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
@@ -18,11 +20,12 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, clock: Clock = utc_now) -> Flask:
-    settings = settings or Settings.from_env("campaigns")
+def create_app(settings: CampaignsSettings | None = None, *, clock: Clock = utc_now) -> Flask:
+    settings = settings or CampaignsSettings.from_env("campaigns")
     runtime = Runtime(settings)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
-                             blueprints=[api.blp, public_api.blp], readiness=runtime.readiness_checks())
+                             blueprints=[managers.blp, public.blp], readiness=runtime.readiness_checks())
     app.extensions["guichet.runtime"] = runtime
-    app.extensions[EXTENSION] = build_components(runtime, clock)
+    build_components(settings, runtime, clock).init_app(app)
+    install_domain_error_mapping(app, PROBLEMS)
     return app

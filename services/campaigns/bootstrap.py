@@ -1,36 +1,42 @@
-"""Wires the campaigns service's parts once per process; views find them through `components()`."""
+"""The campaigns service's composition root: its parts, built once per process, for the web app, the
+worker and the demo loader."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from flask import current_app
+from sqlalchemy import Engine
 
-from services.campaigns.cache import LayeredCache
-from services.campaigns.campaign_service import CampaignService
+from services.campaigns.settings import CampaignsSettings
+from services.campaigns.store.cache import LayeredCache
+from services.campaigns.usecases.public_catalogue import CACHE_KEY, PublicCatalogue
+from services.campaigns.usecases.writing import CampaignWriter
 from shared.clock import Clock
-from services.campaigns.public_listing import CACHE_KEY, PublicCatalogue
+from shared.composition import Components
 from shared.idempotency import IdempotencyStore
 from shared.runtime import Runtime
 
-EXTENSION = "guichet.campaigns"
-
 
 @dataclass(frozen=True)
-class Components:
-    service: CampaignService
+class CampaignsComponents(Components):
+    extension: ClassVar[str] = "guichet.campaigns"
+    settings: CampaignsSettings
+    engine: Engine
+    clock: Clock
+    writer: CampaignWriter
     catalogue: PublicCatalogue
     idempotency: IdempotencyStore
 
 
-def build_components(runtime: Runtime, clock: Clock) -> Components:
+def build_components(settings: CampaignsSettings, runtime: Runtime, clock: Clock) -> CampaignsComponents:
     cache = LayeredCache(runtime.redis, CACHE_KEY, clock=clock)
-    catalogue = PublicCatalogue(runtime.engine, cache, clock, ttl_seconds=runtime.settings.public_cache_ttl_seconds)
-    return Components(
-        service=CampaignService(runtime.engine, clock, on_change=catalogue.invalidate),
+    catalogue = PublicCatalogue(runtime.engine, cache, clock, ttl_seconds=settings.public_cache_ttl_seconds)
+    return CampaignsComponents(
+        settings=settings,
+        engine=runtime.engine,
+        clock=clock,
+        # Every committed change drops the public catalogue's cached copy.
+        writer=CampaignWriter(runtime.engine, clock, on_change=catalogue.invalidate),
         catalogue=catalogue,
         idempotency=IdempotencyStore(runtime.redis),
     )
-
-
-def components() -> Components:
-    return current_app.extensions[EXTENSION]

@@ -14,13 +14,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from services.campaigns.bootstrap import build_components
-from services.campaigns.campaign_service import CampaignService
-from shared.clock import utc_now
 from services.campaigns.demo_data import DEMO_CAMPAIGNS
 from services.campaigns.domain import Campaign, clone_campaign, publish_campaign
-from shared.config import Settings
+from services.campaigns.settings import CampaignsSettings
+from services.campaigns.usecases.writing import CampaignWriter
+from shared.clock import utc_now
 from shared.runtime import Runtime
-
 
 # 52 weeks: the same weekdays, so Monday-to-Friday stages stay Monday to Friday.
 SEASON = timedelta(days=364)
@@ -39,24 +38,25 @@ def next_season(demo: Campaign, now: datetime) -> Campaign | None:
                           new_id=lambda: str(uuid.uuid5(uuid.UUID(str(demo.id)), f"season-{seasons}-{next(serial)}")))
 
 
-def load_demo_campaigns(service: CampaignService, now: datetime) -> list[str]:
+def load_demo_campaigns(writer: CampaignWriter, now: datetime) -> list[str]:
     """Titles of the campaigns inserted by this call."""
     inserted = []
     for demo in DEMO_CAMPAIGNS:
         # Published through the domain at the demo's own publication instant, so its rules are checked.
         published = publish_campaign(replace(demo, published_at=None), demo.published_at)
-        if service.add(published) is not None:
+        if writer.add(published) is not None:
             inserted.append(demo.title)
         upcoming = next_season(demo, now)
-        if upcoming is not None and service.add(publish_campaign(upcoming, now)) is not None:
+        if upcoming is not None and writer.add(publish_campaign(upcoming, now)) is not None:
             inserted.append(upcoming.title)
     return inserted
 
 
 def main() -> None:
-    runtime = Runtime(Settings.from_env("campaigns-demo"))
+    settings = CampaignsSettings.from_env("campaigns-demo")
+    runtime = Runtime(settings)
     try:
-        inserted = load_demo_campaigns(build_components(runtime, utc_now).service, utc_now())
+        inserted = load_demo_campaigns(build_components(settings, runtime, utc_now).writer, utc_now())
     finally:
         runtime.close()
     for title in inserted:

@@ -14,7 +14,7 @@ from services.campaigns.domain import (
     AllocationMode,
     AllocationPolicy,
     Campaign,
-    Criterion,
+    CriterionName,
     Offer,
     PriorityCriterion,
     ReservedShare,
@@ -49,7 +49,7 @@ def _psv_stage(slug: str, title: str, site: str, arrondissement: int, ages: tupl
     )
 
 
-QUOTIENT_TRANCHES_1_TO_3 = PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST, max_tranche=3)
+QUOTIENT_TRANCHES_1_TO_3 = PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, max_tranche=3)
 
 SPORT_VACANCES_HIVER_2026 = Campaign(
     id=demo_id("psv-hiver-2026"),
@@ -68,8 +68,8 @@ SPORT_VACANCES_HIVER_2026 = Campaign(
         mode=AllocationMode.PRIORITY_LOTTERY,
         criteria=(
             QUOTIENT_TRANCHES_1_TO_3,
-            PriorityCriterion(Criterion.RESIDENT_OF_OFFER_ARRONDISSEMENT),
-            PriorityCriterion(Criterion.NOT_PLACED_PREVIOUS_CAMPAIGN),
+            PriorityCriterion(CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT),
+            PriorityCriterion(CriterionName.NOT_PLACED_PREVIOUS_CAMPAIGN),
         ),
         reserved_shares=(ReservedShare(QUOTIENT_TRANCHES_1_TO_3, Decimal("0.20")),),
         lottery_weight_per_unsuccessful_year=1,
@@ -122,7 +122,7 @@ CENTRES_LOISIRS_MERCREDI_PRINTEMPS_2026 = Campaign(
     closes_at=_paris("2026-02-23T23:59"),
     reference_date=date(2026, 3, 11),
     max_choices=2,
-    policy=AllocationPolicy(mode=AllocationMode.FCFS, keep_siblings_together=True),
+    policy=AllocationPolicy(mode=AllocationMode.FIRST_COME, keep_siblings_together=True),
     offers=(
         _centre("vaugirard-maternelle", "Centre de loisirs maternel Vaugirard", 15, MATERNELLE, 40),
         _centre("balard-elementaire", "Centre de loisirs élémentaire Balard", 15, ELEMENTAIRE, 60),

@@ -7,23 +7,24 @@ from __future__ import annotations
 
 from functools import partial
 
+from services.campaigns.bootstrap import CampaignsComponents, build_components
+from services.campaigns.handlers.places_given import handle_allocation_record
+from services.campaigns.handlers.window_scheduler import WindowScheduler
+from services.campaigns.settings import CampaignsSettings
+from services.campaigns.store.tables import outbox
 from shared.clock import utc_now
-from services.campaigns.places_feed import handle_allocation_record
-from services.campaigns.scheduler import WindowScheduler
-from services.campaigns.tables import outbox
-from shared.config import Settings
 from shared.kafka import ConsumerLoop, ensure_topics
 from shared.observability import configure_logging
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
 from shared.topics import ALLOCATION_EVENTS, CAMPAIGN_EVENTS
-from shared.worker import run_loops
+from shared.worker import Loop, run_loops
 
 
-def build_loops(runtime: Runtime) -> list:
-    settings, engine = runtime.settings, runtime.engine
+def build_loops(runtime: Runtime, components: CampaignsComponents) -> list[Loop]:
+    settings, engine = components.settings, components.engine
     return [
-        WindowScheduler(engine, utc_now),
+        WindowScheduler(engine, components.clock),
         ConsumerLoop(settings, f"{settings.kafka_topic_prefix}campaigns-places", [ALLOCATION_EVENTS],
                      handler=partial(handle_allocation_record, engine)),
         OutboxRelay(engine, outbox, runtime.producer),
@@ -31,12 +32,12 @@ def build_loops(runtime: Runtime) -> list:
 
 
 def main() -> None:
-    settings = Settings.from_env("campaigns-worker")
+    settings = CampaignsSettings.from_env("campaigns-worker")
     configure_logging(settings.service_name, settings.log_level)
     ensure_topics(settings, [CAMPAIGN_EVENTS, ALLOCATION_EVENTS])
     runtime = Runtime(settings)
     try:
-        run_loops(build_loops(runtime))
+        run_loops(build_loops(runtime, build_components(settings, runtime, utc_now)))
     finally:
         runtime.close()
 

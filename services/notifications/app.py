@@ -1,15 +1,14 @@
-"""Application factory of the notifications service."""
+"""The web composition of the notifications service: `create_app` (served by `wsgi.py`)."""
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from functools import partial
-from typing import Callable
 
 from flask import Flask
 
-from services.notifications import inbox_api, manager_api, subscriptions_api
-from services.notifications.api_context import EXTENSION, NotificationsContext
-from shared.config import Settings
+from services.notifications.bootstrap import build_components
+from services.notifications.settings import NotificationsSettings
+from services.notifications.web import managers, parents
+from services.notifications.web.errors import PROBLEMS
+from shared.clock import Clock, utc_now
+from shared.errors import install_domain_error_mapping
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
@@ -19,12 +18,12 @@ DESCRIPTION = ("Tells parents of every decision by email, in-app inbox or letter
                "not be delivered, and the mail room takes the letters to print.")
 
 
-def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = partial(datetime.now, UTC)) -> Flask:
-    settings = settings or Settings.from_env("notifications")
+def create_app(settings: NotificationsSettings | None = None, *, clock: Clock = utc_now) -> Flask:
+    settings = settings or NotificationsSettings.from_env("notifications")
     runtime = Runtime(settings)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION, readiness=runtime.readiness_checks(),
-                             blueprints=[inbox_api.blp, subscriptions_api.blp, manager_api.failures_blueprint,
-                                         manager_api.letters_blueprint])
+                             blueprints=[parents.blp, managers.blp])
+    install_domain_error_mapping(app, PROBLEMS)
     app.extensions["guichet.runtime"] = runtime
-    app.extensions[EXTENSION] = NotificationsContext(runtime.engine, clock)
+    build_components(settings, runtime, clock).init_app(app)
     return app

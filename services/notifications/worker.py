@@ -5,23 +5,22 @@ them (inbox, letter, email) with retries, and queues the reminders of offers abo
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import partial
-from typing import Callable
 
-from services.notifications.config import NotificationsConfig
-from services.notifications.contacts import HouseholdContacts, ServiceToken
-from services.notifications.courier import DELIVERY_RETRY, Contacts, Courier, Mailer
-from services.notifications.handlers import handle_record
-from services.notifications.mailer import SmtpMailer
-from shared.worker import PeriodicLoop
-from services.notifications.reminders import remind_due
+from services.notifications.bootstrap import NotificationsComponents, build_components
+from services.notifications.handlers.courier import DELIVERY_RETRY, Courier
+from services.notifications.handlers.events import handle_record
+from services.notifications.handlers.reminders import remind_due
+from services.notifications.settings import NotificationsSettings
+from services.notifications.store.contacts import HouseholdContacts, ServiceToken
+from services.notifications.store.mailer import SmtpMailer
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.kafka import ConsumerLoop, RetryPolicy, ensure_topics
 from shared.observability import configure_logging
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, BILLING_FEED
-from shared.worker import Loop, run_loops
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED, CAMPAIGN_EVENTS
+from shared.worker import Loop, PeriodicLoop, run_loops
 
 CONSUMED_TOPICS = [CAMPAIGN_EVENTS, APPLICATION_EVENTS, ALLOCATION_EVENTS, BILLING_FEED]
 
@@ -30,11 +29,19 @@ def consumer_group(settings: Settings) -> str:
     return f"{settings.kafka_topic_prefix}notifications"
 
 
-def build_loops(runtime: Runtime, contacts: Contacts, mailer: Mailer, portal_url: str,
-                clock: Callable[[], datetime] = partial(datetime.now, UTC), retry: RetryPolicy = DELIVERY_RETRY,
+def build_courier(settings: NotificationsSettings, components: NotificationsComponents,
+                  retry: RetryPolicy = DELIVERY_RETRY) -> Courier:
+    """The courier with its way out: the households it reads from registrations with the service's token,
+    and the SMTP relay. Refuses to start without a service token or with an unreadable CA bundle, rather
+    than failing every delivery later."""
+    contacts = HouseholdContacts(settings.registrations_url, ServiceToken(settings, settings.service_token_file))
+    return Courier(components.engine, contacts, SmtpMailer.from_settings(settings), components.clock,
+                   settings.portal_url, retry)
+
+
+def build_loops(settings: Settings, components: NotificationsComponents, courier: Courier,
                 interval_seconds: float = 1.0) -> list[Loop]:
-    settings, engine = runtime.settings, runtime.engine
-    courier = Courier(engine, contacts, mailer, clock, portal_url, retry)
+    engine, clock = components.engine, components.clock
     return [
         ConsumerLoop(settings, consumer_group(settings), CONSUMED_TOPICS,
                      handler=partial(handle_record, engine, clock)),
@@ -43,16 +50,14 @@ def build_loops(runtime: Runtime, contacts: Contacts, mailer: Mailer, portal_url
     ]
 
 
-def main() -> None:
-    settings = Settings.from_env("notifications-worker")
+def main(settings: NotificationsSettings | None = None, *, clock: Clock = utc_now) -> None:
+    settings = settings or NotificationsSettings.from_env("notifications-worker")
     configure_logging(settings.service_name, settings.log_level)
     ensure_topics(settings)
-    config = NotificationsConfig.from_settings(settings)
-    contacts = HouseholdContacts(config.registrations_url, ServiceToken(settings, config.service_token_file))
-    mailer = SmtpMailer.from_config(config)
     runtime = Runtime(settings)
     try:
-        run_loops(build_loops(runtime, contacts, mailer, config.portal_url))
+        components = build_components(settings, runtime, clock)
+        run_loops(build_loops(settings, components, build_courier(settings, components)))
     finally:
         runtime.close()
 

@@ -2,7 +2,8 @@
 into plain words, in one place. A code not listed here falls back on the service's own detail."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 PROBLEMS = {
     "service-unreachable": "Le service ne répond pas pour le moment. Rien n'a été enregistré : réessayez dans "

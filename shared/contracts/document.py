@@ -1,4 +1,4 @@
-"""Print docs/events.md from the contract catalogue: `make docs-events`."""
+"""Print docs/events.md from the contract catalogue: `make docs` (which also writes docs/schemas/)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from shared.events import all_contracts, make_event
 
 HEADER = """# Guichet events
 
-Generated from `shared/contracts/` by `make docs-events`; a test fails when this file is stale.
+Generated from `shared/contracts/` by `make docs`; a test fails when this file is stale.
 
 Every event is a [CloudEvents 1.0](https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md)
 JSON document in structured mode (Kafka header `content-type: application/cloudevents+json`, plus

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 import marshmallow as ma
 
+from shared.clock import utc_now
 from shared.events.registry import contract_for
 
 SPEC_VERSION = "1.0"
@@ -25,7 +27,7 @@ class Event:
     subject: str
     data: dict[str, Any]
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    time: datetime = field(default_factory=utc_now)
     schemaversion: int = 1
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""The four services under gunicorn, as `make run` starts them, reach /readyz against real servers."""
+"""Every web service of the catalogue (deploy/catalogue.py) under gunicorn, as `make run` starts them,
+reaches /readyz against real servers: the four services with their database, broker and Redis, the
+portal with the four services it calls."""
 import json
 import os
 import signal
@@ -7,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.run import SERVICES, Service, gunicorn_argv, service_env, start_process, wait_ready
+from deploy.catalogue import WEB_SERVICES
+from deploy.local.run import PORTAL_DEV_ENV, gunicorn_argv, service_env, start_process, wait_ready
 from tests.support.servers import free_port
 
 
@@ -19,12 +22,16 @@ def fetch(url: str) -> tuple[int, bytes]:
 @pytest.fixture
 def running_services(make_settings, tmp_path):
     settings = make_settings("e2e")
+    services = [service.on_port(free_port()) for service in WEB_SERVICES]
     env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "REDIS_URL": settings.redis_url, "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
-           "JWT_PUBLIC_KEY_FILE": str(settings.jwt_public_key_file), "GUICHET_WORKERS": "1",
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
-    services = [Service(s.name, free_port()) for s in SERVICES]
-    processes = [start_process(s.name, gunicorn_argv(s), service_env(s, env), log_dir=tmp_path) for s in services]
+           "JWT_PUBLIC_KEY_FILE": str(settings.jwt_public_key_file),
+           "JWT_PRIVATE_KEY_FILE": str(settings.jwt_private_key_file), "GUICHET_WORKERS": "1",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+           # The portal calls the services started here, not `make run`'s.
+           **{f"GUICHET_{s.name.upper()}_URL": s.url for s in services if s.has_schema}}
+    processes = [start_process(s.name, gunicorn_argv(s), {**service_env(s, env), **(PORTAL_DEV_ENV if not s.has_schema else {})},
+                               log_dir=tmp_path) for s in services]
     try:
         yield services, tmp_path
     finally:
@@ -36,10 +43,12 @@ def running_services(make_settings, tmp_path):
 
 def test_every_service_is_ready_documented_and_measured(running_services):
     services, logs = running_services
+    called_by_the_portal = {service.name for service in services if service.has_schema}
     for service in services:
-        wait_ready(service, timeout=90)
+        wait_ready(service, timeout=90, log_dir=logs)
         status, body = fetch(f"{service.url}/readyz")
-        assert status == 200 and json.loads(body)["checks"].keys() == {"database", "kafka", "redis"}
+        checks = {"database", "kafka", "redis"} if service.has_schema else called_by_the_portal
+        assert status == 200 and json.loads(body)["checks"].keys() == checks, service.name
         status, body = fetch(f"{service.url}/openapi.json")
         assert status == 200 and json.loads(body)["info"]["title"].startswith("Guichet")
         status, body = fetch(f"{service.url}/metrics")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import assert_nothing_lost_nothing_twice, prepare_surge
+from tests.support.faults import assert_nothing_lost_nothing_twice, prepare_surge
 
 PARENTS = 100
 CAPACITY = 30

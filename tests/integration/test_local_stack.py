@@ -13,7 +13,7 @@ import redis
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from deploy.local.processes import KafkaServer, LocalServer, PostgresServer, RedisServer
+from deploy.local.servers import KafkaServer, LocalServer, PostgresServer, RedisServer
 from deploy.local.stack import read_env_file, start_stack, status, stop_stack
 from tests.support.servers import free_port
 

@@ -11,7 +11,7 @@ from shared.events import make_event
 from shared.kafka import Producer, ensure_topics
 from shared.outbox import OutboxRelay, record_event
 from shared.topics import physical_name
-from tests.integration import chain_fixture as chain
+from tests.support import outbox_chain as chain
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def ping(engine, ping_id: str, commit: bool = True) -> str:
 
 def consume_process(settings, crash: bool, stop_after: int) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tests.integration.chain_fixture", settings.database_url,
+        [sys.executable, "-m", "tests.support.outbox_chain", settings.database_url,
          settings.kafka_bootstrap_servers, settings.kafka_topic_prefix, "crash" if crash else "run", str(stop_after)],
         cwd=REPO, capture_output=True, text=True, timeout=120)
 

@@ -12,45 +12,20 @@ import os
 import signal
 import sys
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from deploy.local.run import PORTAL_APP, REPO, Service, gunicorn_argv, service_env, start_process, wait_ready
-from services.portal.client import ServiceClient
+from deploy.catalogue import WEB_SERVICES, WORKERS
+from deploy.local.run import gunicorn_argv, service_env, start_process, wait_ready
 from shared.config import Settings
-from shared.devtokens import issue_token
 from shared.kafka import ensure_topics
+from tests.support.pages import Stack
 from tests.support.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "screenshots"
-SERVICES = ("campaigns", "registrations", "allocation", "notifications")
-WORKERS = ("campaigns", "registrations", "allocation", "notifications")
-
-
-@dataclass
-class Stack:
-    settings: Settings
-    urls: dict[str, str]
-    logs: Path
-
-    @property
-    def portal(self) -> str:
-        return self.urls["portal"]
-
-    def client(self, service: str, role: str, subject: str) -> ServiceClient:
-        return ServiceClient(service, self.urls[service], issue_token(self.settings, subject, [role]))
-
-    def manager(self, service: str) -> ServiceClient:
-        return self.client(service, "manager", "agent-tests")
-
-    def parent(self, service: str, account: str) -> ServiceClient:
-        return self.client(service, "parent", account)
 
 
 def _database(postgres_url: str, template: str) -> tuple[str, str]:
@@ -79,7 +54,7 @@ def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys,
                         redis_url=redis_url, kafka_topic_prefix=f"p{uuid.uuid4().hex[:10]}.",
                         jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1])
     ensure_topics(settings)
-    services = [Service(s, free_port()) for s in (*SERVICES, "portal")]
+    services = [service.on_port(free_port()) for service in WEB_SERVICES]
     urls = {s.name: s.url for s in services}
     logs = tmp_path_factory.mktemp("stack-logs")
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -89,15 +64,13 @@ def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys,
            "GUICHET_GUARD_GRACE_SECONDS": "0",
            # Nobody listens there: families in these tests give no e-mail address, so none is sent.
            "GUICHET_SMTP_PORT": str(free_port()), "GUICHET_PORTAL_URL": urls["portal"], "GUICHET_PORTAL_DEV_SIGN_IN": "1",
-           **{f"GUICHET_{s.upper()}_URL": urls[s] for s in SERVICES}}
+           **{f"GUICHET_{s.upper()}_URL": url for s, url in urls.items() if s != "portal"}}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn makes its own
-    processes = [start_process(s.name, gunicorn_argv(s, PORTAL_APP if s.name == "portal" else None), service_env(s, env),
-                               log_dir=logs) for s in services]
-    processes += [start_process(f"{w}-worker", [sys.executable, "-m", f"services.{w}.worker"], env, log_dir=logs)
-                  for w in WORKERS]
+    processes = [start_process(s.name, gunicorn_argv(s), service_env(s, env), log_dir=logs) for s in services]
+    processes += [start_process(w.name, w.argv(sys.executable), env, log_dir=logs) for w in WORKERS]
     try:
         for service in services:
-            wait_ready(service, timeout=120)
+            wait_ready(service, timeout=120, log_dir=logs)
         yield Stack(settings, urls, logs)
     finally:
         for process in processes:
@@ -148,62 +121,3 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def sign_in(page, portal: str, account: str, role: str = "parent") -> None:
-    page.goto(f"{portal}/connexion")
-    page.get_by_label("Identifiant du compte").fill(account)
-    page.get_by_label("Parent" if role == "parent" else "Agent de la Ville (gestion des campagnes)").check()
-    page.get_by_role("button", name="Se connecter").click()
-
-
-def lottery_campaign(opens_in: timedelta, title: str, capacity: int = 10, closes_in: timedelta = timedelta(hours=1),
-                     mode: str = "lottery") -> dict:
-    now = datetime.now(timezone.utc)
-    closes = now + closes_in
-    start = (closes + timedelta(days=2)).date()
-    return {
-        "title": title, "kind": "sport_vacances", "description": "Stages sportifs des vacances.",
-        "opens_at": (now + opens_in).isoformat(timespec="seconds"), "closes_at": closes.isoformat(timespec="seconds"),
-        "reference_date": start.isoformat(), "max_choices": 2,
-        "policy": {"mode": mode, "criteria": [], "reserved_shares": [], "lottery_weight_per_unsuccessful_year": 0,
-                   "keep_siblings_together": False, "acceptance_delay_hours": 72},
-        "offers": [{"title": "Escalade — initiation", "site": "Gymnase Jean Dame", "arrondissement": 2,
-                    "starts_on": start.isoformat(), "ends_on": (start + timedelta(days=4)).isoformat(),
-                    "min_age": 7, "max_age": 17, "capacity": capacity, "waitlist_limit": None,
-                    "tariffs_cents": [400 + 100 * n for n in range(10)]}],
-    }
-
-
-def create_published_campaign(stack: Stack, body: dict) -> dict:
-    campaigns = stack.manager("campaigns")
-    created = campaigns.post("/campaigns", body, headers={"Idempotency-Key": uuid.uuid4().hex})
-    campaign = created.data
-    return campaigns.post(f"/campaigns/{campaign['id']}/publish", headers={"If-Match": created.headers["ETag"]}).data
-
-
-def declare_family(stack: Stack, account: str, first_name: str, birth_date: date, **facts) -> str:
-    """A household with one child, through the registrations API; returns the child's id."""
-    registrations = stack.parent("registrations", account)
-    registrations.call("PUT", "/household", headers={"If-Match": "*"}, body={
-        "single_parent": False, "quotient_tranche": 3, "quotient_justified_on": "2026-09-30", "arrondissement": 11,
-        "postal_mail": False, "email": None, "language": "fr", **facts})
-    child = registrations.post("/household/children", {"first_name": first_name, "last_name": "Martin",
-                                                       "birth_date": birth_date.isoformat()},
-                               headers={"Idempotency-Key": uuid.uuid4().hex})
-    return child.data["child_id"]
-
-
-def reloading(page, probe):
-    """For `eventually`: reload the page, then look."""
-    def look():
-        page.reload()
-        return probe()
-    return look

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from services.portal.client import ApiError
-from tests.pages.conftest import declare_family, reloading, screenshot, sign_in
-from tests.support.workers import eventually
+from services.portal.client.api import ApiError
+from shared.waiting import wait_until
+from tests.support.pages import declare_family, reloading, screenshot, sign_in
 
 PARIS = ZoneInfo("Europe/Paris")
 OPENS_IN = timedelta(seconds=20)
@@ -85,7 +85,7 @@ def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page)
     families = [(f"famille-{uuid.uuid4().hex[:8]}", name) for name in ("Inès", "Hugo", "Nora")]
     children = {account: declare_family(stack, account, name, date(2015, 3, 1), single_parent=name == "Nora")
                 for account, name in families}
-    eventually(reloading(page, lambda: page.locator("[data-status]").inner_text() == "ouverte"), timeout=40,
+    wait_until(reloading(page, lambda: page.locator("[data-status]").inner_text() == "ouverte"), timeout=40,
                interval=1, what="the window open on the page")
     submitted = [submit(stack, account, campaign_id, child, offer["id"]) for account, child in children.items()]
 
@@ -102,9 +102,9 @@ def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page)
     page.get_by_role("button", name="Clore les inscriptions maintenant").click()
     expect(page.locator("[data-status]")).to_have_text("close")
     allocation = stack.manager("allocation")
-    eventually(lambda: allocation.get(f"/campaigns/{campaign_id}/allocation").data["closed_at"], timeout=30,
+    wait_until(lambda: allocation.get(f"/campaigns/{campaign_id}/allocation").data["closed_at"], timeout=30,
                what="allocation told of the close")
-    eventually(lambda: allocation.post(f"/campaigns/{campaign_id}/allocation/dry-run")
+    wait_until(lambda: allocation.post(f"/campaigns/{campaign_id}/allocation/dry-run")
                .data["statistics"]["applications"] == 3, timeout=30, what="the three applications in allocation")
 
     page.goto(campaign_url)

@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
+from services.portal.client.api import ApiError
 from shared.formatting import paris_instant
-from services.portal.client import ApiError
-from tests.pages.conftest import create_published_campaign, lottery_campaign, reloading, screenshot, sign_in
-from tests.support.workers import eventually
+from shared.waiting import wait_until
+from tests.support.pages import create_published_campaign, lottery_campaign, reloading, screenshot, sign_in
 
 OPENS_IN = timedelta(seconds=20)
 
@@ -89,7 +89,7 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     expect(page.get_by_role("alert")).to_contain_text("Cet enfant a déjà une demande en cours pour cette campagne")
 
     registrations = stack.parent("registrations", account)
-    ledger = eventually(lambda: registrations.get("/applications").data, what="the application in the ledger")
+    ledger = wait_until(lambda: registrations.get("/applications").data, timeout=30, what="the application in the ledger")
     time.sleep(2)  # anything else sent would have reached the ledger by now
     ledger = registrations.get("/applications").data
     assert [a["application_id"] for a in ledger] == [reference]
@@ -99,7 +99,7 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     draw(stack, campaign)
 
     page.get_by_role("link", name="Mes demandes", exact=True).click()
-    eventually(reloading(page, lambda: "place proposée" in page.locator(".status").first.inner_text()),
+    wait_until(reloading(page, lambda: "place proposée" in page.locator(".status").first.inner_text()),
                timeout=30, interval=1, what="the decision on the page")
     deadline = datetime.fromisoformat(registrations.get(f"/applications/{reference}").data["offer_expires_at"])
     expect(page.locator(".deadline")).to_contain_text(f"Répondez avant le {paris_instant(deadline, 'fr')} (heure de Paris)")
@@ -117,7 +117,7 @@ def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
     assert registrations.get(f"/applications/{reference}").data["status"] == "confirmed"
 
     page.get_by_role("link", name="Messages", exact=True).click()
-    eventually(reloading(page, lambda: page.locator(".message").count() >= 3), timeout=30, interval=1,
+    wait_until(reloading(page, lambda: page.locator(".message").count() >= 3), timeout=30, interval=1,
                what="received, offered and confirmed in the inbox")
     expect(page.locator(".message").first).to_contain_text("Léa")
     screenshot(page, "parent-messages")
@@ -155,4 +155,4 @@ def draw(stack, campaign: dict) -> None:
                 return False
             raise
 
-    eventually(drawn, timeout=30, interval=0.5, what="the draw published")
+    wait_until(drawn, timeout=30, interval=0.5, what="the draw published")

@@ -7,9 +7,15 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.pages.conftest import (create_published_campaign, declare_family, lottery_campaign, reloading, screenshot,
-                                  sign_in)
-from tests.support.workers import eventually
+from shared.waiting import wait_until
+from tests.support.pages import (
+    create_published_campaign,
+    declare_family,
+    lottery_campaign,
+    reloading,
+    screenshot,
+    sign_in,
+)
 
 PHONE = {"width": 375, "height": 740}
 
@@ -91,7 +97,7 @@ def test_parent_pages_at_phone_width(stack, phone):
 
     phone.get_by_role("link", name="Campagnes", exact=True).click()
     phone.get_by_role("link", name=f"pour Jules — {campaign['title']}").click()
-    eventually(reloading(phone, lambda: phone.locator("#choice_1").count()), timeout=30, interval=1,
+    wait_until(reloading(phone, lambda: phone.locator("#choice_1").count()), timeout=30, interval=1,
                what="the form at the opening")
     check_page(phone, "formulaire")
     tab_to(phone, "Envoyer ma demande")

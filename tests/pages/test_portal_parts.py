@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services.portal.app import ServiceUrls, create_app
-from services.portal.campaign_form import api_errors_to_form, campaign_fields, offer_fields, offer_to_form
-from services.portal.client import ApiError, ServiceClient, problem_error
-from shared.config import Settings
+from services.portal.app import create_app
+from services.portal.client.api import ApiError, ServiceClient, problem_error
+from services.portal.settings import SERVICES, PortalSettings
+from services.portal.web.campaign_form import api_errors_to_form, campaign_fields, offer_fields, offer_to_form
 from tests.support.servers import free_port
 
 
@@ -142,11 +142,16 @@ def recording_service():
         yield url, calls
 
 
+def stand_in_for_every_service(url: str) -> dict[str, str]:
+    """The portal's settings pointing all four services at one stand-in."""
+    return {f"{name}_url": url for name in SERVICES}
+
+
 def test_a_form_posted_without_the_sessions_token_changes_nothing(dev_keys, recording_service):
     url, calls = recording_service
-    settings = Settings(service_name="portal", jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1],
-                        extra={"GUICHET_PORTAL_DEV_SIGN_IN": "1"})
-    browser = create_app(settings, ServiceUrls(url, url, url, url)).test_client()
+    settings = PortalSettings(service_name="portal", jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1],
+                              dev_sign_in=True, **stand_in_for_every_service(url))
+    browser = create_app(settings).test_client()
 
     forged = browser.post("/connexion", data={"account": "family-1", "role": "parent"})
     assert forged.status_code == 400 and "formulaire a expiré" in forged.text
@@ -167,9 +172,9 @@ def test_a_form_posted_without_the_sessions_token_changes_nothing(dev_keys, reco
 def test_without_the_development_sign_in_nobody_signs_in_and_no_key_is_made(tmp_path, dev_keys, recording_service):
     url, calls = recording_service
     private, public = tmp_path / "private.pem", dev_keys[1]  # the city's public key, mounted
-    settings = Settings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public,
-                        extra={"GUICHET_PORTAL_SECRET_KEY": "a-secret-from-the-platform"})
-    browser = create_app(settings, ServiceUrls(url, url, url, url)).test_client()
+    settings = PortalSettings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public,
+                              secret_key="a-secret-from-the-platform", **stand_in_for_every_service(url))
+    browser = create_app(settings).test_client()
     page = browser.get("/connexion")
     assert page.status_code == 503 and "compte parisien" in page.text
     with browser.session_transaction() as session:
@@ -180,6 +185,7 @@ def test_without_the_development_sign_in_nobody_signs_in_and_no_key_is_made(tmp_
         assert "token" not in session
     assert not private.exists() and calls == []
 
-    without_secret = Settings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public)
+    without_secret = PortalSettings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public,
+                                    **stand_in_for_every_service(url))
     with pytest.raises(RuntimeError, match="GUICHET_PORTAL_SECRET_KEY"):
-        create_app(without_secret, ServiceUrls(url, url, url, url))
+        create_app(without_secret)

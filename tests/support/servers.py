@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
+# Re-exported: the tests take their free ports where the local stack and the benchmarks do.
+from deploy.local.servers import free_port
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+__all__ = ["docker_available", "free_port", "provide_kafka", "provide_postgres", "provide_redis"]
 
 
 def docker_available() -> bool:
@@ -35,7 +33,7 @@ def provide_kafka(base_dir: Path) -> Iterator[str]:
         with KafkaContainer("apache/kafka:4.1.0").with_kraft() as container:
             yield container.get_bootstrap_server()
     else:
-        from deploy.local.processes import KafkaServer
+        from deploy.local.servers import KafkaServer
 
         server = KafkaServer(base_dir / "kafka", port=free_port(), controller_port=free_port())
         server.start()
@@ -55,7 +53,7 @@ def provide_postgres(base_dir: Path) -> Iterator[str]:
         with PostgresContainer("postgres:17", driver="psycopg") as container:
             yield container.get_connection_url()
     else:
-        from deploy.local.processes import PostgresServer
+        from deploy.local.servers import PostgresServer
 
         server = PostgresServer(base_dir / "postgres", port=free_port())
         server.start()
@@ -75,7 +73,7 @@ def provide_redis(base_dir: Path) -> Iterator[str]:
         with RedisContainer("redis:7") as container:
             yield f"redis://{container.get_container_host_ip()}:{container.get_exposed_port(6379)}/0"
     else:
-        from deploy.local.processes import RedisServer
+        from deploy.local.servers import RedisServer
 
         server = RedisServer(base_dir / "redis", port=free_port())
         server.start()

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import TypeVar
+
+from shared.waiting import wait_until
 
 T = TypeVar("T")
 
@@ -24,12 +26,6 @@ def running(loops: Sequence) -> Iterator[None]:
 
 
 def eventually(probe: Callable[[], T], timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> T:
-    """Poll until `probe` returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+    """Poll until `probe` returns something truthy and return it; fail (an AssertionError naming `what`)
+    after `timeout` seconds. A probe's own exception fails the test at once: it is not "not yet"."""
+    return wait_until(probe, timeout=timeout, interval=interval, what=what)

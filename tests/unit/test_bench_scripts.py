@@ -14,13 +14,23 @@ from bench.cpu import busy_ticks, parse_stat, tree_ticks
 from bench.report import replace_sections, sections
 from bench.scenario import cache_reads, cache_share, mint_parent_tokens, reads_between
 from bench.stack import GunicornConfig
-from bench.submissions import (DOUBLE_CLICK, FIRST, RETRY, OfferAges, make_parents, mix, parse_request_line,
-                               plan_attempts, rekey, request_lines)
+from bench.submissions import (
+    DOUBLE_CLICK,
+    FIRST,
+    RETRY,
+    OfferAges,
+    make_parents,
+    mix,
+    parse_request_line,
+    plan_attempts,
+    rekey,
+    request_lines,
+)
 from bench.wrk import duration_to_us, parse_records, parse_wrk_output, percentile, submission_stats
-from shared.domain.ages import fits_age_range
 from shared.auth import TokenVerifier
 from shared.config import Settings
 from shared.devtokens import issue_token
+from shared.domain.ages import fits_age_range
 
 WRK_OUTPUT = """\
 Running 4m test @ http://127.0.0.1:8102
@@ -102,7 +112,7 @@ def test_the_mix_is_every_parent_once_plus_same_key_retries_and_new_key_double_c
     for position, attempt in enumerate(attempts):
         by_parent[attempt.parent].append((position, attempt))
     assert set(by_parent) == set(range(5000))
-    for parent, placed in by_parent.items():
+    for placed in by_parent.values():
         (first_position, first), = [(p, a) for p, a in placed if a.kind == FIRST]
         for position, attempt in placed:
             if attempt.kind == RETRY:

@@ -1,7 +1,10 @@
-"""deploy/compose.yaml, read as YAML (no Docker engine here): the whole stack, not just the web services."""
+"""deploy/compose.yaml, read as YAML (no Docker engine here): the whole stack, not just the web services,
+checked against the process catalogue (deploy/catalogue.py)."""
 from pathlib import Path
 
 import yaml
+
+from deploy.catalogue import WEB_SERVICES, WORKERS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -10,18 +13,30 @@ def compose_services() -> dict[str, dict]:
     return yaml.safe_load((REPO / "deploy" / "compose.yaml").read_text())["services"]
 
 
-def test_every_worker_module_runs_in_a_container_of_its_own():
-    workers = {p.parent.name for p in (REPO / "services").glob("*/worker.py")}
-    commands = [service.get("command") for service in compose_services().values()]
-    assert {name for name in workers if ["python", "-m", f"services.{name}.worker"] in commands} == workers
-
-
-def test_every_web_service_and_the_portal_answer_on_their_local_port():
+def test_every_worker_of_the_catalogue_runs_in_a_container_of_its_own():
     services = compose_services()
-    web = {p.parent.name for p in (REPO / "services").glob("*/wsgi.py")} | {"portal"}
+    for worker in WORKERS:
+        assert services[worker.name]["command"] == worker.argv(), worker.name
+    running_a_worker = {name for name, service in services.items() if ".worker" in str(service.get("command", ""))}
+    assert running_a_worker == {worker.name for worker in WORKERS}, "a worker container the catalogue does not name"
+
+
+def test_every_web_service_of_the_catalogue_answers_on_its_local_port():
+    services = compose_services()
     serving = {service["environment"].get("GUICHET_SERVICE"): service for service in services.values()
-               if isinstance(service.get("environment"), dict)}
-    assert web <= set(serving)
-    for name in web:
-        bind_port = serving[name]["environment"]["GUICHET_BIND"].rsplit(":", 1)[1]
-        assert any(port.endswith(f":{bind_port}:{bind_port}") for port in serving[name]["ports"]), name
+               if isinstance(service.get("environment"), dict) and "GUICHET_SERVICE" in service["environment"]}
+    assert set(serving) == {service.name for service in WEB_SERVICES}
+    for service in WEB_SERVICES:
+        container = serving[service.name]
+        bind_port = container["environment"]["GUICHET_BIND"].rsplit(":", 1)[1]
+        assert bind_port == str(service.port), service.name
+        assert any(port.endswith(f":{bind_port}:{bind_port}") for port in container["ports"]), service.name
+        # The image's command runs services.<GUICHET_SERVICE>.wsgi:app, the catalogue's app.
+        assert "command" not in container, f"{service.name}: let the image run {service.app}"
+
+
+def test_the_image_runs_the_web_service_that_guichet_service_names():
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    assert 'services.${GUICHET_SERVICE' in dockerfile and '}.wsgi:app' in dockerfile
+    exposed = next(line for line in dockerfile.splitlines() if line.startswith("EXPOSE")).split()[1:]
+    assert {int(port) for port in exposed} == {service.port for service in WEB_SERVICES}

@@ -1,28 +1,24 @@
 """The Kubernetes manifests (deploy/kubernetes/) hold what docs/deploy.md promises, read as plain YAML files:
-no cluster, no kubectl or kustomize needed. And the schema gate their initContainers run decides right.
-
-Needs PyYAML (in the test extras); without it the manifest tests are skipped, the gate's are not.
+no cluster, no kubectl or kustomize needed; a Deployment for every web service and worker of the process
+catalogue (deploy/catalogue.py). And the schema gate their initContainers run decides right.
 """
 from __future__ import annotations
 
 import ast
-import re
+import importlib
 from pathlib import Path
 
 import pytest
+import yaml
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover — until pyyaml is in the test extras
-    yaml = None
+from deploy.catalogue import SERVICES_WITH_SCHEMAS, WEB_SERVICES, WORKERS, web_service
+from shared.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "kubernetes"
 BASE = K8S / "base"
 PRODUCTION = K8S / "overlays" / "production"
 DEPENDENCIES = K8S / "dependencies"
-
-needs_yaml = pytest.mark.skipif(yaml is None, reason="PyYAML is not installed (add pyyaml to the test extras)")
 
 SECRET = "guichet-secrets"
 CONFIG = "guichet-config"
@@ -94,7 +90,6 @@ def gunicorn_graceful_timeout() -> int:
 
 # --- files and kustomizations -------------------------------------------------------------------------------
 
-@needs_yaml
 @pytest.mark.parametrize("folder", [BASE, PRODUCTION, DEPENDENCIES], ids=lambda p: str(p.relative_to(K8S)))
 def test_every_file_of_a_kustomization_folder_is_listed_and_every_listed_file_exists(folder):
     kustomization = load(folder / "kustomization.yaml")[0]
@@ -104,7 +99,6 @@ def test_every_file_of_a_kustomization_folder_is_listed_and_every_listed_file_ex
     assert on_disk == listed, f"{folder}: on disk but not listed {on_disk - listed}, listed but missing {listed - on_disk}"
 
 
-@needs_yaml
 def test_every_manifest_parses_and_names_its_kind():
     for path in K8S.rglob("*.yaml"):
         for doc in load(path):
@@ -113,7 +107,6 @@ def test_every_manifest_parses_and_names_its_kind():
                 assert doc["metadata"]["name"], path
 
 
-@needs_yaml
 def test_no_secret_value_is_committed():
     for path in K8S.rglob("*.yaml"):
         for doc in load(path):
@@ -124,13 +117,15 @@ def test_no_secret_value_is_committed():
 
 # --- web Deployments ----------------------------------------------------------------------------------------
 
-@needs_yaml
-def test_there_is_one_web_deployment_per_service(deployments):
-    services = {p.parent.name for p in (REPO / "services").glob("*/wsgi.py")}
-    assert {service_of(d) for d in web_deployments(deployments)} == services
+def test_there_is_one_web_deployment_per_web_service_of_the_catalogue_on_its_port(deployments):
+    web = {service_of(d): d for d in web_deployments(deployments)}
+    assert set(web) == {service.name for service in WEB_SERVICES}
+    for service in WEB_SERVICES:
+        assert web[service.name]["metadata"]["name"] == f"{service.name}-web"
+        ports = {p["name"]: p["containerPort"] for p in pod(web[service.name])["containers"][0]["ports"]}
+        assert ports == {"http": service.port}, service.name
 
 
-@needs_yaml
 def test_web_pods_are_probed_on_readyz_and_healthz_through_their_http_port(deployments):
     for deployment in web_deployments(deployments):
         web = pod(deployment)["containers"][0]
@@ -149,7 +144,6 @@ def test_web_pods_are_probed_on_readyz_and_healthz_through_their_http_port(deplo
         assert annotations["prometheus.io/path"] == "/metrics"
 
 
-@needs_yaml
 def test_web_termination_grace_outlasts_the_pre_stop_pause_and_gunicorns_graceful_timeout(deployments):
     graceful = gunicorn_graceful_timeout()
     for deployment in web_deployments(deployments):
@@ -161,7 +155,6 @@ def test_web_termination_grace_outlasts_the_pre_stop_pause_and_gunicorns_gracefu
         assert grace >= int(pre_stop[1]) + graceful + 10, deployment["metadata"]["name"]
 
 
-@needs_yaml
 def test_every_container_has_requests_and_limits_that_fit_a_two_core_node(base):
     def cores(value) -> float:
         text = str(value)
@@ -176,7 +169,6 @@ def test_every_container_has_requests_and_limits_that_fit_a_two_core_node(base):
             assert cores(resources["requests"]["cpu"]) <= 1.0
 
 
-@needs_yaml
 def test_every_pod_runs_non_root_on_a_read_only_root_with_writable_emptydirs(base):
     for workload in of_kind(base, "Deployment") + of_kind(base, "Job"):
         spec = pod(workload)
@@ -200,7 +192,6 @@ def test_every_pod_runs_non_root_on_a_read_only_root_with_writable_emptydirs(bas
         assert "PROMETHEUS_MULTIPROC_DIR" in env_of(pod(deployment)["containers"][0])
 
 
-@needs_yaml
 def test_every_container_runs_the_guichet_image_with_the_configmap_and_the_secret(base):
     configmaps = by_name(base, "ConfigMap")
     for workload in of_kind(base, "Deployment") + of_kind(base, "Job"):
@@ -210,6 +201,10 @@ def test_every_container_runs_the_guichet_image_with_the_configmap_and_the_secre
             assert {"configMapRef": {"name": CONFIG}} in container["envFrom"], where
             assert CONFIG in configmaps
             env = env_of(container)
+            if workload["kind"] == "Deployment" and not web_service(service_of(workload)).has_schema:
+                # The portal stores nothing: it holds no database or Redis credentials.
+                assert not {"DATABASE_URL", "REDIS_URL"} & set(env), where
+                continue
             assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": SECRET, "key": "DATABASE_URL"}, where
             if container["name"] in ("web", "worker"):
                 assert env["REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": SECRET, "key": "REDIS_URL"}, where
@@ -222,38 +217,43 @@ def test_every_container_runs_the_guichet_image_with_the_configmap_and_the_secre
         assert [item["path"] for item in volume["secret"]["items"]] == [Path(key_file).name]
 
 
-@needs_yaml
+def settings_classes() -> list[type[Settings]]:
+    """The shared Settings and every settings class the catalogue's services declare (services/<name>/settings.py)."""
+    classes: list[type[Settings]] = [Settings]
+    for service in WEB_SERVICES:
+        module = importlib.import_module(service.settings_module)
+        declared = [value for value in vars(module).values() if isinstance(value, type) and issubclass(value, Settings)
+                    and value.__module__ == module.__name__]
+        assert declared, f"{service.settings_module} declares no settings class"
+        classes += declared
+    return classes
+
+
 def test_the_configmap_only_names_settings_guichet_reads(base):
-    """shared/config.py reads the common settings; GUICHET_* ones reach a service through Settings.extra."""
-    config_source = (REPO / "shared" / "config.py").read_text()
-    read = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', config_source))
-    sources = "\n".join(p.read_text() for folder in ("services", "shared") for p in (REPO / folder).rglob("*.py"))
-    for key in by_name(base, "ConfigMap")[CONFIG]["data"]:
-        if key.startswith("GUICHET_"):
-            assert f'"{key}"' in sources, f"{key} is read by no service (typo?)"
-        else:
-            assert key in read, f"{key} is not read by shared/config.py (typo?)"
-    assert "DATABASE_URL" not in by_name(base, "ConfigMap")[CONFIG]["data"]
-    assert "REDIS_URL" not in by_name(base, "ConfigMap")[CONFIG]["data"]
+    """Every key of the ConfigMap is a variable that shared.config.Settings or a service's settings class
+    reads (`Settings.variables()`): a typo, or a setting no process reads any more, fails here."""
+    read = {variable for settings_class in settings_classes() for variable in settings_class.variables()}
+    data = by_name(base, "ConfigMap")[CONFIG]["data"]
+    for key in data:
+        assert key in read, f"{key} is read by no settings class (typo?)"
+    assert "DATABASE_URL" not in data
+    assert "REDIS_URL" not in data
 
 
 # --- workers, migrations --------------------------------------------------------------------------------------
 
-@needs_yaml
-def test_there_is_one_worker_deployment_per_worker_module_and_each_stops_cleanly(deployments):
-    modules = {p.parent.name for p in (REPO / "services").glob("*/worker.py")}
+def test_there_is_one_worker_deployment_per_worker_of_the_catalogue_and_each_stops_cleanly(deployments):
     workers = {service_of(d): d for d in worker_deployments(deployments)}
-    assert set(workers) == modules, "a services/<name>/worker.py needs its Deployment (and only those exist)"
-    for name, deployment in workers.items():
-        assert pod(deployment)["containers"][0]["command"] == ["python", "-m", f"services.{name}.worker"]
+    assert set(workers) == {w.service for w in WORKERS}, "a worker of the catalogue needs its Deployment (and only those exist)"
+    for worker in WORKERS:
+        deployment = workers[worker.service]
+        assert deployment["metadata"]["name"] == worker.name
+        assert pod(deployment)["containers"][0]["command"] == worker.argv()
         assert pod(deployment)["terminationGracePeriodSeconds"] >= 30
 
 
-@needs_yaml
 def test_the_notifications_worker_reads_its_service_token_from_a_mounted_secret(deployments):
-    worker = deployments.get("notifications-worker")
-    if worker is None:
-        pytest.skip("no notifications worker yet")
+    worker = deployments["notifications-worker"]
     container = pod(worker)["containers"][0]
     token_file = env_of(container)["GUICHET_SERVICE_TOKEN_FILE"]["value"]
     mount = next(m for m in container["volumeMounts"] if token_file.startswith(m["mountPath"] + "/"))
@@ -261,7 +261,6 @@ def test_the_notifications_worker_reads_its_service_token_from_a_mounted_secret(
     assert "secretName" in volume["secret"] and "subPath" not in mount, "a subPath mount never sees a renewal"
 
 
-@needs_yaml
 def test_the_registrations_worker_never_runs_twice(deployments):
     """Its guard keeper rebuilds Redis from the ledger and is not safe with two instances."""
     worker = deployments["registrations-worker"]
@@ -271,11 +270,13 @@ def test_the_registrations_worker_never_runs_twice(deployments):
     assert "registrations-worker" not in {r["name"] for r in kustomization.get("replicas", [])}
 
 
-@needs_yaml
 def test_every_pod_waits_for_its_schema_and_the_job_migrates_every_service(base, deployments):
     from deploy.kubernetes.release import SERVICES
 
     for deployment in deployments.values():
+        if not web_service(service_of(deployment)).has_schema:
+            assert "initContainers" not in pod(deployment), "a service without a schema has no schema to wait for"
+            continue
         gate = pod(deployment)["initContainers"][0]
         assert gate["command"][:5] == ["python", "-m", "deploy.kubernetes.release", "wait-for-schema",
                                        service_of(deployment)]
@@ -284,12 +285,12 @@ def test_every_pod_waits_for_its_schema_and_the_job_migrates_every_service(base,
     assert command[:4] == ["python", "-m", "deploy.kubernetes.release", "migrate"]
     assert command[command.index("--expect-replication") + 1] == "3"
     assert pod(job)["restartPolicy"] == "Never"
+    assert SERVICES == SERVICES_WITH_SCHEMAS
     assert set(SERVICES) == {p.parent.parent.name for p in (REPO / "services").glob("*/migrations/env.py")}
 
 
 # --- Services, disruption budgets, autoscaling, network -----------------------------------------------------------
 
-@needs_yaml
 def test_every_service_selects_an_existing_deployments_pods_and_a_named_port(base, deployments):
     for service in of_kind(base, "Service"):
         selector = service["spec"]["selector"]
@@ -301,7 +302,6 @@ def test_every_service_selects_an_existing_deployments_pods_and_a_named_port(bas
             assert port["targetPort"] in port_names
 
 
-@needs_yaml
 def test_deployment_selectors_match_their_own_pod_labels(deployments):
     for deployment in deployments.values():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
@@ -310,7 +310,6 @@ def test_deployment_selectors_match_their_own_pod_labels(deployments):
             assert constraint["labelSelector"]["matchLabels"].items() <= labels.items()
 
 
-@needs_yaml
 def test_disruption_budgets_cover_every_multi_replica_deployment(base, deployments):
     budgets = of_kind(base, "PodDisruptionBudget")
     for budget in budgets:
@@ -324,7 +323,6 @@ def test_disruption_budgets_cover_every_multi_replica_deployment(base, deploymen
                 deployment["metadata"]["name"]
 
 
-@needs_yaml
 def test_the_registrations_autoscaler_owns_its_replicas(base, deployments):
     hpa = by_name(base, "HorizontalPodAutoscaler")["registrations-web"]
     target = hpa["spec"]["scaleTargetRef"]
@@ -337,7 +335,6 @@ def test_the_registrations_autoscaler_owns_its_replicas(base, deployments):
     assert production["spec"]["minReplicas"] < production["spec"]["maxReplicas"]
 
 
-@needs_yaml
 def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backing_services(base):
     policies = by_name(base, "NetworkPolicy")
     deny = policies["default-deny"]
@@ -345,13 +342,22 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
     assert all("ingress" not in p["spec"] and "egress" not in p["spec"] for p in [deny])
     egress_ports = {port["port"] for p in policies.values() for rule in p["spec"].get("egress", [])
                     for port in rule.get("ports", [])}
-    # DNS, Kafka, PostgreSQL, Redis; registrations' port and SMTP (25, 587, 465) for the notifications worker only.
-    assert egress_ports == {53, 9092, 5432, 6379, 8002, 25, 587, 465}
+    service_ports = {service.port for service in WEB_SERVICES if service.has_schema}
+    smtp = {25, 587, 465}
+    # DNS, Kafka, PostgreSQL, Redis; the services' ports for the portal, registrations' port and SMTP for
+    # the notifications worker; nothing else.
+    assert egress_ports == {53, 9092, 5432, 6379} | service_ports | smtp
+    notifications_worker = {"app.kubernetes.io/name": "notifications", "app.kubernetes.io/component": "worker"}
+    portal_web = {"app.kubernetes.io/name": "portal", "app.kubernetes.io/component": "web"}
     for policy in policies.values():
         ports = {port["port"] for rule in policy["spec"].get("egress", []) for port in rule.get("ports", [])}
-        if ports & {8002, 25, 587, 465}:
-            assert policy["spec"]["podSelector"]["matchLabels"] == {
-                "app.kubernetes.io/name": "notifications", "app.kubernetes.io/component": "worker"}
+        selected = policy["spec"]["podSelector"].get("matchLabels")
+        if ports & smtp:
+            assert selected == notifications_worker, policy["metadata"]["name"]
+        if ports & service_ports:
+            assert selected in (notifications_worker, portal_web), policy["metadata"]["name"]
+            if selected == notifications_worker:
+                assert ports & service_ports == {web_service("registrations").port}
     for policy in policies.values():
         if policy["spec"].get("ingress"):
             selector = policy["spec"]["podSelector"]
@@ -362,7 +368,6 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
 
 # --- production overlay and dependencies ----------------------------------------------------------------------------
 
-@needs_yaml
 def test_production_pins_the_image_and_serves_only_public_and_parent_paths_over_tls():
     kustomization = load(PRODUCTION / "kustomization.yaml")[0]
     image = {i["name"]: i for i in kustomization["images"]}[IMAGE]
@@ -381,7 +386,6 @@ def test_production_pins_the_image_and_serves_only_public_and_parent_paths_over_
     assert set(routes.values()) <= set(names), "the network policy must let the ingress reach every routed service"
 
 
-@needs_yaml
 def test_the_kafka_example_keeps_acknowledged_writes_through_a_broker_loss():
     docs = manifests(DEPENDENCIES)
     pool = of_kind(docs, "KafkaNodePool")[0]

@@ -13,14 +13,15 @@ ranked, the published pass would be the same allocation, so it is not run again.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 from contextlib import contextmanager
 from itertools import islice
 from operator import eq
-from typing import Iterable
 
 from services.allocation.domain.deferred_acceptance import Matching, deferred_acceptance
 from services.allocation.domain.entrants import Entry, enter
-from services.allocation.domain.explain import cutoffs, outcomes as explained_outcomes
+from services.allocation.domain.explain import cutoffs
+from services.allocation.domain.explain import outcomes as explained_outcomes
 from services.allocation.domain.model import Application, CampaignPolicy, Offer
 from services.allocation.domain.priorities import Ranking, uses_sibling_placed
 from services.allocation.domain.result import AllocationResult
@@ -115,7 +116,7 @@ def _offers_of_placed_siblings(entry: Entry, matching: Matching,
         offer = matching.assigned[i]
         placed = offer_ids[offer] if offer >= 0 else None
         for member in entry.members(i):
-            families.setdefault(member.family_id, []).append((i, member, placed))
+            families.setdefault(member.family_account, []).append((i, member, placed))
     earned, concerned = {}, set()
     for family in families.values():
         if len(family) < 2:

@@ -8,11 +8,12 @@ only when the policy reads them: nothing in the bundle is needed for less than r
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from services.allocation.domain.allocate import allocate
 from services.allocation.domain.lottery import commitment, format_number, verify_commitment
-from services.allocation.domain.model import Application, CampaignPolicy, Criterion, Facts, Offer, ReservedShare
+from services.allocation.domain.model import Application, CampaignPolicy, Facts, Offer, PriorityCriterion, ReservedShare
 from services.allocation.domain.priorities import facts_read, uses_sibling_placed
 from services.allocation.domain.result import AllocationResult, Outcome, TieBreak
 
@@ -90,12 +91,12 @@ def _differences(published: Mapping[str, Any], recomputed: Mapping[str, Any]) ->
     return problems
 
 
-def _criterion_record(criterion: Criterion) -> dict[str, Any]:
+def _criterion_record(criterion: PriorityCriterion) -> dict[str, Any]:
     return {"name": str(criterion.name), "max_tranche": criterion.max_tranche}
 
 
-def _criterion_from(record: Mapping[str, Any]) -> Criterion:
-    return Criterion(record["name"], record.get("max_tranche"))
+def _criterion_from(record: Mapping[str, Any]) -> PriorityCriterion:
+    return PriorityCriterion(record["name"], record.get("max_tranche"))
 
 
 def _policy_record(policy: CampaignPolicy) -> dict[str, Any]:
@@ -144,11 +145,11 @@ def _application_records(policy: CampaignPolicy, applications: list[Application]
             "child": children.of(application.child_id),
             "age_at_reference_date": application.age_at_reference_date,
             "choices": list(application.choices),
-            "arrival_sequence": application.arrival_sequence,
+            "arrival_sequence": application.arrival_position,  # its name in the published format
             "facts": {name: getattr(application.facts, name) for name in published_facts},
         }
         if uses_sibling_placed(policy):
-            record["family"] = families.of(application.family_id)
+            record["family"] = families.of(application.family_account)
         if policy.keep_siblings_together and application.sibling_group_id is not None:
             record["sibling_group"] = groups.of(application.sibling_group_id)
         records.append(record)
@@ -159,11 +160,11 @@ def _application_from(record: Mapping[str, Any]) -> Application:
     return Application(
         application_id=record["application_id"],
         child_id=record["child"],
-        family_id=record.get("family", record["child"]),  # only sibling_placed reads families
+        family_account=record.get("family", record["child"]),  # only sibling_placed reads families
         age_at_reference_date=record["age_at_reference_date"],
         choices=tuple(record["choices"]),
         facts=Facts(**record["facts"]),
-        arrival_sequence=record["arrival_sequence"],
+        arrival_position=record["arrival_sequence"],
         sibling_group_id=record.get("sibling_group"),
     )
 

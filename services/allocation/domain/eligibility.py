@@ -1,8 +1,8 @@
 """Hard eligibility: which ranked choices may be allocated at all, and why the others are dropped."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from services.allocation.domain.model import Application, CampaignPolicy, Offer
 from services.allocation.domain.result import Reason, ReasonCode
@@ -48,7 +48,7 @@ def earliest_application_per_child(applications: list[Application]) -> tuple[lis
     Intake should refuse a second application; this keeps the allocation safe if one slipped through.
     """
     earliest: dict[str, Application] = {}
-    for application in sorted(applications, key=lambda a: (a.arrival_sequence, a.application_id)):
+    for application in sorted(applications, key=lambda a: (a.arrival_position, a.application_id)):
         earliest.setdefault(application.child_id, application)
     kept_ids = {application.application_id for application in earliest.values()}
     ordered = sorted(applications, key=lambda a: a.application_id)

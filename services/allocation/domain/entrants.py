@@ -15,14 +15,15 @@ i in position i) rather than as 100,000 objects.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Mapping
 from itertools import compress
 from operator import itemgetter
-from typing import Mapping
 
 from services.allocation.domain import lottery
 from services.allocation.domain.eligibility import earliest_application_per_child, ineligibility, ranked_list
 from services.allocation.domain.model import Application, CampaignPolicy, Offer
 from services.allocation.domain.result import Reason, ReasonCode, TieBreak
+
 
 class _FirstRanks(dict):
     def __missing__(self, count: int) -> tuple[int, ...]:
@@ -124,7 +125,7 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
         found.sort(key=itemgetter(0))
         cuts = [bisect_left(firsts, index) for index, _ in found]  # where each goes among the usual ones
         merged = tuple([] for _ in columns)
-        for number, (cut, (index, (group_members, indices, *values))) in enumerate(zip(cuts, found)):
+        for number, (cut, (_index, (group_members, indices, *values))) in enumerate(zip(cuts, found)):
             start = cuts[number - 1] if number else 0
             for column, into, value in zip(columns, merged, (group_members[0], *values)):
                 into += column[start:cut]
@@ -184,7 +185,7 @@ def _sibling_groups(policy: CampaignPolicy, applications: list[Application], kep
         group_id = applications[index].sibling_group_id
         if group_id is not None:
             by_group.setdefault(group_id, []).append(index)
-    return [tuple(sorted(indices, key=lambda index: (applications[index].arrival_sequence,
+    return [tuple(sorted(indices, key=lambda index: (applications[index].arrival_position,
                                                       applications[index].application_id)))
             for _, indices in sorted(by_group.items()) if len(indices) > 1]
 
@@ -254,7 +255,7 @@ class _TieBreaker:
         self.drawer = lottery.Drawer(seed) if self.kind == TieBreak.LOTTERY else None
         if self.kind == TieBreak.ARRIVAL:
             # By arrival sequence, then id: the applications are sorted by id and the sort is stable.
-            arrivals = [a.arrival_sequence for a in applications]
+            arrivals = [a.arrival_position for a in applications]
             self.arrival_rank = [0] * len(applications)
             for rank, index in enumerate(sorted(range(len(applications)), key=arrivals.__getitem__), start=1):
                 self.arrival_rank[index] = rank

@@ -8,8 +8,18 @@ from services.allocation.domain.entrants import Entry
 from services.allocation.domain.lottery import format_number, tickets
 from services.allocation.domain.model import Application, CampaignPolicy
 from services.allocation.domain.priorities import Ranking
-from services.allocation.domain.result import (Cutoff, Explanation, OfferExplanation, Outcome, Reason, ReasonCode,
-                                               Standing, Status, TieBreak, WaitlistPosition)
+from services.allocation.domain.result import (
+    Cutoff,
+    Explanation,
+    OfferExplanation,
+    Outcome,
+    Reason,
+    ReasonCode,
+    Standing,
+    Status,
+    TieBreak,
+    WaitlistPosition,
+)
 from services.allocation.domain.seats import SeatPlan
 
 

@@ -74,7 +74,7 @@ class Drawer:
         if any(count < 1 for count in ticket_counts):
             raise ValueError("an application holds at least one ticket")
         best = self._hmacs(application_id.encode("utf-8") for application_id in application_ids)
-        extra = [(index, f"{application_ids[index]}:{ticket}".encode("utf-8"))
+        extra = [(index, f"{application_ids[index]}:{ticket}".encode())
                  for index, count in enumerate(ticket_counts) if count > 1 for ticket in range(1, count)]
         for (index, _), number in zip(extra, self._hmacs(message for _, message in extra)):
             if number < best[index]:

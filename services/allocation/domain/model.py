@@ -5,35 +5,17 @@ facts only; every rule that reads them lives in the neighbouring modules.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 from functools import cached_property
 
-# Family-quotient tranches run from 1 (lowest income) to 10; a family without a quotient on file
-# pays, and is ranked, as tranche 10.
-LOWEST_TRANCHE = 1
-HIGHEST_TRANCHE = 10
-
-
-class Mode(StrEnum):
-    FCFS = "fcfs"
-    LOTTERY = "lottery"
-    PRIORITY_LOTTERY = "priority_lottery"
-
-
-class CriterionName(StrEnum):
-    SINGLE_PARENT = "single_parent"
-    QUOTIENT_TRANCHE_AT_MOST = "quotient_tranche_at_most"
-    DISABILITY_ALLOWANCE = "disability_allowance"
-    SIBLING_PLACED = "sibling_placed"
-    RESIDENT_OF_OFFER_ARRONDISSEMENT = "resident_of_offer_arrondissement"
-    NOT_PLACED_PREVIOUS_CAMPAIGN = "not_placed_previous_campaign"
+from shared.domain.policy import HIGHEST_TRANCHE, LOWEST_TRANCHE, AllocationMode, CriterionName
 
 
 @dataclass(frozen=True)
-class Criterion:
+class PriorityCriterion:
+    """A criterion as a policy applies it: its name (the campaigns' `CriterionName`) and, for
+    quotient_tranche_at_most, the highest tranche that meets it."""
     name: CriterionName
     max_tranche: int | None = None  # only for quotient_tranche_at_most
 
@@ -57,7 +39,7 @@ class ReservedShare:
     `share` is exact: a Fraction, an int, a string such as "1/5" or "0.2", or a float, which is read
     as the decimal it prints as (0.29 → 29/100), so that 29 % of 100 seats is 29 and not 28.
     """
-    criterion: Criterion
+    criterion: PriorityCriterion
     share: Fraction
 
     def __post_init__(self):
@@ -73,10 +55,10 @@ class ReservedShare:
 
 @dataclass(frozen=True)
 class CampaignPolicy:
-    mode: Mode
+    mode: AllocationMode
     # Most important first. Only priority_lottery ranks by them: under fcfs and lottery every
     # applicant is in one tier, whatever the campaign's settings still list here.
-    criteria: tuple[Criterion, ...] = ()
+    criteria: tuple[PriorityCriterion, ...] = ()
     # Extra lottery tickets per earlier unsuccessful year; 0 turns them off. Ignored by fcfs.
     lottery_weight_per_unsuccessful_year: int = 0
     keep_siblings_together: bool = False
@@ -86,7 +68,7 @@ class CampaignPolicy:
     residence_required_arrondissements: frozenset[int] | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "mode", Mode(self.mode))
+        object.__setattr__(self, "mode", AllocationMode(self.mode))
         object.__setattr__(self, "criteria", tuple(self.criteria))
         object.__setattr__(self, "reserved_shares", tuple(self.reserved_shares))
         if self.residence_required_arrondissements is not None:
@@ -103,15 +85,15 @@ class CampaignPolicy:
 
     @property
     def draws_lots(self) -> bool:
-        return self.mode != Mode.FCFS
+        return self.mode != AllocationMode.FIRST_COME
 
     @property
-    def ranking_criteria(self) -> tuple[Criterion, ...]:
+    def ranking_criteria(self) -> tuple[PriorityCriterion, ...]:
         """The criteria that make tiers: none unless the mode is priority_lottery."""
-        return self.criteria if self.mode == Mode.PRIORITY_LOTTERY else ()
+        return self.criteria if self.mode == AllocationMode.PRIORITY_LOTTERY else ()
 
     @cached_property  # read for every application at every offer
-    def criteria_in_use(self) -> tuple[Criterion, ...]:
+    def criteria_in_use(self) -> tuple[PriorityCriterion, ...]:
         """Every criterion the allocation evaluates: ranking ones, then reserve ones."""
         reserve_criteria = (reserve.criterion for reserve in self.reserved_shares)
         return tuple(dict.fromkeys((*self.ranking_criteria, *reserve_criteria)))
@@ -160,11 +142,11 @@ class Facts:
 class Application:
     application_id: str  # a UUID in its canonical lower-case text: the lottery hashes this exact text
     child_id: str
-    family_id: str
-    age_at_reference_date: int  # whole years: see age_on
+    family_account: str
+    age_at_reference_date: int  # whole years: see shared.domain.ages.age_on
     choices: tuple[str, ...]  # offer ids, first choice first
     facts: Facts
-    arrival_sequence: int  # position in the intake log: first come, first served follows it
+    arrival_position: int  # position in the intake log: first come, first served follows it
     sibling_group_id: str | None = None  # shared by siblings who asked to be placed together
 
     def __post_init__(self):
@@ -172,8 +154,3 @@ class Application:
         if self.age_at_reference_date < 0:
             raise ValueError(f"application {self.application_id}: negative age")
 
-
-def age_on(birth_date: dt.date, reference_date: dt.date) -> int:
-    """Whole years completed on `reference_date`; a 29 February child gains a year on 1 March."""
-    birthday_not_reached = (birth_date.month, birth_date.day) > (reference_date.month, reference_date.day)
-    return reference_date.year - birth_date.year - birthday_not_reached

@@ -11,12 +11,12 @@ docstring for the layout.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from itertools import accumulate
-from typing import Callable, Mapping
 
 from services.allocation.domain.entrants import Entry
-from services.allocation.domain.model import (HIGHEST_TRANCHE, Application, CampaignPolicy, Criterion, CriterionName,
-                                              Offer)
+from services.allocation.domain.model import Application, CampaignPolicy, Offer, PriorityCriterion
+from shared.domain.policy import HIGHEST_TRANCHE, CriterionName
 
 # Which fact each criterion reads; sibling_placed reads the preliminary placement of siblings instead.
 FACT_READ_BY = {
@@ -29,7 +29,7 @@ FACT_READ_BY = {
 }
 
 
-def meets(criterion: Criterion, application: Application, offer: Offer, sibling_offers: frozenset[str]) -> bool:
+def meets(criterion: PriorityCriterion, application: Application, offer: Offer, sibling_offers: frozenset[str]) -> bool:
     """`sibling_offers`: offers where a brother or sister was placed by the preliminary pass."""
     facts = application.facts
     match criterion.name:
@@ -47,12 +47,12 @@ def meets(criterion: Criterion, application: Application, offer: Offer, sibling_
             return facts.not_placed_previous_campaign
 
 
-def criteria_met(application: Application, offer: Offer, criteria: tuple[Criterion, ...],
-                 sibling_offers: frozenset[str]) -> frozenset[Criterion]:
+def criteria_met(application: Application, offer: Offer, criteria: tuple[PriorityCriterion, ...],
+                 sibling_offers: frozenset[str]) -> frozenset[PriorityCriterion]:
     return frozenset(criterion for criterion in criteria if meets(criterion, application, offer, sibling_offers))
 
 
-def tier(met: frozenset[Criterion], ranking_criteria: tuple[Criterion, ...]) -> int:
+def tier(met: frozenset[PriorityCriterion], ranking_criteria: tuple[PriorityCriterion, ...]) -> int:
     count = len(ranking_criteria)
     return 1 + sum(1 << (count - 1 - i) for i, criterion in enumerate(ranking_criteria) if criterion not in met)
 
@@ -74,7 +74,7 @@ def uses_sibling_placed(policy: CampaignPolicy) -> bool:
 EMPTY: frozenset[str] = frozenset()
 
 
-def _fact_test(criterion: Criterion) -> Callable[[Application], bool] | None:
+def _fact_test(criterion: PriorityCriterion) -> Callable[[Application], bool] | None:
     """`meets` for a criterion that reads only the application's facts; None when it reads the offer too."""
     match criterion.name:
         case CriterionName.SINGLE_PARENT:
@@ -171,7 +171,7 @@ class Ranking:
                 return ranking.labels(met)
         return Table()
 
-    def bit(self, criterion: Criterion) -> int:
+    def bit(self, criterion: PriorityCriterion) -> int:
         return 1 << self.criteria.index(criterion)
 
     # --- computing the keys ---------------------------------------------------------------------
@@ -197,7 +197,7 @@ class Ranking:
             sibling_bit = 0  # nobody meets it
         arrondissement = [offer.arrondissement for offer in self._offers]
         offer_ids = [offer.offer_id for offer in self._offers]
-        count, shift, turn, keys = self.count, self.shift, self.turn, self.keys
+        shift, turn, keys = self.shift, self.turn, self.keys
         for i in recompute:
             choices = self.choices[i]
             met_at = None

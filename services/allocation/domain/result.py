@@ -1,9 +1,9 @@
 """What the allocation answers: an outcome and an explanation per application, and statistics."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Mapping
 
 
 class Status(StrEnum):

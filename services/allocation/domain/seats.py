@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from dataclasses import dataclass
 
-from services.allocation.domain.model import CampaignPolicy, Criterion, Offer
+from services.allocation.domain.model import CampaignPolicy, Offer, PriorityCriterion
 from services.allocation.domain.priorities import Ranking
 
 OPEN_SEATS = "open"
@@ -28,7 +28,7 @@ OPEN_SEATS = "open"
 
 @dataclass(frozen=True)
 class ReserveBlock:
-    criterion: Criterion
+    criterion: PriorityCriterion
     seats: int
 
 

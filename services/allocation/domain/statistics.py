@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Mapping
+from collections.abc import Mapping
 
 from services.allocation.domain.deferred_acceptance import Matching
 from services.allocation.domain.priorities import Ranking

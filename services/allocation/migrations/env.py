@@ -1,6 +1,6 @@
 from alembic import context
 
-from services.allocation.tables import metadata
+from services.allocation.store.tables import metadata
 from shared.migrations import run_migrations
 
 run_migrations(context, metadata)

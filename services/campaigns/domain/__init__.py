@@ -16,7 +16,7 @@ from services.campaigns.domain.eligibility import (
     fits_age_range,
     is_age_eligible,
 )
-from services.campaigns.domain.errors import RuleViolation, Violation
+from services.campaigns.domain.errors import CampaignNotFound, OfferNotFound, StaleVersion
 from services.campaigns.domain.kinds import KNOWN_KINDS, KnownKind
 from services.campaigns.domain.model import Campaign, CampaignStatus, Offer
 from services.campaigns.domain.offer_actions import (
@@ -25,14 +25,11 @@ from services.campaigns.domain.offer_actions import (
     update_offer,
 )
 from services.campaigns.domain.paris_time import (
-    PARIS,
     parse_paris_datetime,
     to_paris_iso,
 )
 from services.campaigns.domain.policy import (
-    AllocationMode,
     AllocationPolicy,
-    Criterion,
     PriorityCriterion,
     ReservedShare,
     acceptance_deadline,
@@ -51,11 +48,13 @@ from services.campaigns.domain.tariffs import (
     flat_tariff,
     price_for,
 )
+from shared.domain.policy import AllocationMode, CriterionName
+from shared.domain.violations import RuleViolation, Violation
 
 __all__ = [
-    "AllocationMode", "AllocationPolicy", "Campaign", "CampaignStatus", "Criterion", "KNOWN_KINDS", "KnownKind",
-    "NO_QUOTIENT_TRANCHE", "Offer", "PARIS", "PriorityCriterion", "ReservedShare", "RuleViolation",
-    "TRANCHE_COUNT", "Transition", "TransitionKind", "Violation",
+    "AllocationMode", "AllocationPolicy", "Campaign", "CampaignNotFound", "CampaignStatus", "CriterionName",
+    "KNOWN_KINDS", "KnownKind", "NO_QUOTIENT_TRANCHE", "Offer", "OfferNotFound", "PriorityCriterion", "ReservedShare",
+    "RuleViolation", "StaleVersion", "TRANCHE_COUNT", "Transition", "TransitionKind", "Violation",
     "acceptance_deadline", "add_offer", "age_on", "archive_campaign", "campaign_violations", "clone_campaign",
     "close_early", "create_campaign", "due_transitions", "extend_close", "fits_age_range", "flat_tariff",
     "is_age_eligible", "mark_allocated", "parse_paris_datetime", "price_for", "publish_campaign", "remove_offer",

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from services.campaigns.domain.errors import RuleViolation, Violation, raise_if_any
 from services.campaigns.domain.model import Campaign, CampaignStatus, Offer
 from services.campaigns.domain.paris_time import to_paris_iso
 from services.campaigns.domain.policy import AllocationPolicy
 from services.campaigns.domain.rules import validate_campaign
 from services.campaigns.domain.status import has_opened, require_status
+from shared.domain.violations import RuleViolation, Violation, raise_if_any
 
 EDITABLE_FIELDS = frozenset({
     "title", "description", "kind", "opens_at", "closes_at", "reference_date", "max_choices", "policy",

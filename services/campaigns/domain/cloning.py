@@ -7,10 +7,11 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from services.campaigns.domain.campaign_actions import stored_instant
-from services.campaigns.domain.errors import RuleViolation
 from services.campaigns.domain.model import Campaign
-from services.campaigns.domain.paris_time import PARIS, shift_paris_wall_clock
+from services.campaigns.domain.paris_time import shift_paris_wall_clock
 from services.campaigns.domain.rules import validate_campaign
+from shared.domain.paris import PARIS
+from shared.domain.violations import RuleViolation
 
 
 def new_uuid() -> str:

@@ -1,51 +1,28 @@
-"""Broken business rules, reported with a stable code, the field they concern and a message.
-
-Codes (`window.closes_before_opens`) are the contract with API clients and never change wording.
-Messages are in French: the people who read them are the city's campaign managers.
-Field paths are relative to the object being written, dotted with list indexes as segments:
-`opens_at`, `policy.reserved_shares.0.share`, `offers.2.tariffs_cents.9`: the form
-`shared.errors.field_error` turns into a JSON pointer.
-"""
+"""What a manager's request can run into besides a broken rule (`shared.domain.violations.RuleViolation`):
+the campaign or offer it names does not exist, or another write changed the campaign since it was read.
+The web layer says which problem response each one is (`web/errors.py`)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+
+class CampaignNotFound(LookupError):
+    def __init__(self, campaign_id: str):
+        super().__init__(f"There is no campaign {campaign_id}.")
+        self.campaign_id = campaign_id
 
 
-@dataclass(frozen=True)
-class Violation:
-    code: str
-    field: str
-    message: str
+class OfferNotFound(LookupError):
+    """An offer named in the request (its URL) that the campaign does not have."""
 
-    def under(self, prefix: str) -> Violation:
-        """The same violation seen from the enclosing object (`capacity` -> `offers.1.capacity`)."""
-        return Violation(self.code, f"{prefix}.{self.field}" if self.field else prefix, self.message)
+    def __init__(self, offer_id: str):
+        super().__init__(f"The campaign has no offer {offer_id}.")
+        self.offer_id = offer_id
 
 
-class RuleViolation(Exception):
-    """One or more broken rules, raised together so a form can show every problem at once."""
+class StaleVersion(Exception):
+    """Optimistic concurrency: a write was computed from `expected`, but the campaign is at `current`."""
 
-    def __init__(self, violations: Iterable[Violation]):
-        self.violations = tuple(violations)
-        if not self.violations:
-            raise ValueError("RuleViolation needs at least one violation")
-        super().__init__("; ".join(f"{v.field}: {v.message} [{v.code}]" for v in self.violations))
-
-    @classmethod
-    def single(cls, code: str, field: str, message: str) -> RuleViolation:
-        return cls([Violation(code, field, message)])
-
-    @property
-    def codes(self) -> list[str]:
-        return [v.code for v in self.violations]
-
-
-def raise_if_any(violations: Iterable[Violation]) -> None:
-    found = list(violations)
-    if found:
-        raise RuleViolation(found)
-
-
-def nested(violations: Iterable[Violation], prefix: str) -> list[Violation]:
-    return [v.under(prefix) for v in violations]
+    def __init__(self, expected: int, current: int):
+        super().__init__(f"You edited version {expected}; the campaign is at version {current}. "
+                         "Read it again, then retry.")
+        self.expected = expected
+        self.current = current

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.campaigns.domain.errors import Violation
+from shared.domain.violations import Violation
 
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 MAX_SLUG_LENGTH = 40

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from services.campaigns.domain.errors import RuleViolation, Violation, raise_if_any
 from services.campaigns.domain.model import Campaign, CampaignStatus, Offer
 from services.campaigns.domain.rules import offer_violations, validate_campaign
 from services.campaigns.domain.status import has_opened, require_status
 from services.campaigns.domain.values import is_int
+from shared.domain.violations import RuleViolation, Violation, raise_if_any
 
 EDITABLE_OFFER_FIELDS = frozenset({
     "title", "site", "arrondissement", "starts_on", "ends_on",

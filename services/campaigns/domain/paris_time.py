@@ -8,11 +8,9 @@ campaign an hour away from what the manager meant.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from services.campaigns.domain.errors import RuleViolation
-
-PARIS = ZoneInfo("Europe/Paris")
+from shared.domain.paris import PARIS
+from shared.domain.violations import RuleViolation
 
 
 def parse_paris_datetime(text: str, field: str) -> datetime:

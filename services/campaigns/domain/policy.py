@@ -9,28 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from enum import StrEnum
 
-from services.campaigns.domain.errors import Violation
 from services.campaigns.domain.paris_time import require_aware
 from services.campaigns.domain.tariffs import TRANCHE_COUNT
 from services.campaigns.domain.values import is_int
-
-
-class AllocationMode(StrEnum):
-    FCFS = "fcfs"
-    LOTTERY = "lottery"
-    PRIORITY_LOTTERY = "priority_lottery"
-
-
-class Criterion(StrEnum):
-    SINGLE_PARENT = "single_parent"
-    QUOTIENT_TRANCHE_AT_MOST = "quotient_tranche_at_most"
-    DISABILITY_ALLOWANCE = "disability_allowance"
-    SIBLING_PLACED = "sibling_placed"
-    RESIDENT_OF_OFFER_ARRONDISSEMENT = "resident_of_offer_arrondissement"
-    NOT_PLACED_PREVIOUS_CAMPAIGN = "not_placed_previous_campaign"
-
+from shared.domain.policy import AllocationMode, CriterionName
+from shared.domain.violations import Violation
 
 MAX_LOTTERY_WEIGHT_PER_YEAR = 10
 MAX_ACCEPTANCE_DELAY_HOURS = 30 * 24
@@ -38,7 +22,7 @@ MAX_ACCEPTANCE_DELAY_HOURS = 30 * 24
 
 @dataclass(frozen=True)
 class PriorityCriterion:
-    name: Criterion
+    name: CriterionName
     # Only for QUOTIENT_TRANCHE_AT_MOST: families in tranches 1 to max_tranche qualify.
     max_tranche: int | None = None
 
@@ -98,7 +82,7 @@ def _criteria_violations(policy: AllocationPolicy) -> list[Violation]:
             "policy.criteria_required", "criteria", "Un tirage au sort avec priorités demande au moins un critère.",
         )]
     violations: list[Violation] = []
-    seen: set[Criterion] = set()
+    seen: set[CriterionName] = set()
     for index, criterion in enumerate(policy.criteria):
         if criterion.name in seen:
             violations.append(Violation(
@@ -111,7 +95,7 @@ def _criteria_violations(policy: AllocationPolicy) -> list[Violation]:
 
 
 def _parameter_violations(criterion: PriorityCriterion, path: str) -> list[Violation]:
-    if criterion.name is Criterion.QUOTIENT_TRANCHE_AT_MOST:
+    if criterion.name is CriterionName.QUOTIENT_TRANCHE_AT_MOST:
         # Tranche 10 would include every family, so the threshold stops at 9.
         if not is_int(criterion.max_tranche) or not 1 <= criterion.max_tranche < TRANCHE_COUNT:
             return [Violation(
@@ -169,7 +153,7 @@ def _lottery_weight_violations(policy: AllocationPolicy) -> list[Violation]:
             "policy.lottery_weight_out_of_range", field,
             f"Les tickets supplémentaires par année sans place vont de 0 à {MAX_LOTTERY_WEIGHT_PER_YEAR}.",
         )]
-    if weight and policy.mode is AllocationMode.FCFS:
+    if weight and policy.mode is AllocationMode.FIRST_COME:
         return [Violation(
             "policy.lottery_weight_without_lottery", field,
             "« Premier arrivé, premier servi » ne tire pas au sort : les tickets supplémentaires n'ont pas d'effet.",

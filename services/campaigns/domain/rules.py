@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from services.campaigns.domain.errors import Violation, nested, raise_if_any
 from services.campaigns.domain.kinds import age_bounds_for, kind_violations
 from services.campaigns.domain.model import Campaign, Offer
 from services.campaigns.domain.paris_time import paris_date
 from services.campaigns.domain.policy import AllocationMode, policy_violations
 from services.campaigns.domain.tariffs import tariff_violations
 from services.campaigns.domain.values import is_int
+from shared.domain.violations import Violation, nested, raise_if_any
 
 MAX_TITLE_LENGTH = 200
 MAX_CHOICES = 10
@@ -108,7 +108,7 @@ def _period_violations(starts_on: date, ends_on: date, campaign: Campaign) -> li
         return [Violation("offer.period_too_long", "ends_on", "Une offre dure au plus un an : vérifiez l'année.")]
     # A draw needs every application, so it runs after the close: an offer starting before
     # then could not be filled. First-come-first-served places can be given as requests arrive.
-    drawn = campaign.policy.mode is not AllocationMode.FCFS
+    drawn = campaign.policy.mode is not AllocationMode.FIRST_COME
     if drawn and campaign.closes_at.tzinfo is not None and starts_on <= paris_date(campaign.effective_closes_at):
         return [Violation(
             "offer.starts_before_window_closes", "starts_on",

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from services.campaigns.domain.errors import RuleViolation
 from services.campaigns.domain.model import Campaign, CampaignStatus
 from services.campaigns.domain.paris_time import require_aware
+from shared.domain.violations import RuleViolation
 
 
 def status_at(campaign: Campaign, now: datetime) -> CampaignStatus:

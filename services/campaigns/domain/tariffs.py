@@ -5,8 +5,8 @@ the full price.
 """
 from __future__ import annotations
 
-from services.campaigns.domain.errors import RuleViolation, Violation
 from services.campaigns.domain.values import is_int
+from shared.domain.violations import RuleViolation, Violation
 
 TRANCHE_COUNT = 10
 NO_QUOTIENT_TRANCHE = 10

@@ -1,6 +1,6 @@
 from alembic import context
 
-from services.notifications.tables import metadata
+from services.notifications.store.tables import metadata
 from shared.migrations import run_migrations
 
 run_migrations(context, metadata)

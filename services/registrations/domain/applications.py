@@ -1,13 +1,15 @@
 """Applications: what intake checks, and the ledger's state machine."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Mapping
 from uuid import UUID
 
 from shared.domain.ages import age_on
+from shared.domain.policy import AllocationMode
+from shared.domain.violations import RuleViolation, Violation
 
 
 class ApplicationStatus(StrEnum):
@@ -49,6 +51,26 @@ def check_transition(current: ApplicationStatus, wanted: ApplicationStatus) -> N
         raise TransitionRefused(current, wanted)
 
 
+class WithdrawalRefused(TransitionRefused):
+    """The parent asked to withdraw an application the state machine no longer lets go (decided and gone)."""
+
+
+class OfferNotOpen(Exception):
+    """Accept/decline: no place is offered to this application (any more)."""
+
+    def __init__(self, status: str, expired: bool = False):
+        super().__init__("the offered place has expired" if expired else f"no place is offered (status {status})")
+        self.status, self.expired = status, expired
+
+
+def check_offer_open(status: str, offer_expires_at: datetime | None, now: datetime) -> None:
+    """A parent answers an offer only while the application is allocated and before the offer's deadline."""
+    if status != ApplicationStatus.ALLOCATED:
+        raise OfferNotOpen(status)
+    if offer_expires_at is not None and now >= offer_expires_at:
+        raise OfferNotOpen(status, expired=True)
+
+
 @dataclass(frozen=True)
 class OfferTerms:
     """What intake needs of an offer."""
@@ -75,7 +97,7 @@ class CampaignTerms:
 
     @property
     def first_come_first_served(self) -> bool:
-        return self.mode == "fcfs"
+        return self.mode == AllocationMode.FIRST_COME
 
 
 class WindowNotOpenYet(Exception):
@@ -98,18 +120,8 @@ def check_window(campaign: CampaignTerms, now: datetime) -> None:
         raise WindowClosed(min(campaign.closes_at, now))
 
 
-@dataclass(frozen=True)
-class Violation:
-    code: str
-    field: str
-    message: str
-    offer_id: UUID | None = None
-
-
-class ApplicationInvalid(Exception):
-    def __init__(self, violations: list[Violation]):
-        super().__init__("; ".join(v.message for v in violations))
-        self.violations = violations
+class ApplicationInvalid(RuleViolation):
+    """The choices break the campaign's rules; each violation names the offer it concerns, if any."""
 
 
 def check_choices(campaign: CampaignTerms, birth_date: date, choices: list[UUID], sworn_statement: bool) -> None:

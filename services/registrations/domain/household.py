@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.domain.ages import age_on
+from shared.domain.violations import RuleViolation, Violation
 
 TRANCHES = range(1, 11)
 # Without a quotient on file a family pays, and ranks, as the highest tranche.
@@ -82,19 +83,16 @@ class Household:
         return found
 
 
-@dataclass(frozen=True)
-class Violation:
-    code: str
-    field: str
-    message: str
+class HouseholdInvalid(RuleViolation):
+    """Every broken rule of a household at once, so a form can show them together."""
 
 
-class HouseholdInvalid(Exception):
-    """Every broken rule at once, so a form can show them together."""
+class HouseholdNotDeclared(Exception):
+    """The family has not declared its household yet: children and applications need one."""
 
-    def __init__(self, violations: Iterable[Violation]):
-        self.violations = tuple(violations)
-        super().__init__("; ".join(f"{v.field}: {v.message} [{v.code}]" for v in self.violations))
+    def __init__(self, family_account: str):
+        super().__init__(f"family {family_account} has not declared a household")
+        self.family_account = family_account
 
 
 class ChildNotFound(Exception):
@@ -109,6 +107,13 @@ class DuplicateChild(Exception):
     def __init__(self, existing: Child):
         super().__init__(f"this child is already in the household as {existing.child_id}")
         self.existing = existing
+
+
+def declared(household: Household | None, family_account: str) -> Household:
+    """The household, which the family must have declared before adding children or applying."""
+    if household is None:
+        raise HouseholdNotDeclared(family_account)
+    return household
 
 
 def with_facts(household: Household, today: date, **facts: Any) -> Household:

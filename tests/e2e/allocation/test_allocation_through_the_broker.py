@@ -1,20 +1,17 @@
 """The allocation worker's loops on the real broker: campaign and application events in, decisions,
 promotions, expiries and billing lines out, as registrations and billing will read them."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
-from services.allocation.options import AllocationOptions
+from services.allocation.bootstrap import build_components
 from services.allocation.worker import build_loops
 from shared.runtime import Runtime
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, BILLING_FEED
-from tests.e2e.allocation.broker import send
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED, CAMPAIGN_EVENTS
+from tests.support.allocation import a_campaign, an_application, an_offer, send
 from tests.support.broker import events_on
-from tests.integration.allocation.support import a_campaign, an_application, an_offer
-from tests.integration.campaigns.support import MovableClock
+from tests.support.campaigns import MovableClock
 from tests.support.workers import eventually, running
-
-GRACE = timedelta(minutes=5)
 
 
 @pytest.fixture
@@ -25,7 +22,7 @@ def clock() -> MovableClock:
 @pytest.fixture
 def worker(settings, clock):
     runtime = Runtime(settings)
-    with running(build_loops(runtime, AllocationOptions(draw_delay=timedelta(0), offer_grace=GRACE), clock)):
+    with running(build_loops(runtime, build_components(settings, runtime, clock))):
         yield
     runtime.close()
 

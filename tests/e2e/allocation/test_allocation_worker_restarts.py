@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from services.allocation.repository import campaign_lock_key
-from services.allocation.tables import allocation_runs, applications, campaigns, decisions, outbox, places
-from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, BILLING_FEED
-from tests.e2e.allocation.broker import send
+from services.allocation.store.repository import campaign_lock_key
+from services.allocation.store.tables import allocation_runs, applications, campaigns, decisions, outbox, places
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED, CAMPAIGN_EVENTS
+from tests.support.allocation import a_campaign, an_application, an_offer, send
 from tests.support.broker import events_on
-from tests.integration.allocation.support import a_campaign, an_application, an_offer
 from tests.support.workers import eventually
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,7 +37,7 @@ def engine(settings):
 
 
 def start_worker(settings) -> subprocess.Popen:
-    env = {**os.environ, **settings.environment(), "GUICHET_DRAW_DELAY_SECONDS": "0"}
+    env = {**os.environ, **settings.environment()}
     return subprocess.Popen([sys.executable, "-m", "services.allocation.worker"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

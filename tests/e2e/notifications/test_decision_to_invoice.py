@@ -11,20 +11,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.allocation.tables import applications as applications_seen_by_allocation
-from services.billing_preview.consumer import feed_consumer
-from services.billing_preview.invoices import monthly_invoices
-from services.billing_preview.store import ensure_schema, stored_lines
+from examples.billing_preview.consumer import feed_consumer
+from examples.billing_preview.invoices import monthly_invoices
+from examples.billing_preview.store import ensure_schema, stored_lines
+from services.allocation.store.tables import applications as applications_seen_by_allocation
 from services.notifications.app import create_app
-from services.notifications.tables import notifications
+from services.notifications.settings import NotificationsSettings
+from services.notifications.store.tables import notifications
 from services.notifications.worker import CONSUMED_TOPICS, consumer_group
 from shared.kafka import group_lag
 from shared.runtime import Runtime
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED
-from tests.integration.notifications.conftest import PORTAL
-from tests.integration.notifications.support import text_of
-from tests.integration.registrations.conftest import campaign_snapshot, offer
 from tests.support.broker import announce_window, deliver_again, records_on
+from tests.support.notifications import PORTAL, text_of
+from tests.support.registrations import campaign_snapshot, offer
 from tests.support.workers import eventually, running
 
 EMAIL = "famille.durand@example.org"
@@ -51,11 +51,10 @@ def stopped(worker: subprocess.Popen, log: Path) -> None:
 @pytest.fixture
 def notifications_worker(make_settings, smtp, households_url, tmp_path):
     """`python -m services.notifications.worker`; yields its consumer group."""
-    settings = make_settings("notifications")
+    settings = make_settings("notifications", NotificationsSettings, smtp_host="127.0.0.1", smtp_port=smtp.port,
+                             registrations_url=households_url, portal_url=PORTAL)
     log = tmp_path / "notifications-worker.log"
-    worker = started_worker("services.notifications.worker", worker_env(
-        settings, GUICHET_SMTP_HOST="127.0.0.1", GUICHET_SMTP_PORT=str(smtp.port),
-        GUICHET_REGISTRATIONS_URL=households_url, GUICHET_PORTAL_URL=PORTAL), log)
+    worker = started_worker("services.notifications.worker", worker_env(settings), log)
     yield consumer_group(settings)
     stopped(worker, log)
 

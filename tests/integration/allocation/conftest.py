@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 import pytest
 
 from services.allocation.app import create_app
-from tests.integration.allocation.support import Allocation
-from tests.integration.campaigns.support import MovableClock
+from services.allocation.settings import AllocationSettings
+from tests.support.allocation import Allocation
+from tests.support.campaigns import MovableClock
 
 # Inside the campaign's window: applications are arriving.
 DURING_THE_WINDOW = datetime(2026, 2, 10, 9, 0, tzinfo=timezone.utc)
@@ -20,7 +21,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def app(make_settings, redis_client, clock):
-    app = create_app(make_settings("allocation"), clock=clock)
+    app = create_app(make_settings("allocation", AllocationSettings), clock=clock)
     yield app
     app.extensions["guichet.runtime"].close()
 

@@ -6,19 +6,9 @@ from uuid import uuid4
 
 from services.allocation import verify
 from services.allocation.domain import commitment
-from services.allocation.draws import DrawScheduler
-from services.allocation.tables import allocation_runs, decisions, lottery_seeds, outbox, places, waitlist_entries
-from tests.integration.allocation.support import a_campaign, an_application, an_offer
-
-
-def drawn_campaign(allocation, applications: int = 5, capacity: int = 2):
-    campaign = allocation.publish(a_campaign(offers=[an_offer(capacity=capacity)]))
-    allocation.open(campaign)
-    received = [an_application(campaign, arrival=n) for n in range(applications)]
-    allocation.receive(*received)
-    allocation.close(campaign)
-    DrawScheduler(allocation.engine, allocation.clock, delay=timedelta(0)).tick()
-    return campaign, received
+from services.allocation.handlers.jobs import DrawScheduler
+from services.allocation.store.tables import allocation_runs, decisions, lottery_seeds, outbox, places, waitlist_entries
+from tests.support.allocation import a_campaign, an_application, an_offer, drawn_campaign
 
 
 def test_the_seed_is_committed_once_at_the_opening_and_first_come_campaigns_have_none(allocation):

@@ -2,8 +2,8 @@
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
-from services.allocation.draws import DrawScheduler
-from tests.integration.allocation.support import a_campaign, an_application, an_offer
+from services.allocation.handlers.jobs import DrawScheduler
+from tests.support.allocation import a_campaign, an_application, an_offer
 
 
 def draw(allocation, campaign: dict, *applications: dict) -> None:

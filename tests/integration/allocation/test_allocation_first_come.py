@@ -2,9 +2,9 @@
 applications reaching a lottery campaign after its draw go to the end of the waitlists."""
 from datetime import date, timedelta
 
-from services.allocation.draws import DrawScheduler
-from services.allocation.tables import decisions
-from tests.integration.allocation.support import a_campaign, an_application, an_offer
+from services.allocation.handlers.jobs import DrawScheduler
+from services.allocation.store.tables import decisions
+from tests.support.allocation import a_campaign, an_application, an_offer
 
 
 def outcomes(allocation) -> list[tuple[str, str, str | None, list]]:

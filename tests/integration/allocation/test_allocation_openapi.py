@@ -1,5 +1,5 @@
 """The OpenAPI document describes every field and parameter the allocation API reads or writes."""
-from tests.integration.campaigns.test_campaigns_openapi import referenced_schemas, walk_parameters
+from tests.support.openapi import referenced_schemas, walk_parameters
 
 
 def test_every_field_and_parameter_is_described(app):

@@ -2,22 +2,10 @@
 from datetime import timedelta
 from uuid import UUID
 
-from services.allocation.draws import DrawScheduler
-from services.allocation.expiry import expire_overdue
-from services.allocation.tables import places
-from tests.integration.allocation.support import a_campaign, an_application, an_offer
-from tests.integration.allocation.test_allocation_draw import drawn_campaign
-
-
-def by_outcome(allocation) -> dict[str, list[dict]]:
-    decided: dict[str, list[dict]] = {}
-    for decision in allocation.announced("allocation.decided"):
-        decided.setdefault(decision["outcome"], []).append(decision)
-    return decided
-
-
-def application_of(received: list[dict], decision: dict) -> dict:
-    return next(a for a in received if str(a["application_id"]) == decision["application_id"])
+from services.allocation.handlers.jobs import DrawScheduler
+from services.allocation.store.tables import places
+from services.allocation.usecases.expiry import expire_overdue
+from tests.support.allocation import a_campaign, an_application, an_offer, application_of, by_outcome, drawn_campaign
 
 
 def first_waiting(allocation) -> dict:

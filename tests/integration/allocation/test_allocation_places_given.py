@@ -1,8 +1,7 @@
 """offer.places_given: each offer's count of places offered or accepted, announced once per change."""
-from services.allocation.places_announcer import PlacesAnnouncer
-from services.allocation.tables import announced_places
-from tests.integration.allocation.test_allocation_draw import drawn_campaign
-from tests.integration.allocation.test_allocation_places import application_of, by_outcome
+from services.allocation.handlers.jobs import PlacesAnnouncer
+from services.allocation.store.tables import announced_places
+from tests.support.allocation import application_of, by_outcome, drawn_campaign
 
 
 def announce(allocation) -> None:

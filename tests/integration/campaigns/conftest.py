@@ -1,9 +1,10 @@
 import pytest
 
 from services.campaigns.app import create_app
+from services.campaigns.settings import CampaignsSettings
 from shared.kafka import ensure_topics
 from shared.topics import CAMPAIGN_EVENTS
-from tests.integration.campaigns.support import BEFORE_OPENING, ManagerClient, MovableClock, paris
+from tests.support.campaigns import BEFORE_OPENING, ManagerClient, MovableClock, paris
 
 
 @pytest.fixture
@@ -13,7 +14,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def settings(make_settings):
-    return make_settings("campaigns")
+    return make_settings("campaigns", CampaignsSettings)
 
 
 @pytest.fixture

@@ -2,18 +2,18 @@
 the next season's clones of those already over."""
 from datetime import datetime, timezone
 
-from services.campaigns.bootstrap import EXTENSION
+from services.campaigns.bootstrap import CampaignsComponents
 from services.campaigns.demo import load_demo_campaigns
 from services.campaigns.demo_data import DEMO_CAMPAIGNS
-from tests.integration.campaigns.support import outbox_events
+from tests.support.campaigns import outbox_events
 
 BEFORE_THE_SEASON = datetime(2026, 1, 20, tzinfo=timezone.utc)
 AFTER_THE_SEASON = datetime(2026, 11, 29, tzinfo=timezone.utc)
 
 
 def test_demo_campaigns_are_loaded_published_and_announced_once(app, engine, manager):
-    service = app.extensions[EXTENSION].service
-    assert len(load_demo_campaigns(service, BEFORE_THE_SEASON)) == 3
+    writer = app.extensions[CampaignsComponents.extension].writer
+    assert len(load_demo_campaigns(writer, BEFORE_THE_SEASON)) == 3
     loaded = {c["id"]: c for c in manager.client.get("/campaigns", headers=manager.headers()).json}
     assert loaded.keys() == {demo.id for demo in DEMO_CAMPAIGNS}
     psv = loaded[DEMO_CAMPAIGNS[0].id]
@@ -22,16 +22,16 @@ def test_demo_campaigns_are_loaded_published_and_announced_once(app, engine, man
     assert [o["id"] for o in psv["offers"]] == [o.id for o in DEMO_CAMPAIGNS[0].offers]
     assert psv["policy"]["reserved_shares"][0]["share"] == 0.2
 
-    assert load_demo_campaigns(service, BEFORE_THE_SEASON) == []
+    assert load_demo_campaigns(writer, BEFORE_THE_SEASON) == []
     assert [e["type"] for e in outbox_events(engine)] == ["campaign.published"] * 3
     assert manager.client.get("/campaigns", headers=manager.headers()).json == list(loaded.values())
 
 
 def test_past_demo_campaigns_come_with_next_seasons_clone_once(app, manager):
-    service = app.extensions[EXTENSION].service
-    inserted = load_demo_campaigns(service, AFTER_THE_SEASON)
+    writer = app.extensions[CampaignsComponents.extension].writer
+    inserted = load_demo_campaigns(writer, AFTER_THE_SEASON)
     assert len(inserted) == 6 and "Paris Sport Vacances — hiver 2027" in inserted
-    assert load_demo_campaigns(service, AFTER_THE_SEASON) == []
+    assert load_demo_campaigns(writer, AFTER_THE_SEASON) == []
     campaigns = {c["title"]: c for c in manager.client.get("/campaigns", headers=manager.headers()).json}
     clone = campaigns["Paris Sport Vacances — hiver 2027"]
     assert clone["opens_at"] == "2027-02-01T00:01:00+01:00"  # a Monday again, 00:01 Paris time

@@ -1,10 +1,10 @@
 """What other services learn: each committed write of a published campaign is in the outbox, in
 its transaction, and reaches the real broker as a contract-valid CloudEvent."""
-from services.campaigns.tables import outbox
+from services.campaigns.store.tables import outbox
 from shared.events import parse_event
 from shared.kafka import Producer
 from shared.outbox import OutboxRelay
-from tests.integration.campaigns.support import (
+from tests.support.campaigns import (
     campaign_body,
     campaign_events_on_broker,
     etag_of,

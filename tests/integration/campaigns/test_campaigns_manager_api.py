@@ -1,7 +1,7 @@
 """The manager API against a real database: the ETag flow, each action, roles."""
 import threading
 
-from tests.integration.campaigns.support import campaign_body, etag_of, offer_body
+from tests.support.campaigns import campaign_body, etag_of, offer_body
 
 
 def test_create_then_read_with_its_etag(manager):

@@ -1,6 +1,6 @@
 """Windows entered and shown in Europe/Paris, kept in UTC, right on the nights the clocks change."""
-from services.campaigns.scheduler import WindowScheduler
-from tests.integration.campaigns.support import campaign_body, etag_of, offer_body, outbox_events
+from services.campaigns.handlers.window_scheduler import WindowScheduler
+from tests.support.campaigns import campaign_body, etag_of, offer_body, outbox_events
 
 # Sunday 29 March 2026: at 02:00 Paris clocks jump to 03:00. Sunday 25 October: 03:00 falls back to 02:00.
 EASTER_STAGES = [offer_body(starts_on="2026-04-20", ends_on="2026-04-24")]

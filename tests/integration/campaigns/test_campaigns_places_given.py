@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime, timezone
 from functools import partial
 
-from services.campaigns.places_feed import handle_allocation_record
+from services.campaigns.handlers.places_given import handle_allocation_record
 from shared.events import make_event
 from shared.kafka import ConsumerLoop, Producer, ensure_topics, group_lag
 from shared.topics import ALLOCATION_EVENTS
-from tests.integration.campaigns.support import campaign_body, etag_of, offer_body
+from tests.support.campaigns import campaign_body, etag_of, offer_body
 from tests.support.workers import eventually, running
 
 

@@ -4,8 +4,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
 from services.campaigns.app import create_app
-from services.campaigns.public_listing import CACHE_KEY
-from tests.integration.campaigns.support import campaign_body, etag_of, offer_body
+from services.campaigns.settings import CampaignsSettings
+from services.campaigns.usecases.public_catalogue import CACHE_KEY
+from tests.support.campaigns import campaign_body, etag_of, offer_body
 
 CENTRES = campaign_body(
     title="Centres de loisirs du mercredi", kind="centre_loisirs_mercredi", opens_at="2026-02-09T00:01",
@@ -144,7 +145,7 @@ def test_status_turns_open_at_the_opening_instant_whatever_the_ttl(app, season, 
 
 
 def test_without_redis_the_listing_is_read_from_postgres(make_settings, clock, season):
-    redis_away = create_app(make_settings("campaigns", redis_url="redis://127.0.0.1:9/0"), clock=clock)
+    redis_away = create_app(make_settings("campaigns", CampaignsSettings, redis_url="redis://127.0.0.1:9/0"), clock=clock)
     try:
         client = redis_away.test_client()
         before = reads_served_from(client)

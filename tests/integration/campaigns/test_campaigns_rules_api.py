@@ -2,8 +2,8 @@
 where the domain caught it), and nothing changed — no campaign row, no version, no event."""
 from sqlalchemy import update
 
-from services.campaigns.tables import offers
-from tests.integration.campaigns.support import BEFORE_OPENING, GRID, campaign_body, offer_body, outbox_size
+from services.campaigns.store.tables import offers
+from tests.support.campaigns import BEFORE_OPENING, GRID, campaign_body, offer_body, outbox_size
 
 PRIORITY = {"mode": "priority_lottery", "criteria": [{"name": "single_parent"}]}
 Q3 = {"name": "quotient_tranche_at_most", "max_tranche": 3}

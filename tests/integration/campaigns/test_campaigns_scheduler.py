@@ -4,12 +4,12 @@ import threading
 
 import pytest
 
-from services.campaigns import scheduler as scheduler_module
-from services.campaigns.scheduler import WindowScheduler
-from services.campaigns.tables import emitted_transitions, outbox
+from services.campaigns.handlers import window_scheduler as scheduler_module
+from services.campaigns.handlers.window_scheduler import WindowScheduler
+from services.campaigns.store.tables import emitted_transitions, outbox
 from shared.kafka import Producer
 from shared.outbox import OutboxRelay
-from tests.integration.campaigns.support import campaign_events_on_broker, etag_of, outbox_events
+from tests.support.campaigns import campaign_events_on_broker, etag_of, outbox_events
 
 OPENING = "2026-02-02T00:01"
 

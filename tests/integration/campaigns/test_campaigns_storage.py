@@ -6,11 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import update
 
-from services.campaigns import repository
-from services.campaigns.concurrency import PreconditionFailed
 from services.campaigns.demo_data import DEMO_CAMPAIGNS
-from services.campaigns.domain import update_offer
-from services.campaigns.tables import metadata, offers
+from services.campaigns.domain import StaleVersion, update_offer
+from services.campaigns.store import repository
+from services.campaigns.store.tables import metadata, offers
 
 
 def test_tables_module_matches_the_migrations(engine):
@@ -51,7 +50,7 @@ def test_a_save_computed_from_an_older_version_changes_nothing(engine):
         repository.insert_campaign(connection, campaign)
         read_by_both = repository.get_campaign(connection, campaign.id)
         repository.save_campaign(connection, read_by_both, replace(campaign, title="First writer"))
-        with pytest.raises(PreconditionFailed):
+        with pytest.raises(StaleVersion):
             repository.save_campaign(connection, read_by_both, replace(campaign, title="Second writer", offers=()))
         stored = repository.get_campaign(connection, campaign.id)
     assert (stored.version, stored.campaign.title, len(stored.campaign.offers)) == (2, "First writer", 6)

@@ -3,31 +3,28 @@ server it sends to, and registrations over HTTP for the families' contacts."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 
 from services.notifications.app import create_app
-from services.notifications.contacts import HouseholdContacts, ServiceToken
-from services.notifications.courier import Courier
-from services.notifications.handlers import handle_event
-from services.notifications.mailer import SmtpMailer
-from services.notifications import tables
-from services.registrations.app import create_app as create_registrations_app
+from services.notifications.handlers.courier import Courier
+from services.notifications.handlers.events import handle_event
+from services.notifications.settings import NotificationsSettings
+from services.notifications.store import tables
+from services.notifications.store.contacts import HouseholdContacts, ServiceToken
+from services.notifications.store.mailer import SmtpMailer
 from services.registrations.domain.household import Child, Household, Language, PostalAddress
-from services.registrations.household_cache import HouseholdReader
-from services.registrations.household_repository import load_household, save_household
+from services.registrations.store.household_cache import HouseholdReader
+from services.registrations.store.households import load_household, save_household
 from shared.events import Event, contract_for, make_event
-from shared.kafka import RetryPolicy
-from tests.integration.campaigns.support import MovableClock
-from tests.integration.notifications.support import SmtpRecorder, event, serving
-from tests.integration.registrations.conftest import campaign_snapshot
-
-PORTAL = "https://famille.example.org"
-TEST_RETRY = RetryPolicy(max_attempts=3, first_backoff_s=60, max_backoff_s=3600)
+from tests.support.campaigns import MovableClock
+from tests.support.notifications import PORTAL, TEST_RETRY, SmtpRecorder, event
+from tests.support.registrations import campaign_snapshot
 
 
 @dataclass
@@ -97,22 +94,8 @@ class NotificationsUnderTest:
 
 
 @pytest.fixture
-def smtp():
-    with SmtpRecorder() as server:
-        yield server
-
-
-@pytest.fixture
-def households_url(make_settings, redis_client):
-    app = create_registrations_app(make_settings("registrations"))
-    with serving(app) as url:
-        yield url
-    app.extensions["guichet.runtime"].close()
-
-
-@pytest.fixture
 def notifications(make_settings, smtp, households_url, token_for, redis_client):
-    settings = make_settings("notifications")
+    settings = make_settings("notifications", NotificationsSettings)
     clock = MovableClock(datetime.now(UTC))
     app = create_app(settings, clock=clock)
     engine = app.extensions["guichet.runtime"].engine

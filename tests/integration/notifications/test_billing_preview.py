@@ -4,14 +4,14 @@ import json
 
 from sqlalchemy import func, select
 
-from services.billing_preview.cli import main
-from services.billing_preview.consumer import feed_consumer
-from services.billing_preview.store import ensure_schema
-from services.billing_preview.tables import invoice_lines
+from examples.billing_preview.cli import main
+from examples.billing_preview.consumer import feed_consumer
+from examples.billing_preview.store import ensure_schema
+from examples.billing_preview.tables import invoice_lines
 from shared.kafka import Producer, ensure_topics, group_lag
 from shared.runtime import Runtime
 from shared.topics import BILLING_FEED
-from tests.integration.notifications.feed import cancelled, confirmed, publish_feed
+from tests.support.notifications import cancelled, confirmed, publish_feed
 from tests.support.workers import eventually, running
 
 

@@ -2,7 +2,7 @@
 household is an error to retry, never "no household"."""
 import pytest
 
-from services.notifications.contacts import NO_HOUSEHOLD, ContactUnavailable, HouseholdContacts
+from services.notifications.store.contacts import NO_HOUSEHOLD, ContactUnavailable, HouseholdContacts
 from tests.support.servers import free_port
 
 

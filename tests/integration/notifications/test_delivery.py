@@ -1,8 +1,7 @@
 """A decision reaches the family by every channel it uses, in its language, once."""
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from tests.integration.notifications.conftest import PORTAL
-from tests.integration.notifications.support import event, text_of
+from tests.support.notifications import PORTAL, event, text_of
 
 DEADLINE = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # 11:00 in Paris (winter time)
 

@@ -5,12 +5,12 @@ import subprocess
 
 from jsonschema import Draft202012Validator
 
-from deploy.local.processes import ensure_kafka_jars
-from services.billing_preview.feed_schemas import SCHEMAS_DIR, file_name
+from deploy.local.servers import ensure_kafka_jars
+from shared.contracts.json_schema import SCHEMAS_DIR, file_name
 from shared.events import contract_for
 from shared.kafka import ensure_topics
 from shared.topics import BILLING_FEED, physical_name
-from tests.integration.notifications.feed import cancelled, confirmed, publish_feed
+from tests.support.notifications import cancelled, confirmed, publish_feed
 
 KEY_SEPARATOR = "\t"
 

@@ -2,7 +2,7 @@
 import uuid
 
 from services.registrations.domain.household import PostalAddress
-from tests.integration.notifications.support import event
+from tests.support.notifications import event
 
 
 def two_messages(notifications, account):

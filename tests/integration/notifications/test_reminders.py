@@ -3,8 +3,8 @@ an offer made too late for a reminder to help."""
 import threading
 from datetime import timedelta
 
-from services.notifications.reminders import remind_due
-from tests.integration.notifications.support import event
+from services.notifications.handlers.reminders import remind_due
+from tests.support.notifications import event
 
 
 def applied(notifications):

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.notifications import tables
-from tests.integration.notifications.conftest import TEST_RETRY
+from services.notifications.store import tables
+from tests.support.notifications import TEST_RETRY
 
 
 def next_attempt_in(notifications) -> timedelta:

@@ -9,10 +9,10 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
-from services.notifications import tables
-from services.notifications.mailer import SmtpMailer
-from tests.integration.notifications.certificates import Authority
-from tests.integration.notifications.support import SmtpRecorder
+from services.notifications.store import tables
+from services.notifications.store.mailer import SmtpMailer
+from tests.support.certificates import Authority
+from tests.support.notifications import SmtpRecorder
 
 USERNAME, PASSWORD = "guichet", "s3cret pass-phrase"
 ADDRESS = "famille@example.org"

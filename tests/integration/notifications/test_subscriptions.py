@@ -1,7 +1,7 @@
 """Parents who subscribed to a campaign are told once when it opens."""
 import uuid
 
-from tests.integration.notifications.support import event
+from tests.support.notifications import event
 
 
 def subscribe(notifications, account, campaign_id):

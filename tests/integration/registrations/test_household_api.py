@@ -6,11 +6,10 @@ from uuid import uuid4
 import pytest
 import sqlalchemy as sa
 
-from services.registrations.household_api import household_blueprint
-from services.registrations.household_cache import cache_key
-from services.registrations.household_tables import children
-from shared.runtime import Runtime
-from shared.web import create_service_app
+from services.registrations.app import create_app
+from services.registrations.settings import RegistrationsSettings
+from services.registrations.store.household_cache import cache_key
+from services.registrations.store.tables import children
 
 FACTS = {"single_parent": True, "quotient_tranche": 3, "quotient_justified_on": "2025-09-30", "arrondissement": 11,
          "postal_mail": False, "postal_address": None, "email": "famille.martin@example.fr", "language": "fr"}
@@ -20,17 +19,19 @@ LEA = {"first_name": "Léa", "last_name": "Martin", "birth_date": "2016-05-04", 
 
 
 @pytest.fixture
-def runtime(make_settings):
-    runtime = Runtime(make_settings("registrations"))
-    yield runtime
-    runtime.close()
+def app(make_settings):
+    app = create_app(make_settings("registrations", RegistrationsSettings))
+    yield app
+    app.extensions["guichet.runtime"].close()
 
 
 @pytest.fixture
-def client(runtime, redis_client):
-    app = create_service_app(runtime.settings, title="Guichet — households", description="household API under test",
-                             blueprints=[household_blueprint], readiness=runtime.readiness_checks())
-    app.extensions["guichet.runtime"] = runtime
+def runtime(app):
+    return app.extensions["guichet.runtime"]
+
+
+@pytest.fixture
+def client(app, redis_client):
     return app.test_client()
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import create_engine
 
 from services.registrations.domain.household import Child, Household, Language
-from services.registrations.household_cache import HouseholdReader, cache_key
-from services.registrations.household_repository import save_household
+from services.registrations.store.household_cache import HouseholdReader, cache_key
+from services.registrations.store.households import save_household
 from shared.db import make_engine, transaction
 
 UNSAVED = Household("family-a", single_parent=True, quotient_tranche=2, quotient_justified_on=date(2025, 9, 30),

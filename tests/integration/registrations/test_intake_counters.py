@@ -1,8 +1,8 @@
 """Managers' live counters of a window: applications received per minute and per offer, from the ledger."""
 from datetime import date
 
-from tests.integration.registrations.conftest import campaign_snapshot, offer
-from tests.support.workers import eventually
+from shared.waiting import wait_until
+from tests.support.registrations import campaign_snapshot, offer
 
 
 def test_counters_count_each_application_once_per_minute_and_per_ranked_offer(registrations):
@@ -16,7 +16,7 @@ def test_counters_count_each_application_once_per_minute_and_per_ranked_offer(re
         assert registrations.submit(account, campaign, child, choices=ranked, key=key).status_code == 202
         assert registrations.submit(account, campaign, child, choices=ranked, key=key).status_code == 202  # replay
     registrations.submit(account, other, children[0])
-    eventually(lambda: len(registrations.ledger()) == 4, what="the ledger")
+    wait_until(lambda: len(registrations.ledger()) == 4, timeout=30, what="the ledger")
 
     manager = {"Authorization": f"Bearer {registrations.token_for('manager', 'agent-1')}"}
     counters = registrations.client.get(f"/applications/counters/{campaign['campaign_id']}", headers=manager)

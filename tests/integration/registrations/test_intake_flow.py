@@ -3,8 +3,10 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from services.registrations.app import create_app
-from tests.integration.registrations.conftest import campaign_snapshot, offer
-from tests.support.workers import eventually
+from services.registrations.bootstrap import RegistrationsComponents
+from services.registrations.settings import RegistrationsSettings
+from shared.waiting import wait_until
+from tests.support.registrations import campaign_snapshot, offer
 
 
 def test_accepted_application_reaches_the_ledger_exactly_once(registrations):
@@ -19,7 +21,7 @@ def test_accepted_application_reaches_the_ledger_exactly_once(registrations):
     replay = registrations.submit(account, campaign, child, key="k-1")
     assert replay.status_code == 202 and replay.json == response.json
 
-    eventually(lambda: registrations.ledger().get(application_id) == "received", what="application in the ledger")
+    wait_until(lambda: registrations.ledger().get(application_id) == "received", timeout=30, what="application in the ledger")
     assert list(registrations.ledger()) == [application_id]
     status = registrations.get(account, f"/applications/{application_id}")
     assert status.status_code == 200
@@ -85,14 +87,14 @@ def test_each_bad_input_gets_its_status_and_changes_nothing(registrations):
     second = registrations.submit(account, campaign, child)
     assert second.status_code == 409 and second.json["existing_application"] == first.json["application_id"]
 
-    eventually(lambda: registrations.ledger(), what="the one accepted application in the ledger")
+    wait_until(lambda: registrations.ledger(), timeout=30, what="the one accepted application in the ledger")
     assert list(registrations.ledger()) == [first.json["application_id"]]
 
 
 def test_broker_unavailable_answers_503_and_keeps_nothing(registrations, make_settings, redis_client):
     campaign = registrations.publish_campaign(campaign_snapshot(mode="fcfs", offers=[offer(capacity=1)]))
     account, (child,) = registrations.family()
-    broken = create_app(make_settings("registrations", kafka_bootstrap_servers="127.0.0.1:1"))
+    broken = create_app(make_settings("registrations", RegistrationsSettings, kafka_bootstrap_servers="127.0.0.1:1"))
     headers = {"Authorization": f"Bearer {registrations.token_for('parent', account)}", "Idempotency-Key": "k-down"}
     body = {"campaign_id": str(campaign["campaign_id"]), "child_id": str(child),
             "choices": [str(campaign["offers"][0]["offer_id"])], "sworn_statement": True}
@@ -109,7 +111,7 @@ def test_a_parent_cannot_see_or_withdraw_another_familys_application(registratio
     owner, (child,) = registrations.family()
     stranger, _ = registrations.family()
     application_id = registrations.submit(owner, campaign, child).json["application_id"]
-    eventually(lambda: registrations.ledger().get(application_id), what="application in the ledger")
+    wait_until(lambda: registrations.ledger().get(application_id), timeout=30, what="application in the ledger")
 
     assert registrations.get(stranger, f"/applications/{application_id}").status_code == 404
     headers = {"Authorization": f"Bearer {registrations.token_for('parent', stranger)}", "Idempotency-Key": "w"}
@@ -128,13 +130,13 @@ def test_a_submission_that_fails_before_leaving_gives_its_place_back(registratio
 
     campaign = registrations.publish_campaign(campaign_snapshot(mode="fcfs", offers=[offer(capacity=1)]))
     account, (child,) = registrations.family()
-    failing = create_app(make_settings("registrations"))
+    failing = create_app(make_settings("registrations", RegistrationsSettings))
 
     class Unbuildable:
         def submitted(self, *args, **kwargs):
             raise EventError("a contract this build cannot satisfy")
 
-    failing.extensions["registrations"].intake.events = Unbuildable()
+    failing.extensions[RegistrationsComponents.extension].intake.events = Unbuildable()
     failing.config["PROPAGATE_EXCEPTIONS"] = False
     headers = {"Authorization": f"Bearer {registrations.token_for('parent', account)}", "Idempotency-Key": "k-bug"}
     body = {"campaign_id": str(campaign["campaign_id"]), "child_id": str(child),

@@ -6,8 +6,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from services.registrations.domain.applications import CampaignTerms, OfferTerms
-from services.registrations.intake_guard import (READY_KEY, AlreadyApplied, CampaignFull, GuardNotReady, IntakeGuard,
-                                                 RateLimited)
+from services.registrations.store.intake_guard import (
+    READY_KEY,
+    AlreadyApplied,
+    CampaignFull,
+    GuardNotReady,
+    IntakeGuard,
+    RateLimited,
+)
 
 
 def campaign(mode="fcfs", capacities=((2, 1),)):

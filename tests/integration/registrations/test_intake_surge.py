@@ -4,8 +4,8 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.integration.registrations.conftest import campaign_snapshot, offer
-from tests.support.workers import eventually
+from shared.waiting import wait_until
+from tests.support.registrations import campaign_snapshot, offer
 
 CAPACITY = 30
 WAITLIST = 100
@@ -48,7 +48,7 @@ def test_surge_of_submissions_keeps_every_202_once_and_exactly_capacity_holds(re
     positions = sorted(body["hold"]["position"] for body in accepted.values() if body["hold"]["kind"] == "waitlisted")
     assert positions == list(range(1, WAITLIST + 1))
 
-    eventually(lambda: len(registrations.ledger()) >= len(accepted), timeout=60, what="every 202 in the ledger")
+    wait_until(lambda: len(registrations.ledger()) >= len(accepted), timeout=60, what="every 202 in the ledger")
     ledger = registrations.ledger()
     assert set(ledger) == set(accepted)
     assert set(ledger.values()) == {"received"}

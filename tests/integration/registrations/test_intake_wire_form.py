@@ -3,11 +3,11 @@ wire form without a schema pass (intake.SubmittedEvents), so check the records t
 import json
 from datetime import date
 
-from services.registrations.intake import pending_key
+from services.registrations.store.pending import pending_key
 from shared.events import contract_for, parse_event
 from shared.topics import APPLICATION_SUBMISSIONS
-from tests.integration.registrations.conftest import campaign_snapshot, offer
 from tests.support.broker import events_on
+from tests.support.registrations import campaign_snapshot, offer
 
 
 def test_submitted_records_are_the_contracts_wire_form(registrations, redis_client):

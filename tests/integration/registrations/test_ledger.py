@@ -1,15 +1,16 @@
 """The ledger writer and the guard rebuild, against a real PostgreSQL and Redis."""
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 
 from services.registrations.domain.applications import ApplicationStatus, TransitionRefused
-from services.registrations.guard_rebuild import rebuild_from_ledger
-from services.registrations.intake_guard import READY_KEY, active_key, held_key
-from services.registrations.ledger import IntakeRecord, record_intake, withdraw
-from services.registrations.tables import applications, outbox
+from services.registrations.store.guard_rebuild import rebuild_from_ledger
+from services.registrations.store.intake_guard import READY_KEY, active_key, held_key
+from services.registrations.store.tables import applications, outbox
+from services.registrations.usecases.answers import withdraw
+from services.registrations.usecases.ledger import IntakeRecord, record_intake
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from services.registrations.intake_guard import held_key, waitlist_key
-from services.registrations.tables import outbox
+from services.registrations.store.intake_guard import held_key, waitlist_key
+from services.registrations.store.tables import outbox
 from shared.events import make_event
 from shared.kafka import Producer
 from shared.topics import ALLOCATION_EVENTS
-from tests.integration.registrations.conftest import campaign_snapshot, offer
-from tests.support.workers import eventually
+from shared.waiting import wait_until
+from tests.support.registrations import campaign_snapshot, offer
 
 
 def publish_decision(registrations, application: dict, account: str, child, outcome: str, expires_in=timedelta(hours=72),
@@ -47,7 +47,7 @@ def accepted_application(registrations, mode="lottery", capacity=16):
                                                                                          waitlist_limit=3)]))
     account, (child,) = registrations.family()
     application = registrations.submit(account, campaign, child).json
-    eventually(lambda: registrations.ledger().get(application["application_id"]), what="application in the ledger")
+    wait_until(lambda: registrations.ledger().get(application["application_id"]), timeout=30, what="application in the ledger")
     return campaign, account, child, application
 
 
@@ -55,7 +55,7 @@ def test_decision_then_acceptance_confirms_and_tells_allocation(registrations):
     _, account, child, application = accepted_application(registrations)
     application_id = application["application_id"]
     publish_decision(registrations, application, account, child, "allocated")
-    eventually(lambda: registrations.ledger()[application_id] == "allocated", what="allocated in the ledger")
+    wait_until(lambda: registrations.ledger()[application_id] == "allocated", timeout=30, what="allocated in the ledger")
     view = registrations.get(account, f"/applications/{application_id}").json
     assert view["offer_expires_at"] and view["decision"]["outcome"] == "allocated"
 
@@ -72,7 +72,7 @@ def test_decision_then_acceptance_confirms_and_tells_allocation(registrations):
 def test_accepting_after_the_deadline_is_refused(registrations):
     _, account, child, application = accepted_application(registrations)
     publish_decision(registrations, application, account, child, "allocated", expires_in=timedelta(seconds=-1))
-    eventually(lambda: registrations.ledger()[application["application_id"]] == "allocated", what="allocated")
+    wait_until(lambda: registrations.ledger()[application["application_id"]] == "allocated", timeout=30, what="allocated")
     late = answer(registrations, account, application["application_id"], "accept")
     assert late.status_code == 409 and late.json["code"] == "offer-expired"
     assert registrations.ledger()[application["application_id"]] == "allocated"
@@ -84,7 +84,7 @@ def test_declining_a_first_come_place_passes_it_to_the_waitlist_in_intakes_count
     waiting_family, (waiting_child,) = registrations.family()
     assert registrations.submit(waiting_family, campaign, waiting_child).json["hold"]["kind"] == "waitlisted"
     publish_decision(registrations, application, account, child, "allocated")
-    eventually(lambda: registrations.ledger()[application["application_id"]] == "allocated", what="allocated")
+    wait_until(lambda: registrations.ledger()[application["application_id"]] == "allocated", timeout=30, what="allocated")
 
     declined = answer(registrations, account, application["application_id"], "decline")
     assert declined.status_code == 200 and declined.json["status"] == "declined"
@@ -99,8 +99,8 @@ def test_declining_a_first_come_place_passes_it_to_the_waitlist_in_intakes_count
 def test_expiry_from_allocation_is_recorded_once(registrations):
     _, account, child, application = accepted_application(registrations)
     publish_decision(registrations, application, account, child, "allocated")
-    eventually(lambda: registrations.ledger()[application["application_id"]] == "allocated", what="allocated")
+    wait_until(lambda: registrations.ledger()[application["application_id"]] == "allocated", timeout=30, what="allocated")
     publish_decision(registrations, application, account, child, "", event_type="offer.expired")
-    eventually(lambda: registrations.ledger()[application["application_id"]] == "expired", what="expired")
+    wait_until(lambda: registrations.ledger()[application["application_id"]] == "expired", timeout=30, what="expired")
     history = registrations.get(account, f"/applications/{application['application_id']}").json["history"]
     assert [h["to_status"] for h in history] == ["received", "allocated", "expired"]

@@ -9,8 +9,9 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.allocation.domain import Mode, Standing, Status, allocate, lottery_number
-from tests.unit.allocation.builders import crowded_instances, instances, property_settings
+from services.allocation.domain import Standing, Status, allocate, lottery_number
+from shared.domain.policy import AllocationMode
+from tests.support.allocation_builders import crowded_instances, instances, property_settings
 
 
 def placed_at(result) -> dict[str, list[str]]:
@@ -144,14 +145,14 @@ def test_same_inputs_and_seed_give_the_same_result_in_any_input_order(instance, 
 
 @property_settings
 @given(instances(groups=False, reserves=False, truncation=False, duplicates=False,
-                 modes=(Mode.FCFS, Mode.LOTTERY)))
+                 modes=(AllocationMode.FIRST_COME, AllocationMode.LOTTERY)))
 def test_with_one_order_everywhere_it_is_serial_dictatorship(instance):
     policy, offers, applications, seed = instance
     result = allocate(policy, offers, applications, seed)
 
     def turn(a):
-        if policy.mode == Mode.FCFS:
-            return a.arrival_sequence
+        if policy.mode == AllocationMode.FIRST_COME:
+            return a.arrival_position
         return lottery_number(seed, a.application_id,
                               1 + policy.lottery_weight_per_unsuccessful_year * a.facts.unsuccessful_earlier_years)
 
@@ -172,7 +173,7 @@ def test_no_child_gains_by_misreporting_their_ranking(instance):
     policy, offers, applications, seed = instance
     truthful = allocate(policy, offers, applications, seed)
     for index, child in enumerate(applications):
-        def preference(offer_id):
+        def preference(offer_id, child=child):
             return child.choices.index(offer_id) if offer_id is not None else len(child.choices)
         truthful_place = preference(truthful.outcomes[child.application_id].offer_id)
         for ranking in itertools.permutations(child.choices):

@@ -5,16 +5,23 @@ import json
 import pytest
 from hypothesis import given
 
-from services.allocation.domain import (CampaignPolicy, Criterion, ReservedShare, allocate, commitment, draw_bundle,
-                                        verify_draw)
+from services.allocation.domain import (
+    CampaignPolicy,
+    PriorityCriterion,
+    ReservedShare,
+    allocate,
+    commitment,
+    draw_bundle,
+    verify_draw,
+)
 from services.allocation.verify import main
-from tests.unit.allocation.builders import ALL_CRITERIA, SEED, application, instances, offer, property_settings
+from tests.support.allocation_builders import ALL_CRITERIA, SEED, application, instances, offer, property_settings
 
 EVERY_RULE = CampaignPolicy(
     mode="priority_lottery", criteria=ALL_CRITERIA, lottery_weight_per_unsuccessful_year=1,
     keep_siblings_together=True, max_choices=3, residence_required_arrondissements=frozenset(range(1, 21)),
-    reserved_shares=(ReservedShare(Criterion("quotient_tranche_at_most", 3), "0.2"),
-                     ReservedShare(Criterion("disability_allowance"), "0.1")))
+    reserved_shares=(ReservedShare(PriorityCriterion("quotient_tranche_at_most", 3), "0.2"),
+                     ReservedShare(PriorityCriterion("disability_allowance"), "0.1")))
 OFFERS = [offer("judo", 5, arrondissement=11), offer("voile", 3, arrondissement=15, waitlist_limit=4),
           offer("escalade", 2, arrondissement=11, min_age=9)]
 APPLICATIONS = [
@@ -75,7 +82,7 @@ def test_a_first_come_first_served_draw_has_no_seed_and_verifies():
 
 
 def test_the_bundle_publishes_aliases_and_only_the_facts_the_policy_reads():
-    bundle = published(policy=CampaignPolicy("priority_lottery", (Criterion("single_parent"),)))
+    bundle = published(policy=CampaignPolicy("priority_lottery", (PriorityCriterion("single_parent"),)))
     first = bundle["applications"][0]
     assert first["child"] == "child-1" and "family" not in first and "sibling_group" not in first
     assert first["facts"] == {"single_parent": True}

@@ -1,6 +1,6 @@
 """Hard eligibility, checked per choice before anything is allocated."""
 from services.allocation.domain import Reason, ReasonCode, Status, allocate
-from tests.unit.allocation.builders import SEED, application, offer, policy
+from tests.support.allocation_builders import SEED, application, offer, policy
 
 
 def test_a_choice_the_child_is_too_young_or_too_old_for_is_dropped_and_the_next_one_allocated():

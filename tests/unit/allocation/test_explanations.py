@@ -1,9 +1,17 @@
 """What a parent reads, and the campaign's statistics."""
-from services.allocation.domain import (Criterion, Cutoff, OfferStatistics, Standing, Status, allocate, describe,
-                                        format_number)
-from tests.unit.allocation.builders import SEED, application, lottery_order, offer, policy
+from services.allocation.domain import (
+    Cutoff,
+    OfferStatistics,
+    PriorityCriterion,
+    Standing,
+    Status,
+    allocate,
+    describe,
+    format_number,
+)
+from tests.support.allocation_builders import SEED, application, lottery_order, offer, policy
 
-SINGLE_PARENT = Criterion("single_parent")
+SINGLE_PARENT = PriorityCriterion("single_parent")
 
 
 def campaign():

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from services.allocation.domain import commitment, format_number, generate_seed, lottery_number, verify_commitment
 from services.allocation.domain.lottery import tickets
-from tests.unit.allocation.builders import SEED, application, policy, property_settings
+from tests.support.allocation_builders import SEED, application, policy, property_settings
 
 APPLICATION_ID = "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11"
 

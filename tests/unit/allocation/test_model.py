@@ -5,10 +5,12 @@ from fractions import Fraction
 
 import pytest
 
-from services.allocation.domain import (CampaignPolicy, Criterion, Facts, Mode, ReservedShare, age_on, allocate)
-from tests.unit.allocation.builders import application, offer, policy
+from services.allocation.domain import CampaignPolicy, Facts, PriorityCriterion, ReservedShare, allocate
+from shared.domain.ages import age_on
+from shared.domain.policy import AllocationMode
+from tests.support.allocation_builders import application, offer, policy
 
-TRANCHES_1_TO_3 = Criterion("quotient_tranche_at_most", 3)
+TRANCHES_1_TO_3 = PriorityCriterion("quotient_tranche_at_most", 3)
 
 
 @pytest.mark.parametrize("name, max_tranche", [
@@ -16,7 +18,7 @@ TRANCHES_1_TO_3 = Criterion("quotient_tranche_at_most", 3)
     ("single_parent", 3), ("twins", None)])
 def test_a_criterion_takes_a_tranche_if_and_only_if_it_is_about_the_quotient(name, max_tranche):
     with pytest.raises(ValueError):
-        Criterion(name, max_tranche)
+        PriorityCriterion(name, max_tranche)
 
 
 @pytest.mark.parametrize("share, capacity, seats", [
@@ -38,16 +40,16 @@ def test_a_reserved_share_is_within_zero_excluded_and_one(share):
 def test_a_policy_refuses_reserves_above_the_capacity_and_repeated_criteria():
     with pytest.raises(ValueError, match="more than the whole capacity"):
         CampaignPolicy("lottery", reserved_shares=(ReservedShare(TRANCHES_1_TO_3, "0.6"),
-                                                   ReservedShare(Criterion("single_parent"), "0.5")))
+                                                   ReservedShare(PriorityCriterion("single_parent"), "0.5")))
     with pytest.raises(ValueError, match="twice"):
         CampaignPolicy("priority_lottery", criteria=(TRANCHES_1_TO_3, TRANCHES_1_TO_3))
 
 
 def test_only_priority_lottery_ranks_by_criteria():
-    criteria = (Criterion("single_parent"),)
+    criteria = (PriorityCriterion("single_parent"),)
     assert CampaignPolicy("priority_lottery", criteria).ranking_criteria == criteria
     assert CampaignPolicy("lottery", criteria).ranking_criteria == ()
-    assert CampaignPolicy("fcfs", criteria).mode is Mode.FCFS
+    assert CampaignPolicy("fcfs", criteria).mode is AllocationMode.FIRST_COME
 
 
 @pytest.mark.parametrize("birth, reference, age", [

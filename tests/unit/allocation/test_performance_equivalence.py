@@ -30,17 +30,26 @@ from pathlib import Path
 
 import pytest
 
-from services.allocation.domain import (Application, CampaignPolicy, Criterion, Facts, Offer, ReservedShare,
-                                        allocate, draw_bundle, verify_draw)
+from services.allocation.domain import (
+    Application,
+    CampaignPolicy,
+    Facts,
+    Offer,
+    PriorityCriterion,
+    ReservedShare,
+    allocate,
+    draw_bundle,
+    verify_draw,
+)
 
 SAVED = Path(__file__).with_name("equivalence_results.json.gz")
 SMALL_SEEDS = range(2000)
 LARGE_SEEDS = (*range(1000, 1008), 1015, 1074, 1095, 1135)  # the last four move entrants in the vacancy pass
 
-CRITERIA = (Criterion("single_parent"), Criterion("quotient_tranche_at_most", 3),
-            Criterion("quotient_tranche_at_most", 6), Criterion("disability_allowance"),
-            Criterion("sibling_placed"), Criterion("resident_of_offer_arrondissement"),
-            Criterion("not_placed_previous_campaign"))
+CRITERIA = (PriorityCriterion("single_parent"), PriorityCriterion("quotient_tranche_at_most", 3),
+            PriorityCriterion("quotient_tranche_at_most", 6), PriorityCriterion("disability_allowance"),
+            PriorityCriterion("sibling_placed"), PriorityCriterion("resident_of_offer_arrondissement"),
+            PriorityCriterion("not_placed_previous_campaign"))
 SHARES = ("1/3", "1/2", "1/5", "0.2", "0.29", "1/10")
 
 
@@ -90,7 +99,7 @@ def campaign(seed: int, *, large: bool):
         applications.append(Application(
             application_id=f"{rng.getrandbits(128):032x}" if large else f"app-{number:02d}",
             child_id=f"child-{number if rng.random() < 0.95 else rng.randrange(number + 1)}",
-            family_id=f"family-{family}",
+            family_account=f"family-{family}",
             age_at_reference_date=rng.randint(5, 9) if rng.random() < 0.9 else rng.randint(3, 11),
             choices=tuple(choices),
             facts=Facts(single_parent=rng.random() < 0.3,
@@ -99,7 +108,7 @@ def campaign(seed: int, *, large: bool):
                         residence_arrondissement=rng.choice([None, 1, 2, 3]),
                         unsuccessful_earlier_years=rng.choice([0, 0, 1, 2]),
                         not_placed_previous_campaign=rng.random() < 0.3),
-            arrival_sequence=arrivals[number],
+            arrival_position=arrivals[number],
             sibling_group_id=group))
     return policy, offers, applications, rng.randbytes(32)
 

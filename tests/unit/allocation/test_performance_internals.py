@@ -15,11 +15,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.allocation.domain import (Application, CampaignPolicy, Criterion, Facts, Offer, ReservedShare,
-                                        allocate, lottery_number)
+from services.allocation.domain import (
+    Application,
+    CampaignPolicy,
+    Facts,
+    Offer,
+    PriorityCriterion,
+    ReservedShare,
+    allocate,
+    lottery_number,
+)
 from services.allocation.domain.lottery import Drawer
 from services.allocation.domain.priorities import criteria_met, tier
-from tests.unit.allocation.builders import SEED, instances, property_settings
+from tests.support.allocation_builders import SEED, instances, property_settings
 
 ALLOCATE_MODULE = sys.modules["services.allocation.domain.allocate"]
 
@@ -46,10 +54,10 @@ def test_result_objects_are_those_their_constructors_make(instance):
 
 def test_a_policy_with_many_criteria_explains_tiers_and_criteria_as_the_rules_say():
     """More than twelve criteria: the core's tables of tiers and labels become dictionaries."""
-    criteria = (*(Criterion("quotient_tranche_at_most", n) for n in range(1, 11)), Criterion("single_parent"),
-                Criterion("disability_allowance"), Criterion("resident_of_offer_arrondissement"))
+    criteria = (*(PriorityCriterion("quotient_tranche_at_most", n) for n in range(1, 11)), PriorityCriterion("single_parent"),
+                PriorityCriterion("disability_allowance"), PriorityCriterion("resident_of_offer_arrondissement"))
     policy = CampaignPolicy("priority_lottery", criteria, reserved_shares=(
-        ReservedShare(Criterion("not_placed_previous_campaign"), "1/4"),))
+        ReservedShare(PriorityCriterion("not_placed_previous_campaign"), "1/4"),))
     rng = random.Random(7)
     offers = {f"o{n}": Offer(f"o{n}", rng.randint(0, 4), rng.randint(1, 3), 3, 17) for n in range(6)}
     applications = [

@@ -1,13 +1,13 @@
 """Tiers from the ordered criteria, and the tie-break inside a tier."""
 import pytest
 
-from services.allocation.domain import Criterion, TieBreak, allocate, lottery_number
+from services.allocation.domain import PriorityCriterion, TieBreak, allocate, lottery_number
 from services.allocation.domain.priorities import tier
-from tests.unit.allocation.builders import SEED, application, lottery_order, offer, policy
+from tests.support.allocation_builders import SEED, application, lottery_order, offer, policy
 
-SINGLE_PARENT = Criterion("single_parent")
-RESIDENT = Criterion("resident_of_offer_arrondissement")
-TRANCHES_1_TO_3 = Criterion("quotient_tranche_at_most", 3)
+SINGLE_PARENT = PriorityCriterion("single_parent")
+RESIDENT = PriorityCriterion("resident_of_offer_arrondissement")
+TRANCHES_1_TO_3 = PriorityCriterion("quotient_tranche_at_most", 3)
 
 
 @pytest.mark.parametrize("met, expected", [
@@ -49,7 +49,7 @@ def test_a_family_without_a_quotient_on_file_is_in_tranche_10(tranche, qualifies
     assert outcome.explanation.offers[0].criteria_met == (("quotient_tranche_at_most(3)",) if qualifies else ())
 
 
-def test_first_come_first_served_follows_the_arrival_sequence_not_the_ids():
+def test_first_come_first_served_follows_the_arrival_position_not_the_ids():
     applications = [application("a", "judo", arrival=20), application("b", "judo", arrival=10)]
     outcomes = allocate(policy("fcfs"), [offer("judo")], applications).outcomes
     assert outcomes["b"].offer_id == "judo"

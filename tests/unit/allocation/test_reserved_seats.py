@@ -1,9 +1,9 @@
 """Reserved shares: seats kept first for applicants meeting a criterion, released when unused."""
-from services.allocation.domain import Criterion, ReservedShare, ReserveUse, allocate
-from tests.unit.allocation.builders import SEED, application, lottery_order, offer, policy
+from services.allocation.domain import PriorityCriterion, ReservedShare, ReserveUse, allocate
+from tests.support.allocation_builders import SEED, application, lottery_order, offer, policy
 
-TRANCHES_1_TO_3 = Criterion("quotient_tranche_at_most", 3)
-SINGLE_PARENT = Criterion("single_parent")
+TRANCHES_1_TO_3 = PriorityCriterion("quotient_tranche_at_most", 3)
+SINGLE_PARENT = PriorityCriterion("single_parent")
 
 
 def reserve(criterion, share):

@@ -2,11 +2,12 @@
 from datetime import date, datetime, timezone
 from uuid import UUID
 
-from services.allocation.campaign_copy import CampaignCopy
-from services.allocation.domain import Criterion, CriterionName, Mode
-from services.allocation.events import Decisions
-from services.allocation.inputs import FamilyHistory, domain_application, sibling_groups
-from services.allocation.places import unit_price
+from services.allocation.domain import PriorityCriterion
+from services.allocation.store.application_rows import FamilyHistory, domain_application, sibling_groups
+from services.allocation.store.campaign_copy import CampaignCopy
+from services.allocation.store.outbox_events import Decisions
+from services.allocation.usecases.places import unit_price
+from shared.domain.policy import AllocationMode, CriterionName
 from shared.events import make_event
 
 A, B, C, D = (UUID(f"00000000-0000-4000-8000-00000000000{n}") for n in range(1, 5))
@@ -38,7 +39,7 @@ def test_an_application_becomes_the_cores_with_its_age_at_the_reference_date_and
     assert application.facts.single_parent and application.facts.disability_allowance
     assert application.facts.effective_tranche == 10 and application.facts.residence_arrondissement == 18
     assert (application.facts.unsuccessful_earlier_years, application.facts.not_placed_previous_campaign) == (2, True)
-    assert (application.arrival_sequence, application.sibling_group_id) == (7, str(A))
+    assert (application.arrival_position, application.sibling_group_id) == (7, str(A))
 
 
 def test_a_campaign_snapshot_becomes_the_cores_policy_with_exact_shares():
@@ -52,8 +53,8 @@ def test_a_campaign_snapshot_becomes_the_cores_policy_with_exact_shares():
                 "max_choices": 3, "offers": []}
     campaign = CampaignCopy(A, 1, snapshot, None)
     policy = campaign.policy()
-    assert policy.mode == Mode.PRIORITY_LOTTERY and policy.max_choices == 3 and policy.keep_siblings_together
-    assert policy.criteria == (Criterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, 3), Criterion("single_parent"))
+    assert policy.mode == AllocationMode.PRIORITY_LOTTERY and policy.max_choices == 3 and policy.keep_siblings_together
+    assert policy.criteria == (PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, 3), PriorityCriterion("single_parent"))
     assert policy.reserved_shares[0].seats(100) == 29
     offered_at = datetime(2026, 3, 28, 10, tzinfo=timezone.utc)
     assert campaign.acceptance_deadline(offered_at) == datetime(2026, 3, 30, 10, tzinfo=timezone.utc)

@@ -2,7 +2,7 @@
 from types import SimpleNamespace
 from uuid import UUID
 
-from services.allocation.views import acceptance_by_tier, results_csv
+from services.allocation.web.views import acceptance_by_tier, results_csv
 
 OFFER = "00000000-0000-4000-8000-0000000000aa"
 

@@ -1,6 +1,6 @@
 """Siblings kept together: one unit needing one seat per child, placed or waitlisted together."""
-from services.allocation.domain import Criterion, Reason, ReasonCode, Status, allocate, lottery_number
-from tests.unit.allocation.builders import SEED, application, offer, policy
+from services.allocation.domain import PriorityCriterion, Reason, ReasonCode, Status, allocate, lottery_number
+from tests.support.allocation_builders import SEED, application, offer, policy
 
 TOGETHER = {"keep_siblings_together": True}
 
@@ -53,7 +53,7 @@ def test_siblings_no_ranked_offer_can_take_together_apply_alone():
 
 
 def test_a_group_meets_a_criterion_only_when_every_member_does():
-    disability = Criterion("disability_allowance")
+    disability = PriorityCriterion("disability_allowance")
     applications = [sibling("elder", "judo", arrival=1, disability_allowance=True), sibling("younger", arrival=2)]
     outcome = allocate(policy("priority_lottery", disability, **TOGETHER), [offer("judo", 2)],
                        applications, SEED).outcomes["elder"]

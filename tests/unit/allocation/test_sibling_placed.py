@@ -1,8 +1,8 @@
 """sibling_placed: earned at an offer where the preliminary pass placed a brother or sister."""
-from services.allocation.domain import Criterion, allocate
-from tests.unit.allocation.builders import SEED, application, lottery_order, offer, policy
+from services.allocation.domain import PriorityCriterion, allocate
+from tests.support.allocation_builders import SEED, application, lottery_order, offer, policy
 
-DISABILITY, SIBLING_PLACED = Criterion("disability_allowance"), Criterion("sibling_placed")
+DISABILITY, SIBLING_PLACED = PriorityCriterion("disability_allowance"), PriorityCriterion("sibling_placed")
 
 
 def test_a_child_whose_sibling_was_placed_there_in_the_preliminary_pass_goes_before_other_children():

@@ -1,6 +1,6 @@
 """Waitlists: in the offer's order, above a place held, within the offer's limit."""
-from services.allocation.domain import Criterion, Reason, ReasonCode, Status, WaitlistPosition, allocate
-from tests.unit.allocation.builders import SEED, application, offer, policy
+from services.allocation.domain import PriorityCriterion, Reason, ReasonCode, Status, WaitlistPosition, allocate
+from tests.support.allocation_builders import SEED, application, offer, policy
 
 
 def test_a_placed_child_still_waits_for_the_offers_they_ranked_higher_and_only_those():
@@ -16,7 +16,7 @@ def test_a_waitlist_follows_the_offers_order_not_the_arrival_or_the_childs_list(
     applications = [application("early", "judo", arrival=1), application("late-single-parent", "judo", arrival=2,
                                                                           single_parent=True),
                     application("placed", "judo", arrival=0, single_parent=True)]
-    outcomes = allocate(policy("priority_lottery", Criterion("single_parent")), [offer("judo", 1)],
+    outcomes = allocate(policy("priority_lottery", PriorityCriterion("single_parent")), [offer("judo", 1)],
                         applications, SEED).outcomes
     assert outcomes["placed"].offer_id == "judo"
     assert outcomes["late-single-parent"].waitlist == (WaitlistPosition("judo", 1),)

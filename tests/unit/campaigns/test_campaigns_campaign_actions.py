@@ -17,7 +17,7 @@ from services.campaigns.domain import (
     status_at,
     update_campaign,
 )
-from tests.unit.campaigns.builders import (
+from tests.support.campaign_builders import (
     AFTER_CLOSE,
     BEFORE_OPENING,
     CLOSES_AT,
@@ -42,7 +42,7 @@ def new_campaign(**overrides):
         id="c-2", title="Centres de loisirs", kind="centre_loisirs_mercredi", description="Mercredis",
         opens_at=paris("2026-02-09T00:01"), closes_at=paris("2026-02-23T23:59"),
         reference_date=date(2026, 3, 11), max_choices=2,
-        policy=AllocationPolicy(AllocationMode.FCFS),
+        policy=AllocationPolicy(AllocationMode.FIRST_COME),
     )
     return create_campaign(**{**fields, **overrides})
 
@@ -101,7 +101,7 @@ def test_opening_time_is_locked_once_open():
 
 
 def test_terms_families_applied_on_are_locked_once_open():
-    changes = {"max_choices": 5, "policy": AllocationPolicy(AllocationMode.FCFS), "kind": "sport_ete"}
+    changes = {"max_choices": 5, "policy": AllocationPolicy(AllocationMode.FIRST_COME), "kind": "sport_ete"}
     assert refused(lambda: update_campaign(a_published_campaign(), changes, WHILE_OPEN)) == [
         ("campaign.field_locked_once_open", "kind"),
         ("campaign.field_locked_once_open", "max_choices"),

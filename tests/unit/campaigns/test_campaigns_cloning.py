@@ -11,7 +11,7 @@ from services.campaigns.domain import (
     status_at,
     to_paris_iso,
 )
-from tests.unit.campaigns.builders import AFTER_CLOSE, a_campaign, an_offer, paris
+from tests.support.campaign_builders import AFTER_CLOSE, a_campaign, an_offer, paris
 
 
 def sequential_ids():

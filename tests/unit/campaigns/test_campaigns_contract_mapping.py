@@ -4,10 +4,10 @@ import pytest
 
 from services.campaigns.demo_data import DEMO_CAMPAIGNS
 from services.campaigns.domain import Transition, TransitionKind
-from services.campaigns.snapshots import campaign_snapshot, change_event, window_event
+from services.campaigns.store.snapshots import campaign_snapshot, change_event, window_event
 from shared.contracts.campaigns import CampaignSnapshotSchema
 from shared.events import parse_event
-from tests.unit.campaigns.builders import WHILE_OPEN, a_campaign
+from tests.support.campaign_builders import WHILE_OPEN, a_campaign
 
 
 @pytest.mark.parametrize("campaign", DEMO_CAMPAIGNS, ids=lambda c: c.kind)

@@ -14,7 +14,7 @@ from services.campaigns.demo_data import (
 from services.campaigns.domain import (
     AllocationMode,
     CampaignStatus,
-    Criterion,
+    CriterionName,
     campaign_violations,
     price_for,
     publish_campaign,
@@ -22,8 +22,8 @@ from services.campaigns.domain import (
     to_paris_iso,
 )
 from services.campaigns.domain.kinds import KNOWN_KINDS
-from services.campaigns.domain.paris_time import PARIS
-from tests.unit.campaigns.builders import paris
+from shared.domain.paris import PARIS
+from tests.support.campaign_builders import paris
 
 ZONE_C_WINTER_HOLIDAYS = (date(2026, 2, 21), date(2026, 3, 8))  # Saturday 21 Feb to the Sunday before 9 March
 
@@ -64,9 +64,9 @@ def test_sport_vacances_policy():
     policy = SPORT_VACANCES_HIVER_2026.policy
     assert policy.mode is AllocationMode.PRIORITY_LOTTERY
     assert [(c.name, c.max_tranche) for c in policy.criteria] == [
-        (Criterion.QUOTIENT_TRANCHE_AT_MOST, 3),
-        (Criterion.RESIDENT_OF_OFFER_ARRONDISSEMENT, None),
-        (Criterion.NOT_PLACED_PREVIOUS_CAMPAIGN, None),
+        (CriterionName.QUOTIENT_TRANCHE_AT_MOST, 3),
+        (CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT, None),
+        (CriterionName.NOT_PLACED_PREVIOUS_CAMPAIGN, None),
     ]
     assert policy.lottery_weight_per_unsuccessful_year == 1
     [reserved] = policy.reserved_shares
@@ -78,7 +78,7 @@ def test_centres_de_loisirs_window_period_and_price():
     centres = CENTRES_LOISIRS_MERCREDI_PRINTEMPS_2026
     assert (to_paris_iso(centres.opens_at), to_paris_iso(centres.closes_at)) == (
         "2026-02-09T00:01:00+01:00", "2026-02-23T23:59:00+01:00")
-    assert centres.policy.mode is AllocationMode.FCFS
+    assert centres.policy.mode is AllocationMode.FIRST_COME
     offer = centres.offers[0]
     spring_holidays = (date(2026, 4, 18), date(2026, 5, 3))
     wednesdays = [offer.starts_on + timedelta(days=d) for d in range((offer.ends_on - offer.starts_on).days + 1)]

@@ -9,7 +9,7 @@ from services.campaigns.domain import (
     remove_offer,
     update_offer,
 )
-from tests.unit.campaigns.builders import (
+from tests.support.campaign_builders import (
     AFTER_CLOSE,
     BEFORE_OPENING,
     WHILE_OPEN,

@@ -4,10 +4,10 @@ import pytest
 
 from services.campaigns.domain import RuleViolation, parse_paris_datetime, to_paris_iso
 from services.campaigns.domain.paris_time import (
-    PARIS,
     paris_wall_clock_to_utc,
     shift_paris_wall_clock,
 )
+from shared.domain.paris import PARIS
 
 UTC = UTC
 

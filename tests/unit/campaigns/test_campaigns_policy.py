@@ -6,7 +6,7 @@ import pytest
 from services.campaigns.domain import (
     AllocationMode,
     AllocationPolicy,
-    Criterion,
+    CriterionName,
     PriorityCriterion,
     ReservedShare,
     acceptance_deadline,
@@ -14,14 +14,14 @@ from services.campaigns.domain import (
     to_paris_iso,
 )
 from services.campaigns.domain.policy import policy_violations
-from tests.unit.campaigns.builders import paris
+from tests.support.campaign_builders import paris
 
-FCFS, LOTTERY, PRIORITY = AllocationMode.FCFS, AllocationMode.LOTTERY, AllocationMode.PRIORITY_LOTTERY
-TRANCHE_3 = PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST, max_tranche=3)
-RESIDENT = PriorityCriterion(Criterion.RESIDENT_OF_OFFER_ARRONDISSEMENT)
-NOT_PLACED = PriorityCriterion(Criterion.NOT_PLACED_PREVIOUS_CAMPAIGN)
-DISABILITY = PriorityCriterion(Criterion.DISABILITY_ALLOWANCE)
-SINGLE_PARENT = PriorityCriterion(Criterion.SINGLE_PARENT)
+FIRST_COME, LOTTERY, PRIORITY = AllocationMode.FIRST_COME, AllocationMode.LOTTERY, AllocationMode.PRIORITY_LOTTERY
+TRANCHE_3 = PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, max_tranche=3)
+RESIDENT = PriorityCriterion(CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT)
+NOT_PLACED = PriorityCriterion(CriterionName.NOT_PLACED_PREVIOUS_CAMPAIGN)
+DISABILITY = PriorityCriterion(CriterionName.DISABILITY_ALLOWANCE)
+SINGLE_PARENT = PriorityCriterion(CriterionName.SINGLE_PARENT)
 SHARE_TRANCHE_3 = ReservedShare(TRANCHE_3, Decimal("0.20"))
 
 
@@ -30,14 +30,14 @@ def violations_of(**policy) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("policy", [
-    dict(mode=FCFS),
-    dict(mode=FCFS, reserved_shares=(SHARE_TRANCHE_3,)),
+    dict(mode=FIRST_COME),
+    dict(mode=FIRST_COME, reserved_shares=(SHARE_TRANCHE_3,)),
     dict(mode=LOTTERY, lottery_weight_per_unsuccessful_year=2, reserved_shares=(SHARE_TRANCHE_3,)),
     dict(mode=PRIORITY, criteria=(TRANCHE_3, RESIDENT, NOT_PLACED), reserved_shares=(SHARE_TRANCHE_3,),
          lottery_weight_per_unsuccessful_year=1, keep_siblings_together=True),
-    dict(mode=PRIORITY, criteria=tuple(PriorityCriterion(c) for c in Criterion
-                                       if c is not Criterion.QUOTIENT_TRANCHE_AT_MOST)),
-    dict(mode=PRIORITY, criteria=(PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST, max_tranche=9),)),
+    dict(mode=PRIORITY, criteria=tuple(PriorityCriterion(c) for c in CriterionName
+                                       if c is not CriterionName.QUOTIENT_TRANCHE_AT_MOST)),
+    dict(mode=PRIORITY, criteria=(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, max_tranche=9),)),
     dict(mode=LOTTERY, acceptance_delay_hours=1),
     dict(mode=LOTTERY, acceptance_delay_hours=720),
     dict(mode=LOTTERY, lottery_weight_per_unsuccessful_year=10),
@@ -48,18 +48,18 @@ def test_valid_policies(policy):
 
 @pytest.mark.parametrize("policy, expected", [
     (dict(mode=PRIORITY), ("policy.criteria_required", "criteria")),
-    (dict(mode=FCFS, criteria=(RESIDENT,)), ("policy.criteria_need_priority_lottery", "criteria.0")),
+    (dict(mode=FIRST_COME, criteria=(RESIDENT,)), ("policy.criteria_need_priority_lottery", "criteria.0")),
     (dict(mode=LOTTERY, criteria=(NOT_PLACED,)), ("policy.criteria_need_priority_lottery", "criteria.0")),
     (dict(mode=PRIORITY, criteria=(RESIDENT, RESIDENT)), ("policy.duplicate_criterion", "criteria.1.name")),
-    (dict(mode=PRIORITY, criteria=(TRANCHE_3, PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST, max_tranche=5))),
+    (dict(mode=PRIORITY, criteria=(TRANCHE_3, PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, max_tranche=5))),
      ("policy.duplicate_criterion", "criteria.1.name")),
-    (dict(mode=PRIORITY, criteria=(PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST),)),
+    (dict(mode=PRIORITY, criteria=(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST),)),
      ("policy.max_tranche_out_of_range", "criteria.0.max_tranche")),
-    (dict(mode=PRIORITY, criteria=(PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST, max_tranche=10),)),
+    (dict(mode=PRIORITY, criteria=(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, max_tranche=10),)),
      ("policy.max_tranche_out_of_range", "criteria.0.max_tranche")),
-    (dict(mode=PRIORITY, criteria=(PriorityCriterion(Criterion.SIBLING_PLACED, max_tranche=3),)),
+    (dict(mode=PRIORITY, criteria=(PriorityCriterion(CriterionName.SIBLING_PLACED, max_tranche=3),)),
      ("policy.parameter_not_applicable", "criteria.0.max_tranche")),
-    (dict(mode=FCFS, lottery_weight_per_unsuccessful_year=1),
+    (dict(mode=FIRST_COME, lottery_weight_per_unsuccessful_year=1),
      ("policy.lottery_weight_without_lottery", "lottery_weight_per_unsuccessful_year")),
     (dict(mode=LOTTERY, lottery_weight_per_unsuccessful_year=11),
      ("policy.lottery_weight_out_of_range", "lottery_weight_per_unsuccessful_year")),
@@ -67,23 +67,23 @@ def test_valid_policies(policy):
      ("policy.lottery_weight_out_of_range", "lottery_weight_per_unsuccessful_year")),
     (dict(mode=PRIORITY, criteria=(RESIDENT,), reserved_shares=(SHARE_TRANCHE_3,)),
      ("policy.reserved_share_criterion_not_in_policy", "reserved_shares.0.criterion")),
-    (dict(mode=PRIORITY, criteria=(PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST, max_tranche=2),),
+    (dict(mode=PRIORITY, criteria=(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, max_tranche=2),),
           reserved_shares=(SHARE_TRANCHE_3,)),
      ("policy.reserved_share_criterion_not_in_policy", "reserved_shares.0.criterion")),
-    (dict(mode=FCFS, reserved_shares=(ReservedShare(DISABILITY, Decimal(0)),)),
+    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal(0)),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FCFS, reserved_shares=(ReservedShare(DISABILITY, Decimal("1.01")),)),
+    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal("1.01")),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FCFS, reserved_shares=(ReservedShare(DISABILITY, 0.2),)),
+    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, 0.2),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FCFS, reserved_shares=(ReservedShare(DISABILITY, Decimal("NaN")),)),
+    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal("NaN")),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FCFS, reserved_shares=(ReservedShare(PriorityCriterion(Criterion.QUOTIENT_TRANCHE_AT_MOST),
+    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST),
                                                     Decimal("0.1")),)),
      ("policy.max_tranche_out_of_range", "reserved_shares.0.criterion.max_tranche")),
-    (dict(mode=FCFS, reserved_shares=(SHARE_TRANCHE_3, SHARE_TRANCHE_3)),
+    (dict(mode=FIRST_COME, reserved_shares=(SHARE_TRANCHE_3, SHARE_TRANCHE_3)),
      ("policy.duplicate_reserved_share", "reserved_shares.1")),
-    (dict(mode=FCFS, reserved_shares=(ReservedShare(DISABILITY, Decimal("0.5")),
+    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal("0.5")),
                                       ReservedShare(SINGLE_PARENT, Decimal("0.6")))),
      ("policy.reserved_shares_exceed_total", "reserved_shares")),
     *[(dict(mode=LOTTERY, acceptance_delay_hours=hours),
@@ -95,7 +95,7 @@ def test_policy_rules(policy, expected):
 
 def test_reserved_shares_may_add_up_to_exactly_all_places():
     shares = (ReservedShare(DISABILITY, Decimal("0.3")), ReservedShare(SINGLE_PARENT, Decimal("0.7")))
-    assert violations_of(mode=FCFS, reserved_shares=shares) == []
+    assert violations_of(mode=FIRST_COME, reserved_shares=shares) == []
 
 
 @pytest.mark.parametrize("capacity, share, places", [

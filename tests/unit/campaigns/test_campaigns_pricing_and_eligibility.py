@@ -11,7 +11,7 @@ from services.campaigns.domain import (
     is_age_eligible,
     price_for,
 )
-from tests.unit.campaigns.builders import GRID, an_offer
+from tests.support.campaign_builders import GRID, an_offer
 
 
 @pytest.mark.parametrize("tranche, cents", [(1, 100), (5, 500), (10, 1000), (None, 1000)])

@@ -10,7 +10,7 @@ from services.campaigns.domain import (
     campaign_violations,
     validate_campaign,
 )
-from tests.unit.campaigns.builders import (
+from tests.support.campaign_builders import (
     GRID,
     OPENS_AT,
     a_campaign,
@@ -98,7 +98,7 @@ def test_offer_rules_name_the_field_inside_the_campaign(changes, expected):
 
 
 def test_first_come_first_served_offer_may_start_while_applications_are_open():
-    campaign = a_campaign(policy=AllocationPolicy(AllocationMode.FCFS), offers=(an_offer(starts_on=date(2026, 2, 11)),))
+    campaign = a_campaign(policy=AllocationPolicy(AllocationMode.FIRST_COME), offers=(an_offer(starts_on=date(2026, 2, 11)),))
     assert violations_of(campaign) == []
 
 

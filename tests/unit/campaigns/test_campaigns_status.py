@@ -9,7 +9,7 @@ from services.campaigns.domain import (
     due_transitions,
     status_at,
 )
-from tests.unit.campaigns.builders import (
+from tests.support.campaign_builders import (
     AFTER_CLOSE,
     BEFORE_OPENING,
     CLOSES_AT,

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from services.billing_preview.invoices import InvoiceLine, MixedCurrencies, monthly_invoices
-from services.billing_preview.printing import as_json, as_text
+from examples.billing_preview.invoices import InvoiceLine, MixedCurrencies, monthly_invoices
+from examples.billing_preview.printing import as_json, as_text
 from shared.events import contract_for
 
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from services.billing_preview.feed_schemas import SCHEMAS_DIR, file_name, rendered
-from services.billing_preview.invoices import FEED_TYPES
+from examples.billing_preview.invoices import FEED_TYPES
+from shared.contracts.json_schema import SCHEMAS_DIR, file_name, rendered
 from shared.events import contract_for, make_event
 
 
@@ -24,7 +24,7 @@ def example_event(event_type: str) -> dict:
 
 def test_the_schema_files_are_generated_from_the_current_contracts():
     on_disk = {path.name: path.read_text() for path in SCHEMAS_DIR.glob("*.schema.json")}
-    assert on_disk == rendered(), "docs/schemas/ is stale: run `python -m services.billing_preview.feed_schemas`"
+    assert on_disk == rendered(), "docs/schemas/ is stale: run `make docs`"
 
 
 @pytest.mark.parametrize("event_type", FEED_TYPES)

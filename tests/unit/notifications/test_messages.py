@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from shared.formatting import euros, long_date, paris_instant
-from services.notifications.messages import CONTEXTS, LANGUAGES, Facts, MissingFacts, render, written_language
+from services.notifications.domain.messages import CONTEXTS, LANGUAGES, Facts, MissingFacts, written_language
+from services.notifications.store.templates import render
 from shared.events import contract_for
+from shared.formatting import euros, long_date, paris_instant
 
 PORTAL = "https://famille.example.org"
 CAMPAIGN = contract_for("campaign.published").example

@@ -3,12 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from services.notifications.config import NotificationsConfig
-from shared.config import Settings
+from services.notifications.settings import NotificationsSettings
 
 
-def config_from(**environ: str) -> NotificationsConfig:
-    return NotificationsConfig.from_settings(Settings.from_env("notifications-worker", environ))
+def config_from(**environ: str) -> NotificationsSettings:
+    return NotificationsSettings.from_env("notifications-worker", environ)
 
 
 def test_without_settings_mail_goes_in_clear_without_login_as_under_make_run():

@@ -7,8 +7,8 @@ import marshmallow as ma
 import pytest
 
 from services.registrations.domain.household import Child, Household
-from services.registrations.intake import SOURCE, Submission, SubmittedEvents
-from services.registrations.intake_guard import Hold
+from services.registrations.store.intake_guard import Hold
+from services.registrations.usecases.intake import SOURCE, Submission, SubmittedEvents
 from shared.events import EventError, contract_for, make_event
 
 SUBMITTED_AT = datetime(2026, 2, 1, 23, 1, 0, 412_000, tzinfo=timezone.utc)

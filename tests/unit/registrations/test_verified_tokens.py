@@ -10,7 +10,7 @@ import pytest
 import shared.auth as auth
 from shared.auth import TokenVerifier
 from shared.errors import Unauthorized
-from tests.unit.shared.test_auth import AUDIENCE, ISSUER, OTHER_PRIVATE, PUBLIC, token
+from tests.support.tokens import AUDIENCE, ISSUER, OTHER_PRIVATE, PUBLIC, token
 
 
 def verifier(**options) -> TokenVerifier:

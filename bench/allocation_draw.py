@@ -1,0 +1,322 @@
+"""Time a whole draw (issue 5: 100,000 applications with 3 ranked choices over 1,000 offers; the core
+under 2 s and the whole run under 20 s on the 2-core machine), and from the close to the last
+decision on the broker (issue 7).
+
+    python -m bench.allocation_draw                          # 100,000 × 1,000, 3 choices
+    python -m bench.allocation_draw --write                  # and record it in docs/PERFORMANCE.md
+    python -m bench.allocation_draw --applications 20000 --offers 300 --no-broker
+
+The campaign is the one bench/allocation_core.py builds, stored as the worker stores campaign and
+application events. Then `publish_draw` is timed: the whole run, with its reads, the core, and
+every write of its one transaction (decisions, places, waitlist entries, outbox events, the draw
+bundle). The core is then timed alone on the same inputs. Family histories are empty (no earlier
+campaign is stored), so the core's inputs differ from bench/allocation_core.py's on those facts.
+Then, unless --no-broker, the same campaign is stored in a fresh database and the allocation worker
+runs as a process on a private Kafka broker: `campaign.closed` is sent and the time to the draw's
+commit and to the last `allocation.decided` on the broker is taken.
+
+It starts its own PostgreSQL and Kafka (a benchmark must not write 100,000 applications into a
+shared database). A benchmark, not a test: it asserts nothing."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
+
+from bench.allocation_core import campaign as random_campaign
+from bench.report import replace_sections
+from bench.stack import free_ports
+from deploy.local.servers import REPO, KafkaServer, PostgresServer
+from services.allocation.domain import Application, CampaignPolicy, Offer, PriorityCriterion, allocate, commitment
+from services.allocation.settings import AllocationSettings
+from services.allocation.store.repository import get_campaign, mark_closed, published_run, save_seed, save_snapshot
+from services.allocation.store.tables import applications, outbox
+from services.allocation.usecases.draws import draw_inputs, publish_draw
+from shared.config import Settings
+from shared.db import make_engine
+from shared.events import make_event
+from shared.kafka import Producer, ensure_topics, group_lag
+from shared.migrations import upgrade
+from shared.topics import ALLOCATION_EVENTS, CAMPAIGN_EVENTS, physical_name
+from shared.waiting import wait_until
+
+PERFORMANCE_MD = REPO / "docs" / "PERFORMANCE.md"
+SECTION = "Allocation draw"
+
+REFERENCE_DATE = date(2026, 3, 2)
+NAMES = uuid.UUID("0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33")  # offer and child names → stable UUIDs
+
+
+def snapshot(campaign_id: uuid.UUID, policy: CampaignPolicy, offers: list[Offer]) -> dict:
+    """The `campaign.published` data (JSON form) of the benchmark's campaign."""
+    opens_at = datetime(2026, 2, 1, 23, 1, tzinfo=UTC)
+    return {
+        "campaign_id": str(campaign_id), "version": 1, "title": "Benchmark", "kind": "sport_vacances",
+        "status": "closed", "opens_at": opens_at.isoformat(), "closes_at": (opens_at + timedelta(days=26)).isoformat(),
+        "reference_date": REFERENCE_DATE.isoformat(), "max_choices": policy.max_choices,
+        "policy": {"mode": str(policy.mode), "criteria": [_criterion(c) for c in policy.criteria],
+                   "reserved_shares": [{"criterion": _criterion(r.criterion), "share": float(r.share)}
+                                       for r in policy.reserved_shares],
+                   "lottery_weight_per_unsuccessful_year": policy.lottery_weight_per_unsuccessful_year,
+                   "keep_siblings_together": policy.keep_siblings_together, "acceptance_delay_hours": 72},
+        "offers": [{"offer_id": str(_named(offer.offer_id)), "title": offer.offer_id, "site": "Bench",
+                    "arrondissement": offer.arrondissement, "starts_on": "2026-03-02", "ends_on": "2026-03-06",
+                    "min_age": offer.min_age, "max_age": offer.max_age, "capacity": offer.capacity,
+                    "waitlist_limit": offer.waitlist_limit, "tariffs_cents": [100 * n for n in range(1, 11)]}
+                   for offer in offers],
+    }
+
+
+def application_rows(campaign_id: uuid.UUID, the_applications: list[Application]) -> list[dict]:
+    """The rows the worker stores from `application.received`, with each child born on 1 January."""
+    groups = defaultdict(list)
+    for application in the_applications:
+        if application.sibling_group_id is not None:
+            groups[application.sibling_group_id].append(uuid.UUID(application.application_id))
+    by_arrival = sorted(the_applications, key=lambda a: a.arrival_position)
+    rank = {application.application_id: number for number, application in enumerate(by_arrival, start=1)}
+    rows = []
+    for application in the_applications:
+        application_id, facts = uuid.UUID(application.application_id), application.facts
+        rows.append(dict(
+            application_id=application_id, campaign_id=campaign_id, family_account=application.family_account,
+            child_id=_named(application.child_id),
+            child={"child_id": str(_named(application.child_id)), "first_name": "Bench", "last_name": "Child",
+                   "birth_date": date(REFERENCE_DATE.year - application.age_at_reference_date, 1, 1).isoformat(),
+                   "disability_allowance": facts.disability_allowance, "school": None},
+            household={"single_parent": facts.single_parent, "quotient_tranche": facts.quotient_tranche,
+                       "quotient_justified_on": None, "residence_arrondissement": facts.residence_arrondissement,
+                       "postal_mail": False},
+            choices=[_named(offer_id) for offer_id in application.choices],
+            keep_with_applications=[sibling for sibling in groups.get(application.sibling_group_id, ())
+                                    if sibling != application_id],
+            arrival_position=application.arrival_position, arrival_rank=rank[application.application_id],
+            submitted_at=datetime(2026, 2, 2, tzinfo=UTC)))
+    return rows
+
+
+def store(engine: Engine, campaign_id: uuid.UUID, policy, offers, the_applications, seed: bytes,
+          closed: bool = True) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        save_snapshot(connection, snapshot(campaign_id, policy, offers))
+        connection.execute(applications.insert(), application_rows(campaign_id, the_applications))
+        save_seed(connection, campaign_id, seed, commitment(seed), now)
+        if closed:
+            mark_closed(connection, campaign_id, now)
+
+
+def _criterion(criterion: PriorityCriterion) -> dict:
+    return {"name": str(criterion.name), "max_tranche": criterion.max_tranche}
+
+
+def _named(name: str) -> uuid.UUID:
+    return uuid.uuid5(NAMES, name)
+
+
+@dataclass
+class WholeRun:
+    stored: float
+    core: float
+    whole: float
+    placed: int
+    events: int
+
+
+def time_the_draw(settings: Settings, arguments) -> WholeRun:
+    """`publish_draw` in this process, then `allocate` alone on the same inputs."""
+    upgrade("allocation", settings)
+    engine = make_engine(settings)
+    try:
+        policy, offers, the_applications, seed = random_campaign(
+            arguments.applications, arguments.offers, arguments.choices, arguments.seed)
+        campaign_id = uuid.uuid4()
+        started = time.perf_counter()
+        store(engine, campaign_id, policy, offers, the_applications, seed)
+        stored = time.perf_counter() - started
+        started = time.perf_counter()
+        publish_draw(engine, campaign_id, datetime.now(UTC))
+        whole = time.perf_counter() - started
+        with engine.connect() as connection:
+            inputs = draw_inputs(connection, get_campaign(connection, campaign_id))
+            events = connection.execute(select(func.count()).select_from(outbox)).scalar_one()
+        started = time.perf_counter()
+        result = allocate(inputs.policy, inputs.offers, inputs.applications, seed)
+        core = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    return WholeRun(stored, core, whole, result.statistics.allocated, events)
+
+
+@dataclass
+class CloseToPublished:
+    to_draw_committed: float  # campaign.closed sent → the draw's transaction committed
+    to_last_decision: float  # campaign.closed sent → the last allocation.decided acknowledged by the broker
+    decisions: int
+
+
+def time_close_to_last_decision(settings: AllocationSettings, arguments, folder: Path) -> CloseToPublished:
+    """The allocation worker as a process (`python -m services.allocation.worker`, draw delay 0) on a
+    private broker: from `campaign.closed` on the broker to the last `allocation.decided` on it."""
+    ensure_topics(settings)
+    upgrade("allocation", settings)
+    engine = make_engine(settings)
+    log = folder / "allocation-worker.log"
+    env = {**os.environ, **settings.environment(), "LOG_LEVEL": "WARNING"}
+    with open(log, "w") as output:
+        worker = subprocess.Popen([sys.executable, "-m", "services.allocation.worker"], cwd=REPO, env=env,
+                                  stdout=output, stderr=subprocess.STDOUT)
+    try:
+        policy, offers, the_applications, seed = random_campaign(
+            arguments.applications, arguments.offers, arguments.choices, arguments.seed)
+        campaign_id = uuid.uuid4()
+        store(engine, campaign_id, policy, offers, the_applications, seed, closed=False)
+        # The worker is live once it has read (and committed) a first event on the campaigns topic.
+        announce_window(settings, "campaign.opened", campaign_id, datetime.now(UTC))
+        _wait(lambda: group_lag(settings, f"{settings.kafka_topic_prefix}allocation-campaigns", CAMPAIGN_EVENTS) == 0,
+              worker, log, "the worker reading the campaigns topic")
+        started = time.perf_counter()
+        announce_window(settings, "campaign.closed", campaign_id, datetime.now(UTC))
+        _wait(lambda: _draw_committed(engine, campaign_id), worker, log, "the draw", interval=0.05)
+        committed = time.perf_counter() - started
+        _wait(lambda: _records_on(settings, ALLOCATION_EVENTS) >= len(the_applications), worker, log,
+              "every allocation.decided on the broker", interval=0.1)
+        last = time.perf_counter() - started
+        return CloseToPublished(committed, last, _records_on(settings, ALLOCATION_EVENTS))
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+        engine.dispose()
+
+
+def _draw_committed(engine: Engine, campaign_id: uuid.UUID) -> bool:
+    with engine.connect() as connection:
+        return published_run(connection, campaign_id) is not None
+
+
+def _records_on(settings: Settings, spec) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    try:
+        topic = physical_name(spec.name, settings.kafka_topic_prefix)
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
+
+
+def announce_window(settings: Settings, event_type: str, campaign_id: uuid.UUID, at: datetime) -> None:
+    """campaign.opened or campaign.closed, as the campaigns scheduler publishes it."""
+    producer = Producer(settings)
+    try:
+        producer.send_event(CAMPAIGN_EVENTS.name, str(campaign_id), make_event(
+            event_type, source="/guichet/campaigns", subject=f"campaigns/{campaign_id}",
+            data={"campaign_id": campaign_id, "version": 1, "at": at})).get(timeout=30)
+    finally:
+        producer.close()
+
+
+def _wait(condition, worker: subprocess.Popen, log: Path, what: str, timeout: float = 600, interval: float = 0.5):
+    def met() -> bool:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the allocation worker stopped while waiting for {what}:\n{log.read_text()[-4000:]}")
+        return condition()
+    wait_until(met, timeout=timeout, interval=interval, what=f"{what} (worker log: {log})")
+
+
+def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToPublished | None) -> str:
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    rows = [("storing the applications (not part of the run)", f"{draw.stored:.2f} s", ""),
+            ("core: `allocate(...)` alone", f"{draw.core:.2f} s", "under 2 s"),
+            ("whole run: `publish_draw(...)` with its reads and writes, one transaction",
+             f"{draw.whole:.2f} s", "under 20 s")]
+    if close is not None:
+        rows += [("`campaign.closed` on the broker → the draw committed (worker process, draw delay 0)",
+                  f"{close.to_draw_committed:.2f} s", ""),
+                 ("`campaign.closed` on the broker → the last `allocation.decided` on the broker",
+                  f"{close.to_last_decision:.2f} s", "")]
+    return "\n".join([
+        f"`{command}` on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit `{commit}`; "
+        f"load average (1 min) before the run: {load:.2f}.",
+        "",
+        f"{arguments.applications:,} applications with {arguments.choices} ranked choices over {arguments.offers:,} "
+        f"offers (the campaign of `bench/allocation_core.py`, seed {arguments.seed}): {draw.placed:,} placed, "
+        f"{draw.events:,} events in the outbox. PostgreSQL and Kafka are private to the benchmark, on the same "
+        "machine. The whole run is the published draw: reads, the core, the decisions, places, waitlist "
+        "entries, outbox events and the draw bundle, in one transaction. The close-to-published figures run "
+        "the same campaign again in a fresh database through `python -m services.allocation.worker`: it "
+        "reads `campaign.closed`, draws, and its outbox relay sends every decision to the broker "
+        "(in production the draw waits `GUICHET_DRAW_DELAY_SECONDS`, 5 min by default, after the close).",
+        "",
+        "| step | time | target (issue 5) |",
+        "|---|---|---|",
+        *(f"| {step} | {time_} | {target} |" for step, time_, target in rows),
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.allocation_draw", description=__doc__.splitlines()[0])
+    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--offers", type=int, default=1_000)
+    parser.add_argument("--choices", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--no-broker", action="store_true", help="skip the close-to-published run (no Kafka)")
+    parser.add_argument("--write", action="store_true", help="replace the \"Allocation draw\" section of "
+                                                             "docs/PERFORMANCE.md")
+    arguments = parser.parse_args(argv)
+    command = "python -m bench.allocation_draw " + " ".join(argv if argv is not None else sys.argv[1:])
+    load = os.getloadavg()[0]
+    folder = Path(tempfile.mkdtemp(prefix="guichet-bench-allocation-"))
+    folder.chmod(0o755)  # PostgreSQL runs as its own account when we are root
+    postgres_port, kafka_port, controller_port = free_ports(3)
+    postgres = PostgresServer(folder / "postgres", port=postgres_port)
+    kafka = None if arguments.no_broker else KafkaServer(folder / "kafka", port=kafka_port,
+                                                         controller_port=controller_port)
+    try:
+        for server in filter(None, (postgres, kafka)):
+            server.start()
+        draw = time_the_draw(Settings(service_name="bench-allocation", database_url=postgres.url), arguments)
+        print(f"{arguments.applications} applications, {arguments.choices} choices, {arguments.offers} offers: "
+              f"{draw.placed} placed, {draw.events} events")
+        print(f"  storing the applications (not timed by the target): {draw.stored:6.2f} s")
+        print(f"  core, allocate(...) alone:                          {draw.core:6.2f} s  (target < 2 s)")
+        print(f"  whole run, publish_draw(...) with reads and writes: {draw.whole:6.2f} s  (target < 20 s)")
+        close = None
+        if kafka is not None:
+            url = make_url(postgres.url)
+            with create_engine(url, isolation_level="AUTOCOMMIT").connect() as connection:
+                connection.execute(text("CREATE DATABASE bench_worker"))
+            close = time_close_to_last_decision(AllocationSettings(
+                service_name="bench-allocation-worker", database_url=url.set(database="bench_worker")
+                .render_as_string(hide_password=False), kafka_bootstrap_servers=kafka.bootstrap_servers,
+                draw_delay=timedelta(0)), arguments, folder)
+            print(f"  campaign.closed → draw committed (worker process):  {close.to_draw_committed:6.2f} s")
+            print(f"  campaign.closed → last decision on the broker:      {close.to_last_decision:6.2f} s "
+                  f"({close.decisions} records)")
+        if arguments.write:
+            section = render(arguments, command.strip(), load, draw, close)
+            PERFORMANCE_MD.write_text(replace_sections(PERFORMANCE_MD.read_text(encoding="utf-8"),
+                                                       {SECTION: section}), encoding="utf-8")
+            print(f"written to {PERFORMANCE_MD}")
+    finally:
+        for server in filter(None, (kafka, postgres)):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+from examples.billing_preview.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""What the allocation worker runs: the handlers of its two consumers (`events`) and its periodic jobs (`jobs`)."""

@@ -1,0 +1,98 @@
+"""Event handlers of the allocation worker: campaign events and application events.
+
+Each event is claimed in the inbox in the transaction that applies its effects and records the
+events they cause, so a redelivered event changes nothing and a crash leaves all or nothing. Every
+event about a campaign takes that campaign's lock first.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine
+
+from services.allocation.store.repository import (
+    get_campaign,
+    lock_campaign,
+    mark_closed,
+    published_run,
+    save_application,
+    save_snapshot,
+)
+from services.allocation.store.tables import inbox
+from services.allocation.usecases import places
+from services.allocation.usecases.arrivals import decide_arrivals
+from services.allocation.usecases.seeds import commit_seed
+from shared.clock import Clock
+from shared.events import Event, parse_event
+from shared.outbox import claim_event
+
+CAMPAIGNS_CONSUMER = "allocation.campaigns"
+APPLICATIONS_CONSUMER = "allocation.applications"
+
+
+def handle_campaign_record(engine: Engine, clock: Clock, record: Any) -> None:
+    handle_campaign_event(engine, clock, parse_event(record.value))
+
+
+def handle_campaign_event(engine: Engine, clock: Clock, event: Event) -> None:
+    with engine.begin() as connection:
+        if claim_event(connection, inbox, CAMPAIGNS_CONSUMER, event.id, event.type):
+            apply_campaign_event(connection, event, clock())
+
+
+def handle_application_records(engine: Engine, clock: Clock, records: list[Any]) -> None:
+    handle_application_events(engine, clock, [parse_event(record.value) for record in records])
+
+
+def handle_application_events(engine: Engine, clock: Clock, events: list[Event]) -> None:
+    """A partition's batch in one transaction: a campaign's applications arrive by the thousand."""
+    with engine.begin() as connection:
+        for event in events:
+            if claim_event(connection, inbox, APPLICATIONS_CONSUMER, event.id, event.type):
+                apply_application_event(connection, event, clock())
+
+
+def apply_campaign_event(connection: Connection, event: Event, now: datetime) -> None:
+    data = event.data
+    campaign_id = UUID(data["campaign_id"])
+    lock_campaign(connection, campaign_id)
+    if event.type in ("campaign.published", "campaign.updated"):
+        if save_snapshot(connection, data):
+            _catch_up(connection, campaign_id, now)
+    elif event.type == "campaign.opened":
+        campaign = get_campaign(connection, campaign_id)
+        # Unknown mode (the snapshot not seen yet): commit anyway, a seed never used costs nothing.
+        if campaign is None or not campaign.first_come:
+            commit_seed(connection, campaign_id, now)
+    elif event.type == "campaign.closed":
+        mark_closed(connection, campaign_id, datetime.fromisoformat(data["at"]))
+    # lottery.* events on this topic are this service's own announcements.
+
+
+def _catch_up(connection: Connection, campaign_id: UUID, now: datetime) -> None:
+    """A new snapshot: decide applications that arrived before it, and offer seats a capacity
+    increase added, where the campaign decides as applications arrive."""
+    campaign = get_campaign(connection, campaign_id)
+    decide_arrivals(connection, campaign, now)
+    if published_run(connection, campaign_id) is not None:
+        places.fill_every_offer(connection, campaign, now)
+
+
+def apply_application_event(connection: Connection, event: Event, now: datetime) -> None:
+    data = event.data
+    campaign_id = UUID(data["campaign_id"])
+    lock_campaign(connection, campaign_id)
+    campaign = get_campaign(connection, campaign_id)
+    application_id = UUID(data["application_id"])
+    if event.type == "application.received":
+        # Intake's own rejections (a duplicate child) never take part.
+        if data["status"] == "received" and save_application(connection, data) and campaign is not None:
+            decide_arrivals(connection, campaign, now, among=[application_id])
+    elif event.type == "application.withdrawn":
+        places.withdraw(connection, campaign, application_id, datetime.fromisoformat(data["at"]), now)
+    elif event.type == "offer.accepted":
+        places.accept(connection, campaign, application_id, UUID(data["offer_id"]), datetime.fromisoformat(data["at"]))
+    elif event.type == "offer.declined":
+        places.decline(connection, campaign, application_id, UUID(data["offer_id"]), now)

@@ -1,0 +1,73 @@
+"""From stored application rows (the facts of `application.received`) to the allocation core's `Application`s.
+
+Sibling groups: a child's `keep_with_applications` names siblings' applications. Any reference,
+in either direction, between two applications of the same family account links them, and linked
+applications form one group (its key: the lowest application id). References to applications of
+another family, or not among those allocated (withdrawn, unknown), are ignored.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from services.allocation.domain import Application, Facts
+from shared.domain.ages import age_on
+
+
+@dataclass(frozen=True)
+class FamilyHistory:
+    """What allocation's own records of earlier campaigns of the same kind say of a child."""
+    unsuccessful_earlier_campaigns: int = 0
+    not_placed_previous_campaign: bool = False
+
+
+NO_HISTORY = FamilyHistory()
+
+
+def domain_application(row: Mapping[str, Any], reference_date: date, history: FamilyHistory = NO_HISTORY,
+                       sibling_group: UUID | None = None) -> Application:
+    """`row`: as store.repository.active_applications reads it."""
+    return Application(
+        application_id=str(row["application_id"]),
+        child_id=str(row["child_id"]),
+        family_account=row["family_account"],
+        age_at_reference_date=age_on(date.fromisoformat(row["birth_date"]), reference_date),
+        choices=tuple(str(offer_id) for offer_id in row["choices"]),
+        facts=Facts(
+            single_parent=row["single_parent"],
+            quotient_tranche=row["quotient_tranche"],
+            disability_allowance=row["disability_allowance"],
+            residence_arrondissement=row["residence_arrondissement"],
+            unsuccessful_earlier_years=history.unsuccessful_earlier_campaigns,
+            not_placed_previous_campaign=history.not_placed_previous_campaign,
+        ),
+        arrival_position=row["arrival_position"],
+        sibling_group_id=None if sibling_group is None else str(sibling_group),
+    )
+
+
+def sibling_groups(rows: Iterable[Mapping[str, Any]]) -> dict[UUID, UUID]:
+    """Application id → its group's key, for applications linked to at least one sibling."""
+    rows = list(rows)
+    family_of = {row["application_id"]: row["family_account"] for row in rows}
+    parent = {application_id: application_id for application_id in family_of}
+
+    def root(application_id: UUID) -> UUID:
+        while parent[application_id] != application_id:
+            parent[application_id] = parent[parent[application_id]]
+            application_id = parent[application_id]
+        return application_id
+
+    for row in rows:
+        for sibling in row["keep_with_applications"]:
+            if family_of.get(sibling) == row["family_account"]:
+                first, second = sorted((root(row["application_id"]), root(sibling)))
+                parent[second] = first  # the lower id stays the root: it is the group's key
+    groups = {application_id: root(application_id) for application_id in family_of}
+    sizes: dict[UUID, int] = {}
+    for key in groups.values():
+        sizes[key] = sizes.get(key, 0) + 1
+    return {application_id: key for application_id, key in groups.items() if sizes[key] > 1}

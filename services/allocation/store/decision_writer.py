@@ -1,0 +1,67 @@
+"""Writes decisions: the decision row, the place offered, the waitlist entries and `allocation.decided`,
+all in the caller's transaction, so a decision exists with its event or not at all."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection
+
+from services.allocation.domain import Outcome
+from services.allocation.store import outbox_events
+from services.allocation.store.bulk_copy import copy_rows
+from services.allocation.store.campaign_copy import CampaignCopy
+from services.allocation.store.places import place_row
+from services.allocation.store.result_documents import decision_document, tier_at
+from services.allocation.store.tables import decisions, places, waitlist_entries
+
+
+@dataclass(frozen=True)
+class Decision:
+    application: Mapping[str, Any]  # the stored application
+    outcome: str
+    offer_id: str | None
+    waitlist: list[dict[str, Any]]  # [{"offer_id", "position"}], the child's order of preference
+    reasons: list[dict[str, Any]]  # [{"code", "offer_id"}]
+    explanation: dict[str, Any]  # result_documents.explanation_document
+
+    @classmethod
+    def from_outcome(cls, application: Mapping[str, Any], outcome: Outcome) -> Decision:
+        return cls(application=application, **decision_document(outcome))
+
+    @property
+    def group_key(self) -> UUID:
+        """Siblings kept together share their first application's id, on every waitlist."""
+        group = self.explanation["sibling_group"]
+        return UUID(group[0]) if group else self.application["application_id"]
+
+
+def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUID, decided: list[Decision],
+                     now: datetime) -> None:
+    decision_rows, place_rows, entry_rows, announcements = [], [], [], []
+    announcer = outbox_events.Decisions()
+    for decision in decided:
+        application_id = decision.application["application_id"]
+        decision_rows.append(dict(application_id=application_id, run_id=run_id, campaign_id=campaign.campaign_id,
+                                  outcome=decision.outcome, offer_id=decision.offer_id, waitlist=decision.waitlist,
+                                  reasons=decision.reasons, explanation=decision.explanation, decided_at=now))
+        expires_at = None
+        if decision.offer_id is not None:
+            place = place_row(campaign, application_id, UUID(decision.offer_id),
+                              tier_at(decision.explanation, decision.offer_id), now)
+            place_rows.append(place)
+            expires_at = place["expires_at"]
+        entry_rows += [dict(offer_id=UUID(entry["offer_id"]), application_id=application_id,
+                            campaign_id=campaign.campaign_id, position=entry["position"], group_key=decision.group_key,
+                            state="waiting") for entry in decision.waitlist]
+        announcements.append((announcer.announce(decision.application, run_id, decision.outcome, decision.offer_id,
+                                                 expires_at, decision.waitlist,
+                                                 [reason["code"] for reason in decision.reasons], now),
+                              campaign.campaign_id))
+    copy_rows(connection, decisions, decision_rows)
+    copy_rows(connection, places, place_rows)
+    copy_rows(connection, waitlist_entries, entry_rows)
+    outbox_events.publish_all(connection, announcements)

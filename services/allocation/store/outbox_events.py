@@ -1,0 +1,169 @@
+"""The events allocation publishes, built from its rows; each goes to the outbox in the transaction
+of the change it announces."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection
+
+from services.allocation.store.bulk_copy import copy_rows
+from services.allocation.store.campaign_copy import CampaignCopy
+from services.allocation.store.tables import outbox
+from shared.events import Event, EventError, contract_for, make_event
+from shared.outbox import record_event
+
+SOURCE = "/guichet/allocation"
+CURRENCY = "EUR"
+# Billing events get an id derived from their line: a second event for the same line could not even
+# enter the outbox (its event ids are unique), and billing deduplicates on the id.
+BILLING_LINE_NAMESPACE = uuid.UUID("6f1d3c0e-1c55-4b6e-9a4f-3d7a1f0b2c11")
+DECISION_NAMESPACE = uuid.UUID("2d9f4b7a-8c1e-4f3d-a6b5-0e7c9d1f2a48")
+PLACES_NAMESPACE = uuid.UUID("8e3a1f5c-2b7d-4c9e-a1f0-5d6b7c8e9f01")
+
+
+def explanation_url(application_id: UUID | str) -> str:
+    return f"/applications/{application_id}/explanation"
+
+
+def draw_url(campaign_id: UUID | str) -> str:
+    return f"/draws/{campaign_id}"
+
+
+def bundle_url(campaign_id: UUID | str) -> str:
+    return f"/draws/{campaign_id}/bundle.json"
+
+
+def line_id(application_id: UUID | str) -> str:
+    """One application holds at most one place, so it bills at most one line…"""
+    return f"reg-{application_id}"
+
+
+def reversal_line_id(application_id: UUID | str) -> str:
+    """…and credits it back at most once."""
+    return f"rev-{application_id}"
+
+
+def publish(connection: Connection, event: Event, key: UUID | str) -> None:
+    record_event(connection, outbox, event, key=str(key))
+
+
+def publish_all(connection: Connection, keyed_events: Iterable[tuple[Event, UUID | str]]) -> None:
+    """The rows record_event writes, copied in at once: a draw announces every decision together."""
+    copy_rows(connection, outbox, [
+        dict(event_id=event.id, event_type=event.type, topic=contract_for(event.type).topic.name,
+             message_key=str(key), envelope=event.to_dict()) for event, key in keyed_events])
+
+
+class Decisions:
+    """`allocation.decided` events by the thousand, for a draw. make_event serialises and checks every
+    event through its contract's schema, which for 100,000 decisions costs more than the draw itself.
+    Here the data is written directly in its wire form (what the schema would dump: a test compares
+    them), and the first event of each outcome is checked against the contract in full.
+
+    An event's id is derived from its run and application: a run decides an application once, so a
+    second event for the same decision could not even enter the outbox."""
+
+    def __init__(self):
+        contract = contract_for("allocation.decided")
+        self.schema = contract.schema()
+        self.version = contract.version
+        self.checked: set[str] = set()
+
+    def announce(self, application: Mapping[str, Any], run_id: UUID, outcome: str, offer_id: UUID | str | None,
+                 expires_at: datetime | None, waitlist: list[dict], reason_codes: list[str], now: datetime) -> Event:
+        application_id, run = str(application["application_id"]), str(run_id)
+        data = {"application_id": application_id, "campaign_id": str(application["campaign_id"]),
+                "family_account": application["family_account"], "child_id": str(application["child_id"]),
+                "outcome": outcome, "offer_id": None if offer_id is None else str(offer_id),
+                "offer_expires_at": None if expires_at is None else expires_at.isoformat(),
+                "waitlist": [{"offer_id": str(entry["offer_id"]), "position": entry["position"]} for entry in waitlist],
+                "reasons": list(reason_codes), "allocation_run_id": run,
+                "explanation_url": explanation_url(application_id)}
+        if outcome not in self.checked:
+            errors = self.schema.validate(data)
+            if errors:
+                raise EventError(f"allocation.decided data does not match its contract: {errors}")
+            self.checked.add(outcome)
+        event_id = str(uuid.uuid5(DECISION_NAMESPACE, f"{run}:{application_id}"))
+        return Event(type="allocation.decided", source=SOURCE, subject=f"applications/{application_id}", data=data,
+                     time=now, schemaversion=self.version, id=event_id)
+
+
+def promoted(application: Mapping[str, Any], offer_id: UUID, expires_at: datetime, freed_by: UUID | None,
+             now: datetime) -> Event:
+    return _about(application, "waitlist.promoted", now, {
+        "child_id": application["child_id"], "offer_id": offer_id, "offer_expires_at": expires_at,
+        "freed_by_application_id": freed_by})
+
+
+def expired(application: Mapping[str, Any], offer_id: UUID, now: datetime) -> Event:
+    return _about(application, "offer.expired", now, {"offer_id": offer_id, "expired_at": now})
+
+
+def confirmed(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, tranche: int, price_cents: int,
+              confirmed_at: datetime) -> Event:
+    line = line_id(application["application_id"])
+    return _billing_event("registration.confirmed", line, confirmed_at, {
+        **_billing_line(application, campaign, offer_id, tranche, price_cents, confirmed_at), "quantity": 1})
+
+
+def cancelled(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, tranche: int, price_cents: int,
+              confirmed_at: datetime, cancelled_at: datetime, reason: str) -> Event:
+    line = reversal_line_id(application["application_id"])
+    return _billing_event("registration.cancelled", line, cancelled_at, {
+        **_billing_line(application, campaign, offer_id, tranche, price_cents, confirmed_at), "quantity": -1,
+        "reverses_line_id": line_id(application["application_id"]), "cancelled_at": cancelled_at, "reason": reason})
+
+
+def _billing_line(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, tranche: int,
+                  price_cents: int, confirmed_at: datetime) -> dict[str, Any]:
+    offer = campaign.offer(offer_id)
+    child = application["child"]
+    return {"application_id": application["application_id"], "family_account": application["family_account"],
+            "child_id": application["child_id"], "child_name": f"{child['first_name']} {child['last_name']}",
+            "campaign_id": campaign.campaign_id, "campaign_title": campaign.title, "offer_id": offer_id,
+            "offer_title": offer["title"], "period_start": date.fromisoformat(offer["starts_on"]),
+            "period_end": date.fromisoformat(offer["ends_on"]), "quotient_tranche": tranche,
+            "unit_price_cents": price_cents, "currency": CURRENCY, "confirmed_at": confirmed_at}
+
+
+def _billing_event(event_type: str, line: str, at: datetime, data: dict[str, Any]) -> Event:
+    return make_event(event_type, source=SOURCE, subject=f"applications/{data['application_id']}", time=at,
+                      id=str(uuid.uuid5(BILLING_LINE_NAMESPACE, line)), data={"line_id": line, **data})
+
+
+def places_given(campaign_id: UUID, offer_id: UUID, count: int, revision: int, now: datetime) -> Event:
+    """Its id derives from the offer and revision: the same announcement can enter the outbox once."""
+    return make_event("offer.places_given", source=SOURCE, subject=f"offers/{offer_id}", time=now,
+                      id=str(uuid.uuid5(PLACES_NAMESPACE, f"{offer_id}:{revision}")), data={
+                          "campaign_id": campaign_id, "offer_id": offer_id, "places_given": count,
+                          "revision": revision, "counted_at": now})
+
+
+def seed_committed(campaign_id: UUID, commitment: str, now: datetime) -> Event:
+    return make_event("lottery.seed_committed", source=SOURCE, subject=f"campaigns/{campaign_id}", time=now, data={
+        "campaign_id": campaign_id, "commitment": commitment, "committed_at": now, "draw_url": draw_url(campaign_id)})
+
+
+def seed_revealed(campaign_id: UUID, seed: bytes, commitment: str, run_id: UUID, now: datetime) -> Event:
+    return make_event("lottery.seed_revealed", source=SOURCE, subject=f"campaigns/{campaign_id}", time=now, data={
+        "campaign_id": campaign_id, "seed": seed.hex(), "commitment": commitment, "allocation_run_id": run_id,
+        "revealed_at": now, "bundle_url": bundle_url(campaign_id)})
+
+
+def _about(application: Mapping[str, Any], event_type: str, now: datetime, data: dict[str, Any]) -> Event:
+    return make_event(event_type, source=SOURCE, subject=_subject(application), time=now,
+                      data={**_identifying(application), **data})
+
+
+def _identifying(application: Mapping[str, Any]) -> dict[str, Any]:
+    return {"application_id": application["application_id"], "campaign_id": application["campaign_id"],
+            "family_account": application["family_account"]}
+
+
+def _subject(application: Mapping[str, Any]) -> str:
+    return f"applications/{application['application_id']}"

@@ -1,0 +1,156 @@
+"""The draw of a lottery campaign, and dry runs of any campaign.
+
+The published draw is one transaction: the run with its statistics and bundle, every decision,
+place and waitlist entry, every `allocation.decided`, and the seed's reveal. Killed half-way, it
+leaves nothing and runs again; the published run's unique index makes a second one impossible.
+
+Dry runs draw with a throwaway seed, never the committed one: their statistics are those of a real
+draw, but they reveal nobody's outcome, so nobody can tune a campaign after seeing who would win.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine
+
+from services.allocation.domain import Application, CampaignPolicy, Offer, allocate, draw_bundle, generate_seed
+from services.allocation.store import outbox_events
+from services.allocation.store.application_rows import NO_HISTORY, domain_application, sibling_groups
+from services.allocation.store.campaign_copy import CampaignCopy
+from services.allocation.store.decision_writer import Decision, record_decisions
+from services.allocation.store.repository import (
+    active_applications,
+    campaigns_due_for_draw,
+    family_histories,
+    get_campaign,
+    lock_campaign,
+    mark_revealed,
+    published_run,
+    save_run,
+)
+from services.allocation.store.result_documents import statistics_document
+from services.allocation.usecases.seeds import seed_for_draw
+from shared.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class UnknownCampaign(Exception):
+    def __init__(self, campaign_id: UUID):
+        super().__init__(f"allocation knows no campaign {campaign_id}")
+        self.campaign_id = campaign_id
+
+
+class FirstComeCampaign(Exception):
+    """First-come campaigns are decided application by application, as they arrive: there is no draw."""
+
+
+class CampaignNotClosed(Exception):
+    pass
+
+
+class AlreadyPublished(Exception):
+    def __init__(self, run_id: UUID):
+        super().__init__(f"the allocation was already published (run {run_id})")
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class DrawInputs:
+    policy: CampaignPolicy
+    offers: list[Offer]
+    applications: list[Application]
+    stored: dict[str, Mapping[str, Any]]  # application id → the stored application
+
+
+def draw_inputs(connection: Connection, campaign: CampaignCopy) -> DrawInputs:
+    """Every application not withdrawn, with the family history and sibling groups the policy reads."""
+    policy = campaign.policy()
+    rows = active_applications(connection, campaign.campaign_id)
+    groups = sibling_groups(rows) if policy.keep_siblings_together else {}
+    histories = family_histories(connection, campaign)
+    applications = [domain_application(row, campaign.reference_date, histories.get(row["child_id"], NO_HISTORY),
+                                       groups.get(row["application_id"])) for row in rows]
+    return DrawInputs(policy, campaign.offers(), applications, {str(row["application_id"]): row for row in rows})
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """A draw builds millions of short-lived objects (100,000 applications, their outcomes, rows and
+    events), none of them in reference cycles; the cycle collector would scan the growing heap again
+    and again and take longer than the rest of the draw. Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def dry_run(engine: Engine, campaign_id: UUID, now: datetime) -> UUID:
+    with without_cycle_collection(), engine.begin() as connection:
+        campaign = _campaign(connection, campaign_id)
+        inputs = draw_inputs(connection, campaign)
+        throwaway_seed = generate_seed() if inputs.policy.draws_lots else None
+        result = allocate(inputs.policy, inputs.offers, inputs.applications, throwaway_seed)
+        run_id = uuid.uuid4()
+        save_run(connection, run_id, campaign_id, "dry_run", now, seed=throwaway_seed,
+                 statistics=statistics_document(result))
+    return run_id
+
+
+def publish_draw(engine: Engine, campaign_id: UUID, now: datetime) -> UUID:
+    """Draw a closed lottery campaign and publish every decision; raises if that cannot or did happen."""
+    with without_cycle_collection(), engine.begin() as connection:
+        lock_campaign(connection, campaign_id)
+        campaign = _campaign(connection, campaign_id)
+        if campaign.first_come:
+            raise FirstComeCampaign()
+        if campaign.closed_at is None:
+            raise CampaignNotClosed()
+        existing = published_run(connection, campaign_id)
+        if existing is not None:
+            raise AlreadyPublished(existing.run_id)
+        seed, commitment = seed_for_draw(connection, campaign_id, now)
+        inputs = draw_inputs(connection, campaign)
+        result = allocate(inputs.policy, inputs.offers, inputs.applications, seed)
+        run_id = uuid.uuid4()
+        save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
+                 bundle=draw_bundle(inputs.policy, inputs.offers, inputs.applications, result, seed))
+        record_decisions(connection, campaign, run_id, [Decision.from_outcome(inputs.stored[application_id], outcome)
+                                                        for application_id, outcome in result.outcomes.items()], now)
+        mark_revealed(connection, campaign_id, now)
+        outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),
+                              key=campaign_id)
+    log.info("draw published", extra={"campaign_id": str(campaign_id), "run_id": str(run_id),
+                                      "applications": len(inputs.applications)})
+    return run_id
+
+
+def _campaign(connection: Connection, campaign_id: UUID) -> CampaignCopy:
+    campaign = get_campaign(connection, campaign_id)
+    if campaign is None:
+        raise UnknownCampaign(campaign_id)
+    return campaign
+
+
+def publish_due_draws(engine: Engine, clock: Clock, delay: timedelta) -> None:
+    """Draw each lottery campaign closed more than `delay` ago and not drawn yet. The delay lets
+    applications acknowledged just before the close reach allocation (intake log → ledger →
+    `application.received`) first; a manager may publish earlier through the API."""
+    with engine.connect() as connection:
+        due = campaigns_due_for_draw(connection, clock() - delay)
+    for campaign_id in due:
+        try:
+            publish_draw(engine, campaign_id, clock())
+        except AlreadyPublished:
+            pass  # a manager published it meanwhile

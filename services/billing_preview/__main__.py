@@ -1,3 +1,0 @@
-from services.billing_preview.cli import main
-
-main()

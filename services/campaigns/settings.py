@@ -1,0 +1,13 @@
+"""The campaigns service's own settings, read from the environment (see shared/config.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.config import Settings, setting
+
+
+@dataclass(frozen=True)
+class CampaignsSettings(Settings):
+    # How long Redis keeps the public catalogue, shared by every process (each process's memory keeps it
+    # about a second more); a window's opening or closing cuts it short. The Kubernetes ConfigMap sets it.
+    public_cache_ttl_seconds: float = setting("PUBLIC_CACHE_TTL_SECONDS", 2.0, "float")

@@ -1,0 +1,84 @@
+"""The one transaction every manager write runs in: load the campaign (locked), check the version the
+manager read, apply a domain action, save, record the `campaign.*` event in the outbox. Each use case
+module (create, edit, offers, publish, window, clone) says which action."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from services.campaigns.domain import Campaign, CampaignNotFound, Offer, StaleVersion, status_at
+from services.campaigns.domain.cloning import new_uuid
+from services.campaigns.store import repository
+from services.campaigns.store.repository import StoredCampaign
+from services.campaigns.store.snapshots import change_event
+from services.campaigns.store.tables import outbox
+from shared.clock import Clock
+from shared.db import transaction
+from shared.outbox import record_event
+
+# What a write does to a campaign: the next campaign, from the stored one and the time.
+Action = Callable[[StoredCampaign, datetime], Campaign]
+
+
+class CampaignWriter:
+    def __init__(self, engine: Engine, clock: Clock, on_change: Callable[[], None] = lambda: None):
+        self.engine = engine
+        self.clock = clock
+        # Called after each committed change (the public catalogue drops its cached copy).
+        self.on_change = on_change
+
+    def get(self, campaign_id: str) -> StoredCampaign:
+        with self.engine.connect() as connection:
+            return existing(connection, campaign_id)
+
+    def find(self, now: datetime, kind: str | None = None, status: str | None = None) -> list[StoredCampaign]:
+        with self.engine.connect() as connection:
+            found = repository.list_campaigns(connection, kind=kind)
+        # Status depends on the clock, so it is filtered here rather than in SQL; a city has tens of campaigns.
+        return [stored for stored in found if status is None or status_at(stored.campaign, now) == status]
+
+    def add(self, campaign: Campaign) -> StoredCampaign | None:
+        """Store a new campaign as it is (announced if already published); None if its id exists."""
+        with transaction(self.engine) as connection:
+            stored = repository.insert_campaign(connection, campaign)
+            if stored is not None:
+                self._announce(connection, None, stored, self.clock())
+        if stored is not None:
+            self.on_change()
+        return stored
+
+    def change(self, campaign_id: str, expected_version: int, action: Action) -> StoredCampaign:
+        with transaction(self.engine) as connection:
+            # Locked, and the time read after the lock: the scheduler announcing a close and a
+            # manager extending it take turns, so each sees what the other did.
+            stored = existing(connection, campaign_id, lock=True)
+            if stored.version != expected_version:
+                raise StaleVersion(expected_version, stored.version)
+            now = self.clock()
+            changed = action(stored, now)
+            if changed == stored.campaign:
+                return stored
+            saved = repository.save_campaign(connection, stored, changed)
+            self._announce(connection, stored.campaign, saved, now)
+        self.on_change()
+        return saved
+
+    @staticmethod
+    def _announce(connection: Connection, before: Campaign | None, after: StoredCampaign, now: datetime) -> None:
+        event = change_event(before, after.campaign, after.version, now)
+        if event is not None:
+            record_event(connection, outbox, event, key=after.campaign.id)
+
+
+def new_offer(fields: Mapping[str, Any]) -> Offer:
+    return Offer(id=new_uuid(), **fields)
+
+
+def existing(connection: Connection, campaign_id: str, lock: bool = False) -> StoredCampaign:
+    stored = repository.get_campaign(connection, campaign_id, lock=lock)
+    if stored is None:
+        raise CampaignNotFound(campaign_id)
+    return stored

@@ -1,0 +1,27 @@
+"""What an event tells the family it is about: the kind of notification it makes, if any.
+
+Decisions and registrations are told; a parent's own answer (accepted, declined, withdrawn) is not,
+since the parent acted in the portal; a duplicate refused at intake is a second copy of an
+application already acknowledged. Subscribers hear of a campaign opening through their subscription
+(`campaign_opened`), not through this table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+TOLD = {
+    "waitlist.promoted": "place_offered",
+    "offer.expired": "offer_expired",
+    "registration.confirmed": "registration_confirmed",
+    "registration.cancelled": "registration_cancelled",
+}
+
+
+def kind_told(event_type: str, data: dict[str, Any]) -> str | None:
+    """The kind of notification (a template name) `event_type` makes for its family, or None."""
+    match event_type:
+        case "application.received":
+            return "application_received" if data["status"] == "received" else None
+        case "allocation.decided":
+            return "place_offered" if data["outcome"] == "allocated" else data["outcome"]
+    return TOLD.get(event_type)

@@ -1,0 +1,80 @@
+"""What parents and managers change through the API, each in one transaction: subscribing to a
+campaign's opening, reading a message, retrying a failed notification, recording a printed letter.
+
+Each raises its own exception when what it is asked about does not exist or cannot be done;
+`web/errors.py` says which problem response each one is.
+"""
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import Engine, RowMapping
+
+from services.notifications.store import mailbox, subscriptions
+from services.notifications.store.queue import retry_failed
+from services.notifications.store.read_model import campaign
+from shared.clock import Clock
+
+
+class CampaignNotFound(LookupError):
+    """No published campaign has this id."""
+
+
+class CampaignAlreadyOpen(Exception):
+    """The campaign is open already: there is nothing to wait for."""
+
+
+class SubscriptionNotFound(LookupError):
+    """The family is not subscribed to this campaign."""
+
+
+class MessageNotFound(LookupError):
+    """The family has no message with this id (whoever else may have one)."""
+
+
+class FailureNotFound(LookupError):
+    """No failed notification has this id."""
+
+
+class LetterNotFound(LookupError):
+    """No letter has this id."""
+
+
+def subscribe(engine: Engine, clock: Clock, family_account: str, campaign_id: UUID) -> RowMapping:
+    """Tell the family when the campaign opens; subscribing twice is one subscription."""
+    with engine.begin() as connection:
+        known = campaign(connection, campaign_id)
+        if known is None:
+            raise CampaignNotFound(campaign_id)
+        if known["opened_at"] is not None:
+            raise CampaignAlreadyOpen(campaign_id)
+        return subscriptions.subscribe(connection, family_account, campaign_id, clock())
+
+
+def unsubscribe(engine: Engine, family_account: str, campaign_id: UUID) -> None:
+    with engine.begin() as connection:
+        if not subscriptions.unsubscribe(connection, family_account, campaign_id):
+            raise SubscriptionNotFound(campaign_id)
+
+
+def mark_read(engine: Engine, clock: Clock, family_account: str, message_id: UUID) -> RowMapping:
+    with engine.begin() as connection:
+        message = mailbox.mark_read(connection, family_account, message_id, clock())
+    if message is None:
+        raise MessageNotFound(message_id)
+    return message
+
+
+def retry_failure(engine: Engine, clock: Clock, notification_id: UUID) -> None:
+    """A manager's retry: the failed notification is due now with a fresh series of attempts."""
+    with engine.begin() as connection:
+        if not retry_failed(connection, notification_id, clock()):
+            raise FailureNotFound(notification_id)
+
+
+def mark_printed(engine: Engine, clock: Clock, letter_id: UUID) -> RowMapping:
+    with engine.begin() as connection:
+        letter = mailbox.mark_printed(connection, letter_id, clock())
+    if letter is None:
+        raise LetterNotFound(letter_id)
+    return letter

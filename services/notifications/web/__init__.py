@@ -1,0 +1,1 @@
+"""The notifications HTTP API, by audience: parents (inbox, subscriptions) and managers (failures, letters)."""

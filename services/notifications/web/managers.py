@@ -1,0 +1,68 @@
+"""What city staff (role manager) reach: notifications that could not be delivered, and the letters the
+mail room prints and posts. The mail room is staff signed in with the manager role, the same audience
+as the failures view, so both are one blueprint."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.notifications import usecases
+from services.notifications.bootstrap import NotificationsComponents
+from services.notifications.store.mailbox import letters
+from services.notifications.store.queue import failures
+from services.notifications.web.schemas import FailureSchema, LetterQuerySchema, LetterSchema, RetrySchema
+from shared.auth import require_roles
+from shared.web import ProblemSchema
+
+blp = Blueprint("managers", __name__, url_prefix="/notifications",
+                description="Notifications given up on after their last delivery attempt, and retrying them; letters "
+                            "for families who chose paper, to print and post (role manager).")
+
+
+@blp.route("/failures")
+class Failures(MethodView):
+    @require_roles("manager")
+    @blp.response(200, FailureSchema(many=True))
+    def get(self):
+        """Notifications not delivered after every attempt, most recent first"""
+        with NotificationsComponents.current().engine.connect() as connection:
+            return [{**row, "delivered_channels": row["delivered_channels"] or []} for row in failures(connection)]
+
+
+@blp.route("/failures/<uuid:notification_id>/retry")
+class Retry(MethodView):
+    @require_roles("manager")
+    @blp.response(200, RetrySchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="No failed notification has this id")
+    def post(self, notification_id: UUID):
+        """Try a failed notification again now (e.g. after the family corrected its address)
+
+        Channels that already got through are not repeated: only what failed is tried again.
+        """
+        parts = NotificationsComponents.current()
+        usecases.retry_failure(parts.engine, parts.clock, notification_id)
+        return {"notification_id": notification_id, "status": "pending"}
+
+
+@blp.route("/letters")
+class Letters(MethodView):
+    @require_roles("manager")
+    @blp.arguments(LetterQuerySchema, location="query")
+    @blp.response(200, LetterSchema(many=True))
+    def get(self, query):
+        """Letters still to print, oldest first (or the printed ones)"""
+        with NotificationsComponents.current().engine.connect() as connection:
+            return letters(connection, printed=query["printed"])
+
+
+@blp.route("/letters/<uuid:letter_id>/printed")
+class Printing(MethodView):
+    @require_roles("manager")
+    @blp.response(200, LetterSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="No letter has this id")
+    def post(self, letter_id: UUID):
+        """Record that a letter was printed (again: no change)"""
+        parts = NotificationsComponents.current()
+        return usecases.mark_printed(parts.engine, parts.clock, letter_id)

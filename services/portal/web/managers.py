@@ -1,0 +1,221 @@
+"""Campaign managers' pages: create and edit a campaign (window, offers, criteria, tariff grid), publish
+it, watch the window's live counters, dry-run the allocation, publish the results, export the CSV."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from services.portal.client.api import ApiError
+from services.portal.web.access import client, now, role_required
+from services.portal.web.campaign_form import (
+    CRITERIA_ORDER,
+    TRANCHES,
+    FormErrors,
+    api_errors_to_form,
+    campaign_fields,
+    campaign_to_form,
+    offer_fields,
+    offer_to_form,
+)
+from services.portal.wording import CRITERIA, KINDS, MODES
+from shared.domain.paris import PARIS, paris_day
+
+blp = Blueprint("managers", __name__, url_prefix="/gestion")
+manager_only = role_required("manager")
+
+
+def choices() -> dict[str, Any]:
+    return {"kinds": KINDS, "modes": MODES, "criteria": [(n, CRITERIA[n]) for n in CRITERIA_ORDER],
+            "tranches": TRANCHES}
+
+
+def read_campaign(campaign_id) -> tuple[dict[str, Any], str]:
+    answer = client("campaigns").get(f"/campaigns/{campaign_id}")
+    return answer.data, answer.headers.get("ETag", "")
+
+
+@blp.get("")
+@manager_only
+def campaigns():
+    return render_template("managers/campaigns.html", campaigns=client("campaigns").get("/campaigns").data)
+
+
+def default_form() -> dict[str, Any]:
+    opening = (now().astimezone(PARIS) + timedelta(days=7)).replace(hour=0, minute=1, second=0, microsecond=0)
+    return {"kind": "sport_vacances", "mode": "lottery", "max_choices": 3, "acceptance_delay_hours": 72,
+            "lottery_weight": 0, "opens_at": f"{opening:%Y-%m-%dT%H:%M:%S}",
+            "closes_at": f"{opening + timedelta(days=7):%Y-%m-%dT%H:%M:%S}",
+            "reference_date": (opening + timedelta(days=21)).date().isoformat(),
+            "offer_min_age": 7, "offer_max_age": 17, "offer_capacity": 16, "offer_arrondissement": 1,
+            "offer_starts_on": (opening + timedelta(days=21)).date().isoformat(),
+            "offer_ends_on": (opening + timedelta(days=25)).date().isoformat(),
+            **{f"offer_tariff_{t}": f"{4 + t},00" for t in TRANCHES}}
+
+
+@blp.get("/campagnes/nouvelle")
+@manager_only
+def new_campaign():
+    return render_template("managers/new.html", form=default_form(), errors={}, key=uuid.uuid4().hex, **choices())
+
+
+@blp.post("/campagnes/nouvelle")
+@manager_only
+def create_campaign():
+    errors: dict[str, str] = {}
+    body = {**campaign_fields(request.form, errors), "offers": [offer_fields(request.form, errors)]}
+    key = request.form.get("idempotency_key") or uuid.uuid4().hex
+    try:
+        if errors:
+            raise FormErrors(errors)
+        created = client("campaigns").post("/campaigns", body, headers={"Idempotency-Key": key}).data
+    except (ApiError, FormErrors) as error:
+        if isinstance(error, ApiError) and error.status not in (400, 409, 422):
+            raise
+        fields = error.errors if isinstance(error, FormErrors) else api_errors_to_form(error.field_errors)
+        flash(error.message if isinstance(error, ApiError) else "Certains champs sont à corriger.")
+        return render_template("managers/new.html", form=request.form, errors=fields, key=key, **choices()), 422
+    flash("Campagne créée en brouillon : vérifiez-la puis publiez-la.")
+    return redirect(url_for("managers.campaign", campaign_id=created["id"]))
+
+
+def allocation_overview(campaign_id) -> dict[str, Any] | None:
+    try:
+        return client("allocation").get(f"/campaigns/{campaign_id}/allocation").data
+    except ApiError as error:
+        if error.status == 404:  # allocation learns of a campaign when it is published
+            return None
+        raise
+
+
+def counters(campaign: dict[str, Any]) -> dict[str, Any] | None:
+    if campaign["status"] in ("draft", "scheduled"):
+        return None
+    found = client("registrations").get(f"/applications/counters/{campaign['id']}").data
+    found["per_minute"] = found["per_minute"][-10:]
+    return found
+
+
+def campaign_page(campaign_id, *, status: int = 200, edit_form=None, offer_forms=None, new_offer_form=None,
+                  errors=None, offer_errors=None, new_offer_errors=None):
+    campaign, etag = read_campaign(campaign_id)
+    offer_forms = offer_forms or {}
+    return render_template(
+        "managers/campaign.html", campaign=campaign, etag=etag, counters=counters(campaign),
+        allocation=allocation_overview(campaign_id) if campaign["status"] != "draft" else None,
+        offer_titles={o["id"]: o["title"] for o in campaign["offers"]},
+        form=edit_form or campaign_to_form(campaign), errors=errors or {},
+        offer_forms={o["id"]: offer_forms.get(o["id"]) or offer_to_form(o) for o in campaign["offers"]},
+        offer_errors=offer_errors or {}, new_offer_form=new_offer_form or {}, new_offer_errors=new_offer_errors or {},
+        key=uuid.uuid4().hex, now=now(), **choices()), status
+
+
+@blp.get("/campagnes/<uuid:campaign_id>")
+@manager_only
+def campaign(campaign_id):
+    return campaign_page(campaign_id)
+
+
+@blp.get("/campagnes/<uuid:campaign_id>/compteurs")
+@manager_only
+def live_counters(campaign_id):
+    """The counters alone, for the page's script to refresh them in place."""
+    campaign, _ = read_campaign(campaign_id)
+    return render_template("managers/_counters.html", counters=counters(campaign), campaign=campaign,
+                           offer_titles={o["id"]: o["title"] for o in campaign["offers"]})
+
+
+def write(campaign_id, method: str, path: str, body: Any = None) -> ApiError | None:
+    """A change under the ETag read with the page: a concurrent change answers 412, shown as such."""
+    try:
+        client("campaigns").call(method, f"/campaigns/{campaign_id}{path}", body=body,
+                                 headers={"If-Match": request.form.get("etag", "")})
+    except ApiError as error:
+        if error.status not in (400, 409, 412, 422, 428):
+            raise
+        flash(error.message)
+        return error
+    return None
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/modifier")
+@manager_only
+def edit_campaign(campaign_id):
+    errors: dict[str, str] = {}
+    body = campaign_fields(request.form, errors)
+    if errors:
+        flash("Certains champs sont à corriger.")
+        return campaign_page(campaign_id, status=422, edit_form=request.form, errors=errors)
+    failed = write(campaign_id, "PATCH", "", body)
+    if failed:
+        return campaign_page(campaign_id, status=failed.status, edit_form=request.form,
+                             errors=api_errors_to_form(failed.field_errors))
+    flash("Campagne enregistrée.")
+    return redirect(url_for("managers.campaign", campaign_id=campaign_id))
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/offres")
+@blp.post("/campagnes/<uuid:campaign_id>/offres/<uuid:offer_id>")
+@manager_only
+def save_offer(campaign_id, offer_id=None):
+    errors: dict[str, str] = {}
+    body = offer_fields(request.form, errors)
+    failed = None
+    if not errors:
+        failed = write(campaign_id, "PATCH" if offer_id else "POST", f"/offers/{offer_id}" if offer_id else "/offers",
+                       body)
+        errors = api_errors_to_form(failed.field_errors, offer_form=True) if failed else {}
+    else:
+        flash("Certains champs de l'activité sont à corriger.")
+    if errors or failed:
+        status = failed.status if failed else 422
+        if offer_id:
+            return campaign_page(campaign_id, status=status, offer_forms={str(offer_id): request.form},
+                                 offer_errors={str(offer_id): errors})
+        return campaign_page(campaign_id, status=status, new_offer_form=request.form, new_offer_errors=errors)
+    flash("Activité enregistrée.")
+    return redirect(url_for("managers.campaign", campaign_id=campaign_id))
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/<any(publier, clore):action>")
+@manager_only
+def window_action(campaign_id, action):
+    failed = write(campaign_id, "POST", "/publish" if action == "publier" else "/close-early")
+    if not failed:
+        flash("Campagne publiée : les familles la voient et l'ouverture sera annoncée." if action == "publier"
+              else "Inscriptions closes.")
+    return redirect(url_for("managers.campaign", campaign_id=campaign_id))
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/simulation")
+@manager_only
+def dry_run(campaign_id):
+    client("allocation").post(f"/campaigns/{campaign_id}/allocation/dry-run")
+    flash("Simulation faite : ses chiffres sont ci-dessous. Personne n'a été informé.")
+    return redirect(url_for("managers.campaign", campaign_id=campaign_id, _anchor="attribution"))
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/attribution")
+@manager_only
+def publish_allocation(campaign_id):
+    try:
+        client("allocation").post(f"/campaigns/{campaign_id}/allocation/publish",
+                                  headers={"Idempotency-Key": request.form.get("idempotency_key") or uuid.uuid4().hex})
+    except ApiError as error:
+        if error.status != 409:
+            raise
+        flash(error.message)
+    else:
+        flash("Résultats publiés : chaque famille est informée de la décision.")
+    return redirect(url_for("managers.campaign", campaign_id=campaign_id, _anchor="attribution"))
+
+
+@blp.get("/campagnes/<uuid:campaign_id>/resultats.csv")
+@manager_only
+def results_csv(campaign_id):
+    answer = client("allocation").get(f"/campaigns/{campaign_id}/allocation/results.csv",
+                                      headers={"Accept": "text/csv"})
+    return Response(answer.body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="resultats-{campaign_id}-{paris_day(now()).isoformat()}.csv"'})

@@ -1,0 +1,1 @@
+"""What the registrations worker runs: the event handlers (`events`) and the guard keeper (`guard_keeper`)."""

@@ -1,0 +1,1 @@
+"""Registrations' storage: PostgreSQL tables and repositories, and the Redis copies intake reads."""

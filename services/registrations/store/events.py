@@ -1,0 +1,34 @@
+"""The events registrations writes to its outbox with the ledger's changes (`application.submitted` is
+written by intake itself, in wire form: `usecases.intake.SubmittedEvents`)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from shared.events import Event, event_from_wire, make_event
+
+SOURCE = "/guichet/registrations"
+
+
+def received_event(data: dict[str, Any], partition: int, offset: int, status: str, reason: str | None) -> Event:
+    """`application.received`: the submission as the ledger recorded it, with its arrival position."""
+    return event_from_wire("application.received", source=SOURCE, subject=f"applications/{data['application_id']}",
+                           data={**data, "arrival_position": offset, "intake_partition": partition,
+                                 "status": status, "reason": reason})
+
+
+def withdrawn_event(application_id: UUID, campaign_id: UUID, family_account: str, previous_status: str,
+                    at: datetime) -> Event:
+    return make_event("application.withdrawn", source=SOURCE, subject=f"applications/{application_id}", data={
+        "application_id": application_id, "campaign_id": campaign_id, "family_account": family_account,
+        "previous_status": previous_status, "at": at})
+
+
+def offer_answered_event(accepted: bool, application_id: UUID, campaign_id: UUID, family_account: str,
+                         offer_id: UUID | None, at: datetime) -> Event:
+    """`offer.accepted` or `offer.declined`."""
+    return make_event("offer.accepted" if accepted else "offer.declined", source=SOURCE,
+                      subject=f"applications/{application_id}", data={
+                          "application_id": application_id, "campaign_id": campaign_id,
+                          "family_account": family_account, "offer_id": offer_id, "at": at})

@@ -1,0 +1,154 @@
+"""Households as intake reads them at the opening surge: from Redis, Postgres only on a miss.
+
+One JSON document per family at `reg:household:{family_account}`, read with one GET. Writes keep
+it current: after each commit the API writes the new document through; if that fails the key is
+deleted so the next read refills it from Postgres. A document never replaces a newer one (a Lua
+script compares versions), so a slow read-through cannot put back what a write just replaced.
+
+No in-process cache on purpose: a parent who edits a child and submits the next second must be
+checked against the edit, whichever process serves the submission.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import redis
+from sqlalchemy import Engine
+
+from services.registrations.domain.household import Child, Household, Language, PostalAddress
+from services.registrations.store.households import load_household
+
+# Only bounds how long an entry can outlive a Redis failure during a write; writes keep entries current.
+DEFAULT_TTL_SECONDS = 6 * 3600
+log = logging.getLogger(__name__)
+
+_SET_UNLESS_NEWER_STORED = """
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local readable, document = pcall(cjson.decode, stored)
+  if readable and tonumber(document['version']) > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+def cache_key(family_account: str) -> str:
+    return f"reg:household:{family_account}"
+
+
+class HouseholdReader:
+    def __init__(self, engine: Engine, client: redis.Redis, ttl_seconds: int = DEFAULT_TTL_SECONDS):
+        self.engine = engine
+        self.redis = client
+        self.ttl_seconds = ttl_seconds
+        self._set_unless_newer_stored = client.register_script(_SET_UNLESS_NEWER_STORED)
+
+    def get(self, family_account: str) -> Household | None:
+        cached = self._cached(family_account)
+        if cached is not None:
+            return cached
+        with self.engine.connect() as connection:
+            household = load_household(connection, family_account)
+        if household is not None:
+            try:
+                self._store(household)
+            except redis.RedisError:
+                log.warning("household not cached after a read", extra={"family_account": family_account})
+        return household
+
+    def write_through(self, household: Household) -> None:
+        """Call after the transaction that stored `household` committed."""
+        try:
+            self._store(household)
+        except redis.RedisError:
+            self._forget(household.family_account)
+
+    def _cached(self, family_account: str) -> Household | None:
+        try:
+            raw = self.redis.get(cache_key(family_account))
+        except redis.RedisError:
+            # Postgres still has the truth: a parent's page keeps working while Redis is away.
+            log.warning("household cache unreachable", extra={"family_account": family_account})
+            return None
+        if raw is None:
+            return None
+        try:
+            return household_from_document(json.loads(raw))
+        except (ValueError, KeyError, TypeError):
+            # Written by another release's format: read Postgres, and the refill replaces it.
+            log.warning("household cache entry unreadable", extra={"family_account": family_account})
+            return None
+
+    def _store(self, household: Household) -> None:
+        self._set_unless_newer_stored(keys=[cache_key(household.family_account)],
+                                      args=[json.dumps(household_document(household)), household.version,
+                                            self.ttl_seconds])
+
+    def _forget(self, family_account: str) -> None:
+        try:
+            self.redis.delete(cache_key(family_account))
+        except redis.RedisError:
+            log.error("stale household cache entry could not be deleted; it expires within the TTL",
+                      extra={"family_account": family_account, "ttl_seconds": self.ttl_seconds})
+
+
+def household_document(household: Household) -> dict[str, Any]:
+    return {
+        "family_account": household.family_account,
+        "single_parent": household.single_parent,
+        "quotient_tranche": household.quotient_tranche,
+        "quotient_justified_on": _iso(household.quotient_justified_on),
+        "arrondissement": household.arrondissement,
+        "postal_mail": household.postal_mail,
+        "postal_address": None if household.postal_address is None else asdict(household.postal_address),
+        "email": household.email,
+        "language": household.language.value,
+        "children": [{
+            "child_id": str(child.child_id),
+            "first_name": child.first_name,
+            "last_name": child.last_name,
+            "birth_date": child.birth_date.isoformat(),
+            "school": child.school,
+            "school_arrondissement": child.school_arrondissement,
+            "disability_allowance": child.disability_allowance,
+        } for child in household.children],
+        "version": household.version,
+    }
+
+
+def household_from_document(document: dict[str, Any]) -> Household:
+    return Household(
+        family_account=document["family_account"],
+        single_parent=document["single_parent"],
+        quotient_tranche=document["quotient_tranche"],
+        quotient_justified_on=_date(document["quotient_justified_on"]),
+        arrondissement=document["arrondissement"],
+        postal_mail=document["postal_mail"],
+        postal_address=None if document.get("postal_address") is None else PostalAddress(**document["postal_address"]),
+        email=document["email"],
+        language=Language(document["language"]),
+        children=tuple(Child(
+            child_id=UUID(child["child_id"]),
+            first_name=child["first_name"],
+            last_name=child["last_name"],
+            birth_date=date.fromisoformat(child["birth_date"]),
+            school=child["school"],
+            school_arrondissement=child["school_arrondissement"],
+            disability_allowance=child["disability_allowance"],
+        ) for child in document["children"]),
+        version=document["version"],
+    )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text is not None else None

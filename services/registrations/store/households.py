@@ -1,0 +1,83 @@
+"""Households in PostgreSQL: load one with its present children, save one as a whole."""
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert
+
+from services.registrations.domain.household import Child, Household, PostalAddress
+from services.registrations.store.tables import children, households
+
+FACT_COLUMNS = ("single_parent", "quotient_tranche", "quotient_justified_on", "arrondissement", "postal_mail",
+                "email", "language")
+CHILD_COLUMNS = ("first_name", "last_name", "birth_date", "school", "school_arrondissement", "disability_allowance")
+
+
+class StaleHousehold(Exception):
+    """The household changed since it was loaded: its stored version is no longer the one saved over."""
+
+
+def load_household(connection: Connection, family_account: str, *, for_update: bool = False) -> Household | None:
+    """`for_update` locks the household row until the transaction ends, so changes queue instead of failing."""
+    query = sa.select(households).where(households.c.family_account == family_account)
+    row = connection.execute(query.with_for_update() if for_update else query).mappings().first()
+    if row is None:
+        return None
+    present = connection.execute(
+        sa.select(children)
+        .where(children.c.family_account == family_account, children.c.removed_at.is_(None))
+        .order_by(children.c.added_at, children.c.child_id)).mappings()
+    address = row["postal_address"]
+    return Household(
+        family_account=family_account, **{column: row[column] for column in FACT_COLUMNS},
+        postal_address=None if address is None else PostalAddress(**address),
+        children=tuple(Child(child_id=child["child_id"], **{column: child[column] for column in CHILD_COLUMNS})
+                       for child in present),
+        version=row["version"])
+
+
+def save_household(connection: Connection, household: Household) -> Household:
+    """Store the household over the version it was loaded at; returns it at its new version.
+
+    Children missing from `household` but present in the table are marked removed, not deleted.
+    """
+    facts = {column: getattr(household, column) for column in FACT_COLUMNS}
+    facts["postal_address"] = None if household.postal_address is None else asdict(household.postal_address)
+    new_version = household.version + 1
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+    if household.version == 0:
+        written = connection.execute(insert(households).values(
+            family_account=household.family_account, version=new_version, **facts).on_conflict_do_nothing()
+            .returning(households.c.family_account)).first()
+    else:
+        written = connection.execute(
+            sa.update(households)
+            .where(households.c.family_account == household.family_account,
+                   households.c.version == household.version)
+            .values(version=new_version, updated_at=sa.func.now(), **facts)
+            .returning(households.c.family_account)).first()
+    if written is None:
+        raise StaleHousehold(household.family_account)
+    _store_children(connection, household)
+    return replace(household, version=new_version)
+
+
+def _store_children(connection: Connection, household: Household) -> None:
+    connection.execute(
+        sa.update(children)
+        .where(children.c.family_account == household.family_account, children.c.removed_at.is_(None),
+               children.c.child_id.not_in([child.child_id for child in household.children]))
+        .values(removed_at=sa.func.now()))
+    if not household.children:
+        return
+    upsert = insert(children).values([
+        {"child_id": child.child_id, "family_account": household.family_account,
+         **{column: getattr(child, column) for column in CHILD_COLUMNS}}
+        for child in household.children])
+    connection.execute(upsert.on_conflict_do_update(
+        index_elements=[children.c.child_id],
+        set_={column: upsert.excluded[column] for column in CHILD_COLUMNS},
+        # A child id is only ever updated within the household that owns it.
+        where=children.c.family_account == upsert.excluded.family_account))

@@ -1,0 +1,135 @@
+"""The application ledger in PostgreSQL: rows, transitions, and the reads parents and managers make.
+
+Every change is one transaction with its transition row and its outbox event (the use cases in
+`usecases.ledger` and `usecases.answers` hold the transaction); the application id is the key.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine, func, select, text, tuple_
+
+from services.registrations.domain.applications import ACTIVE_STATUSES, ApplicationStatus, check_transition
+from services.registrations.store.tables import application_transitions, applications
+
+
+class ApplicationNotFound(Exception):
+    pass
+
+
+def known_ids(connection: Connection, ids: list[UUID]) -> set[UUID]:
+    rows = connection.execute(select(applications.c.application_id).where(applications.c.application_id.in_(ids)))
+    return {row.application_id for row in rows}
+
+
+def active_applications(connection: Connection, pairs: set[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], UUID]:
+    """The active application of each (campaign, child) pair that has one."""
+    rows = connection.execute(
+        select(applications.c.campaign_id, applications.c.child_id, applications.c.application_id)
+        .where(tuple_(applications.c.campaign_id, applications.c.child_id).in_(list(pairs)))
+        .where(applications.c.status.in_([str(s) for s in ACTIVE_STATUSES])))
+    return {(row.campaign_id, row.child_id): row.application_id for row in rows}
+
+
+def ledger_row(data: dict[str, Any], partition: int, offset: int, status: ApplicationStatus,
+               reason: str | None) -> dict[str, Any]:
+    """The ledger row of an `application.submitted` read at (partition, offset) of the intake log."""
+    return {
+        "application_id": UUID(data["application_id"]), "campaign_id": UUID(data["campaign_id"]),
+        "child_id": UUID(data["child"]["child_id"]), "family_account": data["family_account"],
+        "choices": [UUID(c) for c in data["choices"]],
+        "keep_with_applications": [UUID(a) for a in data["keep_with_applications"]],
+        "sworn_statement": data["sworn_statement"], "child": data["child"], "household": data["household"],
+        "hold": data["hold"], "status": str(status), "reason": reason,
+        "submitted_at": datetime.fromisoformat(data["submitted_at"]),
+        "intake_partition": partition, "arrival_position": offset,
+        "placed_offer_id": None, "offer_expires_at": None, "decision": None,
+    }
+
+
+def insert_applications(connection: Connection, rows: list[dict[str, Any]],
+                        transitions: Iterable[dict[str, Any]]) -> None:
+    connection.execute(applications.insert(), rows)
+    connection.execute(application_transitions.insert(), list(transitions))
+
+
+def locked(connection: Connection, application_id: UUID, family_account: str | None) -> dict[str, Any]:
+    """The application's row, locked until the transaction ends; only the family's own when `family_account` is given."""
+    query = select(applications).where(applications.c.application_id == application_id).with_for_update()
+    if family_account is not None:
+        query = query.where(applications.c.family_account == family_account)
+    row = connection.execute(query).mappings().first()
+    if row is None:
+        raise ApplicationNotFound(application_id)
+    return dict(row)
+
+
+def transition(connection: Connection, row: dict[str, Any], wanted: ApplicationStatus, reason: str | None,
+               **placement: Any) -> None:
+    """Move a locked row along the state machine, with its transition row."""
+    check_transition(ApplicationStatus(row["status"]), wanted)
+    connection.execute(applications.update().where(applications.c.application_id == row["application_id"])
+                       .values(status=str(wanted), reason=reason, updated_at=func.now(), **placement))
+    connection.execute(application_transitions.insert().values(
+        application_id=row["application_id"], from_status=row["status"], to_status=str(wanted), reason=reason))
+
+
+def change_status(connection: Connection, application_id: UUID, wanted: ApplicationStatus, *,
+                  family_account: str | None = None, reason: str | None = None, **placement: Any) -> dict[str, Any]:
+    """Move one application along the state machine (row locked); returns the row as it was."""
+    row = locked(connection, application_id, family_account)
+    transition(connection, row, wanted, reason, **placement)
+    return row
+
+
+def counted_position(row: dict[str, Any]) -> tuple[UUID | None, bool]:
+    """Where a first-come application counts in intake's Redis counters: (offer, holds a place there).
+    (None, False) for applications that count nowhere (lottery campaigns)."""
+    hold = row["hold"]
+    if hold["kind"] == "none":
+        return None, False
+    if row["status"] in (ApplicationStatus.ALLOCATED, ApplicationStatus.CONFIRMED) and row.get("placed_offer_id"):
+        return row["placed_offer_id"], True
+    return UUID(str(hold["offer_id"])), hold["kind"] == "held" and row["status"] == ApplicationStatus.RECEIVED
+
+
+def application_view(engine: Engine, application_id: UUID, family_account: str | None = None) -> dict[str, Any] | None:
+    with engine.connect() as connection:
+        query = select(applications).where(applications.c.application_id == application_id)
+        if family_account is not None:
+            query = query.where(applications.c.family_account == family_account)
+        row = connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        history = connection.execute(
+            select(application_transitions.c.from_status, application_transitions.c.to_status,
+                   application_transitions.c.reason, application_transitions.c.at)
+            .where(application_transitions.c.application_id == application_id)
+            .order_by(application_transitions.c.transition_id)).mappings().all()
+    return {**row, "history": [dict(h) for h in history]}
+
+
+def intake_counters(engine: Engine, campaign_id: UUID) -> dict[str, Any]:
+    """A campaign's applications received per minute and per offer (first choice and ranked at all)."""
+    with engine.connect() as connection:
+        minutes = connection.execute(text(
+            "SELECT date_trunc('minute', submitted_at) AS minute, count(*) AS received "
+            "FROM registrations.applications WHERE campaign_id = :c GROUP BY 1 ORDER BY 1"),
+            {"c": campaign_id}).mappings().all()
+        offers = connection.execute(text(
+            "SELECT offer_id, count(*) FILTER (WHERE rank = 1) AS first_choice, count(*) AS ranked "
+            "FROM registrations.applications, unnest(choices) WITH ORDINALITY AS c(offer_id, rank) "
+            "WHERE campaign_id = :c GROUP BY offer_id ORDER BY first_choice DESC, ranked DESC"),
+            {"c": campaign_id}).mappings().all()
+    return {"campaign_id": campaign_id, "received": sum(m["received"] for m in minutes),
+            "per_minute": minutes, "per_offer": offers}
+
+
+def family_applications(engine: Engine, family_account: str) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(applications).where(applications.c.family_account == family_account)
+                                  .order_by(applications.c.submitted_at.desc())).mappings().all()
+    return [dict(r) for r in rows]

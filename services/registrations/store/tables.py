@@ -1,0 +1,125 @@
+"""Tables of the registrations service, in its own PostgreSQL schema: the application ledger, the campaign
+terms intake checks against, and households with their children.
+
+Children are never deleted: a removed child keeps its row (with `removed_at`) because the
+application ledger names it by `child_id`.
+"""
+from sqlalchemy import (
+                        ARRAY,
+                        JSON,
+                        BigInteger,
+                        Boolean,
+                        Column,
+                        Date,
+                        DateTime,
+                        Enum,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        SmallInteger,
+                        String,
+                        Table,
+                        Text,
+                        Uuid,
+                        func,
+                        text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from services.registrations.domain.household import Language
+from shared.db import service_metadata
+from shared.outbox import inbox_table, outbox_table
+
+SCHEMA = "registrations"
+metadata = service_metadata(SCHEMA)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+ACTIVE_STATUSES_SQL = "status IN ('received', 'allocated', 'waitlisted', 'confirmed')"
+
+# The application ledger: one row per application acknowledged at intake, whatever became of it.
+applications = Table(
+    "applications", metadata,
+    Column("application_id", Uuid, primary_key=True),
+    Column("campaign_id", Uuid, nullable=False),
+    Column("child_id", Uuid, nullable=False),
+    Column("family_account", String(255), nullable=False),
+    Column("choices", ARRAY(Uuid), nullable=False),
+    Column("keep_with_applications", ARRAY(Uuid), nullable=False),
+    Column("sworn_statement", Boolean, nullable=False),
+    Column("child", JSONB, nullable=False),
+    Column("household", JSONB, nullable=False),
+    Column("hold", JSONB, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text),
+    # Set from allocation's events: the place offered, until when, and the decision as published.
+    Column("placed_offer_id", Uuid),
+    Column("offer_expires_at", DateTime(timezone=True)),
+    Column("decision", JSONB),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("intake_partition", Integer, nullable=False),
+    Column("arrival_position", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The database, not only Redis, refuses a second active application for a child.
+    Index("uq_applications_active_child", "campaign_id", "child_id", unique=True,
+          postgresql_where=text(ACTIVE_STATUSES_SQL)),
+    Index("ix_applications_family", "family_account"),
+    Index("ix_applications_arrival", "campaign_id", "intake_partition", "arrival_position"),
+)
+
+# Every status change, for the parent's history and the explanation of decisions.
+application_transitions = Table(
+    "application_transitions", metadata,
+    Column("transition_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("application_id", Uuid, ForeignKey("registrations.applications.application_id"), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("reason", Text),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_application_transitions_application", "application_id"),
+)
+
+# The latest `campaign.*` snapshot of each campaign: what intake checks applications against.
+campaign_terms = Table(
+    "campaign_terms", metadata,
+    Column("campaign_id", Uuid, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", JSONB, nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# A family's household: the facts priority criteria and tariffs use.
+households = Table(
+    "households", metadata,
+    Column("family_account", Text, primary_key=True),
+    Column("single_parent", Boolean, nullable=False),
+    Column("quotient_tranche", SmallInteger),
+    Column("quotient_justified_on", Date),
+    Column("arrondissement", SmallInteger),
+    Column("postal_mail", Boolean, nullable=False),
+    Column("postal_address", JSON),  # {line1, line2, postal_code, city}
+    Column("email", Text),
+    # Stored as the code ("fr"), read back as the domain's Language.
+    Column("language", Enum(Language, native_enum=False, create_constraint=False, length=2,
+                            values_callable=lambda languages: [language.value for language in languages]),
+           nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+children = Table(
+    "children", metadata,
+    Column("child_id", Uuid, primary_key=True),
+    Column("family_account", Text, ForeignKey(households.c.family_account), nullable=False),
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("school", Text),
+    Column("school_arrondissement", SmallInteger),
+    Column("disability_allowance", Boolean, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("removed_at", DateTime(timezone=True)),
+    Index("ix_children_present", "family_account", postgresql_where=text("removed_at IS NULL")),
+)

@@ -1,0 +1,1 @@
+"""Registrations' use cases: intake, the ledger's transitions, parents' answers, household changes."""

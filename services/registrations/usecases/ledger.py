@@ -1,0 +1,108 @@
+"""The ledger's transitions the worker makes: the intake log written into the ledger, and allocation's
+decisions followed there. Applying the same Kafka record twice changes nothing (the application id is
+the ledger's key); each change is one transaction with its transition row and its outbox event."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine
+
+from services.registrations.domain.applications import ApplicationStatus, TransitionRefused
+from services.registrations.store.events import received_event
+from services.registrations.store.ledger import (
+    active_applications,
+    insert_applications,
+    known_ids,
+    ledger_row,
+    locked,
+    transition,
+)
+from services.registrations.store.tables import outbox
+from shared.events import parse_event
+from shared.outbox import record_events
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    """One `application.submitted` as read from the intake log."""
+    data: dict[str, Any]
+    partition: int
+    offset: int
+
+    @classmethod
+    def from_kafka(cls, record: Any) -> IntakeRecord:
+        return cls(parse_event(record.value).data, record.partition, record.offset)
+
+
+def record_intake(engine: Engine, records: Iterable[IntakeRecord]) -> list[UUID]:
+    """Write a batch of submissions to the ledger, one statement per table; returns the ids newly recorded."""
+    records = list(records)
+    if not records:
+        return []
+    with engine.begin() as connection:
+        known = known_ids(connection, [UUID(r.data["application_id"]) for r in records])
+        active = active_applications(connection, {(UUID(r.data["campaign_id"]), UUID(r.data["child"]["child_id"]))
+                                                  for r in records})
+        rows, transitions, events = [], [], []
+        for record in records:
+            application_id = UUID(record.data["application_id"])
+            if application_id in known:
+                continue  # redelivered: already in the ledger
+            known.add(application_id)
+            pair = (UUID(record.data["campaign_id"]), UUID(record.data["child"]["child_id"]))
+            first = active.get(pair)
+            if first is None:
+                active[pair] = application_id
+                status, reason = ApplicationStatus.RECEIVED, None
+            else:
+                # Only possible if Redis lost its guard between two submissions: the ledger still says no.
+                status, reason = ApplicationStatus.REJECTED, f"duplicate-application:{first}"
+            rows.append(ledger_row(record.data, record.partition, record.offset, status, reason))
+            transitions.append({"application_id": application_id, "from_status": None, "to_status": str(status),
+                                "reason": reason})
+            events.append((received_event(record.data, record.partition, record.offset, str(status), reason),
+                           record.data["campaign_id"]))
+        if rows:
+            insert_applications(connection, rows, transitions)
+            record_events(connection, outbox, events)
+        return [row["application_id"] for row in rows]
+
+
+def apply_decision(connection: Connection, event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Follow allocation's events in the ledger. Returns the row as it was, or None when the event no longer
+    applies (the parent withdrew meanwhile): allocation learns of the withdrawal from its own event."""
+    application_id = UUID(str(data["application_id"]))
+    row = locked(connection, application_id, None)
+    if event_type == "allocation.decided":
+        wanted = ApplicationStatus(data["outcome"])
+        placement = {"decision": _json_safe(data)}
+        if wanted == ApplicationStatus.ALLOCATED:
+            placement.update(_placement(data))
+        reason = ", ".join(data.get("reasons") or []) or None
+    elif event_type == "waitlist.promoted":
+        wanted, reason = ApplicationStatus.ALLOCATED, "a place was freed on the waitlist"
+        placement = _placement(data)
+    elif event_type == "offer.expired":
+        wanted, reason, placement = ApplicationStatus.EXPIRED, "the offered place was not accepted in time", {}
+    else:
+        return None
+    if wanted == row["status"] and event_type == "allocation.decided":
+        return None  # a republished decision
+    try:
+        transition(connection, row, wanted, reason, **placement)
+    except TransitionRefused:
+        return None
+    return row
+
+
+def _placement(data: dict[str, Any]) -> dict[str, Any]:
+    return {"placed_offer_id": UUID(str(data["offer_id"])),
+            "offer_expires_at": datetime.fromisoformat(str(data["offer_expires_at"]))}
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: (str(value) if isinstance(value, (UUID, datetime)) else value) for key, value in data.items()}

@@ -1,0 +1,1 @@
+"""What parents call: their applications (`applications.blp`) and their household (`household.blp`)."""

@@ -1,0 +1,120 @@
+"""Applications API for parents: submit during a campaign's window, follow, withdraw, answer an offer.
+
+Refusals are the domain's and use cases' exceptions, turned into problems by `web.errors`.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.registrations.bootstrap import RegistrationsComponents
+from services.registrations.store.admission import Admission
+from services.registrations.store.intake_guard import Hold
+from services.registrations.store.ledger import application_view, family_applications
+from services.registrations.store.pending import pending_application
+from services.registrations.usecases.intake import Submission
+from services.registrations.web.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
+from shared.auth import current_principal, require_roles
+from shared.errors import NotFound
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shared.idempotency import idempotent
+
+blp = Blueprint("applications", __name__, url_prefix="/applications",
+                description="Submit an application during a campaign's window, follow it, withdraw it.")
+
+
+def admitted(admission: Callable[[], Admission]) -> Callable:
+    """View decorator, outermost: overload is refused before any other work."""
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            admission().check(request.remote_addr or "unknown")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def hold_message(hold: Hold) -> str:
+    if hold.kind == "held":
+        return "Place réservée : votre demande est enregistrée et la place vous est gardée."
+    if hold.kind == "waitlisted":
+        return f"Liste d'attente n°{hold.position} : votre demande est enregistrée."
+    return "Demande enregistrée : les places seront attribuées après la clôture des inscriptions."
+
+
+@blp.route("")
+class Applications(MethodView):
+    @admitted(lambda: RegistrationsComponents.current().admission)
+    @idempotent(lambda: RegistrationsComponents.current().idempotency)
+    @require_roles("parent")
+    # An instance, not the class: given a class, webargs builds a new schema on every request.
+    @blp.arguments(SubmissionSchema())
+    @blp.response(202, AcknowledgementSchema)
+    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
+                          "description": "a new random value per intended submission; resend it when retrying"}])
+    def post(self, body):
+        """Submit an application (202 once it is safely kept)"""
+        ack = RegistrationsComponents.current().intake.submit(current_principal().subject,
+                                         Submission(idempotency_key=request.headers[IDEMPOTENCY_HEADER], **body))
+        status_url = url_for("applications.Application", application_id=ack.application_id)
+        return ({"application_id": ack.application_id, "campaign_id": ack.campaign_id, "status": "received",
+                 "submitted_at": ack.submitted_at, "status_url": status_url, "hold": ack.hold.as_dict(),
+                 "message": hold_message(ack.hold)}, 202, {"Location": status_url})
+
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema(many=True))
+    def get(self):
+        """My household's applications in the ledger, newest first"""
+        return family_applications(RegistrationsComponents.current().engine, current_principal().subject)
+
+
+@blp.route("/<uuid:application_id>")
+class Application(MethodView):
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def get(self, application_id: UUID):
+        """One of my applications, with its history"""
+        family_account = current_principal().subject
+        found = application_view(RegistrationsComponents.current().engine, application_id, family_account)
+        if found is not None:
+            return found
+        pending = pending_application(RegistrationsComponents.current().redis, application_id)
+        if pending is not None and pending["family_account"] == family_account:
+            return {**pending, "status": "pending", "history": [], "arrival_position": None}
+        raise NotFound("No application of yours has this id.", code="application-not-found")
+
+
+@blp.route("/<uuid:application_id>/withdraw")
+class Withdrawal(MethodView):
+    @idempotent(lambda: RegistrationsComponents.current().idempotency)
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def post(self, application_id: UUID):
+        """Withdraw my application (a place it held goes to the next family)"""
+        return RegistrationsComponents.current().answers.withdraw(current_principal().subject, application_id)
+
+
+@blp.route("/<uuid:application_id>/accept")
+class Acceptance(MethodView):
+    @idempotent(lambda: RegistrationsComponents.current().idempotency)
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def post(self, application_id: UUID):
+        """Accept the place offered, before its deadline"""
+        return RegistrationsComponents.current().answers.answer(current_principal().subject, application_id, accept=True)
+
+
+@blp.route("/<uuid:application_id>/decline")
+class Declination(MethodView):
+    @idempotent(lambda: RegistrationsComponents.current().idempotency)
+    @require_roles("parent")
+    @blp.response(200, ApplicationSchema)
+    def post(self, application_id: UUID):
+        """Decline the place offered: it goes to the next child on the waitlist"""
+        return RegistrationsComponents.current().answers.answer(current_principal().subject, application_id, accept=False)

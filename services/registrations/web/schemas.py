@@ -1,0 +1,162 @@
+"""Request and response bodies of the registrations API: applications, intake counters, households.
+
+Household bodies carry types and formats only: the rules (ranges, lengths, dates, duplicates) live in
+the domain, which names the field it refuses."""
+import marshmallow as ma
+
+from services.registrations.domain.household import (
+    MAX_CHILD_AGE,
+    MAX_CHILDREN,
+    MAX_TEXT_LENGTH,
+    NO_QUOTIENT_TRANCHE,
+    Language,
+    PostalAddress,
+)
+from shared.contracts.applications import APPLICATION_STATUSES, HoldSchema
+from shared.contracts.fields import described
+
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+
+
+class SubmissionSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "campaign to apply to", required=True)
+    child_id = described(ma.fields.UUID, "child of your household", required=True)
+    choices = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(min=1, max=10),
+                             metadata={"description": "offer ids, your first choice first"})
+    keep_with_applications = ma.fields.List(ma.fields.UUID(), load_default=list, metadata={
+        "description": "applications of this child's siblings in the same campaign to be placed with, if the "
+                       "campaign keeps siblings together"})
+    sworn_statement = described(ma.fields.Boolean, "you certify that the information given is accurate",
+                                required=True)
+
+
+class AcknowledgementSchema(ma.Schema):
+    application_id = described(ma.fields.UUID, "id of your application")
+    campaign_id = described(ma.fields.UUID, "campaign applied to")
+    status = described(ma.fields.String, "always `received`: the application is kept and will be decided")
+    submitted_at = described(ma.fields.AwareDateTime, "when it was received (server clock, UTC)")
+    status_url = described(ma.fields.String, "where to follow the application")
+    hold = ma.fields.Nested(HoldSchema, metadata={"description": "first-come campaigns: place held or waitlist "
+                                                                 "position; otherwise decided after the close"})
+    message = described(ma.fields.String, "what the parent should read, in French")
+
+
+class TransitionSchema(ma.Schema):
+    from_status = described(ma.fields.String, "previous status (null at intake)", allow_none=True)
+    to_status = described(ma.fields.String, "new status")
+    reason = described(ma.fields.String, "why, when there is a reason", allow_none=True)
+    at = described(ma.fields.AwareDateTime, "when (UTC)")
+
+
+class ApplicationSchema(ma.Schema):
+    application_id = described(ma.fields.UUID, "application id")
+    campaign_id = described(ma.fields.UUID, "campaign")
+    child_id = described(ma.fields.UUID, "child")
+    choices = ma.fields.List(ma.fields.UUID(), metadata={"description": "ranked offer ids"})
+    keep_with_applications = ma.fields.List(ma.fields.UUID(), metadata={"description": "sibling applications"})
+    status = described(ma.fields.String, "received, allocated, waitlisted, rejected, confirmed, declined, expired, "
+                       "withdrawn; `pending` while the intake is still writing it to the ledger",
+                       validate=ma.validate.OneOf((*APPLICATION_STATUSES, "pending")))
+    reason = described(ma.fields.String, "why, for a rejection", allow_none=True)
+    hold = ma.fields.Nested(HoldSchema, metadata={"description": "what intake told the parent"})
+    submitted_at = described(ma.fields.AwareDateTime, "when it was received (UTC)")
+    arrival_position = described(ma.fields.Integer, "arrival order within the campaign's intake log",
+                                 allow_none=True)
+    placed_offer_id = described(ma.fields.UUID, "the offer whose place is offered or confirmed", allow_none=True)
+    offer_expires_at = described(ma.fields.AwareDateTime, "accept the offered place before this instant (UTC)",
+                                 allow_none=True)
+    decision = ma.fields.Dict(allow_none=True, metadata={
+        "description": "the allocation decision as published: outcome, waitlist positions, reasons, and "
+                       "`explanation_url` where the parent reads why"})
+    history = ma.fields.List(ma.fields.Nested(TransitionSchema), metadata={"description": "status changes"})
+
+
+class MinuteCountSchema(ma.Schema):
+    minute = ma.fields.AwareDateTime(metadata={"description": "start of the minute (UTC)"})
+    received = ma.fields.Integer(metadata={"description": "applications submitted in that minute"})
+
+
+class OfferCountSchema(ma.Schema):
+    offer_id = ma.fields.UUID(metadata={"description": "offer"})
+    first_choice = ma.fields.Integer(metadata={"description": "applications ranking it first"})
+    ranked = ma.fields.Integer(metadata={"description": "applications ranking it at any rank"})
+
+
+class IntakeCountersSchema(ma.Schema):
+    campaign_id = ma.fields.UUID(metadata={"description": "campaign"})
+    received = ma.fields.Integer(metadata={"description": "applications in the ledger, whatever their status"})
+    per_minute = ma.fields.List(ma.fields.Nested(MinuteCountSchema), metadata={"description": "oldest first"})
+    per_offer = ma.fields.List(ma.fields.Nested(OfferCountSchema), metadata={"description": "offers ranked"})
+
+
+class PostalAddressSchema(ma.Schema):
+    line1 = described(ma.fields.String, f"number and street (up to {MAX_TEXT_LENGTH} characters)", required=True)
+    line2 = described(ma.fields.String, "building, staircase, floor…; null for none", allow_none=True,
+                      load_default=None)
+    postal_code = described(ma.fields.String, "five digits, e.g. 75011", required=True)
+    city = described(ma.fields.String, "city, e.g. Paris", required=True)
+
+    @ma.post_load
+    def make(self, data, **kwargs) -> PostalAddress:
+        return PostalAddress(**data)
+
+
+class HouseholdFactsSchema(ma.Schema):
+    """The household facts, all sent on each PUT (null clears an optional fact)."""
+    single_parent = described(ma.fields.Boolean, "single-parent household (a priority criterion)", required=True)
+    quotient_tranche = described(
+        ma.fields.Integer, f"family-quotient tranche from 1 to 10 as the CAF or the city computed it; null when "
+        f"none is on file (then tranche {NO_QUOTIENT_TRANCHE} applies)", required=True, allow_none=True)
+    quotient_justified_on = described(
+        ma.fields.Date, "the day the tranche was last justified (not in the future); required with a tranche",
+        required=True, allow_none=True)
+    arrondissement = described(ma.fields.Integer, "Paris arrondissement of residence (1–20); null outside Paris",
+                               required=True, allow_none=True)
+    postal_mail = described(ma.fields.Boolean, "the family wants paper letters besides the in-app inbox",
+                            required=True)
+    postal_address = ma.fields.Nested(PostalAddressSchema, allow_none=True, load_default=None, metadata={
+        "description": "where paper letters go; required when postal_mail is true (null or left out: none)"})
+    email = described(ma.fields.Email, "address for notifications; null for none", required=True, allow_none=True,
+                      validate=ma.validate.Length(max=EMAIL_MAX_LENGTH))
+    language = described(ma.fields.Enum, "language of notifications", enum=Language, by_value=True,
+                         required=True)
+
+
+class ChildChangesSchema(ma.Schema):
+    """The fields of a child that a PATCH changes; those left out stay as they are."""
+    first_name = described(ma.fields.String, f"first name as on the civil record (1–{MAX_TEXT_LENGTH} characters, "
+                           "trimmed)")
+    last_name = described(ma.fields.String, f"last name as on the civil record (1–{MAX_TEXT_LENGTH} characters, "
+                          "trimmed)")
+    birth_date = described(ma.fields.Date, f"birth date, not in the future, at most {MAX_CHILD_AGE} years ago")
+    school = described(ma.fields.String, f"school attended (up to {MAX_TEXT_LENGTH} characters); null for none",
+                       allow_none=True)
+    school_arrondissement = described(ma.fields.Integer, "Paris arrondissement of the school (1–20); null outside "
+                                      "Paris or without a school", allow_none=True)
+    disability_allowance = described(ma.fields.Boolean, "the child receives a disability allowance (AEEH), a "
+                                     "priority criterion")
+
+
+class NewChildSchema(ChildChangesSchema):
+    """A child to add. Names and birth date are required, the rest defaults to none/false."""
+    REQUIRED = ("first_name", "last_name", "birth_date")
+
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+        # The same fields as a PATCH, with the essentials required: each field is described once.
+        field_obj.required = field_name in self.REQUIRED
+
+
+class ChildSchema(ChildChangesSchema):
+    """A child of the household."""
+    child_id = described(ma.fields.UUID, "id of the child, given when it was added; applications name it",
+                         dump_only=True)
+
+
+class HouseholdSchema(HouseholdFactsSchema):
+    """A household: its facts, its present children and its version."""
+    family_account = described(ma.fields.String, "the family account (the parent's login subject)", dump_only=True)
+    effective_tranche = described(ma.fields.Integer, f"the tranche pricing and criteria use: the quotient tranche, "
+                                  f"or {NO_QUOTIENT_TRANCHE} without one", dump_only=True)
+    children = ma.fields.List(ma.fields.Nested(ChildSchema), dump_only=True, metadata={
+        "description": f"the children (at most {MAX_CHILDREN}), first added first; removed ones are not listed"})
+    version = described(ma.fields.Integer, "counts the changes; the ETag follows it", dump_only=True)

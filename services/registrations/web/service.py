@@ -1,0 +1,31 @@
+"""What other Guichet services (and city support staff) read of registrations: a family's household.
+
+Notifications reads it for a family's contact details when it delivers (role `service`); managers
+read it when they help a family (role `manager`).
+"""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.registrations.bootstrap import RegistrationsComponents
+from services.registrations.web.schemas import HouseholdSchema
+from shared.auth import require_roles
+from shared.errors import PROBLEM_CONTENT_TYPE, NotFound
+from shared.web import ProblemSchema
+
+blp = Blueprint("family_households", __name__,
+                description="A family's household, for city support staff and the other Guichet services.")
+
+
+@blp.route("/households/<family_account>")
+class FamilyHousehold(MethodView):
+    @require_roles("manager", "service")
+    @blp.response(200, HouseholdSchema)
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="This family has not declared a household")
+    def get(self, family_account: str):
+        """A family's household (city support staff and other Guichet services)"""
+        household = RegistrationsComponents.current().households.get(family_account)
+        if household is None:
+            raise NotFound("This family has not declared a household.", code="household-not-found")
+        return household
