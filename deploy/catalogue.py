@@ -13,6 +13,7 @@ the product does not know how it is deployed.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass
 
 LOOPBACK = "127.0.0.1"
@@ -42,6 +43,17 @@ class WebService:
     def settings_module(self) -> str:
         """Where its typed settings class lives (a subclass of shared.config.Settings)."""
         return f"services.{self.name}.settings"
+
+    def settings_class(self) -> type:
+        """Its typed settings class (imported on demand: the catalogue itself imports no service)."""
+        from shared.config import Settings
+
+        module = importlib.import_module(self.settings_module)
+        declared = [value for value in vars(module).values()
+                    if isinstance(value, type) and issubclass(value, Settings) and value.__module__ == module.__name__]
+        if len(declared) != 1:
+            raise LookupError(f"{self.settings_module} must declare exactly one settings class, not {len(declared)}")
+        return declared[0]
 
     @property
     def url(self) -> str:
