@@ -122,7 +122,7 @@ CENTRES_LOISIRS_MERCREDI_PRINTEMPS_2026 = Campaign(
     closes_at=_paris("2026-02-23T23:59"),
     reference_date=date(2026, 3, 11),
     max_choices=2,
-    policy=AllocationPolicy(mode=AllocationMode.FIRST_COME, keep_siblings_together=True),
+    policy=AllocationPolicy(mode=AllocationMode.FIRST_COME),
     offers=(
         _centre("vaugirard-maternelle", "Centre de loisirs maternel Vaugirard", 15, MATERNELLE, 40),
         _centre("balard-elementaire", "Centre de loisirs élémentaire Balard", 15, ELEMENTAIRE, 60),

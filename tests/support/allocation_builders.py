@@ -11,6 +11,8 @@ from services.allocation.domain import (
     Offer,
     PriorityCriterion,
     ReservedShare,
+    Standing,
+    Status,
     lottery_number,
 )
 from shared.domain.policy import AllocationMode
@@ -109,3 +111,83 @@ def crowded_instances(draw, *, siblings: bool = False, reserves: bool = False):
                     arrivals[i], draw(st.sampled_from([None, "group-1", "group-2"])) if siblings else None)
         for i in range(count)]
     return the_policy, offers, applications, draw(st.binary(min_size=32, max_size=32))
+
+
+def single_child_envy(policy: CampaignPolicy, result) -> list[tuple[str, str, str]]:
+    """(envious, envied, offer id): a single child not admitted at an offer it ranked above its place
+    while a single child the offer orders after it (tier, then tie-break) holds a seat there, unless
+    the holder meets a reserved share's criterion there that the envious child does not (the seat
+    may be reserved). Sibling groups are not single children; a child whose group was split is."""
+    reserve_labels = {reserve.criterion.label for reserve in policy.reserved_shares}
+    holders: dict[str, list] = {}
+    for outcome in result.outcomes.values():
+        if outcome.status == Status.ALLOCATED and not outcome.explanation.sibling_group:
+            holders.setdefault(outcome.offer_id, []).append(outcome)
+
+    def place(outcome, offer_id):
+        standing = next(o for o in outcome.explanation.offers if o.offer_id == offer_id)
+        return (standing.tier, outcome.explanation.tie_break, outcome.application_id), set(standing.criteria_met)
+
+    envy = []
+    for outcome in result.outcomes.values():
+        if outcome.explanation.sibling_group or outcome.explanation.tie_break is None:
+            continue
+        for standing in outcome.explanation.offers:
+            if standing.standing != Standing.NOT_ADMITTED:
+                continue
+            mine, my_criteria = place(outcome, standing.offer_id)
+            for holder in holders.get(standing.offer_id, ()):
+                theirs, their_criteria = place(holder, standing.offer_id)
+                if mine < theirs and not (their_criteria - my_criteria) & reserve_labels:
+                    envy.append((outcome.application_id, holder.application_id, standing.offer_id))
+    return envy
+
+
+def blocking_units(policy: CampaignPolicy, offers, result) -> list[tuple[str, str]]:
+    """(application id, offer id): a unit (a single child, or a sibling group by its first listed
+    member) refused an offer it ranked above its place although the offer's choice rule, restated
+    here (reserves in order, then open seats, first fit), would admit it together with the holders:
+    justified envy, towards single children or groups."""
+    capacity = {offer.offer_id: offer.capacity for offer in offers}
+    units: dict[str, list] = {}  # offer id → holders as (order, criteria, unit id, size)
+
+    def unit(outcome, offer_id):
+        standing = next(o for o in outcome.explanation.offers if o.offer_id == offer_id)
+        group = outcome.explanation.sibling_group
+        return ((standing.tier, outcome.explanation.tie_break, group[0] if group else outcome.application_id),
+                frozenset(standing.criteria_met), group[0] if group else outcome.application_id, len(group) or 1)
+
+    for outcome in result.outcomes.values():
+        if outcome.status == Status.ALLOCATED:
+            held = unit(outcome, outcome.offer_id)
+            units.setdefault(outcome.offer_id, [])
+            if held not in units[outcome.offer_id]:
+                units[outcome.offer_id].append(held)
+
+    def admits(offer_id, candidates) -> set[str]:
+        ordered, admitted, taken = sorted(candidates), set(), 0
+        for reserve in policy.reserved_shares:
+            seats = reserve.seats(capacity[offer_id])
+            for _order, criteria, unit_id, size in ordered:
+                if unit_id not in admitted and reserve.criterion.label in criteria and size <= seats:
+                    admitted.add(unit_id)
+                    seats -= size
+                    taken += size
+        seats = capacity[offer_id] - taken
+        for _order, _criteria, unit_id, size in ordered:
+            if unit_id not in admitted and size <= seats:
+                admitted.add(unit_id)
+                seats -= size
+        return admitted
+
+    found = []
+    for outcome in result.outcomes.values():
+        group = outcome.explanation.sibling_group
+        if outcome.explanation.tie_break is None or (group and group[0] != outcome.application_id):
+            continue
+        for standing in outcome.explanation.offers:
+            if standing.standing == Standing.NOT_ADMITTED:
+                me = unit(outcome, standing.offer_id)
+                if me[2] in admits(standing.offer_id, units.get(standing.offer_id, []) + [me]):
+                    found.append((outcome.application_id, standing.offer_id))
+    return found

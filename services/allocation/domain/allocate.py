@@ -9,6 +9,12 @@ an offer where a brother or sister (same family, another child) was placed by th
 pass. It is a priority earned from the preliminary pass, not a promise that the sibling keeps
 that seat in the published one. When the preliminary pass gives nobody the criterion anywhere they
 ranked, the published pass would be the same allocation, so it is not run again.
+
+`rule` selects how sibling groups are settled (see deferred_acceptance.py): 2, re-proposal, is the
+current rule; 1 is kept so that draws published under it still verify. Under rule 2, when
+re-proposal does not settle (it may cycle: with groups, no stable allocation need exist), the group
+displaced most often is split, its children applying alone, and the allocation starts again; each
+time one group fewer, so it ends.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from contextlib import contextmanager
 from itertools import islice
 from operator import eq
 
-from services.allocation.domain.deferred_acceptance import Matching, deferred_acceptance
+from services.allocation.domain.deferred_acceptance import CURRENT_RULE, RULES, Matching, deferred_acceptance
 from services.allocation.domain.entrants import Entry, enter
 from services.allocation.domain.explain import cutoffs
 from services.allocation.domain.explain import outcomes as explained_outcomes
@@ -31,11 +37,14 @@ from services.allocation.domain.waitlists import waitlists
 
 
 def allocate(policy: CampaignPolicy, offers: Iterable[Offer], applications: Iterable[Application],
-             seed: bytes | None = None) -> AllocationResult:
-    """`seed`: the revealed lottery seed; required unless the mode is fcfs."""
+             seed: bytes | None = None, *, rule: int = CURRENT_RULE) -> AllocationResult:
+    """`seed`: the revealed lottery seed; required unless the mode is fcfs. `rule`: the sibling-group
+    rule (1 or 2, see the module's docstring); only verifying an old draw asks for 1."""
+    if rule not in RULES:
+        raise ValueError(f"no allocation rule {rule}: known rules are {RULES}")
     applications = list(applications)
     with _collector_paused(promote=len(applications) >= _PROMOTE_FROM):
-        return _allocate(policy, offers, applications, seed)
+        return _allocate(policy, offers, applications, seed, rule)
 
 
 _PROMOTE_FROM = 10_000  # applications: see _collector_paused
@@ -72,7 +81,7 @@ def _collector_paused(promote: bool):
 
 
 def _allocate(policy: CampaignPolicy, offers: Iterable[Offer], given: list[Application],
-              seed: bytes | None) -> AllocationResult:
+              seed: bytes | None, rule: int) -> AllocationResult:
     offers_by_id = _by_unique_id(offers, lambda offer: offer.offer_id, "offer")
     given_ids = [application.application_id for application in given]
     order = sorted(range(len(given)), key=given_ids.__getitem__)  # the places in `given`, by id
@@ -80,19 +89,24 @@ def _allocate(policy: CampaignPolicy, offers: Iterable[Offer], given: list[Appli
     ids = [given_ids[place] for place in order]
     if any(map(eq, ids, islice(ids, 1, None))):  # sorted: equal ids are neighbours
         raise ValueError("two applications share an id")
-    entry = enter(policy, offers_by_id, applications, seed, given, order)
     offer_ids = sorted(offers_by_id)
     offer_list = [offers_by_id[offer_id] for offer_id in offer_ids]
     plans = [SeatPlan.for_offer(offer, policy) for offer in offer_list]
-    ranking = Ranking(entry, {offer_id: i for i, offer_id in enumerate(offer_ids)}, offer_list, policy)
-    ranking.prioritise()
-    matching = deferred_acceptance(ranking, plans)
-    if uses_sibling_placed(policy):
-        earned, concerned = _offers_of_placed_siblings(entry, matching, offer_ids)
-        before = {i: ranking.keys[i] for i in concerned}
-        ranking.prioritise(earned, only=concerned)
-        if any(ranking.keys[i] != keys for i, keys in before.items()):
-            matching = deferred_acceptance(ranking, plans)
+    split: frozenset[str] = frozenset()
+    while True:
+        entry = enter(policy, offers_by_id, applications, seed, given, order, split)
+        ranking = Ranking(entry, {offer_id: i for i, offer_id in enumerate(offer_ids)}, offer_list, policy)
+        ranking.prioritise()
+        matching = deferred_acceptance(ranking, plans, rule)
+        if uses_sibling_placed(policy) and matching.unsettled is None:
+            earned, concerned = _offers_of_placed_siblings(entry, matching, offer_ids)
+            before = {i: ranking.keys[i] for i in concerned}
+            ranking.prioritise(earned, only=concerned)
+            if any(ranking.keys[i] != keys for i, keys in before.items()):
+                matching = deferred_acceptance(ranking, plans, rule)
+        if matching.unsettled is None:
+            break
+        split |= {entry.first[matching.unsettled].sibling_group_id}
     positions, lengths = waitlists(ranking, plans, matching)
     outcomes, statuses = explained_outcomes(applications, ids, entry, policy, ranking, matching, offer_ids,
                                             cutoffs(ranking, plans, matching), positions)

@@ -12,19 +12,24 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from services.allocation.domain.allocate import allocate
+from services.allocation.domain.deferred_acceptance import CURRENT_RULE
 from services.allocation.domain.lottery import commitment, format_number, verify_commitment
 from services.allocation.domain.model import Application, CampaignPolicy, Facts, Offer, PriorityCriterion, ReservedShare
 from services.allocation.domain.priorities import facts_read, uses_sibling_placed
 from services.allocation.domain.result import AllocationResult, Outcome, TieBreak
 
-BUNDLE_FORMAT = "guichet-draw/1"
+# The format names the allocation rule the results were computed with (see deferred_acceptance.py):
+# guichet-draw/1 bundles were drawn under rule 1, and are still recomputed with it.
+BUNDLE_FORMAT = "guichet-draw/2"
+RULE_OF_FORMAT = {"guichet-draw/1": 1, "guichet-draw/2": 2}
 
 
 def draw_bundle(policy: CampaignPolicy, offers: Iterable[Offer], applications: Iterable[Application],
-                result: AllocationResult, seed: bytes | None) -> dict[str, Any]:
+                result: AllocationResult, seed: bytes | None, *, rule: int = CURRENT_RULE) -> dict[str, Any]:
+    """`rule`: the one `result` was computed with (only a re-publication of an old draw gives 1)."""
     applications = sorted(applications, key=lambda a: a.application_id)
     return {
-        "format": BUNDLE_FORMAT,
+        "format": next(name for name, its_rule in RULE_OF_FORMAT.items() if its_rule == rule),
         "policy": _policy_record(policy),
         "offers": [_offer_record(offer) for offer in sorted(offers, key=lambda o: o.offer_id)],
         "applications": _application_records(policy, applications),
@@ -40,8 +45,9 @@ def verify_draw(bundle: Mapping[str, Any], seed: bytes | None = None) -> list[st
     `seed` replaces the bundle's revealed seed, for instance to check one published elsewhere.
     Raises ValueError when the bundle cannot be read.
     """
-    if bundle.get("format") != BUNDLE_FORMAT:
-        raise ValueError(f"not a {BUNDLE_FORMAT} bundle")
+    rule = RULE_OF_FORMAT.get(bundle.get("format"))
+    if rule is None:
+        raise ValueError(f"not a draw bundle of a known format ({', '.join(RULE_OF_FORMAT)})")
     policy = _policy_from(bundle["policy"])
     if seed is None and bundle.get("seed"):
         seed = bytes.fromhex(bundle["seed"])
@@ -54,7 +60,7 @@ def verify_draw(bundle: Mapping[str, Any], seed: bytes | None = None) -> list[st
                             f"{bundle['seed_commitment']}")
     offers = [_offer_from(record) for record in bundle["offers"]]
     applications = [_application_from(record) for record in bundle["applications"]]
-    recomputed = result_records(allocate(policy, offers, applications, seed if policy.draws_lots else None))
+    recomputed = result_records(allocate(policy, offers, applications, seed if policy.draws_lots else None, rule=rule))
     return problems + _differences(bundle["results"], recomputed)
 
 

@@ -7,11 +7,22 @@ stable matching: no seat is wasted, no child is refused an offer they prefer whi
 offer orders after them holds it, and ranking one's true preferences is the best strategy. With
 identical priorities everywhere it is serial dictatorship in the offers' common order.
 
-Sibling groups break those theorems (a stable matching need not exist with them). Two effects are
-documented exceptions: a group passed over because it did not fit, and a group turned away late
-that leaves more seats than the proposer that displaced it took. The vacancy pass below gives such
-seats to whoever ranked the offer above their place, in the offer's order, without displacing
-anyone; every move makes someone strictly better off, so it ends.
+Sibling groups break those theorems (a stable matching need not exist with them): a group turned
+away frees more seats than whoever displaced it took, and children turned away before may then
+be worth more to the offer than those who take those seats. Two rules handle that, by version
+(see docs/allocation.md, "Sibling groups: re-proposal"):
+
+- rule 1 (draws published as guichet-draw/1): a vacancy pass gives free seats to whoever ranked
+  the offer above their place, in the offer's order, without displacing anyone. A child turned
+  away before a group was displaced never comes back, so a single child could be waitlisted
+  while a single child with a worse number held a seat there.
+- rule 2 (the current one): re-proposal, as couples matching does (Roth and Peranson, 1999). After
+  deferred acceptance, while some offer's choice rule would admit an entrant that ranked it above
+  its place (the first such entrant in the offer's order), that entrant proposes there again,
+  leaves its place, and those it displaces go on down their lists. At most `reproposal_limit`
+  re-proposals are made: when it is reached the process may be cycling (no stable allocation may
+  exist); `Matching.unsettled` then names the group displaced most often, which `allocate` splits
+  (its children apply alone) before starting again.
 
 Entrants propose in the order of their ids, and those turned away queue again in the order the
 offer lists them; with sibling groups the order matters, and this fixed one keeps the result
@@ -20,6 +31,7 @@ nothing left to propose.)
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 
 from services.allocation.domain.priorities import Ranking
@@ -35,6 +47,7 @@ class Matching:
         self.seekers: list[list[int]] = []  # see _seekers
         self.assigned = [-1] * ranking.count  # offer index, or -1
         self.position = [len(choices) for choices in ranking.choices]  # of the assigned offer in the choices
+        self.unsettled: int | None = None  # rule 2: the group to split when re-proposal did not settle
         mask, shift, count, at_turn = ranking.position_mask, ranking.shift, ranking.count, ranking.at_turn
         for offer, offer_seats in enumerate(seats):
             for key in offer_seats.holders():
@@ -47,7 +60,11 @@ class Matching:
         self.position[i] = position
 
 
-def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan]) -> Matching:
+RULES = (1, 2)
+CURRENT_RULE = 2
+
+
+def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan], rule: int = CURRENT_RULE) -> Matching:
     seats = [Seats(plan, ranking) for plan in plans]
     keys, choices, sizes = ranking.keys, ranking.choices, ranking.sizes
     shift, count, at_turn = ranking.shift, ranking.count, ranking.at_turn
@@ -72,8 +89,128 @@ def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan]) -> Matching:
                 queue(j)
     matching = Matching(seats, ranking)
     matching.seekers = _seekers(ranking, matching)
-    _fill_vacancies(ranking, seats, matching.seekers, matching)
+    if rule == 1 or not any(size > 1 for size in ranking.sizes):
+        _fill_vacancies(ranking, seats, matching.seekers, matching)  # without groups it moves nobody
+    else:
+        _repropose(ranking, seats, matching, reproposal_limit(ranking))
     return matching
+
+
+def reproposal_limit(ranking: Ranking) -> int:
+    """How many re-proposals rule 2 makes at most before deciding that it may be cycling: far more
+    than settling ever took on random campaigns (a few per group), yet small enough to stop fast."""
+    members = sum(size for size in ranking.sizes if size > 1)
+    longest = max(map(len, ranking.choices), default=0)
+    return 64 + 16 * members * max(longest, 1)
+
+
+def _repropose(ranking: Ranking, seats: list[Seats], matching: Matching, limit: int) -> None:
+    """Rule 2's re-proposal, from the end of deferred acceptance (see the module's docstring).
+
+    Offers are examined in the order of their indices, first all of them, then those whose holders
+    changed in a way that may leave room: a group turned away, a holder gone to a better place. At
+    an offer, the seekers (`matching.seekers`) are read in the offer's order, and the first one the
+    choice rule would admit together with the holders proposes again.
+    """
+    keys, choices, sizes = ranking.keys, ranking.choices, ranking.sizes
+    shift, count, at_turn, mask = ranking.shift, ranking.count, ranking.at_turn, ranking.position_mask
+    assigned, position, seekers = matching.assigned, matching.position, matching.seekers
+    displaced = [0] * count  # per entrant, how often it lost a place during re-proposal
+    dirty = set(range(len(seats)))
+    made = 0
+
+    def entrant(key: int) -> int:
+        return at_turn[(key >> shift) % count]
+
+    def fall(turned_away: list[int], offer: int) -> None:
+        """Those turned away by `offer` go on down their lists (deferred acceptance, resumed)."""
+        waiting = deque((key, offer) for key in turned_away)
+        while waiting:
+            key, at = waiting.popleft()
+            j = entrant(key)
+            _add(seekers[at], key)
+            if assigned[j] == at and position[j] == key & mask:  # it held a seat there
+                assigned[j], position[j] = -1, len(choices[j])
+                displaced[j] += 1
+            for choice in range((key & mask) + 1, len(choices[j])):
+                offer_ = choices[j][choice]
+                new_key = keys[j][choice]
+                turned = seats[offer_].admit(new_key, sizes[j])
+                if any(sizes[entrant(k)] > 1 for k in turned) or sizes[j] > 1:
+                    dirty.add(offer_)
+                if new_key in turned:
+                    turned.remove(new_key)
+                    _add(seekers[offer_], new_key)
+                    waiting.extend((k, offer_) for k in turned)
+                    continue
+                matching.move(j, offer_, choice)
+                waiting.extend((k, offer_) for k in turned)
+                break
+
+    while dirty:
+        offer = min(dirty)
+        dirty.discard(offer)
+        key = _first_admitted_seeker(ranking, seats[offer], seekers, offer, position)
+        if key is None:
+            continue
+        made += 1
+        if made > limit:
+            groups = [i for i in range(count) if sizes[i] > 1]
+            matching.unsettled = max(groups, key=lambda i: (displaced[i], -i))
+            return
+        i = entrant(key)
+        left = assigned[i]
+        if left >= 0:  # it leaves its place: the others there keep theirs
+            left_key = keys[i][position[i]]
+            left_seats = seats[left]
+            remaining = [k for k in left_seats.holders() if k != left_key]
+            chosen = left_seats.admitting_everyone(remaining)
+            if chosen is None:  # the rule never drops a holder when one leaves; kept for safety
+                chosen = left_seats.choose(sorted(remaining), {k: sizes[entrant(k)] for k in remaining
+                                                               if sizes[entrant(k)] > 1})
+            left_seats.replace(chosen)
+            admitted = {k for held in chosen[0] for k in held}
+            dirty.add(left)
+            lost = [k for k in remaining if k not in admitted]
+            if lost:
+                fall(lost, left)
+        turned = seats[offer].admit(key, sizes[i])
+        matching.move(i, offer, key & mask)
+        dirty.add(offer)
+        if turned:
+            fall(turned, offer)
+
+
+def _add(listing: list[int], key: int) -> None:
+    """Into a sorted list, once."""
+    place = bisect_left(listing, key)
+    if place == len(listing) or listing[place] != key:
+        listing.insert(place, key)
+
+
+def _first_admitted_seeker(ranking: Ranking, offer_seats: Seats, seekers: list[list[int]], offer: int,
+                           position: list[int]) -> int | None:
+    """The first seeker of the offer, in its order, that ranked it above its place and that the
+    offer's choice rule admits together with its holders; None if there is none."""
+    shift, count, at_turn, mask, sizes = ranking.shift, ranking.count, ranking.at_turn, ranking.position_mask, \
+        ranking.sizes
+    for key in seekers[offer]:  # those who no longer seek it are skipped, not removed: removing costs more
+        i = at_turn[(key >> shift) % count]
+        if key & mask >= position[i]:
+            continue
+        size = sizes[i]
+        if offer_seats.turns_away_at_once(key, size):
+            if not offer_seats.spare and not offer_seats.open_left:
+                return None  # every later seeker comes after every holder too, with no seat left
+            continue
+        holders = offer_seats.holders()
+        groups = dict(offer_seats.groups)
+        if size > 1:
+            groups[key] = size
+        chosen = offer_seats.choose(sorted([*holders, key]), groups)
+        if any(key in held for held in chosen[0]):
+            return key
+    return None
 
 
 def _seekers(ranking: Ranking, matching: Matching) -> list[list[int]]:

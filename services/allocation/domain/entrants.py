@@ -76,9 +76,11 @@ class Entry:
 
 
 def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: list[Application],
-          seed: bytes | None, given: list[Application] | None = None, order: list[int] | None = None) -> Entry:
+          seed: bytes | None, given: list[Application] | None = None, order: list[int] | None = None,
+          split: frozenset[str] = frozenset()) -> Entry:
     """`applications`: sorted by id. `given`: the same in the order they were given, with `order`
-    the place in `given` of each application in `applications`.
+    the place in `given` of each application in `applications`. `split`: the sibling groups whose
+    children apply alone because re-proposal did not settle with them together (rule 2).
 
     What reads the applications one by one reads them in the order given when it can: in a large
     campaign that is their order in memory, where reading them in the order of their ids costs
@@ -96,6 +98,10 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
     found = []  # (index of the first application, the entrant's columns), for the entrants found one by one
     in_groups = set()
     for indices in _sibling_groups(policy, applications, kept):
+        if applications[indices[0]].sibling_group_id in split:
+            for index in indices:
+                reasons[index] = (Reason(ReasonCode.SIBLINGS_SPLIT_TO_SETTLE),)
+            continue
         group = _group_entrant(indices, applications, offers, policy, tie_breaker, reasons)
         if group is not None:  # else each member enters alone, with the reason already given
             group_members, indices, *values = group

@@ -191,6 +191,10 @@ _REASON_TEXT = {
     ReasonCode.RESIDENCE_NOT_ACCEPTED: "the campaign is not open to your place of residence",
     ReasonCode.SIBLING_NOT_ELIGIBLE: "a brother or sister in the group cannot attend it",
     ReasonCode.SIBLINGS_NOT_KEPT_TOGETHER: "no offer ranked could take all the siblings, so each applied alone",
+    ReasonCode.SIBLINGS_SPLIT_TO_SETTLE: (
+        "keeping these brothers and sisters together left no allocation where every child is placed "
+        "in turn (each placement of the group pushed out a child with a better number, whose return "
+        "pushed the group out again), so each child applied alone"),
     ReasonCode.WAITLIST_FULL: "not placed and its waitlist is full",
 }
 
@@ -223,6 +227,12 @@ def describe(outcome: Outcome) -> str:
                 f"{_tie_break_text(explanation.tie_break_kind, cutoff.tie_break)}" for cutoff in offer.cutoffs)
             lines.append(f"{heading}: not placed. You had tier {offer.tier} and {you}; "
                          f"{beaten_by or 'it had no seats'}.")
+            if explanation.sibling_group and any((cutoff.tier, cutoff.tie_break) > (offer.tier, explanation.tie_break)
+                                                 for cutoff in offer.cutoffs):
+                count = len(explanation.sibling_group)
+                lines.append(f"Your {count} children needed {count} seats together there: when their turn came "
+                             "fewer were left, and a group is never split to fit, so children after them took "
+                             "the seats left.")
             if offer.waitlist_position is not None:
                 lines.append(f"You are number {offer.waitlist_position} on its waitlist.")
     return "\n".join(lines)

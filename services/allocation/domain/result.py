@@ -23,6 +23,9 @@ class ReasonCode(StrEnum):
     RESIDENCE_NOT_ACCEPTED = "residence_not_accepted"
     SIBLING_NOT_ELIGIBLE = "sibling_not_eligible"  # a brother or sister in the group cannot go there
     SIBLINGS_NOT_KEPT_TOGETHER = "siblings_not_kept_together"  # no ranked offer takes the whole group
+    # Rule 2: re-proposal did not settle with the group together (see docs/allocation.md), so its
+    # children applied alone.
+    SIBLINGS_SPLIT_TO_SETTLE = "siblings_split_to_settle"
     WAITLIST_FULL = "waitlist_full"
 
 

@@ -63,8 +63,30 @@ def policy_violations(policy: AllocationPolicy) -> list[Violation]:
         *_criteria_violations(policy),
         *_reserved_share_violations(policy),
         *_lottery_weight_violations(policy),
+        *_first_come_violations(policy),
         *_acceptance_delay_violations(policy.acceptance_delay_hours),
     ]
+
+
+def _first_come_violations(policy: AllocationPolicy) -> list[Violation]:
+    """First come, first served gives places as requests arrive, so it has no draw in which to keep
+    siblings together or to fill reserved shares first: such settings are refused, not ignored."""
+    if policy.mode is not AllocationMode.FIRST_COME:
+        return []
+    violations = []
+    if policy.keep_siblings_together:
+        violations.append(Violation(
+            "policy.siblings_together_need_a_draw", "keep_siblings_together",
+            "« Premier arrivé, premier servi » ne place pas les frères et sœurs ensemble : "
+            "désactivez ce réglage ou choisissez un tirage au sort.",
+        ))
+    if policy.reserved_shares:
+        violations.append(Violation(
+            "policy.reserved_shares_need_a_draw", "reserved_shares",
+            "« Premier arrivé, premier servi » ne réserve pas de places : retirez les parts réservées "
+            "ou choisissez un tirage au sort.",
+        ))
+    return violations
 
 
 def _criteria_violations(policy: AllocationPolicy) -> list[Violation]:

@@ -31,7 +31,7 @@ def violations_of(**policy) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("policy", [
     dict(mode=FIRST_COME),
-    dict(mode=FIRST_COME, reserved_shares=(SHARE_TRANCHE_3,)),
+    dict(mode=LOTTERY, reserved_shares=(SHARE_TRANCHE_3,), keep_siblings_together=True),
     dict(mode=LOTTERY, lottery_weight_per_unsuccessful_year=2, reserved_shares=(SHARE_TRANCHE_3,)),
     dict(mode=PRIORITY, criteria=(TRANCHE_3, RESIDENT, NOT_PLACED), reserved_shares=(SHARE_TRANCHE_3,),
          lottery_weight_per_unsuccessful_year=1, keep_siblings_together=True),
@@ -70,22 +70,27 @@ def test_valid_policies(policy):
     (dict(mode=PRIORITY, criteria=(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST, max_tranche=2),),
           reserved_shares=(SHARE_TRANCHE_3,)),
      ("policy.reserved_share_criterion_not_in_policy", "reserved_shares.0.criterion")),
-    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal(0)),)),
+    (dict(mode=LOTTERY, reserved_shares=(ReservedShare(DISABILITY, Decimal(0)),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal("1.01")),)),
+    (dict(mode=LOTTERY, reserved_shares=(ReservedShare(DISABILITY, Decimal("1.01")),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, 0.2),)),
+    (dict(mode=LOTTERY, reserved_shares=(ReservedShare(DISABILITY, 0.2),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal("NaN")),)),
+    (dict(mode=LOTTERY, reserved_shares=(ReservedShare(DISABILITY, Decimal("NaN")),)),
      ("policy.reserved_share_out_of_range", "reserved_shares.0.share")),
-    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST),
+    (dict(mode=LOTTERY, reserved_shares=(ReservedShare(PriorityCriterion(CriterionName.QUOTIENT_TRANCHE_AT_MOST),
                                                     Decimal("0.1")),)),
      ("policy.max_tranche_out_of_range", "reserved_shares.0.criterion.max_tranche")),
-    (dict(mode=FIRST_COME, reserved_shares=(SHARE_TRANCHE_3, SHARE_TRANCHE_3)),
+    (dict(mode=LOTTERY, reserved_shares=(SHARE_TRANCHE_3, SHARE_TRANCHE_3)),
      ("policy.duplicate_reserved_share", "reserved_shares.1")),
-    (dict(mode=FIRST_COME, reserved_shares=(ReservedShare(DISABILITY, Decimal("0.5")),
+    (dict(mode=LOTTERY, reserved_shares=(ReservedShare(DISABILITY, Decimal("0.5")),
                                       ReservedShare(SINGLE_PARENT, Decimal("0.6")))),
      ("policy.reserved_shares_exceed_total", "reserved_shares")),
+    # First come, first served has no draw: siblings kept together and reserved shares are refused.
+    (dict(mode=FIRST_COME, keep_siblings_together=True),
+     ("policy.siblings_together_need_a_draw", "keep_siblings_together")),
+    (dict(mode=FIRST_COME, reserved_shares=(SHARE_TRANCHE_3,)),
+     ("policy.reserved_shares_need_a_draw", "reserved_shares")),
     *[(dict(mode=LOTTERY, acceptance_delay_hours=hours),
        ("policy.acceptance_delay_out_of_range", "acceptance_delay_hours")) for hours in (0, 721, 72.0)],
 ])
@@ -95,7 +100,7 @@ def test_policy_rules(policy, expected):
 
 def test_reserved_shares_may_add_up_to_exactly_all_places():
     shares = (ReservedShare(DISABILITY, Decimal("0.3")), ReservedShare(SINGLE_PARENT, Decimal("0.7")))
-    assert violations_of(mode=FIRST_COME, reserved_shares=shares) == []
+    assert violations_of(mode=LOTTERY, reserved_shares=shares) == []
 
 
 @pytest.mark.parametrize("capacity, share, places", [
