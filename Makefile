@@ -7,7 +7,7 @@ STACK_DIR := .local/stack
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run stop stack-up stack-down stack-status migrate token lint test test-unit test-faults docs bench clean
+.PHONY: help install browser proxy run stop stack-up stack-down stack-status migrate token lint test test-unit test-faults docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -26,7 +26,12 @@ browser: ## Debian's Chromium for the page tests (tests/pages), when it is missi
 	@test -x $(CHROMIUM) || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; }
 
-run: install ## Start Kafka, PostgreSQL, Redis, the four services and the portal locally (Ctrl-C stops everything)
+NGINX := /usr/sbin/nginx
+proxy: ## Debian's nginx, the buffering proxy `make run` serves through (docs/deploy.md), when it is missing
+	@test -x $(NGINX) || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y nginx-light || { $$SUDO apt-get update && $$SUDO apt-get install -y nginx-light; }; }
+
+run: install proxy ## Start Kafka, PostgreSQL, Redis, the four services and the portal locally (Ctrl-C stops everything)
 	$(PY) -m deploy.local.run
 
 stop: ## Stop everything `make run` started
@@ -46,16 +51,15 @@ migrate: install ## Upgrade every service's schema (uses DATABASE_URL or the loc
 	set -a; [ -f $(STACK_DIR)/stack.env ] && . $(STACK_DIR)/stack.env; set +a; \
 	$(PY) -m deploy.local.migrate
 
-ROLE ?= parent
-SUB ?= family-demo-1
-token: install ## Print a development bearer token: make token ROLE=manager SUB=agent-1
-	@$(PY) -m shared.devtokens --role $(ROLE) --sub $(SUB)
+ACCOUNT ?= parent-demo
+token: install ## Print an access token from the provider `make run` started: make token ACCOUNT=agent-demo
+	@$(PY) -m shared.devtokens --account $(ACCOUNT)
 
 lint: install ## The layer contracts (import-linter, pyproject.toml) and ruff (lint and import order)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 
-test: install browser lint ## Lint, then run every test against real Kafka, PostgreSQL and Redis (started for the run unless named by env)
+test: install browser proxy lint ## Lint, then run every test against real Kafka, PostgreSQL and Redis (started for the run unless named by env)
 	$(PY) -m pytest
 
 test-unit: install ## Only the fast tests that need no server

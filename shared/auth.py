@@ -1,13 +1,25 @@
-"""Bearer tokens as the city's OIDC provider ("Mon Paris") issues them: RS256 JWTs.
+"""Bearer tokens as the city's OpenID Connect provider ("Mon Paris"; Keycloak locally) issues them: RS256 JWTs.
 
-Only RS256 is accepted (no `none`, no HS256 signed with the public key); issuer, audience and
-expiry are required and checked. Roles: `parent` (the subject is the family account), `manager`,
-`service` (another Guichet service).
+Two verifiers, one contract (`verify(token) -> Principal`, 401 otherwise):
+- `ProviderTokenVerifier` (every deployed service, `make run`, the tests of sign-in): the provider's keys read from
+  its discovery document and JWKS, cached, re-read every `OIDC_JWKS_MAX_AGE` (a removed key is refused within it)
+  and on an unknown `kid` at most once per `OIDC_JWKS_MIN_REFRESH` (a flood of forged tokens cannot hammer the
+  provider); roles read at a claim path (`realm_access.roles` for Keycloak) and renamed through a mapping.
+- `TokenVerifier`: one static public key file, for the provider-less tests that mint their own tokens
+  (shared.devtokens); never chosen when OIDC_ISSUER is set, which production requires.
+
+Only RS256 is accepted (no `none`, no HS256 signed with the public key); issuer, audience, expiry and subject
+are required and checked, `exp`/`nbf` with a small leeway. Roles: `parent` (the subject is the family account),
+`manager`, `service` (another Guichet service, through the client-credentials grant).
 """
 from __future__ import annotations
 
 import functools
+import json
+import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +29,7 @@ from typing import Any
 import jwt
 from flask import current_app, g, request
 
+from shared.config import Settings
 from shared.errors import Forbidden, Unauthorized
 
 ALGORITHMS = ["RS256"]
@@ -24,6 +37,8 @@ ALGORITHMS = ["RS256"]
 # apart; a few thousand distinct tokens cover the opening minute of one process. About 2 KB each.
 VERIFIED_TOKENS_KEPT = 2048
 ROLES = ("parent", "manager", "service")
+# The claims every token must carry; Keycloak puts `sub` in access tokens through its `basic` scope.
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 
@@ -37,47 +52,202 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
-class TokenVerifier:
+def roles_from_claims(claims: Mapping[str, Any], path: str, mapping: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The roles at a dotted claim path (`realm_access.roles`), renamed through `mapping` (the provider's name →
+    Guichet's) when one is given; a claim of the wrong type is an invalid token (401), never a 500."""
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+        if value is None:
+            return frozenset()
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list) or not all(isinstance(role, str) for role in value):
+        raise Unauthorized(f"The token's `{path}` claim is not a list of role names.", code="invalid-token")
+    if mapping:
+        return frozenset(mapping[role] for role in value if role in mapping)
+    return frozenset(value)
+
+
+class _CachingVerifier:
     """Verifies a token once (signature, issuer, audience, expiry, required claims); its later requests are
     answered from the principal kept for it, their expiry checked again each time with the same leeway."""
 
+    def __init__(self, issuer: str, audience: str, leeway_seconds: int, tokens_kept: int, roles_claim: str,
+                 role_mapping: Mapping[str, str] | None):
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway_seconds
+        self.roles_claim = roles_claim
+        self.role_mapping = dict(role_mapping or {})
+        # Failures raise, and lru_cache keeps no exception: only tokens that passed every check are kept.
+        self._verified = functools.lru_cache(maxsize=tokens_kept)(self._decode)
+
+    def verify(self, token: str) -> Principal:
+        principal, expires_at, key_id = self._verified(token)
+        if expires_at <= time.time() - self.leeway:  # PyJWT's rule for `exp`
+            raise Unauthorized("The token has expired.", code="token-expired")
+        self._check_key_still_trusted(key_id)
+        return principal
+
+    def _check_key_still_trusted(self, key_id: str | None) -> None:
+        """A kept token whose key was removed since is refused too."""
+
+    def _key_for(self, token: str) -> tuple[Any, str | None]:
+        raise NotImplementedError
+
+    def _decode(self, token: str) -> tuple[Principal, int, str | None]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"The token is not valid: {exc}.", code="invalid-token") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise Unauthorized(f"The token is not valid: the algorithm {header.get('alg')!r} is not allowed.",
+                               code="invalid-token")
+        key, key_id = self._key_for(token)
+        try:
+            claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
+                                leeway=self.leeway, options={"require": REQUIRED_CLAIMS})
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The token has expired.", code="token-expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"The token is not valid: {exc}.", code="invalid-token") from exc
+        if not isinstance(claims["sub"], str) or not claims["sub"] or not isinstance(claims["exp"], int | float):
+            raise Unauthorized("The token is not valid: `sub` or `exp` has the wrong type.", code="invalid-token")
+        roles = roles_from_claims(claims, self.roles_claim, self.role_mapping)
+        return (Principal(subject=claims["sub"], roles=roles, claims=MappingProxyType(claims)),
+                int(claims["exp"]), key_id)
+
+
+class TokenVerifier(_CachingVerifier):
+    """One static public key (a file): the provider-less mode of the tests that mint development tokens
+    (shared.devtokens, roles in a `roles` claim). Never used when OIDC_ISSUER is set."""
+
     def __init__(self, public_key_pem: str | bytes, issuer: str, audience: str, leeway_seconds: int = 30,
-                 tokens_kept: int = VERIFIED_TOKENS_KEPT):
+                 tokens_kept: int = VERIFIED_TOKENS_KEPT, roles_claim: str = "roles"):
+        super().__init__(issuer, audience, leeway_seconds, tokens_kept, roles_claim, None)
         try:
             # Prepared once, as PyJWT would prepare it on every decode from the PEM text.
             self.public_key = jwt.get_algorithm_by_name(ALGORITHMS[0]).prepare_key(public_key_pem)
         except jwt.InvalidKeyError:
             self.public_key = public_key_pem  # as before: decoding fails with PyJWT's own error
-        self.issuer = issuer
-        self.audience = audience
-        self.leeway = leeway_seconds
-        # Failures raise, and lru_cache keeps no exception: only tokens that passed every check are kept.
-        self._verified = functools.lru_cache(maxsize=tokens_kept)(self._decode)
 
     @classmethod
     def from_file(cls, path: Path, issuer: str, audience: str) -> TokenVerifier:
         return cls(path.read_bytes(), issuer, audience)
 
-    def verify(self, token: str) -> Principal:
-        principal, expires_at = self._verified(token)
-        if expires_at <= time.time() - self.leeway:  # PyJWT's rule for `exp`
-            raise Unauthorized("The token has expired.", code="token-expired")
-        return principal
+    def _key_for(self, token: str) -> tuple[Any, str | None]:
+        return self.public_key, None
 
-    def _decode(self, token: str) -> tuple[Principal, int]:
+
+class ProviderTokenVerifier(_CachingVerifier):
+    """The OpenID Connect provider's keys: discovery document → JWKS, cached and refreshed (see the module)."""
+
+    def __init__(self, issuer: str, audience: str, *, roles_claim: str = "realm_access.roles",
+                 role_mapping: Mapping[str, str] | None = None, jwks_max_age: float = 300,
+                 jwks_min_refresh: float = 10, leeway_seconds: int = 30, tokens_kept: int = VERIFIED_TOKENS_KEPT,
+                 http_timeout: float = 5, clock: Callable[[], float] = time.monotonic):
+        super().__init__(issuer.rstrip("/"), audience, leeway_seconds, tokens_kept, roles_claim, role_mapping)
+        self.jwks_max_age = jwks_max_age
+        self.jwks_min_refresh = jwks_min_refresh
+        self.http_timeout = http_timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._jwks_uri: str | None = None
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+        self.fetches = 0  # how many times the JWKS was read (the tests count them)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ProviderTokenVerifier:
+        return cls(settings.oidc_issuer, settings.jwt_audience, roles_claim=settings.oidc_roles_claim,
+                   role_mapping=parse_role_mapping(settings.oidc_role_mapping),
+                   jwks_max_age=settings.oidc_jwks_max_age.total_seconds(),
+                   jwks_min_refresh=settings.oidc_jwks_min_refresh.total_seconds(),
+                   leeway_seconds=int(settings.oidc_leeway.total_seconds()))
+
+    def _get_json(self, url: str) -> Any:
+        with urllib.request.urlopen(url, timeout=self.http_timeout) as answer:  # noqa: S310 — the provider's https URL
+            return json.loads(answer.read())
+
+    def _discover(self) -> str:
+        if self._jwks_uri is None:
+            document = self._get_json(f"{self.issuer}/.well-known/openid-configuration")
+            if document.get("issuer") != self.issuer:
+                raise RuntimeError(f"the provider's discovery document names the issuer {document.get('issuer')!r}, "
+                                   f"not {self.issuer!r}")
+            self._jwks_uri = document["jwks_uri"]
+        return self._jwks_uri
+
+    def _refresh(self) -> None:
+        """Read the JWKS again (the caller holds the lock). A provider out of reach keeps the keys known."""
+        self._fetched_at = self._clock()
+        self.fetches += 1
         try:
-            claims = jwt.decode(token, self.public_key, algorithms=ALGORITHMS, audience=self.audience,
-                                issuer=self.issuer, leeway=self.leeway,
-                                options={"require": ["exp", "iat", "iss", "aud", "sub"]})
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("The token has expired.", code="token-expired") from exc
-        except jwt.InvalidTokenError as exc:
-            raise Unauthorized(f"The token is not valid: {exc}.", code="invalid-token") from exc
-        roles = claims.get("roles") or []
-        if isinstance(roles, str):
-            roles = roles.split()
-        return (Principal(subject=str(claims["sub"]), roles=frozenset(roles), claims=MappingProxyType(claims)),
-                int(claims["exp"]))
+            keys = jwt.PyJWKSet.from_dict(self._get_json(self._discover()))
+        except (OSError, ValueError, KeyError, RuntimeError, jwt.PyJWKSetError) as exc:
+            if not self._keys:
+                raise Unauthorized("The identity provider's keys cannot be read now.", code="keys-unavailable") from exc
+            return
+        self._keys = {key.key_id: key for key in keys.keys
+                      if key.key_id and key.public_key_use in (None, "sig") and key.algorithm_name in ALGORITHMS}
+
+    def _current_keys(self, unknown_kid: str | None = None) -> dict[str, jwt.PyJWK]:
+        with self._lock:
+            age = None if self._fetched_at is None else self._clock() - self._fetched_at
+            if age is None or age >= self.jwks_max_age or (
+                    unknown_kid is not None and unknown_kid not in self._keys and age >= self.jwks_min_refresh):
+                self._refresh()
+            return self._keys
+
+    def _key_for(self, token: str) -> tuple[Any, str | None]:
+        key_id = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(key_id, str) or not key_id:
+            raise Unauthorized("The token is not valid: it names no signing key (`kid`).", code="invalid-token")
+        key = self._current_keys().get(key_id) or self._current_keys(unknown_kid=key_id).get(key_id)
+        if key is None:
+            raise Unauthorized("The token is not valid: it is signed by a key the provider does not publish.",
+                               code="invalid-token")
+        return key.key, key_id
+
+    def _check_key_still_trusted(self, key_id: str | None) -> None:
+        if key_id not in self._current_keys():
+            raise Unauthorized("The token is not valid: its signing key was withdrawn by the provider.",
+                               code="invalid-token")
+
+
+def parse_role_mapping(text: str) -> dict[str, str]:
+    """`OIDC_ROLE_MAPPING`: "provider-role=guichet-role,…" (e.g. "famille=parent,agent-dfpe=manager"); empty: the
+    provider's role names are Guichet's."""
+    mapping: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        provider_role, sep, guichet_role = pair.partition("=")
+        if not sep or guichet_role.strip() not in ROLES:
+            raise ValueError(f"OIDC_ROLE_MAPPING: {pair!r} is not provider-role={'|'.join(ROLES)}")
+        mapping[provider_role.strip()] = guichet_role.strip()
+    return mapping
+
+
+def client_credentials_token(settings: Settings) -> tuple[str, int]:
+    """An access token for this process's own client (OIDC_CLIENT_ID/SECRET) from the provider's token endpoint
+    (client-credentials grant), and its lifetime in seconds."""
+    issuer = settings.oidc_issuer.rstrip("/")
+    with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=5) as answer:  # noqa: S310
+        token_endpoint = json.loads(answer.read())["token_endpoint"]
+    body = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": settings.oidc_client_id,
+                                   "client_secret": settings.oidc_client_secret}).encode()
+    with urllib.request.urlopen(token_endpoint, body, timeout=5) as answer:  # noqa: S310
+        token = json.loads(answer.read())
+    return token["access_token"], int(token.get("expires_in", 60))
+
+
+def verifier_from_settings(settings: Settings) -> ProviderTokenVerifier | TokenVerifier:
+    """The provider's keys when OIDC_ISSUER names one (make run, production); otherwise the static key file of
+    the provider-less tests."""
+    if settings.oidc_issuer:
+        return ProviderTokenVerifier.from_settings(settings)
+    return TokenVerifier(settings.jwt_public_key_file.read_bytes(), settings.jwt_issuer, settings.jwt_audience,
+                         leeway_seconds=int(settings.oidc_leeway.total_seconds()))
 
 
 def current_principal() -> Principal:
@@ -94,7 +264,7 @@ def _authenticate() -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send a bearer token in the Authorization header.", code="token-missing",
                            headers={"WWW-Authenticate": 'Bearer realm="guichet"'})
-    verifier: TokenVerifier = current_app.extensions["guichet.token_verifier"]
+    verifier: TokenVerifier | ProviderTokenVerifier = current_app.extensions["guichet.token_verifier"]
     try:
         return verifier.verify(token.strip())
     except Unauthorized as exc:

@@ -89,6 +89,24 @@ class Settings:
     jwt_public_key_file: Path = setting("JWT_PUBLIC_KEY_FILE", LOCAL_STATE_DIR / "keys" / "dev-jwt-public.pem", "path")
     jwt_private_key_file: Path = setting("JWT_PRIVATE_KEY_FILE", LOCAL_STATE_DIR / "keys" / "dev-jwt-private.pem",
                                          "path")
+    # The OpenID Connect provider (shared.auth): set, every service verifies tokens against its published keys
+    # (make run: the local Keycloak's `guichet` realm; production: the city's provider). Unset: the static key
+    # file above, for the provider-less tests only. JWT_AUDIENCE is the audience checked in both modes.
+    oidc_issuer: str = setting("OIDC_ISSUER", "")
+    # Where the provider puts the roles (a dotted path), and how its role names read as Guichet's
+    # ("provider-role=guichet-role,…"; empty: the same names).
+    oidc_roles_claim: str = setting("OIDC_ROLES_CLAIM", "realm_access.roles")
+    oidc_role_mapping: str = setting("OIDC_ROLE_MAPPING", "")
+    # The provider's keys are read again this often (a removed key is refused within it), and on a token naming
+    # an unknown key at most once per OIDC_JWKS_MIN_REFRESH.
+    oidc_jwks_max_age: timedelta = setting("OIDC_JWKS_MAX_AGE", timedelta(minutes=5), _SECONDS)
+    oidc_jwks_min_refresh: timedelta = setting("OIDC_JWKS_MIN_REFRESH", timedelta(seconds=10), _SECONDS)
+    # Clock skew tolerated on `exp`, `nbf` and `iat` (both modes).
+    oidc_leeway: timedelta = setting("OIDC_LEEWAY", timedelta(seconds=30), _SECONDS)
+    # This process's own client at the provider, when it calls another service's API (client-credentials grant,
+    # role `service`): the notifications worker reading households from registrations.
+    oidc_client_id: str = setting("OIDC_CLIENT_ID", "")
+    oidc_client_secret: str = setting("OIDC_CLIENT_SECRET", "")
     log_level: str = setting("LOG_LEVEL", "INFO", _UPPER)
     db_pool_size: int = setting("DB_POOL_SIZE", 5, "int")
     db_max_overflow: int = setting("DB_MAX_OVERFLOW", 10, "int")
@@ -100,6 +118,19 @@ class Settings:
     # Reverse proxies in front of the services whose X-Forwarded-For/-Proto to trust (0: none, the
     # client's address is the peer's). Behind one ingress, 1: per-IP limits then see parents, not the proxy.
     trusted_proxies: int = setting("TRUSTED_PROXIES", 0, "int")
+    # Kafka's security (docs/deploy.md#production-neighbours). Unset: PLAINTEXT, as on the local stack. In
+    # production SASL_SSL with SCRAM-SHA-512: one principal per service, its password read from a mounted file
+    # (each new client reads it again, so a rotated Secret is picked up without a new image), and the CA that
+    # signed the brokers' certificates.
+    kafka_security_protocol: str = setting("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", _UPPER)
+    kafka_sasl_mechanism: str = setting("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", _UPPER)
+    kafka_sasl_username: str = setting("KAFKA_SASL_USERNAME", "")
+    kafka_sasl_password_file: Path | None = setting("KAFKA_SASL_PASSWORD_FILE", None, "path")
+    kafka_ssl_cafile: Path | None = setting("KAFKA_SSL_CAFILE", None, "path")
+    # The role migrations become (`SET ROLE`) so that what they create belongs to the service's schema owner,
+    # `{service}` standing for the service migrated: `guichet_{service}_owner` in production, where the
+    # migrations Job logs in as a member of every owner role (deploy/database_roles.py). Unset: no SET ROLE.
+    database_migration_role: str = setting("DATABASE_MIGRATION_ROLE", "")
 
     @classmethod
     def from_env(cls, service_name: str, environ: Mapping[str, str] | None = None) -> Self:

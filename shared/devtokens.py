@@ -1,5 +1,7 @@
-"""A stand-in for the city's OIDC provider on a developer's machine: a local RSA key pair and
-tokens signed with it. `make token ROLE=parent SUB=family-42` prints one."""
+"""Bearer tokens for a developer. `make token ACCOUNT=agent-demo` asks the provider `make run` started (its
+demo accounts' password is their name) for an access token. Without a provider (the provider-less tests):
+a local RSA key pair and tokens signed with it (`--role parent --sub family-42`), which only services started
+without OIDC_ISSUER accept."""
 from __future__ import annotations
 
 import argparse
@@ -36,13 +38,36 @@ def issue_token(settings: Settings, subject: str, roles: list[str], ttl_seconds:
     return jwt.encode(payload, settings.jwt_private_key_file.read_bytes(), algorithm="RS256")
 
 
+LOCAL_ISSUER = "http://127.0.0.1:18080/realms/guichet"
+
+
+def provider_token(issuer: str, account: str, password: str) -> str:
+    """An access token of the local realm's account, through its command-line client (password grant)."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    body = urllib.parse.urlencode({"grant_type": "password", "client_id": "guichet-cli", "username": account,
+                                   "password": password}).encode()
+    with urllib.request.urlopen(f"{issuer}/protocol/openid-connect/token", body, timeout=10) as answer:  # noqa: S310
+        return json.loads(answer.read())["access_token"]
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Print a development bearer token.")
-    parser.add_argument("--role", choices=ROLES, required=True)
-    parser.add_argument("--sub", required=True, help="subject: the family account for a parent")
-    parser.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    parser = argparse.ArgumentParser(description="Print a bearer token.")
+    parser.add_argument("--account", help="an account of the provider (make run: parent-demo, agent-demo)")
+    parser.add_argument("--password", help="its password (the demo accounts': their name)")
+    parser.add_argument("--role", choices=ROLES, help="provider-less: the role of a locally signed token")
+    parser.add_argument("--sub", help="provider-less: subject, the family account for a parent")
+    parser.add_argument("--ttl", type=int, default=8 * 3600, help="provider-less: lifetime in seconds")
     args = parser.parse_args(argv)
-    print(issue_token(Settings.from_env("devtokens"), args.sub, [args.role], args.ttl))
+    settings = Settings.from_env("devtokens")
+    if args.account:
+        print(provider_token(settings.oidc_issuer or LOCAL_ISSUER, args.account, args.password or args.account))
+    elif args.role and args.sub:
+        print(issue_token(settings, args.sub, [args.role], args.ttl))
+    else:
+        parser.error("give --account (a provider's account), or --role and --sub (a provider-less token)")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,14 @@ class ServiceUnavailable(Problem):
     status, code, title = 503, "unavailable", "Temporarily unavailable"
 
 
+class PayloadTooLarge(Problem):
+    status, code, title = 413, "body-too-large", "The request body is too large"
+
+
+class TooManyRequests(Problem):
+    status, code, title = 429, "too-many-requests", "Too many requests"
+
+
 def field_error(field: str, detail: str, code: str | None = None) -> dict[str, Any]:
     pointer = "#/" + field.replace(".", "/")
     error: dict[str, Any] = {"field": field, "pointer": pointer, "detail": detail}
@@ -163,11 +171,3 @@ def install_domain_error_mapping(app: Flask, mapping: Mapping[type[Exception], P
             return handle_problem(problem_for(error))
         app.register_error_handler(exception_class, handle)
 
-
-def violations_problem(error: Any, title: str = "The request breaks a rule") -> Problem:
-    """A `shared.domain.violations.RuleViolation` (or anything with `.violations`) as a 422 naming each field."""
-    violations = list(error.violations)
-    return Unprocessable(
-        violations[0].message if len(violations) == 1 else "; ".join(v.message for v in violations),
-        code=violations[0].code if len(violations) == 1 else "rules-broken", title=title,
-        errors=[field_error(v.field, v.message, v.code) for v in violations])

@@ -44,13 +44,40 @@ class TextDeserializer(Deserializer):
         return None if data is None else data.decode()
 
 
+def security_options(settings: Settings) -> dict[str, Any]:
+    """The kafka-python options that authenticate a client as this service's principal: none with PLAINTEXT
+    (the default, so a client without security settings behaves as before), TLS with the given CA for SSL,
+    SASL (SCRAM-SHA-512 by default) with the password read from its file for SASL_SSL or SASL_PLAINTEXT.
+    The password file is read at each client's creation: a rotated Secret reaches the next client."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL") and settings.kafka_ssl_cafile is not None:
+        options["ssl_cafile"] = str(settings.kafka_ssl_cafile)
+    if protocol.startswith("SASL_"):
+        if not settings.kafka_sasl_username or settings.kafka_sasl_password_file is None:
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and "
+                             "KAFKA_SASL_PASSWORD_FILE")
+        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
+                       sasl_plain_username=settings.kafka_sasl_username,
+                       sasl_plain_password=settings.kafka_sasl_password_file.read_text().strip())
+    return options
+
+
+def client_options(settings: Settings, **options: Any) -> dict[str, Any]:
+    """Bootstrap servers and security for any kafka-python client (producer, consumer, admin) of `settings`."""
+    return {"bootstrap_servers": settings.kafka_bootstrap_servers.split(","), **security_options(settings),
+            **options}
+
+
 class Producer:
     """acks=all and the idempotent producer: a send reported as done is on the broker, once."""
 
     def __init__(self, settings: Settings, **overrides: Any):
         self.prefix = settings.kafka_topic_prefix
-        options: dict[str, Any] = dict(
-            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        options: dict[str, Any] = client_options(
+            settings,
             client_id=f"{settings.service_name}-producer",
             acks="all",
             enable_idempotence=True,
@@ -119,8 +146,7 @@ def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = ALL_TOPICS, w
         if with_dead_letters:
             wanted[physical_name(spec.dead_letter, settings.kafka_topic_prefix)] = {
                 "num_partitions": 1, "replication_factor": -1, "configs": {}}
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                             client_id=f"{settings.service_name}-admin")
+    admin = KafkaAdminClient(**client_options(settings, client_id=f"{settings.service_name}-admin"))
     try:
         missing = {name: options for name, options in wanted.items() if name not in set(admin.list_topics())}
         if missing:
@@ -178,8 +204,8 @@ class ConsumerLoop:
         self.batch_handler = batch_handler
         self.retry = retry
         self._stopping = threading.Event()
-        options: dict[str, Any] = dict(
-            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        options: dict[str, Any] = client_options(
+            settings,
             group_id=group_id,
             client_id=f"{settings.service_name}-{group_id}",
             enable_auto_commit=False,
@@ -305,9 +331,9 @@ class KafkaProbe:
 
     def _check(self) -> tuple[bool, str]:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
-                                     client_id=f"{self.settings.service_name}-probe",
-                                     request_timeout_ms=self.timeout_ms, bootstrap_timeout_ms=self.timeout_ms)
+            admin = KafkaAdminClient(**client_options(self.settings, client_id=f"{self.settings.service_name}-probe",
+                                                      request_timeout_ms=self.timeout_ms,
+                                                      bootstrap_timeout_ms=self.timeout_ms))
         except KafkaError as exc:
             return False, f"no broker answered: {exc!r}"
         except Exception as exc:  # noqa: BLE001 — any failure to connect means not ready
@@ -324,8 +350,8 @@ class KafkaProbe:
 def group_lag(settings: Settings, group_id: str, spec: TopicSpec) -> int:
     """Records of `spec` not yet committed by `group_id`: 0 means the group has handled everything."""
     topic = physical_name(spec.name, settings.kafka_topic_prefix)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers.split(","), group_id=group_id,
-                             enable_auto_commit=False, client_id=f"{settings.service_name}-lag")
+    consumer = KafkaConsumer(**client_options(settings, group_id=group_id, enable_auto_commit=False,
+                                              client_id=f"{settings.service_name}-lag"))
     try:
         partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or ())]
         ends = consumer.end_offsets(partitions)

@@ -36,6 +36,10 @@ def upgrade(service: str, settings: Settings, revision: str = "heads") -> None:
     try:
         with engine.begin() as connection:
             connection.execute(select(func.pg_advisory_xact_lock(zlib.crc32(f"migrate:{service}".encode()))))
+            if settings.database_migration_role:
+                # What the migrations create belongs to the schema's owner, not to the login that ran them.
+                role = settings.database_migration_role.format(service=service)
+                connection.execute(text("SELECT set_config('role', :role, true)"), {"role": role})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:
@@ -48,7 +52,9 @@ def run_migrations(context, metadata: MetaData) -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("run migrations with `python -m shared.migrations SERVICE`")
-    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    exists = connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}).first()
+    if exists is None:  # CREATE SCHEMA IF NOT EXISTS would need CREATE on the database even when it exists
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     context.configure(connection=connection, target_metadata=metadata, version_table_schema=schema,
                       include_schemas=False, compare_type=True)
     with context.begin_transaction():

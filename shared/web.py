@@ -2,25 +2,99 @@
 from __future__ import annotations
 
 import http
+import re
 from collections.abc import Iterable
 
 import marshmallow as ma
+import swagger_ui_bundle
 from apispec import BasePlugin
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request, send_from_directory
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared.auth import BEARER_SCHEME, TokenVerifier
+from shared.auth import BEARER_SCHEME, TokenVerifier, verifier_from_settings
 from shared.config import Settings
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
+    PayloadTooLarge,
+    Problem,
+    TooManyRequests,
+    field_error,
     handle_http_exception,
     install_dependency_error_handlers,
     install_error_handlers,
 )
 from shared.health import Check, run_checks
 from shared.observability import configure_logging, install_request_tracking, metrics_response
+from shared.rate_limit import ClientBudget, OverBudget
+
+# A service's largest request body unless it says otherwise (create_service_app's max_body_bytes): every form
+# and JSON body of the API is a few kilobytes. The edge proxy caps bodies too (deploy/local/servers/nginx.py).
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+# The deepest JSON a request may nest: our bodies nest 4 levels; Python's parser recurses once per level.
+MAX_JSON_DEPTH = 32
+_JSON_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_BODY_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+
+
+def json_depth(document: bytes) -> int:
+    """How deeply `document` nests arrays and objects (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for token in _JSON_STRUCTURE.finditer(document):
+        mark = token.group()
+        if mark in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def install_body_limits(app: Flask, max_body_bytes: int, max_json_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse a body over `max_body_bytes` with a 413 problem before reading it (Content-Length; a chunked body
+    is cut at the limit by werkzeug, MAX_CONTENT_LENGTH), and a JSON body nested deeper than `max_json_depth`
+    with a 400 problem before parsing it: the parser would recurse into a RecursionError."""
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    too_large = f"A request body here is at most {max_body_bytes} bytes."
+
+    @app.before_request
+    def refuse_oversized_or_deep_bodies():
+        if request.method not in _BODY_METHODS:
+            return
+        length = request.content_length
+        if length is not None and length > max_body_bytes:
+            raise PayloadTooLarge(too_large, errors=[field_error("body", too_large)])
+        if not request.is_json:
+            return
+        document = request.get_data(cache=True)
+        # Two C-speed counts settle every ordinary body; only one with that many brackets is walked.
+        if document.count(b"[") + document.count(b"{") > max_json_depth and json_depth(document) > max_json_depth:
+            detail = f"JSON nested deeper than {max_json_depth} levels."
+            raise Problem(detail, code="body-too-deep", title="The request body is nested too deeply",
+                          errors=[field_error("body", detail)])
+
+
+def within_budget(budget: ClientBudget) -> None:
+    """Count this request against the client address' budget (a view's or a blueprint's before_request);
+    over it, a 429 problem with Retry-After. Behind a proxy the address comes from TRUSTED_PROXIES' ProxyFix."""
+    try:
+        budget.check(request.remote_addr or "unknown")
+    except OverBudget as over:
+        raise TooManyRequests("Too many requests from this address; retry shortly.", code="rate-limited",
+                              headers={"Retry-After": str(over.retry_after)}, retry_after=over.retry_after) from None
+
+
+def install_swagger_ui_files(app: Flask) -> str:
+    """Swagger UI's script and style served by the service itself (the swagger-ui-bundle wheel, a pinned
+    version), not loaded from a CDN: /docs runs no third-party script. Returns their URL prefix."""
+    folder = swagger_ui_bundle.swagger_ui_path
+
+    @app.get("/docs/static/<path:filename>")
+    def swagger_ui_file(filename: str):
+        return send_from_directory(folder, filename, max_age=86400)
+
+    return "/docs/static/"
 
 
 class ProblemSchema(ma.Schema):
@@ -68,7 +142,8 @@ class ProblemApi(Api):
 
 def create_service_app(settings: Settings, *, title: str, description: str,
                        blueprints: Iterable[Blueprint] = (), readiness: dict[str, Check] | None = None,
-                       serving_without: Iterable[str] = (), token_verifier: TokenVerifier | None = None) -> Flask:
+                       serving_without: Iterable[str] = (), token_verifier: TokenVerifier | None = None,
+                       max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Flask:
     configure_logging(settings.service_name, settings.log_level)
     app = Flask(settings.service_name)
     if settings.trusted_proxies:
@@ -80,15 +155,15 @@ def create_service_app(settings: Settings, *, title: str, description: str,
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=install_swagger_ui_files(app),
         API_SPEC_OPTIONS={"info": {"description": description}},
         JSON_SORT_KEYS=False,
     )
     app.extensions["guichet.settings"] = settings
-    app.extensions["guichet.token_verifier"] = token_verifier or TokenVerifier.from_file(
-        settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience)
+    app.extensions["guichet.token_verifier"] = token_verifier or verifier_from_settings(settings)
     install_error_handlers(app)
     install_dependency_error_handlers(app)
+    install_body_limits(app, max_body_bytes)
     api = ProblemApi(app, spec_kwargs={"extra_plugins": [ProblemContentPlugin()]})
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     for blueprint in blueprints:

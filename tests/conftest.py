@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from deploy.catalogue import SERVICES_WITH_SCHEMAS
 from shared.config import Settings, normalise_database_url
-from tests.support.servers import provide_kafka, provide_postgres, provide_redis
+from tests.support.servers import provide_kafka, provide_keycloak, provide_postgres, provide_redis
 
 # Fixtures more than one test folder uses live in modules, not in a conftest another folder imports.
 pytest_plugins = [
@@ -59,6 +59,13 @@ def postgres_url(servers_dir) -> str:
 def redis_url(servers_dir) -> str:
     with provide_redis(servers_dir) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(servers_dir):
+    """Keycloak with the `guichet` realm (tests/support/keycloak.py: accounts, tokens, key rotation)."""
+    with provide_keycloak(servers_dir) as provider:
+        yield provider
 
 
 @pytest.fixture(scope="session")

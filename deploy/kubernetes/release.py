@@ -112,14 +112,14 @@ def under_replicated(settings, expected: int) -> dict[str, int]:
     """Topics (physical names) with fewer than `expected` replicas on some partition -> their fewest."""
     from kafka import KafkaAdminClient
 
+    from shared.kafka import client_options
     from shared.topics import ALL_TOPICS, physical_name
 
     names = []
     for spec in ALL_TOPICS:
         names += [physical_name(spec.name, settings.kafka_topic_prefix),
                   physical_name(spec.dead_letter, settings.kafka_topic_prefix)]
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                             client_id=f"{settings.service_name}-admin")
+    admin = KafkaAdminClient(**client_options(settings, client_id=f"{settings.service_name}-admin"))
     try:
         found = {}
         for topic in admin.describe_topics(names):

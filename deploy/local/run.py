@@ -17,14 +17,53 @@ from pathlib import Path
 
 from deploy.catalogue import SERVICES_WITH_SCHEMAS, WEB_SERVICES, WORKERS, WebService, Worker, web_service
 from deploy.local.servers import REPO
+from deploy.local.servers.base import open_private_log
+from deploy.local.servers.nginx import Route, nginx_argv, write_config
 from shared.waiting import WaitTimedOut, wait_until
 
 STATE_DIR = REPO / ".local"
 PIDS_FILE = STATE_DIR / "run" / "pids.json"
 LOG_DIR = STATE_DIR / "run" / "logs"
 PORTAL = web_service("portal")
-# Only on a developer's machine: the portal's sign-in page mints development tokens.
-PORTAL_DEV_ENV = {"GUICHET_PORTAL_DEV_SIGN_IN": "1"}
+# The local realm's portal client (deploy/local/keycloak/guichet-realm.json); production mounts its own.
+PORTAL_OIDC_SECRET = "guichet-portal-local-secret"
+# The demo accounts of the local realm, printed by `make run` (username = password).
+DEMO_ACCOUNTS = (("parent-demo", "a parent (family account)"), ("agent-demo", "a campaign manager"))
+
+
+def start_provider(env: dict[str, str]) -> dict[str, str]:
+    """The OpenID Connect provider: the one OIDC_ISSUER names, else a local Keycloak (its realm from the repo),
+    and the portal's session key, made once in .local/."""
+    import secrets
+
+    from deploy.local.servers import KeycloakServer
+
+    found: dict[str, str] = {}
+    if not env.get("OIDC_ISSUER"):
+        keycloak = KeycloakServer(STATE_DIR / "stack" / "keycloak",
+                                  port=int(env.get("GUICHET_KEYCLOAK_PORT", "18080")),
+                                  management_port=int(env.get("GUICHET_KEYCLOAK_MANAGEMENT_PORT", "19000")))
+        print("starting Keycloak (the first start builds it: about 90 s; later ones about 15 s)")
+        keycloak.start()
+        found.update(OIDC_ISSUER=keycloak.issuer, GUICHET_PORTAL_OIDC_CLIENT_SECRET=PORTAL_OIDC_SECRET,
+                     # the local realm's service account of the workers calling another service's API
+                     OIDC_CLIENT_ID="notifications", OIDC_CLIENT_SECRET="guichet-notifications-local-secret")
+    secret_file = STATE_DIR / "keys" / "portal-session-secret"
+    if not secret_file.exists():
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(secrets.token_urlsafe(48))
+        secret_file.chmod(0o600)
+    found.setdefault("GUICHET_PORTAL_SECRET_KEY", secret_file.read_text().strip())
+    return {key: value for key, value in found.items() if not env.get(key)}
+
+
+def stop_provider() -> None:
+    from deploy.local.servers import KeycloakServer
+
+    keycloak = KeycloakServer(STATE_DIR / "stack" / "keycloak")
+    if keycloak.is_running():
+        keycloak.stop()
+        print("stopped keycloak")
 
 
 def has_module(name: str) -> bool:
@@ -33,7 +72,7 @@ def has_module(name: str) -> bool:
 
 def start_process(name: str, argv: list[str], env: dict[str, str], log_dir: Path = LOG_DIR) -> subprocess.Popen:
     log_dir.mkdir(parents=True, exist_ok=True)
-    with open(log_dir / f"{name}.log", "ab") as log:
+    with open_private_log(log_dir / f"{name}.log") as log:
         return subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
@@ -48,6 +87,29 @@ def worker_argv(worker: Worker) -> list[str]:
 
 def service_env(service: WebService, env: dict[str, str]) -> dict[str, str]:
     return {**env, "GUICHET_BIND": f"127.0.0.1:{service.port}", "GUICHET_WORKERS": env.get("GUICHET_WORKERS", "2")}
+
+
+SOCKET_DIR = STATE_DIR / "run" / "sockets"
+
+
+def gunicorn_socket(service: WebService, socket_dir: Path = SOCKET_DIR) -> Path:
+    return socket_dir / f"{service.name}.sock"
+
+
+def proxied_env(service: WebService, env: dict[str, str], socket_dir: Path = SOCKET_DIR) -> dict[str, str]:
+    """Behind the edge proxy (as in production): gunicorn on a Unix socket that only nginx reaches, the client's
+    address read from the X-Forwarded-For nginx sets (TRUSTED_PROXIES=1)."""
+    socket_dir.mkdir(parents=True, exist_ok=True)
+    return {**service_env(service, env), "GUICHET_BIND": f"unix:{gunicorn_socket(service, socket_dir)}",
+            "TRUSTED_PROXIES": "1"}
+
+
+def start_edge(services: list[WebService] | tuple[WebService, ...], env: dict[str, str],
+               socket_dir: Path = SOCKET_DIR, log_dir: Path = LOG_DIR) -> subprocess.Popen:
+    """nginx on each service's port, buffering whole requests before gunicorn sees them (docs/deploy.md)."""
+    routes = [Route(service.name, service.port, gunicorn_socket(service, socket_dir)) for service in services]
+    config = write_config(routes, socket_dir.parent / "edge", log_dir)
+    return start_process("edge", nginx_argv(config), env, log_dir=log_dir)
 
 
 def answers_ready(url: str) -> bool:
@@ -113,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     stop_recorded_processes()
     if args.stop:
+        stop_provider()
         return
 
     from deploy.local.stack import start_stack, stop_stack
@@ -121,13 +184,15 @@ def main(argv: list[str] | None = None) -> None:
     env = {**os.environ, **start_stack(stack_dir)}
     # Links in parents' messages lead to the portal's pages.
     env.setdefault("GUICHET_PORTAL_URL", PORTAL.url)
+    env.update(start_provider(env))
     prepare(env)
 
     processes: dict[str, subprocess.Popen] = {}
     for service in WEB_SERVICES:
-        extra = PORTAL_DEV_ENV if service == PORTAL else {}
+        extra = {}
         processes[service.name] = start_process(service.name, gunicorn_argv(service),
-                                                {**service_env(service, env), **extra})
+                                                {**proxied_env(service, env), **extra})
+    processes["edge"] = start_edge(WEB_SERVICES, env)
     for worker in WORKERS:
         processes[worker.name] = start_process(worker.name, worker_argv(worker), env)
     mail_log = start_mail_catcher(env, processes)
@@ -151,7 +216,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {service.name:<14} {service.url}   ({what})")
         if mail_log is not None:
             print(f"  {'emails':<14} {mail_log}   (every email sent, as received by a local SMTP server)")
-        print(f"\n  logs: {LOG_DIR}\n  a token: make token ROLE=manager SUB=agent-1\n  stop: Ctrl-C (or `make stop`)\n")
+        print(f"  {'provider':<14} {env['OIDC_ISSUER']}   (OpenID Connect: sign in there through the portal)")
+        if env["OIDC_ISSUER"].startswith("http://127.0.0.1"):
+            print("\n  demo accounts (password = user name):")
+            for username, what in DEMO_ACCOUNTS:
+                print(f"    {username:<12} {what}")
+        print(f"\n  logs: {LOG_DIR}\n  a token: make token ACCOUNT=agent-demo\n  stop: Ctrl-C (or `make stop`)\n")
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:

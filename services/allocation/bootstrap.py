@@ -10,6 +10,7 @@ from services.allocation.settings import AllocationSettings
 from shared.clock import Clock
 from shared.composition import Components
 from shared.idempotency import IdempotencyStore
+from shared.rate_limit import ClientBudget
 from shared.runtime import Runtime
 
 
@@ -20,7 +21,12 @@ class AllocationComponents(Components):
     engine: Engine
     clock: Clock
     idempotency: IdempotencyStore
+    # Per client address on /draws (shared.rate_limit): the second line behind the edge's limits.
+    public_budget: ClientBudget
+    bundle_budget: ClientBudget
 
 
 def build_components(settings: AllocationSettings, runtime: Runtime, clock: Clock) -> AllocationComponents:
-    return AllocationComponents(settings, runtime.engine, clock, IdempotencyStore(runtime.redis))
+    return AllocationComponents(settings, runtime.engine, clock, IdempotencyStore(runtime.redis),
+                                ClientBudget(runtime.redis, "draws", settings.public_requests_per_minute),
+                                ClientBudget(runtime.redis, "draw-bundles", settings.bundle_downloads_per_minute))

@@ -24,7 +24,9 @@ def create_app(settings: CampaignsSettings | None = None, *, clock: Clock = utc_
     settings = settings or CampaignsSettings.from_env("campaigns")
     runtime = Runtime(settings)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
-                             blueprints=[managers.blp, public.blp], readiness=runtime.readiness_checks())
+                             blueprints=[managers.blp, public.blp], readiness=runtime.readiness_checks(),
+                             # A campaign created with its offers (at most MAX_OFFERS, web/schemas.py).
+                             max_body_bytes=1024 * 1024)
     app.extensions["guichet.runtime"] = runtime
     build_components(settings, runtime, clock).init_app(app)
     install_domain_error_mapping(app, PROBLEMS)

@@ -14,6 +14,7 @@ from services.campaigns.usecases.writing import CampaignWriter
 from shared.clock import Clock
 from shared.composition import Components
 from shared.idempotency import IdempotencyStore
+from shared.rate_limit import ClientBudget
 from shared.runtime import Runtime
 
 
@@ -26,6 +27,8 @@ class CampaignsComponents(Components):
     writer: CampaignWriter
     catalogue: PublicCatalogue
     idempotency: IdempotencyStore
+    # Per client address on /public (shared.rate_limit): the second line behind the edge's limits.
+    public_budget: ClientBudget
 
 
 def build_components(settings: CampaignsSettings, runtime: Runtime, clock: Clock) -> CampaignsComponents:
@@ -39,4 +42,5 @@ def build_components(settings: CampaignsSettings, runtime: Runtime, clock: Clock
         writer=CampaignWriter(runtime.engine, clock, on_change=catalogue.invalidate),
         catalogue=catalogue,
         idempotency=IdempotencyStore(runtime.redis),
+        public_budget=ClientBudget(runtime.redis, "campaigns-public", settings.public_requests_per_minute),
     )

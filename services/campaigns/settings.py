@@ -11,3 +11,6 @@ class CampaignsSettings(Settings):
     # How long Redis keeps the public catalogue, shared by every process (each process's memory keeps it
     # about a second more); a window's opening or closing cuts it short. The Kubernetes ConfigMap sets it.
     public_cache_ttl_seconds: float = setting("PUBLIC_CACHE_TTL_SECONDS", 2.0, "float")
+    # Requests to the public listing per client address per minute (a school or a CGNAT shares one address;
+    # the listing is cached, so a browser asks rarely). The edge limits first (docs/deploy.md).
+    public_requests_per_minute: int = setting("GUICHET_PUBLIC_REQUESTS_PER_MINUTE", 600, "int")

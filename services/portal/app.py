@@ -15,8 +15,10 @@ from services.portal.settings import PortalSettings
 from services.portal.web import csrf, managers, parents, sign_in
 from services.portal.web.errors import install_error_pages
 from services.portal.web.filters import install_filters
+from services.portal.web.headers import install_security_headers
+from services.portal.web.sessions import RedisSessionInterface
 from shared.clock import Clock, utc_now
-from shared.devtokens import ensure_dev_keys
+from shared.redis_client import make_redis
 from shared.web import create_service_app
 
 TITLE = "Guichet — portail"
@@ -25,15 +27,17 @@ DESCRIPTION = "Pages for parents and campaign managers (HTML, French); no API of
 
 def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now) -> Flask:
     settings = settings or PortalSettings.from_env("portal")
-    if settings.dev_sign_in:
-        ensure_dev_keys(settings.jwt_private_key_file, settings.jwt_public_key_file)
+    secret = session_secret(settings)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
                              readiness={name: reachable(url) for name, url in settings.service_urls().items()})
     # The shared factory names the app after the service; templates and static files live beside this module.
     app.root_path = str(Path(__file__).resolve().parent)
-    app.secret_key = session_secret(settings)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=settings.secure_cookie)
+    app.secret_key = secret
+    # Sessions in Redis, the cookie carrying only their signed id (web/sessions.py).
+    app.session_interface = RedisSessionInterface(make_redis(settings), secret, settings.session_idle,
+                                                  settings.secure_cookie)
+    sign_in.install_sign_in(app, settings)
+    install_security_headers(app, settings.oidc_issuer, settings.secure_cookie)
     build_components(settings, clock).init_app(app)
     for blueprint in (sign_in.blp, parents.blp, managers.blp):
         app.register_blueprint(blueprint)

@@ -2,7 +2,6 @@
 per process; the pages reach them with `PortalComponents.current()`."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -31,10 +30,9 @@ def build_components(settings: PortalSettings, clock: Clock = utc_now) -> Portal
 
 
 def session_secret(settings: PortalSettings) -> str:
-    """GUICHET_PORTAL_SECRET_KEY in production; with the development sign-in, one derived from the
-    development signing key, so every gunicorn worker (and a restart) reads the same session cookies."""
-    if settings.secret_key:
-        return settings.secret_key
-    if not settings.dev_sign_in:
-        raise RuntimeError("set GUICHET_PORTAL_SECRET_KEY (or GUICHET_PORTAL_DEV_SIGN_IN=1 on a developer's machine)")
-    return hashlib.sha256(b"guichet-portal-session:" + settings.jwt_private_key_file.read_bytes()).hexdigest()
+    """GUICHET_PORTAL_SECRET_KEY signs the session cookie (the same for every process: a long random value)."""
+    if not settings.secret_key:
+        raise RuntimeError("set GUICHET_PORTAL_SECRET_KEY (a long random value; `make run` makes one in .local/)")
+    if not settings.oidc_issuer:
+        raise RuntimeError("set OIDC_ISSUER: the portal signs people in through the city's OpenID Connect provider")
+    return settings.secret_key

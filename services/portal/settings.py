@@ -1,8 +1,9 @@
-"""The portal's own settings, read from the environment: where the four services answer, whether the
-development sign-in is on, and how the session cookie is signed and sent."""
+"""The portal's own settings, read from the environment: where the four services answer, the OpenID Connect
+client it signs people in with, and how its session is kept and its cookie sent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.config import Settings, setting
 
@@ -16,12 +17,16 @@ class PortalSettings(Settings):
     registrations_url: str = setting("GUICHET_REGISTRATIONS_URL", "http://127.0.0.1:8002")
     allocation_url: str = setting("GUICHET_ALLOCATION_URL", "http://127.0.0.1:8003")
     notifications_url: str = setting("GUICHET_NOTIFICATIONS_URL", "http://127.0.0.1:8004")
-    # GUICHET_PORTAL_DEV_SIGN_IN=1 (make run, the tests, compose): the sign-in page mints development
-    # tokens. Never in production, where a key able to sign tokens must not be within a web page's reach.
-    dev_sign_in: bool = setting("GUICHET_PORTAL_DEV_SIGN_IN", False, "flag")
-    # Signs the session cookie; required in production (see bootstrap.session_secret).
+    # The portal's registration at the provider named by OIDC_ISSUER (a confidential client: authorization
+    # code + PKCE). The secret comes from a Secret in production; `make run` passes the local realm's.
+    oidc_client_id: str = setting("GUICHET_PORTAL_OIDC_CLIENT_ID", "portal")
+    oidc_client_secret: str | None = setting("GUICHET_PORTAL_OIDC_CLIENT_SECRET", None)
+    # Signs the session cookie (which carries only a random session id; the session lives in Redis). Required.
     secret_key: str | None = setting("GUICHET_PORTAL_SECRET_KEY", None)
-    # Behind HTTPS in production: the session cookie is then never sent over plain HTTP.
+    # A session nobody used for this long is forgotten (the provider's own session may last longer).
+    session_idle: timedelta = setting("GUICHET_PORTAL_SESSION_IDLE", timedelta(hours=1), "seconds")
+    # The cookie is Secure whenever the portal is reached under another name than localhost/127.0.0.1; this
+    # forces it everywhere (production, behind HTTPS).
     secure_cookie: bool = setting("GUICHET_PORTAL_SECURE_COOKIE", False, "flag")
 
     def service_urls(self) -> dict[str, str]:

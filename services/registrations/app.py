@@ -29,7 +29,9 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
                              readiness=runtime.readiness_checks(),
                              # Intake reads households and campaign terms from Redis and writes to Kafka: a
                              # PostgreSQL failover must not take it out of the load balancer at the opening.
-                             serving_without={"database"})
+                             serving_without={"database"},
+                             # Its bodies are a household, a child or an application: a few hundred bytes.
+                             max_body_bytes=32 * 1024)
     install_domain_error_mapping(app, PROBLEMS)
     app.extensions["guichet.runtime"] = runtime
     components.init_app(app)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from deploy.catalogue import WEB_SERVICES
-from deploy.local.run import PORTAL_DEV_ENV, gunicorn_argv, service_env, start_process, wait_ready
+from deploy.local.run import gunicorn_argv, service_env, start_process, wait_ready
+from tests.support.keycloak import PORTAL_SECRET
 from tests.support.servers import free_port
 
 
@@ -20,7 +21,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-def running_services(make_settings, tmp_path):
+def running_services(make_settings, oidc_provider, tmp_path):
     settings = make_settings("e2e")
     services = [service.on_port(free_port()) for service in WEB_SERVICES]
     env = {**os.environ, "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -30,7 +31,10 @@ def running_services(make_settings, tmp_path):
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
            # The portal calls the services started here, not `make run`'s.
            **{f"GUICHET_{s.name.upper()}_URL": s.url for s in services if s.has_schema}}
-    processes = [start_process(s.name, gunicorn_argv(s), {**service_env(s, env), **(PORTAL_DEV_ENV if not s.has_schema else {})},
+    # The portal signs people in at the provider: its issuer, client secret and session key.
+    portal_env = {"OIDC_ISSUER": oidc_provider.issuer, "GUICHET_PORTAL_OIDC_CLIENT_SECRET": PORTAL_SECRET,
+                  "GUICHET_PORTAL_SECRET_KEY": "e2e-session-key"}
+    processes = [start_process(s.name, gunicorn_argv(s), {**service_env(s, env), **(portal_env if not s.has_schema else {})},
                                log_dir=tmp_path) for s in services]
     try:
         yield services, tmp_path

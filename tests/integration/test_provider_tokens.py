@@ -165,3 +165,25 @@ def requests_json(url: str) -> dict:
     import requests
 
     return requests.get(url, timeout=10).json()
+
+
+def test_the_notifications_worker_reads_households_with_its_own_service_account(make_settings, oidc_provider,
+                                                                                 redis_client):
+    from services.notifications.settings import NotificationsSettings
+    from services.notifications.store.contacts import ServiceToken
+    from services.registrations.app import create_app as registrations_app
+    from services.registrations.settings import RegistrationsSettings
+    from tests.support.keycloak import NOTIFICATIONS_CLIENT, NOTIFICATIONS_SECRET
+
+    registrations = registrations_app(make_settings("registrations", RegistrationsSettings,
+                                                    oidc_issuer=oidc_provider.issuer))
+    worker_settings = make_settings("notifications-worker", NotificationsSettings, oidc_issuer=oidc_provider.issuer,
+                                    oidc_client_id=NOTIFICATIONS_CLIENT, oidc_client_secret=NOTIFICATIONS_SECRET)
+    bearer = ServiceToken(worker_settings, None)
+    first = bearer()
+    assert jwt.decode(first, options={"verify_signature": False})["azp"] == NOTIFICATIONS_CLIENT
+    assert bearer() == first  # kept until shortly before it expires, not fetched for each call
+    answer = registrations.test_client().get("/households/family-without-household",
+                                             headers={"Authorization": f"Bearer {first}"})
+    assert answer.status_code == 404 and answer.json["code"] == "household-not-found"  # authorised: role service
+    registrations.extensions["guichet.runtime"].close()

@@ -22,6 +22,7 @@ from deploy.catalogue import WEB_SERVICES, WORKERS
 from deploy.local.run import gunicorn_argv, service_env, start_process, wait_ready
 from shared.config import Settings
 from shared.kafka import ensure_topics
+from tests.support.keycloak import NOTIFICATIONS_CLIENT, NOTIFICATIONS_SECRET, PORTAL_SECRET
 from tests.support.pages import Stack
 from tests.support.servers import free_port
 
@@ -45,7 +46,7 @@ def _drop(postgres_url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="package")
-def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys, tmp_path_factory):
+def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys, oidc_provider, tmp_path_factory):
     import redis
 
     name, database_url = _database(postgres_url, template_database)
@@ -63,15 +64,21 @@ def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys,
            # Intake is ready as soon as the guard keeper has seen the (empty) ledger.
            "GUICHET_GUARD_GRACE_SECONDS": "0",
            # Nobody listens there: families in these tests give no e-mail address, so none is sent.
-           "GUICHET_SMTP_PORT": str(free_port()), "GUICHET_PORTAL_URL": urls["portal"], "GUICHET_PORTAL_DEV_SIGN_IN": "1",
+           "GUICHET_SMTP_PORT": str(free_port()), "GUICHET_PORTAL_URL": urls["portal"],
+           # Every service verifies the provider's tokens; the portal signs people in there.
+           "OIDC_ISSUER": oidc_provider.issuer, "GUICHET_PORTAL_OIDC_CLIENT_SECRET": PORTAL_SECRET,
+           "GUICHET_PORTAL_SECRET_KEY": uuid.uuid4().hex,
            **{f"GUICHET_{s.upper()}_URL": url for s, url in urls.items() if s != "portal"}}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn makes its own
     processes = [start_process(s.name, gunicorn_argv(s), service_env(s, env), log_dir=logs) for s in services]
-    processes += [start_process(w.name, w.argv(sys.executable), env, log_dir=logs) for w in WORKERS]
+    # The notifications worker reads households from registrations with its own service account.
+    service_account = {"OIDC_CLIENT_ID": NOTIFICATIONS_CLIENT, "OIDC_CLIENT_SECRET": NOTIFICATIONS_SECRET}
+    processes += [start_process(w.name, w.argv(sys.executable), {**env, **service_account}, log_dir=logs)
+                  for w in WORKERS]
     try:
         for service in services:
             wait_ready(service, timeout=120, log_dir=logs)
-        yield Stack(settings, urls, logs)
+        yield Stack(settings, urls, logs, oidc_provider)
     finally:
         for process in processes:
             try:

@@ -24,7 +24,7 @@ def paris_field(instant: datetime) -> str:
 
 def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page):
     title = f"Paris Sport Vacances — été {uuid.uuid4().hex[:4]}"
-    sign_in(page, stack.portal, f"agent-{uuid.uuid4().hex[:6]}", role="manager")
+    sign_in(page, stack.portal, stack.account("manager"))
     expect(page.get_by_role("heading", name="Campagnes")).to_be_visible()
     page.get_by_role("link", name="Créer une campagne").click()
 
@@ -82,7 +82,7 @@ def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page)
     expect(page.locator("[data-status]")).to_have_text("à venir")
 
     # Three families apply once the window is open (through the API: the parent's pages are tested apart).
-    families = [(f"famille-{uuid.uuid4().hex[:8]}", name) for name in ("Inès", "Hugo", "Nora")]
+    families = [(stack.account("parent"), name) for name in ("Inès", "Hugo", "Nora")]
     children = {account: declare_family(stack, account, name, date(2015, 3, 1), single_parent=name == "Nora")
                 for account, name in families}
     wait_until(reloading(page, lambda: page.locator("[data-status]").inner_text() == "ouverte"), timeout=40,
@@ -129,7 +129,7 @@ def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page)
     screenshot(page, "gestion-resultats")
 
 
-def submit(stack, account: str, campaign_id: str, child_id: str, offer_id: str) -> str:
+def submit(stack, account, campaign_id: str, child_id: str, offer_id: str) -> str:
     registrations = stack.parent("registrations", account)
     body = {"campaign_id": campaign_id, "child_id": child_id, "choices": [offer_id], "sworn_statement": True}
     answer = registrations.post("/applications", body, headers={"Idempotency-Key": uuid.uuid4().hex})

@@ -18,7 +18,7 @@ OPENS_IN = timedelta(seconds=20)
 
 
 def test_parent_applies_at_the_opening_once_and_accepts_the_place(stack, page):
-    account = f"famille-{uuid.uuid4().hex[:8]}"
+    account = stack.account("parent")
     title = f"Paris Sport Vacances — printemps {uuid.uuid4().hex[:4]}"
     campaign = create_published_campaign(stack, lottery_campaign(OPENS_IN, title))
     opens_at = datetime.fromisoformat(campaign["opens_at"])

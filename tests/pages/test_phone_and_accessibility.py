@@ -81,15 +81,10 @@ def tab_to(page, button_name: str, limit: int = 60) -> None:
 
 
 def test_parent_pages_at_phone_width(stack, phone):
-    account = f"famille-{uuid.uuid4().hex[:8]}"
+    account = stack.account("parent")
     declare_family(stack, account, "Jules", date(2016, 9, 2))
     campaign = create_published_campaign(stack, lottery_campaign(timedelta(seconds=3), f"Stages {uuid.uuid4().hex[:4]}"))
 
-    phone.goto(f"{stack.portal}/connexion")
-    check_page(phone, "connexion")
-    tab_to(phone, "Se connecter")
-    phone.keyboard.press("Enter")  # the account field is empty: the page says so next to it
-    expect(phone.locator("#account-erreur")).to_be_visible()
     sign_in(phone, stack.portal, account)
     check_page(phone, "campagnes")
     phone.goto(f"{stack.portal}/famille")
@@ -118,7 +113,7 @@ def test_parent_pages_at_phone_width(stack, phone):
 
 def test_manager_pages_at_phone_width(stack, phone):
     campaign = create_published_campaign(stack, lottery_campaign(timedelta(hours=1), closes_in=timedelta(hours=2), title=f"Stages {uuid.uuid4().hex[:4]}"))
-    sign_in(phone, stack.portal, "agent-telephone", role="manager")
+    sign_in(phone, stack.portal, stack.account("manager"))
     check_page(phone, "gestion-campagnes")
     phone.goto(f"{stack.portal}/gestion/campagnes/nouvelle")
     check_page(phone, "gestion-nouvelle-campagne")

@@ -1,18 +1,22 @@
 """The portal's parts that need no stack: problem+json turned into plain French, the forms' mapping
 to the campaigns API and back, the client's behaviour against a real (tiny) HTTP server, and forms
 refused without the session's anti-forgery token."""
+import html
 import json
 import re
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+import requests
 
 from services.portal.app import create_app
 from services.portal.client.api import ApiError, ServiceClient, problem_error
 from services.portal.settings import SERVICES, PortalSettings
 from services.portal.web.campaign_form import api_errors_to_form, campaign_fields, offer_fields, offer_to_form
+from tests.support.keycloak import PORTAL_SECRET
 from tests.support.servers import free_port
 
 
@@ -147,45 +151,135 @@ def stand_in_for_every_service(url: str) -> dict[str, str]:
     return {f"{name}_url": url for name in SERVICES}
 
 
-def test_a_form_posted_without_the_sessions_token_changes_nothing(dev_keys, recording_service):
+@pytest.fixture
+def portal(oidc_provider, redis_client, redis_url, recording_service):
+    """The portal in-process (Flask's test client), signing in at the real provider, its services a stand-in."""
     url, calls = recording_service
-    settings = PortalSettings(service_name="portal", jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1],
-                              dev_sign_in=True, **stand_in_for_every_service(url))
-    browser = create_app(settings).test_client()
+    settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
+                              oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
+                              **stand_in_for_every_service(url))
+    return create_app(settings).test_client(), calls
 
-    forged = browser.post("/connexion", data={"account": "family-1", "role": "parent"})
-    assert forged.status_code == 400 and "formulaire a expiré" in forged.text
-    sign_in_page = browser.get("/connexion").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', sign_in_page).group(1)
-    signed_in = browser.post("/connexion", data={"account": "family-1", "role": "parent", "csrf_token": token})
-    assert signed_in.status_code == 302
+
+def provider_login(browser, start: str, account) -> tuple[str, requests.Session]:
+    """Follow the portal's redirect to the provider, fill its login form (as a person's browser would, with
+    requests), and return the portal's callback path with its code and state."""
+    to_provider = browser.get(start)
+    assert to_provider.status_code == 302
+    query = parse_qs(urlsplit(to_provider.location).query)
+    assert query["code_challenge_method"] == ["S256"] and query["state"] and query["nonce"]
+    provider = requests.Session()
+    form = provider.get(to_provider.location, timeout=10)
+    for cookie in provider.cookies:  # Keycloak's cookies are Secure; a browser keeps them on loopback, requests not
+        cookie.secure = False
+    action = html.unescape(re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', form.text).group(1))
+    back = provider.post(action, data={"username": account.username, "password": account.password},
+                         allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text[:500]
+    callback = urlsplit(back.headers["Location"])
+    assert callback.path == "/connexion/retour"
+    return f"{callback.path}?{callback.query}", provider
+
+
+def csrf_of(page_text: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page_text).group(1)
+
+
+def test_signing_in_keeps_the_tokens_server_side_and_a_form_needs_the_sessions_token(portal, oidc_provider):
+    browser, calls = portal
+    account = oidc_provider.admin().create_account("parent")
+    callback, _ = provider_login(browser, "/connexion", account)
+    signed_in = browser.get(callback)
+    assert signed_in.status_code == 302 and signed_in.location == "/campagnes"
+    cookie = browser.get_cookie("guichet_session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+    assert "eyJ" not in cookie.value and len(cookie.value) < 120  # a signed id, no token
 
     application = "0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33"
-    forged = browser.post(f"/demandes/{application}/accepter", data={"csrf_token": token})  # the old session's
-    assert forged.status_code == 400 and calls == []  # nothing reached registrations
-    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/demandes").text).group(1)
+    forged = browser.post(f"/demandes/{application}/accepter", data={})
+    assert forged.status_code == 400 and "formulaire a expiré" in forged.text and calls == []
+    token = csrf_of(browser.get("/au-revoir").text)
     accepted = browser.post(f"/demandes/{application}/accepter", data={"csrf_token": token})
     assert accepted.status_code in (200, 302)
     assert f"POST /applications/{application}/accept" in calls
 
 
-def test_without_the_development_sign_in_nobody_signs_in_and_no_key_is_made(tmp_path, dev_keys, recording_service):
-    url, calls = recording_service
-    private, public = tmp_path / "private.pem", dev_keys[1]  # the city's public key, mounted
-    settings = PortalSettings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public,
-                              secret_key="a-secret-from-the-platform", **stand_in_for_every_service(url))
-    browser = create_app(settings).test_client()
-    page = browser.get("/connexion")
-    assert page.status_code == 503 and "compte parisien" in page.text
-    with browser.session_transaction() as session:
-        session["csrf"] = "a-valid-form-token"
-    posted = browser.post("/connexion", data={"account": "agent-1", "role": "manager", "csrf_token": "a-valid-form-token"})
-    assert posted.status_code == 503
-    with browser.session_transaction() as session:
-        assert "token" not in session
-    assert not private.exists() and calls == []
+def test_a_wrong_state_or_a_replayed_code_gives_a_clear_page_and_no_session(portal, oidc_provider):
+    browser, _ = portal
+    account = oidc_provider.admin().create_account("parent")
+    callback, _ = provider_login(browser, "/connexion", account)
+    wrong_state = re.sub(r"state=[^&]+", "state=forged", callback)
+    refused = browser.get(wrong_state)
+    assert refused.status_code == 400 and "Connexion impossible" in refused.text
+    assert browser.get("/campagnes").status_code == 302  # not signed in: sent to the provider
 
-    without_secret = PortalSettings(service_name="portal", jwt_private_key_file=private, jwt_public_key_file=public,
-                                    **stand_in_for_every_service(url))
+    callback, _ = provider_login(browser, "/connexion", account)
+    assert browser.get(callback).status_code == 302
+    browser.post("/deconnexion", data={"csrf_token": csrf_of(browser.get("/au-revoir").text)})
+    replayed = browser.get(callback)  # the same code and state, once more
+    assert replayed.status_code == 400 and "Connexion impossible" in replayed.text
+    assert browser.get("/campagnes").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/%09/evil.example/", "/\\evil.example", "https://evil.example/",
+                                    "/\t/evil.example/", "javascript:alert(1)"])
+def test_after_sign_in_only_a_path_of_the_portal_is_followed(portal, oidc_provider, target):
+    browser, _ = portal
+    account = oidc_provider.admin().create_account("parent")
+    callback, _ = provider_login(browser, f"/connexion?next={quote(target, safe='')}", account)
+    assert browser.get(callback).location == "/campagnes"
+
+
+def test_after_sign_in_the_page_asked_for_is_shown(portal, oidc_provider):
+    browser, _ = portal
+    account = oidc_provider.admin().create_account("parent")
+    asked = browser.get("/demandes?page=2")
+    assert asked.status_code == 302 and asked.location.startswith("/connexion?next=")
+    callback, _ = provider_login(browser, asked.location, account)
+    assert browser.get(callback).location == "/demandes?page=2"
+
+
+def test_every_page_carries_the_security_headers_and_secure_cookies_off_localhost(portal, oidc_provider):
+    browser, _ = portal
+    answer = browser.get("/au-revoir")
+    policy = answer.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in answer.headers  # localhost
+    remote = browser.get("/connexion", base_url="https://portail.paris.example")
+    assert "Secure" in remote.headers["Set-Cookie"] and "HttpOnly" in remote.headers["Set-Cookie"]
+    assert remote.headers["Strict-Transport-Security"].startswith("max-age=")
+    local = browser.get("/connexion")
+    assert "Secure" not in local.headers["Set-Cookie"]
+
+
+def test_sign_out_ends_the_session_server_side_and_at_the_provider(portal, oidc_provider, redis_client):
+    browser, _ = portal
+    admin = oidc_provider.admin()
+    account = admin.create_account("parent")
+    callback, _ = provider_login(browser, "/connexion", account)
+    browser.get(callback)
+    stolen = browser.get_cookie("guichet_session").value
+    assert "Se déconnecter" in browser.get("/au-revoir").text and len(redis_client.keys("portal:session:*")) == 1
+    assert admin.sessions_of(account.subject)
+    out = browser.post("/deconnexion", data={"csrf_token": csrf_of(browser.get("/au-revoir").text)})
+    assert out.status_code == 302 and out.location.startswith(f"{oidc_provider.issuer}/protocol/openid-connect/logout")
+    assert "id_token_hint=" in out.location
+    ended = requests.get(out.location, timeout=10, allow_redirects=False)  # the browser follows
+    assert ended.status_code == 302 and ended.headers["Location"] == "http://localhost/au-revoir"
+    assert admin.sessions_of(account.subject) == []
+    assert redis_client.keys("portal:session:*") == []
+    browser.set_cookie("guichet_session", stolen)  # the old cookie, replayed
+    assert browser.get("/demandes").status_code == 302
+    assert "Se déconnecter" not in browser.get("/au-revoir").text
+
+
+def test_without_a_secret_or_a_provider_the_portal_does_not_start(recording_service):
+    url, _ = recording_service
     with pytest.raises(RuntimeError, match="GUICHET_PORTAL_SECRET_KEY"):
-        create_app(without_secret)
+        create_app(PortalSettings(service_name="portal", oidc_issuer="https://id.example",
+                                  **stand_in_for_every_service(url)))
+    with pytest.raises(RuntimeError, match="OIDC_ISSUER"):
+        create_app(PortalSettings(service_name="portal", secret_key="s", **stand_in_for_every_service(url)))

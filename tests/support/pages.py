@@ -1,15 +1,16 @@
-"""Helpers of the page tests (tests/pages): the running stack's address book and API clients, signing in
-through the portal's page, and campaigns and families made through the services' APIs."""
+"""Helpers of the page tests (tests/pages): the running stack's address book, accounts at the OpenID Connect
+provider and API clients carrying their tokens, signing in through the provider's own login form, and
+campaigns and families made through the services' APIs."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from services.portal.client.api import ServiceClient
 from shared.config import Settings
-from shared.devtokens import issue_token
+from tests.support.keycloak import Account, Provider
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
@@ -19,19 +20,29 @@ class Stack:
     settings: Settings
     urls: dict[str, str]
     logs: Path
+    provider: Provider
+    _managers: list[Account] = field(default_factory=list)
 
     @property
     def portal(self) -> str:
         return self.urls["portal"]
 
-    def client(self, service: str, role: str, subject: str) -> ServiceClient:
-        return ServiceClient(service, self.urls[service], issue_token(self.settings, subject, [role]))
+    def account(self, role: str | None) -> Account:
+        """A new person at the provider, with a password and the role (None: no Guichet role)."""
+        return self.provider.admin().create_account(role)
+
+    def client(self, service: str, account: Account) -> ServiceClient:
+        """The service's API with a fresh access token of the account (the provider's token endpoint)."""
+        return ServiceClient(service, self.urls[service], self.provider.password_token(account.username,
+                                                                                       account.password))
 
     def manager(self, service: str) -> ServiceClient:
-        return self.client(service, "manager", "agent-tests")
+        if not self._managers:
+            self._managers.append(self.account("manager"))
+        return self.client(service, self._managers[0])
 
-    def parent(self, service: str, account: str) -> ServiceClient:
-        return self.client(service, "parent", account)
+    def parent(self, service: str, account: Account) -> ServiceClient:
+        return self.client(service, account)
 
 
 def screenshot(page, name: str) -> Path:
@@ -41,11 +52,17 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def sign_in(page, portal: str, account: str, role: str = "parent") -> None:
+def sign_in(page, portal: str, account: Account) -> None:
+    """Through the provider's own login form, as a person would: the portal sends the browser there."""
     page.goto(f"{portal}/connexion")
-    page.get_by_label("Identifiant du compte").fill(account)
-    page.get_by_label("Parent" if role == "parent" else "Agent de la Ville (gestion des campagnes)").check()
-    page.get_by_role("button", name="Se connecter").click()
+    fill_login_form(page, account)
+
+
+def fill_login_form(page, account: Account) -> None:
+    page.locator("#username").fill(account.username)
+    page.locator("#password").fill(account.password)
+    page.locator("#kc-login").click()
+    page.wait_for_load_state()
 
 
 def lottery_campaign(opens_in: timedelta, title: str, capacity: int = 10, closes_in: timedelta = timedelta(hours=1),
@@ -73,7 +90,7 @@ def create_published_campaign(stack: Stack, body: dict) -> dict:
     return campaigns.post(f"/campaigns/{campaign['id']}/publish", headers={"If-Match": created.headers["ETag"]}).data
 
 
-def declare_family(stack: Stack, account: str, first_name: str, birth_date: date, **facts) -> str:
+def declare_family(stack: Stack, account: Account, first_name: str, birth_date: date, **facts) -> str:
     """A household with one child, through the registrations API; returns the child's id."""
     registrations = stack.parent("registrations", account)
     registrations.call("PUT", "/household", headers={"If-Match": "*"}, body={

@@ -10,8 +10,9 @@ from pathlib import Path
 
 # Re-exported: the tests take their free ports where the local stack and the benchmarks do.
 from deploy.local.servers import free_port
+from tests.support.keycloak import Provider
 
-__all__ = ["docker_available", "free_port", "provide_kafka", "provide_postgres", "provide_redis"]
+__all__ = ["docker_available", "free_port", "provide_kafka", "provide_keycloak", "provide_postgres", "provide_redis"]
 
 
 def docker_available() -> bool:
@@ -79,5 +80,27 @@ def provide_redis(base_dir: Path) -> Iterator[str]:
         server.start()
         try:
             yield server.url
+        finally:
+            server.stop()
+
+
+@contextmanager
+def provide_keycloak(base_dir: Path) -> Iterator[Provider]:
+    """The OpenID Connect provider: the one OIDC_ISSUER names (with its master realm's administrator in
+    KEYCLOAK_ADMIN_USERNAME / KEYCLOAK_ADMIN_PASSWORD: the tests create accounts and rotate keys), else a local
+    Keycloak (deploy/local/servers/keycloak.py), started once for the session."""
+    from deploy.local.servers.keycloak import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    if os.environ.get("OIDC_ISSUER"):
+        issuer = os.environ["OIDC_ISSUER"].rstrip("/")
+        yield Provider(issuer=issuer, admin_username=os.environ.get("KEYCLOAK_ADMIN_USERNAME", ADMIN_USERNAME),
+                       admin_password=os.environ.get("KEYCLOAK_ADMIN_PASSWORD", ADMIN_PASSWORD))
+    else:
+        from deploy.local.servers import KeycloakServer
+
+        server = KeycloakServer(base_dir / "keycloak", port=free_port(), management_port=free_port())
+        server.start()
+        try:
+            yield Provider(issuer=server.issuer, admin_username=ADMIN_USERNAME, admin_password=ADMIN_PASSWORD)
         finally:
             server.stop()

@@ -5,7 +5,6 @@ catalogue (deploy/catalogue.py). And the schema gate their initContainers run de
 from __future__ import annotations
 
 import ast
-import importlib
 from pathlib import Path
 
 import pytest
@@ -219,14 +218,7 @@ def test_every_container_runs_the_guichet_image_with_the_configmap_and_the_secre
 
 def settings_classes() -> list[type[Settings]]:
     """The shared Settings and every settings class the catalogue's services declare (services/<name>/settings.py)."""
-    classes: list[type[Settings]] = [Settings]
-    for service in WEB_SERVICES:
-        module = importlib.import_module(service.settings_module)
-        declared = [value for value in vars(module).values() if isinstance(value, type) and issubclass(value, Settings)
-                    and value.__module__ == module.__name__]
-        assert declared, f"{service.settings_module} declares no settings class"
-        classes += declared
-    return classes
+    return [Settings, *(service.settings_class() for service in WEB_SERVICES)]
 
 
 def test_the_configmap_only_names_settings_guichet_reads(base):
@@ -346,7 +338,7 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
     smtp = {25, 587, 465}
     # DNS, Kafka, PostgreSQL, Redis; the services' ports for the portal, registrations' port and SMTP for
     # the notifications worker; nothing else.
-    assert egress_ports == {53, 9092, 5432, 6379} | service_ports | smtp
+    assert egress_ports == {53, 9093, 5432, 6379} | service_ports | smtp
     notifications_worker = {"app.kubernetes.io/name": "notifications", "app.kubernetes.io/component": "worker"}
     portal_web = {"app.kubernetes.io/name": "portal", "app.kubernetes.io/component": "web"}
     for policy in policies.values():
@@ -437,3 +429,65 @@ def test_the_gate_lets_an_older_image_run_on_a_newer_schema_for_a_rollback(regis
 
     verdict = schema_verdict(registrations_scripts, ["registrations_9999_from_a_newer_release"])
     assert verdict.ready and "ahead" in verdict.reason
+
+
+# -- Production neighbours (issue 21): Kafka principals and ACLs, PostgreSQL roles, Redis ACL users and TLS --------
+
+def test_kafka_listens_only_with_tls_and_scram_and_refuses_what_no_acl_allows():
+    kafka = by_name(manifests(DEPENDENCIES), "Kafka")["guichet-kafka"]["spec"]
+    listeners = kafka["kafka"]["listeners"]
+    assert [(item["tls"], item.get("authentication", {}).get("type")) for item in listeners] == [(True, "scram-sha-512")]
+    assert kafka["kafka"]["authorization"]["type"] == "simple"
+    assert "userOperator" in kafka["entityOperator"]
+    config = by_name(manifests(BASE), "ConfigMap")[CONFIG]["data"]
+    assert config["KAFKA_BOOTSTRAP_SERVERS"].endswith(f":{listeners[0]['port']}")
+    assert (config["KAFKA_SECURITY_PROTOCOL"], config["KAFKA_SASL_MECHANISM"]) == ("SASL_SSL", "SCRAM-SHA-512")
+
+
+def test_the_kafka_users_are_the_table_of_who_may_do_what():
+    from deploy.kafka_access import kafka_users
+
+    assert load(DEPENDENCIES / "kafka-users.yaml") == kafka_users()
+    assert "kafka-users.yaml" in yaml.safe_load((DEPENDENCIES / "kustomization.yaml").read_text())["resources"]
+
+
+def test_each_kafka_client_pod_is_its_services_principal_with_its_password_and_the_ca(deployments, base):
+    from deploy.kafka_access import MIGRATIONS_PRINCIPAL, principal
+
+    config = by_name(base, "ConfigMap")[CONFIG]["data"]
+    pods = {name: (deployment["spec"]["template"]["spec"], principal(service_of(deployment)))
+            for name, deployment in deployments.items() if service_of(deployment) != "portal"}
+    pods["guichet-migrate"] = (by_name(base, "Job")["guichet-migrate"]["spec"]["template"]["spec"], MIGRATIONS_PRINCIPAL)
+    for name, (spec, expected) in pods.items():
+        container = spec["containers"][0]
+        env = {item["name"]: item.get("value") for item in container.get("env", [])}
+        assert env.get("KAFKA_SASL_USERNAME") == expected, name
+        mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
+        volumes = {volume["name"]: volume.get("secret", {}).get("secretName") for volume in spec["volumes"]}
+        assert config["KAFKA_SASL_PASSWORD_FILE"] == f"{mounts['kafka-user']}/password", name
+        assert config["KAFKA_SSL_CAFILE"] == f"{mounts['kafka-ca']}/ca.crt", name
+        assert volumes["kafka-user"] == f"kafka-{expected}", name
+
+
+def test_postgresql_has_one_role_per_service_on_its_own_schema():
+    from deploy.database_roles import MIGRATIONS_ROLE, owner_role, roles_sql, service_role
+
+    cluster = by_name(manifests(DEPENDENCIES), "Cluster")["guichet-pg"]["spec"]
+    assert cluster["bootstrap"]["initdb"]["postInitApplicationSQL"] == roles_sql("guichet", SERVICES_WITH_SCHEMAS)
+    roles = {role["name"]: role for role in cluster["managed"]["roles"]}
+    for service in SERVICES_WITH_SCHEMAS:
+        assert roles[owner_role(service)]["login"] is False
+        assert roles[service_role(service)]["login"] is True and roles[service_role(service)]["passwordSecret"]
+    assert roles[MIGRATIONS_ROLE]["login"] is True
+
+
+def test_redis_takes_tls_and_acl_users_only_and_only_from_guichet():
+    docs = manifests(DEPENDENCIES)
+    args = by_name(docs, "StatefulSet")["redis"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    options = dict(zip(args[::2], args[1::2], strict=True))
+    assert options["--port"] == "0" and options["--tls-port"] == "6379"
+    assert "--aclfile" in options and "--requirepass" not in options
+    policy = by_name(docs, "NetworkPolicy")["redis-from-guichet-only"]["spec"]
+    assert policy["policyTypes"] == ["Ingress"]
+    assert [peer["namespaceSelector"]["matchLabels"] for rule in policy["ingress"] for peer in rule["from"]] == [
+        {"kubernetes.io/metadata.name": "guichet"}]

@@ -25,6 +25,15 @@ LOOPBACK = "127.0.0.1"
 LOG_TAIL_LINES = 40
 
 
+def open_private_log(path: Path):
+    """Append to a log file only its owner may read: the services' logs carry names, addresses and emails
+    (emails.log every message sent). Created 0600, and a file left by an older run is tightened."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "ab")
+
+
 def free_port() -> int:
     """A loopback port nobody listens on now (the kernel's pick): private servers, services and fakes."""
     with socket.socket() as probe:
@@ -134,7 +143,7 @@ class LocalServer(ABC):
 
     def _launch(self) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as log:
+        with open_private_log(self.log_file) as log:
             self._child = subprocess.Popen(
                 self._command(), cwd=self.base_dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, **self._run_as())
@@ -213,7 +222,7 @@ class LocalServer(ABC):
         """A one-off step (storage format, initdb) with its output appended to the server's log."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         log_offset = self._log_size()
-        with open(self.log_file, "ab") as log:
+        with open_private_log(self.log_file) as log:
             result = subprocess.run(argv, cwd=self.base_dir, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, **self._run_as())
         if result.returncode != 0:

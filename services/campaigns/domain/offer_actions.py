@@ -19,6 +19,8 @@ EDITABLE_OFFER_FIELDS = frozenset({
 # Families chose this offer on its ages, price and place (the arrondissement drives residence priority).
 FROZEN_ONCE_OPEN = frozenset({"arrondissement", "min_age", "max_age", "tariffs_cents"})
 _ACCEPTS_NEW_OFFERS = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.OPEN})
+# The most offers a campaign holds (a season's programme is a few dozen): its listings stay light.
+MAX_OFFERS_PER_CAMPAIGN = 200
 
 
 def add_offer(campaign: Campaign, offer: Offer, now: datetime) -> Campaign:
@@ -29,6 +31,9 @@ def add_offer(campaign: Campaign, offer: Offer, now: datetime) -> Campaign:
         violations.append(Violation(
             "offer.duplicate_id", "id", f"L'identifiant d'offre « {offer.id} » est déjà utilisé.",
         ))
+    if len(campaign.offers) >= MAX_OFFERS_PER_CAMPAIGN:
+        violations.append(Violation("offer.too_many", "id",
+                                    f"Une campagne compte au plus {MAX_OFFERS_PER_CAMPAIGN} offres."))
     raise_if_any(violations)
     return validate_campaign(replace(campaign, offers=(*campaign.offers, offer)))
 

@@ -4,21 +4,21 @@ Instants are timestamptz (UTC), money integer cents. A campaign's status is neve
 derived from its instants and the clock (domain.status_at).
 """
 from sqlalchemy import (
-                        ARRAY,
-                        CheckConstraint,
-                        Column,
-                        Date,
-                        DateTime,
-                        ForeignKey,
-                        Index,
-                        Integer,
-                        SmallInteger,
-                        String,
-                        Table,
-                        Text,
-                        Uuid,
-                        func,
-                        text,
+    ARRAY,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 

@@ -17,10 +17,16 @@ from services.campaigns.web.schemas import (
     public_catalogue_document,
 )
 from shared.errors import NotFound
-from shared.web import ProblemSchema
+from shared.web import ProblemSchema, within_budget
 
 blp = Blueprint("public", __name__, url_prefix="/public",
-                description="What families see: campaigns open or opening soon, without a token.")
+                description="What families see: campaigns open or opening soon, without a token. Each client "
+                            "address has a budget of requests per minute (429 with Retry-After beyond it).")
+
+
+@blp.before_request
+def count_against_the_client_budget():
+    within_budget(CampaignsComponents.current().public_budget)
 
 
 @blp.route("/campaigns")
@@ -29,6 +35,7 @@ class PublicCampaigns(MethodView):
     @blp.response(200, PublicCampaignSchema(many=True), headers={"Cache-Control": {
         "description": "how long the answer may be reused: until the next window instant or a few seconds",
         "schema": {"type": "string"}}})
+    @blp.alt_response(429, schema=ProblemSchema, description="too many requests from this address")
     def get(self, filters):
         """Open and upcoming campaigns, with the offers matching the filters and their places remaining"""
         catalogue = CampaignsComponents.current().catalogue
@@ -44,6 +51,7 @@ class PublicCampaigns(MethodView):
 class PublicCampaign(MethodView):
     @blp.response(200, PublicCampaignSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="no published campaign has this id")
+    @blp.alt_response(429, schema=ProblemSchema, description="too many requests from this address")
     def get(self, campaign_id: UUID):
         """One published campaign, whatever its status now (closed and allocated ones too), with all its offers"""
         found = CampaignsComponents.current().catalogue.published_campaign(str(campaign_id))

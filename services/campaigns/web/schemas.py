@@ -20,20 +20,26 @@ from services.campaigns.domain import (
     status_at,
     to_paris_iso,
 )
+from services.campaigns.domain.offer_actions import MAX_OFFERS_PER_CAMPAIGN
 from services.campaigns.store.policy_codec import policy_from_json
 from services.campaigns.store.repository import StoredCampaign
 from shared.contracts.fields import described
+from shared.schema_fields import Text, bounded_list
 
 # Limits of what can be stored, checked here so the database never refuses a request with a 500:
-# 32-bit integers, text without NUL, and dates in a span every instant conversion can handle.
+# 32-bit integers, text without NUL or control characters (shared.schema_fields.Text), and dates in a span every instant conversion can handle.
 STORABLE_INT = ma.validate.Range(min=-(2**31), max=2**31 - 1)
 SUPPORTED_DATES = ma.validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31),
                                     error="Dates go from 2000-01-01 to 2100-12-31.")
 
 
-class Text(ma.fields.String):
-    def __init__(self, **kwargs: Any):
-        super().__init__(validate=ma.validate.Regexp(r"^[^\x00]*$", error="Text cannot contain NUL."), **kwargs)
+# Bounds on what one request may carry: the unpaged manager listing weighs what its campaigns' offers weigh.
+MAX_OFFERS = MAX_OFFERS_PER_CAMPAIGN  # created with the campaign; the domain checks offers added later
+MAX_POLICY_ENTRIES = 12  # priority criteria or reserved shares: a handful of criteria exists
+TARIFF_TRANCHES = 10
+# Titles and sites: the domain's rules bound them (rules.MAX_TITLE_LENGTH) with their own messages.
+MAX_QUERY_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 10_000
 
 
 class CalendarDate(ma.fields.Date):
@@ -88,9 +94,10 @@ class ReservedShareSchema(ma.Schema):
 class PolicySchema(ma.Schema):
     mode = described(ma.fields.String, "fcfs (arrival order), lottery, or priority_lottery (lottery within "
                      "priority tiers)", required=True, validate=ma.validate.OneOf(list(AllocationMode)))
-    criteria = ma.fields.List(ma.fields.Nested(PriorityCriterionSchema), load_default=list, metadata={
+    criteria = bounded_list(ma.fields.Nested(PriorityCriterionSchema), MAX_POLICY_ENTRIES, load_default=list, metadata={
         "description": "priority criteria, most important first; only for priority_lottery"})
-    reserved_shares = ma.fields.List(ma.fields.Nested(ReservedShareSchema), load_default=list, metadata={
+    reserved_shares = bounded_list(ma.fields.Nested(ReservedShareSchema), MAX_POLICY_ENTRIES, load_default=list,
+                                   metadata={
         "description": "places reserved per criterion; unused reserved places go to everyone"})
     lottery_weight_per_unsuccessful_year = described(
         ma.fields.Integer, "extra lottery tickets per earlier campaign of the same kind without a place (0–10)",
@@ -121,7 +128,7 @@ class OfferFieldsSchema(ma.Schema):
                          validate=STORABLE_INT)
     waitlist_limit = described(ma.fields.Integer, "longest waitlist kept; null for no limit", allow_none=True,
                                load_default=None, validate=STORABLE_INT)
-    tariffs_cents = ma.fields.List(ma.fields.Integer(validate=STORABLE_INT), required=True, metadata={
+    tariffs_cents = bounded_list(ma.fields.Integer(validate=STORABLE_INT), TARIFF_TRANCHES, required=True, metadata={
         "description": "ten prices in euro cents, family-quotient tranches 1 to 10 (10: no quotient on file); "
                        "never lower than the tranche before"})
 
@@ -152,7 +159,8 @@ class CampaignFieldsSchema(ma.Schema):
     title = described(Text, "title", required=True)
     kind = described(Text, "sport_vacances, centre_loisirs_mercredi, conservatoire_examen, or another "
                      "lower-case slug a city adds", required=True)
-    description = described(Text, "what families read about the campaign", load_default="")
+    description = described(Text, "what families read about the campaign", load_default="", multiline=True,
+                            max_length=MAX_DESCRIPTION_LENGTH)
     opens_at = described(ParisDateTime, "window opening, Europe/Paris: naive text is Paris wall-clock time, or give "
                          "an offset; fixed once the window has opened", required=True)
     closes_at = described(ParisDateTime, "planned window closing, Europe/Paris (naive = Paris time)", required=True)
@@ -166,7 +174,7 @@ class CampaignPatchSchema(TopLevelPartial, CampaignFieldsSchema):
 
 
 class CampaignCreateSchema(CampaignFieldsSchema):
-    offers = ma.fields.List(ma.fields.Nested(OfferFieldsSchema), load_default=list,
+    offers = bounded_list(ma.fields.Nested(OfferFieldsSchema), MAX_OFFERS, load_default=list,
                             metadata={"description": "offers to create with the campaign (more can be added later)"})
 
 
@@ -225,7 +233,7 @@ class PublicCampaignSchema(ma.Schema):
 
 
 class PublicQuerySchema(ma.Schema):
-    kind = described(ma.fields.String, "only campaigns of this kind")
+    kind = described(Text, "only campaigns of this kind", max_length=MAX_QUERY_LENGTH)
     arrondissement = described(ma.fields.Integer, "only offers in this arrondissement",
                                validate=ma.validate.Range(1, 20))
     age = described(ma.fields.Integer, "only offers taking a child of this age (full years at the campaign's "

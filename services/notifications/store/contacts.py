@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from shared.auth import client_credentials_token
 from shared.config import Settings
 from shared.devtokens import issue_token
 
@@ -91,7 +92,8 @@ class ServiceToken:
     RENEW_BEFORE_SECONDS = 300
 
     def __init__(self, settings: Settings, token_file: Path | None):
-        if token_file is None and not settings.jwt_private_key_file.exists():
+        self.service_account = bool(settings.oidc_issuer and settings.oidc_client_id)  # client credentials
+        if token_file is None and not self.service_account and not settings.jwt_private_key_file.exists():
             raise RuntimeError("no service token: set GUICHET_SERVICE_TOKEN_FILE (or create the development keys "
                                "with `make token`)")
         self.settings = settings
@@ -103,7 +105,11 @@ class ServiceToken:
         if self.token_file is not None:
             return self.token_file.read_text().strip()
         with self._lock:
-            if time.time() > self._expires - self.RENEW_BEFORE_SECONDS:
+            if self.service_account:  # the provider's tokens live minutes: renewed 30 s before they expire
+                if time.time() > self._expires - 30:
+                    self._token, lifetime = client_credentials_token(self.settings)
+                    self._expires = time.time() + lifetime
+            elif time.time() > self._expires - self.RENEW_BEFORE_SECONDS:
                 self._token = issue_token(self.settings, SERVICE_SUBJECT, ["service"], self.LIFETIME_SECONDS)
                 self._expires = time.time() + self.LIFETIME_SECONDS
             return self._token

@@ -6,22 +6,22 @@ each event-caused notification exists once per event (`dedup_key`), so redeliver
 repeated delivery attempts never send twice.
 """
 from sqlalchemy import (
-                        BigInteger,
-                        Boolean,
-                        CheckConstraint,
-                        Column,
-                        DateTime,
-                        ForeignKey,
-                        Identity,
-                        Index,
-                        Integer,
-                        String,
-                        Table,
-                        Text,
-                        UniqueConstraint,
-                        Uuid,
-                        func,
-                        text,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 

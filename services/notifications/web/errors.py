@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from services.notifications.usecases import (
-                                             CampaignAlreadyOpen,
-                                             CampaignNotFound,
-                                             FailureNotFound,
-                                             LetterNotFound,
-                                             MessageNotFound,
-                                             SubscriptionNotFound,
+    CampaignAlreadyOpen,
+    CampaignNotFound,
+    FailureNotFound,
+    LetterNotFound,
+    MessageNotFound,
+    SubscriptionNotFound,
 )
 from shared.errors import Conflict, NotFound
 

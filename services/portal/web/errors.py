@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.portal.client.api import ApiError
 from services.portal.web.access import sign_in_again
+from services.portal.web.sign_in import SessionExpired
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ def install_error_pages(app: Flask) -> None:
         if error.status == 401:
             return sign_in_again(error.message)
         return page(error.status if error.status >= 400 else 502, error.message, error.retry_after)
+
+    @app.errorhandler(SessionExpired)
+    def session_expired(_: SessionExpired):
+        return sign_in_again("")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

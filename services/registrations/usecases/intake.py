@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import redis
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 
 from services.registrations.domain.applications import check_choices, check_window
 from services.registrations.domain.household import Child, Household
@@ -71,6 +71,25 @@ class HouseholdIncomplete(Exception):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
+
+
+class SubmissionRefused(Exception):
+    """The submission can never pass as sent (retrying is useless): a 422 naming `field`."""
+
+    def __init__(self, field: str, message: str, code: str):
+        super().__init__(message)
+        self.field, self.code = field, code
+
+
+# A record over the producer's max_request_size (not above the broker's limit) is refused by send() itself, before
+# it is buffered: that is the request's fault, not the broker's state. (A refusal by the broker, after the send, is
+# left to the 503 path: it aborts every batch buffered with it, other parents' records included.)
+_RECORD_REFUSED = (MessageSizeTooLargeError, RecordListTooLargeError)
+
+
+def record_too_large(submission: Submission) -> SubmissionRefused:
+    field = "keep_with_applications" if submission.keep_with_applications else "choices"
+    return SubmissionRefused(field, "The application is too large to be recorded; send fewer ids.", "too-large")
 
 
 class BrokerUnavailable(Exception):
@@ -145,6 +164,9 @@ class Intake:
         if child is None:
             raise HouseholdIncomplete("child_id", "This child is not in your household.")
         check_choices(campaign, child.birth_date, submission.choices, submission.sworn_statement)
+        if len(submission.keep_with_applications) >= len(household.children):
+            raise SubmissionRefused("keep_with_applications", "A child is kept with at most the other children of "
+                                    "the household.", "too-many-siblings")
 
         application_id = application_id_for(family_account, submission.idempotency_key)
         hold = self.guard.reserve(campaign, family_account, child.child_id, application_id, submission.choices)
@@ -157,6 +179,8 @@ class Intake:
         except Exception as exc:
             # The record never left this process: give the hold back, whatever stopped it.
             self.guard.release(campaign.campaign_id, child.child_id, application_id, hold)
+            if isinstance(exc, _RECORD_REFUSED):
+                raise record_too_large(submission) from exc
             if isinstance(exc, KafkaError):
                 raise BrokerUnavailable() from exc
             raise

@@ -24,7 +24,12 @@ from services.registrations.store.admission import Overloaded
 from services.registrations.store.households import StaleHousehold
 from services.registrations.store.intake_guard import AlreadyApplied, CampaignFull, GuardNotReady, RateLimited
 from services.registrations.store.ledger import ApplicationNotFound
-from services.registrations.usecases.intake import BrokerUnavailable, HouseholdIncomplete, UnknownCampaign
+from services.registrations.usecases.intake import (
+    BrokerUnavailable,
+    HouseholdIncomplete,
+    SubmissionRefused,
+    UnknownCampaign,
+)
 from shared.domain.paris import PARIS
 from shared.errors import Conflict, NotFound, Problem, ProblemFor, ServiceUnavailable, Unprocessable, field_error
 
@@ -90,6 +95,7 @@ PROBLEMS: dict[type[Exception], ProblemFor] = {
     HouseholdIncomplete: lambda e: Unprocessable(str(e), code="household-incomplete",
                                                  errors=[field_error(e.field, str(e))]),
     ApplicationInvalid: application_invalid,
+    SubmissionRefused: lambda e: Unprocessable(str(e), code=e.code, errors=[field_error(e.field, str(e), e.code)]),
     AlreadyApplied: already_applied,
     CampaignFull: lambda _: Conflict("Every offer chosen is full, waitlists included.", code="campaign-full"),
     RateLimited: lambda e: Problem("Too many submissions from this account; retry shortly.", status=429,

@@ -14,16 +14,20 @@ from services.registrations.domain.household import (
 )
 from shared.contracts.applications import APPLICATION_STATUSES, HoldSchema
 from shared.contracts.fields import described
+from shared.schema_fields import Text, bounded_list
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+MAX_CHOICES = 10  # no campaign allows more (campaigns' max_choices is 1–10)
+# A child is kept with its siblings: the other children of the household (intake checks the household's own size).
+MAX_SIBLINGS = MAX_CHILDREN - 1
 
 
 class SubmissionSchema(ma.Schema):
     campaign_id = described(ma.fields.UUID, "campaign to apply to", required=True)
     child_id = described(ma.fields.UUID, "child of your household", required=True)
-    choices = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(min=1, max=10),
-                             metadata={"description": "offer ids, your first choice first"})
-    keep_with_applications = ma.fields.List(ma.fields.UUID(), load_default=list, metadata={
+    choices = bounded_list(ma.fields.UUID(), MAX_CHOICES, min_items=1, required=True,
+                           metadata={"description": "offer ids, your first choice first"})
+    keep_with_applications = bounded_list(ma.fields.UUID(), MAX_SIBLINGS, load_default=list, metadata={
         "description": "applications of this child's siblings in the same campaign to be placed with, if the "
                        "campaign keeps siblings together"})
     sworn_statement = described(ma.fields.Boolean, "you certify that the information given is accurate",
@@ -90,11 +94,11 @@ class IntakeCountersSchema(ma.Schema):
 
 
 class PostalAddressSchema(ma.Schema):
-    line1 = described(ma.fields.String, f"number and street (up to {MAX_TEXT_LENGTH} characters)", required=True)
-    line2 = described(ma.fields.String, "building, staircase, floor…; null for none", allow_none=True,
+    line1 = described(Text, f"number and street (up to {MAX_TEXT_LENGTH} characters)", required=True)
+    line2 = described(Text, "building, staircase, floor…; null for none", allow_none=True,
                       load_default=None)
-    postal_code = described(ma.fields.String, "five digits, e.g. 75011", required=True)
-    city = described(ma.fields.String, "city, e.g. Paris", required=True)
+    postal_code = described(Text, "five digits, e.g. 75011", required=True)
+    city = described(Text, "city, e.g. Paris", required=True)
 
     @ma.post_load
     def make(self, data, **kwargs) -> PostalAddress:
@@ -124,12 +128,12 @@ class HouseholdFactsSchema(ma.Schema):
 
 class ChildChangesSchema(ma.Schema):
     """The fields of a child that a PATCH changes; those left out stay as they are."""
-    first_name = described(ma.fields.String, f"first name as on the civil record (1–{MAX_TEXT_LENGTH} characters, "
+    first_name = described(Text, f"first name as on the civil record (1–{MAX_TEXT_LENGTH} characters, "
                            "trimmed)")
-    last_name = described(ma.fields.String, f"last name as on the civil record (1–{MAX_TEXT_LENGTH} characters, "
+    last_name = described(Text, f"last name as on the civil record (1–{MAX_TEXT_LENGTH} characters, "
                           "trimmed)")
     birth_date = described(ma.fields.Date, f"birth date, not in the future, at most {MAX_CHILD_AGE} years ago")
-    school = described(ma.fields.String, f"school attended (up to {MAX_TEXT_LENGTH} characters); null for none",
+    school = described(Text, f"school attended (up to {MAX_TEXT_LENGTH} characters); null for none",
                        allow_none=True)
     school_arrondissement = described(ma.fields.Integer, "Paris arrondissement of the school (1–20); null outside "
                                       "Paris or without a school", allow_none=True)

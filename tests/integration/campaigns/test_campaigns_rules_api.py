@@ -47,6 +47,10 @@ CREATE_CASES = {
                             "policy.lottery_weight_per_unsuccessful_year", "policy.lottery_weight_out_of_range"),
     "tickets without lottery": ({"policy": {"mode": "fcfs", "lottery_weight_per_unsuccessful_year": 1}},
                                 "policy.lottery_weight_per_unsuccessful_year", "policy.lottery_weight_without_lottery"),
+    "siblings together without a draw": ({"policy": {"mode": "fcfs", "keep_siblings_together": True}},
+                                         "policy.keep_siblings_together", "policy.siblings_together_need_a_draw"),
+    "reserved shares without a draw": ({"policy": {"mode": "fcfs", "reserved_shares": [
+        {"criterion": Q3, "share": 0.2}]}}, "policy.reserved_shares", "policy.reserved_shares_need_a_draw"),
     "no time to accept": (policy(acceptance_delay_hours=0), "policy.acceptance_delay_hours",
                           "policy.acceptance_delay_out_of_range"),
     "offer title missing": (offer(title=""), "offers.0.title", "offer.title_required"),
@@ -130,6 +134,9 @@ ACTION_CASES = {
     "opening moved once open": ("open", None, lambda c: ("PATCH", f"/campaigns/{c['id']}",
                                                          {"opens_at": "2026-02-03T00:01"}),
                                 "opens_at", "window.opens_at_locked"),
+    "draft switched to fcfs keeping siblings": ("draft", None, lambda c: (
+        "PATCH", f"/campaigns/{c['id']}", {"policy": {"mode": "fcfs", "keep_siblings_together": True}}),
+        "policy.keep_siblings_together", "policy.siblings_together_need_a_draw"),
     "policy changed once open": ("open", None, lambda c: ("PATCH", f"/campaigns/{c['id']}",
                                                           {"policy": {"mode": "fcfs"}}),
                                  "policy", "campaign.field_locked_once_open"),

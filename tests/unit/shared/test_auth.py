@@ -95,3 +95,32 @@ def test_openapi_documents_bearer_security(client):
     spec = client.get("/openapi.json").json
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["paths"]["/probe/manager"]["get"]["security"] == [{"bearerAuth": []}]
+
+
+@pytest.mark.parametrize("roles", [7, {"parent": True}, [1, 2], ["parent", None]])
+def test_a_roles_claim_of_the_wrong_type_is_an_invalid_token_not_an_error(client, roles):
+    answer = get(client, "/probe/parent", token(roles=roles))
+    assert answer.status_code == 401 and answer.json["code"] == "invalid-token"
+    assert "roles" in answer.json["detail"]
+
+
+def test_roles_are_read_at_a_claim_path_and_renamed_through_the_mapping():
+    from shared.auth import parse_role_mapping, roles_from_claims
+
+    claims = {"realm_access": {"roles": ["famille", "offline_access"]}, "groups": "agent-dfpe"}
+    mapping = parse_role_mapping("famille=parent, agent-dfpe=manager")
+    assert roles_from_claims(claims, "realm_access.roles", mapping) == {"parent"}
+    assert roles_from_claims(claims, "groups", mapping) == {"manager"}  # a space-separated string
+    assert roles_from_claims(claims, "realm_access.roles") == {"famille", "offline_access"}
+    assert roles_from_claims(claims, "resource_access.guichet.roles") == frozenset()
+    with pytest.raises(ValueError, match="OIDC_ROLE_MAPPING"):
+        parse_role_mapping("famille=superuser")
+
+
+def test_a_service_started_with_an_issuer_verifies_against_the_provider_never_the_key_file():
+    from shared.auth import ProviderTokenVerifier, verifier_from_settings
+
+    settings = Settings(service_name="t", oidc_issuer="https://connexion.paris.example/realms/paris")
+    verifier = verifier_from_settings(settings)
+    assert isinstance(verifier, ProviderTokenVerifier) and verifier.issuer == settings.oidc_issuer
+    assert verifier.roles_claim == "realm_access.roles"
