@@ -107,6 +107,8 @@ class ProblemSchema(ma.Schema):
     instance = ma.fields.String(metadata={"description": "The request path"})
     errors = ma.fields.List(ma.fields.Dict(), metadata={
         "description": "One entry per wrong field: field (dotted path), pointer (JSON pointer), detail"})
+    retry_after = ma.fields.Integer(metadata={
+        "description": "Seconds to wait before retrying (429 and 503; the same as the Retry-After header)"})
 
 
 class ProblemContentPlugin(BasePlugin):
