@@ -19,7 +19,9 @@ from typing import Any
 from deploy.local.servers.base import LOOPBACK, REPO, LocalServer, ServerStartError, require_program
 
 DEFAULT_KAFKA_CACHE = REPO / ".cache" / "kafka"
-JVM_MEMORY = ["-Xms256m", "-Xmx512m"]
+# 512 MB ran out (OutOfMemoryError in the controller) once a long-lived local broker held ~13,000 partitions of
+# test topics; a test session creates a few thousand. 1 GB leaves room; the machine has far more.
+JVM_MEMORY = ["-Xms256m", "-Xmx1g"]
 
 KAFKA_VERSION = "4.4.0"
 LOG4J_VERSION = "2.26.1"
