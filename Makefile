@@ -52,7 +52,7 @@ migrate: install ## Upgrade every service's schema (uses DATABASE_URL or the loc
 	$(PY) -m deploy.local.migrate
 
 ACCOUNT ?= parent-demo
-token: install ## Print an access token from the provider `make run` started: make token ACCOUNT=agent-demo
+token: install ## Print an access token from the provider `make run` started: make token ACCOUNT=manager-demo
 	@$(PY) -m shared.devtokens --account $(ACCOUNT)
 
 lint: install ## The layer contracts (import-linter, pyproject.toml) and ruff (lint and import order)

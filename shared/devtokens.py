@@ -1,4 +1,4 @@
-"""Bearer tokens for a developer. `make token ACCOUNT=agent-demo` asks the provider `make run` started (its
+"""Bearer tokens for a developer. `make token ACCOUNT=manager-demo` asks the provider `make run` started (its
 demo accounts' password is their name) for an access token. Without a provider (the provider-less tests):
 a local RSA key pair and tokens signed with it (`--role parent --sub family-42`), which only services started
 without OIDC_ISSUER accept."""
@@ -55,7 +55,7 @@ def provider_token(issuer: str, account: str, password: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Print a bearer token.")
-    parser.add_argument("--account", help="an account of the provider (make run: parent-demo, agent-demo)")
+    parser.add_argument("--account", help="an account of the provider (make run: parent-demo, manager-demo, agent-demo)")
     parser.add_argument("--password", help="its password (the demo accounts': their name)")
     parser.add_argument("--role", choices=ROLES, help="provider-less: the role of a locally signed token")
     parser.add_argument("--sub", help="provider-less: subject, the family account for a parent")

@@ -28,7 +28,8 @@ PORTAL = web_service("portal")
 # The local realm's portal client (deploy/local/keycloak/guichet-realm.json); production mounts its own.
 PORTAL_OIDC_SECRET = "guichet-portal-local-secret"
 # The demo accounts of the local realm, printed by `make run` (username = password).
-DEMO_ACCOUNTS = (("parent-demo", "a parent (family account)"), ("agent-demo", "a campaign manager"))
+DEMO_ACCOUNTS = (("parent-demo", "a parent (family account)"), ("manager-demo", "a campaign manager"),
+                 ("agent-demo", "a city employee without the manager role: the portal refuses it"))
 
 
 def start_provider(env: dict[str, str]) -> dict[str, str]:
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
             print("\n  demo accounts (password = user name):")
             for username, what in DEMO_ACCOUNTS:
                 print(f"    {username:<12} {what}")
-        print(f"\n  logs: {LOG_DIR}\n  a token: make token ACCOUNT=agent-demo\n  stop: Ctrl-C (or `make stop`)\n")
+        print(f"\n  logs: {LOG_DIR}\n  a token: make token ACCOUNT=manager-demo\n  stop: Ctrl-C (or `make stop`)\n")
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:

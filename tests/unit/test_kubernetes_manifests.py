@@ -109,7 +109,7 @@ def test_every_manifest_parses_and_names_its_kind():
 def test_no_secret_value_is_committed():
     for path in K8S.rglob("*.yaml"):
         for doc in load(path):
-            assert doc["kind"] != "Secret", f"{path}: Secrets are created by hand (docs/deploy.md#secret)"
+            assert doc["kind"] != "Secret", f"{path}: Secrets are created by hand (docs/deploy.md#secrets)"
             if doc["kind"] == "Kustomization":
                 assert "secretGenerator" not in doc, path
 
@@ -191,29 +191,99 @@ def test_every_pod_runs_non_root_on_a_read_only_root_with_writable_emptydirs(bas
         assert "PROMETHEUS_MULTIPROC_DIR" in env_of(pod(deployment)["containers"][0])
 
 
-def test_every_container_runs_the_guichet_image_with_the_configmap_and_the_secret(base):
+def test_every_container_runs_the_guichet_image_with_the_configmap(base):
     configmaps = by_name(base, "ConfigMap")
+    assert CONFIG in configmaps
     for workload in of_kind(base, "Deployment") + of_kind(base, "Job"):
         for container in all_containers(workload):
             where = (workload["metadata"]["name"], container["name"])
             assert container["image"] == IMAGE, where
             assert {"configMapRef": {"name": CONFIG}} in container["envFrom"], where
-            assert CONFIG in configmaps
-            env = env_of(container)
-            if workload["kind"] == "Deployment" and not web_service(service_of(workload)).has_schema:
-                # The portal stores nothing: it holds no database or Redis credentials.
-                assert not {"DATABASE_URL", "REDIS_URL"} & set(env), where
-                continue
-            assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": SECRET, "key": "DATABASE_URL"}, where
+
+
+def secret_key(container: dict, variable: str) -> tuple[str, str] | None:
+    """(Secret, key) a container's variable is read from, or None when it has no such variable."""
+    entry = env_of(container).get(variable)
+    if entry is None:
+        return None
+    reference = entry["valueFrom"]["secretKeyRef"]
+    return reference["name"], reference["key"]
+
+
+def test_each_service_logs_in_to_postgresql_and_redis_as_itself_from_its_own_secret_keys(base):
+    """Every container of a service (web, worker, schema gate) reads DATABASE_URL from the key of its own role
+    (guichet_<service>, deploy/database_roles.py) and REDIS_URL from its own ACL user's key; no two services share
+    a key, and the one shared key of earlier releases is gone."""
+    database_keys: dict[str, set] = {}
+    redis_keys: dict[str, set] = {}
+    for deployment in of_kind(base, "Deployment"):
+        service = service_of(deployment)
+        for container in all_containers(deployment):
+            where = (deployment["metadata"]["name"], container["name"])
+            database, redis = secret_key(container, "DATABASE_URL"), secret_key(container, "REDIS_URL")
+            if not web_service(service).has_schema:
+                assert database is None, f"{where}: the portal stores nothing in PostgreSQL"
+            else:
+                assert database == (SECRET, f"{service}-database-url"), where
+                database_keys.setdefault(service, set()).add(database)
             if container["name"] in ("web", "worker"):
-                assert env["REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": SECRET, "key": "REDIS_URL"}, where
-    for deployment in web_deployments(by_name(base, "Deployment")):
-        web = pod(deployment)["containers"][0]
-        key_file = configmaps[CONFIG]["data"]["JWT_PUBLIC_KEY_FILE"]
-        mount = next(m for m in web["volumeMounts"] if key_file.startswith(m["mountPath"] + "/"))
-        volume = next(v for v in pod(deployment)["volumes"] if v["name"] == mount["name"])
-        assert volume["secret"]["secretName"] == SECRET
-        assert [item["path"] for item in volume["secret"]["items"]] == [Path(key_file).name]
+                # The portal too: its sessions live in Redis.
+                assert redis == (SECRET, f"{service}-redis-url"), where
+                redis_keys.setdefault(service, set()).add(redis)
+            else:
+                assert redis is None, f"{where}: the schema gate needs no Redis"
+    for keys in (database_keys, redis_keys):
+        assert all(len(found) == 1 for found in keys.values())
+        flat = [key for found in keys.values() for key in found]
+        assert len(flat) == len(set(flat)), "two services share a credential"
+    assert set(database_keys) == set(SERVICES_WITH_SCHEMAS)
+    assert set(redis_keys) == {service.name for service in WEB_SERVICES}
+
+
+def test_the_migrations_job_logs_in_as_the_migrations_role_and_becomes_each_schemas_owner(base, deployments):
+    from deploy.database_roles import owner_role
+
+    job = pod(by_name(base, "Job")["guichet-migrate"])["containers"][0]
+    assert secret_key(job, "DATABASE_URL") == (SECRET, "migrate-database-url")
+    role = env_of(job)["DATABASE_MIGRATION_ROLE"]["value"]
+    # shared/migrations.py formats it with each service it migrates.
+    assert {role.format(service=service) for service in SERVICES_WITH_SCHEMAS} == {
+        owner_role(service) for service in SERVICES_WITH_SCHEMAS}
+    # No service process becomes an owner: only the Job migrates.
+    assert "DATABASE_MIGRATION_ROLE" not in by_name(base, "ConfigMap")[CONFIG]["data"]
+    for deployment in deployments.values():
+        for container in all_containers(deployment):
+            assert "DATABASE_MIGRATION_ROLE" not in env_of(container), deployment["metadata"]["name"]
+            assert secret_key(container, "DATABASE_URL") != (SECRET, "migrate-database-url")
+
+
+def test_no_pod_mounts_a_public_key_and_every_pod_verifies_tokens_at_the_provider(base):
+    """The static key mode (JWT_PUBLIC_KEY_FILE) is for the provider-less tests only: production names the
+    provider (OIDC_ISSUER, https) in the base and the overlay, and no pod carries a key file or its variable."""
+    for configmap in (by_name(base, "ConfigMap")[CONFIG], by_name(manifests(PRODUCTION), "ConfigMap")[CONFIG]):
+        data = configmap["data"]
+        assert data["OIDC_ISSUER"].startswith("https://"), "without an issuer the services would use a static key"
+        assert not {"JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE", "JWT_ISSUER"} & set(data)
+    for workload in of_kind(base, "Deployment") + of_kind(base, "Job"):
+        name = workload["metadata"]["name"]
+        for container in all_containers(workload):
+            env = env_of(container)
+            assert not {"JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE", "OIDC_ISSUER"} & set(env), (name, env)
+            assert all(not mount["mountPath"].startswith("/etc/guichet/jwt") for mount in container.get("volumeMounts", []))
+        for volume in pod(workload).get("volumes", []):
+            items = volume.get("secret", {}).get("items", [])
+            assert not any(item["key"].endswith(".pem") for item in items), (name, volume["name"])
+
+
+def test_the_portal_signs_in_with_its_client_secret_and_session_key_from_secrets(deployments, base):
+    web = pod(deployments["portal-web"])["containers"][0]
+    assert secret_key(web, "GUICHET_PORTAL_OIDC_CLIENT_SECRET") == (SECRET, "portal-oidc-client-secret")
+    assert secret_key(web, "GUICHET_PORTAL_SECRET_KEY") == (SECRET, "portal-secret-key")
+    assert by_name(base, "ConfigMap")[CONFIG]["data"]["GUICHET_PORTAL_OIDC_CLIENT_ID"]
+    env = env_of(web)
+    assert env["GUICHET_PORTAL_SECURE_COOKIE"]["value"] == "1"
+    # Behind the ingress: X-Forwarded-Proto makes the redirect URI https, as registered at the provider.
+    assert env["TRUSTED_PROXIES"]["value"] == "1"
 
 
 def settings_classes() -> list[type[Settings]]:
@@ -244,13 +314,19 @@ def test_there_is_one_worker_deployment_per_worker_of_the_catalogue_and_each_sto
         assert pod(deployment)["terminationGracePeriodSeconds"] >= 30
 
 
-def test_the_notifications_worker_reads_its_service_token_from_a_mounted_secret(deployments):
+def test_the_notifications_worker_asks_the_provider_for_its_service_token_with_its_own_client(deployments):
+    """Client credentials (services/notifications/store/contacts.py: ServiceToken); a token file would take
+    precedence over them, so none is mounted or named."""
     worker = deployments["notifications-worker"]
     container = pod(worker)["containers"][0]
-    token_file = env_of(container)["GUICHET_SERVICE_TOKEN_FILE"]["value"]
-    mount = next(m for m in container["volumeMounts"] if token_file.startswith(m["mountPath"] + "/"))
-    volume = next(v for v in pod(worker)["volumes"] if v["name"] == mount["name"])
-    assert "secretName" in volume["secret"] and "subPath" not in mount, "a subPath mount never sees a renewal"
+    assert secret_key(container, "OIDC_CLIENT_ID") == (SECRET, "notifications-oidc-client-id")
+    assert secret_key(container, "OIDC_CLIENT_SECRET") == (SECRET, "notifications-oidc-client-secret")
+    assert "GUICHET_SERVICE_TOKEN_FILE" not in env_of(container)
+    # Only a process that calls another service's API holds client credentials.
+    for name, deployment in deployments.items():
+        if name != "notifications-worker":
+            for other in all_containers(deployment):
+                assert not {"OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"} & set(env_of(other)), name
 
 
 def test_the_registrations_worker_never_runs_twice(deployments):
@@ -337,8 +413,8 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
     service_ports = {service.port for service in WEB_SERVICES if service.has_schema}
     smtp = {25, 587, 465}
     # DNS, Kafka, PostgreSQL, Redis; the services' ports for the portal, registrations' port and SMTP for
-    # the notifications worker; nothing else.
-    assert egress_ports == {53, 9093, 5432, 6379} | service_ports | smtp
+    # the notifications worker; the OpenID Connect provider over HTTPS; nothing else.
+    assert egress_ports == {53, 9093, 5432, 6379, 443} | service_ports | smtp
     notifications_worker = {"app.kubernetes.io/name": "notifications", "app.kubernetes.io/component": "worker"}
     portal_web = {"app.kubernetes.io/name": "portal", "app.kubernetes.io/component": "web"}
     for policy in policies.values():
@@ -358,24 +434,74 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
                 or expressions.get("app.kubernetes.io/component") == ["web"], policy["metadata"]["name"]
 
 
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a NetworkPolicy's podSelector selects pods with these labels (matchLabels, matchExpressions In)."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def https_egress_policies(policies: dict[str, dict]) -> dict[str, dict]:
+    return {name: policy for name, policy in policies.items()
+            if any(port["port"] == 443 for rule in policy["spec"].get("egress", []) for port in rule.get("ports", []))}
+
+
+def test_every_pod_that_talks_to_the_provider_may_reach_it_over_https_and_no_other(base, deployments):
+    """OIDC_ISSUER reaches every pod (the ConfigMap): a web pod fetches the discovery document and the JWKS from it
+    (the portal also signs people in there), a process with client credentials asks it for tokens. Without the
+    egress rule the provider is unreachable and every bearer token is refused; other pods get no HTTPS egress."""
+    assert by_name(base, "ConfigMap")[CONFIG]["data"]["OIDC_ISSUER"].startswith("https://")
+    allowing = https_egress_policies(by_name(base, "NetworkPolicy"))
+    for name, deployment in deployments.items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        talks_to_provider = component(deployment) == "web" or any(
+            "OIDC_CLIENT_ID" in env_of(container) for container in all_containers(deployment))
+        reaches = any(selects(policy["spec"]["podSelector"], labels) for policy in allowing.values())
+        assert reaches == talks_to_provider, name
+    job_labels = by_name(base, "Job")["guichet-migrate"]["spec"]["template"]["metadata"]["labels"]
+    assert not any(selects(policy["spec"]["podSelector"], job_labels) for policy in allowing.values())
+
+
+def test_production_narrows_https_egress_to_the_providers_addresses(base):
+    """Each base policy that opens 443 to any address is patched in the overlay with an ipBlock."""
+    allowing = https_egress_policies(by_name(base, "NetworkPolicy"))
+    assert allowing, "the pods must reach the provider at all"
+    patches = {name: policy for name, policy in https_egress_policies(by_name(manifests(PRODUCTION),
+                                                                               "NetworkPolicy")).items()}
+    assert set(patches) == set(allowing)
+    for name, patch in patches.items():
+        for rule in patch["spec"]["egress"]:
+            assert rule["to"] and all("ipBlock" in peer for peer in rule["to"]), name
+            assert all(peer["ipBlock"]["cidr"] != "0.0.0.0/0" for peer in rule["to"]), name
+
+
 # --- production overlay and dependencies ----------------------------------------------------------------------------
 
-def test_production_pins_the_image_and_serves_only_public_and_parent_paths_over_tls():
+def test_production_pins_the_image_and_serves_the_portal_and_only_public_and_parent_api_paths_over_tls():
     kustomization = load(PRODUCTION / "kustomization.yaml")[0]
     image = {i["name"]: i for i in kustomization["images"]}[IMAGE]
     assert image.get("newTag") not in (None, "", "latest") or image.get("digest")
-    ingress = by_name(manifests(PRODUCTION), "Ingress")["guichet-public"]
-    hosts = {h for tls in ingress["spec"]["tls"] for h in tls["hosts"]}
-    routes = {}
-    for rule in ingress["spec"]["rules"]:
-        assert rule["host"] in hosts
-        for path in rule["http"]["paths"]:
-            routes[path["path"]] = path["backend"]["service"]["name"]
-    assert routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations",
-                      "/explanations": "allocation", "/draws": "allocation"}
+    ingresses = by_name(manifests(PRODUCTION), "Ingress")
+    routes: dict[str, dict[str, str]] = {}
+    for ingress in ingresses.values():
+        hosts = {h for tls in ingress["spec"]["tls"] for h in tls["hosts"]}
+        for rule in ingress["spec"]["rules"]:
+            assert rule["host"] in hosts, "every host over TLS"
+            for path in rule["http"]["paths"]:
+                routes.setdefault(rule["host"], {})[path["path"]] = path["backend"]["service"]["name"]
+    portal_url = by_name(manifests(PRODUCTION), "ConfigMap")[CONFIG]["data"]["GUICHET_PORTAL_URL"]
+    portal_host = portal_url.removeprefix("https://").rstrip("/")
+    assert routes.pop(portal_host) == {"/": "portal"}, "the portal alone on the host its links and redirect URIs name"
+    (api_routes,) = routes.values()
+    assert api_routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations",
+                          "/explanations": "allocation", "/draws": "allocation"}
     admitted = by_name(manifests(BASE), "NetworkPolicy")["allow-public-ingress"]["spec"]["podSelector"]
     names = {e["key"]: e["values"] for e in admitted["matchExpressions"]}["app.kubernetes.io/name"]
-    assert set(routes.values()) <= set(names), "the network policy must let the ingress reach every routed service"
+    assert set(api_routes.values()) | {"portal"} <= set(names), "the ingress must reach every routed service"
 
 
 def test_the_kafka_example_keeps_acknowledged_writes_through_a_broker_loss():
@@ -491,3 +617,45 @@ def test_redis_takes_tls_and_acl_users_only_and_only_from_guichet():
     assert policy["policyTypes"] == ["Ingress"]
     assert [peer["namespaceSelector"]["matchLabels"] for rule in policy["ingress"] for peer in rule["from"]] == [
         {"kubernetes.io/metadata.name": "guichet"}]
+
+
+# -- the Secrets to create (docs/deploy.md#secrets) ---------------------------------------------------------------
+
+DEPLOY_DOC = REPO / "docs" / "deploy.md"
+
+
+def secrets_section() -> str:
+    text = DEPLOY_DOC.read_text()
+    start = text.index("\n## Secrets\n")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_every_secret_and_key_the_manifests_read_is_in_the_docs_table(base):
+    """What an operator must create before the first apply: each (Secret, key) a pod reads, in one table."""
+    section = secrets_section()
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    referenced: set[tuple[str, str]] = set()
+    for workload in of_kind(base, "Deployment") + of_kind(base, "Job"):
+        for container in all_containers(workload):
+            for entry in container.get("env", []):
+                reference = entry.get("valueFrom", {}).get("secretKeyRef")
+                if reference:
+                    referenced.add((reference["name"], reference["key"]))
+        for volume in pod(workload).get("volumes", []):
+            secret = volume.get("secret")
+            if secret:
+                keys = [item["key"] for item in secret.get("items", [])] or [None]
+                referenced |= {(secret["secretName"], key) for key in keys}
+    assert referenced
+    for name, key in referenced:
+        assert any(f"`{name}`" in row and (key is None or f"`{key}`" in row) for row in rows), (name, key)
+
+
+def test_the_docs_create_one_redis_user_per_service_that_uses_redis(deployments):
+    section = secrets_section()
+    services = {service_of(d) for d in deployments.values()
+                if any("REDIS_URL" in env_of(c) for c in all_containers(d))}
+    assert services == {service.name for service in WEB_SERVICES}
+    for service in services:
+        assert f"user guichet-{service} on " in section, service
+    assert "user default off" in section
