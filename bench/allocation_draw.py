@@ -13,7 +13,11 @@ bundle). The core is then timed alone on the same inputs. Family histories are e
 campaign is stored), so the core's inputs differ from bench/allocation_core.py's on those facts.
 Then, unless --no-broker, the same campaign is stored in a fresh database and the allocation worker
 runs as a process on a private Kafka broker: `campaign.closed` is sent and the time to the draw's
-commit and to the last `allocation.decided` on the broker is taken.
+commit and to the last `allocation.decided` on the broker is taken. Then (issue 18) the same campaign
+once more, with the registrations worker beside it and every application in its ledger: the allocation
+worker keeps its production fallback wait (5 min), so the draw starts when registrations announces that
+intake drained past the close (`application.intake_closed`, after its 10 s grace), and the time from
+`campaign.closed` to the last family's status changed in the ledger is taken.
 
 It starts its own PostgreSQL and Kafka (a benchmark must not write 100,000 applications into a
 shared database). A benchmark, not a test: it asserts nothing."""
@@ -39,18 +43,22 @@ from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from bench.allocation_core import campaign as random_campaign
 from bench.report import replace_sections
 from bench.stack import free_ports
-from deploy.local.servers import REPO, KafkaServer, PostgresServer
+from deploy.local.servers import REPO, KafkaServer, PostgresServer, RedisServer
 from services.allocation.domain import Application, CampaignPolicy, Offer, PriorityCriterion, allocate, commitment
 from services.allocation.settings import AllocationSettings
 from services.allocation.store.repository import get_campaign, mark_closed, published_run, save_seed, save_snapshot
 from services.allocation.store.tables import applications, outbox
 from services.allocation.usecases.draws import draw_inputs, publish_draw
+from services.registrations.settings import RegistrationsSettings
+from services.registrations.store.campaign_directory import record_campaign_event
+from services.registrations.store.tables import applications as ledger
+from services.registrations.store.tables import outbox as registrations_outbox
 from shared.config import Settings
 from shared.db import make_engine
-from shared.events import make_event
-from shared.kafka import Producer, ensure_topics, group_lag
+from shared.events import event_from_wire, make_event
+from shared.kafka import Producer, ensure_topics, group_lag, group_positions
 from shared.migrations import upgrade
-from shared.topics import ALLOCATION_EVENTS, CAMPAIGN_EVENTS, physical_name
+from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, physical_name
 from shared.waiting import wait_until
 
 PERFORMANCE_MD = REPO / "docs" / "PERFORMANCE.md"
@@ -202,6 +210,114 @@ def time_close_to_last_decision(settings: AllocationSettings, arguments, folder:
         engine.dispose()
 
 
+@dataclass
+class CloseToFamilies:
+    to_intake_drained: float  # campaign.closed sent → registrations' application.intake_closed in its outbox
+    to_draw_committed: float  # → the draw's transaction committed
+    to_last_family: float  # → the last family's application status changed in registrations' ledger
+    families: int
+
+
+def time_close_to_families(settings: AllocationSettings, registrations: RegistrationsSettings, arguments,
+                           folder: Path) -> CloseToFamilies:
+    """Both workers as processes on a private broker, the ledger holding every application, the allocation
+    worker's fallback wait at its production default: from `campaign.closed` to the last family's status."""
+    ensure_topics(settings)
+    upgrade("allocation", settings)
+    upgrade("registrations", registrations)
+    engine = make_engine(settings)
+    policy, offers, the_applications, seed = random_campaign(
+        arguments.applications, arguments.offers, arguments.choices, arguments.seed)
+    campaign_id = uuid.uuid4()
+    store(engine, campaign_id, policy, offers, the_applications, seed, closed=False)
+    with engine.begin() as connection:
+        rows = application_rows(campaign_id, the_applications)
+        connection.execute(ledger.insert(), [ledger_row(row) for row in rows])
+        record_campaign_event(connection, event_from_wire(
+            "campaign.published", source="/guichet/campaigns", subject=f"campaigns/{campaign_id}",
+            data=snapshot(campaign_id, policy, offers)))
+    workers = []
+    try:
+        for service, service_settings in (("allocation", settings), ("registrations", registrations)):
+            log = folder / f"{service}-worker.log"
+            env = {**os.environ, **service_settings.environment(), "LOG_LEVEL": "WARNING"}
+            with open(log, "w") as output:
+                workers.append((subprocess.Popen([sys.executable, "-m", f"services.{service}.worker"], cwd=REPO,
+                                                 env=env, stdout=output, stderr=subprocess.STDOUT), log))
+        (allocation_worker, allocation_log), (registrations_worker, registrations_log) = workers
+        # Long-running workers in production: every consumer has joined its group and read a first record
+        # (skipped or harmless) before the clock starts.
+        announce_window(settings, "campaign.opened", campaign_id, datetime.now(UTC))
+        warm_up(settings)
+        for group, spec in (("allocation-campaigns", CAMPAIGN_EVENTS), ("registrations-campaign-directory",
+                            CAMPAIGN_EVENTS), ("allocation-applications", APPLICATION_EVENTS),
+                            ("registrations-decisions", ALLOCATION_EVENTS)):
+            _wait(lambda group=group, spec=spec: _read_something(settings, f"{settings.kafka_topic_prefix}{group}",
+                                                                 spec),
+                  allocation_worker, allocation_log, f"{group} reading its topic")
+        started = time.perf_counter()
+        announce_window(settings, "campaign.closed", campaign_id, datetime.now(UTC))
+        _wait(lambda: _intake_announced(engine), registrations_worker, registrations_log,
+              "application.intake_closed", interval=0.05)
+        drained = time.perf_counter() - started
+        _wait(lambda: _draw_committed(engine, campaign_id), allocation_worker, allocation_log, "the draw",
+              interval=0.05)
+        committed = time.perf_counter() - started
+        _wait(lambda: _families_told(engine) >= len(the_applications), registrations_worker, registrations_log,
+              "every family's status in the ledger", interval=0.1)
+        told = time.perf_counter() - started
+        return CloseToFamilies(drained, committed, told, _families_told(engine))
+    finally:
+        for worker, _ in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker, _ in workers:
+            worker.wait(timeout=60)
+        engine.dispose()
+
+
+def warm_up(settings: Settings) -> None:
+    """A record each consumer reads and leaves alone: an announcement about another campaign, places given."""
+    other = uuid.uuid4()
+    producer = Producer(settings)
+    try:
+        producer.send_event(APPLICATION_EVENTS.name, str(other), make_event(
+            "application.intake_closed", source="/bench", subject=f"campaigns/{other}", data={
+                "campaign_id": other, "closed_at": datetime.now(UTC), "drained_at": datetime.now(UTC)})).get(timeout=30)
+        producer.send_event(ALLOCATION_EVENTS.name, str(other), make_event(
+            "offer.places_given", source="/bench", subject="offers/bench", data={
+                "campaign_id": other, "offer_id": other, "places_given": 0, "revision": 1,
+                "counted_at": datetime.now(UTC)})).get(timeout=30)
+    finally:
+        producer.close()
+
+
+def _read_something(settings: Settings, group: str, spec) -> bool:
+    ends, committed = group_positions(settings, group, spec)
+    return sum(committed.values()) > 0 and all(committed[p] >= end for p, end in ends.items())
+
+
+def ledger_row(row: dict) -> dict:
+    """The registrations ledger's row of an application allocation stored (`application_rows`)."""
+    return {"application_id": row["application_id"], "campaign_id": row["campaign_id"], "child_id": row["child_id"],
+            "family_account": row["family_account"], "choices": row["choices"],
+            "keep_with_applications": row["keep_with_applications"], "sworn_statement": True, "child": row["child"],
+            "household": row["household"], "hold": {"kind": "none", "offer_id": None, "position": None},
+            "status": "received", "reason": None, "submitted_at": row["submitted_at"], "intake_partition": 0,
+            "arrival_position": row["arrival_position"]}
+
+
+def _intake_announced(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(registrations_outbox)
+                                  .where(registrations_outbox.c.event_type == "application.intake_closed")).scalar_one() > 0
+
+
+def _families_told(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(ledger).where(ledger.c.status != "received")
+                                  ).scalar_one()
+
+
 def _draw_committed(engine: Engine, campaign_id: uuid.UUID) -> bool:
     with engine.connect() as connection:
         return published_run(connection, campaign_id) is not None
@@ -236,7 +352,8 @@ def _wait(condition, worker: subprocess.Popen, log: Path, what: str, timeout: fl
     wait_until(met, timeout=timeout, interval=interval, what=f"{what} (worker log: {log})")
 
 
-def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToPublished | None) -> str:
+def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToPublished | None,
+           families: CloseToFamilies | None = None) -> str:
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip() or "unknown"
     rows = [("storing the applications (not part of the run)", f"{draw.stored:.2f} s", ""),
@@ -248,6 +365,13 @@ def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToP
                   f"{close.to_draw_committed:.2f} s", ""),
                  ("`campaign.closed` on the broker → the last `allocation.decided` on the broker",
                   f"{close.to_last_decision:.2f} s", "")]
+    if families is not None:
+        rows += [("with registrations (issue 18): `campaign.closed` → `application.intake_closed` (10 s grace)",
+                  f"{families.to_intake_drained:.2f} s", ""),
+                 ("with registrations: `campaign.closed` → the draw committed (fallback wait 5 min, not reached)",
+                  f"{families.to_draw_committed:.2f} s", ""),
+                 (f"with registrations: `campaign.closed` → the last family's status in the ledger "
+                  f"({families.families:,} families)", f"{families.to_last_family:.2f} s", "under 60 s (issue 18)")]
     return "\n".join([
         f"`{command}` on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit `{commit}`; "
         f"load average (1 min) before the run: {load:.2f}.",
@@ -259,7 +383,10 @@ def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToP
         "entries, outbox events and the draw bundle, in one transaction. The close-to-published figures run "
         "the same campaign again in a fresh database through `python -m services.allocation.worker`: it "
         "reads `campaign.closed`, draws, and its outbox relay sends every decision to the broker "
-        "(in production the draw waits `GUICHET_DRAW_DELAY_SECONDS`, 5 min by default, after the close).",
+        "(draw delay 0). The rows \"with registrations\" run it once more with the registrations worker beside "
+        "it and every application in its ledger, the allocation worker's fallback wait at its default (5 min): "
+        "the draw starts when registrations announces that intake drained past the close, and the clock stops "
+        "when the last family's application status has changed in the ledger.",
         "",
         "| step | time | target (issue 5) |",
         "|---|---|---|",
@@ -274,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--choices", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-broker", action="store_true", help="skip the close-to-published run (no Kafka)")
+    parser.add_argument("--no-families", action="store_true", help="skip the close-to-families run (registrations)")
     parser.add_argument("--write", action="store_true", help="replace the \"Allocation draw\" section of "
                                                              "docs/PERFORMANCE.md")
     arguments = parser.parse_args(argv)
@@ -281,12 +409,14 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="guichet-bench-allocation-"))
     folder.chmod(0o755)  # PostgreSQL runs as its own account when we are root
-    postgres_port, kafka_port, controller_port = free_ports(3)
+    postgres_port, kafka_port, controller_port, redis_port = free_ports(4)
     postgres = PostgresServer(folder / "postgres", port=postgres_port)
     kafka = None if arguments.no_broker else KafkaServer(folder / "kafka", port=kafka_port,
                                                          controller_port=controller_port)
+    redis_server = None if arguments.no_broker or arguments.no_families else RedisServer(folder / "redis",
+                                                                                         port=redis_port)
     try:
-        for server in filter(None, (postgres, kafka)):
+        for server in filter(None, (postgres, kafka, redis_server)):
             server.start()
         draw = time_the_draw(Settings(service_name="bench-allocation", database_url=postgres.url), arguments)
         print(f"{arguments.applications} applications, {arguments.choices} choices, {arguments.offers} offers: "
@@ -306,13 +436,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  campaign.closed → draw committed (worker process):  {close.to_draw_committed:6.2f} s")
             print(f"  campaign.closed → last decision on the broker:      {close.to_last_decision:6.2f} s "
                   f"({close.decisions} records)")
+        families = None
+        if redis_server is not None:
+            with create_engine(url, isolation_level="AUTOCOMMIT").connect() as connection:
+                connection.execute(text("CREATE DATABASE bench_families"))
+            database = url.set(database="bench_families").render_as_string(hide_password=False)
+            common = dict(database_url=database, kafka_bootstrap_servers=kafka.bootstrap_servers,
+                          redis_url=redis_server.url, kafka_topic_prefix="families.")
+            families = time_close_to_families(
+                AllocationSettings(service_name="bench-allocation-worker", **common),
+                RegistrationsSettings(service_name="bench-registrations-worker", **common), arguments, folder)
+            print(f"  with registrations: campaign.closed → intake drained: {families.to_intake_drained:6.2f} s")
+            print(f"  with registrations: campaign.closed → draw committed: {families.to_draw_committed:6.2f} s")
+            print(f"  with registrations: campaign.closed → last family:    {families.to_last_family:6.2f} s "
+                  f"({families.families} families)")
         if arguments.write:
-            section = render(arguments, command.strip(), load, draw, close)
+            section = render(arguments, command.strip(), load, draw, close, families)
             PERFORMANCE_MD.write_text(replace_sections(PERFORMANCE_MD.read_text(encoding="utf-8"),
                                                        {SECTION: section}), encoding="utf-8")
             print(f"written to {PERFORMANCE_MD}")
     finally:
-        for server in filter(None, (kafka, postgres)):
+        for server in filter(None, (redis_server, kafka, postgres)):
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -26,6 +26,14 @@ from shared.auth import current_principal
 from shared.errors import Conflict, Problem, Unprocessable, handle_http_exception, handle_problem
 
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+# The header as the OpenAPI document declares it on every idempotent operation (`idempotent` adds it): printable
+# ASCII with at least one non-space character, at most 255; what a client generated from the document sends.
+PARAMETER = {"in": "header", "name": HEADER, "required": True,
+             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
+                        "pattern": "^[ -~]*[!-~][ -~]*$"},
+             "description": "a new random value per intended request (a UUID will do); a retry with the same key "
+                            "and body gets the first answer again"}
 log = logging.getLogger(__name__)
 DAY = 24 * 3600
 
@@ -91,12 +99,13 @@ def idempotent(store: Callable[[], IdempotencyStore]) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
+            current_principal()  # who asks comes first: no credentials is a 401, whatever the key
             key = request.headers.get(HEADER, "").strip()
             if not key:
                 raise Problem(f"Send an {HEADER} header (a new random value per intended request).",
                               code="idempotency-key-missing", status=400)
-            if len(key) > 255:
-                raise Problem(f"{HEADER} is longer than 255 characters.", code="idempotency-key-invalid", status=400)
+            if len(key) > MAX_KEY_LENGTH:
+                raise Problem(f"{HEADER} is longer than {MAX_KEY_LENGTH} characters.", code="idempotency-key-invalid", status=400)
             scope = f"{current_principal().subject}:{request.method}:{request.path}"
             fingerprint = hashlib.sha256(request.get_data()).hexdigest()
             keeper = store()
@@ -123,9 +132,26 @@ def idempotent(store: Callable[[], IdempotencyStore]) -> Callable:
                 log.warning("idempotency record not updated", extra={"scope": scope})
             return response
 
+        _declare_header(wrapper)
         return wrapper
 
     return decorator
+
+
+def _declare_header(view: Callable) -> None:
+    """The view's OpenAPI operation lists the header, once, as PARAMETER says (a view's own declaration of it
+    keeps its description)."""
+    apidoc = dict(getattr(view, "_apidoc", {}))
+    manual = dict(apidoc.get("manual_doc", {}))
+    parameters = [dict(p) for p in manual.get("parameters", [])]
+    declared = next((p for p in parameters if p.get("in") == "header" and p.get("name") == HEADER), None)
+    if declared is None:
+        parameters.append(dict(PARAMETER))
+    else:
+        declared.update({key: value for key, value in PARAMETER.items() if key != "description"})
+    manual["parameters"] = parameters
+    apidoc["manual_doc"] = manual
+    view._apidoc = apidoc  # type: ignore[attr-defined]
 
 
 def _run(view: Callable, args: tuple, kwargs: dict) -> Response:

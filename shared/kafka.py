@@ -143,19 +143,36 @@ def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = ALL_TOPICS, w
     for spec in specs:
         wanted[physical_name(spec.name, settings.kafka_topic_prefix)] = {
             "num_partitions": spec.partitions, "replication_factor": -1, "configs": dict(spec.configs)}
-        if with_dead_letters:
+        if with_dead_letters:  # a dead letter is a copy of a record: it keeps the record's retention
             wanted[physical_name(spec.dead_letter, settings.kafka_topic_prefix)] = {
-                "num_partitions": 1, "replication_factor": -1, "configs": {}}
+                "num_partitions": 1, "replication_factor": -1, "configs": dict(spec.configs)}
     admin = KafkaAdminClient(**client_options(settings, client_id=f"{settings.service_name}-admin"))
     try:
-        missing = {name: options for name, options in wanted.items() if name not in set(admin.list_topics())}
+        existing = set(admin.list_topics())
+        missing = {name: options for name, options in wanted.items() if name not in existing}
         if missing:
             try:
                 admin.create_topics(missing, timeout_ms=15_000, wait_for_metadata=True)
             except TopicAlreadyExistsError:
                 pass  # another service created them between our listing and our request
+        _apply_configs(admin, {name: options["configs"] for name, options in wanted.items() if options["configs"]})
     finally:
         admin.close()
+
+
+def _apply_configs(admin: KafkaAdminClient, configs: dict[str, dict[str, str]]) -> None:
+    """Give topics created before a setting existed (a retention period, say) the value the spec names."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    if not configs:
+        return
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in configs])
+    current = described.get("topic", {})  # per topic, the keys set to other than the broker's default
+    stale = [ConfigResource(ConfigResourceType.TOPIC, name, configs=wanted) for name, wanted in configs.items()
+             if any((current.get(name) or {}).get(key, {}).get("value") != value for key, value in wanted.items())]
+    if stale:
+        log.info("topic configs set", extra={"topics": sorted(r.name for r in stale),
+                                             "result": admin.alter_configs(stale)})
 
 
 @dataclass(frozen=True)
@@ -356,5 +373,21 @@ def group_lag(settings: Settings, group_id: str, spec: TopicSpec) -> int:
         partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or ())]
         ends = consumer.end_offsets(partitions)
         return sum(max(0, end - (consumer.committed(tp) or 0)) for tp, end in ends.items())
+    finally:
+        consumer.close()
+
+
+def group_positions(settings: Settings, group_id: str, spec: TopicSpec) -> tuple[dict[int, int], dict[int, int]]:
+    """(end offset, offset committed by `group_id`) of each partition of `spec`, by partition number: a
+    caller that noted the ends at an instant knows the group has handled everything written before it once
+    every committed offset reaches them."""
+    topic = physical_name(spec.name, settings.kafka_topic_prefix)
+    consumer = KafkaConsumer(**client_options(settings, group_id=group_id, enable_auto_commit=False,
+                                              client_id=f"{settings.service_name}-positions"))
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or ())]
+        ends = consumer.end_offsets(partitions)
+        return ({tp.partition: end for tp, end in ends.items()},
+                {tp.partition: consumer.committed(tp) or 0 for tp in partitions})
     finally:
         consumer.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
+from collections.abc import Iterable
 
 from kafka.errors import KafkaError
 from sqlalchemy import (
@@ -86,6 +87,19 @@ def claim_event(connection: Connection, inbox: Table, consumer: str, event_id: s
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
         .returning(inbox.c.event_id)).first()
     return inserted is not None
+
+
+def claim_events(connection: Connection, inbox: Table, consumer: str,
+                 events: Iterable[tuple[str, str | None]]) -> set[str]:
+    """`claim_event` for a batch in one statement: the ids of (event id, type) seen for the first time."""
+    rows = {event_id: event_type for event_id, event_type in events}
+    if not rows:
+        return set()
+    # Parameters as a list (SQLAlchemy batches them into few statements, compiled once), not .values([...]).
+    inserted = connection.execute(
+        insert(inbox).on_conflict_do_nothing(index_elements=["consumer", "event_id"]).returning(inbox.c.event_id),
+        [{"consumer": consumer, "event_id": event_id, "event_type": event_type} for event_id, event_type in rows.items()])
+    return set(inserted.scalars())
 
 
 class OutboxRelay:

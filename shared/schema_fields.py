@@ -18,6 +18,10 @@ import marshmallow as ma
 # One line: no control character at all. Several lines: tab, line feed and carriage return allowed.
 _REFUSED_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _REFUSED_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same rule as the OpenAPI document states it (ECMA-262 regular expressions), so a client generated from the
+# document, or a fuzzer, knows which text is accepted. (Lone surrogates cannot be written in UTF-8 at all.)
+ONE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+MULTILINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 
 def refused_character(value: str, multiline: bool = False) -> tuple[int, str] | None:
@@ -38,6 +42,9 @@ class Text(ma.fields.String):
         super().__init__(**kwargs)
         self.multiline = multiline
         self.max_length = max_length
+        declared = {"pattern": MULTILINE_PATTERN if multiline else ONE_LINE_PATTERN,
+                    **({"maxLength": max_length} if max_length is not None else {})}
+        self.metadata = {**declared, **self.metadata}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -23,15 +23,26 @@ class TopicSpec:
         return self.name + DEAD_LETTER_SUFFIX
 
 
+# Retention of the topics that carry personal data (docs/privacy.md), explicit rather than the broker's default:
+# a record is consumed within seconds, and a week covers any outage a consumer must catch up from. The billing
+# feed is read by the city's billing, which keeps its own accounting record of every line: a month, so that a
+# billing run late by weeks still finds its lines. Dead-letter topics keep their topic's period
+# (shared.kafka.ensure_topics). The campaign topic carries nobody's data (campaigns, lottery commitments).
+PERSONAL_DATA_RETENTION = {"retention.ms": str(7 * 24 * 3600 * 1000)}
+BILLING_FEED_RETENTION = {"retention.ms": str(31 * 24 * 3600 * 1000)}
+
 CAMPAIGN_EVENTS = TopicSpec("guichet.campaign-events", 6,
                             "campaign.* and lottery.* (seed commitment, reveal) events, keyed by campaign id")
 APPLICATION_SUBMISSIONS = TopicSpec(
     "guichet.application-submissions", 12,
     "applications acknowledged at intake (202), keyed by campaign id; the intake consumer writes them to the ledger",
+    PERSONAL_DATA_RETENTION,
 )
-APPLICATION_EVENTS = TopicSpec("guichet.application-events", 12, "application.* ledger events, keyed by campaign id")
+APPLICATION_EVENTS = TopicSpec("guichet.application-events", 12, "application.* ledger events, keyed by campaign id",
+                               PERSONAL_DATA_RETENTION)
 ALLOCATION_EVENTS = TopicSpec(
-    "guichet.allocation-events", 6, "allocation.decided, waitlist.promoted, offer.expired, keyed by campaign id"
+    "guichet.allocation-events", 6, "allocation.decided, waitlist.promoted, offer.expired, keyed by campaign id",
+    PERSONAL_DATA_RETENTION,
 )
 # The billing feed: produced by allocation (a place is confirmed when its family accepts it, or given back),
 # read by the city's billing (examples/billing_preview is a reference consumer) and by notifications. The
@@ -40,6 +51,7 @@ ALLOCATION_EVENTS = TopicSpec(
 BILLING_FEED = TopicSpec(
     "guichet.registration-events", 6,
     "the billing feed: registration.confirmed and its reversals, produced by allocation, keyed by family account",
+    BILLING_FEED_RETENTION,
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (

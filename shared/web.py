@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import marshmallow as ma
 import swagger_ui_bundle
 from apispec import BasePlugin
-from flask import Flask, jsonify, request, send_from_directory
+from flask import Flask, Response, current_app, jsonify, request, send_from_directory
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -97,6 +97,20 @@ def install_swagger_ui_files(app: Flask) -> str:
     return "/docs/static/"
 
 
+def install_allow_on_405(app: Flask) -> None:
+    """Every 405 names the methods the resource does answer in an `Allow` header (RFC 9110, 15.5.6), whichever
+    handler wrote the 405 (routing, a problem+json handler, a view): the methods come from the URL map."""
+
+    @app.after_request
+    def name_the_allowed_methods(response: Response) -> Response:
+        if response.status_code == 405 and "Allow" not in response.headers:
+            adapter = current_app.create_url_adapter(request)
+            methods = sorted(adapter.allowed_methods()) if adapter is not None else []
+            if methods:
+                response.headers["Allow"] = ", ".join(methods)
+        return response
+
+
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, as every error of this API is returned."""
     type = ma.fields.String(metadata={"description": "URI naming the kind of problem"})
@@ -166,6 +180,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
     install_error_handlers(app)
     install_dependency_error_handlers(app)
     install_body_limits(app, max_body_bytes)
+    install_allow_on_405(app)
     api = ProblemApi(app, spec_kwargs={"extra_plugins": [ProblemContentPlugin()]})
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     for blueprint in blueprints:

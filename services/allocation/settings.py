@@ -9,9 +9,12 @@ from shared.config import Settings, setting
 
 @dataclass(frozen=True)
 class AllocationSettings(Settings):
-    # After a lottery campaign closes, how long the automatic draw waits for applications acknowledged
-    # just before the close to come through the intake log and the ledger.
+    # A lottery campaign is drawn as soon as registrations announces that intake drained past its close
+    # (application.intake_closed); without that announcement, this long after the close at the latest.
     draw_delay: timedelta = setting("GUICHET_DRAW_DELAY_SECONDS", timedelta(minutes=5), "seconds")
+    # False: a city that reviews a simulation before results go out publishes each draw itself (the
+    # managers' page, POST .../allocation/publish); only the delay above still draws a forgotten campaign.
+    draw_when_intake_drained: bool = setting("GUICHET_DRAW_WHEN_INTAKE_DRAINED", True, "bool")
     # How long after its deadline an offered place is kept before it expires: an acceptance the
     # registrations service took a second before the deadline must reach us before the place goes.
     offer_grace: timedelta = setting("GUICHET_OFFER_GRACE_SECONDS", timedelta(minutes=5), "seconds")
@@ -19,3 +22,7 @@ class AllocationSettings(Settings):
     # proxies with its ETag, so a verifier downloads it once). The edge limits first (docs/deploy.md).
     public_requests_per_minute: int = setting("GUICHET_PUBLIC_REQUESTS_PER_MINUTE", 600, "int")
     bundle_downloads_per_minute: int = setting("GUICHET_BUNDLE_DOWNLOADS_PER_MINUTE", 20, "int")
+    # Retention (docs/privacy.md, the register of processing): enforced by `python -m services.allocation.purge`.
+    application_retention: timedelta = setting("GUICHET_APPLICATION_RETENTION_SECONDS", timedelta(days=3 * 365),
+                                               "seconds")  # after the campaign's close
+    inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")

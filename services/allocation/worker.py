@@ -31,7 +31,7 @@ def build_loops(runtime: Runtime, components: AllocationComponents) -> list[Loop
                      handler=partial(handle_campaign_record, engine, clock)),
         ConsumerLoop(settings, f"{settings.kafka_topic_prefix}allocation-applications", [APPLICATION_EVENTS],
                      handler=lambda record: handle_applications([record]), batch_handler=handle_applications),
-        DrawScheduler(engine, clock, settings.draw_delay),
+        DrawScheduler(engine, clock, settings.draw_delay, when_intake_drained=settings.draw_when_intake_drained),
         ExpiryLoop(engine, clock, settings.offer_grace),
         PlacesAnnouncer(engine, clock),
         OutboxRelay(engine, outbox, runtime.producer),

@@ -74,8 +74,14 @@ SPORT_VACANCES_HIVER_2026 = Campaign(
         reserved_shares=(ReservedShare(QUOTIENT_TRANCHES_1_TO_3, Decimal("0.20")),),
         lottery_weight_per_unsuccessful_year=1,
         keep_siblings_together=True,
-        acceptance_delay_hours=72,
+        # Drawn as soon as the close has drained (Saturday 28 February, just after midnight), so 36 hours
+        # to accept and a deadline 12 hours before Monday's start: Sunday 1 March, noon.
+        acceptance_delay_hours=36,
+        acceptance_margin_hours=12,
     ),
+    # A place given up until Sunday evening is credited in full; after that, not at all.
+    free_withdrawal_until=_paris("2026-03-01T20:00"),
+    late_withdrawal_fee_cents=None,
     offers=(
         _psv_stage("multisport-jean-dame", "Multisport", "Gymnase Jean Dame", 2, (7, 10), 24),
         _psv_stage("multisport-emile-anthoine", "Multisport", "Centre sportif Émile Anthoine", 15, (11, 14), 24),

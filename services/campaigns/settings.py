@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.config import Settings, setting
 
@@ -14,3 +15,5 @@ class CampaignsSettings(Settings):
     # Requests to the public listing per client address per minute (a school or a CGNAT shares one address;
     # the listing is cached, so a browser asks rarely). The edge limits first (docs/deploy.md).
     public_requests_per_minute: int = setting("GUICHET_PUBLIC_REQUESTS_PER_MINUTE", 600, "int")
+    # Retention (docs/privacy.md, the register of processing): enforced by `python -m services.campaigns.purge`.
+    inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import partial
 
 from services.campaigns.bootstrap import CampaignsComponents, build_components
+from services.campaigns.handlers.lifecycle import SeasonArchiver, handle_campaign_topic_record
 from services.campaigns.handlers.places_given import handle_allocation_record
 from services.campaigns.handlers.window_scheduler import WindowScheduler
 from services.campaigns.settings import CampaignsSettings
@@ -27,6 +28,10 @@ def build_loops(runtime: Runtime, components: CampaignsComponents) -> list[Loop]
         WindowScheduler(engine, components.clock),
         ConsumerLoop(settings, f"{settings.kafka_topic_prefix}campaigns-places", [ALLOCATION_EVENTS],
                      handler=partial(handle_allocation_record, engine)),
+        # The draw's publication (lottery.seed_revealed) makes the campaign `allocated`.
+        ConsumerLoop(settings, f"{settings.kafka_topic_prefix}campaigns-lifecycle", [CAMPAIGN_EVENTS],
+                     handler=partial(handle_campaign_topic_record, components.writer)),
+        SeasonArchiver(components.writer),
         OutboxRelay(engine, outbox, runtime.producer),
     ]
 

@@ -3,6 +3,7 @@ has a local default that matches `make run`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from shared.config import Settings, setting
@@ -29,6 +30,12 @@ class NotificationsSettings(Settings):
     # A bearer token the platform keeps fresh for this service; without one, a development token is
     # signed with the local key, as `make token ROLE=service` does.
     service_token_file: Path | None = setting("GUICHET_SERVICE_TOKEN_FILE", None, "path")
+    # Retention (docs/privacy.md, the register of processing): enforced by `python -m services.notifications.purge`.
+    message_retention: timedelta = setting("GUICHET_MESSAGE_RETENTION_SECONDS", timedelta(days=365),
+                                           "seconds")  # inbox messages and email logs, after they were written
+    application_retention: timedelta = setting("GUICHET_APPLICATION_RETENTION_SECONDS", timedelta(days=3 * 365),
+                                               "seconds")  # the children's names, after the campaign opened
+    inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")
 
     def __post_init__(self) -> None:
         # Written by hand in any case ("TLS", " starttls"): compared in lower case.

@@ -78,3 +78,15 @@ def mark_printed(engine: Engine, clock: Clock, letter_id: UUID) -> RowMapping:
     if letter is None:
         raise LetterNotFound(letter_id)
     return letter
+
+
+def export_family(engine: Engine, family_account: str) -> dict:
+    """Access and portability (docs/privacy.md): every message, delivery, subscription, application name and
+    open offer notifications holds for the family."""
+    from services.notifications.store.tables import applications, closed_offers, metadata
+    from shared.personal_data import family_records
+
+    with engine.connect() as connection:
+        return {"service": "notifications", "family_account": family_account,
+                "records": family_records(connection, metadata, family_account,
+                                          {closed_offers: ("application_id", applications, "application_id")})}

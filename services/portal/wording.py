@@ -122,6 +122,16 @@ CRITERIA = {
     "not_placed_previous_campaign": "sans place à la campagne précédente",
 }
 
+# The reserved-share fields of the campaign form (worded apart from CRITERIA so each label is its own).
+RESERVED_SHARE_LABELS = {
+    "single_parent": "Part pour les parents isolés (%)",
+    "quotient_tranche_at_most": "Part pour les petits quotients (%)",
+    "disability_allowance": "Part pour les enfants bénéficiaires de l'AEEH (%)",
+    "sibling_placed": "Part pour les fratries déjà admises (%)",
+    "resident_of_offer_arrondissement": "Part pour les habitants de l'arrondissement de l'activité (%)",
+    "not_placed_previous_campaign": "Part pour les enfants sans place à la campagne précédente (%)",
+}
+
 STANDINGS = {
     "admitted": "admis",
     "not_admitted": "complet à votre tour",

@@ -13,9 +13,11 @@ from services.registrations.store.admission import Admission
 from services.registrations.store.campaign_directory import CampaignDirectory
 from services.registrations.store.household_cache import HouseholdReader
 from services.registrations.store.intake_guard import IntakeGuard
+from services.registrations.store.waiting_room import IntakeLatency, RoomStore
 from services.registrations.usecases.answers import Answers
 from services.registrations.usecases.households import HouseholdChanges
 from services.registrations.usecases.intake import HouseholdSource, Intake
+from services.registrations.usecases.waiting_room import WaitingRooms
 from shared.clock import Clock, utc_now
 from shared.composition import Components
 from shared.idempotency import IdempotencyStore
@@ -39,6 +41,7 @@ class RegistrationsComponents(Components):
     answers: Answers
     admission: Admission
     idempotency: IdempotencyStore
+    waiting_rooms: WaitingRooms
 
 
 def build_components(settings: RegistrationsSettings, runtime: Runtime, clock: Clock = utc_now,
@@ -55,4 +58,7 @@ def build_components(settings: RegistrationsSettings, runtime: Runtime, clock: C
         answers=Answers(engine, guard, clock),
         admission=Admission(client, settings.intake_admissions_per_second, settings.intake_per_ip_per_minute),
         idempotency=IdempotencyStore(client),
+        waiting_rooms=WaitingRooms(campaigns, RoomStore(client), IntakeLatency(client), clock,
+                                   secret=settings.waiting_room_secret.encode() if settings.waiting_room_secret else None,
+                                   token_ttl=settings.admission_token_ttl, admission_window=settings.admission_window),
     )

@@ -17,3 +17,15 @@ class RegistrationsSettings(Settings):
     # How long Redis must have been empty before the guard keeper rebuilds it: submissions already past the
     # guard may still be on their way to the broker (bounded by the producer's 5 s delivery wait).
     guard_grace: timedelta = setting("GUICHET_GUARD_GRACE_SECONDS", timedelta(seconds=10), "seconds")
+    # The waiting room (docs/registrations.md#the-waiting-room): the key admission tokens and room seeds are derived
+    # from (every intake process must share it; unset, one is drawn once and kept in Redis), how long a token
+    # lives, and how long an admitted family may take to apply before its admission lapses.
+    waiting_room_secret: str | None = setting("GUICHET_WAITING_ROOM_SECRET", None)
+    admission_token_ttl: timedelta = setting("GUICHET_ADMISSION_TOKEN_SECONDS", timedelta(minutes=10), "seconds")
+    admission_window: timedelta = setting("GUICHET_ADMISSION_WINDOW_SECONDS", timedelta(minutes=30), "seconds")
+    # Retention (docs/privacy.md, the register of processing): enforced by `python -m services.registrations.purge`.
+    application_retention: timedelta = setting("GUICHET_APPLICATION_RETENTION_SECONDS", timedelta(days=3 * 365),
+                                               "seconds")  # after the campaign's close
+    removed_child_retention: timedelta = setting("GUICHET_REMOVED_CHILD_RETENTION_SECONDS", timedelta(days=90),
+                                                 "seconds")  # after its removal, once no application names it
+    inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")

@@ -8,12 +8,19 @@ from __future__ import annotations
 from functools import partial
 
 from services.registrations.bootstrap import RegistrationsComponents, build_components
-from services.registrations.handlers.events import handle_campaign_event, handle_decision, handle_submissions
+from services.registrations.handlers.events import (
+    handle_campaign_event,
+    handle_decision,
+    handle_decisions,
+    handle_submissions,
+)
 from services.registrations.handlers.guard_keeper import GuardKeeper
+from services.registrations.handlers.intake_drain import IntakeDrainLoop
 from services.registrations.settings import RegistrationsSettings
 from services.registrations.store.tables import outbox
+from services.registrations.usecases.intake_drain import IntakeDrain
 from shared.config import Settings
-from shared.kafka import ConsumerLoop, ensure_topics, group_lag
+from shared.kafka import ConsumerLoop, ensure_topics, group_lag, group_positions
 from shared.observability import configure_logging
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
@@ -34,12 +41,18 @@ def build_loops(components: RegistrationsComponents) -> list[Loop]:
         ConsumerLoop(settings, intake_group(settings), [APPLICATION_SUBMISSIONS],
                      handler=lambda record: write_batch([record]), batch_handler=write_batch),
         ConsumerLoop(settings, f"{settings.kafka_topic_prefix}registrations-decisions", [ALLOCATION_EVENTS],
-                     handler=partial(handle_decision, engine, components.guard)),
+                     handler=partial(handle_decision, engine, components.guard),
+                     batch_handler=partial(handle_decisions, engine, components.guard)),
         OutboxRelay(engine, outbox, runtime.producer),
         # The grace: submissions already past the guard may still be on their way to the broker.
         GuardKeeper(engine, components.redis,
                     lambda: group_lag(settings, intake_group(settings), APPLICATION_SUBMISSIONS),
                     grace_seconds=settings.guard_grace.total_seconds()),
+        # Tells allocation when the ledger holds every application acknowledged before a close (the same
+        # grace bounds submissions still on their way to the broker).
+        IntakeDrainLoop(IntakeDrain(engine, components.clock,
+                                    lambda: group_positions(settings, intake_group(settings), APPLICATION_SUBMISSIONS),
+                                    settings.guard_grace)),
     ]
 
 

@@ -98,6 +98,13 @@ class RegistrationCancelledSchema(RegistrationConfirmedSchema):
                                  required=True)
     cancelled_at = described(ma.fields.AwareDateTime, "when the confirmed place was given up (UTC)", required=True)
     reason = described(ma.fields.String, "why: withdrawn by the parent, cancelled by the city, …", required=True)
+    reversed_unit_price_cents = described(ma.fields.Integer, "the unit price of the line reversed; `unit_price_cents` "
+                                          "is what is credited (less when the campaign's cancellation rule keeps a "
+                                          "fee, 0 when it credits nothing). Absent: the whole price is credited")
+    withdrawal_fee_cents = described(ma.fields.Integer, "what the family still pays per unit: "
+                                     "reversed_unit_price_cents − unit_price_cents")
+    cancellation_rule = described(ma.fields.String, "free (full credit), late_fee, late_no_credit, "
+                                  "or after_the_activity (no credit)")
 
 
 _IDS = {"application_id": "0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "campaign_id": "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11",
@@ -150,11 +157,13 @@ register(EventContract(
 register(EventContract(
     "registration.cancelled", 1, RegistrationCancelledSchema, BILLING_FEED,
     "A confirmed place was given up (withdrawal after confirmation): a credit line reversing the confirmed one, "
-    "same amounts with `quantity` -1, its own stable `line_id`.",
+    "with `quantity` -1 and its own stable `line_id`; `unit_price_cents` is what the campaign's cancellation rule "
+    "credits (the whole price, less a late fee, or 0).",
     {"line_id": "rev-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "reverses_line_id": "reg-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b",
      "application_id": _IDS["application_id"], "family_account": "family-7d2c", "child_id": _CHILD,
      "child_name": "Inès Martin", "campaign_id": _IDS["campaign_id"], "campaign_title": "Paris Sport Vacances — hiver 2026",
      "offer_id": _OFFER, "offer_title": "Escalade — initiation", "period_start": "2026-03-02",
      "period_end": "2026-03-06", "quotient_tranche": 3, "unit_price_cents": 900, "quantity": -1, "currency": "EUR",
-     "confirmed_at": "2026-03-01T18:42:03+00:00", "cancelled_at": "2026-03-02T07:30:00+00:00",
-     "reason": "withdrawn by the parent"}))
+     "confirmed_at": "2026-03-01T18:42:03+00:00", "cancelled_at": "2026-03-01T19:30:00+00:00",
+     "reason": "withdrawn by the parent", "reversed_unit_price_cents": 900, "withdrawal_fee_cents": 0,
+     "cancellation_rule": "free"}))

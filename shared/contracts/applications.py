@@ -102,3 +102,37 @@ register(EventContract(
     "The parent withdrew the application; a place it held goes to the next on the waitlist.",
     {"application_id": _SUBMITTED["application_id"], "campaign_id": _CAMPAIGN, "family_account": "family-7d2c",
      "previous_status": "received", "at": "2026-02-03T08:15:00+00:00"}))
+
+
+class IntakeClosedSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "campaign whose intake is complete", required=True)
+    closed_at = described(ma.fields.AwareDateTime, "the window's close (UTC), as `campaign.closed` announced it",
+                          required=True)
+    drained_at = described(ma.fields.AwareDateTime, "when the ledger had written every application acknowledged "
+                           "before the close (UTC)", required=True)
+
+
+register(EventContract(
+    "application.intake_closed", 1, IntakeClosedSchema, APPLICATION_EVENTS,
+    "The ledger has written every application acknowledged before the campaign's close: every partition of the "
+    "intake log is read past the close. Keyed by campaign id and written after the campaign's last "
+    "`application.received`, so a consumer that reads it has read every one of them: allocation draws then.",
+    {"campaign_id": _CAMPAIGN, "closed_at": "2026-02-27T23:00:00+00:00", "drained_at": "2026-02-27T23:00:11+00:00"}))
+
+
+class FamilyErasedSchema(ma.Schema):
+    family_account = described(ma.fields.String, "the family account erased: each service erases or pseudonymises "
+                               "what it holds of it", required=True)
+    pseudonym = described(ma.fields.String, "what replaces the account where a record is kept (legal hold, "
+                          "statistics): the same in every service", required=True)
+    requested_by = described(ma.fields.String, "who asked: the family itself, or an agent on its behalf",
+                             required=True, validate=ma.validate.OneOf(("family", "agent")))
+    erased_at = described(ma.fields.AwareDateTime, "when registrations erased its records (UTC)", required=True)
+
+
+register(EventContract(
+    "family.erased", 1, FamilyErasedSchema, APPLICATION_EVENTS,
+    "A family's data was erased on its request (RGPD art. 17; docs/privacy.md): registrations deleted its household "
+    "and children and pseudonymised its ledger; every consumer erases or pseudonymises what it holds of the family.",
+    {"family_account": "family-7d2c", "pseudonym": "erased-5f0c1d2e3a4b5c6d", "requested_by": "family",
+     "erased_at": "2026-09-01T10:00:00+00:00"}))

@@ -35,6 +35,9 @@ class PolicySchema(ma.Schema):
                                        "waitlisted together", required=True)
     acceptance_delay_hours = described(ma.fields.Integer, "how long an offered place stays open for the parent",
                                        required=True)
+    acceptance_margin_hours = described(ma.fields.Integer, "an offered place's deadline falls at least this many "
+                                        "hours before its activity starts (midnight, Paris, of its first day); "
+                                        "absent: 24", load_default=24)
 
 
 class OfferSnapshotSchema(ma.Schema):
@@ -53,6 +56,15 @@ class OfferSnapshotSchema(ma.Schema):
         "description": "price in euro cents for family-quotient tranches 1 to 10 (tranche 10 without a quotient)"})
 
 
+class WaitingRoomSchema(ma.Schema):
+    enabled = described(ma.fields.Boolean, "families wait in the room before intake (default: first-come campaigns)",
+                        required=True)
+    opens_before_minutes = described(ma.fields.Integer, "the pre-queue opens this many minutes before the opening",
+                                     required=True)
+    admissions_per_minute = described(ma.fields.Integer, "the most families admitted per minute (the pace adapts "
+                                      "below it to intake's latency)", required=True)
+
+
 class CampaignSnapshotSchema(ma.Schema):
     campaign_id = described(ma.fields.UUID, "campaign id", required=True)
     version = described(ma.fields.Integer, "increases with every change; consumers keep the highest", required=True)
@@ -62,12 +74,25 @@ class CampaignSnapshotSchema(ma.Schema):
     status = described(ma.fields.String, "status when the event was emitted", required=True,
                        validate=ma.validate.OneOf(STATUSES))
     opens_at = described(ma.fields.AwareDateTime, "window opening instant (UTC)", required=True)
-    closes_at = described(ma.fields.AwareDateTime, "window closing instant (UTC)", required=True)
+    closes_at = described(ma.fields.AwareDateTime, "window closing instant (UTC), exclusive: applications are "
+                          "accepted before it (the end of the last minute the manager named, or an early close)",
+                          required=True)
     reference_date = described(ma.fields.Date, "date at which children's ages are computed", required=True)
     max_choices = described(ma.fields.Integer, "maximum ranked choices per child", required=True)
     policy = ma.fields.Nested(PolicySchema, required=True, metadata={"description": "allocation policy"})
     offers = ma.fields.List(ma.fields.Nested(OfferSnapshotSchema), required=True,
                             metadata={"description": "every offer of the campaign"})
+    waitlist_closes_at = described(ma.fields.AwareDateTime, "no waitlist promotion after this instant (UTC); "
+                                   "null or absent: until each offer's acceptance cut-off", allow_none=True,
+                                   load_default=None)
+    free_withdrawal_until = described(ma.fields.AwareDateTime, "a confirmed place given up until this instant is "
+                                      "credited in full (UTC); null or absent: until the activity starts",
+                                      allow_none=True, load_default=None)
+    late_withdrawal_fee_cents = described(ma.fields.Integer, "after free_withdrawal_until, the credit is the price "
+                                          "less this fee (euro cents); null or absent: no credit", allow_none=True,
+                                          load_default=None)
+    waiting_room = ma.fields.Nested(WaitingRoomSchema, allow_none=True, load_default=None, metadata={
+        "description": "the campaign's waiting room (registrations admits families at its pace); null or absent: none"})
 
 
 class WindowInstantSchema(ma.Schema):
@@ -79,7 +104,7 @@ class WindowInstantSchema(ma.Schema):
 _EXAMPLE_SNAPSHOT = {
     "campaign_id": "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11", "version": 3,
     "title": "Paris Sport Vacances — hiver 2026", "kind": "sport_vacances", "status": "scheduled",
-    "opens_at": "2026-02-01T23:01:00+00:00", "closes_at": "2026-02-27T22:59:00+00:00",
+    "opens_at": "2026-02-01T23:01:00+00:00", "closes_at": "2026-02-27T23:00:00+00:00",
     "reference_date": "2026-02-21", "max_choices": 3,
     "policy": {"mode": "priority_lottery",
                "criteria": [{"name": "quotient_tranche_at_most", "max_tranche": 3},
@@ -105,5 +130,5 @@ register(EventContract("campaign.opened", 1, WindowInstantSchema, CAMPAIGN_EVENT
                         "version": 3}))
 register(EventContract("campaign.closed", 1, WindowInstantSchema, CAMPAIGN_EVENTS,
                        "The application window closed: at `closes_at`, or earlier when a manager closed it.",
-                       {"campaign_id": _EXAMPLE_SNAPSHOT["campaign_id"], "at": "2026-02-27T22:59:00+00:00",
+                       {"campaign_id": _EXAMPLE_SNAPSHOT["campaign_id"], "at": "2026-02-27T23:00:00+00:00",
                         "version": 4}))

@@ -15,8 +15,9 @@ HEX_SHA256 = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="64 lower-case hexadeci
 
 class SeedCommittedSchema(ma.Schema):
     campaign_id = described(ma.fields.UUID, "campaign whose lottery this seed will draw", required=True)
-    commitment = described(ma.fields.String, "SHA-256 of the secret seed, in hexadecimal: the seed revealed at the "
-                           "draw must hash to it", required=True, validate=HEX_SHA256)
+    commitment = described(ma.fields.String, "SHA-256(seed ‖ SHA-256(lines key)) in hexadecimal (SHA-256(seed) for "
+                           "campaigns committed before draw format 3): the seed revealed at the draw, with the "
+                           "bundle's lines_key_digest, must hash to it", required=True, validate=HEX_SHA256)
     committed_at = described(ma.fields.AwareDateTime, "when the seed was drawn and committed (UTC)", required=True)
     draw_url = described(ma.fields.String, "public page of the draw: commitment now, seed and bundle after the draw",
                          required=True)
@@ -40,8 +41,9 @@ _COMMITMENT = "630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd"
 
 register(EventContract(
     "lottery.seed_committed", 1, SeedCommittedSchema, CAMPAIGN_EVENTS,
-    "The campaign opened and its lottery seed was drawn in secret; only its SHA-256 is published, before any "
-    "application can be seen, so the city cannot choose the seed afterwards.",
+    "The campaign opened and its lottery secret (seed and lines key) was drawn; only a commitment to it is "
+    "published, before any application can be seen, so the city cannot choose the seed afterwards. "
+    "`guichet-verify --commitment` checks a published draw against it.",
     {"campaign_id": _CAMPAIGN, "commitment": _COMMITMENT, "committed_at": "2026-02-01T23:01:00.250000+00:00",
      "draw_url": f"/draws/{_CAMPAIGN}"}))
 register(EventContract(

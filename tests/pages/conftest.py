@@ -8,89 +8,22 @@ Each test makes its own accounts and campaigns, so the tests do not see each oth
 """
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from deploy.catalogue import WEB_SERVICES, WORKERS
-from deploy.local.run import gunicorn_argv, service_env, start_process, wait_ready
-from shared.config import Settings
-from shared.kafka import ensure_topics
-from tests.support.keycloak import NOTIFICATIONS_CLIENT, NOTIFICATIONS_SECRET, PORTAL_SECRET
 from tests.support.pages import Stack
-from tests.support.servers import free_port
+from tests.support.stack import running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def _database(postgres_url: str, template: str) -> tuple[str, str]:
-    name = f"pages_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    return name, make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(postgres_url: str, name: str) -> None:
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="package")
 def stack(postgres_url, template_database, kafka_bootstrap, redis_url, dev_keys, oidc_provider, tmp_path_factory):
-    import redis
-
-    name, database_url = _database(postgres_url, template_database)
-    redis.Redis.from_url(redis_url).flushdb()
-    settings = Settings(service_name="pages-tests", database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                        redis_url=redis_url, kafka_topic_prefix=f"p{uuid.uuid4().hex[:10]}.",
-                        jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1])
-    ensure_topics(settings)
-    services = [service.on_port(free_port()) for service in WEB_SERVICES]
-    urls = {s.name: s.url for s in services}
-    logs = tmp_path_factory.mktemp("stack-logs")
-    env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-           "REDIS_URL": redis_url, "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix, "LOG_LEVEL": "WARNING",
-           "JWT_PRIVATE_KEY_FILE": str(dev_keys[0]), "JWT_PUBLIC_KEY_FILE": str(dev_keys[1]), "GUICHET_WORKERS": "1",
-           # Intake is ready as soon as the guard keeper has seen the (empty) ledger.
-           "GUICHET_GUARD_GRACE_SECONDS": "0",
-           # Nobody listens there: families in these tests give no e-mail address, so none is sent.
-           "GUICHET_SMTP_PORT": str(free_port()), "GUICHET_PORTAL_URL": urls["portal"],
-           # Every service verifies the provider's tokens; the portal signs people in there.
-           "OIDC_ISSUER": oidc_provider.issuer, "GUICHET_PORTAL_OIDC_CLIENT_SECRET": PORTAL_SECRET,
-           "GUICHET_PORTAL_SECRET_KEY": uuid.uuid4().hex,
-           **{f"GUICHET_{s.upper()}_URL": url for s, url in urls.items() if s != "portal"}}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn makes its own
-    processes = [start_process(s.name, gunicorn_argv(s), service_env(s, env), log_dir=logs) for s in services]
-    # The notifications worker reads households from registrations with its own service account.
-    service_account = {"OIDC_CLIENT_ID": NOTIFICATIONS_CLIENT, "OIDC_CLIENT_SECRET": NOTIFICATIONS_SECRET}
-    processes += [start_process(w.name, w.argv(sys.executable), {**env, **service_account}, log_dir=logs)
-                  for w in WORKERS]
-    try:
-        for service in services:
-            wait_ready(service, timeout=120, log_dir=logs)
-        yield Stack(settings, urls, logs, oidc_provider)
-    finally:
-        for process in processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except Exception:  # noqa: BLE001 — a stuck process must not leave the database behind
-                os.killpg(process.pid, signal.SIGKILL)
-        _drop(postgres_url, name)
+    with running_stack(postgres_url=postgres_url, template_database=template_database,
+                       kafka_bootstrap=kafka_bootstrap, redis_url=redis_url, dev_keys=dev_keys,
+                       provider=oidc_provider, logs=tmp_path_factory.mktemp("stack-logs"), prefix="pages") as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

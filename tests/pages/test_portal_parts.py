@@ -283,3 +283,38 @@ def test_without_a_secret_or_a_provider_the_portal_does_not_start(recording_serv
                                   **stand_in_for_every_service(url)))
     with pytest.raises(RuntimeError, match="OIDC_ISSUER"):
         create_app(PortalSettings(service_name="portal", secret_key="s", **stand_in_for_every_service(url)))
+
+
+def test_the_explanation_names_the_criteria_met_and_each_choices_cutoff(portal):
+    browser, _ = portal
+    from flask import render_template
+
+    from services.portal.wording import CRITERIA, OUTCOMES, PLACE_STATES, REASONS, STANDINGS
+
+    first, second = "0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c01", "0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c02"
+    explanation = {
+        "application_id": "0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33", "campaign_id": "c-1", "outcome": "allocated",
+        "offer_id": second, "waitlist": [], "reasons": [], "tie_break_kind": "lottery", "lottery_number": "0.4172",
+        "arrival_rank": None, "tickets": 1, "sibling_group": [], "decided_on_arrival": False, "place": None,
+        "decided_at": "2026-12-04T12:00:00Z",
+        "choices": [
+            {"offer_id": first, "rank": 1, "tier": 2, "criteria_met": ["single_parent"], "standing": "not_admitted",
+             "waitlist_position": 4, "cutoffs": [
+                 {"seats": "open", "tier": 1, "lottery_number": "0.1034", "arrival_rank": None},
+                 {"seats": "quotient_tranche_at_most(3)", "tier": 2, "lottery_number": "0.2519", "arrival_rank": None}]},
+            {"offer_id": second, "rank": 2, "tier": 3, "criteria_met": [], "standing": "admitted",
+             "waitlist_position": None, "cutoffs": []},
+        ],
+    }
+    with browser.application.test_request_context("/demandes/x/explication"):
+        page = render_template("parents/explanation.html", x=explanation, criteria=CRITERIA, outcomes=OUTCOMES,
+                               standings=STANDINGS, reasons=REASONS, place_states=PLACE_STATES,
+                               names={"title": "Stages", "offers": {first: "Voile", second: "Escalade"}})
+    rows = re.findall(r'<tr data-choice="\d">(.*?)</tr>', page, re.S)
+    text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
+    assert "Voile" in text[0] and CRITERIA["single_parent"] in text[0]
+    assert "places ouvertes à tous : niveau 1, numéro 0.1034" in text[0]
+    assert "places réservées (quotient familial jusqu'à la tranche 3) : niveau 2, numéro 0.2519" in html.unescape(text[0])
+    assert "Escalade" in text[1] and "aucun" in text[1]
+    assert "Votre numéro de tirage" in page and "0.4172" in page
+    assert "3975" in page  # the help channel, in the footer of every page

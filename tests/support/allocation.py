@@ -21,13 +21,17 @@ from tests.support.campaigns import MovableClock
 
 OPENS_AT = datetime(2026, 2, 1, 23, 1, tzinfo=timezone.utc)
 CLOSES_AT = datetime(2026, 2, 27, 22, 59, tzinfo=timezone.utc)
+# For workers on the real clock: an activity a season ahead of today.
+ACTIVITY_AHEAD = date.today() + timedelta(days=120)
 TARIFFS = [400 + 100 * tranche for tranche in range(10)]  # tranche 1 pays 4 €, tranche 10 pays 13 €
 
 
 def an_offer(capacity: int = 2, waitlist_limit: int | None = 10, min_age: int = 6, max_age: int = 12,
-             title: str = "Judo", arrondissement: int = 11) -> dict[str, Any]:
+             title: str = "Judo", arrondissement: int = 11, starts_on: date = date(2026, 3, 2)) -> dict[str, Any]:
+    """An offer of the default campaign's season; tests whose worker reads the real clock pass a `starts_on`
+    ahead of it (ACTIVITY_AHEAD), since deadlines and waitlists close before the activity starts."""
     return {"offer_id": uuid.uuid4(), "title": title, "site": "Gymnase Japy", "arrondissement": arrondissement,
-            "starts_on": date(2026, 3, 2), "ends_on": date(2026, 3, 6), "min_age": min_age, "max_age": max_age,
+            "starts_on": starts_on, "ends_on": starts_on + timedelta(days=4), "min_age": min_age, "max_age": max_age,
             "capacity": capacity, "waitlist_limit": waitlist_limit, "tariffs_cents": TARIFFS}
 
 

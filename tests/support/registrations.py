@@ -67,11 +67,12 @@ class RegistrationsUnderTest:
             save_household(connection, Household(account, children=children, **facts))
         return account, [c.child_id for c in children]
 
-    def submit(self, account: str, campaign: dict, child_id, choices=None, key: str | None = "auto", **extra):
+    def submit(self, account: str, campaign: dict, child_id, choices=None, key: str | None = "auto",
+               headers_extra: dict | None = None, **extra):
         body = {"campaign_id": str(campaign["campaign_id"]), "child_id": str(child_id),
                 "choices": [str(c) for c in (choices or [campaign["offers"][0]["offer_id"]])],
                 "sworn_statement": True, **extra}
-        headers = {"Authorization": f"Bearer {self.token_for('parent', account)}"}
+        headers = {"Authorization": f"Bearer {self.token_for('parent', account)}", **(headers_extra or {})}
         if key is not None:
             headers["Idempotency-Key"] = uuid.uuid4().hex if key == "auto" else key
         return self.client.post("/applications", json=body, headers=headers)

@@ -1,12 +1,28 @@
 """The allocation core: pure Python, no I/O, deterministic. See docs/allocation.md."""
 from services.allocation.domain.allocate import allocate
-from services.allocation.domain.bundle import BUNDLE_FORMAT, draw_bundle, result_records, verify_draw
+from services.allocation.domain.bundle import (
+    BUNDLE_FORMAT,
+    SealedDraw,
+    check_line,
+    draw_bundle,
+    facts_commitment,
+    line_record,
+    result_records,
+    sealed_draw,
+    verify_draw,
+)
 from services.allocation.domain.explain import describe
 from services.allocation.domain.lottery import (
+    applications_root,
     commitment,
     format_number,
+    generate_secret,
     generate_seed,
+    inclusion_proof,
     lottery_number,
+    proves_inclusion,
+    secret_commitment,
+    secret_parts,
     verify_commitment,
 )
 from services.allocation.domain.model import Application, CampaignPolicy, Facts, Offer, PriorityCriterion, ReservedShare
@@ -28,7 +44,9 @@ from services.allocation.domain.result import (
 )
 
 __all__ = [
-    "BUNDLE_FORMAT", "AllocationResult", "Application", "CampaignPolicy", "Cutoff",
+    "BUNDLE_FORMAT", "AllocationResult", "SealedDraw", "applications_root", "check_line", "facts_commitment",
+    "generate_secret", "inclusion_proof", "line_record", "proves_inclusion", "sealed_draw", "secret_commitment",
+    "secret_parts", "Application", "CampaignPolicy", "Cutoff",
     "Explanation", "Facts", "Offer", "OfferExplanation", "OfferStatistics", "Outcome", "PriorityCriterion", "Reason",
     "ReasonCode", "ReserveUse", "ReservedShare", "Standing", "Statistics", "Status", "TieBreak",
     "WaitlistPosition", "allocate", "commitment", "describe", "draw_bundle", "format_number",

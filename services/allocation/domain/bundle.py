@@ -1,35 +1,66 @@
 """Draw bundles: what the city publishes so that anyone can recompute a campaign's allocation.
 
 A bundle is JSON: the policy, the offers, the applications, the seed's commitment and the revealed
-seed, and every application's published result. Applications keep their real ids (the lottery
-hashes them, and each family knows its own), but child, family and sibling-group ids become
-aliases that only preserve which applications share them, and an application's facts are published
-only when the policy reads them: nothing in the bundle is needed for less than recomputing it.
+seed, and every application's published result.
+
+guichet-draw/3 (`sealed_draw`) publishes no raw fact of anyone: each application is a pseudonymous
+line (an HMAC of its id under the campaign's lines key, which is never published), with what the
+allocation reads of it and nothing more: its choices, its eligibility at each offer it chose (or
+why not), the fact-only criteria it meets, the offers in whose arrondissement it lives when the
+policy reads that, its tickets; and a salted commitment to its facts, whose salt only its family
+and auditors get. Anyone recomputes every result from this file (the verifier rebuilds, for each
+line, the simplest facts that give exactly what is published); a family checks its own line with
+`check_line`; an auditor given every salt checks that the facts gave what is published. The lottery
+numbers hash the lines, with a key mixing the seed and the Merkle root of every line
+(`lottery.draw_key`).
+
+guichet-draw/1 and /2 bundles (real application ids, the facts the policy reads) still verify.
+Child, family and sibling-group ids are always aliases that only preserve which lines share them.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from services.allocation.domain.allocate import allocate
 from services.allocation.domain.deferred_acceptance import CURRENT_RULE
-from services.allocation.domain.lottery import commitment, format_number, verify_commitment
+from services.allocation.domain.eligibility import ineligibility
+from services.allocation.domain.lottery import (
+    applications_root,
+    commitment,
+    draw_key,
+    format_number,
+    line_of,
+    salt_of,
+    sealed_commitment,
+    secret_parts,
+    tickets,
+)
 from services.allocation.domain.model import Application, CampaignPolicy, Facts, Offer, PriorityCriterion, ReservedShare
-from services.allocation.domain.priorities import facts_read, uses_sibling_placed
-from services.allocation.domain.result import AllocationResult, Outcome, TieBreak
+from services.allocation.domain.priorities import FACT_READ_BY, facts_read, meets, uses_sibling_placed
+from services.allocation.domain.result import AllocationResult, Outcome, ReasonCode, TieBreak
+from shared.domain.policy import CriterionName
 
 # The format names the allocation rule the results were computed with (see deferred_acceptance.py):
-# guichet-draw/1 bundles were drawn under rule 1, and are still recomputed with it.
-BUNDLE_FORMAT = "guichet-draw/2"
-RULE_OF_FORMAT = {"guichet-draw/1": 1, "guichet-draw/2": 2}
+# guichet-draw/1 bundles were drawn under rule 1, and are still recomputed with it; /3 is rule 2 with
+# pseudonymous lines, no raw facts and the lottery key mixed with the root of every line.
+BUNDLE_FORMAT = "guichet-draw/3"
+RULE_OF_FORMAT = {"guichet-draw/1": 1, "guichet-draw/2": 2, "guichet-draw/3": 2}
+SEALED_FORMATS = frozenset({"guichet-draw/3"})
 
 
 def draw_bundle(policy: CampaignPolicy, offers: Iterable[Offer], applications: Iterable[Application],
                 result: AllocationResult, seed: bytes | None, *, rule: int = CURRENT_RULE) -> dict[str, Any]:
-    """`rule`: the one `result` was computed with (only a re-publication of an old draw gives 1)."""
+    """A guichet-draw/1 or /2 bundle (real ids, raw facts the policy reads): what draws published
+    before /3, kept to re-publish them. `rule`: the one `result` was computed with."""
     applications = sorted(applications, key=lambda a: a.application_id)
     return {
-        "format": next(name for name, its_rule in RULE_OF_FORMAT.items() if its_rule == rule),
+        "format": "guichet-draw/1" if rule == 1 else "guichet-draw/2",
         "policy": _policy_record(policy),
         "offers": [_offer_record(offer) for offer in sorted(offers, key=lambda o: o.offer_id)],
         "applications": _application_records(policy, applications),
@@ -39,15 +70,119 @@ def draw_bundle(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
     }
 
 
-def verify_draw(bundle: Mapping[str, Any], seed: bytes | None = None) -> list[str]:
+@dataclass(frozen=True)
+class SealedDraw:
+    result: AllocationResult  # by real application id
+    bundle: dict[str, Any]  # the public guichet-draw/3 bundle
+    lines: Mapping[str, str]  # application id → its line in the bundle
+
+
+def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: Iterable[Application],
+                secret: bytes | None) -> SealedDraw:
+    """Draw a campaign and make its guichet-draw/3 bundle. `secret`: the campaign's lottery secret
+    (`lottery.generate_secret`, or an old 32-byte seed); None only for a first-come campaign."""
+    offers, applications = list(offers), list(applications)
+    if secret is None:
+        if policy.draws_lots:
+            raise ValueError(f"a {policy.mode} campaign needs its lottery secret")
+        seed, lines_key, lines_digest = None, secrets.token_bytes(32), None  # no lottery: nothing to steer
+    else:
+        seed, lines_key, lines_digest = secret_parts(secret)
+    lines = {application.application_id: line_of(lines_key, application.application_id)
+             for application in applications}
+    root = applications_root(lines.values())
+    key = None if seed is None or not policy.draws_lots else draw_key(seed, root)
+    drawn = allocate(policy, offers, [replace(a, application_id=lines[a.application_id]) for a in applications], key)
+    real = {line: application_id for application_id, line in lines.items()}
+    outcomes = {application_id: _by_real_ids(drawn.outcomes[line], real) for application_id, line in lines.items()}
+    offers_by_id = {offer.offer_id: offer for offer in offers}
+    children, families, groups = _Aliases("child"), _Aliases("family"), _Aliases("group")
+    group_choices = _group_choices(policy, applications)
+    records = [_sealed_record(policy, offers_by_id, application, lines[application.application_id],
+                              salt_of(lines_key, application.application_id),
+                              group_choices.get(application.sibling_group_id, ()), children, families, groups)
+               for application in sorted(applications, key=lambda a: lines[a.application_id])]
+    bundle = {
+        "format": BUNDLE_FORMAT,
+        "policy": _policy_record(policy),
+        "offers": [_offer_record(offer) for offer in sorted(offers, key=lambda o: o.offer_id)],
+        "applications": records,
+        "applications_root": root,
+        "lines_key_digest": lines_digest,
+        "seed_commitment": None if seed is None else sealed_commitment(seed, lines_digest),
+        "seed": None if seed is None else seed.hex(),
+        "results": result_records(drawn),
+    }
+    return SealedDraw(AllocationResult(outcomes, drawn.statistics), bundle, lines)
+
+
+def _by_real_ids(outcome: Outcome, real: Mapping[str, str]) -> Outcome:
+    """The outcome of a line, told with the real application ids (its own, its sibling group's)."""
+    explanation = outcome.explanation
+    if explanation.sibling_group:
+        explanation = replace(explanation, sibling_group=tuple(real[line] for line in explanation.sibling_group))
+    return replace(outcome, application_id=real[outcome.application_id], explanation=explanation)
+
+
+def facts_document(application: Application) -> dict[str, Any]:
+    """What an application's facts commitment binds: its age at the reference date and every fact."""
+    return {"age_at_reference_date": application.age_at_reference_date, **asdict(application.facts)}
+
+
+def facts_commitment(salt: bytes, document: Mapping[str, Any]) -> str:
+    """SHA-256(salt ‖ the facts document as canonical JSON: sorted keys, no spaces, UTF-8)."""
+    canonical = json.dumps(dict(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(salt + canonical.encode()).hexdigest()
+
+
+def line_record(application: Application, secret: bytes) -> dict[str, Any]:
+    """An application's own line, for its family and auditors: the line, the salt and the facts
+    document the published commitment binds."""
+    _, lines_key, _ = secret_parts(secret)
+    return {"line": line_of(lines_key, application.application_id),
+            "salt": salt_of(lines_key, application.application_id).hex(),
+            "facts": facts_document(application)}
+
+
+def check_line(bundle: Mapping[str, Any], line: str, salt: bytes, facts: Mapping[str, Any]) -> list[str]:
+    """What is wrong with one published line, given its salt and the facts claimed for it: the
+    commitment must bind these facts, and these facts must give what the line publishes."""
+    if bundle.get("format") not in SEALED_FORMATS:
+        raise ValueError("only a guichet-draw/3 bundle has salted lines")
+    record = next((r for r in bundle["applications"] if r["line"] == line), None)
+    if record is None:
+        return [f"{line}: no such line in the bundle"]
+    problems = []
+    if not hmac.compare_digest(facts_commitment(salt, facts), record["facts_commitment"]):
+        problems.append(f"{line}: the facts given do not match the published facts commitment")
+    policy = _policy_from(bundle["policy"])
+    offers = {record["offer_id"]: _offer_from(record) for record in bundle["offers"]}
+    document = dict(facts)
+    application = Application(application_id=line, child_id=record["child"], family_account="",
+                              age_at_reference_date=document.pop("age_at_reference_date"),
+                              choices=tuple(record["choices"]), facts=Facts(**document), arrival_position=0)
+    group = record.get("sibling_group")
+    group_choices = {offer_id for other in bundle["applications"] if group is not None
+                     and other.get("sibling_group") == group for offer_id in other["choices"]}
+    expected = _assessment(policy, offers, application, group_choices)
+    problems += [f"{line}: {field} published {record.get(field)!r}, these facts give {value!r}"
+                 for field, value in expected.items() if record.get(field) != value]
+    return problems
+
+
+def verify_draw(bundle: Mapping[str, Any], seed: bytes | None = None, *,
+                published_commitment: str | None = None) -> list[str]:
     """The differences between the bundle and a fresh recomputation; none means verified.
 
     `seed` replaces the bundle's revealed seed, for instance to check one published elsewhere.
-    Raises ValueError when the bundle cannot be read.
+    `published_commitment`: the commitment published at the opening, taken from outside the bundle
+    (the campaign's draw page, the lottery.seed_committed event); a bundle redrawn with another seed
+    and its own new commitment fails against it. Raises ValueError when the bundle cannot be read.
     """
     rule = RULE_OF_FORMAT.get(bundle.get("format"))
     if rule is None:
         raise ValueError(f"not a draw bundle of a known format ({', '.join(RULE_OF_FORMAT)})")
+    sealed = bundle["format"] in SEALED_FORMATS
     policy = _policy_from(bundle["policy"])
     if seed is None and bundle.get("seed"):
         seed = bytes.fromhex(bundle["seed"])
@@ -55,15 +190,26 @@ def verify_draw(bundle: Mapping[str, Any], seed: bytes | None = None) -> list[st
     if policy.draws_lots:
         if seed is None:
             raise ValueError("the bundle reveals no seed: give it")
-        if not verify_commitment(seed, bundle["seed_commitment"] or ""):
-            problems.append(f"the seed {seed.hex()} does not match the published commitment "
-                            f"{bundle['seed_commitment']}")
+        expected = sealed_commitment(seed, bundle.get("lines_key_digest")) if sealed else commitment(seed)
+        if not hmac.compare_digest(expected, (bundle["seed_commitment"] or "").strip().lower()):
+            problems.append(f"the seed {seed.hex()} does not match the bundle's commitment {bundle['seed_commitment']}")
+        if published_commitment is not None and not hmac.compare_digest(
+                expected, published_commitment.strip().lower()):
+            problems.append(f"the seed {seed.hex()} does not match the commitment published at the opening "
+                            f"{published_commitment}: this is not the draw that was committed to")
     offers = [_offer_from(record) for record in bundle["offers"]]
-    applications = [_application_from(record) for record in bundle["applications"]]
-    recomputed = result_records(allocate(policy, offers, applications, seed if policy.draws_lots else None, rule=rule))
+    if sealed:
+        offers_by_id = {offer.offer_id: offer for offer in offers}
+        applications = [_surrogate(policy, offers_by_id, record) for record in bundle["applications"]]
+        root = applications_root(a.application_id for a in applications)
+        if root != bundle["applications_root"]:
+            problems.append(f"the applications' root is {root}, not the published {bundle['applications_root']}")
+        key = draw_key(seed, root) if policy.draws_lots else None
+    else:
+        applications = [_application_from(record) for record in bundle["applications"]]
+        key = seed if policy.draws_lots else None
+    recomputed = result_records(allocate(policy, offers, applications, key, rule=rule))
     return problems + _differences(bundle["results"], recomputed)
-
-
 def result_records(result: AllocationResult) -> dict[str, dict[str, Any]]:
     return {application_id: _outcome_record(outcome) for application_id, outcome in sorted(result.outcomes.items())}
 
@@ -170,6 +316,106 @@ def _application_from(record: Mapping[str, Any]) -> Application:
         age_at_reference_date=record["age_at_reference_date"],
         choices=tuple(record["choices"]),
         facts=Facts(**record["facts"]),
+        arrival_position=record["arrival_sequence"],
+        sibling_group_id=record.get("sibling_group"),
+    )
+
+
+_FACT_ONLY = frozenset(name for name, fact in FACT_READ_BY.items()
+                       if fact is not None and name != CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT)
+
+
+def _reads_residence(policy: CampaignPolicy) -> bool:
+    return any(c.name == CriterionName.RESIDENT_OF_OFFER_ARRONDISSEMENT for c in policy.criteria_in_use)
+
+
+def _assessment(policy: CampaignPolicy, offers: Mapping[str, Offer], application: Application,
+                group_choices: Iterable[str] = ()) -> dict[str, Any]:
+    """What a guichet-draw/3 line publishes of an application: what the allocation reads, no fact.
+    `group_choices`: the offers its sibling group's members chose (a group is placed at the first
+    member's choices, where every member's eligibility counts)."""
+    chosen = [offer_id for offer_id in dict.fromkeys((*application.choices, *sorted(group_choices)))
+              if offer_id in offers]
+    assessed: dict[str, Any] = {
+        "eligibility": {offer_id: _code(ineligibility(application, offers[offer_id], policy)) for offer_id in chosen},
+        "criteria_met": [criterion.label for criterion in policy.criteria_in_use
+                         if criterion.name in _FACT_ONLY and meets(criterion, application, None, frozenset())],
+    }
+    if _reads_residence(policy):
+        home = application.facts.residence_arrondissement
+        assessed["resident_at"] = [offer_id for offer_id in chosen if offers[offer_id].arrondissement == home]
+    if policy.draws_lots and policy.lottery_weight_per_unsuccessful_year:
+        assessed["tickets"] = tickets(policy, application)
+    return assessed
+
+
+def _code(reason: ReasonCode | None) -> str | None:
+    return None if reason is None else str(reason)
+
+
+def _group_choices(policy: CampaignPolicy, applications: Iterable[Application]) -> dict[str, set[str]]:
+    """Sibling group → the offers its members chose (only when the policy keeps siblings together)."""
+    chosen: dict[str, set[str]] = {}
+    if policy.keep_siblings_together:
+        for application in applications:
+            if application.sibling_group_id is not None:
+                chosen.setdefault(application.sibling_group_id, set()).update(application.choices)
+    return chosen
+
+
+def _sealed_record(policy: CampaignPolicy, offers: Mapping[str, Offer], application: Application, line: str,
+                   salt: bytes, group_choices: Iterable[str], children: _Aliases, families: _Aliases,
+                   groups: _Aliases) -> dict[str, Any]:
+    record = {"line": line, "child": children.of(application.child_id), "choices": list(application.choices),
+              "arrival_sequence": application.arrival_position,
+              **_assessment(policy, offers, application, group_choices),
+              "facts_commitment": facts_commitment(salt, facts_document(application))}
+    if uses_sibling_placed(policy):
+        record["family"] = families.of(application.family_account)
+    if policy.keep_siblings_together and application.sibling_group_id is not None:
+        record["sibling_group"] = groups.of(application.sibling_group_id)
+    return record
+
+
+def _surrogate(policy: CampaignPolicy, offers: Mapping[str, Offer], record: Mapping[str, Any]) -> Application:
+    """The simplest application that gives exactly what the line publishes: the youngest age with the
+    same eligibility at each offer chosen, the lowest tranche meeting the same thresholds, a home in
+    the same offers' arrondissements (or accepted, or not, as published), the same tickets."""
+    eligibility: Mapping[str, str | None] = record["eligibility"]
+    age = 0
+    for offer_id, code in eligibility.items():
+        offer = offers[offer_id]
+        if code == ReasonCode.TOO_OLD:
+            age = max(age, offer.max_age + 1)
+        elif code != ReasonCode.TOO_YOUNG:
+            age = max(age, offer.min_age)
+    met = set(record["criteria_met"])
+    in_use = policy.criteria_in_use
+    thresholds = [c.max_tranche for c in in_use if c.name == CriterionName.QUOTIENT_TRANCHE_AT_MOST and c.label in met]
+    required = policy.residence_required_arrondissements
+    resident_at = record.get("resident_at") or []
+    if resident_at:
+        home = offers[resident_at[0]].arrondissement
+    elif required is not None and any(code is None for code in eligibility.values()):
+        avoid = {offers[offer_id].arrondissement for offer_id in eligibility} if _reads_residence(policy) else set()
+        home = min(set(required) - avoid)
+    else:
+        home = None
+    weight = policy.lottery_weight_per_unsuccessful_year if policy.draws_lots else 0
+    facts = Facts(
+        single_parent="single_parent" in met,
+        quotient_tranche=min(thresholds) if thresholds else None,
+        disability_allowance="disability_allowance" in met,
+        residence_arrondissement=home,
+        unsuccessful_earlier_years=(record.get("tickets", 1) - 1) // weight if weight else 0,
+        not_placed_previous_campaign="not_placed_previous_campaign" in met)
+    return Application(
+        application_id=record["line"],
+        child_id=record["child"],
+        family_account=record.get("family", record["child"]),
+        age_at_reference_date=age,
+        choices=tuple(record["choices"]),
+        facts=facts,
         arrival_position=record["arrival_sequence"],
         sibling_group_id=record.get("sibling_group"),
     )

@@ -1,19 +1,33 @@
 """The verifiable lottery: a committed secret seed and numbers anyone can recompute.
 
-The seed is drawn when the campaign opens and only its SHA-256 is published; it is revealed at the
-draw. Numbers are HMAC-SHA-256 values keyed by the seed, read as 256-bit big-endian integers;
-the LOWER number wins. Nobody can predict a number before the seed is revealed, and after it is
-revealed anyone can check both the seed (against the commitment) and every number.
+The seed is drawn when the campaign opens and only a commitment to it is published; it is revealed
+at the draw. Numbers are HMAC-SHA-256 values keyed by the draw key, read as 256-bit big-endian
+integers; the LOWER number wins. Nobody can predict a number before the seed is revealed, and after
+it is revealed anyone can check both the seed (against the commitment) and every number.
+
+Since the format guichet-draw/3 (see docs/allocation.md, "Who could steer the lottery"):
+- the campaign's secret is 64 bytes, the seed and a lines key. The lines key turns each (random,
+  server-chosen) application id into the pseudonymous line the public bundle shows and the lottery
+  hashes; it is never published (auditors are given it), only its SHA-256, which the commitment
+  published at the opening covers with the seed: `SHA-256(seed ‖ SHA-256(lines key))`;
+- the draw key is not the seed but `SHA-256("guichet-draw/3" ‖ 0 ‖ seed ‖ root)`, root being the
+  Merkle root of every line in the draw: each number depends on every application, those submitted
+  after it included, so knowing the seed during the window does not let anyone pick a number.
+Campaigns committed before (a 32-byte secret, commitment SHA-256(seed)) keep their commitment; their
+lines key is derived from the seed.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import uuid
 
 from services.allocation.domain.model import Application, CampaignPolicy
 
 SEED_BYTES = 32
+SECRET_BYTES = 64  # seed ‖ lines key
+DRAW_KEY_LABEL = b"guichet-draw/3\0"
 
 
 def generate_seed() -> bytes:
@@ -26,6 +40,91 @@ def commitment(seed: bytes) -> str:
 
 def verify_commitment(seed: bytes, published_commitment: str) -> bool:
     return hmac.compare_digest(commitment(seed), published_commitment.strip().lower())
+
+
+def generate_secret() -> bytes:
+    """A campaign's lottery secret: the seed (revealed at the draw) and the lines key (never published)."""
+    return secrets.token_bytes(SECRET_BYTES)
+
+
+def secret_parts(secret: bytes) -> tuple[bytes, bytes, str | None]:
+    """(seed, lines key, SHA-256 of the lines key or None). A 32-byte secret is a seed committed
+    before lines keys existed: its lines key is derived from it and its commitment is SHA-256(seed)."""
+    if len(secret) == SECRET_BYTES:
+        seed, lines_key = secret[:SEED_BYTES], secret[SEED_BYTES:]
+        return seed, lines_key, hashlib.sha256(lines_key).hexdigest()
+    return secret, hmac.new(secret, b"guichet/lines", hashlib.sha256).digest(), None
+
+
+def secret_commitment(secret: bytes) -> str:
+    """What is published at the opening: SHA-256(seed ‖ SHA-256(lines key)), or SHA-256(seed) for an
+    old 32-byte secret."""
+    seed, _, lines_digest = secret_parts(secret)
+    return sealed_commitment(seed, lines_digest)
+
+
+def sealed_commitment(seed: bytes, lines_digest: str | None) -> str:
+    if lines_digest is None:
+        return commitment(seed)
+    return hashlib.sha256(seed + bytes.fromhex(lines_digest)).hexdigest()
+
+
+def line_of(lines_key: bytes, application_id: str) -> str:
+    """The application's pseudonymous line in the public bundle: a UUID-shaped HMAC of its id."""
+    digest = hmac.new(lines_key, b"line:" + application_id.encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16]))
+
+
+def salt_of(lines_key: bytes, application_id: str) -> bytes:
+    """The salt of the application's facts commitment: given to its family and to auditors only."""
+    return hmac.new(lines_key, b"salt:" + application_id.encode(), hashlib.sha256).digest()[:16]
+
+
+def _leaf(line: str) -> bytes:
+    return hashlib.sha256(b"\0" + line.encode()).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\1" + left + right).digest()
+
+
+def applications_root(lines) -> str:
+    """The Merkle root (SHA-256, leaves 0‖line, nodes 1‖left‖right, an odd last node carried up)
+    of the lines, sorted. The root of no line is SHA-256 of nothing."""
+    level = [_leaf(line) for line in sorted(lines)]
+    if not level:
+        return hashlib.sha256(b"").hexdigest()
+    while len(level) > 1:
+        level = [_node(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+    return level[0].hex()
+
+
+def inclusion_proof(lines, line: str) -> list[dict[str, str]]:
+    """The sibling hashes from the line's leaf up to the root: [{"left"|"right": hex}, …]."""
+    ordered = sorted(lines)
+    index = ordered.index(line)
+    level = [_leaf(each) for each in ordered]
+    proof = []
+    while len(level) > 1:
+        sibling = index ^ 1
+        if sibling < len(level):
+            proof.append({"left" if sibling < index else "right": level[sibling].hex()})
+        level = [_node(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+        index //= 2
+    return proof
+
+
+def proves_inclusion(line: str, proof: list[dict[str, str]], root: str) -> bool:
+    hashed = _leaf(line)
+    for step in proof:
+        (side, sibling), = step.items()
+        hashed = _node(bytes.fromhex(sibling), hashed) if side == "left" else _node(hashed, bytes.fromhex(sibling))
+    return hmac.compare_digest(hashed.hex(), root)
+
+
+def draw_key(seed: bytes, root: str) -> bytes:
+    """The lottery's key: the seed mixed with the root of every line in the draw."""
+    return hashlib.sha256(DRAW_KEY_LABEL + seed + bytes.fromhex(root)).digest()
 
 
 def tickets(policy: CampaignPolicy, application: Application) -> int:

@@ -12,10 +12,12 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine
 
+from services.allocation.store.erasure import erase_family
 from services.allocation.store.repository import (
     get_campaign,
     lock_campaign,
     mark_closed,
+    mark_intake_drained,
     published_run,
     save_application,
     save_snapshot,
@@ -82,8 +84,16 @@ def _catch_up(connection: Connection, campaign_id: UUID, now: datetime) -> None:
 
 def apply_application_event(connection: Connection, event: Event, now: datetime) -> None:
     data = event.data
+    if event.type == "family.erased":  # keyed by family, not campaign (docs/privacy.md)
+        erase_family(connection, data["family_account"], data["pseudonym"])
+        return
     campaign_id = UUID(data["campaign_id"])
     lock_campaign(connection, campaign_id)
+    if event.type == "application.intake_closed":
+        # Written after the campaign's last application.received on this partition: every one is stored
+        # (in this batch or before it), so the draw scheduler may draw as soon as the window is closed here.
+        mark_intake_drained(connection, campaign_id, datetime.fromisoformat(data["drained_at"]))
+        return
     campaign = get_campaign(connection, campaign_id)
     application_id = UUID(data["application_id"])
     if event.type == "application.received":

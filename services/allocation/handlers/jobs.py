@@ -14,18 +14,21 @@ from shared.worker import PeriodicLoop
 
 
 class DrawScheduler(PeriodicLoop):
-    """Draws each lottery campaign `delay` after its close. The delay lets applications acknowledged
-    just before the close reach allocation (intake log → ledger → `application.received`) first; a
-    manager may publish earlier through the API."""
+    """Draws each lottery campaign as soon as it is closed and registrations announced that intake has
+    drained past the close (`application.intake_closed`: every application acknowledged before the close
+    is stored here). Without that announcement, it draws `delay` after the close at the latest; a manager
+    may publish earlier through the API."""
 
-    def __init__(self, engine: Engine, clock: Clock, delay: timedelta, interval_seconds: float = 1.0):
+    def __init__(self, engine: Engine, clock: Clock, delay: timedelta, interval_seconds: float = 0.25, *,
+                 when_intake_drained: bool = True):
         super().__init__(interval_seconds)
         self.engine = engine
         self.clock = clock
         self.delay = delay
+        self.when_intake_drained = when_intake_drained
 
     def tick(self) -> None:
-        publish_due_draws(self.engine, self.clock, self.delay)
+        publish_due_draws(self.engine, self.clock, self.delay, when_intake_drained=self.when_intake_drained)
 
 
 class ExpiryLoop(PeriodicLoop):

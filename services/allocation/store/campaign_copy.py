@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from services.allocation.domain import CampaignPolicy, Offer, PriorityCriterion, ReservedShare
+from services.allocation.domain import CampaignPolicy, Offer, PriorityCriterion, ReservedShare, terms
 from shared.domain.policy import AllocationMode
 
 
@@ -53,15 +54,57 @@ class CampaignCopy:
 
     def offer(self, offer_id: UUID | str) -> Mapping[str, Any]:
         """The offer's snapshot: title, dates, capacity, tariffs…"""
-        wanted = str(offer_id)
-        return next(offer for offer in self.snapshot["offers"] if offer["offer_id"] == wanted)
+        return self._offers_by_id[str(offer_id)]
+
+    @cached_property
+    def _offers_by_id(self) -> dict[str, Mapping[str, Any]]:
+        return {offer["offer_id"]: offer for offer in self.snapshot["offers"]}
 
     def capacity(self, offer_id: UUID | str) -> int:
         return self.offer(offer_id)["capacity"]
 
-    def acceptance_deadline(self, offered_at: datetime) -> datetime:
-        """Real elapsed hours, like the campaigns service counts them."""
-        return offered_at + timedelta(hours=self.snapshot["policy"]["acceptance_delay_hours"])
+    def acceptance_deadline(self, offered_at: datetime, offer_id: UUID | str | None = None) -> datetime:
+        """Real elapsed hours, like the campaigns service counts them; for an offer, capped before its
+        activity starts (the campaign's acceptance margin, domain.terms)."""
+        deadline = offered_at + timedelta(hours=self.snapshot["policy"]["acceptance_delay_hours"])
+        return deadline if offer_id is None else min(deadline, self.acceptance_cutoff(offer_id))
+
+    def acceptance_cutoff(self, offer_id: UUID | str) -> datetime:
+        """The latest deadline a place of this offer may have (a draw asks 100,000 times: kept per offer)."""
+        return self._cutoffs[str(offer_id)]
+
+    @cached_property
+    def _cutoffs(self) -> dict[str, datetime]:
+        return {offer["offer_id"]: terms.acceptance_cutoff(date.fromisoformat(offer["starts_on"]),
+                                                           self.acceptance_margin_hours)
+                for offer in self.snapshot["offers"]}
+
+    # Lifecycle terms (issue 18); snapshots from before them carry none: the contract's defaults.
+    @property
+    def acceptance_margin_hours(self) -> int:
+        return self.snapshot["policy"].get("acceptance_margin_hours", 24)
+
+    @property
+    def waitlist_closes_at(self) -> datetime | None:
+        return _instant(self.snapshot.get("waitlist_closes_at"))
+
+    @property
+    def free_withdrawal_until(self) -> datetime | None:
+        return _instant(self.snapshot.get("free_withdrawal_until"))
+
+    @property
+    def late_withdrawal_fee_cents(self) -> int | None:
+        return self.snapshot.get("late_withdrawal_fee_cents")
+
+    def starts_on(self, offer_id: UUID | str) -> date:
+        return date.fromisoformat(self.offer(offer_id)["starts_on"])
+
+    def ends_on(self, offer_id: UUID | str) -> date:
+        return date.fromisoformat(self.offer(offer_id)["ends_on"])
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def _criterion(document: Mapping[str, Any]) -> PriorityCriterion:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
+from services.allocation.domain.terms import Credit
 from services.allocation.store.bulk_copy import copy_rows
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.tables import outbox
@@ -112,11 +113,16 @@ def confirmed(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: 
 
 
 def cancelled(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, tranche: int, price_cents: int,
-              confirmed_at: datetime, cancelled_at: datetime, reason: str) -> Event:
+              confirmed_at: datetime, cancelled_at: datetime, reason: str, credit: Credit | None = None) -> Event:
+    """The credit line: its unit price is what is credited (the whole price when `credit` is None), so
+    unit price × quantity stays the amount; the fee kept and the price reversed are said beside it."""
+    credit = credit or Credit(price_cents, 0, "free")
     line = reversal_line_id(application["application_id"])
     return _billing_event("registration.cancelled", line, cancelled_at, {
-        **_billing_line(application, campaign, offer_id, tranche, price_cents, confirmed_at), "quantity": -1,
-        "reverses_line_id": line_id(application["application_id"]), "cancelled_at": cancelled_at, "reason": reason})
+        **_billing_line(application, campaign, offer_id, tranche, credit.credited_cents, confirmed_at), "quantity": -1,
+        "reverses_line_id": line_id(application["application_id"]), "cancelled_at": cancelled_at, "reason": reason,
+        "reversed_unit_price_cents": price_cents, "withdrawal_fee_cents": credit.fee_cents,
+        "cancellation_rule": credit.rule})
 
 
 def _billing_line(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, tranche: int,

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Connection, Text, and_, bindparam, cast, exists, func, select
+from sqlalchemy import JSON, Connection, Text, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.allocation.store.application_rows import FamilyHistory
@@ -63,13 +63,27 @@ def get_campaign(connection: Connection, campaign_id: UUID) -> CampaignCopy | No
     return None if row is None else CampaignCopy(row.campaign_id, row.version, row.snapshot, row.closed_at)
 
 
-def campaigns_due_for_draw(connection: Connection, closed_before: datetime) -> list[UUID]:
-    """Lottery campaigns closed before the instant and not drawn yet."""
+def campaigns_due_for_draw(connection: Connection, closed_before: datetime, *,
+                           when_intake_drained: bool = True) -> list[UUID]:
+    """Lottery campaigns not drawn yet, closed, and whose intake drained past the close (unless
+    `when_intake_drained` is off), or, failing that announcement, closed before the instant (the fallback wait)."""
     drawn = exists().where(and_(allocation_runs.c.campaign_id == campaigns.c.campaign_id,
                                 allocation_runs.c.kind == "published"))
+    ready = campaigns.c.closed_at <= closed_before
+    if when_intake_drained:
+        ready = or_(campaigns.c.intake_drained_at.is_not(None), ready)
     return list(connection.execute(
-        select(campaigns.c.campaign_id).where(campaigns.c.mode != AllocationMode.FIRST_COME.value, campaigns.c.closed_at <= closed_before,
-                                              ~drawn).order_by(campaigns.c.closed_at)).scalars())
+        select(campaigns.c.campaign_id).where(campaigns.c.mode != AllocationMode.FIRST_COME.value,
+                                              campaigns.c.closed_at.is_not(None), ready, ~drawn)
+        .order_by(campaigns.c.closed_at)).scalars())
+
+
+def mark_intake_drained(connection: Connection, campaign_id: UUID, at: datetime) -> bool:
+    """Keep the first announcement; False when the campaign is unknown here or was already marked."""
+    marked = connection.execute(campaigns.update().where(campaigns.c.campaign_id == campaign_id,
+                                                         campaigns.c.intake_drained_at.is_(None))
+                                .values(intake_drained_at=at).returning(campaigns.c.campaign_id)).first()
+    return marked is not None
 
 
 # --- applications -----------------------------------------------------------------------------------

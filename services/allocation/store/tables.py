@@ -50,6 +50,8 @@ campaigns = Table(
     Column("closes_at", DateTime(timezone=True), nullable=False),
     Column("snapshot", JSONB, nullable=False),
     Column("closed_at", DateTime(timezone=True)),  # from campaign.closed: the window is over
+    # From registrations' application.intake_closed: every application acknowledged before the close is here.
+    Column("intake_drained_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_campaigns_kind_closes_at", "kind", "closes_at"),
 )

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine
 
-from services.allocation.domain import Application, CampaignPolicy, Offer, allocate, draw_bundle, generate_seed
+from services.allocation.domain import Application, CampaignPolicy, Offer, allocate, generate_seed, sealed_draw
 from services.allocation.store import outbox_events
 from services.allocation.store.application_rows import NO_HISTORY, domain_application, sibling_groups
 from services.allocation.store.campaign_copy import CampaignCopy
@@ -37,7 +37,7 @@ from services.allocation.store.repository import (
     save_run,
 )
 from services.allocation.store.result_documents import statistics_document
-from services.allocation.usecases.seeds import seed_for_draw
+from services.allocation.usecases.seeds import lottery_secret, seed_for_draw
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -122,10 +122,11 @@ def publish_draw(engine: Engine, campaign_id: UUID, now: datetime) -> UUID:
             raise AlreadyPublished(existing.run_id)
         seed, commitment = seed_for_draw(connection, campaign_id, now)
         inputs = draw_inputs(connection, campaign)
-        result = allocate(inputs.policy, inputs.offers, inputs.applications, seed)
+        drawn = sealed_draw(inputs.policy, inputs.offers, inputs.applications, lottery_secret(connection, campaign_id))
+        result = drawn.result
         run_id = uuid.uuid4()
         save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
-                 bundle=draw_bundle(inputs.policy, inputs.offers, inputs.applications, result, seed))
+                 bundle=drawn.bundle)
         record_decisions(connection, campaign, run_id, [Decision.from_outcome(inputs.stored[application_id], outcome)
                                                         for application_id, outcome in result.outcomes.items()], now)
         mark_revealed(connection, campaign_id, now)
@@ -143,12 +144,12 @@ def _campaign(connection: Connection, campaign_id: UUID) -> CampaignCopy:
     return campaign
 
 
-def publish_due_draws(engine: Engine, clock: Clock, delay: timedelta) -> None:
-    """Draw each lottery campaign closed more than `delay` ago and not drawn yet. The delay lets
-    applications acknowledged just before the close reach allocation (intake log → ledger →
-    `application.received`) first; a manager may publish earlier through the API."""
+def publish_due_draws(engine: Engine, clock: Clock, delay: timedelta, *, when_intake_drained: bool = True) -> None:
+    """Draw each lottery campaign not drawn yet, closed, and whose intake drained past the close
+    (`application.intake_closed`, unless `when_intake_drained` is off), or, without that announcement,
+    closed more than `delay` ago."""
     with engine.connect() as connection:
-        due = campaigns_due_for_draw(connection, clock() - delay)
+        due = campaigns_due_for_draw(connection, clock() - delay, when_intake_drained=when_intake_drained)
     for campaign_id in due:
         try:
             publish_draw(engine, campaign_id, clock())

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
-from services.allocation.domain import Facts
+from services.allocation.domain import Facts, terms
 from services.allocation.store import outbox_events
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.places import (
@@ -38,7 +38,11 @@ log = logging.getLogger(__name__)
 
 def fill_offer(connection: Connection, campaign: CampaignCopy, offer_id: UUID, now: datetime,
                freed_by: UUID | None = None) -> None:
-    """Offer every free seat of the offer to its waitlist."""
+    """Offer every free seat of the offer to its waitlist, while the campaign's waitlists are open
+    (before `waitlist_closes_at` and the offer's acceptance cut-off, domain.terms.promotion_open)."""
+    if not terms.promotion_open(now, campaign.starts_on(offer_id), campaign.acceptance_margin_hours,
+                                campaign.waitlist_closes_at):
+        return
     free = campaign.capacity(offer_id) - seats_taken(connection, offer_id)
     groups: dict[UUID, list[UUID]] = {}
     for candidate in waiting_candidates(connection, offer_id) if free > 0 else ():
@@ -106,7 +110,8 @@ def expire(connection: Connection, campaign: CampaignCopy, place: Any, now: date
 def withdraw(connection: Connection, campaign: CampaignCopy | None, application_id: UUID, at: datetime,
              now: datetime) -> None:
     """The application leaves the campaign; a place it held goes to the waitlist, and a confirmed one
-    is credited back to the family."""
+    is credited back to the family by the campaign's cancellation rule (domain.terms.withdrawal_credit):
+    the credit line always comes, for the whole price, less a late fee, or for nothing."""
     mark_withdrawn(connection, application_id, at)
     leave_waitlists(connection, application_id)
     place = live_place(connection, application_id)
@@ -115,9 +120,12 @@ def withdraw(connection: Connection, campaign: CampaignCopy | None, application_
     if place.state == "accepted":
         application = get_application(connection, application_id)
         tranche, price = unit_price(campaign.offer(place.offer_id), application["household"])
+        credit = terms.withdrawal_credit(price, at, campaign.starts_on(place.offer_id),
+                                         campaign.ends_on(place.offer_id), campaign.free_withdrawal_until,
+                                         campaign.late_withdrawal_fee_cents)
         outbox_events.publish(connection, outbox_events.cancelled(application, campaign, place.offer_id, tranche,
                                                                   price, place.settled_at, at,
-                                                                  "withdrawn by the parent"),
+                                                                  "withdrawn by the parent", credit),
                               key=application["family_account"])
     _release(connection, campaign, place, "withdrawn", now)
 

@@ -1,6 +1,7 @@
 """Which problem (RFC 9457) each exception of the allocation use cases is; app.py installs them."""
 from __future__ import annotations
 
+from services.allocation.usecases.draw_lines import NoDrawLine
 from services.allocation.usecases.draws import AlreadyPublished, CampaignNotClosed, FirstComeCampaign, UnknownCampaign
 from shared.errors import Conflict, NotFound, Problem, ProblemFor
 
@@ -18,4 +19,6 @@ PROBLEMS: dict[type[Exception], ProblemFor] = {
         code="first-come-campaign"),
     AlreadyPublished: lambda error: Conflict("The allocation of this campaign is already published.",
                                              code="already-published", allocation_run_id=str(error.run_id)),
+    NoDrawLine: lambda error: NotFound("This campaign's published draw has no line of this application (first-come, "
+                                       "not drawn yet, or drawn before lines existed).", code="no-draw-line"),
 }

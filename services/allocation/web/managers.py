@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 
 from services.allocation.bootstrap import AllocationComponents
 from services.allocation.store.repository import allocation_run, campaign_decisions, get_campaign
+from services.allocation.usecases.draw_lines import audit_record
 from services.allocation.usecases.draws import UnknownCampaign, dry_run, publish_draw
-from services.allocation.web.schemas import AllocationOverviewSchema, RunSchema
+from services.allocation.web.schemas import AllocationOverviewSchema, AuditRecordSchema, RunSchema
 from services.allocation.web.views import allocation_overview, results_csv, run_view
 from shared.auth import require_roles
 from shared.idempotency import idempotent
@@ -90,3 +91,14 @@ class Results(MethodView):
             body = results_csv(campaign_decisions(connection, campaign_id))
         return Response(body, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="allocation-{campaign_id}.csv"'})
+
+
+@blp.route("/<uuid:campaign_id>/allocation/draw-record", parameters=[CAMPAIGN_ID])
+class DrawRecord(MethodView):
+    @require_roles("manager")
+    @blp.response(200, AuditRecordSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="no published draw with lines for this campaign")
+    def get(self, campaign_id: UUID):
+        """For auditors: every line of the public draw with its application, salt and facts, and the lines key"""
+        with AllocationComponents.current().engine.connect() as connection:
+            return audit_record(connection, campaign_id)

@@ -18,11 +18,12 @@ from shared.errors import NotFound
 from shared.web import ProblemSchema, within_budget
 
 blp = Blueprint("draw", __name__, url_prefix="/draws",
-                description="Anyone can check a lottery: the seed's commitment from the opening, then the seed "
-                            "and the bundle to recompute the draw with guichet-verify.")
+                description="Anyone can check a lottery: the commitment from the opening, then the seed "
+                            "and the bundle to recompute the draw with guichet-verify --commitment.")
 
 CAMPAIGN_ID = {"in": "path", "name": "campaign_id", "description": "the campaign's id (UUID)"}
-BUNDLE_RESPONSE = {200: {"description": "the draw bundle (format guichet-draw/1, see docs/allocation.md)",
+BUNDLE_RESPONSE = {200: {"description": "the draw bundle (format guichet-draw/3: pseudonymous lines, what the "
+                                         "allocation reads of each, no fact; see docs/allocation.md)",
                          "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
@@ -67,7 +68,7 @@ class DrawBundle(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="the draw is not published")
     @blp.alt_response(429, schema=ProblemSchema, description="too many downloads from this address")
     def get(self, campaign_id: UUID):
-        """The published draw bundle: policy, offers, applications (no names), seed and results
+        """The published draw bundle: policy, offers, pseudonymous lines (no names, no facts), seed and results
 
         Sent with an ETag (the published run) and Cache-Control; gzip-compressed when the client accepts it.
         Each address has a small budget of downloads per minute: keep the file, or send If-None-Match."""

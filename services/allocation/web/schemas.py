@@ -152,3 +152,34 @@ class ExplanationSchema(ma.Schema):
     place = ma.fields.Nested(PlaceSchema, allow_none=True, metadata={
         "description": "the latest place offered to this application, and what became of it"})
     decided_at = described(ma.fields.AwareDateTime, "when the decision was made (UTC)")
+
+
+class ProofStepSchema(ma.Schema):
+    left = described(ma.fields.String, "the sibling hash on the left (hexadecimal)")
+    right = described(ma.fields.String, "the sibling hash on the right (hexadecimal)")
+
+
+class DrawLineSchema(ma.Schema):
+    line = described(ma.fields.String, "your line in the public draw bundle (guichet-draw/3)")
+    salt = described(ma.fields.String, "the salt of your line's facts commitment (hexadecimal): keep it to yourself")
+    facts = ma.fields.Dict(metadata={"description": "the facts your line's commitment binds: your child's age at the "
+                                                    "reference date and your household's facts as of the close"})
+    facts_commitment = described(ma.fields.String, "SHA-256(salt ‖ facts as canonical JSON), as published")
+    applications_root = described(ma.fields.String, "the Merkle root of every line, which the lottery mixed")
+    inclusion_proof = ma.fields.List(ma.fields.Nested(ProofStepSchema), metadata={
+        "description": "from your line's leaf up to the root: the proof your application was in the draw"})
+    how_to_check = described(ma.fields.String, "the command that checks your line against the public bundle")
+
+
+class AuditLineSchema(ma.Schema):
+    application_id = described(ma.fields.String, "the application")
+    line = described(ma.fields.String, "its line in the public bundle")
+    salt = described(ma.fields.String, "its facts commitment's salt (hexadecimal)")
+    facts = ma.fields.Dict(metadata={"description": "the facts its commitment binds"})
+
+
+class AuditRecordSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "campaign")
+    lines_key = described(ma.fields.String, "the campaign's lines key (hexadecimal): its SHA-256 is the bundle's "
+                                            "lines_key_digest, which the opening's commitment covers")
+    lines = ma.fields.List(ma.fields.Nested(AuditLineSchema), metadata={"description": "every line of the draw"})

@@ -10,13 +10,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from services.allocation.domain import secret_parts
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.outbox_events import bundle_url
 from services.allocation.store.places import place_counts
 from services.allocation.store.repository import latest_dry_run, published_run
 from services.allocation.store.result_documents import tier_at
 
-HOW_TO_VERIFY = "guichet-verify bundle.json  (or: python -m services.allocation.verify bundle.json)"
+HOW_TO_VERIFY = ("guichet-verify bundle.json --commitment <the commitment published at the opening>  "
+                 "(or: python -m services.allocation.verify …)")
 RESULT_COLUMNS = ("application_id", "outcome", "offer_id", "waitlist_positions", "tier", "lottery_number",
                   "arrival_rank")
 
@@ -51,7 +53,7 @@ def acceptance_by_tier(counts: Iterable[Any]) -> list[dict[str, Any]]:
 def draw_view(seed: Any, run: Any) -> dict[str, Any]:
     revealed = seed.revealed_at is not None
     return {"campaign_id": seed.campaign_id, "commitment": seed.commitment, "committed_at": seed.committed_at,
-            "seed": seed.seed.hex() if revealed else None, "revealed_at": seed.revealed_at,
+            "seed": secret_parts(seed.seed)[0].hex() if revealed else None,  # never the lines key "revealed_at": seed.revealed_at,
             "allocation_run_id": run.run_id if revealed else None,
             "bundle_url": bundle_url(seed.campaign_id) if revealed else None, "how_to_verify": HOW_TO_VERIFY}
 

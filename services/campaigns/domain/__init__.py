@@ -18,7 +18,13 @@ from services.campaigns.domain.eligibility import (
 )
 from services.campaigns.domain.errors import CampaignNotFound, OfferNotFound, StaleVersion
 from services.campaigns.domain.kinds import KNOWN_KINDS, KnownKind
-from services.campaigns.domain.model import Campaign, CampaignStatus, Offer
+from services.campaigns.domain.lifecycle import (
+    ARCHIVE_AFTER_SEASON,
+    lifecycle_violations,
+    record_draw_published,
+    season_over,
+)
+from services.campaigns.domain.model import Campaign, CampaignStatus, Offer, window_end
 from services.campaigns.domain.offer_actions import (
     add_offer,
     remove_offer,
@@ -32,6 +38,7 @@ from services.campaigns.domain.policy import (
     AllocationPolicy,
     PriorityCriterion,
     ReservedShare,
+    acceptance_cutoff,
     acceptance_deadline,
     reserved_places,
 )
@@ -52,6 +59,8 @@ from shared.domain.policy import AllocationMode, CriterionName
 from shared.domain.violations import RuleViolation, Violation
 
 __all__ = [
+    "ARCHIVE_AFTER_SEASON", "acceptance_cutoff", "lifecycle_violations", "record_draw_published", "season_over",
+    "window_end",
     "AllocationMode", "AllocationPolicy", "Campaign", "CampaignNotFound", "CampaignStatus", "CriterionName",
     "KNOWN_KINDS", "KnownKind", "NO_QUOTIENT_TRANCHE", "Offer", "OfferNotFound", "PriorityCriterion", "ReservedShare",
     "RuleViolation", "StaleVersion", "TRANCHE_COUNT", "Transition", "TransitionKind", "Violation",

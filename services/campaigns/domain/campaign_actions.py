@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from services.campaigns.domain.lifecycle import archive
 from services.campaigns.domain.model import Campaign, CampaignStatus, Offer
 from services.campaigns.domain.paris_time import to_paris_iso
 from services.campaigns.domain.policy import AllocationPolicy
@@ -15,15 +16,20 @@ from shared.domain.violations import RuleViolation, Violation, raise_if_any
 
 EDITABLE_FIELDS = frozenset({
     "title", "description", "kind", "opens_at", "closes_at", "reference_date", "max_choices", "policy",
+    "waitlist_closes_at", "free_withdrawal_until", "late_withdrawal_fee_cents",
+    "waiting_room", "waiting_room_opens_before_minutes", "waiting_room_admissions_per_minute",
 })
 # Families applied under these terms: changing them once the window has opened would be unfair.
-FROZEN_ONCE_OPEN = frozenset({"kind", "reference_date", "max_choices", "policy"})
+FROZEN_ONCE_OPEN = frozenset({"kind", "reference_date", "max_choices", "policy", "late_withdrawal_fee_cents"})
+INSTANT_FIELDS = ("opens_at", "closes_at", "waitlist_closes_at", "free_withdrawal_until")
 NOT_YET_CLOSED = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.OPEN})
 
 
 def create_campaign(
     *, id: str, title: str, kind: str, description: str, opens_at: datetime, closes_at: datetime,
     reference_date: date, max_choices: int, policy: AllocationPolicy, offers: tuple[Offer, ...] = (),
+    waitlist_closes_at: datetime | None = None, free_withdrawal_until: datetime | None = None,
+    late_withdrawal_fee_cents: int | None = None, **waiting_room: object,
 ) -> Campaign:
     """A new draft: nothing is visible to families until it is published."""
     return validate_campaign(Campaign(
@@ -31,7 +37,15 @@ def create_campaign(
         opens_at=stored_instant(opens_at, "opens_at"), closes_at=stored_instant(closes_at, "closes_at"),
         reference_date=reference_date, max_choices=max_choices,
         policy=policy, offers=tuple(offers),
+        waitlist_closes_at=_optional_instant(waitlist_closes_at, "waitlist_closes_at"),
+        free_withdrawal_until=_optional_instant(free_withdrawal_until, "free_withdrawal_until"),
+        late_withdrawal_fee_cents=late_withdrawal_fee_cents,
+        **waiting_room,  # waiting_room, waiting_room_opens_before_minutes, waiting_room_admissions_per_minute
     ))
+
+
+def _optional_instant(value: datetime | None, field: str) -> datetime | None:
+    return None if value is None else stored_instant(value, field)
 
 
 def update_campaign(campaign: Campaign, changes: Mapping[str, object], now: datetime) -> Campaign:
@@ -50,7 +64,7 @@ def update_campaign(campaign: Campaign, changes: Mapping[str, object], now: date
     ]
     raise_if_any(violations)
     normalized = {
-        name: stored_instant(value, name) if name in ("opens_at", "closes_at") else value
+        name: stored_instant(value, name) if name in INSTANT_FIELDS and value is not None else value
         for name, value in changes.items()
     }
     changed = {name: value for name, value in normalized.items() if getattr(campaign, name) != value}
@@ -61,7 +75,7 @@ def update_campaign(campaign: Campaign, changes: Mapping[str, object], now: date
 def publish_campaign(campaign: Campaign, now: datetime) -> Campaign:
     """Scheduled, or open at once if the window has already started."""
     require_status(campaign, now, {CampaignStatus.DRAFT}, "campaign.already_published", "La campagne est déjà publiée")
-    if campaign.closes_at <= now:
+    if campaign.effective_closes_at <= now:
         raise RuleViolation.single("window.closes_in_past", "closes_at", _closes_in_past_message(campaign.closes_at))
     return validate_campaign(replace(campaign, published_at=now))
 
@@ -97,11 +111,8 @@ def mark_allocated(campaign: Campaign, now: datetime) -> Campaign:
 
 
 def archive_campaign(campaign: Campaign, now: datetime) -> Campaign:
-    require_status(
-        campaign, now, {CampaignStatus.DRAFT, CampaignStatus.CLOSED, CampaignStatus.ALLOCATED},
-        "campaign.not_archivable", "Seule une campagne brouillon, close ou attribuée s'archive",
-    )
-    return replace(campaign, archived_at=now)
+    """Idempotent: an archived campaign stays as it is (lifecycle.archive)."""
+    return archive(campaign, now)
 
 
 def stored_instant(value: object, field: str) -> datetime:

@@ -8,11 +8,12 @@ which the snapshot calls `campaign_id` and `offer_id`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from services.campaigns.domain.policy import AllocationPolicy
 from services.campaigns.domain.tariffs import TariffGrid
+from services.campaigns.domain.waiting_room import DEFAULT_ADMISSIONS_PER_MINUTE, DEFAULT_OPENS_BEFORE_MINUTES
 
 
 class CampaignStatus(StrEnum):
@@ -51,6 +52,17 @@ class Campaign:
     max_choices: int  # ranked choices per child
     policy: AllocationPolicy
     offers: tuple[Offer, ...] = ()
+    # Lifecycle terms (docs/campaigns.md#lifecycle): waitlists stop promoting after waitlist_closes_at
+    # (None: until each offer's acceptance cut-off); a confirmed place is given up for a full credit
+    # until free_withdrawal_until (None: until the activity starts), then for a credit less
+    # late_withdrawal_fee_cents (None: no credit at all); never once the activity has ended.
+    waitlist_closes_at: datetime | None = None
+    free_withdrawal_until: datetime | None = None
+    late_withdrawal_fee_cents: int | None = None
+    # The waiting room in front of intake (domain/waiting_room.py): None = on for first-come campaigns only.
+    waiting_room: bool | None = None
+    waiting_room_opens_before_minutes: int = DEFAULT_OPENS_BEFORE_MINUTES
+    waiting_room_admissions_per_minute: int = DEFAULT_ADMISSIONS_PER_MINUTE
     # Status is derived from these instants and the window (see status.status_at), never stored.
     published_at: datetime | None = None
     closed_early_at: datetime | None = None
@@ -60,10 +72,22 @@ class Campaign:
 
     @property
     def effective_closes_at(self) -> datetime:
-        """The planned close, or the earlier instant a manager closed the window at."""
-        if self.closed_early_at is not None and self.closed_early_at < self.closes_at:
+        """The instant the window closes (exclusive): the end of the minute `closes_at` names, or the
+        earlier instant a manager closed the window at."""
+        planned = window_end(self.closes_at)
+        if self.closed_early_at is not None and self.closed_early_at < planned:
             return self.closed_early_at
-        return self.closes_at
+        return planned
 
     def offer(self, offer_id: str) -> Offer | None:
         return next((offer for offer in self.offers if offer.id == offer_id), None)
+
+
+ONE_MINUTE = timedelta(minutes=1)
+
+
+def window_end(closes_at: datetime) -> datetime:
+    """Closes are inclusive to the minute: "jusqu'au 23 février 23h59" accepts every instant of
+    23:59, so the window closes at 00:00:00 (the minute `closes_at` names, plus one minute; seconds
+    given in `closes_at` do not shorten that minute)."""
+    return closes_at.replace(second=0, microsecond=0) + ONE_MINUTE

@@ -7,12 +7,13 @@ dumps these values without renaming.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from services.campaigns.domain.paris_time import require_aware
 from services.campaigns.domain.tariffs import TRANCHE_COUNT
 from services.campaigns.domain.values import is_int
+from shared.domain.paris import PARIS
 from shared.domain.policy import AllocationMode, CriterionName
 from shared.domain.violations import Violation
 
@@ -45,6 +46,10 @@ class AllocationPolicy:
     # Siblings applying together are placed together or waitlisted together.
     keep_siblings_together: bool = False
     acceptance_delay_hours: int = 72
+    # An offered place's deadline falls at least this many hours before its activity starts (midnight,
+    # Paris, of its first day): a family never holds a place past the start, and a place freed later
+    # is not offered any more (docs/campaigns.md#lifecycle).
+    acceptance_margin_hours: int = 24
 
 
 def reserved_places(capacity: int, share: Decimal) -> int:
@@ -52,10 +57,21 @@ def reserved_places(capacity: int, share: Decimal) -> int:
     return int((Decimal(capacity) * share).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def acceptance_deadline(offered_at: datetime, acceptance_delay_hours: int) -> datetime:
+def acceptance_deadline(offered_at: datetime, acceptance_delay_hours: int, starts_on: date | None = None,
+                        acceptance_margin_hours: int = 0) -> datetime:
     """Real elapsed hours: 72 h are 72 hours for every family, even across a DST change, so on
-    the Paris wall clock the deadline moves one hour (10:00 Friday -> 09:00 Monday in October)."""
-    return require_aware(offered_at, "offered_at") + timedelta(hours=acceptance_delay_hours)
+    the Paris wall clock the deadline moves one hour (10:00 Friday -> 09:00 Monday in October).
+    Capped at `acceptance_margin_hours` before the activity's start (midnight, Paris, of `starts_on`)."""
+    deadline = require_aware(offered_at, "offered_at") + timedelta(hours=acceptance_delay_hours)
+    if starts_on is None:
+        return deadline
+    return min(deadline, acceptance_cutoff(starts_on, acceptance_margin_hours))
+
+
+def acceptance_cutoff(starts_on: date, acceptance_margin_hours: int) -> datetime:
+    """The latest deadline a place of an activity starting on `starts_on` may have."""
+    start = datetime(starts_on.year, starts_on.month, starts_on.day, tzinfo=PARIS).astimezone(UTC)
+    return start - timedelta(hours=acceptance_margin_hours)
 
 
 def policy_violations(policy: AllocationPolicy) -> list[Violation]:
@@ -65,6 +81,7 @@ def policy_violations(policy: AllocationPolicy) -> list[Violation]:
         *_lottery_weight_violations(policy),
         *_first_come_violations(policy),
         *_acceptance_delay_violations(policy.acceptance_delay_hours),
+        *_acceptance_margin_violations(policy.acceptance_margin_hours),
     ]
 
 
@@ -188,5 +205,15 @@ def _acceptance_delay_violations(hours: int) -> list[Violation]:
         return [Violation(
             "policy.acceptance_delay_out_of_range", "acceptance_delay_hours",
             f"Le délai pour accepter une place va de 1 à {MAX_ACCEPTANCE_DELAY_HOURS} heures (30 jours).",
+        )]
+    return []
+
+
+def _acceptance_margin_violations(hours: int) -> list[Violation]:
+    if not is_int(hours) or not 0 <= hours <= MAX_ACCEPTANCE_DELAY_HOURS:
+        return [Violation(
+            "policy.acceptance_margin_out_of_range", "acceptance_margin_hours",
+            f"La marge entre la date limite d'acceptation et le début de l'activité va de 0 à "
+            f"{MAX_ACCEPTANCE_DELAY_HOURS} heures.",
         )]
     return []

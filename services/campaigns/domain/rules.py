@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from services.campaigns.domain.kinds import age_bounds_for, kind_violations
+from services.campaigns.domain.lifecycle import lifecycle_violations
 from services.campaigns.domain.model import Campaign, Offer
 from services.campaigns.domain.paris_time import paris_date
 from services.campaigns.domain.policy import AllocationMode, policy_violations
 from services.campaigns.domain.tariffs import tariff_violations
 from services.campaigns.domain.values import is_int
+from services.campaigns.domain.waiting_room import room_violations
 from shared.domain.violations import Violation, nested, raise_if_any
 
 MAX_TITLE_LENGTH = 200
@@ -34,6 +36,8 @@ def campaign_violations(campaign: Campaign) -> list[Violation]:
         *kind_violations(campaign.kind),
         *window_violations(campaign.opens_at, campaign.closes_at),
         *nested(policy_violations(campaign.policy), "policy"),
+        *lifecycle_violations(campaign),
+        *room_violations(campaign),
     ]
     if not is_int(campaign.max_choices) or not 1 <= campaign.max_choices <= MAX_CHOICES:
         violations.append(Violation(
@@ -109,11 +113,11 @@ def _period_violations(starts_on: date, ends_on: date, campaign: Campaign) -> li
     # A draw needs every application, so it runs after the close: an offer starting before
     # then could not be filled. First-come-first-served places can be given as requests arrive.
     drawn = campaign.policy.mode is not AllocationMode.FIRST_COME
-    if drawn and campaign.closes_at.tzinfo is not None and starts_on <= paris_date(campaign.effective_closes_at):
+    if drawn and campaign.closes_at.tzinfo is not None and starts_on <= last_day_open(campaign):
         return [Violation(
             "offer.starts_before_window_closes", "starts_on",
             f"Les places sont tirées au sort après la fermeture des inscriptions : l'offre doit commencer "
-            f"après le {paris_date(campaign.effective_closes_at):%d/%m/%Y}.",
+            f"après le {last_day_open(campaign):%d/%m/%Y}.",
         )]
     return []
 
@@ -138,3 +142,8 @@ def _age_violations(min_age: int, max_age: int, kind: str) -> list[Violation]:
             f"Ce type de campagne s'adresse aux enfants de {bounds[0]} à {bounds[1]} ans.",
         )]
     return []
+
+
+def last_day_open(campaign: Campaign) -> date:
+    """The Paris day of the window's last accepted instant (the close itself is exclusive)."""
+    return paris_date(campaign.effective_closes_at - timedelta(microseconds=1))

@@ -30,6 +30,8 @@ def policy_from_json(document: Mapping[str, Any]) -> AllocationPolicy:
         lottery_weight_per_unsuccessful_year=document["lottery_weight_per_unsuccessful_year"],
         keep_siblings_together=document["keep_siblings_together"],
         acceptance_delay_hours=document["acceptance_delay_hours"],
+        # Policies stored before issue 18 have no margin: the domain's default.
+        acceptance_margin_hours=document.get("acceptance_margin_hours", AllocationPolicy.acceptance_margin_hours),
     )
 
 

@@ -21,7 +21,8 @@ from services.campaigns.store.tables import campaigns, emitted_transitions, offe
 # Columns that hold the domain's fields under the same names.
 CAMPAIGN_FIELDS = tuple(f.name for f in fields(Campaign) if f.name not in ("id", "offers", "policy"))
 OFFER_FIELDS = tuple(f.name for f in fields(Offer) if f.name != "id")
-INSTANT_FIELDS = ("opens_at", "closes_at", "published_at", "closed_early_at", "allocated_at", "archived_at")
+INSTANT_FIELDS = ("opens_at", "closes_at", "published_at", "closed_early_at", "allocated_at", "archived_at",
+                  "waitlist_closes_at", "free_withdrawal_until")
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,27 @@ from datetime import datetime
 from typing import Any
 
 from services.campaigns.domain import Campaign, Transition, status_at
+from services.campaigns.domain.waiting_room import room_snapshot
 from shared.events import Event, make_event
 
 SOURCE = "/guichet/campaigns"
-SNAPSHOT_FIELDS = ("title", "kind", "opens_at", "closes_at", "reference_date", "max_choices", "policy")
+SNAPSHOT_FIELDS = ("title", "kind", "opens_at", "reference_date", "max_choices", "policy",
+                   "waitlist_closes_at", "free_withdrawal_until", "late_withdrawal_fee_cents")
 
 
 def campaign_snapshot(campaign: Campaign, version: int, now: datetime) -> dict[str, Any]:
-    """The domain's names are the contract's, except the ids (`campaign_id`, `offer_id`)."""
+    """The domain's names are the contract's, except the ids (`campaign_id`, `offer_id`). `closes_at` is
+    the instant the window closes (exclusive: the end of the last minute the manager named, or an early
+    close), so every consumer compares `now < closes_at` without knowing the minute rule."""
     values = asdict(campaign)
     return {
         "campaign_id": campaign.id,
         "version": version,
         "status": status_at(campaign, now),
         **{name: values[name] for name in SNAPSHOT_FIELDS},
+        "closes_at": campaign.effective_closes_at,
         "offers": [{"offer_id": offer.pop("id"), **offer} for offer in values["offers"]],
+        "waiting_room": room_snapshot(campaign),
     }
 
 

@@ -5,6 +5,7 @@ derived from its instants and the clock (domain.status_at).
 """
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -48,9 +49,18 @@ campaigns = Table(
     Column("allocated_at", DateTime(timezone=True)),
     Column("archived_at", DateTime(timezone=True)),
     Column("cloned_from_id", Uuid(as_uuid=False), ForeignKey("campaigns.campaigns.id", ondelete="SET NULL")),
+    # Lifecycle terms (campaigns_0004): waitlist promotion's end, and how a confirmed place is given up.
+    Column("waitlist_closes_at", DateTime(timezone=True)),
+    Column("free_withdrawal_until", DateTime(timezone=True)),
+    Column("late_withdrawal_fee_cents", Integer),
+    # The waiting room (domain/waiting_room.py; migration 0005): null = on for first-come campaigns only.
+    Column("waiting_room", Boolean),
+    Column("waiting_room_opens_before_minutes", Integer, nullable=False, server_default="30"),
+    Column("waiting_room_admissions_per_minute", Integer, nullable=False, server_default="1200"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("closes_at > opens_at", name="window"),
+    CheckConstraint("late_withdrawal_fee_cents >= 0", name="late_withdrawal_fee_not_negative"),
     # The public listing and the scheduler only look at published campaigns not yet archived.
     Index("ix_campaigns_published_closes_at", "closes_at",
           postgresql_where=text("published_at IS NOT NULL AND archived_at IS NULL")),

@@ -66,6 +66,17 @@ class CampaignWriter:
         self.on_change()
         return saved
 
+    def change_latest(self, campaign_id: str, action: Action) -> StoredCampaign:
+        """`change` on whatever version is stored: for actions that do not depend on what a manager read
+        (archiving, the draw's publication), and give the same campaign back when repeated."""
+        with transaction(self.engine) as connection:
+            version = existing(connection, campaign_id).version
+        try:
+            return self.change(campaign_id, version, action)
+        except StaleVersion:
+            # Another write came between the read and the lock: apply the action to the newer version.
+            return self.change_latest(campaign_id, action)
+
     @staticmethod
     def _announce(connection: Connection, before: Campaign | None, after: StoredCampaign, now: datetime) -> None:
         event = change_event(before, after.campaign, after.version, now)

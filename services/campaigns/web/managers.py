@@ -19,6 +19,7 @@ from services.campaigns.store.repository import StoredCampaign
 from services.campaigns.usecases.clone import clone_campaign
 from services.campaigns.usecases.create import create_campaign
 from services.campaigns.usecases.edit import update_campaign
+from services.campaigns.usecases.lifecycle import archive_campaign
 from services.campaigns.usecases.offers import add_offer, remove_offer, update_offer
 from services.campaigns.usecases.publish import publish_campaign
 from services.campaigns.usecases.window import close_early, extend_close
@@ -43,7 +44,7 @@ blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
 
 ETAG_HEADER = {"ETag": {"description": "the campaign's version; send it back in If-Match to change the campaign",
                         "schema": {"type": "string"}}}
-IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
             "description": "the ETag of the campaign as you last read it, e.g. \"3\""}
 CAMPAIGN_ID = {"in": "path", "name": "campaign_id", "description": "the campaign's id (UUID)"}
 OFFER_ID = {"in": "path", "name": "offer_id", "description": "the offer's id (UUID)"}
@@ -168,6 +169,17 @@ class ExtendCampaignClose(MethodView):
     def post(self, body, campaign_id, expected):
         """Move the close later, before the window has closed"""
         return answer(extend_close(CampaignsComponents.current().writer, str(campaign_id), expected, body["closes_at"]))
+
+
+@blp.route("/<uuid:campaign_id>/archive", parameters=[CAMPAIGN_ID])
+class ArchiveCampaign(MethodView):
+    @require_roles("manager")
+    @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
+    @blp.alt_response(422, schema=ProblemSchema, description="the campaign is scheduled or open: it cannot be archived")
+    def post(self, campaign_id):
+        """Archive a draft or a closed campaign; archiving an archived campaign changes nothing (no If-Match:
+        the action does not depend on what you read)"""
+        return answer(archive_campaign(CampaignsComponents.current().writer, str(campaign_id)))
 
 
 @blp.route("/<uuid:campaign_id>/clone", parameters=[CAMPAIGN_ID])

@@ -106,6 +106,9 @@ class PolicySchema(ma.Schema):
                                        "waitlisted together", load_default=False)
     acceptance_delay_hours = described(ma.fields.Integer, "hours a family has to accept an offered place (1–720)",
                                        load_default=72)
+    acceptance_margin_hours = described(ma.fields.Integer, "the deadline to accept falls at least this many hours "
+                                        "before the activity starts, midnight Paris time of its first day (0–720)",
+                                        load_default=24)
 
     @ma.post_load
     def to_policy(self, data: dict[str, Any], **kwargs: Any) -> AllocationPolicy:
@@ -163,10 +166,28 @@ class CampaignFieldsSchema(ma.Schema):
                             max_length=MAX_DESCRIPTION_LENGTH)
     opens_at = described(ParisDateTime, "window opening, Europe/Paris: naive text is Paris wall-clock time, or give "
                          "an offset; fixed once the window has opened", required=True)
-    closes_at = described(ParisDateTime, "planned window closing, Europe/Paris (naive = Paris time)", required=True)
+    closes_at = described(ParisDateTime, "planned window closing, Europe/Paris (naive = Paris time): the last minute "
+                          "applications are accepted in, whole (23:59 accepts until 23:59:59)", required=True)
     reference_date = described(CalendarDate, "date on which children's ages are counted", required=True)
     max_choices = described(ma.fields.Integer, "most ranked choices a child may make (1–10)", required=True)
     policy = ma.fields.Nested(PolicySchema, required=True, metadata={"description": "how places are given"})
+    waitlist_closes_at = described(ParisDateTime, "no waitlist promotion after this instant, Europe/Paris (naive = "
+                                   "Paris time); null: until each offer's acceptance cut-off", allow_none=True,
+                                   load_default=None)
+    free_withdrawal_until = described(ParisDateTime, "a confirmed place given up until then is credited in full; "
+                                      "null: until the activity starts", allow_none=True, load_default=None)
+    late_withdrawal_fee_cents = described(ma.fields.Integer, "after free_withdrawal_until, the credit is the price "
+                                          "less this fee, in euro cents; null: no credit. Fixed once open",
+                                          allow_none=True, load_default=None, validate=STORABLE_INT)
+    waiting_room = described(ma.fields.Boolean, "families wait in a waiting room and are admitted at a pace "
+                             "(docs/registrations.md#the-waiting-room); null: on for first-come campaigns only",
+                             allow_none=True, load_default=None)
+    waiting_room_opens_before_minutes = described(ma.fields.Integer, "the room's pre-queue opens this many minutes "
+                                                  "before the opening (0–1440)", load_default=30,
+                                                  validate=STORABLE_INT)
+    waiting_room_admissions_per_minute = described(ma.fields.Integer, "the most families the room admits per "
+                                                   "minute (1–60000); the pace adapts below it", load_default=1200,
+                                                   validate=STORABLE_INT)
 
 
 class CampaignPatchSchema(TopLevelPartial, CampaignFieldsSchema):
@@ -183,11 +204,18 @@ class CampaignSchema(CampaignFieldsSchema):
     version = described(ma.fields.Integer, "increases with every change; the ETag", dump_only=True)
     status = described(ma.fields.String, "draft, scheduled, open, closed, allocated or archived, at the time of the "
                        "response", dump_only=True)
-    published_at = described(ParisDateTime, "when it was published (null for a draft)", dump_only=True)
-    closed_early_at = described(ParisDateTime, "when a manager closed the window early, if they did", dump_only=True)
-    allocated_at = described(ParisDateTime, "when places were allocated", dump_only=True)
-    archived_at = described(ParisDateTime, "when it was archived", dump_only=True)
-    cloned_from_id = described(ma.fields.String, "the campaign this one was cloned from", dump_only=True)
+    published_at = described(ParisDateTime, "when it was published (null for a draft)", dump_only=True,
+                             allow_none=True)
+    closed_early_at = described(ParisDateTime, "when a manager closed the window early (null if nobody did)",
+                                dump_only=True, allow_none=True)
+    allocated_at = described(ParisDateTime, "when places were allocated (null until then)", dump_only=True,
+                             allow_none=True)
+    archived_at = described(ParisDateTime, "when it was archived (null until then)", dump_only=True,
+                            allow_none=True)
+    cloned_from_id = described(ma.fields.String, "the campaign this one was cloned from (null: not a copy)",
+                               dump_only=True, allow_none=True)
+    window_closes_at = described(ParisDateTime, "the instant applications stop (exclusive): the end of the minute "
+                                 "closes_at names, or the early close", dump_only=True)
     offers = ma.fields.List(ma.fields.Nested(OfferSchema), dump_only=True, metadata={"description": "its offers"})
 
 
@@ -225,7 +253,8 @@ class PublicCampaignSchema(ma.Schema):
     description = described(ma.fields.String, "what families read about the campaign")
     status = described(ma.fields.String, "scheduled (applications not yet open) or open")
     opens_at = described(ParisDateTime, "applications open, Europe/Paris time with offset")
-    closes_at = described(ParisDateTime, "applications close, Europe/Paris time with offset")
+    closes_at = described(ParisDateTime, "applications close at this instant (exclusive), Europe/Paris time with "
+                          "offset: 00:00 after a window announced until 23:59")
     reference_date = described(ma.fields.Date, "date on which children's ages are counted")
     max_choices = described(ma.fields.Integer, "most ranked choices a child may make")
     allocation_mode = described(ma.fields.String, "fcfs (arrival order), lottery or priority_lottery")
@@ -252,6 +281,7 @@ def campaign_view(stored: StoredCampaign, now: datetime) -> dict[str, Any]:
     campaign = stored.campaign
     return {
         **asdict(campaign), "version": stored.version, "status": status_at(campaign, now),
+        "window_closes_at": campaign.effective_closes_at,
         "offers": [offer_view(offer, stored.places_given_for(offer.id)) for offer in campaign.offers],
     }
 

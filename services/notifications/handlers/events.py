@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from services.notifications.domain.events import kind_told
+from services.notifications.store.erasure import erase_family
 from services.notifications.store.queue import queue, queue_for_subscribers
 from services.notifications.store.read_model import (
     close_offer,
@@ -45,6 +46,8 @@ def apply_event(connection: Connection, event: Event, now: datetime) -> None:
             queue_for_subscribers(connection, data["campaign_id"], event.id, data, now)
         case "application.received":
             record_application(connection, data)
+        case "family.erased":
+            erase_family(connection, data["family_account"])
         case "allocation.decided" if data["outcome"] == "allocated":
             open_offer(connection, data, offered_at=event.time)
         case "waitlist.promoted":

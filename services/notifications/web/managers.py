@@ -66,3 +66,13 @@ class Printing(MethodView):
         """Record that a letter was printed (again: no change)"""
         parts = NotificationsComponents.current()
         return usecases.mark_printed(parts.engine, parts.clock, letter_id)
+
+
+@blp.route("/families/<family_account>/export")
+class FamilyExport(MethodView):
+    @require_roles("manager")
+    @blp.doc(responses={200: {"description": "every record this service holds about the family, by table (docs/privacy.md)",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def get(self, family_account: str):
+        """Everything notifications holds about a family, as JSON: for an agent answering an access request"""
+        return usecases.export_family(NotificationsComponents.current().engine, family_account)

@@ -73,3 +73,13 @@ class Subscription(MethodView):
     def delete(self, campaign_id: UUID):
         """Stop telling me when this campaign opens"""
         usecases.unsubscribe(NotificationsComponents.current().engine, current_principal().subject, campaign_id)
+
+
+@blp.route("/export")
+class OwnExport(MethodView):
+    @require_roles("parent")
+    @blp.doc(responses={200: {"description": "every record this service holds about the family, by table (docs/privacy.md)",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def get(self):
+        """Everything notifications holds about your family, as JSON (your right of access and portability)"""
+        return usecases.export_family(NotificationsComponents.current().engine, current_principal().subject)

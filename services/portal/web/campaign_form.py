@@ -40,6 +40,36 @@ def _cents(raw: str) -> int | None:
     return int(cents) if cents == cents.to_integral_value() and cents >= 0 else None
 
 
+def _share(form: Mapping[str, str], name: str, errors: dict[str, str]) -> float | None:
+    """A reserved share typed as a percentage (20 or 12,5): the API's fraction (0.2), None when left empty."""
+    raw = (form.get(name) or "").strip().replace(",", ".").replace("%", "").strip()
+    if not raw:
+        return None
+    try:
+        percent = Decimal(raw)
+    except InvalidOperation:
+        errors[name] = "Un pourcentage, par exemple 20."
+        return None
+    if not 0 < percent <= 100:
+        errors[name] = "Un pourcentage de plus de 0 et d'au plus 100."
+        return None
+    return float(percent / 100)
+
+
+def reserved_shares(form: Mapping[str, str], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """One share per criterion whose percentage is filled in, in the criteria's order."""
+    shares = []
+    for name in CRITERIA_ORDER:
+        share = _share(form, f"reserved_{name}", errors)
+        if share is None:
+            continue
+        criterion: dict[str, Any] = {"name": name}
+        if name == "quotient_tranche_at_most":
+            criterion["max_tranche"] = _integer(form, "reserved_max_tranche", errors)
+        shares.append({"criterion": criterion, "share": share})
+    return shares
+
+
 def campaign_fields(form: Mapping[str, str], errors: dict[str, str]) -> dict[str, Any]:
     criteria = []
     for name in CRITERIA_ORDER:
@@ -59,7 +89,7 @@ def campaign_fields(form: Mapping[str, str], errors: dict[str, str]) -> dict[str
         "policy": {
             "mode": form.get("mode", ""),
             "criteria": criteria,
-            "reserved_shares": [],
+            "reserved_shares": reserved_shares(form, errors),
             "lottery_weight_per_unsuccessful_year": _integer(form, "lottery_weight", errors, optional=True) or 0,
             "keep_siblings_together": form.get("keep_siblings_together") == "oui",
             "acceptance_delay_hours": _integer(form, "acceptance_delay_hours", errors),
@@ -106,7 +136,10 @@ def api_errors_to_form(errors: Mapping[str, str], offer_form: bool = False, pref
         else:
             if parts[0] == "policy" and len(parts) > 1:
                 parts = parts[1:]
-            name = {"lottery_weight_per_unsuccessful_year": "lottery_weight"}.get(parts[0], parts[0])
+            if parts[0] == "reserved_shares":
+                name = "reserved_shares"  # shown above the shares' fields (indices follow the filled-in rows)
+            else:
+                name = {"lottery_weight_per_unsuccessful_year": "lottery_weight"}.get(parts[0], parts[0])
         found.setdefault(name, message)
     return found
 
@@ -130,7 +163,24 @@ def campaign_to_form(campaign: Mapping[str, Any]) -> dict[str, Any]:
         values[f"criterion_{criterion['name']}"] = "oui"
         if criterion.get("max_tranche"):
             values["max_tranche"] = criterion["max_tranche"]
+    for reserved in policy.get("reserved_shares") or []:
+        name = reserved["criterion"]["name"]
+        values[f"reserved_{name}"] = _percent(reserved["share"])
+        if reserved["criterion"].get("max_tranche"):
+            values["reserved_max_tranche"] = reserved["criterion"]["max_tranche"]
     return values
+
+
+def _percent(share: float) -> str:
+    """0.2 → "20", 0.125 → "12,5" (French decimal comma)."""
+    text = f"{Decimal(str(share)) * 100:f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def kept_policy(current: Mapping[str, Any], edited: Mapping[str, Any]) -> dict[str, Any]:
+    """The policy to send on an edit: the API takes the policy whole, so what the form does not show (a setting
+    added to the API after the form) is sent back as it is, never reset to its default."""
+    return {**current, **edited}
 
 
 def offer_to_form(offer: Mapping[str, Any], prefix: str = "offer_") -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Campaign managers' pages: create and edit a campaign (window, offers, criteria, tariff grid), publish
-it, watch the window's live counters, dry-run the allocation, publish the results, export the CSV."""
+"""Campaign managers' pages: create and edit a campaign (window, offers, criteria, reserved shares, tariff grid),
+publish it, extend or close its window, clone it, watch the window's live counters, dry-run the allocation,
+publish the results, export the CSV; the notifications given up on, retried from their page."""
 from __future__ import annotations
 
 import uuid
@@ -17,10 +18,11 @@ from services.portal.web.campaign_form import (
     api_errors_to_form,
     campaign_fields,
     campaign_to_form,
+    kept_policy,
     offer_fields,
     offer_to_form,
 )
-from services.portal.wording import CRITERIA, KINDS, MODES
+from services.portal.wording import CRITERIA, KINDS, MODES, RESERVED_SHARE_LABELS
 from shared.domain.paris import PARIS, paris_day
 
 blp = Blueprint("managers", __name__, url_prefix="/gestion")
@@ -29,7 +31,7 @@ manager_only = role_required("manager")
 
 def choices() -> dict[str, Any]:
     return {"kinds": KINDS, "modes": MODES, "criteria": [(n, CRITERIA[n]) for n in CRITERIA_ORDER],
-            "tranches": TRANCHES}
+            "reserved_labels": [(n, RESERVED_SHARE_LABELS[n]) for n in CRITERIA_ORDER], "tranches": TRANCHES}
 
 
 def read_campaign(campaign_id) -> tuple[dict[str, Any], str]:
@@ -148,6 +150,8 @@ def edit_campaign(campaign_id):
     if errors:
         flash("Certains champs sont à corriger.")
         return campaign_page(campaign_id, status=422, edit_form=request.form, errors=errors)
+    current, _ = read_campaign(campaign_id)
+    body["policy"] = kept_policy(current["policy"], body["policy"])
     failed = write(campaign_id, "PATCH", "", body)
     if failed:
         return campaign_page(campaign_id, status=failed.status, edit_form=request.form,
@@ -187,6 +191,83 @@ def window_action(campaign_id, action):
         flash("Campagne publiée : les familles la voient et l'ouverture sera annoncée." if action == "publier"
               else "Inscriptions closes.")
     return redirect(url_for("managers.campaign", campaign_id=campaign_id))
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/prolonger")
+@manager_only
+def extend_close(campaign_id):
+    closes_at = request.form.get("new_closes_at", "").strip()
+    if not closes_at:
+        flash("Indiquez la nouvelle date de clôture.")
+        return campaign_page(campaign_id, status=422, errors={"new_closes_at": "Ce champ est obligatoire."})
+    failed = write(campaign_id, "POST", "/extend-close", {"closes_at": closes_at})
+    if failed:
+        errors = api_errors_to_form(failed.field_errors)
+        return campaign_page(campaign_id, status=failed.status,
+                             errors={"new_closes_at": errors.pop("closes_at", failed.message), **errors})
+    flash("Clôture repoussée : les familles voient la nouvelle date.")
+    return redirect(url_for("managers.campaign", campaign_id=campaign_id))
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/copier")
+@manager_only
+def clone_campaign(campaign_id):
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    title = request.form.get("clone_title", "").strip()
+    if title:
+        body["title"] = title
+    opens_at = request.form.get("clone_opens_at", "").strip()
+    if opens_at:
+        body["new_opens_at"] = opens_at
+    else:
+        body["shift_days"] = _integer_or_error(request.form.get("clone_shift_days", ""), "clone_shift_days", errors)
+    key = request.form.get("idempotency_key") or uuid.uuid4().hex
+    if not errors:
+        try:
+            copy = client("campaigns").post(f"/campaigns/{campaign_id}/clone", body,
+                                            headers={"Idempotency-Key": key}).data
+        except ApiError as error:
+            if error.status not in (400, 404, 409, 422):
+                raise
+            flash(error.message)
+            found = api_errors_to_form(error.field_errors)
+            errors = {"clone_" + {"new_opens_at": "opens_at"}.get(k, k): v for k, v in found.items()} or {
+                "clone_shift_days": error.message}
+        else:
+            flash("Copie créée en brouillon : vérifiez ses dates puis publiez-la.")
+            return redirect(url_for("managers.campaign", campaign_id=copy["id"]))
+    else:
+        flash("Certains champs de la copie sont à corriger.")
+    return campaign_page(campaign_id, status=422, errors=errors)
+
+
+def _integer_or_error(raw: str, name: str, errors: dict[str, str]) -> int | None:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        errors[name] = "Indiquez un nombre entier de jours."
+        return None
+
+
+@blp.get("/envois-en-echec")
+@manager_only
+def failed_deliveries():
+    return render_template("managers/failures.html", failures=client("notifications").get("/notifications/failures").data)
+
+
+@blp.post("/envois-en-echec/<uuid:notification_id>/relancer")
+@manager_only
+def retry_delivery(notification_id):
+    try:
+        client("notifications").post(f"/notifications/failures/{notification_id}/retry")
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        flash("Cet envoi n'est plus en échec : il a peut-être déjà été relancé.")
+    else:
+        flash("Envoi relancé : une nouvelle série de tentatives commence.")
+    return redirect(url_for("managers.failed_deliveries"))
 
 
 @blp.post("/campagnes/<uuid:campaign_id>/simulation")

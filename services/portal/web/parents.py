@@ -10,7 +10,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 
 from services.portal.client.api import ApiError
 from services.portal.web.access import client, now, role_required
-from services.portal.wording import OUTCOMES, PLACE_STATES, REASONS, STANDINGS
+from services.portal.web.waiting_room import WaitingRoomRequired, room_gate, submit_admitted
+from services.portal.wording import CRITERIA, OUTCOMES, PLACE_STATES, REASONS, STANDINGS
 from shared.domain.ages import age_on
 
 blp = Blueprint("parents", __name__)
@@ -193,6 +194,8 @@ def application_page(campaign_id: str, child_id: str, *, chosen=(), errors=None,
 @blp.get("/campagnes/<uuid:campaign_id>/enfants/<uuid:child_id>")
 @parent_only
 def apply(campaign_id, child_id):
+    if (gate := room_gate(str(campaign_id), str(child_id))) is not None:  # the campaign's waiting room first
+        return gate
     return application_page(str(campaign_id), str(child_id))
 
 
@@ -206,7 +209,10 @@ def submit(campaign_id, child_id):
     body = {"campaign_id": campaign_id, "child_id": child_id, "choices": choices,
             "sworn_statement": request.form.get("sworn_statement") == "oui"}
     try:
-        ack = client("registrations").post("/applications", body, headers={"Idempotency-Key": key}).data
+        ack = submit_admitted(campaign_id, child_id, lambda admission: client("registrations").post(
+            "/applications", body, headers={"Idempotency-Key": key, **admission})).data
+    except WaitingRoomRequired as wait:
+        return redirect(wait.url)
     except ApiError as error:
         if error.status >= 500 and error.status != 503:
             raise
@@ -267,7 +273,8 @@ def explanation(application_id):
             raise
         return render_template("error.html", status=error.status, message=error.message), error.status
     return render_template("parents/explanation.html", x=found, names=campaign_names([found["campaign_id"]]).get(
-        found["campaign_id"], {}), outcomes=OUTCOMES, standings=STANDINGS, reasons=REASONS, place_states=PLACE_STATES)
+        found["campaign_id"], {}), outcomes=OUTCOMES, standings=STANDINGS, reasons=REASONS, place_states=PLACE_STATES,
+        criteria=CRITERIA)
 
 
 # --- inbox ---------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
+from services.registrations.domain.waiting_room import RoomTerms
 from shared.domain.ages import age_on
+from shared.domain.paris import paris_day
 from shared.domain.policy import AllocationMode
 from shared.domain.violations import RuleViolation, Violation
 
@@ -55,6 +57,25 @@ class WithdrawalRefused(TransitionRefused):
     """The parent asked to withdraw an application the state machine no longer lets go (decided and gone)."""
 
 
+class WithdrawalAfterActivity(WithdrawalRefused):
+    """A place is given up before or during its activity, never once it has ended: there is nothing left
+    to give back (docs/campaigns.md#lifecycle)."""
+
+    def __init__(self, current: ApplicationStatus, ends_on: date):
+        super().__init__(current, ApplicationStatus.WITHDRAWN)
+        self.args = (f"the activity ended on {ends_on.isoformat()}: its place can no longer be given up",)
+        self.ends_on = ends_on
+
+
+def check_withdrawal(current: ApplicationStatus, offer_ends_on: date | None, now: datetime) -> None:
+    """The state machine's rule, and: a place (offered or confirmed) is not given up after its activity's
+    last day (Paris calendar)."""
+    check_transition(current, ApplicationStatus.WITHDRAWN)
+    holds_a_place = current in (ApplicationStatus.ALLOCATED, ApplicationStatus.CONFIRMED)
+    if holds_a_place and offer_ends_on is not None and paris_day(now) > offer_ends_on:
+        raise WithdrawalAfterActivity(current, offer_ends_on)
+
+
 class OfferNotOpen(Exception):
     """Accept/decline: no place is offered to this application (any more)."""
 
@@ -94,6 +115,7 @@ class CampaignTerms:
     max_choices: int
     offers: Mapping[UUID, OfferTerms] = field(default_factory=dict)
     accepting: bool = True  # False once closed early, allocated or archived
+    waiting_room: RoomTerms | None = None  # the campaign's waiting room (domain/waiting_room.py), if any
 
     @property
     def first_come_first_served(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.registrations.domain.applications import CampaignTerms, OfferTerms
+from services.registrations.domain.waiting_room import RoomTerms
 from services.registrations.store.tables import campaign_terms
 from shared.events import Event
 
@@ -41,7 +42,16 @@ def terms_from_snapshot(snapshot: dict[str, Any], closed_at: datetime | None = N
         campaign_id=UUID(snapshot["campaign_id"]), version=snapshot["version"], mode=snapshot["policy"]["mode"],
         opens_at=datetime.fromisoformat(snapshot["opens_at"]), closes_at=closes_at,
         reference_date=date.fromisoformat(snapshot["reference_date"]), max_choices=snapshot["max_choices"],
-        offers=offers, accepting=snapshot["status"] not in NOT_ACCEPTING and closed_at is None)
+        offers=offers, accepting=snapshot["status"] not in NOT_ACCEPTING and closed_at is None,
+        waiting_room=room_terms(snapshot.get("waiting_room")))
+
+
+def room_terms(room: dict[str, Any] | None) -> RoomTerms | None:
+    """The snapshot's `waiting_room` (absent from snapshots published before rooms existed: no room)."""
+    if not room:
+        return None
+    return RoomTerms(enabled=bool(room["enabled"]), opens_before=timedelta(minutes=room["opens_before_minutes"]),
+                     admissions_per_minute=int(room["admissions_per_minute"]))
 
 
 def record_campaign_event(connection: Connection, event: Event) -> None:
@@ -103,3 +113,20 @@ class CampaignDirectory:
 
 def _instant(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def offer_last_day(connection: Connection, campaign_id: UUID, offer_id: UUID | None) -> date | None:
+    """The offer's last day, from the campaign's latest snapshot (None when either is unknown)."""
+    if offer_id is None:
+        return None
+    snapshot = connection.execute(select(campaign_terms.c.snapshot)
+                                  .where(campaign_terms.c.campaign_id == campaign_id)).scalar_one_or_none()
+    offer = next((o for o in (snapshot or {}).get("offers", ()) if o["offer_id"] == str(offer_id)), None)
+    return None if offer is None else date.fromisoformat(offer["ends_on"])
+
+
+def closed_drawn_campaigns(connection: Connection) -> list[tuple[UUID, datetime]]:
+    """(campaign id, close) of every campaign decided by a draw whose close `campaign.closed` announced."""
+    rows = connection.execute(select(campaign_terms.c.campaign_id, campaign_terms.c.closed_at, campaign_terms.c.snapshot)
+                              .where(campaign_terms.c.closed_at.is_not(None))).all()
+    return [(row.campaign_id, row.closed_at) for row in rows if row.snapshot["policy"]["mode"] != "fcfs"]

@@ -5,6 +5,7 @@ Every change is one transaction with its transition row and its outbox event (th
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,36 @@ def ledger_row(data: dict[str, Any], partition: int, offset: int, status: Applic
         "intake_partition": partition, "arrival_position": offset,
         "placed_offer_id": None, "offer_expires_at": None, "decision": None,
     }
+
+
+def locked_rows(connection: Connection, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+    """The rows of these applications, locked until the transaction ends (in id order, so two batches
+    never wait on each other crosswise); unknown ids are absent."""
+    query = (select(applications).where(applications.c.application_id.in_(sorted(set(ids))))
+             .order_by(applications.c.application_id).with_for_update())
+    return {row["application_id"]: dict(row) for row in connection.execute(query).mappings()}
+
+
+def write_transitions(connection: Connection, changed: list[dict[str, Any]], transitions: list[dict[str, Any]]) -> None:
+    """A batch of moves already checked against the state machine: each changed row's DECIDED_FIELDS (an
+    application moved twice in a batch ends as its last move says) in one statement, and the transitions."""
+    if not changed:
+        return
+    final = {row["application_id"]: row for row in changed}
+    connection.execute(text(f"""
+        UPDATE {applications.fullname} AS a
+        SET status = v.status, reason = v.reason, placed_offer_id = v.placed_offer_id,
+            offer_expires_at = v.offer_expires_at, decision = v.decision::jsonb, updated_at = now()
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
+                    CAST(:offers AS uuid[]), CAST(:expires AS timestamptz[]), CAST(:decisions AS text[]))
+             AS v(application_id, status, reason, placed_offer_id, offer_expires_at, decision)
+        WHERE a.application_id = v.application_id"""), {
+        "ids": list(final), "statuses": [row["status"] for row in final.values()],
+        "reasons": [row["reason"] for row in final.values()],
+        "offers": [row["placed_offer_id"] for row in final.values()],
+        "expires": [row["offer_expires_at"] for row in final.values()],
+        "decisions": [None if row["decision"] is None else json.dumps(row["decision"]) for row in final.values()]})
+    connection.execute(application_transitions.insert(), transitions)
 
 
 def insert_applications(connection: Connection, rows: list[dict[str, Any]],

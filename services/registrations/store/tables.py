@@ -1,8 +1,8 @@
 """Tables of the registrations service, in its own PostgreSQL schema: the application ledger, the campaign
 terms intake checks against, and households with their children.
 
-Children are never deleted: a removed child keeps its row (with `removed_at`) because the
-application ledger names it by `child_id`.
+A removed child keeps its row (with `removed_at`) while the application ledger names it by `child_id`;
+the retention purge deletes it afterwards, and erasure at once (docs/privacy.md).
 """
 from sqlalchemy import (
     ARRAY,

@@ -17,23 +17,30 @@ from services.registrations.domain.applications import (
     TransitionRefused,
     WithdrawalRefused,
     check_offer_open,
+    check_withdrawal,
 )
+from services.registrations.store.campaign_directory import offer_last_day
 from services.registrations.store.events import offer_answered_event, withdrawn_event
 from services.registrations.store.intake_guard import IntakeGuard
-from services.registrations.store.ledger import application_view, change_status, counted_position, locked, transition
+from services.registrations.store.ledger import application_view, counted_position, locked, transition
 from services.registrations.store.tables import outbox
 from shared.clock import Clock
 from shared.outbox import record_event
 
 
 def withdraw(engine: Engine, family_account: str, application_id: UUID, now: datetime) -> dict[str, Any]:
-    """Returns the row as it was. Raises `ApplicationNotFound` (not the family's), `WithdrawalRefused`."""
+    """Returns the row as it was. Raises `ApplicationNotFound` (not the family's), `WithdrawalRefused`
+    (`WithdrawalAfterActivity` once the place's activity has ended)."""
     with engine.begin() as connection:
+        before = locked(connection, application_id, family_account)
         try:
-            before = change_status(connection, application_id, ApplicationStatus.WITHDRAWN, family_account=family_account,
-                                   reason="withdrawn by the parent")
+            check_withdrawal(ApplicationStatus(before["status"]),
+                             offer_last_day(connection, before["campaign_id"], before.get("placed_offer_id")), now)
+        except WithdrawalRefused:
+            raise
         except TransitionRefused as refused:
             raise WithdrawalRefused(refused.current, refused.wanted) from refused
+        transition(connection, before, ApplicationStatus.WITHDRAWN, "withdrawn by the parent")
         record_event(connection, outbox, withdrawn_event(application_id, before["campaign_id"], family_account,
                                                          before["status"], now), key=str(before["campaign_id"]))
         return before

@@ -6,6 +6,7 @@ the parent get a 202. No database write happens here: the intake consumer writes
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -36,13 +37,26 @@ class HouseholdSource(Protocol):
     def get(self, family_account: str) -> Any: ...
 
 
-# Application ids derive from (family account, Idempotency-Key): a retry of the same submission is the same
-# application, so an answer lost between the broker and the parent is settled by retrying.
-APPLICATION_ID_NAMESPACE = UUID("5d6f1f64-4e0b-4c1e-9a39-2b0b8f6c1a7e")
+# Application ids are drawn by the server at random (the lottery hashes them: a client choosing its
+# Idempotency-Key must not choose its number). The first attempt keeps (family account, key) → id in Redis
+# for as long as keys are replayed, so a retry of the same submission is the same application and an answer
+# lost between the broker and the parent is settled by retrying.
+APPLICATION_ID_SECONDS = 2 * 24 * 3600  # longer than an Idempotency-Key is replayed (shared.idempotency)
 
 
-def application_id_for(family_account: str, idempotency_key: str) -> UUID:
-    return uuid.uuid5(APPLICATION_ID_NAMESPACE, f"{family_account}\n{idempotency_key}")
+def application_id_key(family_account: str, idempotency_key: str) -> str:
+    scope = hashlib.sha256(f"{family_account}\n{idempotency_key}".encode()).hexdigest()
+    return f"intake:application-id:{scope}"
+
+
+def application_id_for(client: redis.Redis, family_account: str, idempotency_key: str) -> UUID:
+    """A fresh random id for a new key; the id first drawn for it on a retry. One round trip."""
+    key = application_id_key(family_account, idempotency_key)
+    pipeline = client.pipeline(transaction=True)
+    pipeline.set(key, str(uuid.uuid4()), nx=True, ex=APPLICATION_ID_SECONDS)
+    pipeline.get(key)
+    _, stored = pipeline.execute()
+    return UUID(stored.decode() if isinstance(stored, bytes) else stored)
 
 
 @dataclass(frozen=True)
@@ -168,7 +182,7 @@ class Intake:
             raise SubmissionRefused("keep_with_applications", "A child is kept with at most the other children of "
                                     "the household.", "too-many-siblings")
 
-        application_id = application_id_for(family_account, submission.idempotency_key)
+        application_id = application_id_for(self.redis, family_account, submission.idempotency_key)
         hold = self.guard.reserve(campaign, family_account, child.child_id, application_id, submission.choices)
         try:
             event = self.events.submitted(application_id, campaign.campaign_id, family_account, child, household,

@@ -3,7 +3,7 @@ decisions followed there. Applying the same Kafka record twice changes nothing (
 the ledger's key); each change is one transaction with its transition row and its outbox event."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine
 
-from services.registrations.domain.applications import ApplicationStatus, TransitionRefused
+from services.registrations.domain.applications import ApplicationStatus, TransitionRefused, check_transition
 from services.registrations.store.events import received_event
 from services.registrations.store.ledger import (
     active_applications,
@@ -19,7 +19,9 @@ from services.registrations.store.ledger import (
     known_ids,
     ledger_row,
     locked,
+    locked_rows,
     transition,
+    write_transitions,
 )
 from services.registrations.store.tables import outbox
 from shared.events import parse_event
@@ -73,30 +75,83 @@ def record_intake(engine: Engine, records: Iterable[IntakeRecord]) -> list[UUID]
 
 
 def apply_decision(connection: Connection, event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
-    """Follow allocation's events in the ledger. Returns the row as it was, or None when the event no longer
-    applies (the parent withdrew meanwhile): allocation learns of the withdrawal from its own event."""
-    application_id = UUID(str(data["application_id"]))
-    row = locked(connection, application_id, None)
+    """Follow one of allocation's events in the ledger. Returns the row as it was, or None when the event no
+    longer applies (the parent withdrew meanwhile): allocation learns of the withdrawal from its own event."""
+    if event_type not in FOLLOWED:
+        return None
+    row = locked(connection, UUID(str(data["application_id"])), None)
+    move = _decided_move(event_type, data, row)
+    if move is None:
+        return None
+    wanted, reason, placement = move
+    transition(connection, row, wanted, reason, **placement)
+    return row
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One of allocation's events the ledger followed: the row before and after it."""
+    event_type: str
+    data: dict[str, Any]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def apply_decisions(connection: Connection, events: list[tuple[str, str, dict[str, Any]]],
+                    claim: Callable[[list[tuple[str, str]]], set[str]]) -> list[Applied]:
+    """A batch of allocation's events — (event id, type, data), in partition order — in the caller's one
+    transaction, in a handful of statements whatever its size: claim them (`claim` returns the ids seen
+    for the first time: a redelivered event changes nothing), lock their rows, move each along the state
+    machine as `apply_decision` would, write every change and transition at once."""
+    fresh = claim([(event_id, event_type) for event_id, event_type, _ in events])
+    todo, seen = [], set()
+    for event_id, event_type, data in events:
+        if event_id in fresh and event_id not in seen and event_type in FOLLOWED:
+            seen.add(event_id)
+            todo.append((event_type, data))
+    current = locked_rows(connection, [UUID(str(data["application_id"])) for _, data in todo])
+    applied, changed, transitions = [], [], []
+    for event_type, data in todo:
+        row = current.get(UUID(str(data["application_id"])))
+        if row is None:
+            continue  # not in this ledger (never happens: allocation decides what the ledger announced)
+        move = _decided_move(event_type, data, row)
+        if move is None:
+            continue
+        wanted, reason, placement = move
+        after = {**row, **placement, "status": str(wanted), "reason": reason}
+        current[row["application_id"]] = after
+        applied.append(Applied(event_type, data, row, after))
+        changed.append(after)
+        transitions.append({"application_id": row["application_id"], "from_status": row["status"],
+                            "to_status": str(wanted), "reason": reason})
+    write_transitions(connection, changed, transitions)
+    return applied
+
+
+FOLLOWED = frozenset({"allocation.decided", "waitlist.promoted", "offer.expired"})
+
+
+def _decided_move(event_type: str, data: dict[str, Any], row: dict[str, Any]
+                  ) -> tuple[ApplicationStatus, str | None, dict[str, Any]] | None:
+    """Where one of allocation's events moves a row, or None when it no longer applies."""
     if event_type == "allocation.decided":
         wanted = ApplicationStatus(data["outcome"])
-        placement = {"decision": _json_safe(data)}
+        placement: dict[str, Any] = {"decision": _json_safe(data)}
         if wanted == ApplicationStatus.ALLOCATED:
             placement.update(_placement(data))
         reason = ", ".join(data.get("reasons") or []) or None
+        if wanted == row["status"]:
+            return None  # a republished decision
     elif event_type == "waitlist.promoted":
-        wanted, reason = ApplicationStatus.ALLOCATED, "a place was freed on the waitlist"
-        placement = _placement(data)
-    elif event_type == "offer.expired":
-        wanted, reason, placement = ApplicationStatus.EXPIRED, "the offered place was not accepted in time", {}
+        wanted, reason, placement = ApplicationStatus.ALLOCATED, "a place was freed on the waitlist", _placement(data)
     else:
-        return None
-    if wanted == row["status"] and event_type == "allocation.decided":
-        return None  # a republished decision
+        wanted, reason, placement = ApplicationStatus.EXPIRED, "the offered place was not accepted in time", {}
     try:
-        transition(connection, row, wanted, reason, **placement)
+        check_transition(ApplicationStatus(row["status"]), wanted)
     except TransitionRefused:
         return None
-    return row
+    return wanted, reason, placement
 
 
 def _placement(data: dict[str, Any]) -> dict[str, Any]:

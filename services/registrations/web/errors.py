@@ -20,16 +20,19 @@ from services.registrations.domain.household import (
     HouseholdInvalid,
     HouseholdNotDeclared,
 )
+from services.registrations.domain.waiting_room import AdmissionRefused
 from services.registrations.store.admission import Overloaded
 from services.registrations.store.households import StaleHousehold
 from services.registrations.store.intake_guard import AlreadyApplied, CampaignFull, GuardNotReady, RateLimited
 from services.registrations.store.ledger import ApplicationNotFound
+from services.registrations.usecases.erasure import ErasureRefused
 from services.registrations.usecases.intake import (
     BrokerUnavailable,
     HouseholdIncomplete,
     SubmissionRefused,
     UnknownCampaign,
 )
+from services.registrations.usecases.waiting_room import NoWaitingRoom, RoomClosed, RoomNotOpenYet
 from shared.domain.paris import PARIS
 from shared.errors import Conflict, NotFound, Problem, ProblemFor, ServiceUnavailable, Unprocessable, field_error
 
@@ -103,6 +106,14 @@ PROBLEMS: dict[type[Exception], ProblemFor] = {
                                    headers={"Retry-After": str(e.retry_after)}, retry_after=e.retry_after),
     GuardNotReady: intake_unavailable,
     BrokerUnavailable: intake_unavailable,
+    # The waiting room (web/parents/waiting_room.py) and its admission token, checked before intake.
+    AdmissionRefused: lambda e: Problem(str(e), status=403, code=e.reason, title="Forbidden", reason=e.reason,
+                                        errors=[field_error("Admission-Token", str(e), e.reason)]),
+    NoWaitingRoom: lambda _: NotFound("This campaign has no waiting room.", code="waiting-room-not-found"),
+    RoomNotOpenYet: lambda e: Conflict("The waiting room is not open yet.", code="waiting-room-not-open",
+                                       opens_at=paris_time(e.pre_queue_opens_at)),
+    RoomClosed: lambda e: Conflict("Applications are closed.", code="window-closed",
+                                   closes_at=paris_time(e.closes_at)),
     # A parent's application afterwards.
     ApplicationNotFound: lambda _: NotFound(NOT_YOURS, code="application-not-found"),
     WithdrawalRefused: lambda e: Conflict(str(e), code="cannot-withdraw", status_now=str(e.current)),
@@ -118,4 +129,5 @@ PROBLEMS: dict[type[Exception], ProblemFor] = {
     # 412, as flask-smorest answers a stale If-Match itself.
     StaleHousehold: lambda _: Problem("The household was changed meanwhile: read it again, then resend your change.",
                                       status=412, code="precondition-failed", title="Precondition Failed"),
+    ErasureRefused: lambda e: Conflict(e.detail, code=e.code),
 }

@@ -8,8 +8,10 @@ from flask_smorest import Blueprint
 
 from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.store.ledger import intake_counters
-from services.registrations.web.schemas import IntakeCountersSchema
+from services.registrations.web.schemas import IntakeCountersSchema, RoomLiveSchema
 from shared.auth import require_roles
+from shared.errors import PROBLEM_CONTENT_TYPE
+from shared.web import ProblemSchema
 
 blp = Blueprint("intake_counters", __name__, url_prefix="/applications",
                 description="Applications received for a campaign: the managers' live view of a window.")
@@ -25,3 +27,24 @@ class IntakeCounters(MethodView):
         Read from the ledger: an application acknowledged a moment ago appears once the intake consumer
         has written it (usually within a second)."""
         return intake_counters(RegistrationsComponents.current().engine, campaign_id)
+
+
+room_blp = Blueprint("waiting_rooms_live", __name__, url_prefix="/waiting-rooms",
+                     description="A campaign's waiting room, live, for its managers.")
+
+
+@room_blp.route("/<uuid:campaign_id>/live")
+class RoomLive(MethodView):
+    @require_roles("manager")
+    @room_blp.response(200, RoomLiveSchema)
+    @room_blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                           description="The campaign is unknown or has no waiting room (code waiting-room-not-found)")
+    def get(self, campaign_id: UUID):
+        """The room live: families waiting, admitted in the last minute, the pace, the oldest wait"""
+        live = RegistrationsComponents.current().waiting_rooms.live(campaign_id)
+        figures = live.figures
+        return {"campaign_id": live.campaign_id, "phase": live.phase, "joined": figures.joined,
+                "admitted": figures.released, "waiting": figures.joined - figures.released,
+                "admitted_last_minute": figures.admitted_last_minute, "pace_per_minute": live.pace_per_minute,
+                "admissions_per_minute": live.admissions_per_minute,
+                "oldest_waiting_since": figures.oldest_waiting_since}

@@ -164,3 +164,56 @@ class HouseholdSchema(HouseholdFactsSchema):
     children = ma.fields.List(ma.fields.Nested(ChildSchema), dump_only=True, metadata={
         "description": f"the children (at most {MAX_CHILDREN}), first added first; removed ones are not listed"})
     version = described(ma.fields.Integer, "counts the changes; the ETag follows it", dump_only=True)
+
+
+# --- the waiting room (web/parents/waiting_room.py, web/public.py, web/managers.py) ---------------------------
+
+ROOM_PHASES = ["not_yet", "pre_queue", "open", "closed"]
+
+
+class PlaceSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "the campaign")
+    state = described(ma.fields.String, "not_joined, pre_queue (the order is drawn at the opening), waiting, "
+                      "admitted (apply with the admission token), expired (admission lapsed: join again)",
+                      validate=ma.validate.OneOf(["not_joined", "pre_queue", "waiting", "admitted", "expired"]))
+    phase = described(ma.fields.String, "the room's phase", validate=ma.validate.OneOf(ROOM_PHASES))
+    opens_at = described(ma.fields.AwareDateTime, "the campaign's opening")
+    position = described(ma.fields.Integer, "1 = next admitted; null before the opening's draw", allow_none=True)
+    ahead = described(ma.fields.Integer, "families admitted before you", allow_none=True)
+    waiting = described(ma.fields.Integer, "families waiting in the room")
+    pace_per_minute = described(ma.fields.Float, "families admitted per minute now (it adapts to intake's load)")
+    estimated_wait_seconds = described(ma.fields.Integer, "at the current pace; null when not waiting",
+                                       allow_none=True)
+    poll_after_seconds = described(ma.fields.Integer, "ask again after this long (also the Retry-After header)")
+    joined_at = described(ma.fields.AwareDateTime, "when this account took its place", allow_none=True)
+    admitted_at = described(ma.fields.AwareDateTime, "when it was admitted", allow_none=True)
+    admission_token = described(ma.fields.String, "send it as the Admission-Token header of POST /applications",
+                                allow_none=True)
+    admission_token_expires_at = described(ma.fields.AwareDateTime, "ask this resource again for a fresh one",
+                                           allow_none=True)
+
+
+class RoomSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "the campaign")
+    phase = described(ma.fields.String, "the room's phase", validate=ma.validate.OneOf(ROOM_PHASES))
+    pre_queue_opens_at = described(ma.fields.AwareDateTime, "families may join from then")
+    opens_at = described(ma.fields.AwareDateTime, "the opening: the pre-queue's order is drawn then")
+    closes_at = described(ma.fields.AwareDateTime, "the campaign's window closes")
+    admissions_per_minute = described(ma.fields.Integer, "the configured pace (the most per minute)")
+    commitment = described(ma.fields.String, "SHA-256 of the seed, hex, published before the opening")
+    seed = described(ma.fields.String, "the seed, hex, published at the opening: a pre-queue family's ticket is "
+                     "HMAC-SHA256(seed, family account) and the pre-queue is served by ascending ticket",
+                     allow_none=True)
+
+
+class RoomLiveSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "the campaign")
+    phase = described(ma.fields.String, "the room's phase", validate=ma.validate.OneOf(ROOM_PHASES))
+    joined = described(ma.fields.Integer, "families that took a place")
+    admitted = described(ma.fields.Integer, "places admitted from the head")
+    waiting = described(ma.fields.Integer, "families waiting")
+    admitted_last_minute = described(ma.fields.Integer, "families admitted in the last minute")
+    pace_per_minute = described(ma.fields.Float, "the pace now, adapted from intake's latency")
+    admissions_per_minute = described(ma.fields.Integer, "the configured pace (the controller's ceiling)")
+    oldest_waiting_since = described(ma.fields.AwareDateTime, "when the family at the head joined",
+                                     allow_none=True)

@@ -9,6 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.registrations.bootstrap import RegistrationsComponents
+from services.registrations.usecases.erasure import erase_family
+from services.registrations.usecases.export import export_family
 from services.registrations.web.schemas import HouseholdSchema
 from shared.auth import require_roles
 from shared.errors import PROBLEM_CONTENT_TYPE, NotFound
@@ -29,3 +31,27 @@ class FamilyHousehold(MethodView):
         if household is None:
             raise NotFound("This family has not declared a household.", code="household-not-found")
         return household
+
+
+@blp.route("/households/<family_account>/export")
+class FamilyExport(MethodView):
+    @require_roles("manager")
+    @blp.doc(responses={200: {"description": "every record this service holds about the family, by table (docs/privacy.md)",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def get(self, family_account: str):
+        """Everything registrations holds about a family, as JSON: for an agent answering an access request"""
+        return export_family(RegistrationsComponents.current().engine, family_account)
+
+
+@blp.route("/households/<family_account>/erasure")
+class FamilyErasure(MethodView):
+    @require_roles("manager")
+    @blp.doc(responses={200: {"description": "erased: the household and children are gone, the applications kept under a pseudonym",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}})
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description="refused while an application of the family is open (code open-application)")
+    def post(self, family_account: str):
+        """Erase a family's data on its request (an agent acting for the family)"""
+        components = RegistrationsComponents.current()
+        pseudonym = erase_family(components.engine, components.redis, family_account, "agent", components.clock())
+        return {"erased": True, "pseudonym": pseudonym}

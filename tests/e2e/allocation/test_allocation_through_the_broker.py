@@ -8,7 +8,7 @@ from services.allocation.bootstrap import build_components
 from services.allocation.worker import build_loops
 from shared.runtime import Runtime
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED, CAMPAIGN_EVENTS
-from tests.support.allocation import a_campaign, an_application, an_offer, send
+from tests.support.allocation import ACTIVITY_AHEAD, a_campaign, an_application, an_offer, send
 from tests.support.broker import events_on
 from tests.support.campaigns import MovableClock
 from tests.support.workers import eventually, running
@@ -52,13 +52,13 @@ def published(settings, topic, event_type: str, count: int) -> list[dict]:
 
 
 def test_a_lottery_and_a_first_come_campaign_through_the_broker(settings, clock, worker):
-    lottery = a_campaign(offers=[an_offer(capacity=2, waitlist_limit=5)])
+    lottery = a_campaign(offers=[an_offer(starts_on=ACTIVITY_AHEAD, capacity=2, waitlist_limit=5)])
     received = {str(a["application_id"]): a for a in (an_application(lottery, arrival=n) for n in range(5))}
     send(settings, CAMPAIGN_EVENTS, window(lottery), key=lottery["campaign_id"])
     (committed,) = published(settings, CAMPAIGN_EVENTS, "lottery.seed_committed", 1)
     send(settings, APPLICATION_EVENTS, [("application.received", a) for a in received.values()],
          key=lottery["campaign_id"])
-    first_come = a_campaign("fcfs", offers=[an_offer(capacity=2, waitlist_limit=1)])
+    first_come = a_campaign("fcfs", offers=[an_offer(starts_on=ACTIVITY_AHEAD, capacity=2, waitlist_limit=1)])
     arrivals = [an_application(first_come, arrival=n) for n in range(4)]
     send(settings, CAMPAIGN_EVENTS, window(first_come), key=first_come["campaign_id"])
     send(settings, APPLICATION_EVENTS, [("application.received", a) for a in arrivals], key=first_come["campaign_id"])

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select, text
 from services.allocation.store.repository import campaign_lock_key
 from services.allocation.store.tables import allocation_runs, applications, campaigns, decisions, outbox, places
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED, CAMPAIGN_EVENTS
-from tests.support.allocation import a_campaign, an_application, an_offer, send
+from tests.support.allocation import ACTIVITY_AHEAD, a_campaign, an_application, an_offer, send
 from tests.support.broker import events_on
 from tests.support.workers import eventually
 
@@ -78,7 +78,7 @@ def event_ids_by(events: list[dict], field: str) -> dict[str, set[str]]:
 
 
 def test_a_killed_worker_restarts_without_deciding_or_billing_anything_twice(settings, engine):
-    campaign = a_campaign(offers=[an_offer(capacity=PLACES, waitlist_limit=None)])
+    campaign = a_campaign(offers=[an_offer(starts_on=ACTIVITY_AHEAD, capacity=PLACES, waitlist_limit=None)])
     key = campaign["campaign_id"]
     received = {str(a["application_id"]): a for a in (an_application(campaign, arrival=n) for n in range(APPLICATIONS))}
     first = start_worker(settings)

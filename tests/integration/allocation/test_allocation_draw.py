@@ -5,7 +5,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 from services.allocation import verify
-from services.allocation.domain import commitment
+from services.allocation.domain import commitment, secret_commitment, secret_parts
 from services.allocation.handlers.jobs import DrawScheduler
 from services.allocation.store.tables import allocation_runs, decisions, lottery_seeds, outbox, places, waitlist_entries
 from tests.support.allocation import a_campaign, an_application, an_offer, drawn_campaign
@@ -21,7 +21,8 @@ def test_the_seed_is_committed_once_at_the_opening_and_first_come_campaigns_have
     (seed,) = allocation.rows(lottery_seeds)
     assert seed.campaign_id == lottery["campaign_id"] and seed.revealed_at is None
     (committed,) = allocation.announced("lottery.seed_committed")
-    assert committed["commitment"] == commitment(seed.seed) == seed.commitment
+    assert len(seed.seed) == 64, "the seed and the lines key, committed together"
+    assert committed["commitment"] == secret_commitment(seed.seed) == seed.commitment
     assert committed["draw_url"] == f"/draws/{lottery['campaign_id']}"
 
 
@@ -45,7 +46,8 @@ def test_the_draw_waits_for_its_delay_then_decides_everyone_once(allocation):
     assert sorted(row.position for row in allocation.rows(waitlist_entries)) == [1, 2]
     (revealed,) = allocation.announced("lottery.seed_revealed")
     (seed,) = allocation.rows(lottery_seeds)
-    assert revealed["seed"] == seed.seed.hex() and seed.revealed_at == allocation.clock()
+    assert revealed["seed"] == secret_parts(seed.seed)[0].hex() and seed.revealed_at == allocation.clock()
+    assert secret_parts(seed.seed)[1].hex() not in str(allocation.rows(allocation_runs)), "the lines key stays secret"
     assert revealed["allocation_run_id"] == str(run.run_id)
 
 
@@ -53,17 +55,17 @@ def test_anyone_checks_the_published_draw_with_guichet_verify(allocation, app, t
     campaign, _ = drawn_campaign(allocation)
     public = app.test_client()
     draw = public.get(f"/draws/{campaign['campaign_id']}").json
-    assert draw["seed"] and commitment(bytes.fromhex(draw["seed"])) == draw["commitment"]
     bundle = public.get(draw["bundle_url"])
     assert bundle.status_code == 200
+    assert draw["seed"] and commitment(bytes.fromhex(draw["seed"] + bundle.json["lines_key_digest"])) == draw["commitment"]
     (tmp_path / "draw.json").write_bytes(bundle.data)
-    assert verify.main([str(tmp_path / "draw.json")]) == 0
+    assert verify.main([str(tmp_path / "draw.json"), "--commitment", draw["commitment"]]) == 0
 
     tampered = json.loads(bundle.data)
     winner = next(i for i, result in tampered["results"].items() if result["status"] == "allocated")
     tampered["results"][winner]["status"] = "waitlisted"
     (tmp_path / "tampered.json").write_text(json.dumps(tampered))
-    assert verify.main([str(tmp_path / "tampered.json")]) == 1
+    assert verify.main([str(tmp_path / "tampered.json"), "--commitment", draw["commitment"]]) == 1
 
 
 def test_before_the_draw_only_the_commitment_is_public(allocation, app):
@@ -90,7 +92,7 @@ def test_a_dry_run_keeps_statistics_and_changes_no_decision(allocation, manager)
     assert {offer["fill_rate"] for offer in run["statistics"]["offers"]} == {1.0, 2 / 3}
     assert run["statistics"]["tiers"] == [{"tier": 1, "applications": 3, "placed": 3, "placement_rate": 1.0}]
     (seed,) = allocation.rows(lottery_seeds)
-    assert run["seed"] != seed.seed.hex(), "a dry run must never draw with the committed seed"
+    assert run["seed"] != secret_parts(seed.seed)[0].hex(), "a dry run must never draw with the committed seed"
     assert allocation.count(outbox) == outbox_before
     assert allocation.count(decisions) == allocation.count(places) == allocation.count(waitlist_entries) == 0
     overview = manager("GET", f"/campaigns/{campaign['campaign_id']}/allocation").json

@@ -30,7 +30,7 @@ def test_drafts_are_private_and_every_change_after_publication_is_announced(mana
         ("campaign.published", 3, "scheduled"), ("campaign.updated", 4, "scheduled"),
         ("campaign.updated", 5, "scheduled"), ("campaign.updated", 6, "closed")]
     assert [len(e["data"]["offers"]) for e in events] == [1, 2, 2, 2]
-    assert events[2]["data"]["closes_at"] == "2026-02-28T11:00:00+00:00"
+    assert events[2]["data"]["closes_at"] == "2026-02-28T11:01:00+00:00"  # the end of the minute named
     assert {e["subject"] for e in events} == {f"campaigns/{draft['id']}"}
 
 

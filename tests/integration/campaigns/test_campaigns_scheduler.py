@@ -85,7 +85,7 @@ def test_a_scheduler_down_across_the_whole_window_announces_both_in_order(manage
     clock.set("2026-03-01T10:00")
     WindowScheduler(engine, clock).announce_due()
     assert [(e["type"], e["data"]["at"]) for e in outbox_events(engine)[1:]] == [
-        ("campaign.opened", "2026-02-01T23:01:00+00:00"), ("campaign.closed", "2026-02-27T22:59:00+00:00")]
+        ("campaign.opened", "2026-02-01T23:01:00+00:00"), ("campaign.closed", "2026-02-27T23:00:00+00:00")]  # the end of 23:59, Paris
 
 
 def test_an_early_close_is_announced_at_its_instant_and_an_extension_moves_the_close(manager, engine, clock):
@@ -104,7 +104,7 @@ def test_an_early_close_is_announced_at_its_instant_and_an_extension_moves_the_c
     clock.set("2026-03-02T00:00")
     scheduler.announce_due()
     closed = {e["data"]["campaign_id"]: e["data"]["at"] for e in outbox_events(engine, "campaign.closed")}
-    assert closed[extended["id"]] == "2026-03-01T22:59:00+00:00" and len(closed) == 2
+    assert closed[extended["id"]] == "2026-03-01T23:00:00+00:00" and len(closed) == 2
 
 
 def test_drafts_are_never_announced(manager, engine, clock):

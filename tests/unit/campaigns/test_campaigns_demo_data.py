@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ from services.campaigns.domain import (
     AllocationMode,
     CampaignStatus,
     CriterionName,
+    acceptance_deadline,
     campaign_violations,
     price_for,
     publish_campaign,
@@ -71,7 +72,20 @@ def test_sport_vacances_policy():
     assert policy.lottery_weight_per_unsuccessful_year == 1
     [reserved] = policy.reserved_shares
     assert (reserved.criterion, reserved.share) == (policy.criteria[0], Decimal("0.20"))
-    assert policy.acceptance_delay_hours == 72 and policy.keep_siblings_together
+    assert policy.acceptance_delay_hours == 36 and policy.keep_siblings_together
+
+
+def test_sport_vacances_deadline_falls_before_the_stages_start():
+    """Issue 18: the demo's deadline (72 h after a draw on 28 February) fell on Tuesday 3 March, after the
+    stages' Monday start. A place offered at the close now has to be accepted by Sunday noon."""
+    campaign = SPORT_VACANCES_HIVER_2026
+    policy = campaign.policy
+    offered_at = campaign.effective_closes_at
+    for offer in campaign.offers:
+        deadline = acceptance_deadline(offered_at, policy.acceptance_delay_hours, offer.starts_on,
+                                       policy.acceptance_margin_hours)
+        assert to_paris_iso(deadline) == "2026-03-01T12:00:00+01:00"
+        assert deadline < datetime.combine(offer.starts_on, time(0), tzinfo=PARIS)
 
 
 def test_centres_de_loisirs_window_period_and_price():

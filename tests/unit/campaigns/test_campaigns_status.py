@@ -21,14 +21,18 @@ from tests.support.campaign_builders import (
 )
 
 SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
 
 
 @pytest.mark.parametrize("now, expected", [
     (BEFORE_OPENING, CampaignStatus.SCHEDULED),
     (OPENS_AT - SECOND, CampaignStatus.SCHEDULED),
     (OPENS_AT, CampaignStatus.OPEN),
+    # Closes are inclusive to the minute (docs/campaigns.md): "until 23:59" keeps all of 23:59.
     (CLOSES_AT - SECOND, CampaignStatus.OPEN),
-    (CLOSES_AT, CampaignStatus.CLOSED),
+    (CLOSES_AT, CampaignStatus.OPEN),
+    (CLOSES_AT + MINUTE - timedelta(microseconds=1), CampaignStatus.OPEN),
+    (CLOSES_AT + MINUTE, CampaignStatus.CLOSED),
     (AFTER_CLOSE, CampaignStatus.CLOSED),
 ])
 def test_published_campaign_follows_its_window(now, expected):
@@ -95,7 +99,7 @@ def test_due_transitions_opened_once():
 def test_scheduler_down_across_the_whole_window_gets_both_in_order():
     transitions = due_transitions(a_published_campaign(), AFTER_CLOSE, set())
     assert [t.kind for t in transitions] == [TransitionKind.OPENED, TransitionKind.CLOSED]
-    assert transitions[1].at == CLOSES_AT
+    assert transitions[1].at == CLOSES_AT + MINUTE
 
 
 def test_restarted_scheduler_only_gets_what_it_has_not_emitted():
@@ -117,8 +121,9 @@ def test_extended_close_is_announced_at_the_new_instant_only():
     extended = a_published_campaign(closes_at=CLOSES_AT + timedelta(days=7))
     opened_key = due_transitions(extended, WHILE_OPEN, set())[0].key
     assert due_transitions(extended, AFTER_CLOSE, {opened_key}) == []
-    [closed] = due_transitions(extended, CLOSES_AT + timedelta(days=7), {opened_key})
-    assert closed.at == CLOSES_AT + timedelta(days=7)
+    assert due_transitions(extended, CLOSES_AT + timedelta(days=7), {opened_key}) == []
+    [closed] = due_transitions(extended, CLOSES_AT + timedelta(days=7) + MINUTE, {opened_key})
+    assert closed.at == CLOSES_AT + timedelta(days=7) + MINUTE
 
 
 def test_drafts_and_archived_campaigns_announce_nothing():

@@ -5,6 +5,7 @@ Refusals are the domain's and use cases' exceptions, turned into problems by `we
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -21,9 +22,12 @@ from services.registrations.store.pending import pending_application
 from services.registrations.usecases.intake import Submission
 from services.registrations.web.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
 from shared.auth import current_principal, require_roles
-from shared.errors import NotFound
+from shared.errors import PROBLEM_CONTENT_TYPE, NotFound
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import idempotent
+from shared.web import ProblemSchema
+
+ADMISSION_HEADER = "Admission-Token"  # the waiting room's token (web/parents/waiting_room.py)
 
 blp = Blueprint("applications", __name__, url_prefix="/applications",
                 description="Submit an application during a campaign's window, follow it, withdraw it.")
@@ -56,12 +60,27 @@ class Applications(MethodView):
     # An instance, not the class: given a class, webargs builds a new schema on every request.
     @blp.arguments(SubmissionSchema())
     @blp.response(202, AcknowledgementSchema)
+    @blp.alt_response(403, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description="The campaign's waiting room admits families: no valid Admission-Token (code and "
+                                  "reason admission-token-missing, -invalid, -expired or -foreign)")
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
-                          "description": "a new random value per intended submission; resend it when retrying"}])
+                          "description": "a new random value per intended submission; resend it when retrying"},
+                         {"in": "header", "name": ADMISSION_HEADER, "required": False, "schema": {"type": "string"},
+                          "description": "while the campaign's waiting room admits: the token it gave you"}])
     def post(self, body):
-        """Submit an application (202 once it is safely kept)"""
-        ack = RegistrationsComponents.current().intake.submit(current_principal().subject,
-                                         Submission(idempotency_key=request.headers[IDEMPOTENCY_HEADER], **body))
+        """Submit an application (202 once it is safely kept)
+
+        While the campaign's waiting room admits, send the admission token it gave you (Admission-Token)."""
+        rooms = RegistrationsComponents.current().waiting_rooms
+        in_room = rooms.check_admission(current_principal().subject, body["campaign_id"],
+                                        request.headers.get(ADMISSION_HEADER))
+        started = time.perf_counter()
+        try:
+            ack = RegistrationsComponents.current().intake.submit(current_principal().subject,
+                                             Submission(idempotency_key=request.headers[IDEMPOTENCY_HEADER], **body))
+        finally:
+            if in_room:  # the rooms' pace follows intake's latency, measured on their admitted families
+                rooms.record_intake_latency((time.perf_counter() - started) * 1000)
         status_url = url_for("applications.Application", application_id=ack.application_id)
         return ({"application_id": ack.application_id, "campaign_id": ack.campaign_id, "status": "received",
                  "submitted_at": ack.submitted_at, "status_url": status_url, "hold": ack.hold.as_dict(),

@@ -14,6 +14,8 @@ from flask_smorest import Blueprint
 
 from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.domain.household import Child, Household, declared
+from services.registrations.usecases.erasure import erase_family
+from services.registrations.usecases.export import export_family
 from services.registrations.web.schemas import (
     ChildChangesSchema,
     ChildSchema,
@@ -120,3 +122,28 @@ class OwnChild(MethodView):
         applications already made for it still name it.
         """
         RegistrationsComponents.current().household_changes.remove_child(current_principal().subject, child_id)
+
+
+@blp.route("/household/export")
+class OwnExport(MethodView):
+    @require_roles("parent")
+    @blp.doc(responses={200: {"description": "every record this service holds about the family, by table (docs/privacy.md)",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def get(self):
+        """Everything registrations holds about your family, as JSON (your right of access and portability)"""
+        return export_family(RegistrationsComponents.current().engine, current_principal().subject)
+
+
+@blp.route("/household/erasure")
+class OwnErasure(MethodView):
+    @require_roles("parent")
+    @blp.doc(responses={200: {"description": "erased: the household and children are gone, the applications kept under a pseudonym",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}})
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description="refused while an application of the family is open (code open-application)")
+    def post(self):
+        """Erase your family's data (your right to erasure): refused while an application is still open"""
+        components = RegistrationsComponents.current()
+        pseudonym = erase_family(components.engine, components.redis, current_principal().subject, "family",
+                                 components.clock())
+        return {"erased": True, "pseudonym": pseudonym}

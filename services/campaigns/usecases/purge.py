@@ -1,0 +1,17 @@
+"""Retention in campaigns (docs/privacy.md): campaigns hold no family's data; only the outbox (published
+events) and the inbox (processed event ids) are purged. Idempotent."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from services.campaigns.store.tables import inbox, outbox
+from shared.retention import OUTBOX_KEPT_AFTER_PUBLICATION, purge_inbox, purge_outbox, run_purges
+
+
+def purge(engine: Engine, now: datetime, inbox_kept: timedelta) -> dict[str, int]:
+    return run_purges(engine, {
+        "outbox": lambda c: purge_outbox(c, outbox, now, OUTBOX_KEPT_AFTER_PUBLICATION),
+        "inbox": lambda c: purge_inbox(c, inbox, now, inbox_kept),
+    })

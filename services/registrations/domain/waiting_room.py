@@ -1,0 +1,228 @@
+"""The waiting room in front of intake, as plain rules: when a campaign's room is open, the order of its queue
+(the pre-queue drawn at random from a committed seed, then first come first served), the pace at which it admits
+families, the controller that adapts that pace to intake's measured latency, what a waiting family is told, and
+the signed admission token intake asks for. No I/O here: the Redis adapter is `store/waiting_room.py`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# A family's ticket in the pre-queue is a 52-bit fraction of HMAC-SHA256(seed, family account): exact in a double
+# (Redis sorted-set scores), below 1. Families arriving after the opening get 1 + their arrival number.
+TICKET_HEX_DIGITS = 13
+AFTER_OPENING = 1.0
+
+
+@dataclass(frozen=True)
+class RoomTerms:
+    """A campaign's room, as its manager set it (campaigns' `waiting_room` field)."""
+    enabled: bool
+    opens_before: timedelta  # the pre-queue opens this long before the campaign's opening
+    admissions_per_minute: int  # the configured pace: the controller's ceiling
+
+
+class Phase(StrEnum):
+    NOT_YET = "not_yet"  # before the pre-queue opens: nothing to join
+    PRE_QUEUE = "pre_queue"  # joining, the order is drawn at the opening
+    OPEN = "open"  # admitting; late arrivals queue in arrival order
+    CLOSED = "closed"  # the campaign's window has closed
+
+
+def phase(terms: RoomTerms, opens_at: datetime, closes_at: datetime, now: datetime) -> Phase:
+    if now >= closes_at:
+        return Phase.CLOSED
+    if now >= opens_at:
+        return Phase.OPEN
+    if now >= opens_at - terms.opens_before:
+        return Phase.PRE_QUEUE
+    return Phase.NOT_YET
+
+
+def room_seed(secret: bytes, campaign_id: str) -> bytes:
+    """The room's seed: derived from the service's secret, so it is never lost with Redis, unknown to anyone
+    before the opening, committed to in advance by `commitment` and published after the opening."""
+    return hmac.new(secret, f"guichet-waiting-room\n{campaign_id}".encode(), hashlib.sha256).digest()
+
+
+def commitment(seed: bytes) -> str:
+    return hashlib.sha256(seed).hexdigest()
+
+
+def ticket(seed: bytes, family_account: str) -> float:
+    """The family's place in the pre-queue's draw, in [0, 1): anyone holding the published seed recomputes it."""
+    digest = hmac.new(seed, family_account.encode(), hashlib.sha256).hexdigest()
+    return int(digest[:TICKET_HEX_DIGITS], 16) / 16 ** TICKET_HEX_DIGITS
+
+
+# --- the pace and its controller -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaceLimits:
+    """What the controller may do. The pace never goes above the campaign's configured pace (its ceiling) nor
+    below `floor_share` of it; it falls by `decrease` when intake's p95 exceeds `target_p95_ms`, climbs by
+    `increase_share` of the ceiling per interval when p95 is under half the target (or too few submissions
+    were measured to tell), and holds in between."""
+    target_p95_ms: float = 300.0
+    decrease: float = 0.7
+    increase_share: float = 0.1
+    floor_share: float = 0.1
+    min_samples: int = 20
+
+
+def next_pace(current: float, ceiling: int, p95_ms: float | None, samples: int, limits: PaceLimits = PaceLimits()) -> float:
+    floor = max(1.0, ceiling * limits.floor_share)
+    if samples >= limits.min_samples and p95_ms is not None and p95_ms > limits.target_p95_ms:
+        proposed = current * limits.decrease
+    elif samples < limits.min_samples or p95_ms is None or p95_ms <= limits.target_p95_ms / 2:
+        proposed = current + ceiling * limits.increase_share
+    else:
+        proposed = current
+    return round(min(float(ceiling), max(floor, proposed)), 3)
+
+
+# Upper bounds (ms) of intake's latency histogram; the last bucket is everything slower.
+LATENCY_BUCKETS_MS = (10, 25, 50, 100, 200, 300, 500, 1000, 2000, 5000)
+SLOWEST_BUCKET_MS = 10_000
+
+
+def latency_bucket(milliseconds: float) -> int:
+    for bound in LATENCY_BUCKETS_MS:
+        if milliseconds <= bound:
+            return bound
+    return SLOWEST_BUCKET_MS
+
+
+def percentile(histogram: dict[int, int], quantile: float) -> tuple[float | None, int]:
+    """(the quantile's bucket bound — an upper estimate —, how many samples) of a latency histogram."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None, 0
+    needed, seen = math.ceil(quantile * total), 0
+    for bound in sorted(histogram):
+        seen += histogram[bound]
+        if seen >= needed:
+            return float(bound), total
+    return float(max(histogram)), total
+
+
+# --- what a family is told ---------------------------------------------------------------------------------------
+
+class PlaceState(StrEnum):
+    NOT_JOINED = "not_joined"
+    PRE_QUEUE = "pre_queue"
+    WAITING = "waiting"
+    ADMITTED = "admitted"
+    EXPIRED = "expired"  # admitted, then let the admission lapse: joining again queues at the back
+
+
+@dataclass(frozen=True)
+class PlaceReading:
+    """A family's place as the store read it, in one atomic step."""
+    rank: int | None  # 0-based, in the whole queue; None when the family has not joined
+    released: int  # how many places from the head have been admitted so far
+    admitted_at: datetime | None
+    joined_at: datetime | None
+    waiting_total: int  # families not yet admitted
+
+
+def place_state(reading: PlaceReading, room_phase: Phase, admission_window: timedelta, now: datetime) -> PlaceState:
+    if reading.rank is None:
+        return PlaceState.NOT_JOINED
+    if reading.admitted_at is not None:
+        return PlaceState.EXPIRED if now >= reading.admitted_at + admission_window else PlaceState.ADMITTED
+    if room_phase in (Phase.PRE_QUEUE, Phase.NOT_YET):
+        return PlaceState.PRE_QUEUE
+    return PlaceState.WAITING
+
+
+def estimated_wait(ahead: int, pace_per_minute: float) -> timedelta:
+    """At the current pace: the honest figure, which moves when the pace moves (the page says so)."""
+    return timedelta(seconds=math.ceil(60 * (ahead + 1) / max(pace_per_minute, 0.001)))
+
+
+def poll_after(ahead: int | None, pace_per_minute: float, rng: random.Random | None = None) -> int:
+    """Seconds until the family's page asks again: about a quarter of its expected wait, between 2 and 30 s,
+    with ±20 % jitter so that thousands of pages opened together do not poll together."""
+    base = 30.0 if ahead is None else (60 * ahead / max(pace_per_minute, 0.001)) / 4
+    jitter = (rng or random).uniform(0.8, 1.2)
+    return max(2, min(30, round(base * jitter)))
+
+
+def pre_queue_poll_after(until_opening_seconds: float, rng: random.Random | None = None) -> int:
+    """Seconds until a pre-queue page asks again: about every 30 s (±20 %) while the opening is far; near it,
+    just after the opening, spread over 10 s so that the whole pre-queue does not ask at the same second."""
+    draw = rng or random
+    if until_opening_seconds > 30:
+        return round(30 * draw.uniform(0.8, 1.2))
+    return max(1, math.ceil(until_opening_seconds)) + round(draw.uniform(1, 10))
+
+
+# --- the admission token -----------------------------------------------------------------------------------------
+
+class AdmissionRefused(Exception):
+    """Intake refuses a submission of a campaign whose room is active: `reason` names why."""
+    REASONS = {
+        "admission-token-missing": "This campaign has a waiting room: submit with the admission token it gives "
+                                   "you (header Admission-Token).",
+        "admission-token-invalid": "The admission token is not one the waiting room signed.",
+        "admission-token-expired": "The admission token has expired: ask the waiting room for a fresh one.",
+        "admission-token-foreign": "The admission token was given to another family or for another campaign.",
+    }
+
+    def __init__(self, reason: str):
+        super().__init__(self.REASONS[reason])
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class AdmissionToken:
+    value: str
+    expires_at: datetime
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class AdmissionTokens:
+    """`payload.signature`, both base64url: payload {"a": family account, "c": campaign id, "exp": epoch s},
+    signature HMAC-SHA256 with the service's secret (shared by every intake process)."""
+
+    def __init__(self, secret: bytes):
+        self.secret = secret
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self.secret, payload.encode(), hashlib.sha256).digest())
+
+    def issue(self, family_account: str, campaign_id: str, expires_at: datetime) -> AdmissionToken:
+        payload = _b64(json.dumps({"a": family_account, "c": campaign_id, "exp": int(expires_at.timestamp())},
+                                  separators=(",", ":")).encode())
+        return AdmissionToken(f"{payload}.{self._sign(payload)}", expires_at.replace(microsecond=0))
+
+    def verify(self, token: str | None, family_account: str, campaign_id: str, now: datetime) -> None:
+        if not token:
+            raise AdmissionRefused("admission-token-missing")
+        payload, _, signature = token.partition(".")
+        if not signature or not token.isascii() or not hmac.compare_digest(signature, self._sign(payload)):
+            raise AdmissionRefused("admission-token-invalid")
+        try:
+            claims = json.loads(_unb64(payload))
+            account, campaign, expires = claims["a"], claims["c"], float(claims["exp"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise AdmissionRefused("admission-token-invalid") from error
+        if account != family_account or campaign != campaign_id:
+            raise AdmissionRefused("admission-token-foreign")
+        if now.timestamp() >= expires:
+            raise AdmissionRefused("admission-token-expired")

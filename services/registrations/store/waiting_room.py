@@ -1,0 +1,207 @@
+"""The waiting room's state in Redis, one key family per campaign (hash-tagged, so a cluster keeps a room on one
+slot), changed only by the Lua scripts below: each join, each reading of a place, each admission is one atomic
+step, whatever the number of intake processes. Redis keeps it through a restart with its append-only file (the
+local Redis and the Kubernetes one run with `appendonly yes`).
+
+    {wr:<campaign>}:queue      sorted set  member → score (pre-queue: its ticket in [0, 1); later: 1 + arrival)
+    {wr:<campaign>}:members    hash        family account → its member in the queue (one place per account)
+    {wr:<campaign>}:joined     hash        member → when it joined (ms)
+    {wr:<campaign>}:admitted   hash        member → when it was first seen admitted (ms): never twice
+    {wr:<campaign>}:admissions sorted set  member → when admitted (ms): the managers' admitted per minute
+    {wr:<campaign>}:room       hash        released (places admitted from the head), tick, carry, seq, pace
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+
+from services.registrations.domain.waiting_room import LATENCY_BUCKETS_MS, SLOWEST_BUCKET_MS, PlaceReading
+
+SECRET_KEY = "wr:secret"
+LATENCY_WINDOW_SECONDS = 5
+
+_JOIN = """
+-- KEYS: queue, members, joined, admitted, room
+-- ARGV: account, 'pre'|'open', ticket, now ms, admission window ms, time to live ms
+local member = redis.call('HGET', KEYS[2], ARGV[1])
+if member then
+  local at = redis.call('HGET', KEYS[4], member)
+  if not at or tonumber(ARGV[4]) < tonumber(at) + tonumber(ARGV[5]) then return member end
+end
+local score, fresh
+if ARGV[2] == 'pre' and not member then
+  score, fresh = ARGV[3], ARGV[1]
+else
+  local seq = redis.call('HINCRBY', KEYS[5], 'seq', 1)
+  score = 1 + seq
+  if member then fresh = ARGV[1] .. '\\n' .. seq else fresh = ARGV[1] end
+end
+redis.call('ZADD', KEYS[1], score, fresh)
+redis.call('HSET', KEYS[2], ARGV[1], fresh)
+redis.call('HSET', KEYS[3], fresh, ARGV[4])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+redis.call('PEXPIRE', KEYS[5], ARGV[6])
+return fresh
+"""
+
+_READ = """
+-- KEYS: room, queue, members, joined, admitted, admissions
+-- ARGV: account ('' for none), now ms, opening ms, pace per minute, burst (most places released at once),
+--       time to live ms
+local now, opening = tonumber(ARGV[2]), tonumber(ARGV[3])
+local released = tonumber(redis.call('HGET', KEYS[1], 'released') or '0')
+local total = redis.call('ZCARD', KEYS[2])
+if now >= opening then
+  local tick = tonumber(redis.call('HGET', KEYS[1], 'tick') or ARGV[3])
+  local carry = tonumber(redis.call('HGET', KEYS[1], 'carry') or '0')
+  if now > tick then
+    local gained = math.min(carry + (now - tick) * tonumber(ARGV[4]) / 60000, tonumber(ARGV[5]))
+    local whole = math.floor(gained)
+    if released + whole >= total then
+      carry = math.min(gained - (total - released), 1)
+      released = total
+    else
+      released, carry = released + whole, gained - whole
+    end
+    redis.call('HSET', KEYS[1], 'released', released, 'tick', now, 'carry', tostring(carry))
+    redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  end
+end
+if ARGV[1] == '' then return {-1, released, total, '', ''} end
+local member = redis.call('HGET', KEYS[3], ARGV[1])
+if not member then return {-1, released, total, '', ''} end
+local rank = redis.call('ZRANK', KEYS[2], member)
+local admitted = redis.call('HGET', KEYS[5], member)
+if not admitted and now >= opening and rank < released then
+  admitted = ARGV[2]
+  redis.call('HSET', KEYS[5], member, admitted)
+  redis.call('ZADD', KEYS[6], now, member)
+  redis.call('PEXPIRE', KEYS[5], ARGV[6])
+  redis.call('PEXPIRE', KEYS[6], ARGV[6])
+end
+return {rank, released, total, admitted or '', redis.call('HGET', KEYS[4], member) or ''}
+"""
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def _ttl_ms(expire_at: datetime, now: datetime) -> int:
+    """A time to live by the service's clock (Redis's own clock may differ)."""
+    return max(60_000, _ms(expire_at) - _ms(now))
+
+
+def _instant(ms: str | bytes | None) -> datetime | None:
+    if not ms:
+        return None
+    return datetime.fromtimestamp(int(ms) / 1000, UTC)
+
+
+@dataclass(frozen=True)
+class RoomFigures:
+    """What managers see: the room live."""
+    joined: int
+    released: int
+    admitted_last_minute: int
+    pace_per_minute: float | None
+    oldest_waiting_since: datetime | None
+
+
+class RoomStore:
+    def __init__(self, client: redis.Redis):
+        self.redis = client
+        self._join = client.register_script(_JOIN)
+        self._read = client.register_script(_READ)
+
+    @staticmethod
+    def keys(campaign_id: str) -> dict[str, str]:
+        tag = f"{{wr:{campaign_id}}}"
+        return {name: f"{tag}:{name}" for name in ("queue", "members", "joined", "admitted", "admissions", "room")}
+
+    def secret(self) -> bytes:
+        """The signing secret when no setting names one: drawn once, shared by every process through Redis."""
+        self.redis.set(SECRET_KEY, secrets.token_hex(32), nx=True)
+        return bytes.fromhex(_text(self.redis.get(SECRET_KEY)))
+
+    def join(self, campaign_id: str, family_account: str, pre_queue: bool, ticket: float, now: datetime,
+             admission_window_ms: int, expire_at: datetime) -> str:
+        """`expire_at`: when the room's keys go (some days after the campaign's close)."""
+        k = self.keys(campaign_id)
+        member = self._join(keys=[k["queue"], k["members"], k["joined"], k["admitted"], k["room"]],
+                            args=[family_account, "pre" if pre_queue else "open", repr(ticket), _ms(now),
+                                  admission_window_ms, _ttl_ms(expire_at, now)])
+        return _text(member)
+
+    def read(self, campaign_id: str, family_account: str | None, now: datetime, opens_at: datetime,
+             pace_per_minute: float, burst: float, expire_at: datetime) -> PlaceReading:
+        """Release the places the pace allows since the last reading, then read the family's place (its
+        admission recorded the first time it is read past the head)."""
+        k = self.keys(campaign_id)
+        rank, released, total, admitted, joined = self._read(
+            keys=[k["room"], k["queue"], k["members"], k["joined"], k["admitted"], k["admissions"]],
+            args=[family_account or "", _ms(now), _ms(opens_at), repr(float(pace_per_minute)), repr(float(burst)),
+                  _ttl_ms(expire_at, now)])
+        return PlaceReading(rank=None if int(rank) < 0 else int(rank), released=int(released),
+                            admitted_at=_instant(admitted), joined_at=_instant(joined),
+                            waiting_total=max(0, int(total) - int(released)))
+
+    def pace(self, campaign_id: str) -> float | None:
+        raw = self.redis.hget(self.keys(campaign_id)["room"], "pace")
+        return float(raw) if raw is not None else None
+
+    def claim_control(self, campaign_id: str, window: int) -> bool:
+        """True for the one process that adjusts this room's pace in this control window."""
+        return bool(self.redis.set(f"{{wr:{campaign_id}}}:control:{window}", 1, nx=True,
+                                   ex=LATENCY_WINDOW_SECONDS * 4))
+
+    def set_pace(self, campaign_id: str, pace_per_minute: float) -> None:
+        self.redis.hset(self.keys(campaign_id)["room"], "pace", repr(pace_per_minute))
+
+    def figures(self, campaign_id: str, now: datetime) -> RoomFigures:
+        k = self.keys(campaign_id)
+        pipeline = self.redis.pipeline(transaction=False)
+        pipeline.zcard(k["queue"])
+        pipeline.hget(k["room"], "released")
+        pipeline.zcount(k["admissions"], _ms(now) - 60_000, "+inf")
+        pipeline.hget(k["room"], "pace")
+        joined, released, last_minute, pace = pipeline.execute()
+        released = int(released or 0)
+        head = self.redis.zrange(k["queue"], released, released)
+        oldest = _instant(self.redis.hget(k["joined"], head[0])) if head else None
+        return RoomFigures(int(joined), released, int(last_minute), float(pace) if pace is not None else None,
+                           oldest)
+
+    def queue_order(self, campaign_id: str) -> list[str]:
+        """Every member, head first (the published draw's order; the tests' check)."""
+        return [_text(m) for m in self.redis.zrange(self.keys(campaign_id)["queue"], 0, -1)]
+
+
+class IntakeLatency:
+    """Intake's measured latency, a histogram per 5-second window shared by every process (one pipelined round
+    trip per submission), read by the pace controller."""
+
+    def __init__(self, client: redis.Redis):
+        self.redis = client
+
+    @staticmethod
+    def key(window: int) -> str:
+        return f"reg:intake:latency:{window}"
+
+    def record(self, window: int, bucket_ms: int) -> None:
+        pipeline = self.redis.pipeline(transaction=False)
+        pipeline.hincrby(self.key(window), str(bucket_ms), 1)
+        pipeline.expire(self.key(window), LATENCY_WINDOW_SECONDS * 6)
+        pipeline.execute()
+
+    def histogram(self, window: int) -> dict[int, int]:
+        raw = self.redis.hgetall(self.key(window))
+        known = set(LATENCY_BUCKETS_MS) | {SLOWEST_BUCKET_MS}
+        return {int(bound): int(count) for bound, count in raw.items() if int(bound) in known}
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,50 @@
+"""The waiting room for parents: take a place in a campaign's room (one per family account: a second tab or
+device gets the same place) and read it — position, families ahead, an estimated wait, and once admitted the
+admission token POST /applications asks for. `Retry-After` (and `poll_after_seconds`) say when to ask again: the
+server spreads the polls of thousands of pages with jitter."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.registrations.bootstrap import RegistrationsComponents
+from services.registrations.usecases.waiting_room import PlaceView
+from services.registrations.web.schemas import PlaceSchema
+from shared.auth import current_principal, require_roles
+from shared.errors import PROBLEM_CONTENT_TYPE
+from shared.web import ProblemSchema
+
+blp = Blueprint("waiting_room", __name__, url_prefix="/waiting-rooms",
+                description="A campaign's waiting room: a fair opening, families admitted at the pace intake holds.")
+
+
+def answered(view: PlaceView) -> tuple[PlaceView, int, dict[str, str]]:
+    return view, 200, {"Retry-After": str(view.poll_after_seconds), "Cache-Control": "no-store"}
+
+
+@blp.route("/<uuid:campaign_id>/place")
+class Place(MethodView):
+    @require_roles("parent")
+    @blp.response(200, PlaceSchema)
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description="The campaign is unknown or has no waiting room (code waiting-room-not-found)")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description="The room is not open yet (waiting-room-not-open, with opens_at) or the window has closed (window-closed)")
+    def put(self, campaign_id: UUID):
+        """Take my place in the room (again: the same place)
+
+        Before the opening, families join the pre-queue, whose order is drawn at the opening from the room's
+        committed seed; after it, they queue in arrival order."""
+        return answered(RegistrationsComponents.current().waiting_rooms.join(current_principal().subject,
+                                                                             campaign_id))
+
+    @require_roles("parent")
+    @blp.response(200, PlaceSchema)
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description="The campaign is unknown or has no waiting room (code waiting-room-not-found)")
+    def get(self, campaign_id: UUID):
+        """My place: position, families ahead, estimated wait; once admitted, the admission token"""
+        return answered(RegistrationsComponents.current().waiting_rooms.place(current_principal().subject,
+                                                                              campaign_id))
