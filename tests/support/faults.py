@@ -38,6 +38,7 @@ from shared.devtokens import issue_token
 from shared.events import make_event
 from shared.kafka import Producer
 from shared.topics import BILLING_FEED, CAMPAIGN_EVENTS
+from tests.support.allocation import ACTIVITY_AHEAD
 from tests.support.broker import events_on
 from tests.support.registrations import campaign_snapshot, offer
 from tests.support.workers import eventually
@@ -209,7 +210,7 @@ class Surge:
 
 
 def prepare_surge(stack: FaultStack, parents: int, capacity: int) -> Surge:
-    snapshot = campaign_snapshot(mode="fcfs", offers=[offer(capacity=capacity, waitlist_limit=None)],
+    snapshot = campaign_snapshot(mode="fcfs", offers=[offer(capacity=capacity, waitlist_limit=None, starts_on=ACTIVITY_AHEAD)],
                                  closes_in=timedelta(hours=2))
     producer = Producer(stack.settings)
     producer.send_event(CAMPAIGN_EVENTS.name, str(snapshot["campaign_id"]),

@@ -32,9 +32,11 @@ def campaign_snapshot(mode: str = "lottery", opens_in: timedelta = timedelta(hou
 
 
 def offer(capacity: int = 16, waitlist_limit: int | None = 30, min_age: int = 7, max_age: int = 17,
-          title: str = "Escalade — initiation") -> dict:
+          title: str = "Escalade — initiation", starts_on: date = date(2026, 3, 2)) -> dict:
+    """Tests whose workers read the real clock pass `starts_on=ACTIVITY_AHEAD` (tests/support/allocation.py):
+    deadlines and waitlists close before the activity starts."""
     return {"offer_id": uuid.uuid4(), "title": title, "site": "Centre sportif Jean Dame", "arrondissement": 2,
-            "starts_on": date(2026, 3, 2), "ends_on": date(2026, 3, 6), "min_age": min_age, "max_age": max_age,
+            "starts_on": starts_on, "ends_on": starts_on + timedelta(days=4), "min_age": min_age, "max_age": max_age,
             "capacity": capacity, "waitlist_limit": waitlist_limit, "tariffs_cents": [400 + 100 * n for n in range(10)]}
 
 

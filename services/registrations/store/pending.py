@@ -3,6 +3,7 @@ its status page can show it while the intake consumer writes it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,11 @@ def pending_key(application_id: UUID | str) -> str:
 
 
 def pending_application(client: redis.Redis, application_id: UUID | str) -> dict[str, Any] | None:
-    """The `application.submitted` data intake kept for this application, or None."""
+    """The `application.submitted` data intake kept for this application, or None; its instant read back as
+    a datetime, as the ledger's rows give it (the status page serialises both the same way)."""
     pending = client.get(pending_key(application_id))
-    return None if pending is None else json.loads(pending)
+    if pending is None:
+        return None
+    data = json.loads(pending)
+    data["submitted_at"] = datetime.fromisoformat(data["submitted_at"])
+    return data

@@ -22,6 +22,7 @@ from services.notifications.worker import CONSUMED_TOPICS, consumer_group
 from shared.kafka import group_lag
 from shared.runtime import Runtime
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED
+from tests.support.allocation import ACTIVITY_AHEAD
 from tests.support.broker import announce_window, deliver_again, records_on
 from tests.support.notifications import PORTAL, text_of
 from tests.support.registrations import campaign_snapshot, offer
@@ -29,6 +30,15 @@ from tests.support.workers import eventually, running
 
 EMAIL = "famille.durand@example.org"
 REPO = Path(__file__).resolve().parents[3]
+
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def in_french(day) -> str:
+    """How a parent reads a day in a message, written out here rather than taken from the code under test."""
+    return f"{DAYS[day.weekday()]} {'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def worker_env(settings, **extra) -> dict[str, str]:
@@ -94,7 +104,7 @@ def emailed(smtp, subject: str):
 def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, allocation_worker, notifications_worker,
                                                                billing_preview, smtp):
     settings = registrations.settings
-    escalade = offer(title="Escalade — initiation")
+    escalade = offer(title="Escalade — initiation", starts_on=ACTIVITY_AHEAD)
     campaign = registrations.publish_campaign(campaign_snapshot(offers=[escalade]))
     announce_window(settings, "campaign.opened", campaign["campaign_id"], campaign["opens_at"], campaign["version"])
     account, (child,) = registrations.family(email=EMAIL, postal_mail=True)
@@ -123,7 +133,8 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
     assert accepted.status_code == 200 and accepted.json["status"] == "confirmed"
     confirmation = text_of(emailed(smtp, subjects[2]))
     # No quotient on file: the highest tranche (10) of the offer's grid, 400 + 9 × 100 cents.
-    assert "du lundi 2 mars 2026 au vendredi 6 mars 2026" in confirmation and "Montant : 13,00 €" in confirmation
+    assert f"du {in_french(ACTIVITY_AHEAD)} au {in_french(escalade['ends_on'])}" in confirmation
+    assert "Montant : 13,00 €" in confirmation
     assert [m["Subject"] for m in smtp.to(EMAIL)] == subjects
 
     app = create_app(settings)
@@ -140,7 +151,7 @@ def test_a_confirmed_place_reaches_the_parent_and_billing_once(registrations, al
     (line,) = eventually(lines, what="the invoice line")
     assert (line.line_id, line.period_start.isoformat(), line.quotient_tranche, line.unit_price_cents,
             line.quantity, line.currency, line.reverses_line_id) == (
-        f"reg-{application_id}", "2026-03-02", 10, 1300, 1, "EUR", None)
+        f"reg-{application_id}", ACTIVITY_AHEAD.isoformat(), 10, 1300, 1, "EUR", None)
 
     # The same records again, as after a producer's retry or a consumer's crash before its commit.
     decided = records_on(settings, ALLOCATION_EVENTS, "allocation.decided")

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from services.registrations.app import create_app
 from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.settings import RegistrationsSettings
+from services.registrations.store.tables import application_transitions, applications
 from shared.waiting import wait_until
 from tests.support.registrations import campaign_snapshot, offer
 
@@ -27,6 +28,25 @@ def test_accepted_application_reaches_the_ledger_exactly_once(registrations):
     assert status.status_code == 200
     assert status.json["status"] == "received" and status.json["arrival_position"] is not None
     assert [h["to_status"] for h in status.json["history"]] == ["received"]
+
+
+def test_an_application_acknowledged_but_not_yet_in_the_ledger_shows_as_pending(registrations):
+    campaign = registrations.publish_campaign(campaign_snapshot())
+    account, (child,) = registrations.family()
+    submitted = registrations.submit(account, campaign, child)
+    application_id = submitted.json["application_id"]
+    wait_until(lambda: application_id in registrations.ledger(), timeout=30, what="application in the ledger")
+    # As in the seconds between the broker's acknowledgement and the ledger's write: only the pending marker.
+    with registrations.runtime.engine.begin() as connection:
+        connection.execute(application_transitions.delete())
+        connection.execute(applications.delete())
+
+    status = registrations.get(account, f"/applications/{application_id}")
+    assert status.status_code == 200, status.json
+    assert status.json["status"] == "pending" and status.json["history"] == []
+    assert datetime.fromisoformat(status.json["submitted_at"]) == datetime.fromisoformat(submitted.json["submitted_at"])
+    other, _ = registrations.family()
+    assert registrations.get(other, f"/applications/{application_id}").status_code == 404
 
 
 def test_fcfs_holds_a_place_then_waitlists(registrations):
