@@ -10,7 +10,8 @@ from shared.retention import command
 
 def main() -> int:
     settings = CampaignsSettings.from_env("campaigns-purge")
-    return command(settings, lambda engine, now: purge(engine, now, settings.inbox_retention))
+    return command(settings, lambda engine, now: purge(engine, now, settings.inbox_retention,
+                                                       settings.audit_retention))
 
 
 if __name__ == "__main__":

@@ -17,3 +17,5 @@ class CampaignsSettings(Settings):
     public_requests_per_minute: int = setting("GUICHET_PUBLIC_REQUESTS_PER_MINUTE", 600, "int")
     # Retention (docs/privacy.md, the register of processing): enforced by `python -m services.campaigns.purge`.
     inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")
+    # A campaign's audit trail (docs/audit.md): kept this long after the campaign is archived, then purged whole.
+    audit_retention: timedelta = setting("GUICHET_AUDIT_RETENTION_SECONDS", timedelta(days=5 * 365), "seconds")

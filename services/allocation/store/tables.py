@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from shared.audit import AuditTables, audit_head_table, audit_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -166,3 +167,6 @@ announced_places = Table(
     Column("revision", Integer, nullable=False),
     Column("counted_at", DateTime(timezone=True), nullable=False),
 )
+
+# The audit trail (shared/audit.py; migration 0005): one chain per campaign, `campaign:<id>`, append-only.
+audit = AuditTables(audit_table(metadata), audit_head_table(metadata))

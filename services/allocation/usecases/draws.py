@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 from services.allocation.domain import Application, CampaignPolicy, Offer, allocate, generate_seed, sealed_draw
 from services.allocation.store import outbox_events
 from services.allocation.store.application_rows import NO_HISTORY, domain_application, sibling_groups
+from services.allocation.store.audit import record_draw
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.decision_writer import Decision, record_decisions
 from services.allocation.store.repository import (
@@ -38,9 +39,13 @@ from services.allocation.store.repository import (
 )
 from services.allocation.store.result_documents import statistics_document
 from services.allocation.usecases.seeds import lottery_secret, seed_for_draw
+from shared.audit import Actor
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
+
+# Who the audit trail names for a draw its caller does not attribute, and for the worker's own draws.
+DRAW_WORKER = Actor.system("draw-scheduler")
 
 
 class UnknownCampaign(Exception):
@@ -96,7 +101,7 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def dry_run(engine: Engine, campaign_id: UUID, now: datetime) -> UUID:
+def dry_run(engine: Engine, campaign_id: UUID, now: datetime, *, actor: Actor = DRAW_WORKER) -> UUID:
     with without_cycle_collection(), engine.begin() as connection:
         campaign = _campaign(connection, campaign_id)
         inputs = draw_inputs(connection, campaign)
@@ -105,10 +110,12 @@ def dry_run(engine: Engine, campaign_id: UUID, now: datetime) -> UUID:
         run_id = uuid.uuid4()
         save_run(connection, run_id, campaign_id, "dry_run", now, seed=throwaway_seed,
                  statistics=statistics_document(result))
+        record_draw(connection, actor, "draw.dry_run", campaign_id,
+                    {"run_id": run_id, "kind": "dry_run", "applications": len(inputs.applications)}, now)
     return run_id
 
 
-def publish_draw(engine: Engine, campaign_id: UUID, now: datetime) -> UUID:
+def publish_draw(engine: Engine, campaign_id: UUID, now: datetime, *, actor: Actor = DRAW_WORKER) -> UUID:
     """Draw a closed lottery campaign and publish every decision; raises if that cannot or did happen."""
     with without_cycle_collection(), engine.begin() as connection:
         lock_campaign(connection, campaign_id)
@@ -132,6 +139,9 @@ def publish_draw(engine: Engine, campaign_id: UUID, now: datetime) -> UUID:
         mark_revealed(connection, campaign_id, now)
         outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),
                               key=campaign_id)
+        record_draw(connection, actor, "draw.publish", campaign_id,
+                    {"run_id": run_id, "kind": "published", "applications": len(inputs.applications),
+                     "decisions": len(result.outcomes), "seed_revealed_at": now}, now)
     log.info("draw published", extra={"campaign_id": str(campaign_id), "run_id": str(run_id),
                                       "applications": len(inputs.applications)})
     return run_id

@@ -13,6 +13,7 @@ from services.allocation.usecases.draw_lines import audit_record
 from services.allocation.usecases.draws import UnknownCampaign, dry_run, publish_draw
 from services.allocation.web.schemas import AllocationOverviewSchema, AuditRecordSchema, RunSchema
 from services.allocation.web.views import allocation_overview, results_csv, run_view
+from shared.audit_web import request_actor
 from shared.auth import require_roles
 from shared.idempotency import idempotent
 from shared.web import ProblemSchema
@@ -45,7 +46,8 @@ class DryRun(MethodView):
 
         Drawn with a throwaway seed, never the committed one: the figures are a real draw's, the
         outcomes nobody's."""
-        return stored_run(dry_run(AllocationComponents.current().engine, campaign_id, AllocationComponents.current().clock()))
+        return stored_run(dry_run(AllocationComponents.current().engine, campaign_id, AllocationComponents.current().clock(),
+                                  actor=request_actor("manager")))
 
 
 @blp.route("/<uuid:campaign_id>/allocation/publish", parameters=[CAMPAIGN_ID])
@@ -61,7 +63,8 @@ class Publish(MethodView):
 
         The worker draws on its own a few minutes after the close; this is for a manager who does
         not want to wait."""
-        return stored_run(publish_draw(AllocationComponents.current().engine, campaign_id, AllocationComponents.current().clock()))
+        return stored_run(publish_draw(AllocationComponents.current().engine, campaign_id, AllocationComponents.current().clock(),
+                                       actor=request_actor("manager")))
 
 
 @blp.route("/<uuid:campaign_id>/allocation", parameters=[CAMPAIGN_ID])

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from shared.audit import AuditTables, audit_head_table, audit_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -103,3 +104,6 @@ emitted_transitions = Table(
     Column("event_id", String(64), nullable=False),
     Column("emitted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# The audit trail (shared/audit.py; migration 0006): one chain per campaign, `campaign:<id>`, append-only.
+audit = AuditTables(audit_table(metadata), audit_head_table(metadata))

@@ -8,15 +8,22 @@ from datetime import datetime
 from services.campaigns import domain
 from services.campaigns.store.repository import StoredCampaign
 from services.campaigns.usecases.writing import CampaignWriter
+from shared.audit import Actor
+
+# The worker's actions, as the audit trail names them.
+LIFECYCLE_WORKER = Actor.system("lifecycle")
 
 
-def archive_campaign(writer: CampaignWriter, campaign_id: str) -> StoredCampaign:
-    return writer.change_latest(campaign_id, lambda stored, now: domain.archive_campaign(stored.campaign, now))
+def archive_campaign(writer: CampaignWriter, campaign_id: str, *, actor: Actor = LIFECYCLE_WORKER) -> StoredCampaign:
+    return writer.change_latest(campaign_id, lambda stored, now: domain.archive_campaign(stored.campaign, now),
+                                actor=actor, what="campaign.archive")
 
 
-def record_draw_published(writer: CampaignWriter, campaign_id: str, published_at: datetime) -> StoredCampaign:
+def record_draw_published(writer: CampaignWriter, campaign_id: str, published_at: datetime, *,
+                          actor: Actor = LIFECYCLE_WORKER) -> StoredCampaign:
     return writer.change_latest(
-        campaign_id, lambda stored, now: domain.record_draw_published(stored.campaign, published_at, now))
+        campaign_id, lambda stored, now: domain.record_draw_published(stored.campaign, published_at, now),
+        actor=actor, what="campaign.allocated")
 
 
 def archive_finished_seasons(writer: CampaignWriter) -> list[str]:

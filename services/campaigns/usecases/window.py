@@ -5,14 +5,18 @@ from datetime import datetime
 
 from services.campaigns import domain
 from services.campaigns.store.repository import StoredCampaign
-from services.campaigns.usecases.writing import CampaignWriter
+from services.campaigns.usecases.writing import SYSTEM, CampaignWriter
+from shared.audit import Actor
 
 
-def close_early(writer: CampaignWriter, campaign_id: str, expected_version: int) -> StoredCampaign:
-    return writer.change(campaign_id, expected_version, lambda stored, now: domain.close_early(stored.campaign, now))
+def close_early(writer: CampaignWriter, campaign_id: str, expected_version: int, *,
+                actor: Actor = SYSTEM) -> StoredCampaign:
+    return writer.change(campaign_id, expected_version, lambda stored, now: domain.close_early(stored.campaign, now),
+                         actor=actor, what="campaign.close_early")
 
 
 def extend_close(writer: CampaignWriter, campaign_id: str, expected_version: int,
-                 closes_at: datetime) -> StoredCampaign:
+                 closes_at: datetime, *, actor: Actor = SYSTEM) -> StoredCampaign:
     return writer.change(campaign_id, expected_version,
-                         lambda stored, now: domain.extend_close(stored.campaign, closes_at, now))
+                         lambda stored, now: domain.extend_close(stored.campaign, closes_at, now),
+                         actor=actor, what="campaign.extend_close")

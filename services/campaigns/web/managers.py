@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from services.campaigns.bootstrap import CampaignsComponents
 from services.campaigns.store.repository import StoredCampaign
+from services.campaigns.usecases.audit import campaign_audit
 from services.campaigns.usecases.clone import clone_campaign
 from services.campaigns.usecases.create import create_campaign
 from services.campaigns.usecases.edit import update_campaign
@@ -23,6 +24,7 @@ from services.campaigns.usecases.lifecycle import archive_campaign
 from services.campaigns.usecases.offers import add_offer, remove_offer, update_offer
 from services.campaigns.usecases.publish import publish_campaign
 from services.campaigns.usecases.window import close_early, extend_close
+from services.campaigns.web.audit import AuditEntrySchema, AuditQuerySchema
 from services.campaigns.web.etags import etag_for, expected_version
 from services.campaigns.web.schemas import (
     CampaignCreateSchema,
@@ -35,6 +37,8 @@ from services.campaigns.web.schemas import (
     OfferPatchSchema,
     campaign_view,
 )
+from shared.audit import Actor, entry_view
+from shared.audit_web import CSV_MEDIA_TYPE, csv_response, request_actor, wants_csv
 from shared.auth import require_roles
 from shared.idempotency import idempotent
 from shared.web import ProblemSchema
@@ -64,6 +68,11 @@ def if_match_required(view: Callable) -> Callable:
     return blp.alt_response(428, schema=ProblemSchema, description="If-Match is missing")(wrapper)
 
 
+def manager() -> Actor:
+    """Who makes this write, for the audit trail (docs/audit.md)."""
+    return request_actor("manager")
+
+
 def answer(stored: StoredCampaign, status: int = 200, *, located: bool = False
            ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The campaign, its ETag, and for a new campaign where it lives."""
@@ -91,7 +100,7 @@ class CampaignCollection(MethodView):
     def post(self, fields):
         """Create a draft campaign, with offers or without"""
         offers = fields.pop("offers")
-        return answer(create_campaign(CampaignsComponents.current().writer, fields, offers), 201, located=True)
+        return answer(create_campaign(CampaignsComponents.current().writer, fields, offers, actor=manager()), 201, located=True)
 
 
 @blp.route("/<uuid:campaign_id>", parameters=[CAMPAIGN_ID])
@@ -108,7 +117,8 @@ class CampaignItem(MethodView):
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def patch(self, changes, campaign_id, expected):
         """Change fields of a campaign (the window's opening is fixed once it has opened)"""
-        return answer(update_campaign(CampaignsComponents.current().writer, str(campaign_id), expected, changes))
+        return answer(update_campaign(CampaignsComponents.current().writer, str(campaign_id), expected, changes,
+                                      actor=manager()))
 
 
 @blp.route("/<uuid:campaign_id>/offers", parameters=[CAMPAIGN_ID])
@@ -119,7 +129,8 @@ class CampaignOffers(MethodView):
     @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
     def post(self, fields, campaign_id, expected):
         """Add an offer (until the window closes); the answer is the campaign, the new offer last"""
-        return answer(add_offer(CampaignsComponents.current().writer, str(campaign_id), expected, fields), 201)
+        return answer(add_offer(CampaignsComponents.current().writer, str(campaign_id), expected, fields,
+                                actor=manager()), 201)
 
 
 @blp.route("/<uuid:campaign_id>/offers/<uuid:offer_id>", parameters=[CAMPAIGN_ID, OFFER_ID])
@@ -130,14 +141,16 @@ class CampaignOffer(MethodView):
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def patch(self, changes, campaign_id, offer_id, expected):
         """Change an offer (capacity never below the places given; ages, tariffs and place fixed once open)"""
-        return answer(update_offer(CampaignsComponents.current().writer, str(campaign_id), str(offer_id), expected, changes))
+        return answer(update_offer(CampaignsComponents.current().writer, str(campaign_id), str(offer_id), expected,
+                                   changes, actor=manager()))
 
     @require_roles("manager")
     @if_match_required
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def delete(self, campaign_id, offer_id, expected):
         """Remove an offer (only before the window opens)"""
-        return answer(remove_offer(CampaignsComponents.current().writer, str(campaign_id), str(offer_id), expected))
+        return answer(remove_offer(CampaignsComponents.current().writer, str(campaign_id), str(offer_id), expected,
+                                   actor=manager()))
 
 
 @blp.route("/<uuid:campaign_id>/publish", parameters=[CAMPAIGN_ID])
@@ -147,7 +160,7 @@ class PublishCampaign(MethodView):
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def post(self, campaign_id, expected):
         """Publish a draft: visible to families, it opens at opens_at"""
-        return answer(publish_campaign(CampaignsComponents.current().writer, str(campaign_id), expected))
+        return answer(publish_campaign(CampaignsComponents.current().writer, str(campaign_id), expected, actor=manager()))
 
 
 @blp.route("/<uuid:campaign_id>/close-early", parameters=[CAMPAIGN_ID])
@@ -157,7 +170,7 @@ class CloseCampaignEarly(MethodView):
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def post(self, campaign_id, expected):
         """Close an open window now"""
-        return answer(close_early(CampaignsComponents.current().writer, str(campaign_id), expected))
+        return answer(close_early(CampaignsComponents.current().writer, str(campaign_id), expected, actor=manager()))
 
 
 @blp.route("/<uuid:campaign_id>/extend-close", parameters=[CAMPAIGN_ID])
@@ -168,7 +181,8 @@ class ExtendCampaignClose(MethodView):
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def post(self, body, campaign_id, expected):
         """Move the close later, before the window has closed"""
-        return answer(extend_close(CampaignsComponents.current().writer, str(campaign_id), expected, body["closes_at"]))
+        return answer(extend_close(CampaignsComponents.current().writer, str(campaign_id), expected, body["closes_at"],
+                                   actor=manager()))
 
 
 @blp.route("/<uuid:campaign_id>/archive", parameters=[CAMPAIGN_ID])
@@ -179,7 +193,7 @@ class ArchiveCampaign(MethodView):
     def post(self, campaign_id):
         """Archive a draft or a closed campaign; archiving an archived campaign changes nothing (no If-Match:
         the action does not depend on what you read)"""
-        return answer(archive_campaign(CampaignsComponents.current().writer, str(campaign_id)))
+        return answer(archive_campaign(CampaignsComponents.current().writer, str(campaign_id), actor=manager()))
 
 
 @blp.route("/<uuid:campaign_id>/clone", parameters=[CAMPAIGN_ID])
@@ -191,4 +205,26 @@ class CloneCampaign(MethodView):
     @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
     def post(self, options, campaign_id):
         """Copy a campaign into a new draft, moved in time (last winter's into this winter's)"""
-        return answer(clone_campaign(CampaignsComponents.current().writer, str(campaign_id), **options), 201, located=True)
+        return answer(clone_campaign(CampaignsComponents.current().writer, str(campaign_id), **options,
+                                     actor=manager()), 201, located=True)
+
+
+@blp.route("/<uuid:campaign_id>/audit", parameters=[CAMPAIGN_ID])
+class CampaignAudit(MethodView):
+    @require_roles("manager")
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, AuditEntrySchema(many=True))
+    @blp.doc(responses={"200": {"content": {"application/json": {"schema": AuditEntrySchema(many=True)},
+                                            CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, schema=ProblemSchema, description="no such campaign")
+    def get(self, query, campaign_id):
+        """Who changed the campaign, what and when: its audit trail in chain order (docs/audit.md)
+
+        Filtered by time (`since` inclusive, `until` exclusive) and by actor; `Accept: text/csv` or
+        `?format=csv` gives a CSV export, the changes as JSON in one column.
+        """
+        entries = campaign_audit(CampaignsComponents.current().engine, str(campaign_id), since=query.get("since"),
+                                 until=query.get("until"), actor=query.get("actor"))
+        if wants_csv(query.get("format")):
+            return csv_response(entries, f"audit-campaign-{campaign_id}.csv")
+        return [entry_view(entry) for entry in entries]
