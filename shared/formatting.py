@@ -42,3 +42,24 @@ def euros(cents: int, language: str) -> str:
     if language == "fr":
         return f"{sign}{whole},{fraction:02d} €"
     return f"{sign}€{whole}.{fraction:02d}"
+
+
+# The city's help channel, named in every page's footer (portal) and at the end of every message
+# (notifications): one wording for both. `{phone}` and `{form}` are filled as plain text or as links.
+HELP_PHONE = "3975"
+CONTACT_FORM_URL = "https://www.paris.fr/contact"
+CONTACT_FORM_NAMES = {
+    "fr": "formulaire de contact de la Ville de Paris",
+    "en": "City of Paris contact form",
+}
+HELP_SENTENCES = {
+    "fr": "Besoin d'aide ? Appelez le {phone} (service gratuit + prix d'un appel), du lundi au vendredi, "
+          "ou écrivez-nous par le {form}.",
+    "en": "Need help? Call {phone} (free service + the price of a call), Monday to Friday, "
+          "or write to us through the {form}.",
+}
+
+
+def help_channel(language: str) -> str:
+    """The help sentence as plain text (messages, letters): the contact form's address written out."""
+    return HELP_SENTENCES[language].format(phone=HELP_PHONE, form=f"{CONTACT_FORM_NAMES[language]} ({CONTACT_FORM_URL})")

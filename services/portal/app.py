@@ -12,11 +12,12 @@ from flask import Flask
 from services.portal.bootstrap import build_components, session_secret
 from services.portal.client.readiness import reachable
 from services.portal.settings import PortalSettings
-from services.portal.web import accessibility, csrf, managers, parents, sign_in, waiting_room
+from services.portal.web import accessibility, csrf, managers, parents, places, sign_in, waiting_room
 from services.portal.web.errors import install_error_pages
 from services.portal.web.filters import install_filters
 from services.portal.web.headers import install_security_headers
 from services.portal.web.sessions import RedisSessionInterface
+from services.portal.wording import help_footer
 from shared.clock import Clock, utc_now
 from shared.redis_client import make_redis
 from shared.web import create_service_app
@@ -39,10 +40,11 @@ def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now
     sign_in.install_sign_in(app, settings)
     install_security_headers(app, settings.oidc_issuer, settings.secure_cookie)
     build_components(settings, clock).init_app(app)
-    for blueprint in (sign_in.blp, parents.blp, managers.blp, waiting_room.blp, accessibility.blp):
+    for blueprint in (sign_in.blp, parents.blp, places.blp, managers.blp, waiting_room.blp, accessibility.blp):
         app.register_blueprint(blueprint)
     app.before_request(csrf.refuse_forged_posts)
     app.jinja_env.globals["csrf_field"] = csrf.hidden_field
+    app.jinja_env.globals["help_channel"] = help_footer()
     install_filters(app)
     install_error_pages(app)
     return app

@@ -29,6 +29,13 @@ class PortalSettings(Settings):
     # forces it everywhere (production, behind HTTPS).
     secure_cookie: bool = setting("GUICHET_PORTAL_SECURE_COOKIE", False, "flag")
 
+    # Where families follow a campaign's public draw record (allocation's `GET /draws/{campaign}`), as the
+    # public reaches it; unset: GUICHET_ALLOCATION_URL's.
+    public_draws_url: str | None = setting("GUICHET_PUBLIC_DRAWS_URL", None)
+
+    def draw_record_url(self, campaign_id: str) -> str:
+        return f"{(self.public_draws_url or self.allocation_url + '/draws').rstrip('/')}/{campaign_id}"
+
     def service_urls(self) -> dict[str, str]:
         """Service name → its base URL, for the API clients and the readiness checks."""
         return {name: getattr(self, f"{name}_url") for name in SERVICES}

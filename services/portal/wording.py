@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from markupsafe import Markup, escape
+
+from shared.formatting import CONTACT_FORM_NAMES, CONTACT_FORM_URL, HELP_PHONE, HELP_SENTENCES
+
 PROBLEMS = {
     "service-unreachable": "Le service ne répond pas pour le moment. Rien n'a été enregistré : réessayez dans "
                            "quelques secondes.",
@@ -168,3 +172,11 @@ def _french_detail(problem: Mapping[str, Any]) -> str | None:
     if isinstance(detail, str) and any(ch in detail for ch in "éèàùçêâôî«"):
         return detail
     return None
+
+
+def help_footer() -> Markup:
+    """The help channel of every page's footer: the sentence every message ends with (shared.formatting),
+    the number and the contact form as links."""
+    return escape(HELP_SENTENCES["fr"]).format(
+        phone=Markup('<a href="tel:{0}">{0}</a>').format(HELP_PHONE),
+        form=Markup('<a href="{0}">{1}</a>').format(CONTACT_FORM_URL, CONTACT_FORM_NAMES["fr"]))

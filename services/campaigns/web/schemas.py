@@ -258,6 +258,12 @@ class PublicCampaignSchema(ma.Schema):
     reference_date = described(ma.fields.Date, "date on which children's ages are counted")
     max_choices = described(ma.fields.Integer, "most ranked choices a child may make")
     allocation_mode = described(ma.fields.String, "fcfs (arrival order), lottery or priority_lottery")
+    keep_siblings_together = described(ma.fields.Boolean, "siblings applying together (keep_with_applications) are "
+                                       "placed together or waitlisted together")
+    free_withdrawal_until = described(ParisDateTime, "a confirmed place given up until then is credited in full; "
+                                      "null: until the activity starts", allow_none=True)
+    late_withdrawal_fee_cents = described(ma.fields.Integer, "after free_withdrawal_until, the credit is the price "
+                                          "less this fee, in euro cents; null: no credit", allow_none=True)
     offers = ma.fields.List(ma.fields.Nested(PublicOfferSchema), metadata={"description": "offers matching the filters"})
 
 
@@ -293,6 +299,9 @@ def public_campaign_view(stored: StoredCampaign, now: datetime) -> dict[str, Any
         "status": status_at(campaign, now), "opens_at": campaign.opens_at, "closes_at": campaign.effective_closes_at,
         "reference_date": campaign.reference_date, "max_choices": campaign.max_choices,
         "allocation_mode": campaign.policy.mode,
+        "keep_siblings_together": campaign.policy.keep_siblings_together,
+        "free_withdrawal_until": campaign.free_withdrawal_until,
+        "late_withdrawal_fee_cents": campaign.late_withdrawal_fee_cents,
         "offers": [offer_view(offer, stored.places_given_for(offer.id)) for offer in campaign.offers],
     }
 

@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from services.notifications.domain.messages import CONTEXTS, LANGUAGES, Facts, Message
-from shared.formatting import euros, long_date, paris_instant
+from shared.formatting import euros, help_channel, long_date, paris_instant
 
 
 def _environment(language: str) -> Environment:
@@ -20,6 +20,7 @@ def _environment(language: str) -> Environment:
     environment.filters.update(day=partial(long_date, language=language),
                                instant=partial(paris_instant, language=language),
                                money=partial(euros, language=language))
+    environment.globals["help_channel"] = help_channel(language)  # the portal's footer says the same
     return environment
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
+from services.portal.bootstrap import PortalComponents
 from services.portal.client.api import ApiError
 from services.portal.web.access import client, now, role_required
 from services.portal.web.waiting_room import WaitingRoomRequired, room_gate, submit_admitted
@@ -15,6 +16,8 @@ from services.portal.wording import CRITERIA, OUTCOMES, PLACE_STATES, REASONS, S
 from shared.domain.ages import age_on
 
 blp = Blueprint("parents", __name__)
+# The ledger's statuses an application may still be withdrawn from (docs/registrations.md): web/places.py.
+WITHDRAWABLE = frozenset({"received", "waitlisted", "allocated", "confirmed"})
 parent_only = role_required("parent")
 # Campaign and offer titles seen by this browser, for the pages shown after a campaign has left the
 # public listing (it lists scheduled and open campaigns only). Bounded: the session is a cookie.
@@ -173,8 +176,23 @@ def child_and_campaign(campaign_id: str, child_id: str):
     return household, child, campaign
 
 
+# An application another child may be kept with: still in the running.
+KEEPABLE = frozenset({"pending", "received"})
+
+
+def sibling_applications(household: dict[str, Any], campaign: dict[str, Any], child_id: str) -> list[dict[str, Any]]:
+    """The family's other children's applications to this campaign, when it keeps siblings together (one
+    `GET /applications` more, for those campaigns only)."""
+    if not campaign.get("keep_siblings_together"):
+        return []
+    names = {c["child_id"]: c["first_name"] for c in household["children"]}
+    return [{"application_id": a["application_id"], "first_name": names.get(a["child_id"], "un autre enfant")}
+            for a in client("registrations").get("/applications").data
+            if a["campaign_id"] == campaign["id"] and a["child_id"] != child_id and a["status"] in KEEPABLE]
+
+
 def application_page(campaign_id: str, child_id: str, *, chosen=(), errors=None, key=None, status=200,
-                     message=None, retry_after=None):
+                     message=None, retry_after=None, kept=()):
     household, child, campaign = child_and_campaign(campaign_id, child_id)
     if campaign is None:
         return render_template("parents/closed.html", child=child), 404
@@ -188,7 +206,8 @@ def application_page(campaign_id: str, child_id: str, *, chosen=(), errors=None,
         phase="before" if moment < opens_at else ("open" if moment < closes_at else "after"),
         server_now_ms=int(moment.timestamp() * 1000), opens_at_ms=int(opens_at.timestamp() * 1000),
         chosen=list(chosen), errors=errors or {}, key=key or new_key(), message=message,
-        retry_after=retry_after), status
+        retry_after=retry_after, kept=list(kept),
+        siblings=sibling_applications(household, campaign, child_id) if moment >= opens_at else []), status
 
 
 @blp.get("/campagnes/<uuid:campaign_id>/enfants/<uuid:child_id>")
@@ -206,7 +225,8 @@ def submit(campaign_id, child_id):
     key = request.form.get("idempotency_key") or new_key()
     chosen = [request.form.get(f"choice_{n}", "") for n in range(1, 11)]
     choices = [c for c in chosen if c]
-    body = {"campaign_id": campaign_id, "child_id": child_id, "choices": choices,
+    kept = request.form.getlist("keep_with")
+    body = {"campaign_id": campaign_id, "child_id": child_id, "choices": choices, "keep_with_applications": kept,
             "sworn_statement": request.form.get("sworn_statement") == "oui"}
     try:
         ack = submit_admitted(campaign_id, child_id, lambda admission: client("registrations").post(
@@ -218,10 +238,12 @@ def submit(campaign_id, child_id):
             raise
         errors = error.field_errors
         # choices.1 → the second select; the application's own fields keep their names.
-        errors = {(f"choice_{int(f.split('.')[1]) + 1}" if f.startswith("choices.") else f): m for f, m in errors.items()}
+        errors = {(f"choice_{int(f.split('.')[1]) + 1}" if f.startswith("choices.") else
+                   "keep_with" if f.startswith("keep_with_applications") else f): m for f, m in errors.items()}
         # A refusal recorded nothing: the same key may be sent again (the service replays only successes).
         return application_page(campaign_id, child_id, chosen=chosen, errors=errors, key=key,
-                                status=error.status, message=error.message, retry_after=error.retry_after)
+                                status=error.status, message=error.message, retry_after=error.retry_after,
+                                kept=kept)
     return render_template("parents/submitted.html", ack=ack, hold=ack.get("hold") or {},
                            names=(session.get("names") or {}).get(campaign_id, {}))
 
@@ -244,7 +266,7 @@ def applications():
     found = client("registrations").get("/applications").data
     return render_template("parents/applications.html", applications=found, children=child_names(),
                            names=campaign_names(a["campaign_id"] for a in found), can_answer=can_answer,
-                           key=new_key())
+                           key=new_key(), withdrawable=WITHDRAWABLE)
 
 
 @blp.post("/demandes/<uuid:application_id>/<any(accepter, refuser):answer>")
@@ -274,7 +296,7 @@ def explanation(application_id):
         return render_template("error.html", status=error.status, message=error.message), error.status
     return render_template("parents/explanation.html", x=found, names=campaign_names([found["campaign_id"]]).get(
         found["campaign_id"], {}), outcomes=OUTCOMES, standings=STANDINGS, reasons=REASONS, place_states=PLACE_STATES,
-        criteria=CRITERIA)
+        criteria=CRITERIA, draw_url=PortalComponents.current().settings.draw_record_url(found["campaign_id"]))
 
 
 # --- inbox ---------------------------------------------------------------------------------------------
