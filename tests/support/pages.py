@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
+
 from services.portal.client.api import ServiceClient
 from shared.config import Settings
 from tests.support.keycloak import Account, Provider
@@ -103,8 +105,12 @@ def declare_family(stack: Stack, account: Account, first_name: str, birth_date: 
 
 
 def reloading(page, probe):
-    """For `wait_until`: reload the page, then look."""
+    """For `wait_until`: reload the page, then look. A reload that a navigation still under way interrupts
+    (a link just clicked) counts as "not yet"."""
     def look():
-        page.reload()
+        try:
+            page.reload()
+        except PlaywrightError:
+            return None
         return probe()
     return look

@@ -53,7 +53,9 @@ class RegistrationsUnderTest:
                            data=snapshot)
         producer.send_event(CAMPAIGN_EVENTS.name, str(snapshot["campaign_id"]), event).get(timeout=10)
         producer.close()
-        wait_until(lambda: self._has_terms(snapshot["campaign_id"]), timeout=30,
+        # 60 s: the first campaign of a test waits for the directory consumer to join its group, which a
+        # loaded 2-core CI machine has been seen to take past 30 s.
+        wait_until(lambda: self._has_terms(snapshot["campaign_id"]), timeout=60,
                    what="campaign terms in the directory")
         return snapshot
 
