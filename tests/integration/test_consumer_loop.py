@@ -1,4 +1,6 @@
 """The shared consumer loop against the real broker: retries, dead letters, commits, batches."""
+import threading
+import time
 import uuid
 
 from kafka import KafkaConsumer
@@ -75,3 +77,24 @@ def test_batches_are_handled_together_and_offsets_committed(make_settings):
     rounds = iter(range(6))
     again.run(poll_timeout_ms=300, until=lambda: next(rounds, None) is None)
     assert seen == []
+
+
+def test_a_loop_started_before_its_topic_exists_handles_it_once_created(make_settings):
+    # As when a worker starts while provisioning is still under way: it must not stay idle.
+    settings = make_settings("loop-test")
+    spec = TopicSpec("late-" + uuid.uuid4().hex[:6], 2, "test")
+    handled = []
+    loop = ConsumerLoop(settings, f"g-{uuid.uuid4().hex[:6]}", [spec], handler=lambda r: handled.append(r.value["n"]))
+    runner = threading.Thread(target=loop.run, kwargs={"poll_timeout_ms": 200, "until": lambda: len(handled) >= 4},
+                              daemon=True)
+    runner.start()
+    time.sleep(1.0)
+    ensure_topics(settings, [spec])
+    producer = Producer(settings)
+    for n in range(4):
+        producer.send(spec.name, f"key-{n}", {"n": n})
+    producer.flush()
+    producer.close()
+    runner.join(timeout=30)
+    loop.stop()
+    assert sorted(handled) == [0, 1, 2, 3]
