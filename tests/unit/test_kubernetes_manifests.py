@@ -329,13 +329,13 @@ def test_the_notifications_worker_asks_the_provider_for_its_service_token_with_i
                 assert not {"OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"} & set(env_of(other)), name
 
 
-def test_the_registrations_worker_never_runs_twice(deployments):
-    """Its guard keeper rebuilds Redis from the ledger and is not safe with two instances."""
+def test_the_registrations_worker_runs_two_replicas_with_a_budget(base, deployments):
+    """Its guard keeper's rebuild holds a lease (tests/integration/registrations/test_ledger.py): two may run."""
     worker = deployments["registrations-worker"]
-    assert worker["spec"]["replicas"] == 1
-    assert worker["spec"]["strategy"] == {"type": "Recreate"}
-    kustomization = load(PRODUCTION / "kustomization.yaml")[0]
-    assert "registrations-worker" not in {r["name"] for r in kustomization.get("replicas", [])}
+    assert worker["spec"]["replicas"] == 2
+    assert worker["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert worker["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert "registrations-worker" in by_name(base, "PodDisruptionBudget")
 
 
 def test_every_pod_waits_for_its_schema_and_the_job_migrates_every_service(base, deployments):

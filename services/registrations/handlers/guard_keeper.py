@@ -2,7 +2,8 @@
 
 Once the `reg:ready` marker is missing, it waits until the intake consumer has written every
 acknowledged application to the ledger (its lag is 0, after a grace period for submissions that
-were already on their way to the broker), then rebuilds (`store.guard_rebuild`).
+were already on their way to the broker), then rebuilds (`store.guard_rebuild`). Every worker
+replica runs one; the rebuild's lease lets exactly one of them rebuild.
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class GuardKeeper:
         if now - self._missing_since < self.grace_seconds or self.intake_lag() > 0:
             return False
         count = rebuild_from_ledger(self.engine, self.redis)
+        if count is None:  # another worker rebuilds (or just did): look again at the next round
+            return bool(self.redis.exists(READY_KEY))
         log.info("intake guard rebuilt from the ledger", extra={"active_applications": count})
         self._missing_since = None
         return True

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from services.registrations.domain.applications import ApplicationStatus, TransitionRefused
-from services.registrations.store.guard_rebuild import rebuild_from_ledger
+from services.registrations.store.guard_rebuild import REBUILD_LEASE_KEY, rebuild_from_ledger
 from services.registrations.store.intake_guard import READY_KEY, active_key, held_key
 from services.registrations.store.tables import applications, outbox
 from services.registrations.usecases.answers import withdraw
@@ -96,3 +96,41 @@ def test_guard_is_rebuilt_from_active_ledger_rows_only(engine, redis_client):
     assert redis_client.get(active_key(campaign, kept["child"]["child_id"])).startswith(kept["application_id"] + "|held|")
     assert redis_client.get(active_key(campaign, withdrawn["child"]["child_id"])) is None
     assert redis_client.exists(READY_KEY)
+
+
+def test_two_workers_never_rebuild_the_guard_twice(engine, redis_client):
+    campaign, offer = uuid.uuid4(), uuid.uuid4()
+    held = {"kind": "held", "offer_id": str(offer), "position": None}
+    record_intake(engine, [IntakeRecord(submitted(campaign, hold=held), 0, 0)])
+
+    other_worker = redis_client.lock(REBUILD_LEASE_KEY, timeout=30, blocking=False)
+    assert other_worker.acquire()  # as if the other replica were reading the ledger right now
+    assert rebuild_from_ledger(engine, redis_client) is None
+    assert not redis_client.exists(READY_KEY) and redis_client.get(held_key(campaign, offer)) is None
+    other_worker.release()
+
+    assert rebuild_from_ledger(engine, redis_client) == 1
+    redis_client.incr(held_key(campaign, offer))  # intake admits a family once the guard is back
+    # The slower replica's turn comes after: it must leave the guard, and intake's count, alone.
+    assert rebuild_from_ledger(engine, redis_client) is None
+    assert redis_client.get(held_key(campaign, offer)) == "2"
+
+
+def test_a_rebuild_whose_lease_ran_out_writes_nothing(engine, redis_client, monkeypatch):
+    from services.registrations.store import guard_rebuild
+
+    campaign, offer = uuid.uuid4(), uuid.uuid4()
+    held = {"kind": "held", "offer_id": str(offer), "position": None}
+    record_intake(engine, [IntakeRecord(submitted(campaign, hold=held), 0, 0)])
+    reading_the_ledger = guard_rebuild.counted_position
+
+    def slow_reading(row):
+        # The lease expires while this worker reads the ledger, and another replica takes it.
+        redis_client.delete(REBUILD_LEASE_KEY)
+        redis_client.set(REBUILD_LEASE_KEY, "the-other-replica", ex=30)
+        return reading_the_ledger(row)
+
+    monkeypatch.setattr(guard_rebuild, "counted_position", slow_reading)
+    assert rebuild_from_ledger(engine, redis_client) is None
+    assert not redis_client.exists(READY_KEY) and redis_client.get(held_key(campaign, offer)) is None
+    assert redis_client.get(REBUILD_LEASE_KEY) == "the-other-replica"
