@@ -4,6 +4,7 @@ behind."""
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib.util
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from deploy.catalogue import SERVICES_WITH_SCHEMAS, WEB_SERVICES, WORKERS, WebService, Worker, web_service
@@ -49,13 +51,23 @@ def start_provider(env: dict[str, str]) -> dict[str, str]:
         found.update(OIDC_ISSUER=keycloak.issuer, GUICHET_PORTAL_OIDC_CLIENT_SECRET=PORTAL_OIDC_SECRET,
                      # the local realm's service account of the workers calling another service's API
                      OIDC_CLIENT_ID="notifications", OIDC_CLIENT_SECRET="guichet-notifications-local-secret")
-    secret_file = STATE_DIR / "keys" / "portal-session-secret"
+    found.setdefault("GUICHET_PORTAL_SECRET_KEY", local_secret("portal-session-secret", lambda: secrets.token_urlsafe(48)))
+    # As production has them from its secrets (docs/deploy.md#secrets): the lottery seeds sealed at rest,
+    # the waiting room's admission tokens signed with one key in every process.
+    found.setdefault("GUICHET_LOTTERY_SEED_KEY", local_secret(
+        "lottery-seed-key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")))
+    found.setdefault("GUICHET_WAITING_ROOM_SECRET", local_secret("waiting-room-secret", lambda: secrets.token_urlsafe(32)))
+    return {key: value for key, value in found.items() if not env.get(key)}
+
+
+def local_secret(name: str, make: Callable[[], str]) -> str:
+    """A secret made once in .local/keys (readable by its owner only), the same at every `make run`."""
+    secret_file = STATE_DIR / "keys" / name
     if not secret_file.exists():
         secret_file.parent.mkdir(parents=True, exist_ok=True)
-        secret_file.write_text(secrets.token_urlsafe(48))
+        secret_file.write_text(make())
         secret_file.chmod(0o600)
-    found.setdefault("GUICHET_PORTAL_SECRET_KEY", secret_file.read_text().strip())
-    return {key: value for key, value in found.items() if not env.get(key)}
+    return secret_file.read_text().strip()
 
 
 def stop_provider() -> None:

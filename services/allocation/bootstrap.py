@@ -7,6 +7,7 @@ from typing import ClassVar
 from sqlalchemy import Engine
 
 from services.allocation.settings import AllocationSettings
+from services.allocation.store import seed_vault
 from shared.clock import Clock
 from shared.composition import Components
 from shared.idempotency import IdempotencyStore
@@ -27,6 +28,7 @@ class AllocationComponents(Components):
 
 
 def build_components(settings: AllocationSettings, runtime: Runtime, clock: Clock) -> AllocationComponents:
+    seed_vault.install(seed_vault.SeedVault(seed_vault.parse_keys(settings.lottery_seed_keys)))
     return AllocationComponents(settings, runtime.engine, clock, IdempotencyStore(runtime.redis),
                                 ClientBudget(runtime.redis, "draws", settings.public_requests_per_minute),
                                 ClientBudget(runtime.redis, "draw-bundles", settings.bundle_downloads_per_minute))

@@ -15,6 +15,9 @@ class AllocationSettings(Settings):
     # False: a city that reviews a simulation before results go out publishes each draw itself (the
     # managers' page, POST .../allocation/publish); only the delay above still draws a forgotten campaign.
     draw_when_intake_drained: bool = setting("GUICHET_DRAW_WHEN_INTAKE_DRAINED", True, "bool")
+    # Seals each campaign's lottery secret at rest (store/seed_vault.py): "key[,previous-key,…]", base64 of
+    # 32 bytes each; the first seals, all open. Unset: seeds are stored in clear (a warning at start).
+    lottery_seed_keys: str | None = setting("GUICHET_LOTTERY_SEED_KEY", None)
     # How long after its deadline an offered place is kept before it expires: an acceptance the
     # registrations service took a second before the deadline must reach us before the place goes.
     offer_grace: timedelta = setting("GUICHET_OFFER_GRACE_SECONDS", timedelta(minutes=5), "seconds")

@@ -7,12 +7,14 @@ accepted in time, announces each offer's places given when they change, and rela
 """
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from services.allocation.bootstrap import AllocationComponents, build_components
 from services.allocation.handlers.events import handle_application_records, handle_campaign_record
 from services.allocation.handlers.jobs import DrawScheduler, ExpiryLoop, PlacesAnnouncer
 from services.allocation.settings import AllocationSettings
+from services.allocation.store.repository import seal_clear_seeds
 from services.allocation.store.tables import outbox
 from shared.clock import utc_now
 from shared.kafka import ConsumerLoop, ensure_topics
@@ -21,6 +23,8 @@ from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
 from shared.topics import APPLICATION_EVENTS, CAMPAIGN_EVENTS
 from shared.worker import Loop, run_loops
+
+log = logging.getLogger(__name__)
 
 
 def build_loops(runtime: Runtime, components: AllocationComponents) -> list[Loop]:
@@ -44,7 +48,13 @@ def main() -> None:
     ensure_topics(settings)
     runtime = Runtime(settings)
     try:
-        run_loops(build_loops(runtime, build_components(settings, runtime, utc_now)))
+        components = build_components(settings, runtime, utc_now)
+        with components.engine.begin() as connection:
+            # Seeds committed before the service had its key are sealed once it has one (idempotent).
+            sealed = seal_clear_seeds(connection)
+        if sealed:
+            log.info("lottery seeds sealed at rest", extra={"sealed": sealed})
+        run_loops(build_loops(runtime, components))
     finally:
         runtime.close()
 

@@ -4,6 +4,7 @@ PostgreSQL and Redis, in a database of their own (a copy of the migrated templat
 """
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import sys
@@ -75,6 +76,8 @@ def running_stack(*, postgres_url: str, template_database: str, kafka_bootstrap:
            # Every service verifies the provider's tokens; the portal signs people in there.
            "OIDC_ISSUER": provider.issuer, "GUICHET_PORTAL_OIDC_CLIENT_SECRET": PORTAL_SECRET,
            "GUICHET_PORTAL_SECRET_KEY": uuid.uuid4().hex,
+           # The lottery seeds sealed at rest, as in production (services/allocation/store/seed_vault.py).
+           "GUICHET_LOTTERY_SEED_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
            **{f"GUICHET_{s.upper()}_URL": url for s, url in urls.items() if s != "portal"},
            **(extra_env or {})}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn makes its own

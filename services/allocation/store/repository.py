@@ -7,6 +7,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import JSON, Connection, Text, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.allocation.store import seed_vault
 from services.allocation.store.application_rows import FamilyHistory
 from services.allocation.store.bulk_copy import json_text
 from services.allocation.store.campaign_copy import CampaignCopy
@@ -183,16 +185,44 @@ def family_histories(connection: Connection, campaign: CampaignCopy) -> dict[UUI
 
 # --- lottery seeds ----------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class StoredSeed:
+    campaign_id: UUID
+    seed: bytes  # opened: the lottery secret itself (store/seed_vault.py)
+    commitment: str
+    committed_at: datetime
+    revealed_at: datetime | None
+
+
 def save_seed(connection: Connection, campaign_id: UUID, seed: bytes, commitment: str, now: datetime) -> bool:
     """False when the campaign already has its seed: a seed, once committed, is never replaced."""
     stored = connection.execute(insert(lottery_seeds).values(
-        campaign_id=campaign_id, seed=seed, commitment=commitment, committed_at=now,
+        campaign_id=campaign_id, seed=seed_vault.installed().seal(campaign_id, seed), commitment=commitment,
+        committed_at=now,
     ).on_conflict_do_nothing(index_elements=["campaign_id"]).returning(lottery_seeds.c.campaign_id)).first()
     return stored is not None
 
 
-def get_seed(connection: Connection, campaign_id: UUID):
-    return connection.execute(select(lottery_seeds).where(lottery_seeds.c.campaign_id == campaign_id)).first()
+def get_seed(connection: Connection, campaign_id: UUID) -> StoredSeed | None:
+    row = connection.execute(select(lottery_seeds).where(lottery_seeds.c.campaign_id == campaign_id)).first()
+    if row is None:
+        return None
+    return StoredSeed(row.campaign_id, seed_vault.installed().open(row.campaign_id, row.seed), row.commitment,
+                      row.committed_at, row.revealed_at)
+
+
+def seal_clear_seeds(connection: Connection) -> int:
+    """Seal the seeds written in clear before the service had its key; the number sealed."""
+    vault = seed_vault.installed()
+    if not vault.seals:
+        return 0
+    sealed = 0
+    for row in connection.execute(select(lottery_seeds.c.campaign_id, lottery_seeds.c.seed).with_for_update()):
+        if not seed_vault.is_sealed(row.seed):
+            connection.execute(lottery_seeds.update().where(lottery_seeds.c.campaign_id == row.campaign_id)
+                               .values(seed=vault.seal(row.campaign_id, row.seed)))
+            sealed += 1
+    return sealed
 
 
 def mark_revealed(connection: Connection, campaign_id: UUID, now: datetime) -> None:
