@@ -659,3 +659,29 @@ def test_the_docs_create_one_redis_user_per_service_that_uses_redis(deployments)
     for service in services:
         assert f"user guichet-{service} on " in section, service
     assert "user default off" in section
+
+
+def test_each_service_purges_nightly_as_itself_one_at_a_time(base):
+    """docs/privacy.md: every `services/<name>/purge.py` is run once a night by its CronJob."""
+    purges = {path.parent.name for path in (REPO / "services").glob("*/purge.py")}
+    cronjobs = by_name(base, "CronJob")
+    assert {f"{name}-purge" for name in purges} == set(cronjobs)
+    schedules = set()
+    for name in purges:
+        cronjob = cronjobs[f"{name}-purge"]
+        assert cronjob["spec"]["concurrencyPolicy"] == "Forbid" and cronjob["spec"]["timeZone"] == "Europe/Paris"
+        schedules.add(cronjob["spec"]["schedule"])
+        spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert spec["restartPolicy"] == "Never" and spec["automountServiceAccountToken"] is False
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        (container,) = spec["containers"]
+        assert container["command"] == ["python", "-m", f"services.{name}.purge"]
+        assert container["image"] == IMAGE
+        assert env_of(container)["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == f"{name}-database-url"
+        assert "REDIS_URL" not in env_of(container) and "KAFKA_SASL_USERNAME" not in env_of(container)
+        for one in spec["initContainers"] + spec["containers"]:
+            assert one["securityContext"]["readOnlyRootFilesystem"] is True
+            assert one["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert spec["initContainers"][0]["command"][:5] == ["python", "-m", "deploy.kubernetes.release",
+                                                            "wait-for-schema", name]
+    assert len(schedules) == len(purges), "staggered: two purges never start together"
