@@ -15,7 +15,13 @@ import requests
 from services.portal.app import create_app
 from services.portal.client.api import ApiError, ServiceClient, problem_error
 from services.portal.settings import SERVICES, PortalSettings
-from services.portal.web.campaign_form import api_errors_to_form, campaign_fields, offer_fields, offer_to_form
+from services.portal.web.campaign_form import (
+    api_errors_to_form,
+    campaign_fields,
+    campaign_to_form,
+    offer_fields,
+    offer_to_form,
+)
 from tests.support.keycloak import PORTAL_SECRET
 from tests.support.servers import free_port
 
@@ -67,6 +73,34 @@ def test_criteria_keep_the_form_order_and_the_threshold():
     assert fields["policy"]["criteria"] == [{"name": "quotient_tranche_at_most", "max_tranche": 4},
                                             {"name": "not_placed_previous_campaign"}]
     assert errors == {}
+
+
+def test_the_lifecycle_terms_go_to_the_api_and_come_back_to_the_form_unchanged():
+    form = {"max_choices": "3", "acceptance_delay_hours": "48", "mode": "lottery", "acceptance_margin_hours": "36",
+            "waitlist_closes_at": "2027-07-01T12:00:00", "free_withdrawal_until": "2027-06-20T23:59:59",
+            "late_withdrawal_fee": "3,50"}
+    fields = campaign_fields(form, errors := {})
+    assert errors == {}
+    assert fields["policy"]["acceptance_margin_hours"] == 36 and fields["late_withdrawal_fee_cents"] == 350
+    assert (fields["waitlist_closes_at"], fields["free_withdrawal_until"]) == ("2027-07-01T12:00:00",
+                                                                              "2027-06-20T23:59:59")
+    # As the API answers: Paris offsets on instants; the form shows Paris wall-clock time and euros.
+    campaign = {"title": "T", "kind": "sport_vacances", "opens_at": "2027-05-01T00:01:00+02:00",
+                "closes_at": "2027-05-08T23:59:00+02:00", "reference_date": "2027-07-01", "max_choices": 3,
+                "policy": fields["policy"], "waitlist_closes_at": "2027-07-01T12:00:00+02:00",
+                "free_withdrawal_until": "2027-06-20T23:59:59+02:00", "late_withdrawal_fee_cents": 350}
+    shown = campaign_to_form(campaign)
+    for name in ("acceptance_margin_hours", "waitlist_closes_at", "free_withdrawal_until", "late_withdrawal_fee"):
+        assert str(shown[name]) == form[name], name
+
+
+def test_empty_lifecycle_fields_mean_the_rules_defaults_and_a_bad_fee_names_its_field():
+    fields = campaign_fields({"max_choices": "3", "acceptance_delay_hours": "48", "mode": "lottery"}, errors := {})
+    assert errors == {} and "acceptance_margin_hours" not in fields["policy"]  # the API's 24 h, or the kept value
+    assert fields["waitlist_closes_at"] is fields["free_withdrawal_until"] is fields["late_withdrawal_fee_cents"] is None
+    campaign_fields({"late_withdrawal_fee": "trois euros"}, errors := {})
+    assert "late_withdrawal_fee" in errors
+    assert api_errors_to_form({"late_withdrawal_fee_cents": "x"}) == {"late_withdrawal_fee": "x"}
 
 
 def test_api_paths_land_on_the_form_fields_that_hold_them():

@@ -93,8 +93,28 @@ def campaign_fields(form: Mapping[str, str], errors: dict[str, str]) -> dict[str
             "lottery_weight_per_unsuccessful_year": _integer(form, "lottery_weight", errors, optional=True) or 0,
             "keep_siblings_together": form.get("keep_siblings_together") == "oui",
             "acceptance_delay_hours": _integer(form, "acceptance_delay_hours", errors),
+            **_present(acceptance_margin_hours=_integer(form, "acceptance_margin_hours", errors, optional=True)),
         },
+        # Empty means the rule's default, said next to each field: null is what the API takes for it.
+        "waitlist_closes_at": (form.get("waitlist_closes_at") or "").strip() or None,
+        "free_withdrawal_until": (form.get("free_withdrawal_until") or "").strip() or None,
+        "late_withdrawal_fee_cents": _optional_cents(form, "late_withdrawal_fee", errors),
     }
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    """Only the values given: a field left empty leaves the API's default (or, on an edit, the current value)."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _optional_cents(form: Mapping[str, str], name: str, errors: dict[str, str]) -> int | None:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    cents = _cents(raw)
+    if cents is None:
+        errors[name] = "Un montant en euros, par exemple 3,00 ; vide : rien n'est crédité."
+    return cents
 
 
 def offer_fields(form: Mapping[str, str], errors: dict[str, str], prefix: str = "offer_") -> dict[str, Any]:
@@ -139,7 +159,8 @@ def api_errors_to_form(errors: Mapping[str, str], offer_form: bool = False, pref
             if parts[0] == "reserved_shares":
                 name = "reserved_shares"  # shown above the shares' fields (indices follow the filled-in rows)
             else:
-                name = {"lottery_weight_per_unsuccessful_year": "lottery_weight"}.get(parts[0], parts[0])
+                name = {"lottery_weight_per_unsuccessful_year": "lottery_weight",
+                        "late_withdrawal_fee_cents": "late_withdrawal_fee"}.get(parts[0], parts[0])
         found.setdefault(name, message)
     return found
 
@@ -158,6 +179,10 @@ def campaign_to_form(campaign: Mapping[str, Any]) -> dict[str, Any]:
         "mode": policy["mode"], "lottery_weight": policy.get("lottery_weight_per_unsuccessful_year", 0),
         "keep_siblings_together": policy.get("keep_siblings_together"),
         "acceptance_delay_hours": policy.get("acceptance_delay_hours", 72),
+        "acceptance_margin_hours": policy.get("acceptance_margin_hours", 24),
+        "waitlist_closes_at": (campaign.get("waitlist_closes_at") or "")[:19],
+        "free_withdrawal_until": (campaign.get("free_withdrawal_until") or "")[:19],
+        "late_withdrawal_fee": _euros(campaign.get("late_withdrawal_fee_cents")),
     }
     for criterion in policy.get("criteria") or []:
         values[f"criterion_{criterion['name']}"] = "oui"
@@ -169,6 +194,10 @@ def campaign_to_form(campaign: Mapping[str, Any]) -> dict[str, Any]:
         if reserved["criterion"].get("max_tranche"):
             values["reserved_max_tranche"] = reserved["criterion"]["max_tranche"]
     return values
+
+
+def _euros(cents: int | None) -> str:
+    return "" if cents is None else f"{cents // 100},{cents % 100:02d}"
 
 
 def _percent(share: float) -> str:
@@ -186,5 +215,5 @@ def kept_policy(current: Mapping[str, Any], edited: Mapping[str, Any]) -> dict[s
 def offer_to_form(offer: Mapping[str, Any], prefix: str = "offer_") -> dict[str, Any]:
     values = {f"{prefix}{k}": offer.get(k) for k in ("title", *OFFER_KEYS - {"tariffs_cents"})}
     for tranche, cents in zip(TRANCHES, offer["tariffs_cents"]):
-        values[f"{prefix}tariff_{tranche}"] = f"{cents // 100},{cents % 100:02d}"
+        values[f"{prefix}tariff_{tranche}"] = _euros(cents)
     return values
