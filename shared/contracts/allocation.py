@@ -1,6 +1,7 @@
 """Events of decisions and places: allocation's decisions, parents' answers, the billing feed."""
 import marshmallow as ma
 
+from shared.contracts.applications import ActedForFamilySchema
 from shared.contracts.fields import described
 from shared.events.registry import EventContract, register
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, BILLING_FEED
@@ -63,12 +64,13 @@ class PlacesGivenSchema(ma.Schema):
     counted_at = described(ma.fields.AwareDateTime, "when allocation counted them (UTC)", required=True)
 
 
-class OfferAnswerSchema(ma.Schema):
+class OfferAnswerSchema(ActedForFamilySchema):
     application_id = described(ma.fields.UUID, "application", required=True)
     campaign_id = described(ma.fields.UUID, "campaign", required=True)
     family_account = described(ma.fields.String, "family account", required=True)
     offer_id = described(ma.fields.UUID, "offer answered", required=True)
-    at = described(ma.fields.AwareDateTime, "when the parent answered (UTC), before the deadline", required=True)
+    at = described(ma.fields.AwareDateTime, "when the parent (or an agent for the family) answered (UTC), before the "
+                   "deadline", required=True)
 
 
 class RegistrationConfirmedSchema(ma.Schema):

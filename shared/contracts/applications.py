@@ -10,6 +10,14 @@ APPLICATION_STATUSES = ("received", "allocated", "waitlisted", "rejected", "conf
                         "withdrawn")
 
 
+class ActedForFamilySchema(ma.Schema):
+    """Added to a family's own actions when a city agent made them on its behalf (issue 16); absent otherwise."""
+    acted_by_agent = described(ma.fields.Boolean, "a city agent did this on the family's behalf (the family is told, "
+                               "with the reason)", load_default=False)
+    reason = described(ma.fields.String, "the reason the agent gave (shown to the family)", allow_none=True,
+                       load_default=None)
+
+
 class ChildFactsSchema(ma.Schema):
     child_id = described(ma.fields.UUID, "child id in the family's household", required=True)
     first_name = described(ma.fields.String, "first name", required=True)
@@ -67,13 +75,14 @@ class ApplicationReceivedSchema(ApplicationSubmittedSchema):
     reason = described(ma.fields.String, "why it was rejected at intake", allow_none=True, load_default=None)
 
 
-class ApplicationWithdrawnSchema(ma.Schema):
+class ApplicationWithdrawnSchema(ActedForFamilySchema):
     application_id = described(ma.fields.UUID, "application id", required=True)
     campaign_id = described(ma.fields.UUID, "campaign", required=True)
     family_account = described(ma.fields.String, "family account", required=True)
     previous_status = described(ma.fields.String, "status before the withdrawal", required=True,
                                 validate=ma.validate.OneOf(APPLICATION_STATUSES))
-    at = described(ma.fields.AwareDateTime, "when the parent withdrew (UTC)", required=True)
+    at = described(ma.fields.AwareDateTime, "when the parent (or an agent for the family) withdrew (UTC)",
+                   required=True)
 
 
 _CAMPAIGN = "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11"
@@ -99,7 +108,8 @@ register(EventContract(
     {**_SUBMITTED, "arrival_position": 1834, "intake_partition": 4, "status": "received", "reason": None}))
 register(EventContract(
     "application.withdrawn", 1, ApplicationWithdrawnSchema, APPLICATION_EVENTS,
-    "The parent withdrew the application; a place it held goes to the next on the waitlist.",
+    "The parent withdrew the application (or a city agent for the family: `acted_by_agent`, `reason`); a place it "
+    "held goes to the next on the waitlist.",
     {"application_id": _SUBMITTED["application_id"], "campaign_id": _CAMPAIGN, "family_account": "family-7d2c",
      "previous_status": "received", "at": "2026-02-03T08:15:00+00:00"}))
 
@@ -136,3 +146,4 @@ register(EventContract(
     "and children and pseudonymised its ledger; every consumer erases or pseudonymises what it holds of the family.",
     {"family_account": "family-7d2c", "pseudonym": "erased-5f0c1d2e3a4b5c6d", "requested_by": "family",
      "erased_at": "2026-09-01T10:00:00+00:00"}))
+

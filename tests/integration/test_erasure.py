@@ -46,7 +46,7 @@ def test_a_family_is_erased_from_registrations_and_notifications(registrations, 
     from services.notifications.handlers.events import handle_event
     from services.notifications.store.tables import applications as notified_applications
     from services.notifications.store.tables import deliveries, notifications, subscriptions
-    from services.registrations.store.tables import applications, households, outbox
+    from services.registrations.store.tables import applications, audit, households, outbox
 
     engine = registrations.runtime.engine
     account, email = f"family-{uuid.uuid4().hex[:8]}", f"{uuid.uuid4().hex[:8]}@example.org"
@@ -85,9 +85,14 @@ def test_a_family_is_erased_from_registrations_and_notifications(registrations, 
         assert connection.execute(select(func.count()).select_from(households)
                                   .where(households.c.family_account == account)).scalar_one() == 1
 
-    withdrawn = registrations.client.post(f"/applications/{application_id}/withdraw", headers={
-        "Authorization": f"Bearer {token_for('parent', account)}", "Idempotency-Key": "w"})
+    # Withdrawn by an agent, at the family's request by phone: the family's audit chain names it, and goes too.
+    withdrawn = registrations.client.post(
+        f"/agent/families/{account}/applications/{application_id}/withdraw",
+        json={"reason": f"appel de la famille pour {FIRST_NAMES[0]}"},
+        headers={"Authorization": f"Bearer {token_for('agent', 'agent-7')}", "Idempotency-Key": "w"})
     assert withdrawn.status_code == 200, withdrawn.json
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(audit.entries)).scalar_one() == 1
 
     def all_published() -> bool:  # erasure deletes what the relay sent; what it has yet to send, it must send
         with engine.connect() as connection:

@@ -38,6 +38,8 @@ ALLOWED_TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = 
     S.EXPIRED: frozenset(),
     S.WITHDRAWN: frozenset(),
 }
+# The role of a city employee who acts for a family (issue 16): what the family's history says was done for it.
+AGENT_ROLE = "agent"
 # A child has at most one application in these states per campaign.
 ACTIVE_STATUSES = frozenset({S.RECEIVED, S.ALLOCATED, S.WAITLISTED, S.CONFIRMED})
 

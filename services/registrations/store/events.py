@@ -18,17 +18,25 @@ def received_event(data: dict[str, Any], partition: int, offset: int, status: st
                                  "status": status, "reason": reason})
 
 
+def agent_fields(agent_reason: str | None) -> dict[str, Any]:
+    """What an event adds when an agent acted for the family (its message says so, with the reason); nothing
+    otherwise, so a family's own answers keep their former form."""
+    return {} if agent_reason is None else {"acted_by_agent": True, "reason": agent_reason}
+
+
 def withdrawn_event(application_id: UUID, campaign_id: UUID, family_account: str, previous_status: str,
-                    at: datetime) -> Event:
+                    at: datetime, agent_reason: str | None = None) -> Event:
     return make_event("application.withdrawn", source=SOURCE, subject=f"applications/{application_id}", data={
         "application_id": application_id, "campaign_id": campaign_id, "family_account": family_account,
-        "previous_status": previous_status, "at": at})
+        "previous_status": previous_status, "at": at, **agent_fields(agent_reason)})
 
 
 def offer_answered_event(accepted: bool, application_id: UUID, campaign_id: UUID, family_account: str,
-                         offer_id: UUID | None, at: datetime) -> Event:
+                         offer_id: UUID | None, at: datetime, agent_reason: str | None = None) -> Event:
     """`offer.accepted` or `offer.declined`."""
     return make_event("offer.accepted" if accepted else "offer.declined", source=SOURCE,
                       subject=f"applications/{application_id}", data={
                           "application_id": application_id, "campaign_id": campaign_id,
-                          "family_account": family_account, "offer_id": offer_id, "at": at})
+                          "family_account": family_account, "offer_id": offer_id, "at": at,
+                          **agent_fields(agent_reason)})
+

@@ -1,14 +1,15 @@
-"""Households in PostgreSQL: load one with its present children, save one as a whole."""
+"""Households in PostgreSQL: load one with its present children, save one as a whole, find families (agents)."""
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert
 
 from services.registrations.domain.household import Child, Household, PostalAddress
-from services.registrations.store.tables import children, households
+from services.registrations.store.tables import applications, children, households
 
 FACT_COLUMNS = ("single_parent", "quotient_tranche", "quotient_justified_on", "arrondissement", "postal_mail",
                 "email", "language")
@@ -81,3 +82,34 @@ def _store_children(connection: Connection, household: Household) -> None:
         set_={column: upsert.excluded[column] for column in CHILD_COLUMNS},
         # A child id is only ever updated within the household that owns it.
         where=children.c.family_account == upsert.excluded.family_account))
+
+
+def family_known(connection: Connection, family_account: str) -> bool:
+    """The family has a household here, or applications (an agent may act on an application of a family whose
+    household is gone)."""
+    return connection.execute(sa.select(sa.or_(
+        sa.exists().where(households.c.family_account == family_account),
+        sa.exists().where(applications.c.family_account == family_account)))).scalar_one()
+
+
+def find_households(connection: Connection, *, account: str | None = None, email: str | None = None,
+                    child_name: str | None = None, birth_date: date | None = None,
+                    limit: int = 20) -> list[Household]:
+    """Households matching every criterion given: the account exactly, the email without regard to case, a present
+    child born on `birth_date` whose first name, last name or full name (either order) is `child_name` without
+    regard to case or surrounding spaces."""
+    query = sa.select(households.c.family_account).order_by(households.c.family_account).limit(limit)
+    if account is not None:
+        query = query.where(households.c.family_account == account)
+    if email is not None:
+        query = query.where(sa.func.lower(households.c.email) == email.strip().lower())
+    if child_name is not None and birth_date is not None:
+        name = " ".join(child_name.split()).lower()
+        first, last = sa.func.lower(children.c.first_name), sa.func.lower(children.c.last_name)
+        query = query.where(sa.exists().where(
+            children.c.family_account == households.c.family_account, children.c.removed_at.is_(None),
+            children.c.birth_date == birth_date,
+            sa.or_(first == name, last == name, first + " " + last == name, last + " " + first == name)))
+    found = connection.execute(query).scalars().all()
+    return [household for account_found in found
+            if (household := load_household(connection, account_found)) is not None]

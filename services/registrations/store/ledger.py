@@ -13,8 +13,14 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, func, select, text, tuple_
 
-from services.registrations.domain.applications import ACTIVE_STATUSES, ApplicationStatus, check_transition
+from services.registrations.domain.applications import (
+    ACTIVE_STATUSES,
+    AGENT_ROLE,
+    ApplicationStatus,
+    check_transition,
+)
 from services.registrations.store.tables import application_transitions, applications
+from shared.audit import Actor
 
 
 class ApplicationNotFound(Exception):
@@ -99,13 +105,14 @@ def locked(connection: Connection, application_id: UUID, family_account: str | N
 
 
 def transition(connection: Connection, row: dict[str, Any], wanted: ApplicationStatus, reason: str | None,
-               **placement: Any) -> None:
-    """Move a locked row along the state machine, with its transition row."""
+               *, actor: Actor | None = None, **placement: Any) -> None:
+    """Move a locked row along the state machine, with its transition row naming who moved it (a worker: none)."""
     check_transition(ApplicationStatus(row["status"]), wanted)
     connection.execute(applications.update().where(applications.c.application_id == row["application_id"])
                        .values(status=str(wanted), reason=reason, updated_at=func.now(), **placement))
     connection.execute(application_transitions.insert().values(
-        application_id=row["application_id"], from_status=row["status"], to_status=str(wanted), reason=reason))
+        application_id=row["application_id"], from_status=row["status"], to_status=str(wanted), reason=reason,
+        actor_subject=actor.subject if actor else None, actor_role=actor.role if actor else None))
 
 
 def change_status(connection: Connection, application_id: UUID, wanted: ApplicationStatus, *,
@@ -137,10 +144,11 @@ def application_view(engine: Engine, application_id: UUID, family_account: str |
             return None
         history = connection.execute(
             select(application_transitions.c.from_status, application_transitions.c.to_status,
-                   application_transitions.c.reason, application_transitions.c.at)
+                   application_transitions.c.reason, application_transitions.c.at,
+                   application_transitions.c.actor_role)
             .where(application_transitions.c.application_id == application_id)
             .order_by(application_transitions.c.transition_id)).mappings().all()
-    return {**row, "history": [dict(h) for h in history]}
+    return {**row, "history": [{**h, "acted_by_agent": h["actor_role"] == AGENT_ROLE} for h in history]}
 
 
 def intake_counters(engine: Engine, campaign_id: UUID) -> dict[str, Any]:

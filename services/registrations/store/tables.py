@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from services.registrations.domain.household import Language
+from shared.audit import AuditTables, audit_head_table, audit_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -77,6 +78,10 @@ application_transitions = Table(
     Column("to_status", String(20), nullable=False),
     Column("reason", Text),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Who moved it (migration 0005): the token's subject and the role it acted in (`parent`, `agent`); null for
+    # the workers (intake, allocation's decisions, expiries).
+    Column("actor_subject", Text),
+    Column("actor_role", String(40)),
     Index("ix_application_transitions_application", "application_id"),
 )
 
@@ -123,3 +128,6 @@ children = Table(
     Column("removed_at", DateTime(timezone=True)),
     Index("ix_children_present", "family_account", postgresql_where=text("removed_at IS NULL")),
 )
+
+# The audit trail (shared/audit.py; migration 0005): one chain per family, `family:<account>`, append-only.
+audit = AuditTables(audit_table(metadata), audit_head_table(metadata))

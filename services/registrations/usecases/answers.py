@@ -1,7 +1,16 @@
-"""A parent's answers about their own application: withdraw it, accept or decline the place offered.
+"""A family's answers about its own application: withdraw it, accept or decline the place offered; made by the
+parent, or by a city agent on the family's behalf (issue 16) with a reason.
 
-Each is one transaction (the ledger's row locked, its transition and its outbox event); once the
-ledger let the application go, intake's guard frees the child and mirrors the counters.
+Each is one transaction (the ledger's row locked, its transition naming who acted, its outbox event, and for an
+agent one audit entry on the family's chain); once the ledger let the application go, intake's guard frees the
+child and mirrors the counters.
+
+An agent is held to the family's rules: the same state machine, the offer's deadline, the activity's end. No
+campaign rule names an exception for agents today (docs/registrations.md#agents).
+
+Accepting a place already confirmed, or declining one already declined, answers with the stored state and changes
+nothing: a retry whose first attempt committed but lost its response (PostgreSQL restarting in between, the
+idempotency key then abandoned) gets the same answer, not "no offer".
 """
 from __future__ import annotations
 
@@ -10,27 +19,57 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from services.registrations.domain.applications import (
+    AGENT_ROLE,
     ApplicationStatus,
     TransitionRefused,
     WithdrawalRefused,
     check_offer_open,
     check_withdrawal,
 )
+from services.registrations.store.audit import record_family_change
 from services.registrations.store.campaign_directory import offer_last_day
 from services.registrations.store.events import offer_answered_event, withdrawn_event
 from services.registrations.store.intake_guard import IntakeGuard
 from services.registrations.store.ledger import application_view, counted_position, locked, transition
 from services.registrations.store.tables import outbox
+from shared.audit import Actor
 from shared.clock import Clock
 from shared.outbox import record_event
 
+PARENT_ROLE = "parent"
 
-def withdraw(engine: Engine, family_account: str, application_id: UUID, now: datetime) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class Answered:
+    """The application's row as it was before the answer, and whether this call moved it (False: it already was
+    where the answer leads, and nothing was written)."""
+    before: dict[str, Any]
+    moved: bool = True
+
+
+def parent(family_account: str) -> Actor:
+    return Actor(subject=family_account, role=PARENT_ROLE)
+
+
+def _for_agent(actor: Actor, reason: str | None) -> str | None:
+    """The agent's reason (required: the family is shown it), or None when the family acts itself."""
+    if actor.role != AGENT_ROLE:
+        return None
+    if not reason or not reason.strip():
+        raise ValueError("an agent acting for a family gives a reason")
+    return reason.strip()
+
+
+def withdraw(engine: Engine, family_account: str, application_id: UUID, now: datetime, *,
+             actor: Actor | None = None, reason: str | None = None) -> dict[str, Any]:
     """Returns the row as it was. Raises `ApplicationNotFound` (not the family's), `WithdrawalRefused`
-    (`WithdrawalAfterActivity` once the place's activity has ended)."""
+    (`WithdrawalAfterActivity` once the place's activity has ended). `actor`: the family itself by default, or an
+    agent on its behalf, who gives `reason`."""
+    actor = actor or parent(family_account)
+    agent_reason = _for_agent(actor, reason)
     with engine.begin() as connection:
         before = locked(connection, application_id, family_account)
         try:
@@ -40,40 +79,63 @@ def withdraw(engine: Engine, family_account: str, application_id: UUID, now: dat
             raise
         except TransitionRefused as refused:
             raise WithdrawalRefused(refused.current, refused.wanted) from refused
-        transition(connection, before, ApplicationStatus.WITHDRAWN, "withdrawn by the parent")
+        transition(connection, before, ApplicationStatus.WITHDRAWN, agent_reason or "withdrawn by the parent",
+                   actor=actor)
         record_event(connection, outbox, withdrawn_event(application_id, before["campaign_id"], family_account,
-                                                         before["status"], now), key=str(before["campaign_id"]))
+                                                         before["status"], now, agent_reason),
+                     key=str(before["campaign_id"]))
+        _audit(connection, actor, "application.withdraw", before, ApplicationStatus.WITHDRAWN, agent_reason, now)
         return before
 
 
-def answer_offer(engine: Engine, family_account: str, application_id: UUID, accept: bool, now: datetime) -> dict[str, Any]:
-    """The parent accepts or declines the place offered, before its deadline. Returns the row as it was."""
+def answer_offer(engine: Engine, family_account: str, application_id: UUID, accept: bool, now: datetime, *,
+                 actor: Actor | None = None, reason: str | None = None) -> Answered:
+    """The family (or an agent for it, with `reason`) accepts or declines the place offered, before its deadline.
+    The same answer again, once recorded, moves nothing (`moved` False)."""
+    actor = actor or parent(family_account)
+    agent_reason = _for_agent(actor, reason)
     wanted = ApplicationStatus.CONFIRMED if accept else ApplicationStatus.DECLINED
     with engine.begin() as connection:
         row = locked(connection, application_id, family_account)
+        if row["status"] == wanted:
+            return Answered(row, moved=False)
         check_offer_open(row["status"], row["offer_expires_at"], now)
-        transition(connection, row, wanted, "accepted by the parent" if accept else "declined by the parent")
+        transition(connection, row, wanted,
+                   agent_reason or ("accepted by the parent" if accept else "declined by the parent"), actor=actor)
         record_event(connection, outbox, offer_answered_event(accept, application_id, row["campaign_id"], family_account,
-                                                              row["placed_offer_id"], now),
+                                                              row["placed_offer_id"], now, agent_reason),
                      key=str(row["campaign_id"]))
-        return row
+        _audit(connection, actor, "offer.accept" if accept else "offer.decline", row, wanted, agent_reason, now)
+        return Answered(row)
+
+
+def _audit(connection: Connection, actor: Actor, action: str, before: dict[str, Any], after: ApplicationStatus,
+           agent_reason: str | None, now: datetime) -> None:
+    """An agent's action leaves one entry on the family's audit chain; the family's own answers are in the ledger."""
+    if agent_reason is None:
+        return
+    record_family_change(connection, actor, action, "application", str(before["application_id"]),
+                         {"status": before["status"]}, {"status": str(after)}, agent_reason, now)
 
 
 @dataclass(frozen=True)
 class Answers:
-    """The answers as the parents' API gives them: by the process's clock, the guard kept in step."""
+    """The answers as the APIs give them: by the process's clock, the guard kept in step."""
     engine: Engine
     guard: IntakeGuard
     clock: Clock
 
-    def withdraw(self, family_account: str, application_id: UUID) -> dict[str, Any] | None:
-        self._left(withdraw(self.engine, family_account, application_id, self.clock()))
+    def withdraw(self, family_account: str, application_id: UUID, *, actor: Actor | None = None,
+                 reason: str | None = None) -> dict[str, Any] | None:
+        self._left(withdraw(self.engine, family_account, application_id, self.clock(), actor=actor, reason=reason))
         return application_view(self.engine, application_id, family_account)
 
-    def answer(self, family_account: str, application_id: UUID, accept: bool) -> dict[str, Any] | None:
-        before = answer_offer(self.engine, family_account, application_id, accept, self.clock())
-        if not accept:
-            self._left(before)
+    def answer(self, family_account: str, application_id: UUID, accept: bool, *, actor: Actor | None = None,
+               reason: str | None = None) -> dict[str, Any] | None:
+        answered = answer_offer(self.engine, family_account, application_id, accept, self.clock(), actor=actor,
+                                reason=reason)
+        if answered.moved and not accept:
+            self._left(answered.before)
         return application_view(self.engine, application_id, family_account)
 
     def _left(self, before: dict[str, Any]) -> None:

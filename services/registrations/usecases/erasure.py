@@ -7,13 +7,22 @@ import secrets
 from datetime import datetime
 
 import redis
-from sqlalchemy import Engine, cast, delete, func, select, update
+from sqlalchemy import Connection, Engine, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
-from services.registrations.domain.applications import ACTIVE_STATUSES
+from services.registrations.domain.applications import ACTIVE_STATUSES, AGENT_ROLE
+from services.registrations.store.audit import chain_of
 from services.registrations.store.events import SOURCE
 from services.registrations.store.household_cache import cache_key
-from services.registrations.store.tables import applications, children, households, outbox
+from services.registrations.store.tables import (
+    application_transitions,
+    applications,
+    audit,
+    children,
+    households,
+    outbox,
+)
+from shared.audit import purge_chains
 from shared.events import make_event
 from shared.outbox import record_event
 
@@ -43,8 +52,12 @@ def erase_family(engine: Engine, client: redis.Redis, family_account: str, reque
         kept = connection.execute(update(applications).where(applications.c.family_account == family_account).values(
             family_account=pseudonym, child=cast({"erased": True}, JSONB), household=cast({"erased": True}, JSONB),
         )).rowcount
+        forget_agents_words(connection, pseudonym)
         deleted = connection.execute(delete(children).where(children.c.family_account == family_account)).rowcount
         deleted += connection.execute(delete(households).where(households.c.family_account == family_account)).rowcount
+        # What agents did for the family names its facts (before → after): the chain goes whole, as retention
+        # purges it, so that the chains kept stay checkable from their first entry.
+        deleted += purge_chains(connection, audit, [chain_of(family_account)])
         # Events already published still carry the family's data: the relay has sent them, they need not stay.
         connection.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
                                                 outbox.c.envelope["data"]["family_account"].astext
@@ -58,3 +71,18 @@ def erase_family(engine: Engine, client: redis.Redis, family_account: str, reque
     return pseudonym
 
 
+ERASED_REASON = "motif effacé avec les données de la famille"
+
+
+def forget_agents_words(connection: Connection, pseudonym: str) -> None:
+    """An agent's reason is free text typed at the counter (often naming the child or the family): it goes with
+    the family's data. Guichet's own reasons (an expiry, a withdrawal by the parent) name nobody and stay."""
+    kept = select(applications.c.application_id).where(applications.c.family_account == pseudonym)
+    by_agents = (application_transitions.c.application_id.in_(kept)
+                 & (application_transitions.c.actor_role == AGENT_ROLE))
+    agents_words = select(application_transitions.c.reason).where(
+        by_agents, application_transitions.c.application_id == applications.c.application_id)
+    connection.execute(update(applications).where(applications.c.family_account == pseudonym,
+                                                  applications.c.reason.in_(agents_words))
+                       .values(reason=ERASED_REASON))
+    connection.execute(update(application_transitions).where(by_agents).values(reason=ERASED_REASON))

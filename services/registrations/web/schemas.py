@@ -48,8 +48,13 @@ class AcknowledgementSchema(ma.Schema):
 class TransitionSchema(ma.Schema):
     from_status = described(ma.fields.String, "previous status (null at intake)", allow_none=True)
     to_status = described(ma.fields.String, "new status")
-    reason = described(ma.fields.String, "why, when there is a reason", allow_none=True)
+    reason = described(ma.fields.String, "why, when there is a reason (an agent's own words when an agent acted)",
+                       allow_none=True)
     at = described(ma.fields.AwareDateTime, "when (UTC)")
+    actor_role = described(ma.fields.String, "who made the change: `parent`, `agent` (a city agent for the family); "
+                           "null for Guichet itself (intake, allocation, expiry)", allow_none=True)
+    acted_by_agent = described(ma.fields.Boolean, "a city agent made this change on the family's behalf: show "
+                               "« fait par un agent, le …, motif : … » with `at` and `reason`")
 
 
 class ApplicationSchema(ma.Schema):

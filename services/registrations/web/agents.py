@@ -1,0 +1,202 @@
+"""Agents' API (issue 16): a city employee at the counter or on the phone finds a family, reads its household and
+applications, and acts for it: declares or corrects the household, accepts, declines or withdraws, each with a
+reason the family reads in its history and its message.
+
+An agent is held to the family's rules (the use cases are the parents' ones: windows, deadlines, the state
+machine); every action leaves one entry on the family's audit chain (store/audit.py). A parent's token is answered
+403 here, an unknown family or another family's application 404. Applying for a family is not here yet
+(docs/registrations.md#agents).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.registrations.bootstrap import RegistrationsComponents
+from services.registrations.domain.applications import AGENT_ROLE
+from services.registrations.domain.household import Household, declared
+from services.registrations.store.households import family_known, find_households
+from services.registrations.store.ledger import application_view, family_applications
+from services.registrations.web.agent_schemas import (
+    FamilyQuerySchema,
+    FamilySchema,
+    HouseholdCorrectionSchema,
+    ReasonSchema,
+)
+from services.registrations.web.schemas import ApplicationSchema, HouseholdSchema
+from shared.audit import Actor
+from shared.audit_web import request_actor
+from shared.auth import current_principal
+from shared.errors import PROBLEM_CONTENT_TYPE, Forbidden, NotFound
+from shared.idempotency import HEADER as IDEMPOTENCY_KEY
+from shared.idempotency import idempotent
+from shared.web import ProblemSchema
+
+blp = Blueprint("agents", __name__, url_prefix="/agent",
+                description="City agents act for families: find one, read its household and applications, correct "
+                            "them or answer for it, each with a reason the family is shown.")
+
+IDEMPOTENCY_PARAMETER = {"in": "header", "name": IDEMPOTENCY_KEY, "required": True,
+                         "schema": {"type": "string", "maxLength": 255},
+                         "description": "a new random value per intended action; resend it when retrying"}
+UNKNOWN_FAMILY = "No family has this account here (no household, no application)."
+PROBLEM = {"schema": ProblemSchema, "content_type": PROBLEM_CONTENT_TYPE}
+# A family account is a token subject (at most 255 characters); a longer one is no family's: 404.
+FAMILY = "<string(maxlength=255):family_account>"
+
+
+def agents_only(view: Callable) -> Callable:
+    """`require_roles("agent")`: 401 without a valid token, 403 without the agent role (a parent's token among
+    others). Outermost, so a parent never reaches the idempotency keys of agents."""
+    # shared.auth.require_roles knows the roles parent, manager and service; `agent` is checked here until it
+    # joins them.
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if AGENT_ROLE not in current_principal().roles:
+            raise Forbidden(f"This action needs the role {AGENT_ROLE}.", code="role-missing")
+        return view(*args, **kwargs)
+
+    apidoc = dict(getattr(view, "_apidoc", {}))
+    apidoc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
+    wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+    return wrapper
+
+
+def acting_for(family_account: str, *, may_be_new: bool = False) -> Actor:
+    """The agent of this request acting for `family_account`, which must be known here unless `may_be_new` (404
+    otherwise; an account with control characters is no family's, and PostgreSQL would refuse a NUL)."""
+    if not family_account.isprintable():
+        raise NotFound(UNKNOWN_FAMILY, code="family-not-found")
+    if not may_be_new:
+        with RegistrationsComponents.current().engine.connect() as connection:
+            if not family_known(connection, family_account):
+                raise NotFound(UNKNOWN_FAMILY, code="family-not-found")
+    return request_actor(AGENT_ROLE, on_behalf_of=family_account)
+
+
+def _etag_data(household: Household | None) -> dict[str, int]:
+    return {"version": household.version if household is not None else 0}
+
+
+def _summary(household: Household) -> dict[str, Any]:
+    return {"family_account": household.family_account, "email": household.email,
+            "arrondissement": household.arrondissement, "children": household.children}
+
+
+@blp.route("/families")
+class Families(MethodView):
+    @agents_only
+    @blp.arguments(FamilyQuerySchema, location="query")
+    @blp.response(200, FamilySchema(many=True))
+    def get(self, query):
+        """Find families: by account, by email, or by a child's name and birth date (at most 20)"""
+        with RegistrationsComponents.current().engine.connect() as connection:
+            return [_summary(found) for found in find_households(connection, **query)]
+
+
+@blp.route(f"/families/{FAMILY}/household")
+class FamilyHousehold(MethodView):
+    @agents_only
+    @blp.etag
+    @blp.response(200, HouseholdSchema)
+    @blp.alt_response(404, description="Unknown family (family-not-found), or no household declared yet "
+                                       "(household-not-found)", **PROBLEM)
+    def get(self, family_account: str):
+        """The family's household, with its children"""
+        acting_for(family_account)
+        household = declared(RegistrationsComponents.current().households.get(family_account), family_account)
+        blp.set_etag(_etag_data(household))
+        return household
+
+    @agents_only
+    @blp.etag
+    @blp.arguments(HouseholdCorrectionSchema)
+    @blp.response(200, HouseholdSchema)
+    @blp.alt_response(404, description="Unknown family (family-not-found); send `If-Match: *` to declare the "
+                                       "household of an account not known here yet", **PROBLEM)
+    def put(self, correction, family_account: str):
+        """Declare or correct the family's household (children kept), with a reason
+
+        As a parent's PUT /household: `If-Match` with the ETag read, or `If-Match: *`; the family's rules hold.
+        """
+        actor = acting_for(family_account, may_be_new=request.if_match.star_tag)
+        reason = correction.pop("reason")
+        saved = RegistrationsComponents.current().household_changes.correct_for_family(
+            actor, correction, reason, check=lambda current: blp.check_etag(_etag_data(current)))
+        blp.set_etag(_etag_data(saved))
+        return saved
+
+
+@blp.route(f"/families/{FAMILY}/applications")
+class FamilyApplications(MethodView):
+    @agents_only
+    @blp.response(200, ApplicationSchema(many=True))
+    @blp.alt_response(404, description="Unknown family (family-not-found)", **PROBLEM)
+    def get(self, family_account: str):
+        """The family's applications in the ledger, newest first"""
+        acting_for(family_account)
+        return family_applications(RegistrationsComponents.current().engine, family_account)
+
+
+@blp.route(f"/families/{FAMILY}/applications/<uuid:application_id>")
+class FamilyApplication(MethodView):
+    @agents_only
+    @blp.response(200, ApplicationSchema)
+    @blp.alt_response(404, description="Unknown family, or not an application of this family", **PROBLEM)
+    def get(self, family_account: str, application_id: UUID):
+        """One of the family's applications, with its history (who acted, and why)"""
+        acting_for(family_account)
+        found = application_view(RegistrationsComponents.current().engine, application_id, family_account)
+        if found is None:
+            raise NotFound("This family has no application with this id.", code="application-not-found")
+        return found
+
+
+def family_action(view: Callable) -> Callable:
+    """What every action for a family is: an agent's, idempotent, with a reason, answered with the application."""
+    decorators = [
+        agents_only,
+        idempotent(lambda: RegistrationsComponents.current().idempotency),
+        blp.arguments(ReasonSchema),
+        blp.response(200, ApplicationSchema),
+        blp.alt_response(404, description="Unknown family, or not an application of this family", **PROBLEM),
+        blp.alt_response(409, description="The family could not do it now either (no-offer, offer-expired, "
+                                          "cannot-withdraw)", **PROBLEM),
+        blp.doc(parameters=[IDEMPOTENCY_PARAMETER]),
+    ]
+    for decorate in reversed(decorators):
+        view = decorate(view)
+    return view
+
+
+@blp.route(f"/families/{FAMILY}/applications/<uuid:application_id>/accept")
+class FamilyAcceptance(MethodView):
+    @family_action
+    def post(self, body, family_account: str, application_id: UUID):
+        """Accept the place offered to the family, before its deadline, with a reason"""
+        return RegistrationsComponents.current().answers.answer(
+            family_account, application_id, accept=True, actor=acting_for(family_account), reason=body["reason"])
+
+
+@blp.route(f"/families/{FAMILY}/applications/<uuid:application_id>/decline")
+class FamilyDeclination(MethodView):
+    @family_action
+    def post(self, body, family_account: str, application_id: UUID):
+        """Decline the place offered to the family, with a reason: it goes to the next child on the waitlist"""
+        return RegistrationsComponents.current().answers.answer(
+            family_account, application_id, accept=False, actor=acting_for(family_account), reason=body["reason"])
+
+
+@blp.route(f"/families/{FAMILY}/applications/<uuid:application_id>/withdraw")
+class FamilyWithdrawal(MethodView):
+    @family_action
+    def post(self, body, family_account: str, application_id: UUID):
+        """Withdraw the family's application, with a reason (a place it held goes to the next family)"""
+        return RegistrationsComponents.current().answers.withdraw(
+            family_account, application_id, actor=acting_for(family_account), reason=body["reason"])
