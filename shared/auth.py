@@ -11,6 +11,10 @@ Two verifiers, one contract (`verify(token) -> Principal`, 401 otherwise):
 Only RS256 is accepted (no `none`, no HS256 signed with the public key); issuer, audience, expiry and subject
 are required and checked, `exp`/`nbf` with a small leeway. Roles: `parent` (the subject is the family account),
 `manager`, `service` (another Guichet service, through the client-credentials grant).
+
+A manager's scope (`GUICHET_MANAGER_SCOPES`, docs/campaigns.md#scoped-managers-and-four-eyes): the campaign kinds
+and named campaigns its provider roles or groups grant; each manager endpoint checks the campaign it touches
+(`require_manager_scope`, 403 outside). Without that setting every manager is city-wide, as before it existed.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +41,29 @@ ALGORITHMS = ["RS256"]
 # A parent's browser sends the same token with each request of a visit (household, submission, status), seconds
 # apart; a few thousand distinct tokens cover the opening minute of one process. About 2 KB each.
 VERIFIED_TOKENS_KEPT = 2048
-ROLES = ("parent", "manager", "service")
+ROLES = ("parent", "agent", "manager", "service")
 # The claims every token must carry; Keycloak puts `sub` in access tokens through its `basic` scope.
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+@dataclass(frozen=True)
+class ManagerScope:
+    """The campaigns a manager may manage: every one (city-wide), or those of some kinds and some named ones."""
+    city_wide: bool = False
+    kinds: frozenset[str] = frozenset()
+    campaign_ids: frozenset[str] = frozenset()
+
+    def allows(self, kind: str, campaign_id: object | None = None) -> bool:
+        return self.city_wide or kind in self.kinds or (campaign_id is not None and str(campaign_id) in self.campaign_ids)
+
+    def __or__(self, other: ManagerScope) -> ManagerScope:
+        return ManagerScope(self.city_wide or other.city_wide, self.kinds | other.kinds,
+                            self.campaign_ids | other.campaign_ids)
+
+
+CITY_WIDE = ManagerScope(city_wide=True)
+NO_CAMPAIGN = ManagerScope()
 
 
 @dataclass(frozen=True)
@@ -47,6 +71,7 @@ class Principal:
     subject: str
     roles: frozenset[str]
     claims: Mapping[str, Any]  # read-only: one verified token's principal serves each of its requests
+    scope: ManagerScope = CITY_WIDE  # what a manager may manage; meaningless for the other roles
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return bool(self.roles.intersection(roles))
@@ -74,12 +99,15 @@ class _CachingVerifier:
     answered from the principal kept for it, their expiry checked again each time with the same leeway."""
 
     def __init__(self, issuer: str, audience: str, leeway_seconds: int, tokens_kept: int, roles_claim: str,
-                 role_mapping: Mapping[str, str] | None):
+                 role_mapping: Mapping[str, str] | None, manager_scopes: Mapping[str, ManagerScope] | None = None,
+                 groups_claim: str = "groups"):
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway_seconds
         self.roles_claim = roles_claim
         self.role_mapping = dict(role_mapping or {})
+        self.manager_scopes = dict(manager_scopes or {})
+        self.groups_claim = groups_claim
         # Failures raise, and lru_cache keeps no exception: only tokens that passed every check are kept.
         self._verified = functools.lru_cache(maxsize=tokens_kept)(self._decode)
 
@@ -115,7 +143,8 @@ class _CachingVerifier:
         if not isinstance(claims["sub"], str) or not claims["sub"] or not isinstance(claims["exp"], int | float):
             raise Unauthorized("The token is not valid: `sub` or `exp` has the wrong type.", code="invalid-token")
         roles = roles_from_claims(claims, self.roles_claim, self.role_mapping)
-        return (Principal(subject=claims["sub"], roles=roles, claims=MappingProxyType(claims)),
+        scope = scope_from_claims(claims, self.manager_scopes, self.roles_claim, self.groups_claim)
+        return (Principal(subject=claims["sub"], roles=roles, claims=MappingProxyType(claims), scope=scope),
                 int(claims["exp"]), key_id)
 
 
@@ -124,8 +153,10 @@ class TokenVerifier(_CachingVerifier):
     (shared.devtokens, roles in a `roles` claim). Never used when OIDC_ISSUER is set."""
 
     def __init__(self, public_key_pem: str | bytes, issuer: str, audience: str, leeway_seconds: int = 30,
-                 tokens_kept: int = VERIFIED_TOKENS_KEPT, roles_claim: str = "roles"):
-        super().__init__(issuer, audience, leeway_seconds, tokens_kept, roles_claim, None)
+                 tokens_kept: int = VERIFIED_TOKENS_KEPT, roles_claim: str = "roles",
+                 manager_scopes: Mapping[str, ManagerScope] | None = None, groups_claim: str = "groups"):
+        super().__init__(issuer, audience, leeway_seconds, tokens_kept, roles_claim, None, manager_scopes,
+                         groups_claim)
         try:
             # Prepared once, as PyJWT would prepare it on every decode from the PEM text.
             self.public_key = jwt.get_algorithm_by_name(ALGORITHMS[0]).prepare_key(public_key_pem)
@@ -146,8 +177,10 @@ class ProviderTokenVerifier(_CachingVerifier):
     def __init__(self, issuer: str, audience: str, *, roles_claim: str = "realm_access.roles",
                  role_mapping: Mapping[str, str] | None = None, jwks_max_age: float = 300,
                  jwks_min_refresh: float = 10, leeway_seconds: int = 30, tokens_kept: int = VERIFIED_TOKENS_KEPT,
-                 http_timeout: float = 5, clock: Callable[[], float] = time.monotonic):
-        super().__init__(issuer.rstrip("/"), audience, leeway_seconds, tokens_kept, roles_claim, role_mapping)
+                 http_timeout: float = 5, clock: Callable[[], float] = time.monotonic,
+                 manager_scopes: Mapping[str, ManagerScope] | None = None, groups_claim: str = "groups"):
+        super().__init__(issuer.rstrip("/"), audience, leeway_seconds, tokens_kept, roles_claim, role_mapping,
+                         manager_scopes, groups_claim)
         self.jwks_max_age = jwks_max_age
         self.jwks_min_refresh = jwks_min_refresh
         self.http_timeout = http_timeout
@@ -164,7 +197,9 @@ class ProviderTokenVerifier(_CachingVerifier):
                    role_mapping=parse_role_mapping(settings.oidc_role_mapping),
                    jwks_max_age=settings.oidc_jwks_max_age.total_seconds(),
                    jwks_min_refresh=settings.oidc_jwks_min_refresh.total_seconds(),
-                   leeway_seconds=int(settings.oidc_leeway.total_seconds()))
+                   leeway_seconds=int(settings.oidc_leeway.total_seconds()),
+                   manager_scopes=parse_manager_scopes(settings.manager_scopes),
+                   groups_claim=settings.oidc_groups_claim)
 
     def _get_json(self, url: str) -> Any:
         with urllib.request.urlopen(url, timeout=self.http_timeout) as answer:  # noqa: S310 — the provider's https URL
@@ -228,6 +263,55 @@ def parse_role_mapping(text: str) -> dict[str, str]:
     return mapping
 
 
+def parse_manager_scopes(text: str) -> dict[str, ManagerScope]:
+    """`GUICHET_MANAGER_SCOPES`: "name=grant,grant;name=grant" where a name is a provider role or group and a grant
+    `kind:<kind>`, `campaign:<uuid>` or `*` (city-wide), e.g. "dfpe-psv=kind:sport_vacances;direction=*".
+    Empty: no scoping at all (every manager city-wide)."""
+    scopes: dict[str, ManagerScope] = {}
+    for entry in filter(None, (part.strip() for part in text.split(";"))):
+        name, sep, grants = entry.partition("=")
+        if not sep or not name.strip() or not grants.strip():
+            raise ValueError(f"GUICHET_MANAGER_SCOPES: {entry!r} is not role-or-group=grant,…")
+        scope = NO_CAMPAIGN
+        for grant in filter(None, (part.strip() for part in grants.split(","))):
+            scope = scope | _grant(grant)
+        scopes[name.strip()] = scopes.get(name.strip(), NO_CAMPAIGN) | scope
+    return scopes
+
+
+def _grant(grant: str) -> ManagerScope:
+    if grant == "*":
+        return CITY_WIDE
+    what, _, value = grant.partition(":")
+    if what == "kind" and value:
+        return ManagerScope(kinds=frozenset({value}))
+    if what == "campaign":
+        try:
+            return ManagerScope(campaign_ids=frozenset({str(uuid.UUID(value))}))
+        except ValueError:
+            pass
+    raise ValueError(f"GUICHET_MANAGER_SCOPES: {grant!r} is not kind:<kind>, campaign:<uuid> or *")
+
+
+def scope_from_claims(claims: Mapping[str, Any], scopes: Mapping[str, ManagerScope], roles_claim: str,
+                      groups_claim: str) -> ManagerScope:
+    """The union of what the token's provider roles and groups are granted; city-wide when no scopes are set.
+    Keycloak names groups by their path ("/dfpe-psv"): the name without its leading slash matches too."""
+    if not scopes:
+        return CITY_WIDE
+    names = roles_from_claims(claims, roles_claim) | roles_from_claims(claims, groups_claim)
+    scope = NO_CAMPAIGN
+    for name in names | {name.lstrip("/") for name in names}:
+        scope = scope | scopes.get(name, NO_CAMPAIGN)
+    return scope
+
+
+def require_manager_scope(kind: str, campaign_id: object | None = None) -> None:
+    """403 unless this request's manager may manage a campaign of this kind (or this very campaign)."""
+    if not current_principal().scope.allows(kind, campaign_id):
+        raise Forbidden(f"Your manager rights do not cover this campaign (kind {kind}).", code="out-of-scope")
+
+
 def client_credentials_token(settings: Settings) -> tuple[str, int]:
     """An access token for this process's own client (OIDC_CLIENT_ID/SECRET) from the provider's token endpoint
     (client-credentials grant), and its lifetime in seconds."""
@@ -247,7 +331,9 @@ def verifier_from_settings(settings: Settings) -> ProviderTokenVerifier | TokenV
     if settings.oidc_issuer:
         return ProviderTokenVerifier.from_settings(settings)
     return TokenVerifier(settings.jwt_public_key_file.read_bytes(), settings.jwt_issuer, settings.jwt_audience,
-                         leeway_seconds=int(settings.oidc_leeway.total_seconds()))
+                         leeway_seconds=int(settings.oidc_leeway.total_seconds()),
+                         manager_scopes=parse_manager_scopes(settings.manager_scopes),
+                         groups_claim=settings.oidc_groups_claim)
 
 
 def current_principal() -> Principal:

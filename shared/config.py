@@ -97,6 +97,11 @@ class Settings:
     # ("provider-role=guichet-role,…"; empty: the same names).
     oidc_roles_claim: str = setting("OIDC_ROLES_CLAIM", "realm_access.roles")
     oidc_role_mapping: str = setting("OIDC_ROLE_MAPPING", "")
+    # Scoped managers (shared.auth.parse_manager_scopes): "role-or-group=kind:<kind>,campaign:<id>|*;…", matched
+    # against the provider's role names and the groups at OIDC_GROUPS_CLAIM. Empty: every manager is city-wide;
+    # set: a manager matching no entry may manage nothing.
+    manager_scopes: str = setting("GUICHET_MANAGER_SCOPES", "")
+    oidc_groups_claim: str = setting("OIDC_GROUPS_CLAIM", "groups")
     # The provider's keys are read again this often (a removed key is refused within it), and on a token naming
     # an unknown key at most once per OIDC_JWKS_MIN_REFRESH.
     oidc_jwks_max_age: timedelta = setting("OIDC_JWKS_MAX_AGE", timedelta(minutes=5), _SECONDS)

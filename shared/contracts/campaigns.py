@@ -91,6 +91,9 @@ class CampaignSnapshotSchema(ma.Schema):
     late_withdrawal_fee_cents = described(ma.fields.Integer, "after free_withdrawal_until, the credit is the price "
                                           "less this fee (euro cents); null or absent: no credit", allow_none=True,
                                           load_default=None)
+    publication_needs_second_manager = described(ma.fields.Boolean, "four eyes: the draw's results wait for a "
+                                                 "second manager's approval; absent: false (a campaign announced "
+                                                 "before the setting existed)", load_default=False)
     waiting_room = ma.fields.Nested(WaitingRoomSchema, allow_none=True, load_default=None, metadata={
         "description": "the campaign's waiting room (registrations admits families at its pace); null or absent: none"})
 

@@ -1,6 +1,7 @@
 """A campaign manager, in a real browser: creates a campaign (window, offer, criteria, tariff grid)
 through the pages, corrects it, publishes it, watches the live counters while families apply, closes
-it, runs the dry-run and reads its statistics, publishes the results and downloads the CSV."""
+it, runs the dry-run and reads its statistics, asks for the results' publication, which a second manager
+approves (four eyes, on by default), and downloads the CSV."""
 import csv
 import io
 import re
@@ -22,7 +23,7 @@ def paris_field(instant: datetime) -> str:
     return f"{instant.astimezone(PARIS):%Y-%m-%dT%H:%M:%S}"
 
 
-def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page):
+def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page, browser):
     title = f"Paris Sport Vacances — été {uuid.uuid4().hex[:4]}"
     sign_in(page, stack.portal, stack.account("manager"))
     expect(page.get_by_role("heading", name="Campagnes")).to_be_visible()
@@ -117,16 +118,32 @@ def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page)
     expect(page.get_by_role("table", name="Simulation — par activité")).to_contain_text("100 %")
     screenshot(page, "gestion-simulation")
 
-    page.get_by_role("button", name="Publier les résultats").click()
-    expect(page.get_by_text("Résultats publiés :")).to_be_visible()
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Télécharger les résultats (CSV)").click()
+    # Four eyes: the manager asks; alone, it cannot publish.
+    page.get_by_role("button", name="Demander la publication des résultats").click()
+    expect(page.get_by_text("Publication demandée : un second gestionnaire doit l'approuver")).to_be_visible()
+    expect(page.locator("[data-publication-request]")).to_contain_text("en attente d'un second gestionnaire")
+    expect(page.get_by_role("button", name="Approuver et publier les résultats")).to_have_count(0)
+    assert allocation.get(f"/campaigns/{campaign_id}/allocation").data["published"] is None
+
+    second_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR",
+                                         timezone_id="Europe/Paris")
+    second_context.set_default_timeout(15_000)
+    second = second_context.new_page()
+    sign_in(second, stack.portal, stack.account("manager"))
+    second.goto(campaign_url)
+    expect(second.locator("[data-publication-request]")).to_contain_text("en attente d'un second gestionnaire")
+    screenshot(second, "gestion-publication-demandee")
+    second.get_by_role("button", name="Approuver et publier les résultats").click()
+    expect(second.get_by_text("Résultats publiés :")).to_be_visible()
+    with second.expect_download() as download:
+        second.get_by_role("link", name="Télécharger les résultats (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
     assert sorted(r["application_id"] for r in rows) == sorted(submitted)
     assert sorted(r["outcome"] for r in rows) == ["allocated", "allocated", "waitlisted"]
     assert {r["offer_id"] for r in rows if r["outcome"] == "allocated"} == {offer["id"]}
     assert all(re.fullmatch(r"[0-9a-f]{64}", r["lottery_number"]) for r in rows)
-    screenshot(page, "gestion-resultats")
+    screenshot(second, "gestion-resultats")
+    second_context.close()
 
 
 def submit(stack, account, campaign_id: str, child_id: str, offer_id: str) -> str:

@@ -68,14 +68,16 @@ def fill_login_form(page, account: Account) -> None:
 
 
 def lottery_campaign(opens_in: timedelta, title: str, capacity: int = 10, closes_in: timedelta = timedelta(hours=1),
-                     mode: str = "lottery") -> dict:
+                     mode: str = "lottery", four_eyes: bool = False) -> dict:
+    """A campaign body for the API; without four eyes unless asked (the tests of families' pages need the
+    automatic draw, which waits for a second manager's approval under four eyes)."""
     now = datetime.now(timezone.utc)
     closes = now + closes_in
     start = (closes + timedelta(days=2)).date()
     return {
         "title": title, "kind": "sport_vacances", "description": "Stages sportifs des vacances.",
         "opens_at": (now + opens_in).isoformat(timespec="seconds"), "closes_at": closes.isoformat(timespec="seconds"),
-        "reference_date": start.isoformat(), "max_choices": 2,
+        "reference_date": start.isoformat(), "max_choices": 2, "publication_needs_second_manager": four_eyes,
         "policy": {"mode": mode, "criteria": [], "reserved_shares": [], "lottery_weight_per_unsuccessful_year": 0,
                    "keep_siblings_together": False, "acceptance_delay_hours": 72},
         "offers": [{"title": "Escalade — initiation", "site": "Gymnase Jean Dame", "arrondissement": 2,

@@ -28,6 +28,10 @@ class CampaignCopy:
         return self.mode == AllocationMode.FIRST_COME
 
     @property
+    def kind(self) -> str:
+        return self.snapshot["kind"]
+
+    @property
     def title(self) -> str:
         return self.snapshot["title"]
 
@@ -95,6 +99,11 @@ class CampaignCopy:
     @property
     def late_withdrawal_fee_cents(self) -> int | None:
         return self.snapshot.get("late_withdrawal_fee_cents")
+
+    @property
+    def publication_needs_second_manager(self) -> bool:
+        """Four eyes; a snapshot from before the setting carries none, and was published without it."""
+        return self.snapshot.get("publication_needs_second_manager", False)
 
     def starts_on(self, offer_id: UUID | str) -> date:
         return date.fromisoformat(self.offer(offer_id)["starts_on"])

@@ -6,6 +6,9 @@ leaves nothing and runs again; the published run's unique index makes a second o
 
 Dry runs draw with a throwaway seed, never the committed one: their statistics are those of a real
 draw, but they reveal nobody's outcome, so nobody can tune a campaign after seeing who would win.
+
+A campaign under four eyes (`publication_needs_second_manager`) is published only through a second manager's
+approval (usecases/publication.py): neither one manager's direct publication nor the automatic draw publishes it.
 """
 from __future__ import annotations
 
@@ -62,6 +65,10 @@ class CampaignNotClosed(Exception):
     pass
 
 
+class SecondManagerRequired(Exception):
+    """The campaign's draw is published only when a second manager approves another's request."""
+
+
 class AlreadyPublished(Exception):
     def __init__(self, run_id: UUID):
         super().__init__(f"the allocation was already published (run {run_id})")
@@ -116,32 +123,49 @@ def dry_run(engine: Engine, campaign_id: UUID, now: datetime, *, actor: Actor = 
 
 
 def publish_draw(engine: Engine, campaign_id: UUID, now: datetime, *, actor: Actor = DRAW_WORKER) -> UUID:
-    """Draw a closed lottery campaign and publish every decision; raises if that cannot or did happen."""
+    """Draw a closed lottery campaign and publish every decision; raises if that cannot or did happen, or if the
+    campaign waits for a second manager's approval."""
     with without_cycle_collection(), engine.begin() as connection:
-        lock_campaign(connection, campaign_id)
-        campaign = _campaign(connection, campaign_id)
-        if campaign.first_come:
-            raise FirstComeCampaign()
-        if campaign.closed_at is None:
-            raise CampaignNotClosed()
-        existing = published_run(connection, campaign_id)
-        if existing is not None:
-            raise AlreadyPublished(existing.run_id)
-        seed, commitment = seed_for_draw(connection, campaign_id, now)
-        inputs = draw_inputs(connection, campaign)
-        drawn = sealed_draw(inputs.policy, inputs.offers, inputs.applications, lottery_secret(connection, campaign_id))
-        result = drawn.result
-        run_id = uuid.uuid4()
-        save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
-                 bundle=drawn.bundle)
-        record_decisions(connection, campaign, run_id, [Decision.from_outcome(inputs.stored[application_id], outcome)
-                                                        for application_id, outcome in result.outcomes.items()], now)
-        mark_revealed(connection, campaign_id, now)
-        outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),
-                              key=campaign_id)
-        record_draw(connection, actor, "draw.publish", campaign_id,
-                    {"run_id": run_id, "kind": "published", "applications": len(inputs.applications),
-                     "decisions": len(result.outcomes), "seed_revealed_at": now}, now)
+        campaign = lock_drawable(connection, campaign_id)
+        if campaign.publication_needs_second_manager:
+            raise SecondManagerRequired()
+        return publish_locked(connection, campaign, now, actor=actor)
+
+
+def lock_drawable(connection: Connection, campaign_id: UUID) -> CampaignCopy:
+    """The campaign, locked, once checked that it can be drawn now (closed lottery, not yet published)."""
+    lock_campaign(connection, campaign_id)
+    campaign = _campaign(connection, campaign_id)
+    if campaign.first_come:
+        raise FirstComeCampaign()
+    if campaign.closed_at is None:
+        raise CampaignNotClosed()
+    existing = published_run(connection, campaign_id)
+    if existing is not None:
+        raise AlreadyPublished(existing.run_id)
+    return campaign
+
+
+def publish_locked(connection: Connection, campaign: CampaignCopy, now: datetime, *, actor: Actor,
+                   approval: Mapping[str, Any] | None = None) -> UUID:
+    """The draw itself, in the caller's transaction, the campaign locked and checked by `lock_drawable`; its one
+    audit entry carries the four-eyes `approval` (who asked, who approved) when there was one."""
+    campaign_id = campaign.campaign_id
+    seed, commitment = seed_for_draw(connection, campaign_id, now)
+    inputs = draw_inputs(connection, campaign)
+    drawn = sealed_draw(inputs.policy, inputs.offers, inputs.applications, lottery_secret(connection, campaign_id))
+    result = drawn.result
+    run_id = uuid.uuid4()
+    save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
+             bundle=drawn.bundle)
+    record_decisions(connection, campaign, run_id, [Decision.from_outcome(inputs.stored[application_id], outcome)
+                                                    for application_id, outcome in result.outcomes.items()], now)
+    mark_revealed(connection, campaign_id, now)
+    outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),
+                          key=campaign_id)
+    record_draw(connection, actor, "draw.publish", campaign_id,
+                {"run_id": run_id, "kind": "published", "applications": len(inputs.applications),
+                 "decisions": len(result.outcomes), "seed_revealed_at": now, **(approval or {})}, now)
     log.info("draw published", extra={"campaign_id": str(campaign_id), "run_id": str(run_id),
                                       "applications": len(inputs.applications)})
     return run_id
@@ -157,9 +181,12 @@ def _campaign(connection: Connection, campaign_id: UUID) -> CampaignCopy:
 def publish_due_draws(engine: Engine, clock: Clock, delay: timedelta, *, when_intake_drained: bool = True) -> None:
     """Draw each lottery campaign not drawn yet, closed, and whose intake drained past the close
     (`application.intake_closed`, unless `when_intake_drained` is off), or, without that announcement,
-    closed more than `delay` ago."""
+    closed more than `delay` ago; except the campaigns under four eyes, which wait for the approval."""
     with engine.connect() as connection:
-        due = campaigns_due_for_draw(connection, clock() - delay, when_intake_drained=when_intake_drained)
+        due = [campaign_id for campaign_id in campaigns_due_for_draw(connection, clock() - delay,
+                                                                     when_intake_drained=when_intake_drained)
+               # Four eyes: drawn when a second manager approves a manager's request (usecases/publication.py).
+               if not _campaign(connection, campaign_id).publication_needs_second_manager]
     for campaign_id in due:
         try:
             publish_draw(engine, campaign_id, clock())

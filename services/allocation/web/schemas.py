@@ -71,10 +71,27 @@ class PlaceAnswersSchema(ma.Schema):
                                 allow_none=True)
 
 
+class PublicationRequestSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "campaign")
+    requested_by = described(ma.fields.String, "the manager who asked for the publication (its subject)")
+    requested_by_name = described(ma.fields.String, "that manager's name as the identity provider gives it",
+                                  allow_none=True)
+    requested_at = described(ma.fields.AwareDateTime, "when (UTC)")
+    approved_by = described(ma.fields.String, "the second manager who approved it; null while it waits",
+                            allow_none=True)
+    approved_at = described(ma.fields.AwareDateTime, "when it was approved and published (UTC); null while it waits",
+                            allow_none=True)
+    run_id = described(ma.fields.UUID, "the published run, once approved", allow_none=True)
+
+
 class AllocationOverviewSchema(ma.Schema):
     campaign_id = described(ma.fields.UUID, "campaign")
     mode = described(ma.fields.String, "fcfs, lottery or priority_lottery")
     closed_at = described(ma.fields.AwareDateTime, "when the window closed (UTC); null while open", allow_none=True)
+    publication_needs_second_manager = described(ma.fields.Boolean, "four eyes: the draw is published when a second "
+                                                 "manager approves another's request")
+    publication_request = ma.fields.Nested(PublicationRequestSchema, allow_none=True, metadata={
+        "description": "the publication asked for (four eyes), pending or approved; null if nobody asked"})
     published = ma.fields.Nested(RunSchema, allow_none=True, metadata={
         "description": "the published allocation; null until the draw (or the first first-come decision)"})
     latest_dry_run = ma.fields.Nested(RunSchema, allow_none=True, metadata={

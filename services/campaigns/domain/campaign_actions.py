@@ -16,11 +16,13 @@ from shared.domain.violations import RuleViolation, Violation, raise_if_any
 
 EDITABLE_FIELDS = frozenset({
     "title", "description", "kind", "opens_at", "closes_at", "reference_date", "max_choices", "policy",
-    "waitlist_closes_at", "free_withdrawal_until", "late_withdrawal_fee_cents",
+    "waitlist_closes_at", "free_withdrawal_until", "late_withdrawal_fee_cents", "publication_needs_second_manager",
     "waiting_room", "waiting_room_opens_before_minutes", "waiting_room_admissions_per_minute",
 })
-# Families applied under these terms: changing them once the window has opened would be unfair.
-FROZEN_ONCE_OPEN = frozenset({"kind", "reference_date", "max_choices", "policy", "late_withdrawal_fee_cents"})
+# Families applied under these terms: changing them once the window has opened would be unfair. Four eyes is
+# fixed then too, so that one manager cannot switch it off just before publishing a draw alone.
+FROZEN_ONCE_OPEN = frozenset({"kind", "reference_date", "max_choices", "policy", "late_withdrawal_fee_cents",
+                              "publication_needs_second_manager"})
 INSTANT_FIELDS = ("opens_at", "closes_at", "waitlist_closes_at", "free_withdrawal_until")
 NOT_YET_CLOSED = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.OPEN})
 
@@ -29,7 +31,8 @@ def create_campaign(
     *, id: str, title: str, kind: str, description: str, opens_at: datetime, closes_at: datetime,
     reference_date: date, max_choices: int, policy: AllocationPolicy, offers: tuple[Offer, ...] = (),
     waitlist_closes_at: datetime | None = None, free_withdrawal_until: datetime | None = None,
-    late_withdrawal_fee_cents: int | None = None, **waiting_room: object,
+    late_withdrawal_fee_cents: int | None = None, publication_needs_second_manager: bool = True,
+    **waiting_room: object,
 ) -> Campaign:
     """A new draft: nothing is visible to families until it is published."""
     return validate_campaign(Campaign(
@@ -40,6 +43,7 @@ def create_campaign(
         waitlist_closes_at=_optional_instant(waitlist_closes_at, "waitlist_closes_at"),
         free_withdrawal_until=_optional_instant(free_withdrawal_until, "free_withdrawal_until"),
         late_withdrawal_fee_cents=late_withdrawal_fee_cents,
+        publication_needs_second_manager=publication_needs_second_manager,
         **waiting_room,  # waiting_room, waiting_room_opens_before_minutes, waiting_room_admissions_per_minute
     ))
 

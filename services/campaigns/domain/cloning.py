@@ -62,6 +62,7 @@ def clone_campaign(
             for offer in source.offers
         ),
         cloned_from_id=source.id,
+        publication_needs_second_manager=source.publication_needs_second_manager,
         waiting_room=source.waiting_room,  # the room as the managers set it (domain/waiting_room.py)
         waiting_room_opens_before_minutes=source.waiting_room_opens_before_minutes,
         waiting_room_admissions_per_minute=source.waiting_room_admissions_per_minute,

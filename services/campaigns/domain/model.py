@@ -59,6 +59,9 @@ class Campaign:
     waitlist_closes_at: datetime | None = None
     free_withdrawal_until: datetime | None = None
     late_withdrawal_fee_cents: int | None = None
+    # Four eyes (docs/campaigns.md#scoped-managers-and-four-eyes): a draw's results are published only once a
+    # second manager approves the publication another one asked for.
+    publication_needs_second_manager: bool = True
     # The waiting room in front of intake (domain/waiting_room.py): None = on for first-come campaigns only.
     waiting_room: bool | None = None
     waiting_room_opens_before_minutes: int = DEFAULT_OPENS_BEFORE_MINUTES

@@ -15,7 +15,8 @@ from shared.events import Event, make_event
 
 SOURCE = "/guichet/campaigns"
 SNAPSHOT_FIELDS = ("title", "kind", "opens_at", "reference_date", "max_choices", "policy",
-                   "waitlist_closes_at", "free_withdrawal_until", "late_withdrawal_fee_cents")
+                   "waitlist_closes_at", "free_withdrawal_until", "late_withdrawal_fee_cents",
+                   "publication_needs_second_manager")
 
 
 def campaign_snapshot(campaign: Campaign, version: int, now: datetime) -> dict[str, Any]:

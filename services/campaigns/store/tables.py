@@ -20,6 +20,7 @@ from sqlalchemy import (
     Uuid,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -54,6 +55,8 @@ campaigns = Table(
     Column("waitlist_closes_at", DateTime(timezone=True)),
     Column("free_withdrawal_until", DateTime(timezone=True)),
     Column("late_withdrawal_fee_cents", Integer),
+    # Four eyes on publishing a draw (campaigns_0007).
+    Column("publication_needs_second_manager", Boolean, nullable=False, server_default=true()),
     # The waiting room (domain/waiting_room.py; migration 0005): null = on for first-come campaigns only.
     Column("waiting_room", Boolean),
     Column("waiting_room_opens_before_minutes", Integer, nullable=False, server_default="30"),

@@ -3,6 +3,9 @@
 Every write on an existing campaign names the version it was made on in If-Match (428 without
 it, 412 when another write came first) and answers the campaign with its new ETag. Creating and
 cloning take an Idempotency-Key, so a double-submitted form makes one campaign.
+
+A manager acts only on the campaigns its scope covers (GUICHET_MANAGER_SCOPES, shared.auth): 403 on any
+other, before anything is read from the body or changed; the list shows only those.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ from services.campaigns.web.schemas import (
 )
 from shared.audit import Actor, entry_view
 from shared.audit_web import CSV_MEDIA_TYPE, csv_response, request_actor, wants_csv
-from shared.auth import require_roles
+from shared.auth import current_principal, require_manager_scope, require_roles
 from shared.idempotency import idempotent
 from shared.web import ProblemSchema
 
@@ -68,6 +71,18 @@ def if_match_required(view: Callable) -> Callable:
     return blp.alt_response(428, schema=ProblemSchema, description="If-Match is missing")(wrapper)
 
 
+def in_scope(view: Callable) -> Callable:
+    """403 unless the manager's scope covers the campaign the path names (404 for an unknown one)."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        campaign_id = str(kwargs["campaign_id"])
+        require_manager_scope(CampaignsComponents.current().writer.get(campaign_id).campaign.kind, campaign_id)
+        return view(*args, **kwargs)
+
+    return blp.alt_response(403, schema=ProblemSchema, description="the campaign is outside your manager scope, "
+                                                                   "or you are not a manager")(wrapper)
+
+
 def manager() -> Actor:
     """Who makes this write, for the audit trail (docs/audit.md)."""
     return request_actor("manager")
@@ -90,7 +105,9 @@ class CampaignCollection(MethodView):
     def get(self, query):
         """List campaigns, latest opening first"""
         now = CampaignsComponents.current().clock()
-        return [campaign_view(stored, now) for stored in CampaignsComponents.current().writer.find(now, **query)]
+        scope = current_principal().scope
+        return [campaign_view(stored, now) for stored in CampaignsComponents.current().writer.find(now, **query)
+                if scope.allows(stored.campaign.kind, stored.campaign.id)]
 
     @require_roles("manager")
     @idempotent(lambda: CampaignsComponents.current().idempotency)
@@ -99,6 +116,7 @@ class CampaignCollection(MethodView):
     @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
     def post(self, fields):
         """Create a draft campaign, with offers or without"""
+        require_manager_scope(fields["kind"])
         offers = fields.pop("offers")
         return answer(create_campaign(CampaignsComponents.current().writer, fields, offers, actor=manager()), 201, located=True)
 
@@ -106,17 +124,21 @@ class CampaignCollection(MethodView):
 @blp.route("/<uuid:campaign_id>", parameters=[CAMPAIGN_ID])
 class CampaignItem(MethodView):
     @require_roles("manager")
+    @in_scope
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def get(self, campaign_id):
         """Read a campaign and its ETag"""
         return answer(CampaignsComponents.current().writer.get(str(campaign_id)))
 
     @require_roles("manager")
+    @in_scope
     @if_match_required
     @blp.arguments(CampaignPatchSchema)
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def patch(self, changes, campaign_id, expected):
         """Change fields of a campaign (the window's opening is fixed once it has opened)"""
+        if "kind" in changes:
+            require_manager_scope(changes["kind"])
         return answer(update_campaign(CampaignsComponents.current().writer, str(campaign_id), expected, changes,
                                       actor=manager()))
 
@@ -124,6 +146,7 @@ class CampaignItem(MethodView):
 @blp.route("/<uuid:campaign_id>/offers", parameters=[CAMPAIGN_ID])
 class CampaignOffers(MethodView):
     @require_roles("manager")
+    @in_scope
     @if_match_required
     @blp.arguments(OfferFieldsSchema)
     @blp.response(201, CampaignSchema, headers=ETAG_HEADER)
@@ -136,6 +159,7 @@ class CampaignOffers(MethodView):
 @blp.route("/<uuid:campaign_id>/offers/<uuid:offer_id>", parameters=[CAMPAIGN_ID, OFFER_ID])
 class CampaignOffer(MethodView):
     @require_roles("manager")
+    @in_scope
     @if_match_required
     @blp.arguments(OfferPatchSchema)
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
@@ -145,6 +169,7 @@ class CampaignOffer(MethodView):
                                    changes, actor=manager()))
 
     @require_roles("manager")
+    @in_scope
     @if_match_required
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def delete(self, campaign_id, offer_id, expected):
@@ -156,6 +181,7 @@ class CampaignOffer(MethodView):
 @blp.route("/<uuid:campaign_id>/publish", parameters=[CAMPAIGN_ID])
 class PublishCampaign(MethodView):
     @require_roles("manager")
+    @in_scope
     @if_match_required
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def post(self, campaign_id, expected):
@@ -166,6 +192,7 @@ class PublishCampaign(MethodView):
 @blp.route("/<uuid:campaign_id>/close-early", parameters=[CAMPAIGN_ID])
 class CloseCampaignEarly(MethodView):
     @require_roles("manager")
+    @in_scope
     @if_match_required
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     def post(self, campaign_id, expected):
@@ -176,6 +203,7 @@ class CloseCampaignEarly(MethodView):
 @blp.route("/<uuid:campaign_id>/extend-close", parameters=[CAMPAIGN_ID])
 class ExtendCampaignClose(MethodView):
     @require_roles("manager")
+    @in_scope
     @if_match_required
     @blp.arguments(ExtendCloseSchema)
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
@@ -188,6 +216,7 @@ class ExtendCampaignClose(MethodView):
 @blp.route("/<uuid:campaign_id>/archive", parameters=[CAMPAIGN_ID])
 class ArchiveCampaign(MethodView):
     @require_roles("manager")
+    @in_scope
     @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
     @blp.alt_response(422, schema=ProblemSchema, description="the campaign is scheduled or open: it cannot be archived")
     def post(self, campaign_id):
@@ -199,6 +228,7 @@ class ArchiveCampaign(MethodView):
 @blp.route("/<uuid:campaign_id>/clone", parameters=[CAMPAIGN_ID])
 class CloneCampaign(MethodView):
     @require_roles("manager")
+    @in_scope
     @idempotent(lambda: CampaignsComponents.current().idempotency)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     @blp.arguments(CloneSchema)
@@ -212,6 +242,7 @@ class CloneCampaign(MethodView):
 @blp.route("/<uuid:campaign_id>/audit", parameters=[CAMPAIGN_ID])
 class CampaignAudit(MethodView):
     @require_roles("manager")
+    @in_scope
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditEntrySchema(many=True))
     @blp.doc(responses={"200": {"content": {"application/json": {"schema": AuditEntrySchema(many=True)},

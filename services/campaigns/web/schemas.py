@@ -179,6 +179,9 @@ class CampaignFieldsSchema(ma.Schema):
     late_withdrawal_fee_cents = described(ma.fields.Integer, "after free_withdrawal_until, the credit is the price "
                                           "less this fee, in euro cents; null: no credit. Fixed once open",
                                           allow_none=True, load_default=None, validate=STORABLE_INT)
+    publication_needs_second_manager = described(ma.fields.Boolean, "four eyes: a draw's results are published "
+                                                 "only when a second manager approves the publication another "
+                                                 "asked for (default true). Fixed once open", load_default=True)
     waiting_room = described(ma.fields.Boolean, "families wait in a waiting room and are admitted at a pace "
                              "(docs/registrations.md#the-waiting-room); null: on for first-come campaigns only",
                              allow_none=True, load_default=None)

@@ -1,13 +1,14 @@
 """Campaign managers' pages: create and edit a campaign (window, offers, criteria, reserved shares, tariff grid),
 publish it, extend or close its window, clone it, watch the window's live counters, dry-run the allocation,
-publish the results, export the CSV; the notifications given up on, retried from their page."""
+publish the results (under four eyes: one manager asks, another approves), export the CSV; the notifications
+given up on, retried from their page."""
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from services.portal.client.api import ApiError
 from services.portal.web.access import client, now, role_required
@@ -111,7 +112,7 @@ def campaign_page(campaign_id, *, status: int = 200, edit_form=None, offer_forms
         form=edit_form or campaign_to_form(campaign), errors=errors or {},
         offer_forms={o["id"]: offer_forms.get(o["id"]) or offer_to_form(o) for o in campaign["offers"]},
         offer_errors=offer_errors or {}, new_offer_form=new_offer_form or {}, new_offer_errors=new_offer_errors or {},
-        key=uuid.uuid4().hex, now=now(), **choices()), status
+        key=uuid.uuid4().hex, now=now(), subject=session.get("subject"), **choices()), status
 
 
 @blp.get("/campagnes/<uuid:campaign_id>")
@@ -287,9 +288,42 @@ def publish_allocation(campaign_id):
     except ApiError as error:
         if error.status != 409:
             raise
-        flash(error.message)
+        flash(PUBLICATION_REFUSALS.get(error.code, error.message))
     else:
         flash("Résultats publiés : chaque famille est informée de la décision.")
+    return redirect(url_for("managers.campaign", campaign_id=campaign_id, _anchor="attribution"))
+
+
+PUBLICATION_STEPS = {
+    "demande": ("POST", "/publication-request",
+                "Publication demandée : un second gestionnaire doit l'approuver pour que les résultats partent."),
+    "approbation": ("POST", "/publication-request/approval",
+                    "Résultats publiés : chaque famille est informée de la décision."),
+    "retrait": ("DELETE", "/publication-request", "Demande de publication retirée : rien n'a été publié."),
+}
+# Four eyes' refusals (allocation's problem codes), until services/portal/wording.py carries them.
+PUBLICATION_REFUSALS = {
+    "same-manager": "Vous avez demandé cette publication : un autre gestionnaire doit l'approuver.",
+    "no-publication-request": "Personne n'a demandé la publication (ou la demande a été retirée).",
+    "second-manager-required": "Cette campagne demande une double validation : demandez la publication, un second "
+                               "gestionnaire l'approuvera.",
+    "out-of-scope": "Cette campagne ne relève pas de vos droits de gestionnaire.",
+}
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/attribution/<any(demande, approbation, retrait):step>")
+@manager_only
+def publication_step(campaign_id, step):
+    """Four eyes: one manager asks for the publication, another approves it (or anyone withdraws the request)."""
+    method, path, done = PUBLICATION_STEPS[step]
+    try:
+        client("allocation").call(method, f"/campaigns/{campaign_id}/allocation{path}")
+    except ApiError as error:
+        if error.status not in (403, 409):
+            raise
+        flash(PUBLICATION_REFUSALS.get(error.code, error.message))
+    else:
+        flash(done)
     return redirect(url_for("managers.campaign", campaign_id=campaign_id, _anchor="attribution"))
 
 

@@ -9,7 +9,6 @@ machine); every action leaves one entry on the family's audit chain (store/audit
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -32,8 +31,8 @@ from services.registrations.web.agent_schemas import (
 from services.registrations.web.schemas import ApplicationSchema, HouseholdSchema
 from shared.audit import Actor
 from shared.audit_web import request_actor
-from shared.auth import current_principal
-from shared.errors import PROBLEM_CONTENT_TYPE, Forbidden, NotFound
+from shared.auth import require_roles
+from shared.errors import PROBLEM_CONTENT_TYPE, NotFound
 from shared.idempotency import HEADER as IDEMPOTENCY_KEY
 from shared.idempotency import idempotent
 from shared.web import ProblemSchema
@@ -51,21 +50,8 @@ PROBLEM = {"schema": ProblemSchema, "content_type": PROBLEM_CONTENT_TYPE}
 FAMILY = "<string(maxlength=255):family_account>"
 
 
-def agents_only(view: Callable) -> Callable:
-    """`require_roles("agent")`: 401 without a valid token, 403 without the agent role (a parent's token among
-    others). Outermost, so a parent never reaches the idempotency keys of agents."""
-    # shared.auth.require_roles knows the roles parent, manager and service; `agent` is checked here until it
-    # joins them.
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if AGENT_ROLE not in current_principal().roles:
-            raise Forbidden(f"This action needs the role {AGENT_ROLE}.", code="role-missing")
-        return view(*args, **kwargs)
-
-    apidoc = dict(getattr(view, "_apidoc", {}))
-    apidoc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
-    wrapper._apidoc = apidoc  # type: ignore[attr-defined]
-    return wrapper
+# Outermost on every view, so a parent never reaches the idempotency keys of agents.
+agents_only = require_roles(AGENT_ROLE)
 
 
 def acting_for(family_account: str, *, may_be_new: bool = False) -> Actor:
