@@ -31,7 +31,8 @@ PORTAL = web_service("portal")
 PORTAL_OIDC_SECRET = "guichet-portal-local-secret"
 # The demo accounts of the local realm, printed by `make run` (username = password).
 DEMO_ACCOUNTS = (("parent-demo", "a parent (family account)"), ("manager-demo", "a campaign manager"),
-                 ("agent-demo", "a city employee without the manager role: the portal refuses it"))
+                 ("manager2-demo", "a second manager: approves the draws the first asks to publish (four eyes)"),
+                 ("agent-demo", "a city agent: acts for families through the API (/agent/…); no portal pages yet"))
 
 
 def start_provider(env: dict[str, str]) -> dict[str, str]:
