@@ -1,15 +1,17 @@
 """What parents and managers change through the API, each in one transaction: subscribing to a
-campaign's opening, reading a message, retrying a failed notification, recording a printed letter.
+campaign's opening or a reminder before its close, reading a message, retrying a failed notification, recording a printed letter.
 
 Each raises its own exception when what it is asked about does not exist or cannot be done;
 `web/errors.py` says which problem response each one is.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Engine, RowMapping
 
+from services.notifications.domain.closing import still_open_to_reminders
 from services.notifications.store import mailbox, subscriptions
 from services.notifications.store.queue import retry_failed
 from services.notifications.store.read_model import campaign
@@ -22,6 +24,14 @@ class CampaignNotFound(LookupError):
 
 class CampaignAlreadyOpen(Exception):
     """The campaign is open already: there is nothing to wait for."""
+
+
+class CampaignClosed(Exception):
+    """The campaign's applications are closed: there is nothing left to remind of."""
+
+
+class ClosingReminderNotFound(LookupError):
+    """The family asked for no reminder before this campaign closes."""
 
 
 class SubscriptionNotFound(LookupError):
@@ -49,6 +59,25 @@ def subscribe(engine: Engine, clock: Clock, family_account: str, campaign_id: UU
         if known["opened_at"] is not None:
             raise CampaignAlreadyOpen(campaign_id)
         return subscriptions.subscribe(connection, family_account, campaign_id, clock())
+
+
+def ask_closing_reminder(engine: Engine, clock: Clock, family_account: str, campaign_id: UUID) -> RowMapping:
+    """Remind the family 24 h before the campaign closes (at once when it closes sooner); asking twice is one
+    request. Before the opening too: a family may ask for both messages at once."""
+    with engine.begin() as connection:
+        known = campaign(connection, campaign_id)
+        if known is None:
+            raise CampaignNotFound(campaign_id)
+        now = clock()
+        if not still_open_to_reminders(datetime.fromisoformat(known["closes_at"]), known["closed_at"], now):
+            raise CampaignClosed(campaign_id)
+        return subscriptions.ask_closing_reminder(connection, family_account, campaign_id, now)
+
+
+def cancel_closing_reminder(engine: Engine, family_account: str, campaign_id: UUID) -> None:
+    with engine.begin() as connection:
+        if not subscriptions.cancel_closing_reminder(connection, family_account, campaign_id):
+            raise ClosingReminderNotFound(campaign_id)
 
 
 def unsubscribe(engine: Engine, family_account: str, campaign_id: UUID) -> None:

@@ -1,7 +1,7 @@
 """The notifications worker: `python -m services.notifications.worker`.
 
 Turns campaign, application, allocation and registration events into notifications, delivers
-them (inbox, letter, email) with retries, and queues the reminders of offers about to expire.
+them (inbox, letter, email) with retries, and queues the reminders of offers about to expire and of campaigns about to close.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from functools import partial
 from services.notifications.bootstrap import NotificationsComponents, build_components
 from services.notifications.handlers.courier import DELIVERY_RETRY, Courier
 from services.notifications.handlers.events import handle_record
-from services.notifications.handlers.reminders import remind_due
+from services.notifications.handlers.reminders import remind_closing, remind_due
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.contacts import HouseholdContacts, ServiceToken
 from services.notifications.store.mailer import SmtpMailer
@@ -47,6 +47,7 @@ def build_loops(settings: Settings, components: NotificationsComponents, courier
                      handler=partial(handle_record, engine, clock)),
         PeriodicLoop(interval_seconds, courier.deliver_due, name="courier"),
         PeriodicLoop(interval_seconds, partial(remind_due, engine, clock), name="reminders"),
+        PeriodicLoop(interval_seconds, partial(remind_closing, engine, clock), name="closing-reminders"),
     ]
 
 

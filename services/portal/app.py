@@ -12,7 +12,18 @@ from flask import Flask
 from services.portal.bootstrap import build_components, session_secret
 from services.portal.client.readiness import reachable
 from services.portal.settings import PortalSettings
-from services.portal.web import accessibility, csrf, managers, parents, places, sign_in, waiting_room
+from services.portal.web import (
+    accessibility,
+    charts,
+    csrf,
+    letters,
+    managers,
+    my_data,
+    parents,
+    places,
+    sign_in,
+    waiting_room,
+)
 from services.portal.web.errors import install_error_pages
 from services.portal.web.filters import install_filters
 from services.portal.web.headers import install_security_headers
@@ -40,7 +51,8 @@ def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now
     sign_in.install_sign_in(app, settings)
     install_security_headers(app, settings.oidc_issuer, settings.secure_cookie)
     build_components(settings, clock).init_app(app)
-    for blueprint in (sign_in.blp, parents.blp, places.blp, managers.blp, waiting_room.blp, accessibility.blp):
+    for blueprint in (sign_in.blp, parents.blp, places.blp, my_data.blp, managers.blp, waiting_room.blp,
+                      accessibility.blp, charts.blp, letters.blp):
         app.register_blueprint(blueprint)
     app.before_request(csrf.refuse_forged_posts)
     app.jinja_env.globals["csrf_field"] = csrf.hidden_field

@@ -55,7 +55,12 @@ def test_a_family_is_erased_from_registrations_and_notifications(registrations, 
         save_household(connection, Household(account, email=email, children=kids))
     campaign = registrations.publish_campaign(campaign_snapshot())
     application_id = registrations.submit(account, campaign, kids[0].child_id).json["application_id"]
+    withdrawn_by_parent = registrations.submit(account, campaign, kids[1].child_id).json["application_id"]
     wait_until(lambda: registrations.ledger().get(application_id) == "received", timeout=30, what="in the ledger")
+    wait_until(lambda: registrations.ledger().get(withdrawn_by_parent) == "received", timeout=30, what="in the ledger")
+    by_parent = registrations.client.post(f"/applications/{withdrawn_by_parent}/withdraw", headers={
+        "Authorization": f"Bearer {token_for('parent', account)}", "Idempotency-Key": "p"})
+    assert by_parent.status_code == 200, by_parent.json  # its transition names the family as its actor
     now = datetime.now(UTC)
     with engine.begin() as connection:  # what notifications learnt of the family
         message = {"notification_id": uuid.uuid4(), "dedup_key": uuid.uuid4().hex, "family_account": account,

@@ -62,6 +62,7 @@ def test_a_familys_notifications_export_holds_every_record_it_has(make_settings,
     from services.notifications.store.tables import (
         applications,
         closed_offers,
+        closing_reminders,
         deliveries,
         metadata,
         notifications,
@@ -93,6 +94,8 @@ def test_a_familys_notifications_export_holds_every_record_it_has(make_settings,
                                                           "expires_at": now + timedelta(days=1)}])
                 connection.execute(insert(closed_offers), [{"application_id": application_id}])
                 connection.execute(insert(subscriptions), [{"family_account": family, "campaign_id": campaign_id}])
+                connection.execute(insert(closing_reminders), [{"family_account": family, "campaign_id": campaign_id,
+                                                                 "subscribed_at": now}])
 
         client = app.test_client()
         export = client.get("/notifications/export", headers={"Authorization": f"Bearer {token_for('parent', mine)}"})
@@ -100,7 +103,7 @@ def test_a_familys_notifications_export_holds_every_record_it_has(make_settings,
         records = export.json["records"]
         expected = rows_naming(engine, metadata, mine, [(closed_offers, "application_id", applications, "application_id")])
         assert {table: len(rows) for table, rows in records.items()} == expected
-        assert all(count == 1 for count in expected.values()) and len(expected) == 6
+        assert all(count == 1 for count in expected.values()) and len(expected) == 7
         assert theirs not in export.get_data(as_text=True)
         staff = client.get(f"/notifications/families/{mine}/export",
                            headers={"Authorization": f"Bearer {token_for('manager', 'agent-1')}"})

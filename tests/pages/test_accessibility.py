@@ -1,6 +1,6 @@
-"""Accessibility beyond the phone-width checks: axe-core's WCAG 2.1 A and AA rules on the main pages of both
-roles (no violation at all, whatever its impact), a countdown that a screen reader hears only at a few steps, and the
-accessibility statement (RGAA 4.1) linked from every page's footer."""
+"""Accessibility beyond the phone-width checks: a countdown that a screen reader hears only at a few steps, and the
+accessibility statement (RGAA 4.1) linked from every page's footer. axe-core on every page of both roles, and the
+keyboard-only journey: test_every_page_accessible.py."""
 import uuid
 from datetime import date, timedelta
 
@@ -67,30 +67,3 @@ def test_the_accessibility_statement_is_linked_from_the_footer(stack, page):
     page.context.clear_cookies()
     page.goto(f"{stack.portal}/accessibilite")
     expect(page.get_by_role("heading", name="Déclaration d'accessibilité", level=1)).to_be_visible()
-
-
-def test_family_pages_have_no_wcag_2_1_aa_violation(stack, page):
-    account = stack.account("parent")
-    child_id = declare_family(stack, account, "Noé", date(2016, 1, 20))
-    campaign = create_published_campaign(stack, lottery_campaign(timedelta(hours=1), f"Stages {uuid.uuid4().hex[:4]}",
-                                                                 closes_in=timedelta(hours=2)))
-    sign_in(page, stack.portal, account)
-    for name, path in (("campagnes", "/"), ("foyer", "/famille"),
-                       ("demande-avant-ouverture", f"/campagnes/{campaign['id']}/enfants/{child_id}"),
-                       ("mes-demandes", "/demandes"), ("messages", "/messages")):
-        page.goto(stack.portal + path)
-        assert_no_violation(page, name)
-
-
-def test_manager_pages_have_no_wcag_2_1_aa_violation(stack, page):
-    campaign = create_published_campaign(stack, lottery_campaign(timedelta(hours=1), f"Stages {uuid.uuid4().hex[:4]}",
-                                                                 closes_in=timedelta(hours=2)))
-    sign_in(page, stack.portal, stack.account("manager"))
-    for name, path in (("gestion-campagnes", "/gestion"), ("gestion-nouvelle-campagne", "/gestion/campagnes/nouvelle"),
-                       ("gestion-envois-en-echec", "/gestion/envois-en-echec")):
-        page.goto(stack.portal + path)
-        assert_no_violation(page, name)
-    page.goto(f"{stack.portal}/gestion/campagnes/{campaign['id']}")
-    for summary in page.locator("summary").all():
-        summary.click()  # every form open: its fields are checked too
-    assert_no_violation(page, "gestion-campagne")

@@ -102,6 +102,12 @@ def _campaign_opened(data, facts, portal_url):
     return {"campaign": _campaign(facts), "offers": [offer["title"] for offer in facts.campaign["offers"]]}
 
 
+def _campaign_closing(data, facts, portal_url):
+    # The close this reminder is for (the snapshot may already carry a later, extended one).
+    return {"campaign": _campaign(facts), "closes_at": datetime.fromisoformat(data["closes_at"]),
+            "applied_for": data["applied_for"], "apply_link": portal_url.rstrip("/") + "/campagnes"}
+
+
 Context = Callable[[dict[str, Any], Facts, str], dict[str, Any]]
 
 # Each kind of notification: how its template's context is built from the notification's data.
@@ -115,6 +121,7 @@ CONTEXTS: dict[str, Context] = {
     "registration_confirmed": _registration,
     "registration_cancelled": _registration,
     "campaign_opened": _campaign_opened,
+    "campaign_closing": _campaign_closing,
 }
 NEEDS_CHILD = {"place_offered", "offer_reminder", "waitlisted", "rejected", "offer_expired"}
 NEEDS_CAMPAIGN = set(CONTEXTS) - {"registration_confirmed", "registration_cancelled"}

@@ -12,6 +12,7 @@ from services.notifications.store.erasure import erase_family
 from services.notifications.store.queue import queue, queue_for_subscribers
 from services.notifications.store.read_model import (
     close_offer,
+    mark_campaign_closed,
     mark_campaign_opened,
     open_offer,
     record_application,
@@ -44,6 +45,8 @@ def apply_event(connection: Connection, event: Event, now: datetime) -> None:
         case "campaign.opened":
             mark_campaign_opened(connection, data["campaign_id"], datetime.fromisoformat(data["at"]))
             queue_for_subscribers(connection, data["campaign_id"], event.id, data, now)
+        case "campaign.closed":
+            mark_campaign_closed(connection, data["campaign_id"], datetime.fromisoformat(data["at"]))
         case "application.received":
             record_application(connection, data)
         case "family.erased":

@@ -28,11 +28,15 @@ def mark_campaign_opened(connection: Connection, campaign_id: str, at: datetime)
     connection.execute(update(campaigns).where(campaigns.c.campaign_id == campaign_id).values(opened_at=at))
 
 
+def mark_campaign_closed(connection: Connection, campaign_id: str, at: datetime) -> None:
+    connection.execute(update(campaigns).where(campaigns.c.campaign_id == campaign_id).values(closed_at=at))
+
+
 def campaign(connection: Connection, campaign_id: UUID | str) -> dict[str, Any] | None:
-    """The campaign's snapshot with `opened_at`, or None when it was never published."""
-    row = connection.execute(select(campaigns.c.snapshot, campaigns.c.opened_at)
+    """The campaign's snapshot with `opened_at` and `closed_at`, or None when it was never published."""
+    row = connection.execute(select(campaigns.c.snapshot, campaigns.c.opened_at, campaigns.c.closed_at)
                              .where(campaigns.c.campaign_id == campaign_id)).first()
-    return None if row is None else {**row.snapshot, "opened_at": row.opened_at}
+    return None if row is None else {**row.snapshot, "opened_at": row.opened_at, "closed_at": row.closed_at}
 
 
 def record_application(connection: Connection, data: dict[str, Any]) -> None:

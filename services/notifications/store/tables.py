@@ -43,6 +43,8 @@ campaigns = Table(
     Column("version", Integer, nullable=False),
     Column("snapshot", JSONB, nullable=False),
     Column("opened_at", DateTime(timezone=True)),
+    # From `campaign.closed`: at `closes_at`, or earlier when a manager closed it. No closing reminder after it.
+    Column("closed_at", DateTime(timezone=True)),
 )
 
 # The child each application is for, from `application.received`: decisions name only ids.
@@ -84,6 +86,17 @@ subscriptions = Table(
     Column("campaign_id", Uuid, primary_key=True),
     Column("subscribed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_subscriptions_campaign", "campaign_id"),
+)
+
+# Parents who asked to be reminded 24 h before a campaign closes. `reminded_for` is the close they were
+# reminded of: a close extended after the reminder is reminded again, a redelivered one never.
+closing_reminders = Table(
+    "closing_reminders", metadata,
+    Column("family_account", String(255), primary_key=True),
+    Column("campaign_id", Uuid, primary_key=True),
+    Column("subscribed_at", DateTime(timezone=True), nullable=False),
+    Column("reminded_for", DateTime(timezone=True)),
+    Index("ix_closing_reminders_campaign", "campaign_id"),
 )
 
 notifications = Table(

@@ -1,5 +1,6 @@
 """What parents (role parent) reach: their family's in-app inbox, and the campaigns whose opening they
-asked to be told of (one message, by every channel the family uses).
+asked to be told of, and those it asked to be reminded of 24 h before they close (one message each, by
+every channel the family uses).
 
 A parent only reaches the messages of their token's subject: another family's message id is
 answered 404, like an id that does not exist, so ids cannot be probed.
@@ -14,14 +15,20 @@ from flask_smorest import Blueprint
 from services.notifications import usecases
 from services.notifications.bootstrap import NotificationsComponents
 from services.notifications.store.mailbox import inbox_messages
-from services.notifications.store.subscriptions import family_subscriptions
-from services.notifications.web.schemas import InboxMessageSchema, InboxQuerySchema, SubscriptionSchema
+from services.notifications.store.subscriptions import family_closing_reminders, family_subscriptions
+from services.notifications.web.schemas import (
+    ClosingReminderSchema,
+    InboxMessageSchema,
+    InboxQuerySchema,
+    SubscriptionSchema,
+)
 from shared.auth import current_principal, require_roles
 from shared.web import ProblemSchema
 
 blp = Blueprint("parents", __name__, url_prefix="/notifications",
-                description="A family's messages in the portal, in the family's language, and the published campaigns "
-                            "whose opening it will be told of (role parent).")
+                description="A family's messages in the portal, in the family's language, the published campaigns "
+                            "whose opening it will be told of and those it will be reminded of before they close "
+                            "(role parent).")
 
 
 @blp.route("/inbox")
@@ -73,6 +80,36 @@ class Subscription(MethodView):
     def delete(self, campaign_id: UUID):
         """Stop telling me when this campaign opens"""
         usecases.unsubscribe(NotificationsComponents.current().engine, current_principal().subject, campaign_id)
+
+
+@blp.route("/closing-reminders")
+class ClosingReminders(MethodView):
+    @require_roles("parent")
+    @blp.response(200, ClosingReminderSchema(many=True))
+    def get(self):
+        """The campaigns I will be reminded of 24 h before they close"""
+        with NotificationsComponents.current().engine.connect() as connection:
+            return family_closing_reminders(connection, current_principal().subject)
+
+
+@blp.route("/closing-reminders/<uuid:campaign_id>")
+class ClosingReminder(MethodView):
+    @require_roles("parent")
+    @blp.response(200, ClosingReminderSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="No published campaign has this id")
+    @blp.alt_response(409, schema=ProblemSchema, description="The campaign's applications are closed")
+    def put(self, campaign_id: UUID):
+        """Remind me 24 h before this campaign closes (asking twice is one request)"""
+        parts = NotificationsComponents.current()
+        return usecases.ask_closing_reminder(parts.engine, parts.clock, current_principal().subject, campaign_id)
+
+    @require_roles("parent")
+    @blp.response(204)
+    @blp.alt_response(404, schema=ProblemSchema, description="You asked for no reminder before this campaign closes")
+    def delete(self, campaign_id: UUID):
+        """Do not remind me before this campaign closes"""
+        usecases.cancel_closing_reminder(NotificationsComponents.current().engine, current_principal().subject,
+                                         campaign_id)
 
 
 @blp.route("/export")

@@ -34,6 +34,15 @@ class SubscriptionSchema(ma.Schema):
     subscribed_at = described(ma.fields.AwareDateTime, "when you subscribed (UTC)")
 
 
+class ClosingReminderSchema(ma.Schema):
+    campaign_id = described(ma.fields.UUID, "campaign you will be reminded of 24 h before it closes")
+    campaign_title = described(ma.fields.String, "its title")
+    closes_at = described(ma.fields.AwareDateTime, "when applications close (UTC), as the campaign says now")
+    subscribed_at = described(ma.fields.AwareDateTime, "when you asked (UTC)")
+    reminded_for = described(ma.fields.AwareDateTime, "the close you were reminded of (UTC); null until the "
+                             "reminder is sent, and again reminded when the close is extended", allow_none=True)
+
+
 class FailureSchema(ma.Schema):
     notification_id = described(ma.fields.UUID, "the notification given up on; retry it with POST …/retry")
     family_account = described(ma.fields.String, "family it was for")

@@ -1,5 +1,6 @@
-"""Parents' pages: household and children, campaigns for each child, the application form with its
-countdown, my applications (accept, decline), the explanation of a decision, the inbox."""
+"""Parents' pages: household and children, campaigns for each child (with a message at the opening and a
+reminder before the close, on request), the application form with its countdown, my applications (accept,
+decline), the explanation of a decision, the inbox."""
 from __future__ import annotations
 
 import uuid
@@ -166,7 +167,61 @@ def campaigns():
         flash("Déclarez d'abord votre foyer et vos enfants : les campagnes sont proposées selon leur âge.")
         return redirect(url_for("parents.family"))
     per_child = [(child, listing(child["birth_date"])) for child in household["children"]]
-    return render_template("parents/campaigns.html", per_child=per_child)
+    return render_template("parents/campaigns.html", per_child=per_child, followed=followed())
+
+
+# --- following a campaign: a message at its opening, a reminder 24 h before its close (notifications) ----
+
+FOLLOWED_PATHS = {"ouverture": "/notifications/subscriptions", "cloture": "/notifications/closing-reminders"}
+FOLLOW_DONE = {
+    ("ouverture", "suivre"): "C'est noté : vous recevrez un message à l'ouverture des inscriptions.",
+    ("ouverture", "arreter"): "Vous ne recevrez pas de message à l'ouverture des inscriptions.",
+    ("cloture", "suivre"): "C'est noté : vous recevrez un rappel 24 heures avant la clôture des inscriptions.",
+    ("cloture", "arreter"): "Le rappel avant la clôture des inscriptions est annulé.",
+}
+FOLLOW_REFUSED = {
+    "campaign-already-open": "Les inscriptions sont déjà ouvertes : vous pouvez faire votre demande dès maintenant.",
+    "campaign-closed": "Les inscriptions à cette campagne sont closes.",
+    "campaign-not-found": "Cette campagne vient d'être publiée : réessayez dans quelques instants.",
+}
+# Asking to stop what was not asked (or already stopped, in another tab) leaves the family where it wanted.
+ALREADY_STOPPED = frozenset({"subscription-not-found", "closing-reminder-not-found"})
+
+
+def followed() -> dict[str, set[str]] | None:
+    """The campaigns the family will be told of at their opening and reminded of before their close; None
+    while notifications does not answer: the buttons are left out, the campaigns still shown."""
+    try:
+        return {moment: {entry["campaign_id"] for entry in client("notifications").get(path).data}
+                for moment, path in FOLLOWED_PATHS.items()}
+    except ApiError as error:
+        if error.status < 500:
+            raise
+        return None
+
+
+@blp.post("/campagnes/<uuid:campaign_id>/<any(ouverture, cloture):moment>")
+@parent_only
+def follow(campaign_id, moment):
+    action = "arreter" if request.form.get("action") == "arreter" else "suivre"
+    try:
+        client("notifications").call("DELETE" if action == "arreter" else "PUT",
+                                     f"{FOLLOWED_PATHS[moment]}/{campaign_id}")
+    except ApiError as error:
+        if error.code in ALREADY_STOPPED:
+            flash(FOLLOW_DONE[moment, action])
+        elif error.status in (404, 409):
+            flash(FOLLOW_REFUSED.get(error.code, error.message))
+        else:
+            raise
+    else:
+        flash(FOLLOW_DONE[moment, action])
+    child_id = request.form.get("child_id", "")
+    try:
+        back = url_for("parents.apply", campaign_id=campaign_id, child_id=uuid.UUID(child_id))
+    except ValueError:
+        back = url_for("parents.campaigns")
+    return redirect(back)
 
 
 def child_and_campaign(campaign_id: str, child_id: str):
@@ -200,13 +255,14 @@ def application_page(campaign_id: str, child_id: str, *, chosen=(), errors=None,
     moment = now()
     opens_at, closes_at = instant(campaign["opens_at"]), instant(campaign["closes_at"])
     tranche = household.get("effective_tranche") or 10
+    # The follow buttons before the opening only: once open, this page takes the surge, and the list has them.
     return render_template(
         "parents/apply.html", campaign=campaign, child=child, tranche=tranche,
         age=age_on(date.fromisoformat(child["birth_date"]), date.fromisoformat(campaign["reference_date"])),
         phase="before" if moment < opens_at else ("open" if moment < closes_at else "after"),
         server_now_ms=int(moment.timestamp() * 1000), opens_at_ms=int(opens_at.timestamp() * 1000),
         chosen=list(chosen), errors=errors or {}, key=key or new_key(), message=message,
-        retry_after=retry_after, kept=list(kept),
+        retry_after=retry_after, kept=list(kept), followed=followed() if moment < opens_at else None,
         siblings=sibling_applications(household, campaign, child_id) if moment >= opens_at else []), status
 
 

@@ -129,7 +129,12 @@ def access_token() -> str | None:
 
 @blp.post("/deconnexion")
 def sign_out():
-    """Forget the session here, then end the provider's (its end-session endpoint comes back to `signed_out`)."""
+    return end_everywhere("auth.signed_out")
+
+
+def end_everywhere(landing: str):
+    """Forget the session here, then end the provider's too (on a shared computer, signing out of Guichet alone
+    would sign the next person straight back in); its end-session endpoint comes back to the page `landing`."""
     id_token = (session.get("tokens") or {}).get("id_token")
     session.end()
     try:
@@ -137,8 +142,8 @@ def sign_out():
     except (OSError, ValueError):
         end_session = None
     if not end_session:
-        return redirect(url_for("auth.signed_out"))
-    query = {"post_logout_redirect_uri": url_for("auth.signed_out", _external=True),
+        return redirect(url_for(landing))
+    query = {"post_logout_redirect_uri": url_for(landing, _external=True),
              "client_id": current_app.extensions["guichet.portal.oauth"].city.client_id}
     if id_token:
         query["id_token_hint"] = id_token

@@ -52,7 +52,7 @@ def erase_family(engine: Engine, client: redis.Redis, family_account: str, reque
         kept = connection.execute(update(applications).where(applications.c.family_account == family_account).values(
             family_account=pseudonym, child=cast({"erased": True}, JSONB), household=cast({"erased": True}, JSONB),
         )).rowcount
-        forget_agents_words(connection, pseudonym)
+        forget_actors(connection, family_account, pseudonym)
         deleted = connection.execute(delete(children).where(children.c.family_account == family_account)).rowcount
         deleted += connection.execute(delete(households).where(households.c.family_account == family_account)).rowcount
         # What agents did for the family names its facts (before → after): the chain goes whole, as retention
@@ -74,9 +74,9 @@ def erase_family(engine: Engine, client: redis.Redis, family_account: str, reque
 ERASED_REASON = "motif effacé avec les données de la famille"
 
 
-def forget_agents_words(connection: Connection, pseudonym: str) -> None:
-    """An agent's reason is free text typed at the counter (often naming the child or the family): it goes with
-    the family's data. Guichet's own reasons (an expiry, a withdrawal by the parent) name nobody and stay."""
+def forget_actors(connection: Connection, family_account: str, pseudonym: str) -> None:
+    """Who acted on the kept applications, without the family: an agent's reason is free text typed at the counter
+    (often naming the child), it goes; Guichet's own reasons (an expiry, "withdrawn by the parent") name nobody."""
     kept = select(applications.c.application_id).where(applications.c.family_account == pseudonym)
     by_agents = (application_transitions.c.application_id.in_(kept)
                  & (application_transitions.c.actor_role == AGENT_ROLE))
@@ -86,3 +86,7 @@ def forget_agents_words(connection: Connection, pseudonym: str) -> None:
                                                   applications.c.reason.in_(agents_words))
                        .values(reason=ERASED_REASON))
     connection.execute(update(application_transitions).where(by_agents).values(reason=ERASED_REASON))
+    # The family's own answers name it as their actor: they now name its pseudonym, as its applications do.
+    connection.execute(update(application_transitions).where(
+        application_transitions.c.application_id.in_(kept), application_transitions.c.actor_subject == family_account)
+        .values(actor_subject=pseudonym))

@@ -18,9 +18,15 @@ EXAMPLES = {
     "registration_cancelled": "registration.cancelled", "campaign_opened": "campaign.opened",
 }
 WAITLIST = {"waitlist": [{"offer_id": CAMPAIGN["offers"][0]["offer_id"], "position": 4}]}
+# Not an event's consequence: the closing reminder's scheduler writes its data (handlers/reminders.py).
+CLOSING = {"campaign_id": CAMPAIGN["campaign_id"], "family_account": "family-1",
+           "closes_at": "2026-02-27T23:00:00+00:00", "applied_for": ["Inès Martin"]}
+ABOUT_A_CAMPAIGN = {"campaign_opened", "campaign_closing"}
 
 
 def data_for(kind: str) -> dict:
+    if kind == "campaign_closing":
+        return CLOSING
     return {**contract_for(EXAMPLES[kind]).example, **(WAITLIST if kind == "waitlisted" else {})}
 
 
@@ -30,7 +36,7 @@ def test_every_kind_renders_in_every_language(kind, language):
     message = render(kind, language, data_for(kind), Facts("Inès Martin", CAMPAIGN), PORTAL)
     assert message.subject and "\n" not in message.subject
     assert message.body.startswith("Bonjour," if language == "fr" else "Hello,")
-    if kind != "campaign_opened":
+    if kind not in ABOUT_A_CAMPAIGN:
         assert "Inès Martin" in message.subject
     if message.link:
         assert message.link in message.body
@@ -42,6 +48,16 @@ def test_a_place_offered_names_offer_site_dates_deadline_and_explanation():
         in message.body
     assert "avant le mardi 3 mars 2026 à 11 h 00 (heure de Paris)" in message.body
     assert message.link == f"{PORTAL}/applications/0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b/explanation"
+
+
+def test_the_closing_reminder_names_the_close_and_the_children_already_applied_for():
+    message = render("campaign_closing", "fr", CLOSING, Facts(None, CAMPAIGN), PORTAL)
+    assert message.subject == "Les inscriptions ferment bientôt : Paris Sport Vacances — hiver 2026"
+    assert "ferment le samedi 28 février 2026 à 00 h 00 (heure de Paris), dans moins de 24 heures" in message.body
+    assert "Vous avez déjà déposé une demande pour : Inès Martin." in message.body
+    assert f"Déposer une demande : {PORTAL}/campagnes" in message.body
+    nothing_yet = render("campaign_closing", "en", {**CLOSING, "applied_for": []}, Facts(None, CAMPAIGN), PORTAL)
+    assert "You have not applied to this campaign yet." in nothing_yet.body
 
 
 def test_waitlist_positions_and_amounts_are_spelled_out():
