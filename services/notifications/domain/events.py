@@ -16,6 +16,12 @@ TOLD = {
     "registration.cancelled": "registration_cancelled",
 }
 
+AGENT_ACTIONS = {
+    "offer.accepted": "agent_accepted",
+    "offer.declined": "agent_declined",
+    "application.withdrawn": "agent_withdrew",
+}
+
 
 def kind_told(event_type: str, data: dict[str, Any]) -> str | None:
     """The kind of notification (a template name) `event_type` makes for its family, or None."""
@@ -24,4 +30,7 @@ def kind_told(event_type: str, data: dict[str, Any]) -> str | None:
             return "application_received" if data["status"] == "received" else None
         case "allocation.decided":
             return "place_offered" if data["outcome"] == "allocated" else data["outcome"]
+        case "offer.accepted" | "offer.declined" | "application.withdrawn" if data.get("acted_by_agent"):
+            # The family did not do it itself: it is told who did, when and why.
+            return AGENT_ACTIONS[event_type]
     return TOLD.get(event_type)

@@ -108,6 +108,11 @@ def _campaign_closing(data, facts, portal_url):
             "applied_for": data["applied_for"], "apply_link": portal_url.rstrip("/") + "/campagnes"}
 
 
+def _agent_action(data, facts, portal_url):
+    return {"child": _child(facts), "campaign": _campaign(facts), "at": datetime.fromisoformat(data["at"]),
+            "reason": data.get("reason") or "", "applications_link": portal_url.rstrip("/") + "/demandes"}
+
+
 Context = Callable[[dict[str, Any], Facts, str], dict[str, Any]]
 
 # Each kind of notification: how its template's context is built from the notification's data.
@@ -122,8 +127,12 @@ CONTEXTS: dict[str, Context] = {
     "registration_cancelled": _registration,
     "campaign_opened": _campaign_opened,
     "campaign_closing": _campaign_closing,
+    "agent_accepted": _agent_action,
+    "agent_declined": _agent_action,
+    "agent_withdrew": _agent_action,
 }
-NEEDS_CHILD = {"place_offered", "offer_reminder", "waitlisted", "rejected", "offer_expired"}
+NEEDS_CHILD = {"place_offered", "offer_reminder", "waitlisted", "rejected", "offer_expired", "agent_accepted",
+               "agent_declined", "agent_withdrew"}
 NEEDS_CAMPAIGN = set(CONTEXTS) - {"registration_confirmed", "registration_cancelled"}
 
 

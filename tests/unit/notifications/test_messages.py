@@ -16,7 +16,9 @@ EXAMPLES = {
     "offer_reminder": "waitlist.promoted", "waitlisted": "allocation.decided", "rejected": "allocation.decided",
     "offer_expired": "offer.expired", "registration_confirmed": "registration.confirmed",
     "registration_cancelled": "registration.cancelled", "campaign_opened": "campaign.opened",
+    "agent_accepted": "offer.accepted", "agent_declined": "offer.declined", "agent_withdrew": "application.withdrawn",
 }
+BY_AN_AGENT = {"acted_by_agent": True, "reason": "Appel de la mère au 3975, le 12 mars"}
 WAITLIST = {"waitlist": [{"offer_id": CAMPAIGN["offers"][0]["offer_id"], "position": 4}]}
 # Not an event's consequence: the closing reminder's scheduler writes its data (handlers/reminders.py).
 CLOSING = {"campaign_id": CAMPAIGN["campaign_id"], "family_account": "family-1",
@@ -27,7 +29,8 @@ ABOUT_A_CAMPAIGN = {"campaign_opened", "campaign_closing"}
 def data_for(kind: str) -> dict:
     if kind == "campaign_closing":
         return CLOSING
-    return {**contract_for(EXAMPLES[kind]).example, **(WAITLIST if kind == "waitlisted" else {})}
+    return {**contract_for(EXAMPLES[kind]).example, **(WAITLIST if kind == "waitlisted" else {}),
+            **(BY_AN_AGENT if kind.startswith("agent_") else {})}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -58,6 +61,19 @@ def test_the_closing_reminder_names_the_close_and_the_children_already_applied_f
     assert f"Déposer une demande : {PORTAL}/campagnes" in message.body
     nothing_yet = render("campaign_closing", "en", {**CLOSING, "applied_for": []}, Facts(None, CAMPAIGN), PORTAL)
     assert "You have not applied to this campaign yet." in nothing_yet.body
+
+
+@pytest.mark.parametrize("event_type", ["offer.accepted", "offer.declined", "application.withdrawn"])
+def test_what_an_agent_did_for_the_family_is_told_with_when_and_why_and_what_the_family_did_is_not(event_type):
+    from services.notifications.domain.events import kind_told
+
+    by_the_family = contract_for(event_type).example
+    assert kind_told(event_type, by_the_family) is None
+    kind = kind_told(event_type, {**by_the_family, **BY_AN_AGENT})
+    message = render(kind, "fr", {**by_the_family, **BY_AN_AGENT}, Facts("Inès Martin", CAMPAIGN), PORTAL)
+    at = paris_instant(datetime.fromisoformat(by_the_family["at"]), "fr")
+    assert f"fait par un agent, le {at}, motif : Appel de la mère au 3975, le 12 mars." in message.body
+    assert "par un agent de la Ville" in message.subject and "3975" in message.body
 
 
 def test_waitlist_positions_and_amounts_are_spelled_out():
