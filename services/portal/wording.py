@@ -105,6 +105,12 @@ CAMPAIGN_STATUSES = {
     "allocated": "attribuée", "archived": "archivée",
 }
 
+# A campaign's waiting room, as its managers read it live.
+ROOM_PHASES = {
+    "not_yet": "pas encore ouverte", "pre_queue": "les familles arrivent avant l'ouverture",
+    "open": "les familles sont admises", "closed": "fermée",
+}
+
 MODES = {
     "fcfs": "premier arrivé, premier servi",
     "lottery": "tirage au sort",

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from services.portal.client.api import ApiError
 from shared.waiting import wait_until
+from tests.support.accessibility import axe_violations
 from tests.support.pages import create_published_campaign, declare_family, lottery_campaign, screenshot, sign_in
 
 
@@ -46,3 +47,17 @@ def test_a_family_waits_sees_its_position_move_is_admitted_and_applies(stack, pa
     page.get_by_label("J'atteste sur l'honneur").check()
     page.get_by_role("button", name="Envoyer ma demande").click()
     expect(page.get_by_text("Place réservée", exact=True)).to_be_visible()
+
+    # Its managers watch the room live on the campaign's page, refreshed with the counters.
+    manager_page = page.context.browser.new_context(locale="fr-FR", timezone_id="Europe/Paris").new_page()
+    sign_in(manager_page, stack.portal, stack.account("manager"))
+    manager_page.goto(f"{stack.portal}/gestion/campagnes/{campaign['id']}")
+    room = manager_page.locator("section.room")
+    expect(room.get_by_role("heading")).to_have_text("Salle d'attente — les familles sont admises")
+    live = stack.manager("registrations").get(f"/waiting-rooms/{campaign['id']}/live").data
+    assert live["joined"] == 4 and live["admitted"] >= 1
+    expect(room).to_contain_text("sur 4")
+    expect(room).to_contain_text("par minute (au plus 12)")
+    assert axe_violations(manager_page) == []
+    screenshot(manager_page, "gestion-salle-d-attente")
+    manager_page.context.close()

@@ -107,6 +107,8 @@ def column_chart(title: str, points: Sequence[tuple[str, float]], *, height: flo
     left, right, top, bottom = 48, 8, 12, 36
     plot_width, plot_height = WIDTH - left - right, height - top - bottom
     step = nice_step(max((value for _, value in points), default=0))
+    if all(float(value).is_integer() for _, value in points):
+        step = max(step, 1)  # counts: no tick between 0 and 1 (it would read "0, 0, 0, 1, 1, 1")
     ceiling = step * max(1, math.ceil(max((value for _, value in points), default=0) / step))
     baseline = top + plot_height
     gridlines, texts = [], []

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from services.portal.wording import APPLICATION_STATUSES, CAMPAIGN_STATUSES, KINDS, MODES
+from services.portal.wording import APPLICATION_STATUSES, CAMPAIGN_STATUSES, KINDS, MODES, ROOM_PHASES
 from shared.formatting import euros, long_date, paris_instant
 
 
@@ -18,6 +18,7 @@ def install_filters(app: Flask) -> None:
         euros=lambda cents: euros(int(cents), "fr"),
         application_status=lambda code: APPLICATION_STATUSES.get(code, code),
         campaign_status=lambda code: CAMPAIGN_STATUSES.get(code, code),
+        room_phase=lambda code: ROOM_PHASES.get(code, code),
         mode=lambda code: MODES.get(code, code),
         kind=lambda code: KINDS.get(code, code),
         percent=lambda rate: f"{round(float(rate or 0) * 100)} %",

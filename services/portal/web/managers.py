@@ -98,7 +98,24 @@ def counters(campaign: dict[str, Any]) -> dict[str, Any] | None:
         return None
     found = client("registrations").get(f"/applications/counters/{campaign['id']}").data
     found["per_minute"] = found["per_minute"][-10:]
+    found["room"] = waiting_room_live(campaign)
     return found
+
+
+def waiting_room_live(campaign: dict[str, Any]) -> dict[str, Any] | None:
+    """The room as it stands (waiting, admitted in the last minute, the pace, the oldest wait), refreshed with
+    the counters; None for a campaign without a room."""
+    has_room = campaign.get("waiting_room")
+    if has_room is None:  # the campaign's default: a room for first-come campaigns only
+        has_room = campaign["policy"]["mode"] == "fcfs"
+    if not has_room:
+        return None
+    try:
+        return client("registrations").get(f"/waiting-rooms/{campaign['id']}/live").data
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return None
 
 
 def campaign_page(campaign_id, *, status: int = 200, edit_form=None, offer_forms=None, new_offer_form=None,

@@ -74,3 +74,8 @@ def test_the_api_figures_become_charts_in_paris_time_with_offer_titles_and_level
 def test_nothing_to_draw_says_so():
     assert rate_chart("Remplissage", []).summary == "Remplissage : aucune donnée."
     assert column_chart("Demandes", []).columns == ()
+
+
+def test_a_chart_of_small_counts_has_whole_ticks_only():
+    chart = column_chart("Demandes reçues par minute", [("17 h 06", 1), ("17 h 07", 0)])
+    assert [text.text for text in chart.texts if text.anchor == "end"] == ["0", "1"]
