@@ -9,7 +9,8 @@ from shared.retention import command
 
 
 def retention(settings: AllocationSettings) -> AllocationRetention:
-    return AllocationRetention(applications=settings.application_retention, inbox=settings.inbox_retention)
+    return AllocationRetention(applications=settings.application_retention, inbox=settings.inbox_retention,
+                               audit=settings.audit_retention)
 
 
 def main() -> int:

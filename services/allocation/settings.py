@@ -29,3 +29,5 @@ class AllocationSettings(Settings):
     application_retention: timedelta = setting("GUICHET_APPLICATION_RETENTION_SECONDS", timedelta(days=3 * 365),
                                                "seconds")  # after the campaign's close
     inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")
+    # The draws' audit trail (docs/audit.md): kept this long after the campaign is archived, as campaigns keeps its own.
+    audit_retention: timedelta = setting("GUICHET_AUDIT_RETENTION_SECONDS", timedelta(days=5 * 365), "seconds")

@@ -153,6 +153,33 @@ def test_allocation_purges_old_campaigns_records_and_keeps_the_draw(engine):
     assert purge(engine, NOW, retention) == {"applications": 0, "outbox": 0, "inbox": 0}
 
 
+def test_allocation_purges_the_draw_chains_of_campaigns_archived_long_ago_whole(engine):
+    from services.allocation.store.audit import chain_of, record_draw
+    from services.allocation.store.tables import audit, campaigns
+    from services.allocation.usecases.purge import AllocationRetention, purge
+    from shared.audit import Actor, check_chains
+
+    archived, still_open = uuid.uuid4(), uuid.uuid4()
+    add(engine, campaigns, *[{"campaign_id": c, "version": 2, "kind": "k", "mode": "lottery", "opens_at": NOW - YEAR,
+                              "closes_at": NOW - YEAR, "snapshot": {"status": status}}
+                             for c, status in [(archived, "archived"), (still_open, "allocated")]])
+    manager = Actor(subject="manager-1", role="manager")
+    with engine.begin() as connection:
+        for campaign_id in (archived, still_open):
+            for action in ("draw.dry_run", "draw.publish"):
+                record_draw(connection, manager, action, campaign_id, {"run_id": str(uuid.uuid4())}, NOW - YEAR)
+
+    retention = AllocationRetention(applications=3 * YEAR, inbox=timedelta(days=60), audit=5 * YEAR)
+    assert purge(engine, NOW, retention)["audit"] == 0, "archived a moment ago: kept"
+    counts = purge(engine, NOW + 6 * YEAR, retention)
+    assert counts["audit"] == 2  # the archived campaign's whole chain, never part of one
+    with engine.connect() as connection:
+        assert {row.chain for row in connection.execute(select(audit.entries.c.chain))} == {chain_of(still_open)}
+        (report,) = check_chains(connection, audit, chain_of(still_open))
+        assert report.ok and report.checked == 2
+    assert purge(engine, NOW + 6 * YEAR, retention)["audit"] == 0
+
+
 def test_notifications_purges_old_messages_names_and_messaging(engine):
     from services.notifications.purge import NotificationsRetention, purge
     from services.notifications.store.tables import (

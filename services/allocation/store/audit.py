@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from services.allocation.store.tables import audit
-from shared.audit import Actor, AuditEntry, changed_fields, record_entry
+from services.allocation.store.tables import audit, campaigns
+from shared.audit import Actor, AuditEntry, changed_fields, purge_chains, record_entry
 
 
 def chain_of(campaign_id: UUID | str) -> str:
@@ -23,3 +23,12 @@ def record_draw(connection: Connection, actor: Actor, action: str, campaign_id: 
     return record_entry(connection, audit, actor, chain=chain_of(campaign_id), action=action,
                         target_type="campaign", target_id=str(campaign_id), changes=changed_fields(None, after),
                         occurred_at=now)
+
+
+def purge_archived_before(connection: Connection, before: datetime) -> int:
+    """Retention: the whole draw chains of campaigns archived before `before`; how many entries went. Allocation
+    learns of the archiving from the campaign's snapshot (`status` archived); it counts from when it stored that
+    snapshot, a moment after the archiving, so never earlier than the campaigns service does."""
+    archived = connection.execute(select(campaigns.c.campaign_id).where(
+        campaigns.c.snapshot["status"].astext == "archived", campaigns.c.updated_at < before)).scalars()
+    return purge_chains(connection, audit, [chain_of(campaign_id) for campaign_id in archived])
