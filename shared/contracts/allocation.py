@@ -95,6 +95,13 @@ class RegistrationConfirmedSchema(ma.Schema):
     confirmed_at = described(ma.fields.AwareDateTime, "when the place was confirmed (UTC)", required=True)
 
 
+class FamilyPseudonymisedSchema(ma.Schema):
+    family_account = described(ma.fields.String, "the family account its lines were billed to", required=True)
+    pseudonym = described(ma.fields.String, "what replaces it (and the child's name) on every line kept",
+                          required=True)
+    erased_at = described(ma.fields.AwareDateTime, "when the family's data was erased (UTC)", required=True)
+
+
 class RegistrationCancelledSchema(RegistrationConfirmedSchema):
     reverses_line_id = described(ma.fields.String, "the line of `registration.confirmed` this credit reverses",
                                  required=True)
@@ -169,3 +176,9 @@ register(EventContract(
      "confirmed_at": "2026-03-01T18:42:03+00:00", "cancelled_at": "2026-03-01T19:30:00+00:00",
      "reason": "withdrawn by the parent", "reversed_unit_price_cents": 900, "withdrawal_fee_cents": 0,
      "cancellation_rule": "free"}))
+register(EventContract(
+    "family.pseudonymised", 1, FamilyPseudonymisedSchema, BILLING_FEED,
+    "The family's data was erased (its right to erasure): billing keeps its lines for accounting, amounts and "
+    "periods untouched, but replaces `family_account` and `child_name` on every line of that account by "
+    "`pseudonym`. Keyed by the family account, so it comes after every line of the family.",
+    {"family_account": "family-7d2c", "pseudonym": "erased-4f1c2a9b7d3e8c01", "erased_at": "2026-09-01T10:00:00+00:00"}))

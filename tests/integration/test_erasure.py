@@ -26,12 +26,13 @@ def text_columns(engine, schema: str) -> list[tuple[str, str]]:
 
 
 def mentions(engine, schema: str, needles: list[str]) -> list[str]:
-    """Every (table.column: needle) where a row's text holds a needle; the erasure notice itself excepted."""
+    """Every (table.column: needle) where a row's text holds a needle; the erasure notices themselves excepted
+    (registrations' to the services, allocation's to billing: purged with the outbox, 7 days after publication)."""
     found = []
     with engine.connect() as connection:
         for table, column in text_columns(engine, schema):
             for needle in needles:
-                exempt = " AND event_type <> 'family.erased'" if table == "outbox" else ""
+                exempt = " AND event_type NOT IN ('family.erased', 'family.pseudonymised')" if table == "outbox" else ""
                 hits = connection.execute(text(
                     f'SELECT count(*) FROM "{schema}"."{table}" WHERE "{column}"::text ILIKE :needle{exempt}'),
                     {"needle": f"%{needle}%"}).scalar_one()
@@ -43,6 +44,7 @@ def mentions(engine, schema: str, needles: list[str]) -> list[str]:
 def test_a_family_is_erased_from_registrations_and_notifications(registrations, token_for):
     from services.allocation.handlers.events import handle_application_events
     from services.allocation.store.tables import applications as allocated_applications
+    from services.allocation.store.tables import outbox as allocation_outbox
     from services.notifications.handlers.events import handle_event
     from services.notifications.store.tables import applications as notified_applications
     from services.notifications.store.tables import deliveries, notifications, subscriptions
@@ -126,6 +128,13 @@ def test_a_family_is_erased_from_registrations_and_notifications(registrations, 
     assert mentions(engine, "allocation", needles) == []
     with engine.connect() as connection:
         assert connection.execute(select(allocated_applications.c.family_account)).scalars().all() == [pseudonym]
+        # Billing keeps the family's lines for accounting: told once, on the billing feed, to pseudonymise them.
+        (billing,) = connection.execute(select(allocation_outbox.c.message_key, allocation_outbox.c.topic,
+                                               allocation_outbox.c.envelope)
+                                        .where(allocation_outbox.c.event_type == "family.pseudonymised")).all()
+    assert billing.message_key == account and billing.topic.endswith("guichet.registration-events")
+    assert billing.envelope["data"]["pseudonym"] == pseudonym
+    assert billing.envelope["data"]["family_account"] == account
     wait_until(all_published, timeout=30, what="family.erased relayed")
     again = registrations.client.post("/household/erasure",
                                       headers={"Authorization": f"Bearer {token_for('parent', account)}"})

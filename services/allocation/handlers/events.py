@@ -85,7 +85,7 @@ def _catch_up(connection: Connection, campaign_id: UUID, now: datetime) -> None:
 def apply_application_event(connection: Connection, event: Event, now: datetime) -> None:
     data = event.data
     if event.type == "family.erased":  # keyed by family, not campaign (docs/privacy.md)
-        erase_family(connection, data["family_account"], data["pseudonym"])
+        erase_family(connection, data["family_account"], data["pseudonym"], datetime.fromisoformat(data["erased_at"]))
         return
     campaign_id = UUID(data["campaign_id"])
     lock_campaign(connection, campaign_id)

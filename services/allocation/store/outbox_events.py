@@ -142,6 +142,13 @@ def _billing_event(event_type: str, line: str, at: datetime, data: dict[str, Any
                       id=str(uuid.uuid5(BILLING_LINE_NAMESPACE, line)), data={"line_id": line, **data})
 
 
+def family_pseudonymised(family_account: str, pseudonym: str, erased_at: datetime) -> Event:
+    """Billing's cue to pseudonymise the family's lines; one per family whatever the redeliveries (its id)."""
+    return make_event("family.pseudonymised", source=SOURCE, subject=f"families/{pseudonym}", time=erased_at,
+                      id=str(uuid.uuid5(BILLING_LINE_NAMESPACE, f"pseudonymised-{family_account}")),
+                      data={"family_account": family_account, "pseudonym": pseudonym, "erased_at": erased_at})
+
+
 def places_given(campaign_id: UUID, offer_id: UUID, count: int, revision: int, now: datetime) -> Event:
     """Its id derives from the offer and revision: the same announcement can enter the outbox once."""
     return make_event("offer.places_given", source=SOURCE, subject=f"offers/{offer_id}", time=now,
