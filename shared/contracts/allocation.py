@@ -113,7 +113,8 @@ class RegistrationCancelledSchema(RegistrationConfirmedSchema):
     withdrawal_fee_cents = described(ma.fields.Integer, "what the family still pays per unit: "
                                      "reversed_unit_price_cents − unit_price_cents")
     cancellation_rule = described(ma.fields.String, "free (full credit), late_fee, late_no_credit, "
-                                  "or after_the_activity (no credit)")
+                                  "after_the_activity (no credit), or agent_exception (a city agent waived the "
+                                  "late fee: full credit)")
 
 
 _IDS = {"application_id": "0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "campaign_id": "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11",

@@ -83,6 +83,8 @@ class ApplicationWithdrawnSchema(ActedForFamilySchema):
                                 validate=ma.validate.OneOf(APPLICATION_STATUSES))
     at = described(ma.fields.AwareDateTime, "when the parent (or an agent for the family) withdrew (UTC)",
                    required=True)
+    late_fee_waived = described(ma.fields.Boolean, "an agent waived a confirmed place's late withdrawal fee (the "
+                                "agents' one exception): credited in full", load_default=False)
 
 
 _CAMPAIGN = "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11"

@@ -106,11 +106,12 @@ class Allocation:
             "application_id": application["application_id"], "campaign_id": application["campaign_id"],
             "family_account": application["family_account"], "offer_id": offer_id, "at": self.clock()}))
 
-    def withdraw(self, application: dict, previous_status: str) -> None:
+    def withdraw(self, application: dict, previous_status: str, **by_an_agent: Any) -> None:
+        """As registrations announces it; `by_an_agent`: acted_by_agent, reason, late_fee_waived."""
         self.application_events(event("application.withdrawn", {
             "application_id": application["application_id"], "campaign_id": application["campaign_id"],
             "family_account": application["family_account"], "previous_status": previous_status,
-            "at": self.clock()}))
+            "at": self.clock(), **by_an_agent}))
 
     def announced(self, event_type: str) -> list[dict[str, Any]]:
         """The data of every event of this type in the outbox, oldest first."""

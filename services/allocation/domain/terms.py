@@ -39,18 +39,22 @@ class Credit:
     """What a withdrawal of a confirmed place gives back, per unit."""
     credited_cents: int  # the credit line's unit price
     fee_cents: int  # what the family still pays
-    rule: str  # free, late_fee, late_no_credit, after_the_activity
+    rule: str  # free, late_fee, late_no_credit, after_the_activity, agent_exception
 
 
 def withdrawal_credit(price_cents: int, at: datetime, starts_on: date, ends_on: date,
-                      free_until: datetime | None, late_fee_cents: int | None) -> Credit:
+                      free_until: datetime | None, late_fee_cents: int | None, *,
+                      waived_by_agent: bool = False) -> Credit:
     """Full credit until `free_until` (None: until the activity starts); then the price less the late fee,
     or nothing when the campaign has no fee (`late_fee_cents` None). Registrations refuses a withdrawal
-    once the activity has ended; one that arrives anyway is credited nothing."""
+    once the activity has ended; one that arrives anyway is credited nothing. An agent may waive what a late
+    withdrawal would keep (the agents' one exception, with a reason): then the whole price, `agent_exception`."""
     if paris_day(at) > ends_on:
         return Credit(0, price_cents, "after_the_activity")
     if at < (activity_start(starts_on) if free_until is None else free_until):
         return Credit(price_cents, 0, "free")
+    if waived_by_agent:
+        return Credit(price_cents, 0, "agent_exception")
     if late_fee_cents is None:
         return Credit(0, price_cents, "late_no_credit")
     fee = min(late_fee_cents, price_cents)

@@ -101,7 +101,8 @@ def apply_application_event(connection: Connection, event: Event, now: datetime)
         if data["status"] == "received" and save_application(connection, data) and campaign is not None:
             decide_arrivals(connection, campaign, now, among=[application_id])
     elif event.type == "application.withdrawn":
-        places.withdraw(connection, campaign, application_id, datetime.fromisoformat(data["at"]), now)
+        places.withdraw(connection, campaign, application_id, datetime.fromisoformat(data["at"]), now,
+                        by_agent=bool(data.get("acted_by_agent")), late_fee_waived=bool(data.get("late_fee_waived")))
     elif event.type == "offer.accepted":
         places.accept(connection, campaign, application_id, UUID(data["offer_id"]), datetime.fromisoformat(data["at"]))
     elif event.type == "offer.declined":

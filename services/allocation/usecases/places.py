@@ -108,7 +108,7 @@ def expire(connection: Connection, campaign: CampaignCopy, place: Any, now: date
 
 
 def withdraw(connection: Connection, campaign: CampaignCopy | None, application_id: UUID, at: datetime,
-             now: datetime) -> None:
+             now: datetime, *, by_agent: bool = False, late_fee_waived: bool = False) -> None:
     """The application leaves the campaign; a place it held goes to the waitlist, and a confirmed one
     is credited back to the family by the campaign's cancellation rule (domain.terms.withdrawal_credit):
     the credit line always comes, for the whole price, less a late fee, or for nothing."""
@@ -122,10 +122,11 @@ def withdraw(connection: Connection, campaign: CampaignCopy | None, application_
         tranche, price = unit_price(campaign.offer(place.offer_id), application["household"])
         credit = terms.withdrawal_credit(price, at, campaign.starts_on(place.offer_id),
                                          campaign.ends_on(place.offer_id), campaign.free_withdrawal_until,
-                                         campaign.late_withdrawal_fee_cents)
+                                         campaign.late_withdrawal_fee_cents, waived_by_agent=late_fee_waived)
+        # The agent's own words stay in registrations (they may name the child): billing reads who, not why.
+        reason = "withdrawn by a city agent for the family" if by_agent else "withdrawn by the parent"
         outbox_events.publish(connection, outbox_events.cancelled(application, campaign, place.offer_id, tranche,
-                                                                  price, place.settled_at, at,
-                                                                  "withdrawn by the parent", credit),
+                                                                  price, place.settled_at, at, reason, credit),
                               key=application["family_account"])
     _release(connection, campaign, place, "withdrawn", now)
 

@@ -25,10 +25,11 @@ def agent_fields(agent_reason: str | None) -> dict[str, Any]:
 
 
 def withdrawn_event(application_id: UUID, campaign_id: UUID, family_account: str, previous_status: str,
-                    at: datetime, agent_reason: str | None = None) -> Event:
+                    at: datetime, agent_reason: str | None = None, *, late_fee_waived: bool = False) -> Event:
     return make_event("application.withdrawn", source=SOURCE, subject=f"applications/{application_id}", data={
         "application_id": application_id, "campaign_id": campaign_id, "family_account": family_account,
-        "previous_status": previous_status, "at": at, **agent_fields(agent_reason)})
+        "previous_status": previous_status, "at": at, **agent_fields(agent_reason),
+        **({"late_fee_waived": True} if late_fee_waived else {})})
 
 
 def offer_answered_event(accepted: bool, application_id: UUID, campaign_id: UUID, family_account: str,

@@ -64,12 +64,14 @@ def _for_agent(actor: Actor, reason: str | None) -> str | None:
 
 
 def withdraw(engine: Engine, family_account: str, application_id: UUID, now: datetime, *,
-             actor: Actor | None = None, reason: str | None = None) -> dict[str, Any]:
+             actor: Actor | None = None, reason: str | None = None, waive_late_fee: bool = False) -> dict[str, Any]:
     """Returns the row as it was. Raises `ApplicationNotFound` (not the family's), `WithdrawalRefused`
     (`WithdrawalAfterActivity` once the place's activity has ended). `actor`: the family itself by default, or an
-    agent on its behalf, who gives `reason`."""
+    agent on its behalf, who gives `reason` and alone may waive a confirmed place's late fee."""
     actor = actor or parent(family_account)
     agent_reason = _for_agent(actor, reason)
+    if waive_late_fee and agent_reason is None:
+        raise ValueError("only an agent may waive a late withdrawal fee")
     with engine.begin() as connection:
         before = locked(connection, application_id, family_account)
         try:
@@ -81,10 +83,12 @@ def withdraw(engine: Engine, family_account: str, application_id: UUID, now: dat
             raise WithdrawalRefused(refused.current, refused.wanted) from refused
         transition(connection, before, ApplicationStatus.WITHDRAWN, agent_reason or "withdrawn by the parent",
                    actor=actor)
+        waived = waive_late_fee and before["status"] == ApplicationStatus.CONFIRMED
         record_event(connection, outbox, withdrawn_event(application_id, before["campaign_id"], family_account,
-                                                         before["status"], now, agent_reason),
+                                                         before["status"], now, agent_reason, late_fee_waived=waived),
                      key=str(before["campaign_id"]))
-        _audit(connection, actor, "application.withdraw", before, ApplicationStatus.WITHDRAWN, agent_reason, now)
+        _audit(connection, actor, "application.withdraw_waiving_late_fee" if waived else "application.withdraw",
+               before, ApplicationStatus.WITHDRAWN, agent_reason, now)
         return before
 
 
@@ -126,8 +130,9 @@ class Answers:
     clock: Clock
 
     def withdraw(self, family_account: str, application_id: UUID, *, actor: Actor | None = None,
-                 reason: str | None = None) -> dict[str, Any] | None:
-        self._left(withdraw(self.engine, family_account, application_id, self.clock(), actor=actor, reason=reason))
+                 reason: str | None = None, waive_late_fee: bool = False) -> dict[str, Any] | None:
+        self._left(withdraw(self.engine, family_account, application_id, self.clock(), actor=actor, reason=reason,
+                            waive_late_fee=waive_late_fee))
         return application_view(self.engine, application_id, family_account)
 
     def answer(self, family_account: str, application_id: UUID, accept: bool, *, actor: Actor | None = None,

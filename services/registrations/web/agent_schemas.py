@@ -63,6 +63,14 @@ class ReasonSchema(ma.Schema):
     reason = reason_field()
 
 
+class AgentWithdrawalSchema(ReasonSchema):
+    waive_late_fee = described(ma.fields.Boolean, "the one exception agents may make to a campaign's rules "
+                               "(docs/campaigns.md#lifecycle): a confirmed place given up after its free withdrawal "
+                               "date is credited in full, no late fee kept; said in the reason, logged in the audit "
+                               "trail and on the credit line (`cancellation_rule` agent_exception)",
+                               load_default=False)
+
+
 class HouseholdCorrectionSchema(HouseholdFactsSchema):
     """The household's facts, all sent (as a parent's PUT /household), and the agent's reason."""
     reason = reason_field()

@@ -9,6 +9,7 @@ machine); every action leaves one entry on the family's audit chain (store/audit
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,7 @@ from services.registrations.domain.household import Household, declared
 from services.registrations.store.households import family_known, find_households
 from services.registrations.store.ledger import application_view, family_applications
 from services.registrations.web.agent_schemas import (
+    AgentWithdrawalSchema,
     FamilyQuerySchema,
     FamilySchema,
     HouseholdCorrectionSchema,
@@ -144,12 +146,12 @@ class FamilyApplication(MethodView):
         return found
 
 
-def family_action(view: Callable) -> Callable:
+def family_action(view: Callable, arguments: type[ReasonSchema] = ReasonSchema) -> Callable:
     """What every action for a family is: an agent's, idempotent, with a reason, answered with the application."""
     decorators = [
         agents_only,
         idempotent(lambda: RegistrationsComponents.current().idempotency),
-        blp.arguments(ReasonSchema),
+        blp.arguments(arguments),
         blp.response(200, ApplicationSchema),
         blp.alt_response(404, description="Unknown family, or not an application of this family", **PROBLEM),
         blp.alt_response(409, description="The family could not do it now either (no-offer, offer-expired, "
@@ -181,8 +183,10 @@ class FamilyDeclination(MethodView):
 
 @blp.route(f"/families/{FAMILY}/applications/<uuid:application_id>/withdraw")
 class FamilyWithdrawal(MethodView):
-    @family_action
+    @functools.partial(family_action, arguments=AgentWithdrawalSchema)
     def post(self, body, family_account: str, application_id: UUID):
-        """Withdraw the family's application, with a reason (a place it held goes to the next family)"""
+        """Withdraw the family's application, with a reason (a place it held goes to the next family); a confirmed
+        place's late fee may be waived (`waive_late_fee`), the agents' one exception to a campaign's rules"""
         return RegistrationsComponents.current().answers.withdraw(
-            family_account, application_id, actor=acting_for(family_account), reason=body["reason"])
+            family_account, application_id, actor=acting_for(family_account), reason=body["reason"],
+            waive_late_fee=body["waive_late_fee"])

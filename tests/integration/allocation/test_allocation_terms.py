@@ -59,13 +59,13 @@ def test_promotion_stops_at_the_offers_acceptance_cutoff(allocation):
     assert allocation.announced("waitlist.promoted") == []
 
 
-def confirmed_then_withdrawn(allocation, campaign: dict, withdrawn_at: str) -> tuple[dict, dict]:
+def confirmed_then_withdrawn(allocation, campaign: dict, withdrawn_at: str, **by_an_agent) -> tuple[dict, dict]:
     received = draw(allocation, allocation.publish(campaign), applications=1)
     (placed,) = by_outcome(allocation)["allocated"]
     application = application_of(received, placed)
     allocation.answer("offer.accepted", application, placed["offer_id"])
     allocation.clock.set(withdrawn_at)
-    allocation.withdraw(application, previous_status="confirmed")
+    allocation.withdraw(application, previous_status="confirmed", **by_an_agent)
     (confirmed,) = allocation.announced("registration.confirmed")
     (credit,) = allocation.announced("registration.cancelled")
     return confirmed, credit
@@ -94,3 +94,21 @@ def test_a_late_withdrawal_without_a_fee_is_credited_nothing(allocation):
     confirmed, credit = confirmed_then_withdrawn(allocation, campaign, "2026-03-02T09:00")
     assert (credit["unit_price_cents"], credit["withdrawal_fee_cents"], credit["cancellation_rule"]) == (
         0, confirmed["unit_price_cents"], "late_no_credit")
+
+
+def test_an_agent_may_waive_the_late_fee_and_billing_reads_who_not_why(allocation):
+    campaign = {**a_campaign(offers=[an_offer(capacity=1)]), "free_withdrawal_until": utc(2026, 2, 20),
+                "late_withdrawal_fee_cents": 250}
+    confirmed, credit = confirmed_then_withdrawn(allocation, campaign, "2026-02-25T10:00", acted_by_agent=True,
+                                                 reason="Fracture du poignet d'Inès, certificat vu", late_fee_waived=True)
+    assert (credit["unit_price_cents"], credit["withdrawal_fee_cents"], credit["cancellation_rule"]) == (
+        confirmed["unit_price_cents"], 0, "agent_exception")
+    assert credit["reason"] == "withdrawn by a city agent for the family"  # the agent's words stay in registrations
+
+
+def test_an_agent_withdrawing_without_waiving_follows_the_campaigns_rule(allocation):
+    campaign = {**a_campaign(offers=[an_offer(capacity=1)]), "free_withdrawal_until": utc(2026, 2, 20),
+                "late_withdrawal_fee_cents": 250}
+    _, credit = confirmed_then_withdrawn(allocation, campaign, "2026-02-25T10:00", acted_by_agent=True,
+                                         reason="Déménagement")
+    assert (credit["withdrawal_fee_cents"], credit["cancellation_rule"]) == (250, "late_fee")

@@ -96,6 +96,25 @@ def test_an_agent_acts_for_the_family_which_reads_who_and_why(client, engine, ag
         assert [report.ok for report in check_chains(connection, audit, chain_of(account))] == [True]
 
 
+def test_an_agent_may_waive_a_confirmed_places_late_fee_and_it_is_announced_and_audited(client, engine, agent):
+    account, child = new_family(engine)
+    confirmed = ledger_application(engine, account, child, status="confirmed")
+    waived = client.post(f"/agent/families/{account}/applications/{confirmed}/withdraw",
+                         json={"reason": REASON, "waive_late_fee": True}, headers=agent())
+    assert waived.status_code == 200, waived.json
+    announced = last_event(engine)
+    assert (announced["type"], announced["data"]["late_fee_waived"]) == ("application.withdrawn", True)
+    (entry,) = entries(engine, account)
+    assert entry.action == "application.withdraw_waiving_late_fee"
+
+    # On a place not confirmed there is no fee to waive: nothing of the kind is announced.
+    other, second_child = new_family(engine)
+    offered = ledger_application(engine, other, second_child)
+    assert client.post(f"/agent/families/{other}/applications/{offered}/withdraw",
+                       json={"reason": REASON, "waive_late_fee": True}, headers=agent()).status_code == 200
+    assert "late_fee_waived" not in last_event(engine)["data"]
+
+
 def test_the_familys_own_answer_carries_no_agent_mark(client, engine, parent):
     account, child = new_family(engine)
     application_id = ledger_application(engine, account, child)

@@ -46,3 +46,13 @@ def test_promotion_stops_at_the_waitlist_close_and_at_the_cutoff():
 ])
 def test_the_credit_follows_the_cancellation_rule(at, free_until, fee, expected):
     assert withdrawal_credit(900, at, MONDAY, FRIDAY, free_until, fee) == expected
+
+
+def test_an_agents_waiver_credits_in_full_only_what_a_late_withdrawal_would_keep():
+    late, early, after = utc(2026, 3, 1, 19), utc(2026, 3, 1, 18), utc(2026, 3, 6, 23)
+    free_until = utc(2026, 3, 1, 19)
+    assert withdrawal_credit(900, late, MONDAY, FRIDAY, free_until, 250, waived_by_agent=True) == Credit(
+        900, 0, "agent_exception")
+    assert withdrawal_credit(900, early, MONDAY, FRIDAY, free_until, 250, waived_by_agent=True) == Credit(
+        900, 0, "free")
+    assert withdrawal_credit(900, after, MONDAY, FRIDAY, None, 250, waived_by_agent=True).rule == "after_the_activity"
