@@ -32,7 +32,7 @@ PORTAL_OIDC_SECRET = "guichet-portal-local-secret"
 # The demo accounts of the local realm, printed by `make run` (username = password).
 DEMO_ACCOUNTS = (("parent-demo", "a parent (family account)"), ("manager-demo", "a campaign manager"),
                  ("manager2-demo", "a second manager: approves the draws the first asks to publish (four eyes)"),
-                 ("agent-demo", "a city agent: acts for families through the API (/agent/…); no portal pages yet"))
+                 ("agent-demo", "a city agent at the counter: finds a family and acts for it (/accueil)"))
 
 
 def start_provider(env: dict[str, str]) -> dict[str, str]:
@@ -99,8 +99,15 @@ def worker_argv(worker: Worker) -> list[str]:
     return worker.argv(sys.executable)
 
 
+# Registrations' intake sheds what it cannot serve at once (docs/registrations.md, load shedding): more threads than
+# submissions in flight, so a request beyond the bound gets a thread and a 503 at once instead of waiting for one.
+# Chosen from `python -m bench.shedding` (docs/PERFORMANCE.md#load-shedding); the environment overrides them.
+SERVICE_GUNICORN_ENV = {"registrations": {"GUICHET_THREADS": "16", "INTAKE_MAX_IN_FLIGHT": "8"}}
+
+
 def service_env(service: WebService, env: dict[str, str]) -> dict[str, str]:
-    return {**env, "GUICHET_BIND": f"127.0.0.1:{service.port}", "GUICHET_WORKERS": env.get("GUICHET_WORKERS", "2")}
+    return {**SERVICE_GUNICORN_ENV.get(service.name, {}), **env, "GUICHET_BIND": f"127.0.0.1:{service.port}",
+            "GUICHET_WORKERS": env.get("GUICHET_WORKERS", "2")}
 
 
 SOCKET_DIR = STATE_DIR / "run" / "sockets"

@@ -14,6 +14,7 @@ from services.portal.client.readiness import reachable
 from services.portal.settings import PortalSettings
 from services.portal.web import (
     accessibility,
+    agents,
     charts,
     csrf,
     letters,
@@ -34,7 +35,7 @@ from shared.redis_client import make_redis
 from shared.web import create_service_app
 
 TITLE = "Guichet — portail"
-DESCRIPTION = "Pages for parents and campaign managers (HTML, French); no API of its own."
+DESCRIPTION = "Pages for parents, city agents and campaign managers (HTML, French); no API of its own."
 
 
 def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now) -> Flask:
@@ -52,7 +53,7 @@ def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now
     install_security_headers(app, settings.oidc_issuer, settings.secure_cookie)
     build_components(settings, clock).init_app(app)
     for blueprint in (sign_in.blp, parents.blp, places.blp, my_data.blp, managers.blp, waiting_room.blp,
-                      accessibility.blp, charts.blp, letters.blp):
+                      accessibility.blp, charts.blp, letters.blp, agents.blp):
         app.register_blueprint(blueprint)
     app.before_request(csrf.refuse_forged_posts)
     app.jinja_env.globals["csrf_field"] = csrf.hidden_field

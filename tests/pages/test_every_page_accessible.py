@@ -31,6 +31,8 @@ FAMILY_PAGES = {"parents.campaigns", "parents.family", "parents.apply", "waiting
                 "parents.explanation", "places.withdraw_page", "parents.inbox", "my_data.my_data"}
 MANAGER_PAGES = {"managers.campaigns", "managers.campaign", "managers.new_campaign", "managers.failed_deliveries",
                  "letters.queue"}
+# Audited in test_agent_counter.py, along the agent's journey (a family's applications need an offered place).
+AGENT_PAGES = {"agents.search", "agents.family", "agents.application", "agents.household"}
 
 
 def assert_no_violation(page, name: str) -> None:
@@ -43,7 +45,7 @@ def test_every_page_of_the_portal_is_audited(oidc_provider, redis_url):
                               oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-for-the-route-list",
                               **{f"{name}_url": "http://127.0.0.1:9" for name in SERVICES})
     routes = {rule.endpoint for rule in create_app(settings).url_map.iter_rules() if "GET" in rule.methods}
-    assert routes - NOT_PAGES == PUBLIC_PAGES | FAMILY_PAGES | MANAGER_PAGES
+    assert routes - NOT_PAGES == PUBLIC_PAGES | FAMILY_PAGES | MANAGER_PAGES | AGENT_PAGES
 
 
 def test_signed_out_and_error_pages(stack, page):

@@ -316,13 +316,28 @@ def can_answer(application: dict[str, Any]) -> bool:
     return application["status"] == "allocated" and bool(deadline) and instant(deadline) > now()
 
 
+# Where an agent's action (accept, decline, withdraw) leads, and all that may follow it: only an application in
+# one of these may carry an agent's transition, so only those are read one by one for their history.
+AFTER_AN_AGENT = frozenset({"confirmed", "declined", "withdrawn"})
+
+
+def agents_acts(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Application id → the transitions a city agent made for the family (« fait par un agent … »)."""
+    acts = {}
+    for application in found:
+        if application["status"] in AFTER_AN_AGENT:
+            history = client("registrations").get(f"/applications/{application['application_id']}").data["history"]
+            acts[application["application_id"]] = [t for t in history if t.get("acted_by_agent")]
+    return acts
+
+
 @blp.get("/demandes")
 @parent_only
 def applications():
     found = client("registrations").get("/applications").data
     return render_template("parents/applications.html", applications=found, children=child_names(),
                            names=campaign_names(a["campaign_id"] for a in found), can_answer=can_answer,
-                           key=new_key(), withdrawable=WITHDRAWABLE)
+                           key=new_key(), withdrawable=WITHDRAWABLE, by_agents=agents_acts(found))
 
 
 @blp.post("/demandes/<uuid:application_id>/<any(accepter, refuser):answer>")

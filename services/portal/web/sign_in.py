@@ -18,9 +18,11 @@ from shared.errors import Unauthorized
 
 blp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
-HOME = {"parent": "parents.campaigns", "manager": "managers.campaigns"}
-# Roles a person may hold, in the order the portal picks its pages by.
-PORTAL_ROLES = ("manager", "parent")
+HOME = {"parent": "parents.campaigns", "manager": "managers.campaigns", "agent": "agents.search"}
+# Roles a person may hold, in the order the portal picks its pages by: a session has one profile and one menu. A
+# manager who is also an agent (manager-demo) gets the managers' pages, the wider rights; the counter is served
+# with an agent's account. An agent's work account is never taken for a family's, even with `parent` on it.
+PORTAL_ROLES = ("manager", "agent", "parent")
 # An access token this close to its expiry is refreshed before a page uses it.
 REFRESH_AHEAD_SECONDS = 30
 
