@@ -30,14 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.scenario import (
-    mint_parent_tokens,
-    offer_ages,
-    publish_intake_campaign,
-    save_households,
-    wait_until_intake_ready,
-    wait_until_registrations_knows,
-)
+from bench.scenario import offer_ages, open_intake_campaign, ready_parents
 from bench.stack import BenchStack
 from bench.submissions import make_parents, mix, plan_attempts, rekey, submission_body
 from deploy.local.servers import REPO
@@ -116,17 +109,12 @@ def main(argv: list[str] | None = None) -> None:
 
         settings = RegistrationsSettings.from_env("registrations", env)
         runtime = Runtime(settings)
-        stack.start_worker("registrations")
-        stack.start_worker("campaigns")
-        campaign = publish_intake_campaign(runtime, "intake-cpu")
-        wait_until_registrations_knows(runtime, str(campaign.id))
+        campaign = open_intake_campaign(stack, runtime, "intake-cpu")
 
         rng = random.Random(args.seed)
         sizes = [args.warmup] + [args.parents] * (args.rounds + (1 if args.profile else 0))
         everyone = make_parents(sum(sizes), offer_ages(campaign), campaign.reference_date, campaign.max_choices, rng)
-        save_households(runtime, everyone)
-        tokens = mint_parent_tokens(settings, [parent.account for parent in everyone])
-        wait_until_intake_ready(runtime)
+        tokens = ready_parents(runtime, settings, everyone)
 
         batches: list[list[Request]] = []
         start = 0

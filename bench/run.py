@@ -273,7 +273,8 @@ def run_config(args, config: GunicornConfig, stack: BenchStack, runtime, wrk: st
             handled = count - before[0]
             extra["server_mean_ms"] = (seconds - before[1]) / handled * 1000 if handled else None
         log(f"{config.label} {name}: {stats.answered:,}/{stats.planned:,} answered in {stats.span_s:.1f}s, "
-            f"{stats.responses_per_second:,.0f} responses/s, 202 p99 {ms(stats.p99_ms)} ms, {stats.by_category}")
+            f"{stats.responses_per_second:,.0f} responses/s, 202 p99 {ms(stats.p99_ms)} ms, "
+            f"shed 503 p99 {ms(stats.shed_p99_ms)} ms, {stats.by_category}")
         return stats, extra
 
     registrations = stack.start_service("registrations", config, args.service_env)

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 
 import jwt
@@ -56,7 +56,8 @@ UPCOMING_SHIFT = timedelta(days=364)
 def publish(runtime: Runtime, campaign: Campaign, now: datetime) -> Campaign:
     published = publish_campaign(campaign, now)
     # The campaigns composition root, on the bench's servers, with the campaigns defaults for its own settings.
-    if build_components(CampaignsSettings(**vars(runtime.settings)), runtime, utc_now).writer.add(published) is None:
+    shared_settings = {f.name: getattr(runtime.settings, f.name) for f in fields(Settings)}
+    if build_components(CampaignsSettings(**shared_settings), runtime, utc_now).writer.add(published) is None:
         raise RuntimeError(f"campaign {published.id} already exists")
     return published
 
@@ -118,6 +119,24 @@ def save_households(runtime: Runtime, parents: Sequence[Parent], *, batch: int =
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(save, range(0, len(parents), batch)))
+
+
+def open_intake_campaign(stack, runtime: Runtime, label: str) -> Campaign:
+    """The registrations and campaigns workers started on `stack` (a BenchStack), an open copy of Paris Sport
+    Vacances published and known to registrations."""
+    stack.start_worker("registrations")
+    stack.start_worker("campaigns")
+    campaign = publish_intake_campaign(runtime, label)
+    wait_until_registrations_knows(runtime, str(campaign.id))
+    return campaign
+
+
+def ready_parents(runtime: Runtime, settings: Settings, parents: Sequence[Parent]) -> list[str]:
+    """The parents' households saved, their tokens (in their order), once intake is ready."""
+    save_households(runtime, parents)
+    tokens = mint_parent_tokens(settings, [parent.account for parent in parents])
+    wait_until_intake_ready(runtime)
+    return tokens
 
 
 def mint_parent_tokens(settings: Settings, accounts: Iterable[str], ttl_seconds: int = 4 * 3600) -> list[str]:

@@ -214,6 +214,7 @@ class SubmissionStats:
     p50_ms: float | None  # of the fresh 202s
     p95_ms: float | None
     p99_ms: float | None
+    shed_p99_ms: float | None = None  # of the 503 intake-saturated answers (load shedding), sent → answered
 
     @property
     def responses_per_second(self) -> float:
@@ -236,6 +237,9 @@ class SubmissionStats:
         return self.planned - self.sent
 
 
+SHED_CATEGORY = "503:intake-saturated"
+
+
 def submission_stats(records: Records) -> SubmissionStats:
     by_category = Counter({category: len(values) for category, values in records.latencies_us.items()})
     accepted = records.latencies_us.get("202", [])
@@ -245,5 +249,7 @@ def submission_stats(records: Records) -> SubmissionStats:
         return None if value is None else value / 1000
 
     span_s = max(0, records.last_answered_us - records.first_sent_us) / 1e6
+    shed_p99 = percentile(records.latencies_us.get(SHED_CATEGORY, []), 99)
     return SubmissionStats(records.planned, records.sent, records.answered, span_s, dict(sorted(by_category.items())),
-                           len(accepted), by_category.get("202-replay", 0), ms(50), ms(95), ms(99))
+                           len(accepted), by_category.get("202-replay", 0), ms(50), ms(95), ms(99),
+                           None if shed_p99 is None else shed_p99 / 1000)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.serializer import Deserializer, Serializer
@@ -25,8 +26,15 @@ log = logging.getLogger(__name__)
 
 
 class JsonSerializer(Serializer):
+    """Compact UTF-8 JSON. orjson writes the same bytes as json.dumps(separators=(",", ":"), ensure_ascii=False)
+    for JSON's own types, about 15 times faster: on intake's path, in the request's thread (docs/PERFORMANCE.md,
+    "Intake at a fraction of its cost"). What orjson refuses (an integer beyond 64 bits) goes through json."""
+
     def serialize(self, topic: str, headers: Any, data: Any) -> bytes:
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class JsonDeserializer(Deserializer):

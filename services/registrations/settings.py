@@ -14,6 +14,10 @@ class RegistrationsSettings(Settings):
     intake_admissions_per_second: int = setting("INTAKE_ADMISSIONS_PER_SECOND", 3000, "int")  # all processes
     intake_per_ip_per_minute: int = setting("INTAKE_PER_IP_PER_MINUTE", 300, "int")  # schools and CGNAT share one
     intake_per_account_per_minute: int = setting("INTAKE_PER_ACCOUNT_PER_MINUTE", 20, "int")
+    # Load shedding (docs/registrations.md#load-shedding): submissions one process serves at once, beyond which a
+    # submission is refused at once with 503 + Retry-After. 0: no bound but the worker's threads. Deployments set it
+    # below GUICHET_THREADS, from measurement (docs/PERFORMANCE.md#load-shedding).
+    intake_max_in_flight: int = setting("INTAKE_MAX_IN_FLIGHT", 0, "int")  # per process
     # How long Redis must have been empty before the guard keeper rebuilds it: submissions already past the
     # guard may still be on their way to the broker (bounded by the producer's 5 s delivery wait).
     guard_grace: timedelta = setting("GUICHET_GUARD_GRACE_SECONDS", timedelta(seconds=10), "seconds")

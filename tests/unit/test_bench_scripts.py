@@ -175,6 +175,14 @@ def test_records_of_the_lua_script_give_counts_latencies_and_rates():
     assert (stats.p50_ms, stats.p99_ms) == (30, 60)
     assert (stats.count_status(409), stats.count_status(429), stats.count_status(503)) == (1, 1, 1)
     assert stats.by_category["409:already-applied"] == 1
+    assert stats.shed_p99_ms is None  # a 503 intake-unavailable is not a shed request
+
+
+def test_shed_answers_have_their_own_latency_percentile():
+    lines = ["m first_sent 1000000", "m last_answered 2000000", "m planned 4", "m sent 4", "m answered 4",
+             "r 202 40000", *(f"r 503:intake-saturated {ms * 1000}" for ms in (3, 4, 90))]
+    stats = submission_stats(parse_records(lines))
+    assert stats.shed_p99_ms == 90 and stats.p99_ms == 40 and stats.count_status(503) == 3
 
 
 def test_nearest_rank_percentiles():

@@ -8,16 +8,25 @@ import time
 
 import redis
 
-_ADMIT = """
--- KEYS: global counter of this second, counter of this IP; ARGV: global limit, IP limit, IP window s
-local admitted = redis.call('INCR', KEYS[1])
-if admitted == 1 then redis.call('EXPIRE', KEYS[1], 2) end
-if admitted > tonumber(ARGV[1]) then return {'global', '1'} end
-local from_ip = redis.call('INCR', KEYS[2])
-if from_ip == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-if from_ip > tonumber(ARGV[2]) then return {'ip', tostring(redis.call('TTL', KEYS[2]))} end
-return {'ok', '0'}
+# A Lua function, so that intake's one-round-trip script (store/intake_gate.py) counts a request the same way.
+ADMIT_LUA = """
+-- Counts one request; nil if admitted, else {budget, retry after s}.
+local function admit(global_key, ip_key, global_limit, ip_limit, ip_window)
+  local admitted = redis.call('INCR', global_key)
+  if admitted == 1 then redis.call('EXPIRE', global_key, 2) end
+  if admitted > tonumber(global_limit) then return {'global', '1'} end
+  local from_ip = redis.call('INCR', ip_key)
+  if from_ip == 1 then redis.call('EXPIRE', ip_key, ip_window) end
+  if from_ip > tonumber(ip_limit) then return {'ip', tostring(redis.call('TTL', ip_key))} end
+  return nil
+end
 """
+
+_ADMIT = ADMIT_LUA + """
+-- KEYS: global counter of this second, counter of this IP; ARGV: global limit, IP limit, IP window s
+return admit(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3]) or {'ok', '0'}
+"""
+IP_WINDOW_SECONDS = 60
 
 
 class Overloaded(Exception):
@@ -34,9 +43,14 @@ class Admission:
         self.per_ip_per_minute = per_ip_per_minute
         self._admit = client.register_script(_ADMIT)
 
+    def keys(self, ip: str) -> list[str]:
+        """The counters a request from `ip` is counted in, now."""
+        return [f"reg:admit:{int(time.time())}", f"reg:ip:{ip}"]
+
+    def args(self) -> list:
+        return [self.per_second, self.per_ip_per_minute, IP_WINDOW_SECONDS]
+
     def check(self, ip: str) -> None:
-        second = int(time.time())
-        outcome, retry_after = self._admit(keys=[f"reg:admit:{second}", f"reg:ip:{ip}"],
-                                           args=[self.per_second, self.per_ip_per_minute, 60])
+        outcome, retry_after = self._admit(keys=self.keys(ip), args=self.args())
         if outcome in ("global", "ip"):
             raise Overloaded(outcome, retry_after)

@@ -5,14 +5,20 @@ it current: after each commit the API writes the new document through; if that f
 deleted so the next read refills it from Postgres. A document never replaces a newer one (a Lua
 script compares versions), so a slow read-through cannot put back what a write just replaced.
 
-No in-process cache on purpose: a parent who edits a child and submits the next second must be
-checked against the edit, whichever process serves the submission.
+Intake also keeps the households it read in process memory (`HouseholdMemory`), each with the SHA-1 of
+the Redis document it came from. A copy in memory is never trusted alone: intake's one Redis script
+(store/intake_gate.py) compares that digest with the document's before it admits the submission, and
+answers with the current document when they differ. A parent who edits a child and submits the next
+second is checked against the edit, whichever process serves the submission.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from dataclasses import asdict
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -50,17 +56,8 @@ class HouseholdReader:
         self._set_unless_newer_stored = client.register_script(_SET_UNLESS_NEWER_STORED)
 
     def get(self, family_account: str) -> Household | None:
-        cached = self._cached(family_account)
-        if cached is not None:
-            return cached
-        with self.engine.connect() as connection:
-            household = load_household(connection, family_account)
-        if household is not None:
-            try:
-                self._store(household)
-            except redis.RedisError:
-                log.warning("household not cached after a read", extra={"family_account": family_account})
-        return household
+        known = self.get_with_digest(family_account)
+        return None if known is None else known.household
 
     def write_through(self, household: Household) -> None:
         """Call after the transaction that stored `household` committed."""
@@ -69,15 +66,37 @@ class HouseholdReader:
         except redis.RedisError:
             self._forget(household.family_account)
 
-    def _cached(self, family_account: str) -> Household | None:
+    def get_with_digest(self, family_account: str) -> KnownHousehold | None:
+        """As `get`, with the digest of the Redis document read (after a miss, of the document written)."""
+        raw = self._raw(family_account)
+        household = None if raw is None else self._parsed(family_account, raw)
+        if household is not None:
+            return KnownHousehold(household, document_digest(raw))
+        with self.engine.connect() as connection:
+            household = load_household(connection, family_account)
+        if household is None:
+            return None
         try:
-            raw = self.redis.get(cache_key(family_account))
+            return KnownHousehold(household, document_digest(self._store(household)))
+        except redis.RedisError:
+            log.warning("household not cached after a read", extra={"family_account": family_account})
+            return KnownHousehold(household, "")
+
+    def known_from(self, family_account: str, raw: str | bytes) -> KnownHousehold | None:
+        """The household of a Redis document another read returned (intake's script), or None if unreadable."""
+        household = self._parsed(family_account, raw)
+        return None if household is None else KnownHousehold(household, document_digest(raw))
+
+    def _raw(self, family_account: str) -> str | bytes | None:
+        try:
+            return self.redis.get(cache_key(family_account))
         except redis.RedisError:
             # Postgres still has the truth: a parent's page keeps working while Redis is away.
             log.warning("household cache unreachable", extra={"family_account": family_account})
             return None
-        if raw is None:
-            return None
+
+    @staticmethod
+    def _parsed(family_account: str, raw: str | bytes) -> Household | None:
         try:
             return household_from_document(json.loads(raw))
         except (ValueError, KeyError, TypeError):
@@ -85,10 +104,11 @@ class HouseholdReader:
             log.warning("household cache entry unreadable", extra={"family_account": family_account})
             return None
 
-    def _store(self, household: Household) -> None:
+    def _store(self, household: Household) -> str:
+        document = json.dumps(household_document(household))
         self._set_unless_newer_stored(keys=[cache_key(household.family_account)],
-                                      args=[json.dumps(household_document(household)), household.version,
-                                            self.ttl_seconds])
+                                      args=[document, household.version, self.ttl_seconds])
+        return document
 
     def _forget(self, family_account: str) -> None:
         try:
@@ -96,6 +116,52 @@ class HouseholdReader:
         except redis.RedisError:
             log.error("stale household cache entry could not be deleted; it expires within the TTL",
                       extra={"family_account": family_account, "ttl_seconds": self.ttl_seconds})
+
+
+def document_digest(raw: str | bytes) -> str:
+    """SHA-1 of a Redis document, as Lua's redis.sha1hex computes it on the stored bytes."""
+    return hashlib.sha1(raw.encode() if isinstance(raw, str) else raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class KnownHousehold:
+    household: Household
+    digest: str  # of the Redis document it was read from; "" when none could be written
+
+
+class HouseholdMemory:
+    """The households this process read for intake, most recent first, at most `size` of them. Only intake's
+    script decides whether a copy is still current (its digest against the Redis document's)."""
+
+    def __init__(self, reader: Any, size: int = 20_000):  # a HouseholdReader, or what reads like one
+        self.reader = reader
+        self.size = size
+        self._known: OrderedDict[str, KnownHousehold] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, family_account: str) -> KnownHousehold | None:
+        with self._lock:
+            known = self._known.get(family_account)
+            if known is not None:
+                self._known.move_to_end(family_account)
+                return known
+        return self._keep(family_account, self.reader.get_with_digest(family_account))
+
+    def replace(self, family_account: str, raw: str | bytes | None) -> KnownHousehold | None:
+        """The copy was stale: keep the document the script returned (None: it was gone, read it again)."""
+        known = self.reader.known_from(family_account, raw) if raw is not None else None
+        return self._keep(family_account, known or self.reader.get_with_digest(family_account))
+
+    def _keep(self, family_account: str, known: KnownHousehold | None) -> KnownHousehold | None:
+        with self._lock:
+            if known is None:
+                self._known.pop(family_account, None)
+                return None
+            self._known[family_account] = known
+            self._known.move_to_end(family_account)
+            while len(self._known) > self.size:
+                self._known.popitem(last=False)
+        return known
 
 
 def household_document(household: Household) -> dict[str, Any]:

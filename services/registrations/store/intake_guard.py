@@ -19,51 +19,59 @@ from services.registrations.domain.applications import CampaignTerms
 
 READY_KEY = "reg:ready"
 
-_RESERVE = """
--- KEYS: ready, rate, active, then for each ranked offer its held and waitlist counters
--- ARGV: application id, fcfs (1/0), rate limit, rate window s, then per offer: capacity, waitlist limit (-1 none), id
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-ready'} end
-local used = redis.call('INCR', KEYS[2])
-if used == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
-if used > tonumber(ARGV[3]) then return {'rate-limited', tostring(redis.call('TTL', KEYS[2]))} end
--- The active key holds "application id|hold kind|offer id|position".
-local existing = redis.call('GET', KEYS[3])
-if existing then
-  local id = string.match(existing, '^[^|]+')
-  -- The same application again (a retry after an uncertain broker answer): same hold, no new count.
-  if id == ARGV[1] then return {'again', existing} end
-  return {'duplicate', id}
-end
-if ARGV[2] ~= '1' then
-  redis.call('SET', KEYS[3], ARGV[1] .. '|none||')
-  return {'none'}
-end
-local offers = (#KEYS - 3) / 2
-for i = 0, offers - 1 do
-  local held = tonumber(redis.call('GET', KEYS[4 + 2 * i]) or '0')
-  if held < tonumber(ARGV[5 + 3 * i]) then
-    redis.call('INCR', KEYS[4 + 2 * i])
-    redis.call('SET', KEYS[3], ARGV[1] .. '|held|' .. ARGV[7 + 3 * i] .. '|')
-    return {'held', ARGV[7 + 3 * i], ''}
+# A Lua function over its own KEYS and ARGV (K, A), so that intake's one-round-trip script
+# (store/intake_gate.py) reserves exactly as this module's own script does.
+RESERVE_LUA = """
+-- K: ready, rate, active, then for each ranked offer its held and waitlist counters
+-- A: application id, fcfs (1/0), rate limit, rate window s, then per offer: capacity, waitlist limit (-1 none), id
+local function reserve(K, A)
+  if redis.call('EXISTS', K[1]) == 0 then return {'not-ready'} end
+  local used = redis.call('INCR', K[2])
+  if used == 1 then redis.call('EXPIRE', K[2], A[4]) end
+  if used > tonumber(A[3]) then return {'rate-limited', tostring(redis.call('TTL', K[2]))} end
+  -- The active key holds "application id|hold kind|offer id|position".
+  local existing = redis.call('GET', K[3])
+  if existing then
+    local id = string.match(existing, '^[^|]+')
+    -- The same application again (a retry after an uncertain broker answer): same hold, no new count.
+    if id == A[1] then return {'again', existing} end
+    return {'duplicate', id}
   end
-end
-for i = 0, offers - 1 do
-  local limit = tonumber(ARGV[6 + 3 * i])
-  local waiting = tonumber(redis.call('GET', KEYS[5 + 2 * i]) or '0')
-  if limit < 0 or waiting < limit then
-    redis.call('INCR', KEYS[5 + 2 * i])
-    redis.call('SET', KEYS[3], ARGV[1] .. '|waitlisted|' .. ARGV[7 + 3 * i] .. '|' .. (waiting + 1))
-    return {'waitlisted', ARGV[7 + 3 * i], tostring(waiting + 1)}
+  if A[2] ~= '1' then
+    redis.call('SET', K[3], A[1] .. '|none||')
+    return {'none'}
   end
+  local offers = (#K - 3) / 2
+  for i = 0, offers - 1 do
+    local held = tonumber(redis.call('GET', K[4 + 2 * i]) or '0')
+    if held < tonumber(A[5 + 3 * i]) then
+      redis.call('INCR', K[4 + 2 * i])
+      redis.call('SET', K[3], A[1] .. '|held|' .. A[7 + 3 * i] .. '|')
+      return {'held', A[7 + 3 * i], ''}
+    end
+  end
+  for i = 0, offers - 1 do
+    local limit = tonumber(A[6 + 3 * i])
+    local waiting = tonumber(redis.call('GET', K[5 + 2 * i]) or '0')
+    if limit < 0 or waiting < limit then
+      redis.call('INCR', K[5 + 2 * i])
+      redis.call('SET', K[3], A[1] .. '|waitlisted|' .. A[7 + 3 * i] .. '|' .. (waiting + 1))
+      return {'waitlisted', A[7 + 3 * i], tostring(waiting + 1)}
+    end
+  end
+  return {'full'}
 end
-return {'full'}
 """
 
+_RESERVE = RESERVE_LUA + "return reserve(KEYS, ARGV)"
+
 _RELEASE = """
--- KEYS: active, counter (held or waitlist, may be absent); ARGV: application id
+-- KEYS: active, counter (held or waitlist, '' when none), then keys to delete with it (an idempotency claim)
+-- ARGV: application id
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
 if string.match(redis.call('GET', KEYS[1]) or '', '^[^|]+') == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  if KEYS[2] and tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+  if KEYS[2] ~= '' and tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
   return 1
 end
 return 0
@@ -151,13 +159,24 @@ class IntakeGuard:
 
     def reserve(self, campaign: CampaignTerms, family_account: str, child_id: UUID, application_id: UUID,
                 choices: list[UUID]) -> Hold:
+        keys, args = self.reservation(campaign, family_account, child_id, choices)
+        return self.hold_from(self._reserve(keys=keys, args=[str(application_id), *args]))
+
+    def reservation(self, campaign: CampaignTerms, family_account: str, child_id: UUID,
+                    choices: list[UUID]) -> tuple[list[str], list]:
+        """RESERVE_LUA's keys, and its arguments after the application id."""
         keys = [READY_KEY, f"reg:rate:{family_account}", active_key(campaign.campaign_id, child_id)]
-        args: list = [str(application_id), int(campaign.first_come_first_served), self.rate_limit, self.rate_window]
+        args: list = [int(campaign.first_come_first_served), self.rate_limit, self.rate_window]
         for offer_id in choices:
             offer = campaign.offers[offer_id]
             keys += [held_key(campaign.campaign_id, offer_id), waitlist_key(campaign.campaign_id, offer_id)]
             args += [offer.capacity, -1 if offer.waitlist_limit is None else offer.waitlist_limit, str(offer_id)]
-        outcome, *details = self._reserve(keys=keys, args=args)
+        return keys, args
+
+    @staticmethod
+    def hold_from(reserved: list) -> Hold:
+        """RESERVE_LUA's answer as a hold, or its refusal raised."""
+        outcome, *details = reserved
         if outcome == "again":
             return parse_active_value(details[0])
         if outcome == "not-ready":
@@ -173,14 +192,17 @@ class IntakeGuard:
         position = int(details[1]) if outcome == "waitlisted" else None
         return Hold(outcome, UUID(details[0]), position)
 
-    def release(self, campaign_id: UUID, child_id: UUID, application_id: UUID, hold: Hold) -> bool:
-        """Undo a reservation whose application never reached the broker."""
-        keys = [active_key(campaign_id, child_id)]
+    def release(self, campaign_id: UUID, child_id: UUID, application_id: UUID, hold: Hold,
+                forgetting: tuple[str, ...] = ()) -> bool:
+        """Undo a reservation whose application never reached the broker; `forgetting`: keys deleted in the same
+        round trip (the submission's idempotency claim)."""
+        counter = ""
         if hold.kind == "held":
-            keys.append(held_key(campaign_id, hold.offer_id))
+            counter = held_key(campaign_id, hold.offer_id)
         elif hold.kind == "waitlisted":
-            keys.append(waitlist_key(campaign_id, hold.offer_id))
-        return bool(self._release(keys=keys, args=[str(application_id)]))
+            counter = waitlist_key(campaign_id, hold.offer_id)
+        return bool(self._release(keys=[active_key(campaign_id, child_id), counter, *forgetting],
+                                  args=[str(application_id)]))
 
     def leave(self, campaign_id: UUID, child_id: UUID, application_id: UUID, offer_id: UUID | None = None,
               had_place: bool = False) -> None:

@@ -1,30 +1,31 @@
 """Submitting an application: the surge path.
 
-Validation, idempotency, rate limit and holds run against Redis and cached campaign terms; the
+Validation runs against cached campaign terms and the household copy this process holds; admission,
+idempotency, the application id and the holds in one Redis script (store/intake_gate.py); the
 application is then produced to Kafka, and only once the broker acknowledged it (acks=all) does
 the parent get a 202. No database write happens here: the intake consumer writes the ledger.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
-import redis
 from kafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 
 from services.registrations.domain.applications import check_choices, check_window
 from services.registrations.domain.household import Child, Household
 from services.registrations.store.campaign_directory import CampaignDirectory
 from services.registrations.store.events import SOURCE
-from services.registrations.store.intake_guard import Hold, IntakeGuard
-from services.registrations.store.pending import PENDING_SECONDS, pending_key
+from services.registrations.store.household_cache import HouseholdMemory, KnownHousehold
+from services.registrations.store.intake_gate import Entry, HouseholdChanged, IntakeGate
+from services.registrations.store.intake_gate import application_id_key as application_id_key  # tests read it
+from services.registrations.store.intake_guard import Hold
 from shared.clock import Clock, utc_now
 from shared.events import Event, EventError, contract_for
 from shared.kafka import Producer
@@ -33,30 +34,13 @@ from shared.topics import APPLICATION_SUBMISSIONS
 log = logging.getLogger(__name__)
 
 
+
 class HouseholdSource(Protocol):
-    def get(self, family_account: str) -> Any: ...
+    """Where intake reads households: HouseholdReader, or a test's or a benchmark's own."""
 
+    def get_with_digest(self, family_account: str) -> KnownHousehold | None: ...
 
-# Application ids are drawn by the server at random (the lottery hashes them: a client choosing its
-# Idempotency-Key must not choose its number). The first attempt keeps (family account, key) → id in Redis
-# for as long as keys are replayed, so a retry of the same submission is the same application and an answer
-# lost between the broker and the parent is settled by retrying.
-APPLICATION_ID_SECONDS = 2 * 24 * 3600  # longer than an Idempotency-Key is replayed (shared.idempotency)
-
-
-def application_id_key(family_account: str, idempotency_key: str) -> str:
-    scope = hashlib.sha256(f"{family_account}\n{idempotency_key}".encode()).hexdigest()
-    return f"intake:application-id:{scope}"
-
-
-def application_id_for(client: redis.Redis, family_account: str, idempotency_key: str) -> UUID:
-    """A fresh random id for a new key; the id first drawn for it on a retry. One round trip."""
-    key = application_id_key(family_account, idempotency_key)
-    pipeline = client.pipeline(transaction=True)
-    pipeline.set(key, str(uuid.uuid4()), nx=True, ex=APPLICATION_ID_SECONDS)
-    pipeline.get(key)
-    _, stored = pipeline.execute()
-    return UUID(stored.decode() if isinstance(stored, bytes) else stored)
+    def known_from(self, family_account: str, raw: str | bytes) -> KnownHousehold | None: ...
 
 
 @dataclass(frozen=True)
@@ -154,36 +138,94 @@ class SubmittedEvents:
                      data=data, schemaversion=self.version)
 
 
+class HouseholdUnsettled(Exception):
+    """The household changed under every try of this submission: nothing was kept, the parent may retry."""
+
+
+class IntakeSaturated(Exception):
+    """This process already serves as many submissions as it holds: nothing was done or recorded (shed)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"intake saturated; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class InFlight:
+    """Load shedding: at most `limit` submissions served at once by this process (0: no bound of its own, the
+    worker's threads bound it); beyond, a request is refused at once (503, nothing recorded) rather than left to
+    queue behind the others for seconds. With more gunicorn threads than `limit`, the requests beyond it get a
+    thread and a quick refusal instead of waiting for one. The bound comes from measurement (docs/PERFORMANCE.md,
+    "Load shedding"); a broker that stops answering fills it with requests waiting for their acknowledgement, so
+    the others are refused at once too."""
+
+    def __init__(self, limit: int, retry_after_seconds: int = 2):
+        self.limit = limit
+        self.retry_after = retry_after_seconds
+        self._serving = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self.limit and self._serving >= self.limit:
+                raise IntakeSaturated(self.retry_after)
+            self._serving += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._serving -= 1
+
+    @property
+    def serving(self) -> int:
+        return self._serving
+
+
+# Tries of one submission whose household copy proved stale each time (a parent editing in another tab).
+HOUSEHOLD_TRIES = 3
+
+
 @dataclass
 class Intake:
     campaigns: CampaignDirectory
     households: HouseholdSource
-    guard: IntakeGuard
+    gate: IntakeGate
     producer: Callable[[], Producer]
-    redis: redis.Redis
     clock: Clock = utc_now
     broker_timeout_seconds: float = 5.0
     events: SubmittedEvents = field(default_factory=SubmittedEvents)
+    in_flight: InFlight = field(default_factory=lambda: InFlight(limit=0))
 
-    def submit(self, family_account: str, submission: Submission) -> Acknowledgement:
+    def __post_init__(self):
+        self.memory = HouseholdMemory(self.households)
+
+    def submit(self, family_account: str, submission: Submission, entry: Entry) -> Acknowledgement:
+        """Raises the refusals; `entry` records what was claimed, and the pending marker to write with the answer."""
         campaign = self.campaigns.get(submission.campaign_id)
         if campaign is None:
             raise UnknownCampaign(submission.campaign_id)
         now = self.clock()
         check_window(campaign, now)
-        household = self.households.get(family_account)
-        if household is None:
-            raise HouseholdIncomplete("child_id", "Declare your household and children before applying.")
-        child = next((c for c in household.children if c.child_id == submission.child_id), None)
-        if child is None:
-            raise HouseholdIncomplete("child_id", "This child is not in your household.")
-        check_choices(campaign, child.birth_date, submission.choices, submission.sworn_statement)
-        if len(submission.keep_with_applications) >= len(household.children):
-            raise SubmissionRefused("keep_with_applications", "A child is kept with at most the other children of "
-                                    "the household.", "too-many-siblings")
+        known = self.memory.get(family_account)
+        fresh_id = uuid.uuid4()
+        for _ in range(HOUSEHOLD_TRIES):
+            if known is None:
+                raise HouseholdIncomplete("child_id", "Declare your household and children before applying.")
+            household = known.household
+            child = next((c for c in household.children if c.child_id == submission.child_id), None)
+            if child is None:
+                raise HouseholdIncomplete("child_id", "This child is not in your household.")
+            check_choices(campaign, child.birth_date, submission.choices, submission.sworn_statement)
+            if len(submission.keep_with_applications) >= len(household.children):
+                raise SubmissionRefused("keep_with_applications", "A child is kept with at most the other children "
+                                        "of the household.", "too-many-siblings")
+            entered = self.gate.enter(entry, known.digest, family_account, campaign, child.child_id,
+                                      submission.choices, fresh_id)
+            if not isinstance(entered, HouseholdChanged):
+                break
+            known = self.memory.replace(family_account, entered.document)
+        else:
+            raise HouseholdUnsettled()
 
-        application_id = application_id_for(self.redis, family_account, submission.idempotency_key)
-        hold = self.guard.reserve(campaign, family_account, child.child_id, application_id, submission.choices)
+        application_id, hold = entered.application_id, entered.hold
         try:
             event = self.events.submitted(application_id, campaign.campaign_id, family_account, child, household,
                                           submission, now, hold)
@@ -192,7 +234,7 @@ class Intake:
             delivery = producer.send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event)
         except Exception as exc:
             # The record never left this process: give the hold back, whatever stopped it.
-            self.guard.release(campaign.campaign_id, child.child_id, application_id, hold)
+            self.gate.give_back(entry, campaign.campaign_id, child.child_id, hold)
             if isinstance(exc, _RECORD_REFUSED):
                 raise record_too_large(submission) from exc
             if isinstance(exc, KafkaError):
@@ -205,11 +247,7 @@ class Intake:
             # same key is the same application, sent again (the ledger keeps one) and answered 202.
             self._replace_producer(producer, sending_with)
             raise BrokerUnavailable() from exc
-        try:
-            self.redis.set(pending_key(application_id), json.dumps(event.data), ex=PENDING_SECONDS)
-        except redis.RedisError:
-            # The application is on the broker: acknowledge it. Its status page shows it once in the ledger.
-            log.warning("pending marker not written", extra={"application_id": str(application_id)})
+        entry.pending = event.data  # written with the key's answer, one round trip (IntakeGate.acknowledged)
         return Acknowledgement(application_id, campaign.campaign_id, now, hold)
 
     @staticmethod

@@ -1,6 +1,8 @@
 """Applications API for parents: submit during a campaign's window, follow, withdraw, answer an offer.
 
-Refusals are the domain's and use cases' exceptions, turned into problems by `web.errors`.
+Refusals are the domain's and use cases' exceptions, turned into problems by `web.errors`. A submission
+(`intake_entry`) is first shed if this process already serves all it holds; admission, its
+Idempotency-Key and the holds are then settled in one Redis round trip (store/intake_gate.py).
 """
 from __future__ import annotations
 
@@ -10,21 +12,29 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask import request, url_for
+from flask import Response, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.registrations.bootstrap import RegistrationsComponents
-from services.registrations.store.admission import Admission
+from services.registrations.store.intake_gate import Entry, IntakeGate, Replay
 from services.registrations.store.intake_guard import Hold
 from services.registrations.store.ledger import application_view, family_applications
 from services.registrations.store.pending import pending_application
-from services.registrations.usecases.intake import Submission
+from services.registrations.usecases.intake import HouseholdUnsettled, IntakeSaturated, Submission
 from services.registrations.web.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
 from shared.auth import current_principal, require_roles
-from shared.errors import PROBLEM_CONTENT_TYPE, NotFound
-from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import idempotent
+from shared.errors import PROBLEM_CONTENT_TYPE, NotFound, ServiceUnavailable
+from shared.idempotency import (
+    declare_header,
+    idempotent,
+    replayed,
+    request_fingerprint,
+    request_key,
+    request_scope,
+    run_view,
+    stored_response,
+)
 from shared.web import ProblemSchema
 
 ADMISSION_HEADER = "Admission-Token"  # the waiting room's token (web/parents/waiting_room.py)
@@ -33,15 +43,56 @@ blp = Blueprint("applications", __name__, url_prefix="/applications",
                 description="Submit an application during a campaign's window, follow it, withdraw it.")
 
 
-def admitted(admission: Callable[[], Admission]) -> Callable:
-    """View decorator, outermost: overload is refused before any other work."""
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            admission().check(request.remote_addr or "unknown")
-            return view(*args, **kwargs)
-        return wrapper
-    return decorator
+def intake_entry(view: Callable) -> Callable:
+    """View decorator, outermost, of a submission: shed at once when this process serves all it holds (503,
+    nothing recorded); otherwise the view runs with `g.intake_entry`, its Idempotency-Key's answer is kept
+    with the pending marker after a 2xx, and a request refused before intake's script is still counted by
+    admission and meets its key's stored answer, as if admission and the key had been checked first."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        intake = RegistrationsComponents.current().intake
+        try:
+            intake.in_flight.enter()
+        except IntakeSaturated as shed:
+            raise ServiceUnavailable("Guichet is taking as many applications as it can right now; retry in a few "
+                                     "seconds with the same Idempotency-Key. Nothing was recorded.",
+                                     code="intake-saturated", headers={"Retry-After": str(shed.retry_after)},
+                                     retry_after=shed.retry_after) from None
+        try:
+            return _serve(view, args, kwargs, intake.gate)
+        finally:
+            intake.in_flight.leave()
+
+    declare_header(wrapper)
+    return wrapper
+
+
+def _serve(view: Callable, args: tuple, kwargs: dict, gate: IntakeGate) -> Response:
+    ip = request.remote_addr or "unknown"
+    entry: Entry | None = None
+    try:
+        try:
+            current_principal()  # who asks comes first: no credentials is a 401, whatever the key
+            entry = Entry(ip, request_scope(), request_key(), request_fingerprint())
+            g.intake_entry = entry
+            response = run_view(view, args, kwargs)
+        except Replay:
+            raise
+        except BaseException:
+            if entry is None or not entry.counted:
+                gate.refused(ip, entry)
+            elif entry.claimed:
+                gate.abandon(entry)
+            raise
+        if 200 <= response.status_code < 300:
+            gate.acknowledged(entry, stored_response(response))
+        elif not entry.counted:
+            gate.refused(ip, entry)
+        else:
+            gate.abandon(entry)
+        return response
+    except Replay as replay:
+        return replayed(replay.response)
 
 
 def hold_message(hold: Hold) -> str:
@@ -54,8 +105,7 @@ def hold_message(hold: Hold) -> str:
 
 @blp.route("")
 class Applications(MethodView):
-    @admitted(lambda: RegistrationsComponents.current().admission)
-    @idempotent(lambda: RegistrationsComponents.current().idempotency)
+    @intake_entry
     @require_roles("parent")
     # An instance, not the class: given a class, webargs builds a new schema on every request.
     @blp.arguments(SubmissionSchema())
@@ -63,6 +113,9 @@ class Applications(MethodView):
     @blp.alt_response(403, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
                       description="The campaign's waiting room admits families: no valid Admission-Token (code and "
                                   "reason admission-token-missing, -invalid, -expired or -foreign)")
+    @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description="Nothing was recorded; retry after Retry-After with the same Idempotency-Key: "
+                                  "intake-saturated (load shedding) or intake-unavailable (broker or Redis)")
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
                           "description": "a new random value per intended submission; resend it when retrying"},
                          {"in": "header", "name": ADMISSION_HEADER, "required": False, "schema": {"type": "string"},
@@ -71,13 +124,18 @@ class Applications(MethodView):
         """Submit an application (202 once it is safely kept)
 
         While the campaign's waiting room admits, send the admission token it gave you (Admission-Token)."""
-        rooms = RegistrationsComponents.current().waiting_rooms
+        components = RegistrationsComponents.current()
+        rooms = components.waiting_rooms
         in_room = rooms.check_admission(current_principal().subject, body["campaign_id"],
                                         request.headers.get(ADMISSION_HEADER))
+        entry: Entry = g.intake_entry
         started = time.perf_counter()
         try:
-            ack = RegistrationsComponents.current().intake.submit(current_principal().subject,
-                                             Submission(idempotency_key=request.headers[IDEMPOTENCY_HEADER], **body))
+            ack = components.intake.submit(current_principal().subject,
+                                           Submission(idempotency_key=entry.idempotency_key, **body), entry)
+        except HouseholdUnsettled:
+            raise ServiceUnavailable("Your household changed while you applied; retry: it is safe to press again.",
+                                     code="intake-unavailable", headers={"Retry-After": "1"}, retry_after=1) from None
         finally:
             if in_room:  # the rooms' pace follows intake's latency, measured on their admitted families
                 rooms.record_intake_latency((time.perf_counter() - started) * 1000)
