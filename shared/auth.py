@@ -121,7 +121,7 @@ class _CachingVerifier:
     def _check_key_still_trusted(self, key_id: str | None) -> None:
         """A kept token whose key was removed since is refused too."""
 
-    def _key_for(self, token: str) -> tuple[Any, str | None]:
+    def _key_for(self, header: Mapping[str, Any]) -> tuple[Any, str | None]:
         raise NotImplementedError
 
     def _decode(self, token: str) -> tuple[Principal, int, str | None]:
@@ -132,7 +132,8 @@ class _CachingVerifier:
         if header.get("alg") not in ALGORITHMS:
             raise Unauthorized(f"The token is not valid: the algorithm {header.get('alg')!r} is not allowed.",
                                code="invalid-token")
-        key, key_id = self._key_for(token)
+        # The header read once: PyJWT checks every base64 character in Python, each read costs (docs/PERFORMANCE.md).
+        key, key_id = self._key_for(header)
         try:
             claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
                                 leeway=self.leeway, options={"require": REQUIRED_CLAIMS})
@@ -167,7 +168,7 @@ class TokenVerifier(_CachingVerifier):
     def from_file(cls, path: Path, issuer: str, audience: str) -> TokenVerifier:
         return cls(path.read_bytes(), issuer, audience)
 
-    def _key_for(self, token: str) -> tuple[Any, str | None]:
+    def _key_for(self, header: Mapping[str, Any]) -> tuple[Any, str | None]:
         return self.public_key, None
 
 
@@ -235,8 +236,8 @@ class ProviderTokenVerifier(_CachingVerifier):
                 self._refresh()
             return self._keys
 
-    def _key_for(self, token: str) -> tuple[Any, str | None]:
-        key_id = jwt.get_unverified_header(token).get("kid")
+    def _key_for(self, header: Mapping[str, Any]) -> tuple[Any, str | None]:
+        key_id = header.get("kid")
         if not isinstance(key_id, str) or not key_id:
             raise Unauthorized("The token is not valid: it names no signing key (`kid`).", code="invalid-token")
         key = self._current_keys().get(key_id) or self._current_keys(unknown_kid=key_id).get(key_id)
