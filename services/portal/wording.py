@@ -186,3 +186,13 @@ def help_footer() -> Markup:
     return escape(HELP_SENTENCES["fr"]).format(
         phone=Markup('<a href="tel:{0}">{0}</a>').format(HELP_PHONE),
         form=Markup('<a href="{0}">{1}</a>').format(CONTACT_FORM_URL, CONTACT_FORM_NAMES["fr"]))
+
+
+# A draw's publication refused (four eyes, scopes): what the manager reads instead of the API's code.
+PUBLICATION_REFUSALS = {
+    "same-manager": "Vous avez demandé cette publication : un autre gestionnaire doit l'approuver.",
+    "no-publication-request": "Personne n'a demandé la publication (ou la demande a été retirée).",
+    "second-manager-required": "Cette campagne demande une double validation : demandez la publication, un second "
+                               "gestionnaire l'approuvera.",
+    "out-of-scope": "Cette campagne ne relève pas de vos droits de gestionnaire.",
+}

@@ -23,7 +23,7 @@ from services.portal.web.campaign_form import (
     offer_fields,
     offer_to_form,
 )
-from services.portal.wording import CRITERIA, KINDS, MODES, RESERVED_SHARE_LABELS
+from services.portal.wording import CRITERIA, KINDS, MODES, PUBLICATION_REFUSALS, RESERVED_SHARE_LABELS
 from shared.domain.paris import PARIS, paris_day
 
 blp = Blueprint("managers", __name__, url_prefix="/gestion")
@@ -317,14 +317,6 @@ PUBLICATION_STEPS = {
     "approbation": ("POST", "/publication-request/approval",
                     "Résultats publiés : chaque famille est informée de la décision."),
     "retrait": ("DELETE", "/publication-request", "Demande de publication retirée : rien n'a été publié."),
-}
-# Four eyes' refusals (allocation's problem codes), until services/portal/wording.py carries them.
-PUBLICATION_REFUSALS = {
-    "same-manager": "Vous avez demandé cette publication : un autre gestionnaire doit l'approuver.",
-    "no-publication-request": "Personne n'a demandé la publication (ou la demande a été retirée).",
-    "second-manager-required": "Cette campagne demande une double validation : demandez la publication, un second "
-                               "gestionnaire l'approuvera.",
-    "out-of-scope": "Cette campagne ne relève pas de vos droits de gestionnaire.",
 }
 
 
