@@ -8,7 +8,7 @@ from services.registrations.settings import RegistrationsSettings
 from services.registrations.usecases.intake import HouseholdSource
 from services.registrations.web import agents, managers, public, service
 from services.registrations.web.errors import PROBLEMS
-from services.registrations.web.parents import applications, household, waiting_room
+from services.registrations.web.parents import applications, choices, household, waiting_room
 from shared.clock import Clock, utc_now
 from shared.errors import install_domain_error_mapping
 from shared.runtime import Runtime
@@ -26,7 +26,8 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     components = build_components(settings, runtime, clock, households)
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
                              blueprints=[applications.blp, household.blp, managers.blp, service.blp,
-                                         waiting_room.blp, public.blp, managers.room_blp, agents.blp],
+                                         waiting_room.blp, public.blp, managers.room_blp, agents.blp,
+                                         choices.blp],
                              readiness=runtime.readiness_checks(),
                              # Intake reads households and campaign terms from Redis and writes to Kafka: a
                              # PostgreSQL failover must not take it out of the load balancer at the opening.

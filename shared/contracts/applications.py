@@ -116,6 +116,30 @@ register(EventContract(
      "previous_status": "received", "at": "2026-02-03T08:15:00+00:00"}))
 
 
+class ApplicationChoicesChangedSchema(ma.Schema):
+    application_id = described(ma.fields.UUID, "application id: the same application, changed in place", required=True)
+    campaign_id = described(ma.fields.UUID, "campaign (decided by a draw: first-come choices never change)",
+                            required=True)
+    family_account = described(ma.fields.String, "family account", required=True)
+    choices = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(min=1),
+                             metadata={"description": "the new ranked offer ids, first choice first"})
+    keep_with_applications = ma.fields.List(ma.fields.UUID(), required=True, metadata={
+        "description": "the sibling applications this child is now to be placed with"})
+    previous_choices = ma.fields.List(ma.fields.UUID(), required=True,
+                                      metadata={"description": "the ranked offer ids before the change"})
+    at = described(ma.fields.AwareDateTime, "when the parent changed them, before the close (UTC)", required=True)
+
+
+register(EventContract(
+    "application.choices_changed", 1, ApplicationChoicesChangedSchema, APPLICATION_EVENTS,
+    "The family changed the ranked choices (and the siblings kept with) of an application not yet decided, before "
+    "the campaign's close. The application keeps its id, arrival position and draw line: replace the choices of "
+    "your copy. Arriving after the application was decided (the draw made), it changes nothing.",
+    {"application_id": _SUBMITTED["application_id"], "campaign_id": _CAMPAIGN, "family_account": "family-7d2c",
+     "choices": ["e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b", _SUBMITTED["choices"][0]], "keep_with_applications": [],
+     "previous_choices": _SUBMITTED["choices"], "at": "2026-02-05T19:42:00+00:00"}))
+
+
 class IntakeClosedSchema(ma.Schema):
     campaign_id = described(ma.fields.UUID, "campaign whose intake is complete", required=True)
     closed_at = described(ma.fields.AwareDateTime, "the window's close (UTC), as `campaign.closed` announced it",

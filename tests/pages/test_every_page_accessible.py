@@ -28,7 +28,8 @@ NOT_PAGES = {
 }
 PUBLIC_PAGES = {"accessibility.statement", "auth.signed_out", "auth.expired", "my_data.erased"}
 FAMILY_PAGES = {"parents.campaigns", "parents.family", "parents.apply", "waiting_room.wait", "parents.applications",
-                "parents.explanation", "places.withdraw_page", "parents.inbox", "my_data.my_data"}
+                "parents.explanation", "places.withdraw_page", "parents.inbox", "my_data.my_data",
+                "choices.change_page"}
 MANAGER_PAGES = {"managers.campaigns", "managers.campaign", "managers.new_campaign", "managers.failed_deliveries",
                  "letters.queue"}
 # Audited in test_agent_counter.py, along the agent's journey (a family's applications need an offered place).
@@ -103,6 +104,8 @@ def test_every_family_page(stack, page):
             ("demande-campagne-inconnue", f"/campagnes/{uuid.uuid4()}/enfants/{lea}"),
             ("mes-demandes", "/demandes"), ("explication", f"/demandes/{application_id}/explication"),
             ("retrait", f"/demandes/{application_id}/retrait"), ("messages", "/messages"),
+            # A first-come place: the page says why its choices are fixed (the form: tests/pages/test_change_choices.py).
+            ("choix-fixes", f"/demandes/{application_id}/choix"),
             ("mes-donnees", "/mes-donnees")):
         page.goto(stack.portal + path)
         assert_no_violation(page, name)

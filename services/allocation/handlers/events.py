@@ -6,6 +6,7 @@ event about a campaign takes that campaign's lock first.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from services.allocation.store.repository import (
     mark_closed,
     mark_intake_drained,
     published_run,
+    replace_choices,
     save_application,
     save_snapshot,
 )
@@ -32,6 +34,8 @@ from shared.outbox import claim_event
 
 CAMPAIGNS_CONSUMER = "allocation.campaigns"
 APPLICATIONS_CONSUMER = "allocation.applications"
+
+log = logging.getLogger(__name__)
 
 
 def handle_campaign_record(engine: Engine, clock: Clock, record: Any) -> None:
@@ -107,3 +111,9 @@ def apply_application_event(connection: Connection, event: Event, now: datetime)
         places.accept(connection, campaign, application_id, UUID(data["offer_id"]), datetime.fromisoformat(data["at"]))
     elif event.type == "offer.declined":
         places.decline(connection, campaign, application_id, UUID(data["offer_id"]), now)
+    elif event.type == "application.choices_changed":
+        # Registrations allows it before the close only; one written just before it may still arrive after the draw.
+        if not replace_choices(connection, application_id, [UUID(offer) for offer in data["choices"]],
+                               [UUID(other) for other in data["keep_with_applications"]]):
+            log.warning("choices change ignored: the application is decided, withdrawn or unknown",
+                        extra={"application_id": str(application_id), "campaign_id": str(campaign_id)})

@@ -121,6 +121,19 @@ def mark_withdrawn(connection: Connection, application_id: UUID, at: datetime) -
                        .where(applications.c.withdrawn_at.is_(None)).values(withdrawn_at=at))
 
 
+def replace_choices(connection: Connection, application_id: UUID, choices: list[UUID], keep_with: list[UUID]) -> bool:
+    """The family's new choices (and siblings kept with) for an application still to be drawn; False (nothing
+    changed) once it is withdrawn, decided, or its campaign's results are published, or when it is unknown."""
+    decided = exists().where(decisions.c.application_id == applications.c.application_id)
+    drawn = exists().where(allocation_runs.c.campaign_id == applications.c.campaign_id,
+                           allocation_runs.c.kind == "published")
+    changed = connection.execute(
+        applications.update()
+        .where(applications.c.application_id == application_id, applications.c.withdrawn_at.is_(None), ~decided,
+               ~drawn)
+        .values(choices=choices, keep_with_applications=keep_with).returning(applications.c.application_id)).first()
+    return changed is not None
+
 # What an allocation reads of an application: its columns, and the facts taken out of the intake
 # documents by PostgreSQL (decoding 100,000 documents in Python would cost more than the draw).
 _ALLOCATION_INPUTS = (

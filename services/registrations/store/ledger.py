@@ -172,3 +172,22 @@ def family_applications(engine: Engine, family_account: str) -> list[dict[str, A
         rows = connection.execute(select(applications).where(applications.c.family_account == family_account)
                                   .order_by(applications.c.submitted_at.desc())).mappings().all()
     return [dict(r) for r in rows]
+
+
+def family_campaign_statuses(connection: Connection, family_account: str, campaign_id: UUID) -> dict[UUID, str]:
+    """The family's applications to one campaign: id → status."""
+    rows = connection.execute(select(applications.c.application_id, applications.c.status)
+                              .where(applications.c.family_account == family_account,
+                                     applications.c.campaign_id == campaign_id))
+    return {row.application_id: row.status for row in rows}
+
+
+def replace_choices(connection: Connection, row: dict[str, Any], choices: list[UUID], keep_with: list[UUID],
+                    reason: str, actor: Actor) -> None:
+    """New ranked choices (and siblings kept with) for a locked row, with a history entry that moves no status:
+    the row keeps its id, arrival position and status."""
+    connection.execute(applications.update().where(applications.c.application_id == row["application_id"])
+                       .values(choices=choices, keep_with_applications=keep_with, updated_at=func.now()))
+    connection.execute(application_transitions.insert().values(
+        application_id=row["application_id"], from_status=row["status"], to_status=row["status"], reason=reason,
+        actor_subject=actor.subject, actor_role=actor.role))
