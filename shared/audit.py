@@ -41,9 +41,12 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
+
+from shared.db import service_metadata
 
 GENESIS_HASH = "0" * 64
 
@@ -273,6 +276,22 @@ def append_only_trigger_sql(schema: str) -> list[str]:
     ]
 
 
+def create_audit_trail(bind: Connection, schema: str) -> None:
+    """A migration's creation of a service's audit trail: the two tables as declared here (the service's
+    `store/tables.py` declares the same) and the append-only trigger."""
+    metadata = service_metadata(schema)
+    for table in (audit_table(metadata), audit_head_table(metadata)):
+        table.create(bind)
+    for statement in append_only_trigger_sql(schema):
+        bind.execute(text(statement))
+
+
+def drop_audit_trail_sql(schema: str) -> list[str]:
+    """A migration's downgrade of `create_audit_trail`."""
+    return [f"DROP TABLE {schema}.audit_chain_heads", f"DROP TABLE {schema}.audit_entries",
+            f"DROP FUNCTION IF EXISTS {schema}.audit_entries_append_only()"]
+
+
 def record_entry(connection: Connection, tables: AuditTables, actor: Actor, *, chain: str, action: str,
                  target_type: str, target_id: str, changes: Mapping[str, Any], occurred_at: datetime) -> AuditEntry:
     """Append one entry to `chain` in the caller's transaction (it exists only if that transaction commits).
@@ -341,6 +360,13 @@ def entry_view(entry: AuditEntry) -> dict[str, Any]:
 def csv_row(entry: AuditEntry) -> list[str]:
     values = {**_row(entry), "occurred_at": _instant(entry.occurred_at), "changes": canonical_json(entry.changes)}
     return ["" if values[name] is None else str(values[name]) for name in CSV_COLUMNS]
+
+
+def chains_idle_since(connection: Connection, tables: AuditTables, before: datetime) -> list[str]:
+    """The chains whose last entry is older than `before` (a retention period counted from a chain's last use)."""
+    entries = tables.entries
+    return list(connection.execute(select(entries.c.chain).group_by(entries.c.chain)
+                                   .having(func.max(entries.c.occurred_at) < before)).scalars())
 
 
 def purge_chains(connection: Connection, tables: AuditTables, chains: Sequence[str]) -> int:

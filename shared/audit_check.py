@@ -14,7 +14,7 @@ from shared.config import Settings
 from shared.db import service_metadata
 
 # The services whose schema keeps an audit trail (docs/audit.md); the others adopt it with their own migration.
-AUDITED_SERVICES = ("campaigns", "registrations", "allocation")
+AUDITED_SERVICES = ("campaigns", "registrations", "allocation", "notifications")
 
 
 def tables_of(schema: str) -> AuditTables:

@@ -36,6 +36,8 @@ class NotificationsSettings(Settings):
     application_retention: timedelta = setting("GUICHET_APPLICATION_RETENTION_SECONDS", timedelta(days=3 * 365),
                                                "seconds")  # the children's names, after the campaign opened
     inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")
+    # A family's audit chain (docs/audit.md): kept this long after a manager last acted for it, then purged whole.
+    audit_retention: timedelta = setting("GUICHET_AUDIT_RETENTION_SECONDS", timedelta(days=5 * 365), "seconds")
 
     def __post_init__(self) -> None:
         # Written by hand in any case ("TLS", " starttls"): compared in lower case.

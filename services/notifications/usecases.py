@@ -1,6 +1,10 @@
 """What parents and managers change through the API, each in one transaction: subscribing to a
 campaign's opening or a reminder before its close, reading a message, retrying a failed notification, recording a printed letter.
 
+A manager's change leaves one entry on the family's audit chain (store/audit.py) in its transaction; a repeat
+that changes nothing leaves none. A parent's changes to its own subscriptions and inbox are not audited
+(docs/audit.md#notifications says why).
+
 Each raises its own exception when what it is asked about does not exist or cannot be done;
 `web/errors.py` says which problem response each one is.
 """
@@ -13,8 +17,10 @@ from sqlalchemy import Engine, RowMapping
 
 from services.notifications.domain.closing import still_open_to_reminders
 from services.notifications.store import mailbox, subscriptions
+from services.notifications.store.audit import family_entries, record_family_change
 from services.notifications.store.queue import retry_failed
 from services.notifications.store.read_model import campaign
+from shared.audit import Actor, AuditEntry
 from shared.clock import Clock
 
 
@@ -94,19 +100,39 @@ def mark_read(engine: Engine, clock: Clock, family_account: str, message_id: UUI
     return message
 
 
-def retry_failure(engine: Engine, clock: Clock, notification_id: UUID) -> None:
+def retry_failure(engine: Engine, clock: Clock, notification_id: UUID, actor: Actor) -> None:
     """A manager's retry: the failed notification is due now with a fresh series of attempts."""
     with engine.begin() as connection:
-        if not retry_failed(connection, notification_id, clock()):
+        now = clock()
+        failed = retry_failed(connection, notification_id, now)
+        if failed is None:
             raise FailureNotFound(notification_id)
+        record_family_change(connection, actor, failed["family_account"], "notification.retry", "notification",
+                             str(notification_id), {"status": failed["status"], "attempts": failed["attempts"]},
+                             {"status": "pending", "attempts": 0}, now)
 
 
-def mark_printed(engine: Engine, clock: Clock, letter_id: UUID) -> RowMapping:
+def mark_printed(engine: Engine, clock: Clock, letter_id: UUID, actor: Actor) -> RowMapping:
+    """Record that the mail room printed a letter; marked again, it keeps the first printing (and no entry)."""
     with engine.begin() as connection:
-        letter = mailbox.mark_printed(connection, letter_id, clock())
-    if letter is None:
-        raise LetterNotFound(letter_id)
+        now = clock()
+        before = mailbox.printed_at(connection, letter_id)
+        if before is None:
+            raise LetterNotFound(letter_id)
+        letter = mailbox.mark_printed(connection, letter_id, now)
+        if before["printed_at"] is None:
+            record_family_change(connection, actor, before["family_account"], "letter.printed", "letter",
+                                 str(letter_id), {"printed_at": None}, {"printed_at": letter["printed_at"]}, now)
     return letter
+
+
+def family_audit(engine: Engine, family_account: str, *, since: datetime | None = None,
+                 until: datetime | None = None, actor: str | None = None) -> list[AuditEntry]:
+    """What managers did to the family's notifications and letters, in chain order (none: an empty list)."""
+    if not family_account.isprintable():  # no token subject has control characters; PostgreSQL refuses a NUL
+        return []
+    with engine.connect() as connection:
+        return family_entries(connection, family_account, since=since, until=until, actor=actor)
 
 
 def export_family(engine: Engine, family_account: str) -> dict:

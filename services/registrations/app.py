@@ -6,7 +6,7 @@ from flask import Flask
 from services.registrations.bootstrap import build_components
 from services.registrations.settings import RegistrationsSettings
 from services.registrations.usecases.intake import HouseholdSource
-from services.registrations.web import agents, managers, public, service
+from services.registrations.web import agent_audit, agents, managers, public, service
 from services.registrations.web.errors import PROBLEMS
 from services.registrations.web.parents import applications, choices, household, waiting_room
 from shared.clock import Clock, utc_now
@@ -27,7 +27,7 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
                              blueprints=[applications.blp, household.blp, managers.blp, service.blp,
                                          waiting_room.blp, public.blp, managers.room_blp, agents.blp,
-                                         choices.blp],
+                                         agent_audit.blp, choices.blp],
                              readiness=runtime.readiness_checks(),
                              # Intake reads households and campaign terms from Redis and writes to Kafka: a
                              # PostgreSQL failover must not take it out of the load balancer at the opening.

@@ -1,10 +1,12 @@
 """Erasure of a family (`family.erased`, docs/privacy.md): every message and delivery of the family (the email
 log with its address among them), its subscriptions and closing reminders, offers and the children's names; and the published
-events of the outbox that named it. Redelivered, it finds nothing more to erase."""
+events of the outbox that named it; and its audit chain (what managers did to its notifications and letters),
+whole. Redelivered, it finds nothing more to erase."""
 from __future__ import annotations
 
 from sqlalchemy import Connection, delete, select
 
+from services.notifications.store.audit import erase_family_chain
 from services.notifications.store.tables import (
     applications,
     closed_offers,
@@ -30,3 +32,4 @@ def erase_family(connection: Connection, family_account: str) -> None:
     connection.execute(delete(applications).where(applications.c.family_account == family_account))
     connection.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
                                             outbox.c.envelope["data"]["family_account"].astext == family_account))
+    erase_family_chain(connection, family_account)

@@ -53,6 +53,15 @@ def letters(connection: Connection, printed: bool) -> list[RowMapping]:
     return connection.execute(query).mappings().all()
 
 
+def printed_at(connection: Connection, letter_id: UUID) -> RowMapping | None:
+    """The letter's family and when it was printed (null while queued), locked until the transaction ends so
+    that two clerks marking it at once agree on who printed it first; None when no letter has this id."""
+    return connection.execute(
+        select(deliveries.c.family_account, deliveries.c.printed_at)
+        .where(deliveries.c.delivery_id == letter_id, deliveries.c.channel == "letter")
+        .with_for_update()).mappings().first()
+
+
 def mark_printed(connection: Connection, letter_id: UUID, now: datetime) -> RowMapping | None:
     return connection.execute(
         update(deliveries).where(deliveries.c.delivery_id == letter_id, deliveries.c.channel == "letter")

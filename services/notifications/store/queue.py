@@ -122,11 +122,14 @@ def failures(connection: Connection) -> list[RowMapping]:
         .where(notifications.c.status == "failed").order_by(notifications.c.updated_at.desc())).mappings().all()
 
 
-def retry_failed(connection: Connection, notification_id: UUID, now: datetime) -> bool:
-    """A manager's retry: the failed notification is due now with a fresh series of attempts."""
-    retried = connection.execute(
-        update(notifications)
+def retry_failed(connection: Connection, notification_id: UUID, now: datetime) -> RowMapping | None:
+    """A manager's retry: the failed notification is due now with a fresh series of attempts. Returns its family,
+    status and attempts as they were (the audit trail's "before"); None when no failed notification has this id."""
+    failed = connection.execute(
+        select(notifications.c.family_account, notifications.c.status, notifications.c.attempts)
         .where(and_(notifications.c.notification_id == notification_id, notifications.c.status == "failed"))
-        .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now)
-        .returning(notifications.c.notification_id)).first()
-    return retried is not None
+        .with_for_update()).mappings().first()
+    if failed is not None:
+        connection.execute(update(notifications).where(notifications.c.notification_id == notification_id)
+                           .values(status="pending", attempts=0, next_attempt_at=now, updated_at=now))
+    return failed

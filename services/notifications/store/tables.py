@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from shared.audit import AuditTables, audit_head_table, audit_table
 from shared.db import service_metadata
 from shared.outbox import inbox_table, outbox_table
 
@@ -32,6 +33,8 @@ SCHEMA = "notifications"
 metadata = service_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+# What managers did to a family's notifications and letters (docs/audit.md): one chain per family.
+audit = AuditTables(audit_table(metadata), audit_head_table(metadata))
 
 CHANNELS = ("inbox", "email", "letter")
 NOTIFICATION_STATUSES = ("pending", "delivered", "failed")

@@ -1,6 +1,7 @@
 """What city staff (role manager) reach: notifications that could not be delivered, and the letters the
 mail room prints and posts. The mail room is staff signed in with the manager role, the same audience
-as the failures view, so both are one blueprint."""
+as the failures view, so both are one blueprint. Each change leaves one entry on the family's audit chain, which
+managers read here too (docs/audit.md)."""
 from __future__ import annotations
 
 from uuid import UUID
@@ -13,12 +14,14 @@ from services.notifications.bootstrap import NotificationsComponents
 from services.notifications.store.mailbox import letters
 from services.notifications.store.queue import failures
 from services.notifications.web.schemas import FailureSchema, LetterQuerySchema, LetterSchema, RetrySchema
+from shared.audit_web import AuditEntrySchema, AuditQuerySchema, audit_answer, audit_read_doc, request_actor
 from shared.auth import require_roles
 from shared.web import ProblemSchema
 
 blp = Blueprint("managers", __name__, url_prefix="/notifications",
                 description="Notifications given up on after their last delivery attempt, and retrying them; letters "
-                            "for families who chose paper, to print and post (role manager).")
+                            "for families who chose paper, to print and post; who did either, per family "
+                            "(role manager).")
 
 
 @blp.route("/failures")
@@ -42,7 +45,7 @@ class Retry(MethodView):
         Channels that already got through are not repeated: only what failed is tried again.
         """
         parts = NotificationsComponents.current()
-        usecases.retry_failure(parts.engine, parts.clock, notification_id)
+        usecases.retry_failure(parts.engine, parts.clock, notification_id, request_actor("manager"))
         return {"notification_id": notification_id, "status": "pending"}
 
 
@@ -65,7 +68,7 @@ class Printing(MethodView):
     def post(self, letter_id: UUID):
         """Record that a letter was printed (again: no change)"""
         parts = NotificationsComponents.current()
-        return usecases.mark_printed(parts.engine, parts.clock, letter_id)
+        return usecases.mark_printed(parts.engine, parts.clock, letter_id, request_actor("manager"))
 
 
 @blp.route("/families/<family_account>/export")
@@ -76,3 +79,20 @@ class FamilyExport(MethodView):
     def get(self, family_account: str):
         """Everything notifications holds about a family, as JSON: for an agent answering an access request"""
         return usecases.export_family(NotificationsComponents.current().engine, family_account)
+
+
+@blp.route("/families/<string(maxlength=255):family_account>/audit")
+class FamilyAudit(MethodView):
+    @require_roles("manager")
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, AuditEntrySchema(many=True))
+    @blp.doc(responses=audit_read_doc())
+    def get(self, query, family_account: str):
+        """Who retried the family's notifications or printed its letters, and when: its audit trail (docs/audit.md)
+
+        In chain order, filtered by time (`since` inclusive, `until` exclusive) and by actor; `Accept: text/csv`
+        or `?format=csv` gives a CSV export. A family no manager acted for has an empty trail.
+        """
+        entries = usecases.family_audit(NotificationsComponents.current().engine, family_account,
+                                        since=query.get("since"), until=query.get("until"), actor=query.get("actor"))
+        return audit_answer(entries, query.get("format"), "audit-notifications-family.csv")
