@@ -264,6 +264,7 @@ class ConsumerLoop:
 
     def run(self, poll_timeout_ms: int = 500, until: Callable[[], bool] | None = None) -> None:
         self._consumer = KafkaConsumer(**self._consumer_options)
+        self._wait_for_topic_metadata()
         self._consumer.subscribe(self.topics)
         log.info("consumer started", extra={"group": self.group_id, "topics": self.topics})
         try:
@@ -282,6 +283,22 @@ class ConsumerLoop:
             if self._dead_letters is not None:
                 self._dead_letters.close()
             log.info("consumer stopped", extra={"group": self.group_id})
+
+    def _wait_for_topic_metadata(self, patience_s: float = 60.0) -> None:
+        # A group member that joins before the broker lists a topic's partitions is assigned nothing
+        # for it, and only notices at the next metadata refresh (minutes): just after provisioning,
+        # that member would sit idle while records pile up. Join once every topic is listed.
+        assert self._consumer is not None
+        deadline = time.monotonic() + patience_s
+        missing = list(self.topics)
+        while missing and not self.stopping:
+            missing = [topic for topic in missing if not self._consumer.partitions_for_topic(topic)]
+            if not missing or time.monotonic() >= deadline:
+                break
+            self._stopping.wait(0.2)
+        if missing:
+            log.warning("topics not listed by the broker yet; joining anyway",
+                        extra={"group": self.group_id, "topics": missing})
 
     def poll_once(self, poll_timeout_ms: int = 500) -> int:
         assert self._consumer is not None

@@ -55,7 +55,13 @@ def started_worker(module: str, env: dict[str, str], log: Path) -> subprocess.Po
 def stopped(worker: subprocess.Popen, log: Path) -> None:
     worker.send_signal(signal.SIGTERM)
     worker.wait(timeout=30)
-    assert worker.returncode == 0 and "Traceback" not in log.read_text(), log.read_text()
+    assert worker.returncode == 0 and not tracebacks_of_ours(log.read_text()), log.read_text()
+
+
+def tracebacks_of_ours(log: str) -> list[str]:
+    """The log lines carrying a traceback, kafka-python's own transport noise excepted: its 3.x client sometimes
+    logs an AttributeError when a socket it closed is read again, which says nothing about Guichet's code."""
+    return [line for line in log.splitlines() if "Traceback" in line and '"name": "kafka.' not in line]
 
 
 @pytest.fixture
