@@ -11,8 +11,7 @@ Revises: registrations_0003_applications
 import sqlalchemy as sa
 from alembic import op
 
-from shared.audit import append_only_trigger_sql, audit_head_table, audit_table
-from shared.db import service_metadata
+from shared.audit import create_audit_trail, drop_audit_trail_sql
 
 revision = "registrations_0005_agents"
 down_revision = "registrations_0003_applications"
@@ -25,17 +24,11 @@ SCHEMA = "registrations"
 def upgrade() -> None:
     op.add_column("application_transitions", sa.Column("actor_subject", sa.Text), schema=SCHEMA)
     op.add_column("application_transitions", sa.Column("actor_role", sa.String(40)), schema=SCHEMA)
-    # The tables as shared/audit.py declares them (the service's tables.py declares the same), created once here.
-    audit_metadata = service_metadata(SCHEMA)
-    for table in (audit_table(audit_metadata), audit_head_table(audit_metadata)):
-        table.create(op.get_bind())
-    for statement in append_only_trigger_sql(SCHEMA):
-        op.execute(statement)
+    create_audit_trail(op.get_bind(), SCHEMA)
 
 
 def downgrade() -> None:
-    op.drop_table("audit_chain_heads", schema=SCHEMA)
-    op.drop_table("audit_entries", schema=SCHEMA)
-    op.execute(f"DROP FUNCTION IF EXISTS {SCHEMA}.audit_entries_append_only()")
+    for statement in drop_audit_trail_sql(SCHEMA):
+        op.execute(statement)
     op.drop_column("application_transitions", "actor_role", schema=SCHEMA)
     op.drop_column("application_transitions", "actor_subject", schema=SCHEMA)
