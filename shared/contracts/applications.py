@@ -6,6 +6,8 @@ from shared.events.registry import EventContract, register
 from shared.topics import APPLICATION_EVENTS, APPLICATION_SUBMISSIONS
 
 HOLD_KINDS = ("held", "waitlisted", "none")
+# Facts an agent can validate from a supporting document (issue 16): until then they are only declared.
+VALIDATED_FACTS = ("quotient_tranche", "single_parent", "disability_allowance")
 APPLICATION_STATUSES = ("received", "allocated", "waitlisted", "rejected", "confirmed", "declined", "expired",
                         "withdrawn")
 
@@ -37,6 +39,11 @@ class HouseholdFactsSchema(ma.Schema):
     residence_arrondissement = described(ma.fields.Integer, "Paris arrondissement of residence; null outside Paris",
                                          allow_none=True, required=True)
     postal_mail = described(ma.fields.Boolean, "the family asked for paper letters", required=True)
+    validated_facts = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(VALIDATED_FACTS)), load_default=list,
+        metadata={"description": "the facts a city agent had validated from a document when the family applied "
+                  "(`disability_allowance`: this application's child); the others are only declared. A campaign "
+                  "whose policy requires validated facts counts a declared-only fact as not met"})
 
 
 class HoldSchema(ma.Schema):
@@ -64,6 +71,11 @@ class ApplicationSubmittedSchema(ma.Schema):
     submitted_at = described(ma.fields.AwareDateTime, "server time of the intake acknowledgement (UTC)",
                              required=True)
     hold = ma.fields.Nested(HoldSchema, required=True, metadata={"description": "what intake told the parent"})
+    # Not `reason`: application.received already names its intake refusal so.
+    acted_by_agent = described(ma.fields.Boolean, "a city agent applied on the family's behalf (the family is told, "
+                               "with the reason)", load_default=False)
+    agent_reason = described(ma.fields.String, "the reason the agent gave (shown to the family)", allow_none=True,
+                             load_default=None)
 
 
 class ApplicationReceivedSchema(ApplicationSubmittedSchema):
@@ -173,3 +185,27 @@ register(EventContract(
     {"family_account": "family-7d2c", "pseudonym": "erased-5f0c1d2e3a4b5c6d", "requested_by": "family",
      "erased_at": "2026-09-01T10:00:00+00:00"}))
 
+
+
+class HouseholdFactValidatedSchema(ma.Schema):
+    family_account = described(ma.fields.String, "family account whose fact was validated", required=True)
+    fact = described(ma.fields.String, "the fact validated", required=True,
+                     validate=ma.validate.OneOf(VALIDATED_FACTS))
+    child_id = described(ma.fields.UUID, "the child, for `disability_allowance`; null otherwise", allow_none=True,
+                         load_default=None)
+    value = described(ma.fields.Raw, "the validated value: the tranche (1–10) for `quotient_tranche`, true or false "
+                      "for the others", required=True)
+    effective_from = described(ma.fields.Date, "first day the validated value applies (pricing: months from this "
+                               "date's month are billed at it; earlier months are untouched)", required=True)
+    validated_at = described(ma.fields.AwareDateTime, "when the agent validated it (UTC)", required=True)
+    document_id = described(ma.fields.UUID, "the supporting document kept by registrations", required=True)
+
+
+register(EventContract(
+    "household.fact_validated", 1, HouseholdFactValidatedSchema, APPLICATION_EVENTS,
+    "A city agent validated a household fact from a supporting document (issue 16). Keyed by family account. "
+    "Allocation counts it for the family's applications not yet drawn and reprices billing lines from "
+    "`effective_from`'s month when the tranche changed.",
+    {"family_account": "family-7d2c", "fact": "quotient_tranche", "child_id": None, "value": 2,
+     "effective_from": "2026-03-01", "validated_at": "2026-02-20T10:00:00+00:00",
+     "document_id": "3f1e2d3c-4b5a-4c6d-8e7f-9a0b1c2d3e4f"}))
