@@ -27,7 +27,6 @@ from services.campaigns.usecases.lifecycle import archive_campaign
 from services.campaigns.usecases.offers import add_offer, remove_offer, update_offer
 from services.campaigns.usecases.publish import publish_campaign
 from services.campaigns.usecases.window import close_early, extend_close
-from services.campaigns.web.audit import AuditEntrySchema, AuditQuerySchema
 from services.campaigns.web.etags import etag_for, expected_version
 from services.campaigns.web.schemas import (
     CampaignCreateSchema,
@@ -40,8 +39,8 @@ from services.campaigns.web.schemas import (
     OfferPatchSchema,
     campaign_view,
 )
-from shared.audit import Actor, entry_view
-from shared.audit_web import CSV_MEDIA_TYPE, csv_response, request_actor, wants_csv
+from shared.audit import Actor
+from shared.audit_web import AuditEntrySchema, AuditQuerySchema, audit_answer, audit_read_doc, request_actor
 from shared.auth import current_principal, require_manager_scope, require_roles
 from shared.idempotency import idempotent
 from shared.web import ProblemSchema
@@ -245,8 +244,7 @@ class CampaignAudit(MethodView):
     @in_scope
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditEntrySchema(many=True))
-    @blp.doc(responses={"200": {"content": {"application/json": {"schema": AuditEntrySchema(many=True)},
-                                            CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}})
+    @blp.doc(responses=audit_read_doc())
     @blp.alt_response(404, schema=ProblemSchema, description="no such campaign")
     def get(self, query, campaign_id):
         """Who changed the campaign, what and when: its audit trail in chain order (docs/audit.md)
@@ -256,6 +254,4 @@ class CampaignAudit(MethodView):
         """
         entries = campaign_audit(CampaignsComponents.current().engine, str(campaign_id), since=query.get("since"),
                                  until=query.get("until"), actor=query.get("actor"))
-        if wants_csv(query.get("format")):
-            return csv_response(entries, f"audit-campaign-{campaign_id}.csv")
-        return [entry_view(entry) for entry in entries]
+        return audit_answer(entries, query.get("format"), f"audit-campaign-{campaign_id}.csv")
