@@ -69,10 +69,20 @@ test-faults: install ## Break Kafka, PostgreSQL, Redis and the workers during su
 	$(PY) -m pytest tests/faults
 
 BENCH_ARGS ?=
-bench: install ## Benchmarks (figures, never pass/fail): intake vs hello-world, public listing, allocation core; writes docs/PERFORMANCE.md
+# vegeta, the open-loop load tool of bench.opening and bench.shedding, built from its module at a pinned version
+# (Go from Debian's golang-go when the machine has none).
+VEGETA := $(CURDIR)/.local/bin/vegeta
+$(VEGETA):
+	@command -v go >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y golang-go || { $$SUDO apt-get update && $$SUDO apt-get install -y golang-go; }; }
+	GOBIN=$(CURDIR)/.local/bin go install github.com/tsenart/vegeta/v12@v12.13.0
+
+bench: install $(VEGETA) ## Benchmarks (figures, never pass/fail): intake vs hello-world, public listing, allocation core, the opening through the waiting room; writes docs/PERFORMANCE.md
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.allocation_core --write
 	$(PY) -m bench.allocation_draw --write
+	$(PY) -m bench.opening --write --vegeta $(VEGETA)  # issue 15: 3x capacity through the waiting room, and the poll's cost
+	$(PY) -m bench.producer_settings --write  # issue 19: the producer's settings side by side
 
 docs: install ## Regenerate docs/events.md and docs/schemas/ (JSON Schema of the billing feed) from the event contracts
 	$(PY) -m shared.contracts.document > docs/events.md

@@ -17,7 +17,8 @@ commit and to the last `allocation.decided` on the broker is taken. Then (issue 
 once more, with the registrations worker beside it and every application in its ledger: the allocation
 worker keeps its production fallback wait (5 min), so the draw starts when registrations announces that
 intake drained past the close (`application.intake_closed`, after its 10 s grace), and the time from
-`campaign.closed` to the last family's status changed in the ledger is taken.
+`campaign.closed` to the last family's status changed in the ledger is taken. The campaign's activities start
+90 days after the run, so that no offered place's deadline has passed while it is measured.
 
 It starts its own PostgreSQL and Kafka (a benchmark must not write 100,000 applications into a
 shared database). A benchmark, not a test: it asserts nothing."""
@@ -65,12 +66,17 @@ PERFORMANCE_MD = REPO / "docs" / "PERFORMANCE.md"
 SECTION = "Allocation draw"
 
 REFERENCE_DATE = date(2026, 3, 2)
+# The activities start this long after the run: since issue 18 an offered place's deadline is capped before its
+# activity starts, so with past activity dates the worker's expiry loop would expire every place (one transaction
+# each, an `offer.expired` each) during the measurement. The core reads no activity date: results are unchanged.
+ACTIVITY_AFTER = timedelta(days=90)
 NAMES = uuid.UUID("0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33")  # offer and child names → stable UUIDs
 
 
 def snapshot(campaign_id: uuid.UUID, policy: CampaignPolicy, offers: list[Offer]) -> dict:
     """The `campaign.published` data (JSON form) of the benchmark's campaign."""
     opens_at = datetime(2026, 2, 1, 23, 1, tzinfo=UTC)
+    starts_on = date.today() + ACTIVITY_AFTER
     return {
         "campaign_id": str(campaign_id), "version": 1, "title": "Benchmark", "kind": "sport_vacances",
         "status": "closed", "opens_at": opens_at.isoformat(), "closes_at": (opens_at + timedelta(days=26)).isoformat(),
@@ -81,7 +87,8 @@ def snapshot(campaign_id: uuid.UUID, policy: CampaignPolicy, offers: list[Offer]
                    "lottery_weight_per_unsuccessful_year": policy.lottery_weight_per_unsuccessful_year,
                    "keep_siblings_together": policy.keep_siblings_together, "acceptance_delay_hours": 72},
         "offers": [{"offer_id": str(_named(offer.offer_id)), "title": offer.offer_id, "site": "Bench",
-                    "arrondissement": offer.arrondissement, "starts_on": "2026-03-02", "ends_on": "2026-03-06",
+                    "arrondissement": offer.arrondissement, "starts_on": starts_on.isoformat(),
+                    "ends_on": (starts_on + timedelta(days=4)).isoformat(),
                     "min_age": offer.min_age, "max_age": offer.max_age, "capacity": offer.capacity,
                     "waitlist_limit": offer.waitlist_limit, "tariffs_cents": [100 * n for n in range(1, 11)]}
                    for offer in offers],

@@ -58,10 +58,13 @@ def write_targets(path: Path, url: str, campaign_id: str, parents, tokens: list[
     return path
 
 
-def attack(vegeta: str, targets: Path, rate: int, seconds: int, out: Path) -> list[dict]:
-    """Every answer as vegeta encodes it: code, latency (ns), body (base64)."""
-    attack = subprocess.Popen([vegeta, "attack", "-format=json", f"-targets={targets}", f"-rate={rate}/s",
-                               f"-duration={seconds}s", "-timeout=60s", "-max-workers=2000", "-keepalive=true"],
+def attack(vegeta: str, targets: Path, rate: int, seconds: float, out: Path, max_workers: int = 2000) -> list[dict]:
+    """Every answer as vegeta encodes it: code, timestamp, latency (ns), body (base64). `rate` 0 is a closed
+    loop: `max_workers` connections, each sending its next request as soon as the last is answered."""
+    pace = f"-rate={rate}/s" if rate else "-rate=0"
+    attack = subprocess.Popen([vegeta, "attack", "-format=json", f"-targets={targets}", pace,
+                               f"-duration={seconds}s", "-timeout=60s", f"-max-workers={max_workers}",
+                               *([f"-workers={max_workers}"] if not rate else []), "-keepalive=true"],
                               stdout=subprocess.PIPE)
     with out.open("wb") as encoded:
         subprocess.run([vegeta, "encode", "-to=json"], stdin=attack.stdout, stdout=encoded, check=True)

@@ -1,0 +1,43 @@
+"""bench/opening.py's pure helpers (no load, no timing): capacity from vegeta's answers, intake against the room."""
+from bench.opening import Opening, capacity_of, intake_against_room
+
+
+def opening(answers, samples, ceiling=600) -> Opening:
+    return Opening(offered_per_second=30, families=100, answers=answers, started=1000.0, samples=samples, cores={},
+                   elapsed=60, ceiling_per_minute=ceiling, in_ledger=0, lost=0)
+
+
+def submit(at_ms: float, status: int = 202) -> dict:
+    return {"f": 0, "k": "submit", "t": at_ms, "ms": 10.0, "s": status}
+
+
+def test_capacity_counts_202s_over_the_span_from_the_first_request_to_the_last_answer():
+    results = [{"code": 202, "timestamp": "2026-12-04T18:00:00+00:00", "latency": 500_000_000},
+               {"code": 202, "timestamp": "2026-12-04T18:00:01+00:00", "latency": 1_000_000_000},
+               {"code": 503, "timestamp": "2026-12-04T18:00:01.500000+00:00", "latency": 1_000_000}]
+
+    capacity = capacity_of(results)
+
+    assert capacity.accepted == 2 and capacity.shed == 1 and capacity.answers == 3
+    assert capacity.seconds == 2.0 and capacity.per_second == 1.0
+
+
+def test_202s_within_the_places_released_and_the_pace_are_never_ahead():
+    # 10 a second released (600 a minute), intake's 202s a little behind them.
+    samples = [(1000.0 + s, 600.0, 10 * s) for s in range(1, 31)]
+    answers = [submit(100 * n + 150) for n in range(240)]  # 10 a second from 0.15 s to 24.05 s
+
+    check = intake_against_room(opening(answers, samples))
+
+    assert check.ahead_of_room == 0 and check.above == 0
+    assert check.worst_202 == 1.0 and check.windows == 5
+
+
+def test_202s_beyond_the_places_released_and_the_burst_are_counted():
+    samples = [(1000.0 + s, 120.0, 2 * s) for s in range(1, 31)]  # 2 a second released
+    answers = [submit(50 * n) for n in range(100)] + [submit(1000, status=503)]  # 20 a second accepted
+
+    check = intake_against_room(opening(answers, samples))
+
+    assert check.ahead_of_room > 0 and check.above == check.windows == 1
+    assert check.worst_202 == 10.0 and check.worst_requests > check.worst_202
