@@ -26,7 +26,8 @@ from shared.topics import BILLING_FEED
 def store_records(engine: Engine, records: list[Any]) -> None:
     events = [parse_event(record.value) for record in records if record.value.get("type") in FEED_TYPES]
     with engine.begin() as connection:
-        record_lines(connection, [(event.id, InvoiceLine.from_feed(event.data)) for event in events])
+        record_lines(connection, [(event.id, line) for event in events
+                                  for line in InvoiceLine.all_from_feed(event.type, event.data)])
 
 
 def feed_consumer(settings: Settings, engine: Engine) -> ConsumerLoop:

@@ -7,11 +7,11 @@ it carries the same period. Plain Python: no Kafka, no database.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-FEED_TYPES = ("registration.confirmed", "registration.cancelled")
+FEED_TYPES = ("registration.confirmed", "registration.cancelled", "registration.repriced")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,18 @@ class InvoiceLine:
                    period_start=date.fromisoformat(data["period_start"]),
                    period_end=date.fromisoformat(data["period_end"]), quotient_tranche=data["quotient_tranche"],
                    unit_price_cents=data["unit_price_cents"], quantity=data["quantity"], currency=data["currency"])
+
+    @classmethod
+    def all_from_feed(cls, event_type: str, data: dict[str, Any]) -> list[InvoiceLine]:
+        """The lines a feed event makes: one, or two for `registration.repriced` (the replaced line credited in
+        full, then the new line at the validated tranche), each with its own stable id."""
+        line = cls.from_feed(data)
+        if event_type != "registration.repriced":
+            return [line]
+        credit = replace(line, line_id=data["reversal_line_id"], reverses_line_id=data["reverses_line_id"],
+                         quotient_tranche=data["reversed_quotient_tranche"],
+                         unit_price_cents=data["reversed_unit_price_cents"], quantity=-1)
+        return [credit, replace(line, reverses_line_id=None)]
 
     @property
     def month(self) -> date:

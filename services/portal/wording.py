@@ -155,6 +155,7 @@ REASONS = {
     "too_young": "l'enfant est trop jeune pour cette activité",
     "unknown_offer": "cette activité n'existe plus",
     "waitlist_full": "les listes d'attente étaient complètes",
+    "fact_not_validated": "critère non retenu : fait déclaré, non encore validé par un agent",
 }
 
 PLACE_STATES = {"offered": "proposée", "accepted": "acceptée", "declined": "refusée", "expired": "expirée",

@@ -117,6 +117,20 @@ class RegistrationCancelledSchema(RegistrationConfirmedSchema):
                                   "late fee: full credit)")
 
 
+class RegistrationRepricedSchema(RegistrationConfirmedSchema):
+    """The new line (`line_id`, `quotient_tranche`, `unit_price_cents`, `quantity` 1) and the line it replaces."""
+    reverses_line_id = described(ma.fields.String, "the line this one replaces: credit it in full (quantity -1 at "
+                                 "`reversed_unit_price_cents`)", required=True)
+    reversal_line_id = described(ma.fields.String, "the stable id of that credit line (deduplicate on it as on "
+                                 "`line_id`)", required=True)
+    reversed_quotient_tranche = described(ma.fields.Integer, "the tranche of the line replaced", required=True)
+    reversed_unit_price_cents = described(ma.fields.Integer, "the unit price of the line replaced", required=True)
+    effective_from = described(ma.fields.Date, "first day the validated tranche applies: lines of months from this "
+                               "date's month are repriced, earlier months' lines never", required=True)
+    repriced_at = described(ma.fields.AwareDateTime, "when allocation repriced the line (UTC)", required=True)
+    reason = described(ma.fields.String, "why: quotient tranche validated by a city agent", required=True)
+
+
 _IDS = {"application_id": "0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "campaign_id": "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11",
         "family_account": "family-7d2c"}
 _OFFER = "c3d9a8e2-1f7b-4e55-b0a4-6f1e2d3c4b5a"
@@ -183,3 +197,22 @@ register(EventContract(
     "periods untouched, but replaces `family_account` and `child_name` on every line of that account by "
     "`pseudonym`. Keyed by the family account, so it comes after every line of the family.",
     {"family_account": "family-7d2c", "pseudonym": "erased-4f1c2a9b7d3e8c01", "erased_at": "2026-09-01T10:00:00+00:00"}))
+register(EventContract(
+    "registration.repriced", 1, RegistrationRepricedSchema, BILLING_FEED,
+    "A city agent validated the family's quotient tranche (issue 16) and it changes the price of a confirmed "
+    "registration whose period starts in a month from the validation's effective month: the line "
+    "`reverses_line_id` is credited in full (a credit line `reversal_line_id`, quantity -1, at "
+    "`reversed_unit_price_cents` and `reversed_quotient_tranche`) and the new line `line_id` (quantity 1) bills the "
+    "registration at the validated tranche's price. Same period, so both land in the invoice of the replaced line; "
+    "lines of earlier months are never repriced. Both ids are stable (`reg-<application id>-<n>` for the n-th line "
+    "of a registration, its credit `rev-<application id>-<n>`; line 1 is `reg-`/`rev-<application id>`): "
+    "a redelivered event is one repricing.",
+    {"line_id": "reg-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b-2", "reverses_line_id": "reg-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b",
+     "reversal_line_id": "rev-0b9e6a52-3c1d-4f6e-8a7b-9c0d1e2f3a4b", "application_id": _IDS["application_id"],
+     "family_account": "family-7d2c", "child_id": _CHILD, "child_name": "Inès Martin",
+     "campaign_id": _IDS["campaign_id"], "campaign_title": "Paris Sport Vacances — hiver 2026", "offer_id": _OFFER,
+     "offer_title": "Escalade — initiation", "period_start": "2026-03-02", "period_end": "2026-03-06",
+     "quotient_tranche": 2, "unit_price_cents": 600, "quantity": 1, "currency": "EUR",
+     "confirmed_at": "2026-03-01T18:42:03+00:00", "reversed_quotient_tranche": 3, "reversed_unit_price_cents": 900,
+     "effective_from": "2026-03-01", "repriced_at": "2026-03-20T10:00:05+00:00",
+     "reason": "quotient tranche validated by a city agent"}))

@@ -38,6 +38,10 @@ class PolicySchema(ma.Schema):
     acceptance_margin_hours = described(ma.fields.Integer, "an offered place's deadline falls at least this many "
                                         "hours before its activity starts (midnight, Paris, of its first day); "
                                         "absent: 24", load_default=24)
+    requires_validated_facts = described(ma.fields.Boolean, "criteria on the quotient tranche, single parent or "
+                                         "disability allowance count only facts a city agent validated "
+                                         "(`validated_facts` of application.received, `household.fact_validated`); "
+                                         "a declared-only fact is not met. Absent: false", load_default=False)
 
 
 class OfferSnapshotSchema(ma.Schema):

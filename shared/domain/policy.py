@@ -23,3 +23,9 @@ class CriterionName(StrEnum):
     SIBLING_PLACED = "sibling_placed"
     RESIDENT_OF_OFFER_ARRONDISSEMENT = "resident_of_offer_arrondissement"
     NOT_PLACED_PREVIOUS_CAMPAIGN = "not_placed_previous_campaign"
+
+
+# The criteria that read a fact a city agent validates from a document (issue 16): a policy requiring validated
+# facts counts them as not met on a fact only declared.
+VALIDATED_FACT_CRITERIA = frozenset({CriterionName.QUOTIENT_TRANCHE_AT_MOST, CriterionName.SINGLE_PARENT,
+                                     CriterionName.DISABILITY_ALLOWANCE})

@@ -38,7 +38,7 @@ def test_manager_creates_publishes_watches_and_allocates_a_campaign(stack, page,
     page.get_by_label("Date de référence pour l'âge des enfants").fill(start.isoformat())
     page.get_by_label("Nombre de choix par enfant").fill("2")
     page.get_by_label("Mode (obligatoire)", exact=True).select_option("priority_lottery")
-    page.get_by_label("famille monoparentale").check()
+    page.get_by_label("famille monoparentale", exact=True).check()
     page.get_by_label("quotient familial jusqu'à la tranche…").check()
     page.get_by_label("Tranche maximale (1 à 9)").fill("3")
     page.get_by_label("Titre de l'activité").fill("Voile — découverte")

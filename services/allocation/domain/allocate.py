@@ -33,6 +33,7 @@ from services.allocation.domain.priorities import Ranking, uses_sibling_placed
 from services.allocation.domain.result import AllocationResult
 from services.allocation.domain.seats import SeatPlan
 from services.allocation.domain.statistics import statistics
+from services.allocation.domain.validated import count_validated, tell_not_counted
 from services.allocation.domain.waitlists import waitlists
 
 
@@ -42,9 +43,9 @@ def allocate(policy: CampaignPolicy, offers: Iterable[Offer], applications: Iter
     rule (1 or 2, see the module's docstring); only verifying an old draw asks for 1."""
     if rule not in RULES:
         raise ValueError(f"no allocation rule {rule}: known rules are {RULES}")
-    applications = list(applications)
+    applications, not_counted = count_validated(policy, list(applications))
     with _collector_paused(promote=len(applications) >= _PROMOTE_FROM):
-        return _allocate(policy, offers, applications, seed, rule)
+        return tell_not_counted(_allocate(policy, offers, applications, seed, rule), not_counted)
 
 
 _PROMOTE_FROM = 10_000  # applications: see _collector_paused

@@ -41,9 +41,18 @@ from services.allocation.domain.lottery import (
     secret_parts,
     tickets,
 )
-from services.allocation.domain.model import Application, CampaignPolicy, Facts, Offer, PriorityCriterion, ReservedShare
+from services.allocation.domain.model import (
+    VALIDATED_FACTS,
+    Application,
+    CampaignPolicy,
+    Facts,
+    Offer,
+    PriorityCriterion,
+    ReservedShare,
+)
 from services.allocation.domain.priorities import FACT_READ_BY, facts_read, meets, uses_sibling_placed
 from services.allocation.domain.result import AllocationResult, Outcome, ReasonCode, TieBreak
+from services.allocation.domain.validated import as_counted
 from shared.domain.policy import CriterionName
 
 # The format names the allocation rule the results were computed with (see deferred_acceptance.py):
@@ -125,8 +134,13 @@ def _by_real_ids(outcome: Outcome, real: Mapping[str, str]) -> Outcome:
 
 
 def facts_document(application: Application) -> dict[str, Any]:
-    """What an application's facts commitment binds: its age at the reference date and every fact."""
-    return {"age_at_reference_date": application.age_at_reference_date, **asdict(application.facts)}
+    """What an application's facts commitment binds: its age at the reference date and every fact; which
+    facts an agent validated only when some were (so that lines committed before issue 16 still match)."""
+    document = {"age_at_reference_date": application.age_at_reference_date, **asdict(application.facts)}
+    validated = document.pop("validated")
+    if validated:
+        document["validated"] = sorted(validated)
+    return document
 
 
 def facts_commitment(salt: bytes, document: Mapping[str, Any]) -> str:
@@ -219,7 +233,9 @@ def _outcome_record(outcome: Outcome) -> dict[str, Any]:
         "status": str(outcome.status),
         "offer_id": outcome.offer_id,
         "waitlist": [{"offer_id": entry.offer_id, "position": entry.position} for entry in outcome.waitlist],
-        "reasons": [{"code": str(reason.code), "offer_id": reason.offer_id} for reason in outcome.reasons],
+        # fact_not_validated is the family's to read, not the public's: it would tell what the family declared.
+        "reasons": [{"code": str(reason.code), "offer_id": reason.offer_id} for reason in outcome.reasons
+                    if reason.code != ReasonCode.FACT_NOT_VALIDATED],
     }
     tie_break = outcome.explanation.tie_break
     if outcome.explanation.tie_break_kind == TieBreak.LOTTERY:
@@ -253,7 +269,7 @@ def _criterion_from(record: Mapping[str, Any]) -> PriorityCriterion:
 
 def _policy_record(policy: CampaignPolicy) -> dict[str, Any]:
     required = policy.residence_required_arrondissements
-    return {
+    record = {
         "mode": str(policy.mode),
         "criteria": [_criterion_record(criterion) for criterion in policy.criteria],
         "lottery_weight_per_unsuccessful_year": policy.lottery_weight_per_unsuccessful_year,
@@ -263,6 +279,9 @@ def _policy_record(policy: CampaignPolicy) -> dict[str, Any]:
         "max_choices": policy.max_choices,
         "residence_required_arrondissements": None if required is None else sorted(required),
     }
+    if policy.requires_validated_facts:  # said only when on: bundles published before it stay as they were
+        record["requires_validated_facts"] = True
+    return record
 
 
 def _policy_from(record: Mapping[str, Any]) -> CampaignPolicy:
@@ -275,6 +294,7 @@ def _policy_from(record: Mapping[str, Any]) -> CampaignPolicy:
                               for reserve in record["reserved_shares"]),
         max_choices=record["max_choices"],
         residence_required_arrondissements=record["residence_required_arrondissements"],
+        requires_validated_facts=record.get("requires_validated_facts", False),
     )
 
 
@@ -334,6 +354,7 @@ def _assessment(policy: CampaignPolicy, offers: Mapping[str, Offer], application
     """What a guichet-draw/3 line publishes of an application: what the allocation reads, no fact.
     `group_choices`: the offers its sibling group's members chose (a group is placed at the first
     member's choices, where every member's eligibility counts)."""
+    application = as_counted(policy, application)  # what the allocation counted of its facts
     chosen = [offer_id for offer_id in dict.fromkeys((*application.choices, *sorted(group_choices)))
               if offer_id in offers]
     assessed: dict[str, Any] = {
@@ -408,7 +429,8 @@ def _surrogate(policy: CampaignPolicy, offers: Mapping[str, Offer], record: Mapp
         disability_allowance="disability_allowance" in met,
         residence_arrondissement=home,
         unsuccessful_earlier_years=(record.get("tickets", 1) - 1) // weight if weight else 0,
-        not_placed_previous_campaign="not_placed_previous_campaign" in met)
+        not_placed_previous_campaign="not_placed_previous_campaign" in met,
+        validated=frozenset(VALIDATED_FACTS))  # the published criteria are what counted
     return Application(
         application_id=record["line"],
         child_id=record["child"],

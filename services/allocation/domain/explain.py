@@ -196,6 +196,7 @@ _REASON_TEXT = {
         "in turn (each placement of the group pushed out a child with a better number, whose return "
         "pushed the group out again), so each child applied alone"),
     ReasonCode.WAITLIST_FULL: "not placed and its waitlist is full",
+    ReasonCode.FACT_NOT_VALIDATED: "criterion not counted: the fact was declared, not yet validated by a city agent",
 }
 
 
@@ -205,7 +206,8 @@ def describe(outcome: Outcome) -> str:
     lines = [{Status.ALLOCATED: f"Placed at {outcome.offer_id}.",
               Status.WAITLISTED: "Not placed yet: on the waitlists below.",
               Status.REJECTED: "Not placed."}[outcome.status]]
-    lines += [f"{reason.offer_id or 'Application'}: {_REASON_TEXT[reason.code]}." for reason in outcome.reasons]
+    lines += [f"{reason.offer_id or reason.criterion or 'Application'}: {_REASON_TEXT[reason.code]}."
+              for reason in outcome.reasons]
     you = ""
     if explanation.tie_break is not None:
         you = _tie_break_text(explanation.tie_break_kind, explanation.tie_break)

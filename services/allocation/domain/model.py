@@ -5,7 +5,7 @@ facts only; every rule that reads them lives in the neighbouring modules.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
 
@@ -66,6 +66,8 @@ class CampaignPolicy:
     max_choices: int | None = None  # None: no limit
     # None: anyone may apply; otherwise the child must live in one of these arrondissements.
     residence_required_arrondissements: frozenset[int] | None = None
+    # Criteria on the quotient tranche, single parent or disability allowance count validated facts only.
+    requires_validated_facts: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "mode", AllocationMode(self.mode))
@@ -117,6 +119,11 @@ class Offer:
             raise ValueError(f"offer {self.offer_id}: waitlist_limit cannot be negative")
 
 
+# The facts a city agent validates from a supporting document (issue 16); until then they are only declared.
+VALIDATED_FACTS = ("quotient_tranche", "single_parent", "disability_allowance")
+NONE_VALIDATED: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the family declared and the city checked, as of the campaign's closing."""
@@ -126,16 +133,39 @@ class Facts:
     residence_arrondissement: int | None = None  # None: lives outside Paris
     unsuccessful_earlier_years: int = 0  # earlier campaigns of the same kind applied to without a place
     not_placed_previous_campaign: bool = False  # applied to the previous one and got no place
+    # Which of VALIDATED_FACTS a city agent validated; the others are as the family declared them.
+    validated: frozenset[str] = NONE_VALIDATED
 
     def __post_init__(self):
         if self.quotient_tranche is not None and not LOWEST_TRANCHE <= self.quotient_tranche <= HIGHEST_TRANCHE:
             raise ValueError(f"quotient tranche {self.quotient_tranche} is not within 1..10")
         if self.unsuccessful_earlier_years < 0:
             raise ValueError("unsuccessful_earlier_years cannot be negative")
+        if self.validated:
+            validated = frozenset(self.validated)
+            if not validated <= set(VALIDATED_FACTS):
+                raise ValueError(f"only {', '.join(VALIDATED_FACTS)} are validated, not {sorted(validated)}")
+            object.__setattr__(self, "validated", validated)
 
     @property
     def effective_tranche(self) -> int:
         return HIGHEST_TRANCHE if self.quotient_tranche is None else self.quotient_tranche
+
+    @property
+    def declared_only(self) -> frozenset[str]:
+        """The validatable facts the family declared (a tranche, true) that no agent has validated yet."""
+        declared = {"quotient_tranche": self.quotient_tranche is not None, "single_parent": self.single_parent,
+                    "disability_allowance": self.disability_allowance}
+        return frozenset(fact for fact, said in declared.items() if said and fact not in self.validated)
+
+    def counted(self) -> Facts:
+        """The facts as a policy requiring validated facts reads them: a declared-only one is as if not
+        declared (no single parent, no allowance, no quotient on file: tranche 10, which meets no
+        quotient threshold)."""
+        dropped = self.declared_only
+        if not dropped:
+            return self
+        return replace(self, **{fact: None if fact == "quotient_tranche" else False for fact in dropped})
 
 
 @dataclass(frozen=True)

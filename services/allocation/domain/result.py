@@ -27,12 +27,20 @@ class ReasonCode(StrEnum):
     # children applied alone.
     SIBLINGS_SPLIT_TO_SETTLE = "siblings_split_to_settle"
     WAITLIST_FULL = "waitlist_full"
+    # The policy requires validated facts and this criterion's fact was only declared: not met (issue 16).
+    FACT_NOT_VALIDATED = "fact_not_validated"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Reason:
     code: ReasonCode
     offer_id: str | None = None
+    criterion: str | None = None  # for fact_not_validated: the label of the criterion not counted
+
+    def __repr__(self) -> str:
+        """As before `criterion` existed when it is None: saved results' digests (repr) stay comparable."""
+        extra = "" if self.criterion is None else f", criterion={self.criterion!r}"
+        return f"Reason(code={self.code!r}, offer_id={self.offer_id!r}{extra})"
 
 
 @dataclass(frozen=True)

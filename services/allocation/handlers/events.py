@@ -28,6 +28,7 @@ from services.allocation.store.tables import inbox
 from services.allocation.usecases import places
 from services.allocation.usecases.arrivals import decide_arrivals
 from services.allocation.usecases.seeds import commit_seed
+from services.allocation.usecases.validated_facts import fact_validated
 from shared.clock import Clock
 from shared.events import Event, parse_event
 from shared.outbox import claim_event
@@ -90,6 +91,9 @@ def apply_application_event(connection: Connection, event: Event, now: datetime)
     data = event.data
     if event.type == "family.erased":  # keyed by family, not campaign (docs/privacy.md)
         erase_family(connection, data["family_account"], data["pseudonym"], datetime.fromisoformat(data["erased_at"]))
+        return
+    if event.type == "household.fact_validated":  # keyed by family too (issue 16)
+        fact_validated(connection, data, now)
         return
     campaign_id = UUID(data["campaign_id"])
     lock_campaign(connection, campaign_id)

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from services.allocation.domain import Application, Facts
+from services.allocation.domain.model import NONE_VALIDATED
 from shared.domain.ages import age_on
 
 
@@ -43,6 +44,8 @@ def domain_application(row: Mapping[str, Any], reference_date: date, history: Fa
             residence_arrondissement=row["residence_arrondissement"],
             unsuccessful_earlier_years=history.unsuccessful_earlier_campaigns,
             not_placed_previous_campaign=history.not_placed_previous_campaign,
+            # The facts an agent validated (issue 16): none in events from before them.
+            validated=frozenset(row.get("validated_facts") or NONE_VALIDATED),
         ),
         arrival_position=row["arrival_position"],
         sibling_group_id=None if sibling_group is None else str(sibling_group),

@@ -50,6 +50,8 @@ class CampaignCopy:
             reserved_shares=tuple(ReservedShare(_criterion(reserved["criterion"]), reserved["share"])
                                   for reserved in policy["reserved_shares"]),
             max_choices=self.snapshot["max_choices"],
+            # Issue 16; a snapshot from before the setting carries none: declared facts count.
+            requires_validated_facts=policy.get("requires_validated_facts", False),
         )
 
     def offers(self) -> list[Offer]:

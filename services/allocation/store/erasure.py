@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from services.allocation.store import outbox_events
 from services.allocation.store.tables import applications, outbox
+from services.allocation.store.validated_facts import forget_validated_tranches
 
 ERASED = {"erased": True}
 
@@ -19,6 +20,7 @@ ERASED = {"erased": True}
 def erase_family(connection: Connection, family_account: str, pseudonym: str, erased_at: datetime) -> None:
     kept = connection.execute(update(applications).where(applications.c.family_account == family_account).values(
         family_account=pseudonym, child=cast(ERASED, JSONB), household=cast(ERASED, JSONB))).rowcount
+    forget_validated_tranches(connection, family_account)
     connection.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
                                             outbox.c.envelope["data"]["family_account"].astext == family_account,
                                             outbox.c.event_type != "family.pseudonymised"))

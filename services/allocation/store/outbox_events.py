@@ -38,14 +38,15 @@ def bundle_url(campaign_id: UUID | str) -> str:
     return f"/draws/{campaign_id}/bundle.json"
 
 
-def line_id(application_id: UUID | str) -> str:
-    """One application holds at most one place, so it bills at most one line…"""
-    return f"reg-{application_id}"
+def line_id(application_id: UUID | str, number: int = 1) -> str:
+    """One application holds at most one place, so it bills at most one line at a time: the first, and
+    the n-th after n-1 repricings by validated quotient tranches (docs/billing-feed.md)…"""
+    return f"reg-{application_id}" if number == 1 else f"reg-{application_id}-{number}"
 
 
-def reversal_line_id(application_id: UUID | str) -> str:
-    """…and credits it back at most once."""
-    return f"rev-{application_id}"
+def reversal_line_id(application_id: UUID | str, number: int = 1) -> str:
+    """…and credits each back at most once."""
+    return f"rev-{application_id}" if number == 1 else f"rev-{application_id}-{number}"
 
 
 def publish(connection: Connection, event: Event, key: UUID | str) -> None:
@@ -113,16 +114,35 @@ def confirmed(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: 
 
 
 def cancelled(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, tranche: int, price_cents: int,
-              confirmed_at: datetime, cancelled_at: datetime, reason: str, credit: Credit | None = None) -> Event:
+              confirmed_at: datetime, cancelled_at: datetime, reason: str, credit: Credit | None = None, *,
+              line_number: int = 1) -> Event:
     """The credit line: its unit price is what is credited (the whole price when `credit` is None), so
-    unit price × quantity stays the amount; the fee kept and the price reversed are said beside it."""
+    unit price × quantity stays the amount; the fee kept and the price reversed are said beside it.
+    `line_number`: the line the registration stands on (1 unless repriced)."""
     credit = credit or Credit(price_cents, 0, "free")
-    line = reversal_line_id(application["application_id"])
+    line = reversal_line_id(application["application_id"], line_number)
     return _billing_event("registration.cancelled", line, cancelled_at, {
         **_billing_line(application, campaign, offer_id, tranche, credit.credited_cents, confirmed_at), "quantity": -1,
-        "reverses_line_id": line_id(application["application_id"]), "cancelled_at": cancelled_at, "reason": reason,
+        "reverses_line_id": line_id(application["application_id"], line_number), "cancelled_at": cancelled_at,
+        "reason": reason,
         "reversed_unit_price_cents": price_cents, "withdrawal_fee_cents": credit.fee_cents,
         "cancellation_rule": credit.rule})
+
+
+def repriced(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, confirmed_at: datetime,
+             replaced: tuple[int, int, int], tranche: int, price_cents: int, effective_from: date,
+             repriced_at: datetime) -> Event:
+    """Line `replaced` = (number, tranche, unit price) is credited in full and line number + 1 bills the
+    registration at `tranche`: one event, so billing never holds one without the other."""
+    number, old_tranche, old_price = replaced
+    application_id = application["application_id"]
+    line = line_id(application_id, number + 1)
+    return _billing_event("registration.repriced", line, repriced_at, {
+        **_billing_line(application, campaign, offer_id, tranche, price_cents, confirmed_at), "quantity": 1,
+        "reverses_line_id": line_id(application_id, number),
+        "reversal_line_id": reversal_line_id(application_id, number), "reversed_quotient_tranche": old_tranche,
+        "reversed_unit_price_cents": old_price, "effective_from": effective_from, "repriced_at": repriced_at,
+        "reason": "quotient tranche validated by a city agent"})
 
 
 def _billing_line(application: Mapping[str, Any], campaign: CampaignCopy, offer_id: UUID, tranche: int,

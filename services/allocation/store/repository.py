@@ -145,6 +145,7 @@ _ALLOCATION_INPUTS = (
     applications.c.household["single_parent"].as_boolean().label("single_parent"),
     applications.c.household["quotient_tranche"].as_integer().label("quotient_tranche"),
     applications.c.household["residence_arrondissement"].as_integer().label("residence_arrondissement"),
+    applications.c.household["validated_facts"].label("validated_facts"),  # issue 16; absent before it
 )
 
 

@@ -12,6 +12,7 @@ from services.allocation.domain import (
     AllocationResult,
     Explanation,
     Outcome,
+    Reason,
     Status,
     TieBreak,
     WaitlistPosition,
@@ -47,13 +48,21 @@ def waitlist_document(waitlist: tuple[WaitlistPosition, ...]) -> list[dict[str, 
     return [{"offer_id": entry.offer_id, "position": entry.position} for entry in waitlist]
 
 
+def reason_document(reason: Reason) -> dict[str, Any]:
+    """`criterion` only for the reasons naming one (fact_not_validated): other documents stay as they were."""
+    document = {"code": str(reason.code), "offer_id": reason.offer_id}
+    if reason.criterion is not None:
+        document["criterion"] = reason.criterion
+    return document
+
+
 def decision_document(outcome: Outcome) -> dict[str, Any]:
     """The columns of a `decisions` row, from the core's outcome."""
     return {
         "outcome": str(outcome.status),
         "offer_id": outcome.offer_id,
         "waitlist": waitlist_document(outcome.waitlist),
-        "reasons": [{"code": str(reason.code), "offer_id": reason.offer_id} for reason in outcome.reasons],
+        "reasons": [reason_document(reason) for reason in outcome.reasons],
         "explanation": explanation_document(outcome.explanation),
     }
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Identity,
     Index,
@@ -166,6 +167,30 @@ announced_places = Table(
     Column("places_given", Integer, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("counted_at", DateTime(timezone=True), nullable=False),
+)
+
+# Quotient tranches a city agent validated (`household.fact_validated`, issue 16; migration 0007): what prices a
+# family's lines from each one's effective month. One per validating document; deleted at the family's erasure.
+validated_tranches = Table(
+    "validated_tranches", metadata,
+    Column("family_account", String(255), primary_key=True),
+    Column("document_id", Uuid, primary_key=True),
+    Column("quotient_tranche", Integer, nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("validated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The billing line a confirmed registration currently stands on (issue 16; migration 0007): line 1 is
+# `reg-<application id>` from its confirmation, line n > 1 `reg-<application id>-<n>` from its n-1-th repricing
+# (docs/billing-feed.md). A withdrawal reverses this line. Registrations confirmed before it have no row: line 1,
+# priced from the household.
+billing_lines = Table(
+    "billing_lines", metadata,
+    Column("application_id", Uuid, primary_key=True),
+    Column("line_number", Integer, nullable=False),
+    Column("quotient_tranche", Integer, nullable=False),
+    Column("unit_price_cents", Integer, nullable=False),
+    Column("billed_at", DateTime(timezone=True), nullable=False),
 )
 
 # The audit trail (shared/audit.py; migration 0005): one chain per campaign, `campaign:<id>`, append-only.

@@ -10,14 +10,13 @@ who fits is offered the seat (first fit, as in the draw).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection
 
-from services.allocation.domain import Facts, terms
+from services.allocation.domain import terms
 from services.allocation.store import outbox_events
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.places import (
@@ -32,6 +31,8 @@ from services.allocation.store.places import (
 )
 from services.allocation.store.repository import decision_explanation, get_application, mark_withdrawn
 from services.allocation.store.result_documents import tier_at
+from services.allocation.store.validated_facts import save_line
+from services.allocation.usecases import validated_facts
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +83,11 @@ def accept(connection: Connection, campaign: CampaignCopy, application_id: UUID,
     end_place(connection, place.place_id, "accepted", at)
     leave_waitlists(connection, application_id)
     application = get_application(connection, application_id)
-    tranche, price = unit_price(campaign.offer(offer_id), application["household"])
+    # The validated quotient tranche in force in the activity's first month, if an agent validated one (issue 16).
+    tranche, price = validated_facts.billed(connection, application, campaign.offer(offer_id))
     outbox_events.publish(connection, outbox_events.confirmed(application, campaign, offer_id, tranche, price, at),
                           key=application["family_account"])
-
-
-def unit_price(offer: Mapping[str, Any], household: Mapping[str, Any]) -> tuple[int, int]:
-    """(tranche applied, price in cents): the offer's grid at the family's tranche; none on file pays tranche 10."""
-    tranche = Facts(quotient_tranche=household["quotient_tranche"]).effective_tranche
-    return tranche, offer["tariffs_cents"][tranche - 1]
+    save_line(connection, application_id, 1, tranche, price, at)
 
 
 def decline(connection: Connection, campaign: CampaignCopy, application_id: UUID, offer_id: UUID,
@@ -119,14 +116,16 @@ def withdraw(connection: Connection, campaign: CampaignCopy | None, application_
         return
     if place.state == "accepted":
         application = get_application(connection, application_id)
-        tranche, price = unit_price(campaign.offer(place.offer_id), application["household"])
+        # The line the registration stands on: the confirmed one, or the latest repricing's (issue 16).
+        number, tranche, price = validated_facts.line_of(connection, application, campaign.offer(place.offer_id))
         credit = terms.withdrawal_credit(price, at, campaign.starts_on(place.offer_id),
                                          campaign.ends_on(place.offer_id), campaign.free_withdrawal_until,
                                          campaign.late_withdrawal_fee_cents, waived_by_agent=late_fee_waived)
         # The agent's own words stay in registrations (they may name the child): billing reads who, not why.
         reason = "withdrawn by a city agent for the family" if by_agent else "withdrawn by the parent"
         outbox_events.publish(connection, outbox_events.cancelled(application, campaign, place.offer_id, tranche,
-                                                                  price, place.settled_at, at, reason, credit),
+                                                                  price, place.settled_at, at, reason, credit,
+                                                                  line_number=number),
                               key=application["family_account"])
     _release(connection, campaign, place, "withdrawn", now)
 

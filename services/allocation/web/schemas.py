@@ -135,9 +135,12 @@ class ChoiceExplanationSchema(ma.Schema):
 
 
 class ReasonSchema(ma.Schema):
-    code = described(ma.fields.String, "stable reason code, e.g. too_old, waitlist_full")
+    code = described(ma.fields.String, "stable reason code, e.g. too_old, waitlist_full, fact_not_validated")
     offer_id = described(ma.fields.UUID, "the choice it concerns; null for the application as a whole",
                          allow_none=True)
+    criterion = described(ma.fields.String, "for fact_not_validated: the priority criterion not counted, because "
+                          "the campaign requires facts validated by a city agent and this one was only declared "
+                          "(« critère non retenu : fait déclaré, non encore validé par un agent »)", allow_none=True)
 
 
 class PlaceSchema(ma.Schema):

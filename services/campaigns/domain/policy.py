@@ -14,7 +14,7 @@ from services.campaigns.domain.paris_time import require_aware
 from services.campaigns.domain.tariffs import TRANCHE_COUNT
 from services.campaigns.domain.values import is_int
 from shared.domain.paris import PARIS
-from shared.domain.policy import AllocationMode, CriterionName
+from shared.domain.policy import VALIDATED_FACT_CRITERIA, AllocationMode, CriterionName
 from shared.domain.violations import Violation
 
 MAX_LOTTERY_WEIGHT_PER_YEAR = 10
@@ -50,6 +50,9 @@ class AllocationPolicy:
     # Paris, of its first day): a family never holds a place past the start, and a place freed later
     # is not offered any more (docs/campaigns.md#lifecycle).
     acceptance_margin_hours: int = 24
+    # Issue 16: the facts an agent validates from a document (quotient tranche, single parent, disability
+    # allowance) count for priority criteria and reserved shares only once validated; declared-only, not met.
+    requires_validated_facts: bool = False
 
 
 def reserved_places(capacity: int, share: Decimal) -> int:
@@ -82,7 +85,27 @@ def policy_violations(policy: AllocationPolicy) -> list[Violation]:
         *_first_come_violations(policy),
         *_acceptance_delay_violations(policy.acceptance_delay_hours),
         *_acceptance_margin_violations(policy.acceptance_margin_hours),
+        *_validated_facts_violations(policy),
     ]
+
+
+def _validated_facts_violations(policy: AllocationPolicy) -> list[Violation]:
+    """Requiring validated facts changes something only where a criterion (ranking or reserved share) reads
+    one: elsewhere the setting is refused, not silently ignored."""
+    if policy.requires_validated_facts is False:
+        return []
+    if policy.requires_validated_facts is not True:
+        return [Violation("policy.requires_validated_facts_not_boolean", "requires_validated_facts",
+                          "Indiquez oui ou non.")]
+    in_use = [criterion.name for criterion in policy.criteria] if policy.mode is AllocationMode.PRIORITY_LOTTERY else []
+    in_use += [reserved.criterion.name for reserved in policy.reserved_shares]
+    if VALIDATED_FACT_CRITERIA.isdisjoint(in_use):
+        return [Violation(
+            "policy.validated_facts_without_fact_criterion", "requires_validated_facts",
+            "Exiger des faits validés n'a d'effet qu'avec un critère ou une part réservée portant sur le quotient "
+            "familial, la famille monoparentale ou l'allocation d'éducation de l'enfant handicapé (AEEH).",
+        )]
+    return []
 
 
 def _first_come_violations(policy: AllocationPolicy) -> list[Violation]:

@@ -32,6 +32,8 @@ def policy_from_json(document: Mapping[str, Any]) -> AllocationPolicy:
         acceptance_delay_hours=document["acceptance_delay_hours"],
         # Policies stored before issue 18 have no margin: the domain's default.
         acceptance_margin_hours=document.get("acceptance_margin_hours", AllocationPolicy.acceptance_margin_hours),
+        # Policies stored before issue 16 did not require validated facts.
+        requires_validated_facts=document.get("requires_validated_facts", False),
     )
 
 

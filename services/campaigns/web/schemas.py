@@ -109,6 +109,10 @@ class PolicySchema(ma.Schema):
     acceptance_margin_hours = described(ma.fields.Integer, "the deadline to accept falls at least this many hours "
                                         "before the activity starts, midnight Paris time of its first day (0–720)",
                                         load_default=24)
+    requires_validated_facts = described(
+        ma.fields.Boolean, "priority criteria and reserved shares on the quotient tranche, single parent or "
+        "disability allowance count only facts a city agent validated from a document; a declared-only fact is not "
+        "met (the family's explanation says why). Only with such a criterion", load_default=False)
 
     @ma.post_load
     def to_policy(self, data: dict[str, Any], **kwargs: Any) -> AllocationPolicy:

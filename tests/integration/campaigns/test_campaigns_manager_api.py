@@ -51,7 +51,7 @@ def test_policy_is_replaced_whole(manager):
     response = manager.patch(draft["id"], etag_of(draft), {"policy": policy})
     assert response.status_code == 200, response.json
     assert response.json["policy"] == {**policy, "keep_siblings_together": False, "acceptance_delay_hours": 72,
-                                       "acceptance_margin_hours": 24}
+                                       "acceptance_margin_hours": 24, "requires_validated_facts": False}
 
 
 def test_offers_are_added_changed_and_removed(manager):

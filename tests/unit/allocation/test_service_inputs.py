@@ -3,10 +3,10 @@ from datetime import date, datetime, timezone
 from uuid import UUID
 
 from services.allocation.domain import PriorityCriterion
+from services.allocation.domain.pricing import billed_tranche, unit_price
 from services.allocation.store.application_rows import FamilyHistory, domain_application, sibling_groups
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.outbox_events import Decisions
-from services.allocation.usecases.places import unit_price
 from shared.domain.policy import AllocationMode, CriterionName
 from shared.events import make_event
 
@@ -61,9 +61,9 @@ def test_a_campaign_snapshot_becomes_the_cores_policy_with_exact_shares():
 
 
 def test_the_price_is_read_at_the_familys_tranche_and_tranche_10_without_a_quotient():
-    offer = {"tariffs_cents": [100 * n for n in range(1, 11)]}
-    assert unit_price(offer, {"quotient_tranche": 1}) == (1, 100)
-    assert unit_price(offer, {"quotient_tranche": None}) == (10, 1000)
+    tariffs = [100 * n for n in range(1, 11)]
+    assert (billed_tranche(1, date(2026, 3, 2), ()), unit_price(tariffs, 1)) == (1, 100)
+    assert (billed_tranche(None, date(2026, 3, 2), ()), unit_price(tariffs, 10)) == (10, 1000)
 
 
 def test_a_draws_decisions_are_written_exactly_as_the_contract_would_write_them():

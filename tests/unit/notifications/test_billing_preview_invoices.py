@@ -46,3 +46,14 @@ def test_printed_as_json_and_as_text():
     assert "Invoice preview — family-7d2c — 2026-03" in text and "credit for reg-0b9e6a52" in text
     assert text.rstrip().endswith("Total      0.00 EUR")
     assert as_text([]) == "No invoice lines.\n"
+
+
+def test_a_repricing_credits_the_replaced_line_and_bills_the_new_one_in_the_same_invoice():
+    repriced = contract_for("registration.repriced").example
+    credit, new = InvoiceLine.all_from_feed("registration.repriced", repriced)
+    assert (credit.line_id, credit.reverses_line_id, credit.quotient_tranche, credit.amount_cents) == (
+        repriced["reversal_line_id"], repriced["reverses_line_id"], 3, -900)
+    assert (new.line_id, new.reverses_line_id, new.quotient_tranche, new.amount_cents) == (
+        repriced["line_id"], None, 2, 600)
+    (invoice,) = monthly_invoices([line(), credit, new])
+    assert invoice.total_cents == 600  # billed at the validated tranche
