@@ -38,11 +38,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
     delete,
     func,
     select,
     text,
     update,
+    values,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
@@ -296,21 +298,52 @@ def record_entry(connection: Connection, tables: AuditTables, actor: Actor, *, c
                  target_type: str, target_id: str, changes: Mapping[str, Any], occurred_at: datetime) -> AuditEntry:
     """Append one entry to `chain` in the caller's transaction (it exists only if that transaction commits).
     The chain's head stays locked until then: a concurrent writer of the same chain waits, then follows."""
+    return record_entries(connection, tables, [PendingEntry(chain, actor, action, target_type, str(target_id), changes,
+                                                            occurred_at)])[0]
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry to append (`record_entries`), before its chain gives it a position and a hash."""
+    chain: str
+    actor: Actor
+    action: str
+    target_type: str
+    target_id: str
+    changes: Mapping[str, Any]
+    occurred_at: datetime
+
+
+def record_entries(connection: Connection, tables: AuditTables, pending: Sequence[PendingEntry]) -> list[AuditEntry]:
+    """Append entries, on one chain or many, in the caller's transaction, in three statements whatever their number
+    (a worker's batch: the ledger writing a batch of submissions). Each chain's entries follow in `pending`'s order.
+    The heads are locked in chain-name order, so two batches never wait on each other crosswise."""
+    if not pending:
+        return []
     heads = tables.heads
-    # One statement creates the head if missing, locks it (ON CONFLICT DO UPDATE takes the row lock, and waits
-    # for a concurrent writer's commit), and reads its latest committed position and hash.
-    locked = insert(heads).values(chain=chain, seq=0, hash=GENESIS_HASH)
-    row = connection.execute(locked.on_conflict_do_update(index_elements=["chain"], set_={"chain": locked.excluded.chain})
-                             .returning(heads.c.seq, heads.c.hash)).one()
-    entry = next_entry(ChainHead(row.seq, row.hash), chain=chain, actor=actor, action=action,
-                       target_type=target_type, target_id=target_id, changes=changes, occurred_at=occurred_at)
-    connection.execute(tables.entries.insert().values(**_row(entry)))
-    connection.execute(update(heads).where(heads.c.chain == chain).values(seq=entry.seq, hash=entry.hash))
-    return entry
+    # One statement creates the heads if missing, locks them (ON CONFLICT DO UPDATE takes the row lock, and waits
+    # for a concurrent writer's commit), and reads their latest committed positions and hashes.
+    locked = insert(heads).values([{"chain": chain, "seq": 0, "hash": GENESIS_HASH}
+                                   for chain in sorted({each.chain for each in pending})])
+    current = {row.chain: ChainHead(row.seq, row.hash) for row in connection.execute(
+        locked.on_conflict_do_update(index_elements=["chain"], set_={"chain": locked.excluded.chain})
+        .returning(heads.c.chain, heads.c.seq, heads.c.hash))}
+    written = []
+    for each in pending:
+        entry = next_entry(current[each.chain], chain=each.chain, actor=each.actor, action=each.action,
+                           target_type=each.target_type, target_id=each.target_id, changes=each.changes,
+                           occurred_at=each.occurred_at)
+        current[each.chain] = ChainHead(entry.seq, entry.hash)
+        written.append(entry)
+    connection.execute(tables.entries.insert(), [_row(entry) for entry in written])
+    moved = values(column("chain", String), column("seq", BigInteger), column("hash", String), name="moved").data(
+        [(chain, head.seq, head.hash) for chain, head in current.items()])
+    connection.execute(update(heads).where(heads.c.chain == moved.c.chain).values(seq=moved.c.seq, hash=moved.c.hash))
+    return written
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:
-    return {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
+    return dict(vars(entry))  # its fields (a plain dataclass: no slots, nothing else in its __dict__)
 
 
 def entry_from_row(row: Any) -> AuditEntry:

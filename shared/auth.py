@@ -313,6 +313,14 @@ def require_manager_scope(kind: str, campaign_id: object | None = None) -> None:
         raise Forbidden(f"Your manager rights do not cover this campaign (kind {kind}).", code="out-of-scope")
 
 
+def require_city_wide_manager() -> None:
+    """403 unless this request's manager is city-wide: what spans every campaign (a family's whole record, its
+    erasure) is not for a manager scoped to some kinds or campaigns."""
+    if not current_principal().scope.city_wide:
+        raise Forbidden("Only city-wide manager rights cover a family's records across campaigns.",
+                        code="out-of-scope")
+
+
 def client_credentials_token(settings: Settings) -> tuple[str, int]:
     """An access token for this process's own client (OIDC_CLIENT_ID/SECRET) from the provider's token endpoint
     (client-credentials grant), and its lifetime in seconds."""

@@ -54,16 +54,17 @@ def json_depth(document: bytes) -> int:
 def install_body_limits(app: Flask, max_body_bytes: int, max_json_depth: int = MAX_JSON_DEPTH) -> None:
     """Refuse a body over `max_body_bytes` with a 413 problem before reading it (Content-Length; a chunked body
     is cut at the limit by werkzeug, MAX_CONTENT_LENGTH), and a JSON body nested deeper than `max_json_depth`
-    with a 400 problem before parsing it: the parser would recurse into a RecursionError."""
+    with a 400 problem before parsing it: the parser would recurse into a RecursionError. A blueprint whose bodies
+    are larger (an upload) sets `request.max_content_length` in a url_value_preprocessor, which runs before this."""
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
-    too_large = f"A request body here is at most {max_body_bytes} bytes."
 
     @app.before_request
     def refuse_oversized_or_deep_bodies():
         if request.method not in _BODY_METHODS:
             return
-        length = request.content_length
-        if length is not None and length > max_body_bytes:
+        length, limit = request.content_length, request.max_content_length or max_body_bytes
+        if length is not None and length > limit:
+            too_large = f"A request body here is at most {limit} bytes."
             raise PayloadTooLarge(too_large, errors=[field_error("body", too_large)])
         if not request.is_json:
             return

@@ -15,6 +15,7 @@ from services.portal.settings import PortalSettings
 from services.portal.web import (
     accessibility,
     agents,
+    audit,
     charts,
     choices,
     csrf,
@@ -54,7 +55,7 @@ def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now
     install_security_headers(app, settings.oidc_issuer, settings.secure_cookie)
     build_components(settings, clock).init_app(app)
     for blueprint in (sign_in.blp, parents.blp, places.blp, my_data.blp, managers.blp, waiting_room.blp,
-                      accessibility.blp, charts.blp, letters.blp, agents.blp, choices.blp):
+                      accessibility.blp, charts.blp, letters.blp, agents.blp, choices.blp, audit.blp):
         app.register_blueprint(blueprint)
     app.before_request(csrf.refuse_forged_posts)
     app.jinja_env.globals["csrf_field"] = csrf.hidden_field

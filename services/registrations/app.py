@@ -6,9 +6,10 @@ from flask import Flask
 from services.registrations.bootstrap import build_components
 from services.registrations.settings import RegistrationsSettings
 from services.registrations.usecases.intake import HouseholdSource
-from services.registrations.web import agent_audit, agents, managers, public, service
+from services.registrations.web import agent_audit, agent_documents, agents, managers, public, service
 from services.registrations.web.errors import PROBLEMS
-from services.registrations.web.parents import applications, choices, household, waiting_room
+from services.registrations.web.parents import applications, choices, documents, household, waiting_room
+from services.registrations.web.parents.shedding import ShedSubmissions
 from shared.clock import Clock, utc_now
 from shared.errors import install_domain_error_mapping
 from shared.runtime import Runtime
@@ -27,7 +28,7 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
                              blueprints=[applications.blp, household.blp, managers.blp, service.blp,
                                          waiting_room.blp, public.blp, managers.room_blp, agents.blp,
-                                         agent_audit.blp, choices.blp],
+                                         agent_audit.blp, choices.blp, documents.blp, agent_documents.blp],
                              readiness=runtime.readiness_checks(),
                              # Intake reads households and campaign terms from Redis and writes to Kafka: a
                              # PostgreSQL failover must not take it out of the load balancer at the opening.
@@ -37,4 +38,6 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     install_domain_error_mapping(app, PROBLEMS)
     app.extensions["guichet.runtime"] = runtime
     components.init_app(app)
+    # Parents' submissions beyond what this process serves at once are refused before Flask (load shedding).
+    app.wsgi_app = ShedSubmissions(app.wsgi_app, components.intake.in_flight)
     return app

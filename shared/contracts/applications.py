@@ -76,6 +76,9 @@ class ApplicationSubmittedSchema(ma.Schema):
                                "with the reason)", load_default=False)
     agent_reason = described(ma.fields.String, "the reason the agent gave (shown to the family)", allow_none=True,
                              load_default=None)
+    agent_subject = described(ma.fields.String, "the agent who applied (token subject): who acted, for the ledger's "
+                              "history and the family's audit trail; never shown to the family", allow_none=True,
+                              load_default=None)
 
 
 class ApplicationReceivedSchema(ApplicationSubmittedSchema):

@@ -98,8 +98,8 @@ def test_a_family_is_erased_from_registrations_and_notifications(registrations, 
         json={"reason": f"appel de la famille pour {FIRST_NAMES[0]}"},
         headers={"Authorization": f"Bearer {token_for('agent', 'agent-7')}", "Idempotency-Key": "w"})
     assert withdrawn.status_code == 200, withdrawn.json
-    with engine.connect() as connection:
-        assert connection.execute(select(func.count()).select_from(audit.entries)).scalar_one() == 1
+    with engine.connect() as connection:  # two submissions, the family's withdrawal, the agent's: one entry each
+        assert connection.execute(select(func.count()).select_from(audit.entries)).scalar_one() == 4
 
     def all_published() -> bool:  # erasure deletes what the relay sent; what it has yet to send, it must send
         with engine.connect() as connection:
@@ -124,6 +124,11 @@ def test_a_family_is_erased_from_registrations_and_notifications(registrations, 
     handle_application_events(engine, lambda: now, [event])
 
     assert mentions(engine, "registrations", needles) == []
+    with engine.connect() as connection:  # the erasure's own entry, on the kept records' chain, keeps no fact
+        (entry,) = connection.execute(select(audit.entries)).mappings().all()
+    assert (entry["chain"], entry["action"], entry["actor_subject"], entry["on_behalf_of"]) == (
+        f"family:{pseudonym}", "family.erase", "agent-1", pseudonym)
+    assert entry["changes"]["audit_entries_deleted"] == {"before": None, "after": 4}
     assert mentions(engine, "notifications", needles) == []
     assert mentions(engine, "allocation", needles) == []
     with engine.connect() as connection:

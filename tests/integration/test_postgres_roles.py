@@ -12,6 +12,7 @@ from deploy.catalogue import SERVICES_WITH_SCHEMAS
 from deploy.database_roles import create_roles, owner_role, service_role
 from shared.config import Settings
 from shared.migrations import upgrade
+from tests.support.documents import PDF
 
 
 @pytest.fixture
@@ -124,6 +125,10 @@ def test_the_registrations_service_works_through_its_role(fresh_database, roles,
         declared = client.put("/household", json=facts, headers={**headers, "If-Match": "*"})
         assert declared.status_code == 200, declared.json
         assert client.get("/household", headers=headers).json["version"] == 1
+        # A supporting document's bytes are a large object the service role creates, reads and owns.
+        sent = client.post("/household/documents?fact=quotient_tranche", data=PDF, headers=headers)
+        assert sent.status_code == 201, sent.json
+        assert client.get(f"/household/documents/{sent.json['document_id']}", headers=headers).data == PDF
         assert client.get("/readyz").json["checks"]["database"]["ready"] is True
     finally:
         app.extensions["guichet.runtime"].close()

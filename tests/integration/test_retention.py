@@ -96,7 +96,8 @@ def test_registrations_purges_old_ledgers_removed_children_and_messaging(engine)
         assert set(connection.execute(select(children.c.child_id)).scalars()) == {still_named, just_removed, present}
     assert_messaging_purged(engine, outbox, inbox, counts)
 
-    assert purge(engine, NOW, retention) == {"applications": 0, "removed_children": 0, "outbox": 0, "inbox": 0}
+    assert purge(engine, NOW, retention) == {"applications": 0, "removed_children": 0,
+                                             "removed_children_documents": 0, "audit": 0, "outbox": 0, "inbox": 0}
     # The same rows, a year later: the ledger of the recent campaign is still within its period; the child it
     # names is kept while named.
     later = purge(engine, NOW + YEAR, retention)

@@ -1,7 +1,8 @@
 """A city agent at the counter (issue 16, item 1): signs in to the portal, finds a family by its child's name and
 birth date, accepts the place offered to it with a motif (an empty motif refused next to its field, nothing
 changed), corrects its household with a motif; the parent then reads « fait par un agent, le …, motif : … » on its
-applications. axe on every agents' page, with and without errors."""
+applications. An agent applies for a family's child (issue 16's page test): the parent sees the application, who
+made it and why, and a message. axe on every agents' page, with and without errors."""
 import random
 import string
 import uuid
@@ -11,7 +12,14 @@ from playwright.sync_api import expect
 
 from shared.waiting import wait_until
 from tests.support.accessibility import axe_violations
-from tests.support.pages import create_published_campaign, declare_family, lottery_campaign, screenshot, sign_in
+from tests.support.pages import (
+    create_published_campaign,
+    declare_family,
+    lottery_campaign,
+    reloading,
+    screenshot,
+    sign_in,
+)
 
 ACCEPTED_BECAUSE = "La mère est venue au guichet de la mairie du 11e, sans accès à internet."
 CORRECTED_BECAUSE = "Attestation CAF présentée au guichet : tranche 2."
@@ -135,3 +143,101 @@ def test_an_unknown_family_and_a_family_on_the_agents_pages(stack, page, browser
         assert family_page.goto(f"{stack.portal}/accueil").status == 403
     finally:
         family.close()
+
+
+APPLIED_BECAUSE = "Le père est venu au guichet de la mairie du 11e avec le livret de famille."
+
+
+def test_an_agent_finds_a_family_applies_for_its_child_and_the_parent_sees_who_made_the_application(
+        stack, page, browser):
+    parent = stack.account("parent")
+    first_name = "Noé" + "".join(random.choices(string.ascii_lowercase, k=8))
+    child_id = declare_family(stack, parent, first_name, date(2015, 11, 2))
+    body = lottery_campaign(timedelta(seconds=3), f"Stages au guichet {uuid.uuid4().hex[:4]}")
+    body["waiting_room"] = False
+    campaign = create_published_campaign(stack, body)
+    registrations = stack.parent("registrations", parent)
+    wait_until(lambda: datetime.now(timezone.utc) >= datetime.fromisoformat(campaign["opens_at"]), timeout=30,
+               interval=0.2, what="the opening")
+
+    sign_in(page, stack.portal, stack.account("agent"))
+    page.get_by_label("Compte de la famille").fill(parent.subject)
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name=f"Famille {parent.subject}").click()
+    page.get_by_role("link", name=f"Faire une demande pour {first_name} Martin").click()
+    expect(page.get_by_role("heading", name=f"Faire une demande pour {first_name} Martin")).to_be_visible()
+    assert_accessible(page, "accueil-demande-campagnes")
+    page.get_by_role("link", name=campaign["title"]).click()
+    expect(page.get_by_role("heading", name=campaign["title"])).to_be_visible()
+    assert_accessible(page, "accueil-demande-formulaire")
+
+    # Without a motif: refused next to its field, what was chosen kept, and nothing recorded.
+    page.get_by_label("Choix n°1").select_option(campaign["offers"][0]["id"])
+    page.get_by_label("La famille atteste sur l'honneur").check()
+    page.get_by_role("button", name="Envoyer la demande pour la famille").click()
+    expect(page.locator("#reason-erreur")).to_have_text("Indiquez le motif, que la famille lira : de 3 à 500 caractères.")
+    expect(page.get_by_label("Choix n°1")).to_have_value(campaign["offers"][0]["id"])
+    expect(page.get_by_label("La famille atteste sur l'honneur")).to_be_checked()
+    assert_accessible(page, "accueil-demande-motif-manquant")
+    assert registrations.get("/applications").data == []
+
+    page.get_by_label("Motif").fill(APPLIED_BECAUSE)
+    page.get_by_role("button", name="Envoyer la demande pour la famille").click()
+    expect(page.get_by_text("La demande est envoyée pour la famille.")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Famille {parent.subject}")).to_be_visible()
+
+    def listed():
+        return [a for a in registrations.get("/applications").data if a["child_id"] == child_id]
+    wait_until(listed, timeout=30, interval=0.5, what="the agent's application in the family's ledger")
+    (application,) = listed()
+    assert application["applied_by_agent"] is True
+    card = page.locator(f"[data-application='{application['application_id']}']")
+    wait_until(reloading(page, lambda: card.count() == 1), timeout=30, interval=0.5, what="the application listed")
+    card.get_by_role("link", name=f"Voir et agir pour la demande de {first_name} Martin").click()
+    expect(page.locator(".history")).to_contain_text(f"fait par un agent, motif : {APPLIED_BECAUSE}")
+
+    # The family: the application in « Mes demandes », who made it, when and why; and a message saying so.
+    family = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR", timezone_id="Europe/Paris")
+    try:
+        family_page = family.new_page()
+        sign_in(family_page, stack.portal, parent)
+        family_page.goto(f"{stack.portal}/demandes")
+        mine = family_page.locator(f"[data-application='{application['application_id']}']")
+        expect(mine).to_contain_text(f"{first_name} Martin — {campaign['title']}")
+        line = mine.locator(".by-agent")
+        expect(line).to_have_count(1)
+        expect(line).to_contain_text("Demande déposée : fait par un agent, le ")
+        expect(line).to_contain_text(f", motif : {APPLIED_BECAUSE}")
+        assert_accessible(family_page, "mes-demandes-deposee-par-un-agent")
+        screenshot(family_page, "parent-demande-deposee-par-un-agent")
+        family_page.goto(f"{stack.portal}/messages")
+        subject = f"Demande déposée pour {first_name} Martin par un agent de la Ville"
+        wait_until(reloading(family_page, lambda: family_page.get_by_text(subject).count() > 0), timeout=60,
+                   interval=1, what="the family's message about the agent's application")
+    finally:
+        family.close()
+
+
+def test_an_agent_applies_through_the_familys_place_in_a_first_come_campaigns_waiting_room(stack, page):
+    parent = stack.account("parent")
+    first_name = "Ilan" + "".join(random.choices(string.ascii_lowercase, k=8))
+    child_id = declare_family(stack, parent, first_name, date(2016, 6, 1))
+    # A first-come campaign has its waiting room on by default: the agent is held to it as the family would be.
+    campaign = create_published_campaign(stack, lottery_campaign(
+        timedelta(seconds=3), f"Mercredis en salle d'attente {uuid.uuid4().hex[:4]}", mode="fcfs"))
+    registrations = stack.parent("registrations", parent)
+    wait_until(lambda: datetime.now(timezone.utc) >= datetime.fromisoformat(campaign["opens_at"]), timeout=30,
+               interval=0.2, what="the opening")
+
+    sign_in(page, stack.portal, stack.account("agent"))
+    page.goto(f"{stack.portal}/accueil/familles/{parent.subject}/enfants/{child_id}/demande?campagne={campaign['id']}")
+    page.get_by_label("Choix n°1").select_option(campaign["offers"][0]["id"])
+    page.get_by_label("La famille atteste sur l'honneur").check()
+    page.get_by_label("Motif").fill(APPLIED_BECAUSE)
+    page.get_by_role("button", name="Envoyer la demande pour la famille").click()
+    # The room was empty: the family's place admitted at once, and the application sent with its token.
+    expect(page.get_by_text("Place réservée")).to_be_visible()
+    place = registrations.get(f"/waiting-rooms/{campaign['id']}/place").data
+    assert place["state"] == "admitted", place
+    wait_until(lambda: [a for a in registrations.get("/applications").data if a["child_id"] == child_id],
+               timeout=30, interval=0.5, what="the agent's application in the family's ledger")

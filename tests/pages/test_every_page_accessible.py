@@ -24,16 +24,23 @@ NOT_PAGES = {
     "static", "healthz", "readyz", "metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
     "swagger_ui_file", "auth.home", "auth.sign_in", "auth.callback", "parents.explanation_link",
     "places.calendar_file", "managers.results_csv", "managers.live_counters", "my_data.archive",
-    "waiting_room.status",
+    "waiting_room.status", "audit.family_trail_csv", "audit.campaign_trail_csv",
 }
+# The managers' chart images (web/charts.py): SVG images, not pages (axe audits a document's HTML); each is audited
+# where it is shown, an <img> with its text alternative beside its table, in the campaign's page
+# (test_manager_charts.py). The guard checks that these routes answer .svg addresses only.
+CHART_IMAGES = {"charts.arrivals", "charts.fill_rate", "charts.placement_rate"}
 PUBLIC_PAGES = {"accessibility.statement", "auth.signed_out", "auth.expired", "my_data.erased"}
 FAMILY_PAGES = {"parents.campaigns", "parents.family", "parents.apply", "waiting_room.wait", "parents.applications",
                 "parents.explanation", "places.withdraw_page", "parents.inbox", "my_data.my_data",
                 "choices.change_page"}
 MANAGER_PAGES = {"managers.campaigns", "managers.campaign", "managers.new_campaign", "managers.failed_deliveries",
                  "letters.queue"}
+# Audited in test_audit_pages.py, a campaign's trail once it has entries, filtered, and with a wrong filter.
+MANAGER_AUDIT_PAGES = {"audit.campaign_trail"}
 # Audited in test_agent_counter.py, along the agent's journey (a family's applications need an offered place).
-AGENT_PAGES = {"agents.search", "agents.family", "agents.application", "agents.household"}
+AGENT_PAGES = {"agents.search", "agents.family", "agents.application", "agents.household", "agents.apply",
+               "audit.family_trail"}
 
 
 def assert_no_violation(page, name: str) -> None:
@@ -45,8 +52,12 @@ def test_every_page_of_the_portal_is_audited(oidc_provider, redis_url):
     settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
                               oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-for-the-route-list",
                               **{f"{name}_url": "http://127.0.0.1:9" for name in SERVICES})
-    routes = {rule.endpoint for rule in create_app(settings).url_map.iter_rules() if "GET" in rule.methods}
-    assert routes - NOT_PAGES == PUBLIC_PAGES | FAMILY_PAGES | MANAGER_PAGES | AGENT_PAGES
+    rules = [rule for rule in create_app(settings).url_map.iter_rules() if "GET" in rule.methods]
+    routes = {rule.endpoint for rule in rules}
+    assert {rule.endpoint for rule in rules if rule.rule.endswith(".svg")} == CHART_IMAGES
+    assert all(rule.rule.endswith(".svg") for rule in rules if rule.endpoint in CHART_IMAGES)
+    assert routes - NOT_PAGES - CHART_IMAGES == (PUBLIC_PAGES | FAMILY_PAGES | MANAGER_PAGES | MANAGER_AUDIT_PAGES
+                                                 | AGENT_PAGES)
 
 
 def test_signed_out_and_error_pages(stack, page):

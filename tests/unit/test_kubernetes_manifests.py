@@ -498,7 +498,13 @@ def test_production_pins_the_image_and_serves_the_portal_and_only_public_and_par
     assert routes.pop(portal_host) == {"/": "portal"}, "the portal alone on the host its links and redirect URIs name"
     (api_routes,) = routes.values()
     assert api_routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations",
-                          "/explanations": "allocation", "/draws": "allocation"}
+                          "/household/documents": "registrations", "/explanations": "allocation",
+                          "/draws": "allocation"}
+    body_limits = {path["path"]: ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+                   for ingress in ingresses.values() for rule in ingress["spec"]["rules"]
+                   for path in rule["http"]["paths"]}
+    # Only the supporting documents' upload (5 MB, issue 16) passes bodies over 1m; everything else keeps 1m.
+    assert {path: limit for path, limit in body_limits.items() if limit != "1m"} == {"/household/documents": "6m"}
     admitted = by_name(manifests(BASE), "NetworkPolicy")["allow-public-ingress"]["spec"]["podSelector"]
     names = {e["key"]: e["values"] for e in admitted["matchExpressions"]}["app.kubernetes.io/name"]
     assert set(api_routes.values()) | {"portal"} <= set(names), "the ingress must reach every routed service"

@@ -26,8 +26,11 @@ AGENT_ACTIONS = {
 def kind_told(event_type: str, data: dict[str, Any]) -> str | None:
     """The kind of notification (a template name) `event_type` makes for its family, or None."""
     match event_type:
+        case "application.received" if data["status"] != "received":
+            return None
         case "application.received":
-            return "application_received" if data["status"] == "received" else None
+            # A city agent applied for the family: it is told who did, when and why, with its choices.
+            return "agent_applied" if data.get("acted_by_agent") else "application_received"
         case "allocation.decided":
             return "place_offered" if data["outcome"] == "allocated" else data["outcome"]
         case "offer.accepted" | "offer.declined" | "application.withdrawn" if data.get("acted_by_agent"):

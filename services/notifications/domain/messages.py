@@ -108,6 +108,11 @@ def _campaign_closing(data, facts, portal_url):
             "applied_for": data["applied_for"], "apply_link": portal_url.rstrip("/") + "/campagnes"}
 
 
+def _agent_applied(data, facts, portal_url):
+    return {**_received(data, facts, portal_url), "at": datetime.fromisoformat(data["submitted_at"]),
+            "reason": data.get("agent_reason") or "", "applications_link": portal_url.rstrip("/") + "/demandes"}
+
+
 def _agent_action(data, facts, portal_url):
     return {"child": _child(facts), "campaign": _campaign(facts), "at": datetime.fromisoformat(data["at"]),
             "reason": data.get("reason") or "", "applications_link": portal_url.rstrip("/") + "/demandes"}
@@ -130,6 +135,7 @@ CONTEXTS: dict[str, Context] = {
     "agent_accepted": _agent_action,
     "agent_declined": _agent_action,
     "agent_withdrew": _agent_action,
+    "agent_applied": _agent_applied,
 }
 NEEDS_CHILD = {"place_offered", "offer_reminder", "waitlisted", "rejected", "offer_expired", "agent_accepted",
                "agent_declined", "agent_withdrew"}

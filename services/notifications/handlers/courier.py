@@ -6,6 +6,10 @@ message and the letter (once each: one delivery per channel), then sends the ema
 earlier attempt already did. Any failure (registrations or the SMTP server unreachable, an address
 refused, the campaign not known yet) counts an attempt: the notification is tried again after an
 exponential backoff, and after the last attempt it is set aside for a manager to see and retry.
+
+Each attempt's outcome is one entry on the family's audit chain, by `system:courier`, in the transaction that
+records it (docs/audit.md#notifications): `notification.delivered` (the channels it went through),
+`notification.attempt_failed` (due again later) or `notification.failed` (given up, for a manager to retry).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from uuid import UUID
 from sqlalchemy import Engine
 
 from services.notifications.domain.messages import written_language
+from services.notifications.store.audit import record_family_change
 from services.notifications.store.contacts import Contact
 from services.notifications.store.queue import (
     Queued,
@@ -28,10 +33,12 @@ from services.notifications.store.queue import (
 )
 from services.notifications.store.read_model import facts_for
 from services.notifications.store.templates import render
+from shared.audit import Actor
 from shared.clock import Clock
 from shared.kafka import RetryPolicy
 
 log = logging.getLogger(__name__)
+COURIER = Actor.system("courier")
 
 # Eight attempts over about two hours (1, 2, 4 … 32, then 60 min apart) before a manager is asked to look.
 DELIVERY_RETRY = RetryPolicy(max_attempts=8, first_backoff_s=60, max_backoff_s=3600)
@@ -71,8 +78,15 @@ class Courier:
             self._deliver(queued)
         except Exception as error:  # noqa: BLE001 — whatever failed, the attempt counts and is retried
             with self.engine.begin() as connection:
-                gave_up = record_failure(connection, queued, f"{type(error).__name__}: {error}", self.clock(),
-                                         self.retry)
+                now = self.clock()
+                gave_up = record_failure(connection, queued, f"{type(error).__name__}: {error}", now, self.retry)
+                # The error's type only: its text may quote an address, which the trail would keep for years.
+                record_family_change(
+                    connection, COURIER, queued.family_account,
+                    "notification.failed" if gave_up else "notification.attempt_failed", "notification",
+                    str(queued.notification_id), {"status": "pending", "attempts": queued.attempts, "error": None},
+                    {"status": "failed" if gave_up else "pending", "attempts": queued.attempts + 1,
+                     "error": type(error).__name__}, now)
             log.log(logging.ERROR if gave_up else logging.WARNING, "notification not delivered",
                     extra={"notification": str(queued.notification_id), "attempt": queued.attempts + 1,
                            "gave_up": gave_up, "error": repr(error)})
@@ -95,6 +109,12 @@ class Courier:
         if sending:
             self.mailer.send(email["delivery_id"], email["recipient"], email["subject"], email["body"], language)
         with self.engine.begin() as connection:
+            now = self.clock()
             if sending:
-                mark_sent(connection, email["delivery_id"], self.clock())
-            mark_delivered(connection, queued.notification_id, self.clock())
+                mark_sent(connection, email["delivery_id"], now)
+            if mark_delivered(connection, queued.notification_id, now):
+                channels = ["inbox", *(["letter"] if contact.postal_mail else []), *(["email"] if email else [])]
+                record_family_change(connection, COURIER, queued.family_account, "notification.delivered",
+                                     "notification", str(queued.notification_id),
+                                     {"status": "pending", "channels": None},
+                                     {"status": "delivered", "channels": channels}, now)

@@ -91,9 +91,11 @@ def mark_sent(connection: Connection, delivery_id: UUID, now: datetime) -> None:
     connection.execute(update(deliveries).where(deliveries.c.delivery_id == delivery_id).values(sent_at=now))
 
 
-def mark_delivered(connection: Connection, notification_id: UUID, now: datetime) -> None:
-    connection.execute(update(notifications).where(notifications.c.notification_id == notification_id)
-                       .values(status="delivered", last_error=None, updated_at=now))
+def mark_delivered(connection: Connection, notification_id: UUID, now: datetime) -> bool:
+    """False when it already was delivered (a second courier whose lease ran out got there first)."""
+    return connection.execute(update(notifications).where(notifications.c.notification_id == notification_id,
+                                                          notifications.c.status != "delivered")
+                              .values(status="delivered", last_error=None, updated_at=now)).rowcount > 0
 
 
 def record_failure(connection: Connection, queued: Queued, error: str, now: datetime, retry: RetryPolicy) -> bool:

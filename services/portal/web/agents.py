@@ -1,18 +1,27 @@
 """City agents' pages (issue 16, item 1): at the counter or on the 3975 line, an agent finds a family (by its
 account, its email, or a child's name and birth date), reads its household and applications, and acts for it —
-accepts or declines an offered place, withdraws an application, corrects the household — each time with a motif
-the family reads in its history. Over registrations' agents' API (`/agent/families/…`); applying for a family is
-not in that API yet, so not here either."""
+accepts or declines an offered place, withdraws an application, applies for one of its children, corrects the
+household — each time with a motif the family reads in its history. Over registrations' agents' API
+(`/agent/families/…`). An application goes through the family's rules, the campaign's waiting room included: the
+agent takes the family's place in it and applies once the family's turn has come."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from services.portal.client.api import ApiError
 from services.portal.web.access import client, role_required
-from services.portal.web.parents import ADDRESS_ERRORS, campaign_names, can_answer, household_form, new_key
+from services.portal.web.parents import (
+    ADDRESS_ERRORS,
+    campaign_names,
+    can_answer,
+    household_form,
+    listing,
+    new_key,
+)
 from services.portal.web.places import can_withdraw, offer_of, public_campaign
 
 blp = Blueprint("agents", __name__, url_prefix="/accueil")
@@ -197,4 +206,95 @@ def correct_household(account):
         return household_page(account, family_household(account), facts=facts, reason=reason, errors=errors,
                               status=error.status)
     flash("Le foyer de la famille est corrigé.")
+    return redirect(url_for("agents.family", account=account))
+
+
+# --- applying for one of the family's children -----------------------------------------------------------------
+
+ADMISSION_REFUSALS = frozenset({"admission-token-missing", "admission-token-invalid", "admission-token-expired",
+                                "admission-token-foreign"})
+MAX_CHOICES = 10
+
+
+def open_campaigns(child: dict[str, Any]) -> list[dict[str, Any]]:
+    """The campaigns open now to the child's age, as the family's own list shows them."""
+    return [c for c in listing(child["birth_date"]) if c["is_open"]]
+
+
+def apply_page(account: str, child_id: str, campaign_id: str | None, *, chosen=(), sworn: bool = False,
+               reason: str = "", errors=None, key: str | None = None, message: str | None = None, status: int = 200):
+    try:
+        household = family_household(account)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return not_found(error)
+    child = next((c for c in (household or {}).get("children", ()) if c["child_id"] == child_id), None)
+    if child is None:
+        abort(404)
+    campaigns = open_campaigns(child)
+    campaign = next((c for c in campaigns if c["id"] == campaign_id), None)
+    if campaign_id and campaign is None:
+        message = message or "Cette campagne n'est pas ouverte à l'âge de cet enfant en ce moment."
+        status = 404 if status == 200 else status
+    return render_template("agents/apply.html", account=account, child=child, campaigns=campaigns,
+                           child_name=f"{child['first_name']} {child['last_name']}",
+                           campaign=campaign, chosen=list(chosen), sworn=sworn, reason=reason, errors=errors or {},
+                           key=key or new_key(), message=message), status
+
+
+@blp.get("/familles/<account>/enfants/<uuid:child_id>/demande")
+@agent_only
+def apply(account, child_id):
+    return apply_page(account, str(child_id), request.args.get("campagne") or None)
+
+
+def room_admission(account: str, campaign_id: str) -> tuple[dict[str, str], str | None]:
+    """Take the family's place in the campaign's waiting room (the same place its own tabs get): its admission
+    token once its turn has come, else what to tell the agent."""
+    place = client("registrations").call("PUT", f"{family_path(account)}/waiting-rooms/{campaign_id}/place").data
+    if place.get("admission_token"):
+        return {"Admission-Token": place["admission_token"]}, None
+    ahead = place.get("ahead")
+    wait = place.get("estimated_wait_seconds")
+    return {}, ("La salle d'attente de cette campagne est ouverte : la famille y a sa place, comme si elle s'était "
+                "connectée elle-même" + (f", {ahead} famille{'s' if ahead > 1 else ''} avant elle" if ahead else "")
+                + (f", environ {max(1, round(wait / 60))} min d'attente" if wait else "")
+                + ". Renvoyez ce formulaire quand son tour sera venu : il n'y aura pas de doublon.")
+
+
+@blp.post("/familles/<account>/enfants/<uuid:child_id>/demande")
+@agent_only
+def submit(account, child_id):
+    child_id = str(child_id)
+    campaign_id = request.form.get("campaign_id", "")
+    key = request.form.get("idempotency_key") or new_key()
+    chosen = [request.form.get(f"choice_{n}", "") for n in range(1, MAX_CHOICES + 1)]
+    sworn, reason = request.form.get("sworn_statement") == "oui", request.form.get("reason", "")
+    body = {"campaign_id": campaign_id, "child_id": child_id, "choices": [c for c in chosen if c],
+            "sworn_statement": sworn, "reason": reason}
+    again = functools.partial(apply_page, account, child_id, campaign_id, chosen=chosen, sworn=sworn, reason=reason,
+                              key=key)
+    path, admission = f"{family_path(account)}/applications", {}
+    try:
+        for _ in range(2):  # the second time with the family's admission token, when its turn in the room came
+            try:
+                ack = client("registrations").post(path, body, headers={"Idempotency-Key": key, **admission}).data
+                break
+            except ApiError as error:
+                if error.code not in ADMISSION_REFUSALS or admission:
+                    raise
+                admission, waiting = room_admission(account, campaign_id)
+                if waiting:
+                    return again(message=waiting, status=409)
+    except ApiError as error:
+        if error.status == 404 and error.code == "family-not-found":
+            return not_found(error)
+        if error.status >= 500 and error.status != 503:
+            raise
+        errors = {(f"choice_{int(f.split('.')[1]) + 1}" if f.startswith("choices.") else f): m
+                  for f, m in with_reason_error(error.field_errors).items()}
+        return again(errors=errors, message=error.message, status=error.status)
+    flash(f"La demande est envoyée pour la famille. {ack['message']} Elle apparaît dans la liste des demandes dans "
+          "quelques secondes.")
     return redirect(url_for("agents.family", account=account))

@@ -317,7 +317,8 @@ def can_answer(application: dict[str, Any]) -> bool:
 
 
 # Where an agent's action (accept, decline, withdraw) leads, and all that may follow it: only an application in
-# one of these may carry an agent's transition, so only those are read one by one for their history.
+# one of these, or one an agent applied for (`applied_by_agent`), may carry an agent's transition, so only those
+# are read one by one for their history.
 AFTER_AN_AGENT = frozenset({"confirmed", "declined", "withdrawn"})
 
 
@@ -325,7 +326,7 @@ def agents_acts(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Application id → the transitions a city agent made for the family (« fait par un agent … »)."""
     acts = {}
     for application in found:
-        if application["status"] in AFTER_AN_AGENT:
+        if application["status"] in AFTER_AN_AGENT or application.get("applied_by_agent"):
             history = client("registrations").get(f"/applications/{application['application_id']}").data["history"]
             acts[application["application_id"]] = [t for t in history if t.get("acted_by_agent")]
     return acts

@@ -6,6 +6,9 @@ for a child, `quotient_tranche` for the household). Codes are the API contract; 
 for people. "Today" is passed in: the domain never reads the clock.
 
 `version` counts the stored changes; the repository bumps it when it saves.
+
+`validations` are the facts a city agent validated from a document (`facts.py`): every change here keeps only
+those whose value is still the household's, so a parent changing a validated value makes it declared again.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from services.registrations.domain.facts import FactState, FactValidation, fact_states, in_force
 from shared.domain.ages import age_on
 from shared.domain.violations import RuleViolation, Violation
 
@@ -70,11 +74,17 @@ class Household:
     language: Language = Language.FR
     children: tuple[Child, ...] = ()
     version: int = 0  # 0: never stored
+    validations: tuple[FactValidation, ...] = ()  # validated by an agent (facts.py); the others are declared
 
     @property
     def effective_tranche(self) -> int:
         """The tranche pricing and criteria use."""
         return self.quotient_tranche if self.quotient_tranche is not None else NO_QUOTIENT_TRANCHE
+
+    @property
+    def facts(self) -> list[FactState]:
+        """The facts an agent validates, each declared or validated (facts.py)."""
+        return fact_states(self)
 
     def child(self, child_id: UUID) -> Child:
         found = next((child for child in self.children if child.child_id == child_id), None)
@@ -122,7 +132,7 @@ def with_facts(household: Household, today: date, **facts: Any) -> Household:
     changed = replace(changed, email=_optional_text(changed.email),
                       postal_address=_normalised_address(changed.postal_address))
     _raise_if_any(_fact_violations(changed, today))
-    return changed
+    return _validations_kept(changed)
 
 
 def add_child(household: Household, child: Child, today: date) -> Household:
@@ -139,12 +149,18 @@ def change_child(household: Household, child_id: UUID, today: date, **changes: A
     changed = _normalised(replace(household.child(child_id), **changes))
     _raise_if_any(_child_violations(changed, today))
     _refuse_duplicate([c for c in household.children if c.child_id != child_id], changed)
-    return replace(household, children=tuple(changed if c.child_id == child_id else c for c in household.children))
+    return _validations_kept(replace(household, children=tuple(changed if c.child_id == child_id else c
+                                                               for c in household.children)))
 
 
 def remove_child(household: Household, child_id: UUID) -> Household:
     leaving = household.child(child_id)
-    return replace(household, children=tuple(c for c in household.children if c is not leaving))
+    return _validations_kept(replace(household, children=tuple(c for c in household.children if c is not leaving)))
+
+
+def _validations_kept(household: Household) -> Household:
+    """Only the validations still true of the changed household: a changed value is declared again."""
+    return replace(household, validations=in_force(household))
 
 
 def _fact_violations(household: Household, today: date) -> list[Violation]:

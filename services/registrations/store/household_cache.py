@@ -19,13 +19,14 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import redis
 from sqlalchemy import Engine
 
+from services.registrations.domain.facts import FactValidation
 from services.registrations.domain.household import Child, Household, Language, PostalAddress
 from services.registrations.store.households import load_household
 
@@ -185,6 +186,12 @@ def household_document(household: Household) -> dict[str, Any]:
             "disability_allowance": child.disability_allowance,
         } for child in household.children],
         "version": household.version,
+        "validations": [{
+            "fact": validation.fact, "child_id": None if validation.child_id is None else str(validation.child_id),
+            "value": validation.value, "effective_from": validation.effective_from.isoformat(),
+            "validated_at": validation.validated_at.isoformat(), "validated_by": validation.validated_by,
+            "document_id": str(validation.document_id),
+        } for validation in household.validations],
     }
 
 
@@ -209,6 +216,13 @@ def household_from_document(document: dict[str, Any]) -> Household:
             disability_allowance=child["disability_allowance"],
         ) for child in document["children"]),
         version=document["version"],
+        # Absent from the documents of releases before validated facts: none then.
+        validations=tuple(FactValidation(
+            fact=validation["fact"], child_id=None if validation["child_id"] is None else UUID(validation["child_id"]),
+            value=validation["value"], effective_from=date.fromisoformat(validation["effective_from"]),
+            validated_at=datetime.fromisoformat(validation["validated_at"]), validated_by=validation["validated_by"],
+            document_id=UUID(validation["document_id"]),
+        ) for validation in document.get("validations", ())),
     )
 
 

@@ -1,4 +1,5 @@
-"""Households in PostgreSQL: load one with its present children, save one as a whole, find families (agents)."""
+"""Households in PostgreSQL: load one with its present children and its validated facts, save one as a whole,
+find families (agents)."""
 from __future__ import annotations
 
 from dataclasses import asdict, replace
@@ -8,12 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert
 
+from services.registrations.domain.facts import FactValidation
 from services.registrations.domain.household import Child, Household, PostalAddress
-from services.registrations.store.tables import applications, children, households
+from services.registrations.store.tables import applications, children, fact_validations, households
 
 FACT_COLUMNS = ("single_parent", "quotient_tranche", "quotient_justified_on", "arrondissement", "postal_mail",
                 "email", "language")
 CHILD_COLUMNS = ("first_name", "last_name", "birth_date", "school", "school_arrondissement", "disability_allowance")
+VALIDATION_COLUMNS = ("fact", "child_id", "value", "effective_from", "validated_at", "validated_by", "document_id")
 
 
 class StaleHousehold(Exception):
@@ -36,7 +39,15 @@ def load_household(connection: Connection, family_account: str, *, for_update: b
         postal_address=None if address is None else PostalAddress(**address),
         children=tuple(Child(child_id=child["child_id"], **{column: child[column] for column in CHILD_COLUMNS})
                        for child in present),
-        version=row["version"])
+        version=row["version"], validations=_validations(connection, family_account))
+
+
+def _validations(connection: Connection, family_account: str) -> tuple[FactValidation, ...]:
+    rows = connection.execute(
+        sa.select(*(fact_validations.c[column] for column in VALIDATION_COLUMNS))
+        .where(fact_validations.c.family_account == family_account)
+        .order_by(fact_validations.c.validation_id)).mappings()
+    return tuple(FactValidation(**row) for row in rows)
 
 
 def save_household(connection: Connection, household: Household) -> Household:
@@ -62,7 +73,18 @@ def save_household(connection: Connection, household: Household) -> Household:
     if written is None:
         raise StaleHousehold(household.family_account)
     _store_children(connection, household)
+    _store_validations(connection, household)
     return replace(household, version=new_version)
+
+
+def _store_validations(connection: Connection, household: Household) -> None:
+    """The household's validations replace the stored ones (a handful of rows, at most one per fact)."""
+    connection.execute(sa.delete(fact_validations).where(fact_validations.c.family_account == household.family_account))
+    if household.validations:
+        connection.execute(sa.insert(fact_validations), [
+            {"family_account": household.family_account,
+             **{column: getattr(validation, column) for column in VALIDATION_COLUMNS}}
+            for validation in household.validations])
 
 
 def _store_children(connection: Connection, household: Household) -> None:

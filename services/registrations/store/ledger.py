@@ -5,13 +5,14 @@ Every change is one transaction with its transition row and its outbox event (th
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, func, select, text, tuple_
+import orjson
+from sqlalchemy import Connection, Engine, Table, Uuid, any_, cast, func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.registrations.domain.applications import (
     ACTIVE_STATUSES,
@@ -57,34 +58,76 @@ def ledger_row(data: dict[str, Any], partition: int, offset: int, status: Applic
     }
 
 
+def submitted_by(data: dict[str, Any]) -> Actor | None:
+    """The city agent who applied for the family (`acted_by_agent` on `application.submitted`); None when the
+    family applied itself."""
+    if not data.get("acted_by_agent"):
+        return None
+    return Actor(subject=data.get("agent_subject") or AGENT_ROLE, role=AGENT_ROLE, on_behalf_of=data["family_account"])
+
+
+def intake_transition(data: dict[str, Any], status: ApplicationStatus, reason: str | None) -> dict[str, Any]:
+    """A submission's first transition in the ledger: by the agent who applied, with the reason the family reads
+    (« fait par un agent, le …, motif : … »), when one did; by Guichet's intake otherwise."""
+    agent = submitted_by(data)
+    return {"application_id": UUID(data["application_id"]), "from_status": None, "to_status": str(status),
+            "reason": data.get("agent_reason") if agent and reason is None else reason,
+            "actor_subject": agent.subject if agent else None, "actor_role": agent.role if agent else None}
+
+
+# What a decision reads and moves of a row: all but the documents and lists intake copied in (the child, the
+# household, the choices), which a batch of 500 would decode for nothing.
+_DECISION_COLUMNS = [column for column in applications.c
+                     if column.name not in ("child", "household", "choices", "keep_with_applications")]
+
+
 def locked_rows(connection: Connection, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
-    """The rows of these applications, locked until the transaction ends (in id order, so two batches
-    never wait on each other crosswise); unknown ids are absent."""
-    query = (select(applications).where(applications.c.application_id.in_(sorted(set(ids))))
+    """The rows of these applications (without the child, household and choices intake copied in), locked until
+    the transaction ends (in id order, so two batches never wait on each other crosswise); unknown ids are absent."""
+    query = (select(*_DECISION_COLUMNS)
+             .where(applications.c.application_id == any_(cast(sorted(set(ids)), ARRAY(Uuid))))
              .order_by(applications.c.application_id).with_for_update())
-    return {row["application_id"]: dict(row) for row in connection.execute(query).mappings()}
+    return {row["application_id"]: dict(row) for row in connection.execute(query).mappings().all()}
 
 
 def write_transitions(connection: Connection, changed: list[dict[str, Any]], transitions: list[dict[str, Any]]) -> None:
     """A batch of moves already checked against the state machine: each changed row's DECIDED_FIELDS (an
-    application moved twice in a batch ends as its last move says) in one statement, and the transitions."""
+    application moved twice in a batch ends as its last move says) in one statement, and the transitions in
+    another. Both take their rows as one JSON document (`jsonb_to_recordset`): a draw's 100,000 decisions
+    come in batches of 500, and arrays of JSON texts cost the driver a regular expression per quote to escape,
+    more than the rest of the batch (docs/PERFORMANCE.md, "Close to families")."""
     if not changed:
         return
     final = {row["application_id"]: row for row in changed}
     connection.execute(text(f"""
         UPDATE {applications.fullname} AS a
         SET status = v.status, reason = v.reason, placed_offer_id = v.placed_offer_id,
-            offer_expires_at = v.offer_expires_at, decision = v.decision::jsonb, updated_at = now()
-        FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
-                    CAST(:offers AS uuid[]), CAST(:expires AS timestamptz[]), CAST(:decisions AS text[]))
-             AS v(application_id, status, reason, placed_offer_id, offer_expires_at, decision)
-        WHERE a.application_id = v.application_id"""), {
-        "ids": list(final), "statuses": [row["status"] for row in final.values()],
-        "reasons": [row["reason"] for row in final.values()],
-        "offers": [row["placed_offer_id"] for row in final.values()],
-        "expires": [row["offer_expires_at"] for row in final.values()],
-        "decisions": [None if row["decision"] is None else json.dumps(row["decision"]) for row in final.values()]})
-    connection.execute(application_transitions.insert(), transitions)
+            offer_expires_at = v.offer_expires_at, decision = v.decision, updated_at = now()
+        FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+             AS v(application_id uuid, status text, reason text, placed_offer_id uuid, offer_expires_at timestamptz,
+                  decision jsonb)
+        WHERE a.application_id = v.application_id"""), {"rows": _json_rows(
+        {"application_id": row["application_id"], "status": row["status"], "reason": row["reason"],
+         "placed_offer_id": row["placed_offer_id"], "offer_expires_at": row["offer_expires_at"],
+         "decision": row["decision"]} for row in final.values())})
+    _insert_rows(connection, application_transitions, transitions)
+
+
+def _json_rows(rows: Iterable[dict[str, Any]]) -> str:
+    """Rows as one JSON array: UUIDs and aware datetimes as their text, which PostgreSQL reads back."""
+    return orjson.dumps(list(rows)).decode()
+
+
+def _insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """`table.insert()` of rows with the same keys, in one statement of one parameter."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    types = ", ".join(f"{name} {table.c[name].type.compile(dialect=connection.dialect)}" for name in columns)
+    names = ", ".join(columns)
+    connection.execute(text(f"INSERT INTO {table.fullname} ({names}) SELECT {names} "
+                            f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v({types})"),
+                       {"rows": _json_rows(rows)})
 
 
 def insert_applications(connection: Connection, rows: list[dict[str, Any]],
@@ -168,8 +211,13 @@ def intake_counters(engine: Engine, campaign_id: UUID) -> dict[str, Any]:
 
 
 def family_applications(engine: Engine, family_account: str) -> list[dict[str, Any]]:
+    """The family's applications, newest first, each saying whether a city agent applied for the family."""
+    by_agent = (select(application_transitions.c.transition_id)
+                .where(application_transitions.c.application_id == applications.c.application_id,
+                       application_transitions.c.from_status.is_(None),
+                       application_transitions.c.actor_role == AGENT_ROLE).exists().label("applied_by_agent"))
     with engine.connect() as connection:
-        rows = connection.execute(select(applications).where(applications.c.family_account == family_account)
+        rows = connection.execute(select(applications, by_agent).where(applications.c.family_account == family_account)
                                   .order_by(applications.c.submitted_at.desc())).mappings().all()
     return [dict(r) for r in rows]
 

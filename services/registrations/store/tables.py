@@ -24,7 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, OID
 
 from services.registrations.domain.household import Language
 from shared.audit import AuditTables, audit_head_table, audit_table
@@ -127,6 +127,43 @@ children = Table(
     Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("removed_at", DateTime(timezone=True)),
     Index("ix_children_present", "family_account", postgresql_where=text("removed_at IS NULL")),
+)
+
+# Supporting documents a family (or an agent for it) uploaded (migration 0006): their description here, their bytes
+# in a PostgreSQL large object (`content_oid`, pg_largeobject), out of every table a query reads (docs/registrations.md
+# #documents). The same bytes uploaded twice by a family are one document.
+documents = Table(
+    "documents", metadata,
+    Column("document_id", Uuid, primary_key=True),
+    Column("family_account", Text, ForeignKey(households.c.family_account), nullable=False),
+    Column("fact", String(40), nullable=False),  # what the family sent it for: one of the validated facts
+    Column("child_id", Uuid),  # the child, for the disability allowance
+    Column("media_type", String(40), nullable=False),  # from the content's first bytes
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content_oid", OID, nullable=False),
+    Column("filename", Text),  # as the client named it, shown back only
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("uploaded_by_subject", Text, nullable=False),
+    Column("uploaded_by_role", String(40), nullable=False),
+    Index("uq_documents_family_content", "family_account", "sha256", unique=True),
+)
+
+# The household facts an agent validated from a document (domain/facts.py), those still in force: one per fact (per
+# child for the allowance). A parent changing the value deletes it with the change (the household's save).
+fact_validations = Table(
+    "fact_validations", metadata,
+    Column("validation_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("family_account", Text, ForeignKey(households.c.family_account), nullable=False),
+    Column("fact", String(40), nullable=False),
+    Column("child_id", Uuid),
+    Column("value", JSONB, nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("validated_at", DateTime(timezone=True), nullable=False),
+    Column("validated_by", Text, nullable=False),
+    Column("document_id", Uuid, ForeignKey(documents.c.document_id), nullable=False),
+    Index("uq_fact_validations_fact", "family_account", "fact", "child_id", unique=True,
+          postgresql_nulls_not_distinct=True),
 )
 
 # The audit trail (shared/audit.py; migration 0005): one chain per family, `family:<account>`, append-only.

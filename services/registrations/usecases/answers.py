@@ -1,8 +1,8 @@
 """A family's answers about its own application: withdraw it, accept or decline the place offered; made by the
 parent, or by a city agent on the family's behalf (issue 16) with a reason.
 
-Each is one transaction (the ledger's row locked, its transition naming who acted, its outbox event, and for an
-agent one audit entry on the family's chain); once the ledger let the application go, intake's guard frees the
+Each is one transaction (the ledger's row locked, its transition naming who acted, its outbox event, and one entry
+on the family's audit chain: the family's, or the agent's with its reason); once the ledger let the application go, intake's guard frees the
 child and mirrors the counters.
 
 An agent is held to the family's rules: the same state machine, the offer's deadline, the activity's end. No
@@ -29,7 +29,7 @@ from services.registrations.domain.applications import (
     check_offer_open,
     check_withdrawal,
 )
-from services.registrations.store.audit import record_family_change
+from services.registrations.store.audit import family_itself, record_family_change
 from services.registrations.store.campaign_directory import offer_last_day
 from services.registrations.store.events import offer_answered_event, withdrawn_event
 from services.registrations.store.intake_guard import IntakeGuard
@@ -38,8 +38,6 @@ from services.registrations.store.tables import outbox
 from shared.audit import Actor
 from shared.clock import Clock
 from shared.outbox import record_event
-
-PARENT_ROLE = "parent"
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class Answered:
 
 
 def parent(family_account: str) -> Actor:
-    return Actor(subject=family_account, role=PARENT_ROLE)
+    return family_itself(family_account)
 
 
 def _for_agent(actor: Actor, reason: str | None) -> str | None:
@@ -115,11 +113,10 @@ def answer_offer(engine: Engine, family_account: str, application_id: UUID, acce
 
 def _audit(connection: Connection, actor: Actor, action: str, before: dict[str, Any], after: ApplicationStatus,
            agent_reason: str | None, now: datetime) -> None:
-    """An agent's action leaves one entry on the family's audit chain; the family's own answers are in the ledger."""
-    if agent_reason is None:
-        return
+    """One entry on the family's audit chain: the status before → after, and an agent's reason."""
     record_family_change(connection, actor, action, "application", str(before["application_id"]),
-                         {"status": before["status"]}, {"status": str(after)}, agent_reason, now)
+                         {"status": before["status"]}, {"status": str(after)}, now, reason=agent_reason,
+                         family_account=before["family_account"])
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 One transaction: the ledger's row locked, the rules checked (the window by the server's clock, the campaign's
 mode, the status, the choices as at intake), the new choices written with a history entry, and
-`application.choices_changed` in the outbox, from which allocation updates its copy. The application keeps its
+`application.choices_changed` in the outbox, from which allocation updates its copy, and one entry on the family's
+audit chain (the choices and siblings before → after). The application keeps its
 id, arrival position and draw line: a replacement in place, never a withdrawal and a new application.
 
 The same choices again change nothing (no history entry, no event): a retry with a new Idempotency-Key, after a
@@ -22,12 +23,13 @@ from sqlalchemy import Engine
 
 from services.registrations.domain.applications import ApplicationInvalid, check_choices, check_window
 from services.registrations.domain.choices import CHOICES_CHANGED, check_choices_changeable, sibling_violations
+from services.registrations.store.audit import family_itself, record_family_change
 from services.registrations.store.campaign_directory import CampaignDirectory
 from services.registrations.store.events import SOURCE
 from services.registrations.store.ledger import application_view, family_campaign_statuses, locked, replace_choices
 from services.registrations.store.tables import outbox
-from services.registrations.usecases.answers import parent
 from services.registrations.usecases.intake import UnknownCampaign
+from shared.audit import Actor
 from shared.clock import Clock
 from shared.events import Event, make_event
 from shared.outbox import record_event
@@ -47,7 +49,7 @@ def choices_changed_event(row: dict[str, Any], choices: list[UUID], keep_with: l
 
 
 def change_choices(engine: Engine, campaigns: CampaignDirectory, family_account: str, application_id: UUID,
-                   wanted: NewChoices, now: datetime) -> bool:
+                   wanted: NewChoices, now: datetime, actor: Actor | None = None) -> bool:
     """True when the choices changed, False when they already were these. Raises `ApplicationNotFound` (not the
     family's), `UnknownCampaign`, `WindowClosed`, `ChoicesFixed` (first-come campaign, or decided),
     `ApplicationInvalid` (choices or siblings, one violation per field)."""
@@ -68,9 +70,14 @@ def change_choices(engine: Engine, campaigns: CampaignDirectory, family_account:
                 raise ApplicationInvalid(violations)
         if wanted.choices == row["choices"] and keep_with == row["keep_with_applications"]:
             return False
-        replace_choices(connection, row, wanted.choices, keep_with, CHOICES_CHANGED, parent(family_account))
+        actor = actor or family_itself(family_account)
+        replace_choices(connection, row, wanted.choices, keep_with, CHOICES_CHANGED, actor)
         record_event(connection, outbox, choices_changed_event(row, wanted.choices, keep_with, now),
                      key=str(row["campaign_id"]))
+        record_family_change(connection, actor, "application.change_choices", "application", str(application_id),
+                             {"choices": row["choices"], "keep_with_applications": row["keep_with_applications"]},
+                             {"choices": wanted.choices, "keep_with_applications": keep_with}, now,
+                             family_account=family_account)
         return True
 
 
@@ -86,6 +93,7 @@ class ChoiceChanges:
     campaigns: CampaignDirectory
     clock: Clock
 
-    def change(self, family_account: str, application_id: UUID, wanted: NewChoices) -> dict[str, Any] | None:
-        change_choices(self.engine, self.campaigns, family_account, application_id, wanted, self.clock())
+    def change(self, family_account: str, application_id: UUID, wanted: NewChoices, *,
+               actor: Actor | None = None) -> dict[str, Any] | None:
+        change_choices(self.engine, self.campaigns, family_account, application_id, wanted, self.clock(), actor)
         return application_view(self.engine, application_id, family_account)

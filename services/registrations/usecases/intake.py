@@ -19,6 +19,7 @@ from uuid import UUID
 from kafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 
 from services.registrations.domain.applications import check_choices, check_window
+from services.registrations.domain.facts import validated_facts
 from services.registrations.domain.household import Child, Household
 from services.registrations.store.campaign_directory import CampaignDirectory
 from services.registrations.store.events import SOURCE
@@ -51,6 +52,14 @@ class Submission:
     choices: list[UUID]
     keep_with_applications: list[UUID]
     sworn_statement: bool
+
+
+@dataclass(frozen=True)
+class OnBehalf:
+    """A city agent applying for the family (issue 16): who, and the reason the family reads. The submission
+    goes through the family's rules all the same."""
+    agent_subject: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,8 @@ class SubmittedEvents:
         self._checked: set[tuple] = set()
 
     def submitted(self, application_id: UUID, campaign_id: UUID, family_account: str, child: Child,
-                  household: Household, submission: Submission, submitted_at: datetime, hold: Hold) -> Event:
+                  household: Household, submission: Submission, submitted_at: datetime, hold: Hold,
+                  on_behalf: OnBehalf | None = None) -> Event:
         data = {
             "application_id": str(application_id), "campaign_id": str(campaign_id), "family_account": family_account,
             "child": {"child_id": str(child.child_id), "first_name": child.first_name, "last_name": child.last_name,
@@ -119,14 +129,18 @@ class SubmittedEvents:
                           "quotient_justified_on": None if household.quotient_justified_on is None
                           else household.quotient_justified_on.isoformat(),
                           "residence_arrondissement": household.arrondissement,
-                          "postal_mail": household.postal_mail},
+                          "postal_mail": household.postal_mail,
+                          "validated_facts": validated_facts(household, child.child_id)},
             "choices": [str(offer_id) for offer_id in submission.choices],
             "keep_with_applications": [str(other) for other in submission.keep_with_applications],
             "sworn_statement": submission.sworn_statement, "submitted_at": submitted_at.isoformat(),
             "hold": {"kind": hold.kind, "offer_id": None if hold.offer_id is None else str(hold.offer_id),
                      "position": hold.position},
         }
-        shape = (hold.kind, child.school is None, household.quotient_tranche is None,
+        # Written out for a family's own submission too: the wire form is the contract's dump, defaults included.
+        data.update(acted_by_agent=on_behalf is not None, agent_reason=on_behalf and on_behalf.reason,
+                    agent_subject=on_behalf and on_behalf.agent_subject)
+        shape = (on_behalf is None, hold.kind, child.school is None, household.quotient_tranche is None,
                  household.quotient_justified_on is None, household.arrondissement is None,
                  bool(submission.keep_with_applications))
         if shape not in self._checked:
@@ -197,8 +211,10 @@ class Intake:
     def __post_init__(self):
         self.memory = HouseholdMemory(self.households)
 
-    def submit(self, family_account: str, submission: Submission, entry: Entry) -> Acknowledgement:
-        """Raises the refusals; `entry` records what was claimed, and the pending marker to write with the answer."""
+    def submit(self, family_account: str, submission: Submission, entry: Entry,
+               on_behalf: OnBehalf | None = None) -> Acknowledgement:
+        """Raises the refusals; `entry` records what was claimed, and the pending marker to write with the answer.
+        `on_behalf`: an agent applies for the family, held to the same rules; the record says who and why."""
         campaign = self.campaigns.get(submission.campaign_id)
         if campaign is None:
             raise UnknownCampaign(submission.campaign_id)
@@ -228,7 +244,7 @@ class Intake:
         application_id, hold = entered.application_id, entered.hold
         try:
             event = self.events.submitted(application_id, campaign.campaign_id, family_account, child, household,
-                                          submission, now, hold)
+                                          submission, now, hold, on_behalf)
             producer = self.producer()
             sending_with = producer.current
             delivery = producer.send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event)

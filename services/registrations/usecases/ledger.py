@@ -12,18 +12,23 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine
 
 from services.registrations.domain.applications import ApplicationStatus, TransitionRefused, check_transition
+from services.registrations.store.audit import family_change, family_itself, record_family_changes
 from services.registrations.store.events import received_event
 from services.registrations.store.ledger import (
     active_applications,
     insert_applications,
+    intake_transition,
     known_ids,
     ledger_row,
     locked,
     locked_rows,
+    submitted_by,
     transition,
     write_transitions,
 )
 from services.registrations.store.tables import outbox
+from shared.audit import PendingEntry
+from shared.clock import utc_now
 from shared.events import parse_event
 from shared.outbox import record_events
 
@@ -40,11 +45,13 @@ class IntakeRecord:
         return cls(parse_event(record.value).data, record.partition, record.offset)
 
 
-def record_intake(engine: Engine, records: Iterable[IntakeRecord]) -> list[UUID]:
-    """Write a batch of submissions to the ledger, one statement per table; returns the ids newly recorded."""
+def record_intake(engine: Engine, records: Iterable[IntakeRecord], now: datetime | None = None) -> list[UUID]:
+    """Write a batch of submissions to the ledger, one statement per table; returns the ids newly recorded.
+    Each one newly recorded leaves one entry on its family's audit chain, in the same transaction."""
     records = list(records)
     if not records:
         return []
+    now = now or utc_now()
     with engine.begin() as connection:
         known = known_ids(connection, [UUID(r.data["application_id"]) for r in records])
         active = active_applications(connection, {(UUID(r.data["campaign_id"]), UUID(r.data["child"]["child_id"]))
@@ -64,14 +71,32 @@ def record_intake(engine: Engine, records: Iterable[IntakeRecord]) -> list[UUID]
                 # Only possible if Redis lost its guard between two submissions: the ledger still says no.
                 status, reason = ApplicationStatus.REJECTED, f"duplicate-application:{first}"
             rows.append(ledger_row(record.data, record.partition, record.offset, status, reason))
-            transitions.append({"application_id": application_id, "from_status": None, "to_status": str(status),
-                                "reason": reason})
+            transitions.append(intake_transition(record.data, status, reason))
             events.append((received_event(record.data, record.partition, record.offset, str(status), reason),
                            record.data["campaign_id"]))
         if rows:
             insert_applications(connection, rows, transitions)
             record_events(connection, outbox, events)
+            submitted = {UUID(record.data["application_id"]): record for record in records}
+            record_family_changes(connection, [intake_entry(submitted[row["application_id"]], row, now)
+                                               for row in rows])
         return [row["application_id"] for row in rows]
+
+
+# What an application's first audit entry says of it (the child's and household's facts it copied are the
+# household's, on the same chain already).
+INTAKE_AUDITED = ("campaign_id", "child_id", "choices", "keep_with_applications", "sworn_statement", "status",
+                  "reason", "submitted_at", "intake_partition", "arrival_position")
+
+
+def intake_entry(record: IntakeRecord, row: dict[str, Any], now: datetime) -> PendingEntry:
+    """The ledger writing a submission is the worker's action on the family's behalf: the family applied (or the
+    agent who applied for it, with its reason), through the intake record."""
+    agent = submitted_by(record.data)
+    return family_change(agent or family_itself(record.data["family_account"]), "application.submit", "application",
+                         str(row["application_id"]), None, {name: row[name] for name in INTAKE_AUDITED}, now,
+                         reason=record.data.get("agent_reason") if agent else None,
+                         family_account=record.data["family_account"])
 
 
 def apply_decision(connection: Connection, event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:

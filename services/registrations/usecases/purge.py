@@ -1,6 +1,7 @@
 """Retention in registrations (docs/privacy.md): the ledger of a campaign closed more than
 `application_retention` ago, children removed from their household more than `removed_child_retention`
-ago (once no application of the ledger names them), and the outbox and inbox. Idempotent."""
+ago (once no application of the ledger names them), a family's audit chain whole once its last entry is older than
+`application_retention`, and the outbox and inbox. Idempotent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,14 +9,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, DateTime, Engine, delete, exists, func, select
 
+from services.registrations.store.documents import delete_documents_of_purged_children
 from services.registrations.store.tables import (
     application_transitions,
     applications,
+    audit,
     campaign_terms,
     children,
     inbox,
     outbox,
 )
+from shared.audit import chains_idle_since, purge_chains
 from shared.retention import OUTBOX_KEPT_AFTER_PUBLICATION, purge_inbox, purge_outbox, run_purges
 
 
@@ -49,6 +53,8 @@ def purge(engine: Engine, now: datetime, retention: RegistrationsRetention) -> d
     return run_purges(engine, {
         "applications": lambda c: purge_applications(c, now, retention.applications),
         "removed_children": lambda c: purge_removed_children(c, now, retention.removed_children),
+        "removed_children_documents": delete_documents_of_purged_children,
+        "audit": lambda c: purge_chains(c, audit, chains_idle_since(c, audit, now - retention.applications)),
         "outbox": lambda c: purge_outbox(c, outbox, now, OUTBOX_KEPT_AFTER_PUBLICATION),
         "inbox": lambda c: purge_inbox(c, inbox, now, retention.inbox),
     })

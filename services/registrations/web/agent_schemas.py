@@ -1,12 +1,12 @@
-"""Request and response bodies of the agents' API (web/agents.py): finding a family, and the reason every action
-for a family carries."""
+"""Request and response bodies of the agents' API (web/agents.py): finding a family, applying for it, and the
+reason every action for a family carries."""
 from __future__ import annotations
 
 from typing import Any
 
 import marshmallow as ma
 
-from services.registrations.web.schemas import EMAIL_MAX_LENGTH, HouseholdFactsSchema
+from services.registrations.web.schemas import EMAIL_MAX_LENGTH, HouseholdFactsSchema, SubmissionSchema
 from shared.contracts.fields import described
 from shared.schema_fields import Text
 
@@ -73,4 +73,10 @@ class AgentWithdrawalSchema(ReasonSchema):
 
 class HouseholdCorrectionSchema(HouseholdFactsSchema):
     """The household's facts, all sent (as a parent's PUT /household), and the agent's reason."""
+    reason = reason_field()
+
+
+class AgentSubmissionSchema(SubmissionSchema):
+    """A parent's application (POST /applications) made by an agent for the family, with the agent's reason;
+    `sworn_statement`: the family certified its information to the agent."""
     reason = reason_field()

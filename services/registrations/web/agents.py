@@ -3,9 +3,10 @@ applications, and acts for it: declares or corrects the household, accepts, decl
 reason the family reads in its history and its message.
 
 An agent is held to the family's rules (the use cases are the parents' ones: windows, deadlines, the state
-machine); every action leaves one entry on the family's audit chain (store/audit.py). A parent's token is answered
-403 here, an unknown family or another family's application 404. Applying for a family is not here yet
-(docs/registrations.md#agents).
+machine; an application goes through the parents' intake, waiting room included: the agent takes the family's
+place in the room); every action leaves one entry on the family's audit chain (store/audit.py; an application's,
+by the ledger worker). A parent's token is answered 403 here, an unknown family or another family's application
+404 (docs/registrations.md#agents).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask import request
+from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -22,15 +23,24 @@ from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.domain.applications import AGENT_ROLE
 from services.registrations.domain.household import Household, declared
 from services.registrations.store.households import family_known, find_households
-from services.registrations.store.ledger import application_view, family_applications
+from services.registrations.store.ledger import family_applications
+from services.registrations.usecases.intake import OnBehalf
 from services.registrations.web.agent_schemas import (
+    AgentSubmissionSchema,
     AgentWithdrawalSchema,
     FamilyQuerySchema,
     FamilySchema,
     HouseholdCorrectionSchema,
     ReasonSchema,
 )
-from services.registrations.web.schemas import ApplicationSchema, HouseholdSchema
+from services.registrations.web.parents.applications import (
+    ADMISSION_HEADER,
+    family_application,
+    intake_entry,
+    submit_for,
+)
+from services.registrations.web.parents.waiting_room import answered
+from services.registrations.web.schemas import AcknowledgementSchema, ApplicationSchema, HouseholdSchema, PlaceSchema
 from shared.audit import Actor
 from shared.audit_web import request_actor
 from shared.auth import require_roles
@@ -131,6 +141,34 @@ class FamilyApplications(MethodView):
         acting_for(family_account)
         return family_applications(RegistrationsComponents.current().engine, family_account)
 
+    @agents_only
+    @intake_entry
+    @blp.arguments(AgentSubmissionSchema())
+    @blp.response(202, AcknowledgementSchema)
+    @blp.alt_response(403, description="The campaign's waiting room admits families: the family's admission token "
+                                       "is missing or not valid (admission-token-missing, -invalid, -expired or "
+                                       "-foreign); take the family's place with PUT …/waiting-rooms/{campaign}/place",
+                      **PROBLEM)
+    @blp.alt_response(404, description="Unknown family (family-not-found)", **PROBLEM)
+    @blp.alt_response(409, description="The family could not apply now either: the window is not open or has "
+                                       "closed, or the child already has an application to the campaign "
+                                       "(`existing_application`)", **PROBLEM)
+    @blp.alt_response(503, description="Nothing was recorded; retry after Retry-After with the same "
+                                       "Idempotency-Key (intake-saturated, intake-unavailable)", **PROBLEM)
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER,
+                         {"in": "header", "name": ADMISSION_HEADER, "required": False, "schema": {"type": "string"},
+                          "description": "while the campaign's waiting room admits: the family's admission token"}])
+    def post(self, body, family_account: str):
+        """Apply for one of the family's children, with a reason (202 once it is safely kept)
+
+        The parent's application (POST /applications) and the same intake: window, eligibility, the guard (one
+        application per child), first-come places and the waiting room hold for the agent as for the family. The
+        record says an agent applied, who and why; the family reads it in its history and is sent a message."""
+        actor = acting_for(family_account)
+        on_behalf = OnBehalf(agent_subject=actor.subject, reason=body.pop("reason"))
+        return submit_for(family_account, body, on_behalf, follow=lambda application_id: url_for(
+            "agents.FamilyApplication", family_account=family_account, application_id=application_id))
+
 
 @blp.route(f"/families/{FAMILY}/applications/<uuid:application_id>")
 class FamilyApplication(MethodView):
@@ -140,10 +178,34 @@ class FamilyApplication(MethodView):
     def get(self, family_account: str, application_id: UUID):
         """One of the family's applications, with its history (who acted, and why)"""
         acting_for(family_account)
-        found = application_view(RegistrationsComponents.current().engine, application_id, family_account)
+        found = family_application(family_account, application_id)  # `pending` a moment after a submission
         if found is None:
             raise NotFound("This family has no application with this id.", code="application-not-found")
         return found
+
+
+@blp.route(f"/families/{FAMILY}/waiting-rooms/<uuid:campaign_id>/place")
+class FamilyPlace(MethodView):
+    """The family's one place in a campaign's waiting room (the same place its own tabs get): an agent at the
+    counter waits in the family's turn like the family, no exception; once admitted, the place's admission token
+    goes with the agent's application (Admission-Token)."""
+
+    @agents_only
+    @blp.response(200, PlaceSchema)
+    @blp.alt_response(404, description="Unknown family, or the campaign has no waiting room", **PROBLEM)
+    @blp.alt_response(409, description="The room is not open yet, or the window has closed", **PROBLEM)
+    def put(self, family_account: str, campaign_id: UUID):
+        """Take the family's place in the room (again: the same place)"""
+        acting_for(family_account)
+        return answered(RegistrationsComponents.current().waiting_rooms.join(family_account, campaign_id))
+
+    @agents_only
+    @blp.response(200, PlaceSchema)
+    @blp.alt_response(404, description="Unknown family, or the campaign has no waiting room", **PROBLEM)
+    def get(self, family_account: str, campaign_id: UUID):
+        """The family's place: position, families ahead; once admitted, the admission token"""
+        acting_for(family_account)
+        return answered(RegistrationsComponents.current().waiting_rooms.place(family_account, campaign_id))
 
 
 def family_action(view: Callable, arguments: type[ReasonSchema] = ReasonSchema) -> Callable:

@@ -14,6 +14,14 @@ from services.registrations.domain.applications import (
     WindowNotOpenYet,
     WithdrawalRefused,
 )
+from services.registrations.domain.documents import (
+    MEDIA_TYPES,
+    DocumentInvalid,
+    DocumentNotFound,
+    DocumentTooLarge,
+    DocumentTypeRefused,
+)
+from services.registrations.domain.facts import FactValidationInvalid
 from services.registrations.domain.household import (
     ChildNotFound,
     DuplicateChild,
@@ -26,6 +34,7 @@ from services.registrations.store.households import StaleHousehold
 from services.registrations.store.intake_guard import AlreadyApplied, CampaignFull, GuardNotReady, RateLimited
 from services.registrations.store.ledger import ApplicationNotFound
 from services.registrations.usecases.erasure import ErasureRefused
+from services.registrations.usecases.fact_validation import UnknownDocument
 from services.registrations.usecases.intake import (
     BrokerUnavailable,
     HouseholdIncomplete,
@@ -130,4 +139,22 @@ PROBLEMS: dict[type[Exception], ProblemFor] = {
     StaleHousehold: lambda _: Problem("The household was changed meanwhile: read it again, then resend your change.",
                                       status=412, code="precondition-failed", title="Precondition Failed"),
     ErasureRefused: lambda e: Conflict(e.detail, code=e.code),
+    # Supporting documents and validated facts (web/parents/documents.py, web/agent_documents.py).
+    DocumentTooLarge: lambda e: Problem(str(e), status=413, code="document-too-large",
+                                        title="The request body is too large", limit_bytes=e.limit,
+                                        errors=[field_error("body", str(e), "document-too-large")]),
+    DocumentTypeRefused: lambda e: Problem(str(e), status=415, code="document-type-refused",
+                                           title="Unsupported media type", accepted=list(MEDIA_TYPES),
+                                           errors=[field_error("body", str(e), "document-type-refused")]),
+    # An upload's fields are its query (`query.fact`, as the schema names them), its content the body.
+    DocumentInvalid: lambda e: Unprocessable("The upload breaks a rule; nothing was stored.", code="document-invalid",
+                                             errors=[field_error(v.field if v.field == "body" else f"query.{v.field}",
+                                                                 v.message, v.code) for v in e.violations]),
+    DocumentNotFound: lambda _: NotFound("No document of this family has this id.", code="document-not-found"),
+    FactValidationInvalid: lambda e: Unprocessable("The validation breaks a rule; nothing was changed.",
+                                                   code="fact-validation-invalid",
+                                                   errors=[field_error(v.field, v.message, v.code)
+                                                           for v in e.violations]),
+    UnknownDocument: lambda e: Unprocessable(str(e), code="document-unknown",
+                                             errors=[field_error("document_id", str(e), "document-unknown")]),
 }

@@ -4,6 +4,8 @@ Household bodies carry types and formats only: the rules (ranges, lengths, dates
 the domain, which names the field it refuses."""
 import marshmallow as ma
 
+from services.registrations.domain.documents import MAX_FILENAME_LENGTH
+from services.registrations.domain.facts import FactStatus
 from services.registrations.domain.household import (
     MAX_CHILD_AGE,
     MAX_CHILDREN,
@@ -12,7 +14,7 @@ from services.registrations.domain.household import (
     Language,
     PostalAddress,
 )
-from shared.contracts.applications import APPLICATION_STATUSES, HoldSchema
+from shared.contracts.applications import APPLICATION_STATUSES, VALIDATED_FACTS, HoldSchema
 from shared.contracts.fields import described
 from shared.schema_fields import Text, bounded_list
 
@@ -67,6 +69,8 @@ class ApplicationSchema(ma.Schema):
                        "withdrawn; `pending` while the intake is still writing it to the ledger",
                        validate=ma.validate.OneOf((*APPLICATION_STATUSES, "pending")))
     reason = described(ma.fields.String, "why, for a rejection", allow_none=True)
+    applied_by_agent = described(ma.fields.Boolean, "a city agent applied for the family (its history's first "
+                                 "step says when and why); in lists of applications")
     hold = ma.fields.Nested(HoldSchema, metadata={"description": "what intake told the parent"})
     submitted_at = described(ma.fields.AwareDateTime, "when it was received (UTC)")
     arrival_position = described(ma.fields.Integer, "arrival order within the campaign's intake log",
@@ -161,6 +165,20 @@ class ChildSchema(ChildChangesSchema):
                          dump_only=True)
 
 
+class FactStateSchema(ma.Schema):
+    """One fact an agent validates from a document (issue 16), as it stands."""
+    fact = described(ma.fields.String, "quotient_tranche, single_parent, or disability_allowance (a child's)")
+    child_id = described(ma.fields.UUID, "the child, for disability_allowance; null otherwise", allow_none=True)
+    value = described(ma.fields.Raw, "the household's value: the tranche (null for none), true or false")
+    status = described(ma.fields.String, "declared (as the family said it), or validated (by a city agent from a "
+                       "document); changing a validated value makes it declared again",
+                       validate=ma.validate.OneOf([str(status) for status in FactStatus]))
+    effective_from = described(ma.fields.Date, "validated: the first day the value applies (pricing: months from "
+                               "this date's month)", allow_none=True)
+    validated_at = described(ma.fields.AwareDateTime, "validated: when (UTC)", allow_none=True)
+    document_id = described(ma.fields.UUID, "validated: the supporting document", allow_none=True)
+
+
 class HouseholdSchema(HouseholdFactsSchema):
     """A household: its facts, its present children and its version."""
     family_account = described(ma.fields.String, "the family account (the parent's login subject)", dump_only=True)
@@ -169,6 +187,31 @@ class HouseholdSchema(HouseholdFactsSchema):
     children = ma.fields.List(ma.fields.Nested(ChildSchema), dump_only=True, metadata={
         "description": f"the children (at most {MAX_CHILDREN}), first added first; removed ones are not listed"})
     version = described(ma.fields.Integer, "counts the changes; the ETag follows it", dump_only=True)
+    facts = ma.fields.List(ma.fields.Nested(FactStateSchema), dump_only=True, metadata={
+        "description": "the facts priority and price depend on: the quotient tranche, single-parent status, then each "
+                       "child's disability allowance, each declared or validated by a city agent"})
+
+
+# --- supporting documents (web/parents/documents.py, web/agent_documents.py) ----------------------------------
+
+class DocumentFieldsSchema(ma.Schema):
+    """The query of an upload: the body is the file itself (PDF, JPEG or PNG, at most 5 MiB)."""
+    fact = described(ma.fields.String, "the fact the document supports", required=True,
+                     validate=ma.validate.OneOf(VALIDATED_FACTS))
+    child_id = described(ma.fields.UUID, "the child, for disability_allowance", load_default=None)
+    filename = described(ma.fields.String, f"the file's name, shown back (at most {MAX_FILENAME_LENGTH} characters)",
+                         load_default=None, validate=ma.validate.Length(max=MAX_FILENAME_LENGTH))
+
+
+class DocumentSchema(ma.Schema):
+    document_id = described(ma.fields.UUID, "id of the document (an agent's validation names it)")
+    fact = described(ma.fields.String, "the fact it was sent for")
+    child_id = described(ma.fields.UUID, "the child, for disability_allowance", allow_none=True)
+    media_type = described(ma.fields.String, "application/pdf, image/jpeg or image/png: read from the content")
+    size_bytes = described(ma.fields.Integer, "size in bytes")
+    filename = described(ma.fields.String, "the name it was sent with", allow_none=True)
+    uploaded_at = described(ma.fields.AwareDateTime, "when (UTC)")
+    uploaded_by_role = described(ma.fields.String, "parent, or agent (a city agent for the family)")
 
 
 # --- the waiting room (web/parents/waiting_room.py, web/public.py, web/managers.py) ---------------------------

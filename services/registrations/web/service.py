@@ -12,7 +12,8 @@ from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.usecases.erasure import erase_family
 from services.registrations.usecases.export import export_family
 from services.registrations.web.schemas import HouseholdSchema
-from shared.auth import require_roles
+from shared.audit_web import request_actor
+from shared.auth import current_principal, require_city_wide_manager, require_roles
 from shared.errors import PROBLEM_CONTENT_TYPE, NotFound
 from shared.web import ProblemSchema
 
@@ -27,6 +28,8 @@ class FamilyHousehold(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="This family has not declared a household")
     def get(self, family_account: str):
         """A family's household (city support staff and other Guichet services)"""
+        if "service" not in current_principal().roles:
+            require_city_wide_manager()
         household = RegistrationsComponents.current().households.get(family_account)
         if household is None:
             raise NotFound("This family has not declared a household.", code="household-not-found")
@@ -40,6 +43,7 @@ class FamilyExport(MethodView):
                             "content": {"application/json": {"schema": {"type": "object"}}}}})
     def get(self, family_account: str):
         """Everything registrations holds about a family, as JSON: for an agent answering an access request"""
+        require_city_wide_manager()
         return export_family(RegistrationsComponents.current().engine, family_account)
 
 
@@ -52,6 +56,8 @@ class FamilyErasure(MethodView):
                       description="refused while an application of the family is open (code open-application)")
     def post(self, family_account: str):
         """Erase a family's data on its request (an agent acting for the family)"""
+        require_city_wide_manager()
         components = RegistrationsComponents.current()
-        pseudonym = erase_family(components.engine, components.redis, family_account, "agent", components.clock())
+        pseudonym = erase_family(components.engine, components.redis, family_account, "agent", components.clock(),
+                                 request_actor("manager", on_behalf_of=family_account))
         return {"erased": True, "pseudonym": pseudonym}

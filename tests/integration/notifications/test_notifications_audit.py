@@ -30,15 +30,19 @@ PARENTS_OWN_WRITES = {("post", "/notifications/inbox/{message_id}/read"),
                       ("delete", "/notifications/closing-reminders/{campaign_id}")}
 
 
-def chain_entries(notifications, account: str) -> list:
+def chain_entries(notifications, account: str, *, courier: bool = False) -> list:
+    """The family's chain: the managers' entries (and the courier's deliveries, test_courier_audit.py, if asked)."""
+    query = select(audit.entries).where(audit.entries.c.chain == f"family:{account}").order_by(audit.entries.c.seq)
     with notifications.engine.connect() as connection:
-        return list(connection.execute(select(audit.entries).where(audit.entries.c.chain == f"family:{account}")
-                                       .order_by(audit.entries.c.seq)).mappings())
+        return list(connection.execute(query if courier else query.where(audit.entries.c.actor_role != "system"))
+                    .mappings())
 
 
 def entry_count(notifications) -> int:
+    """Entries made by anyone but the courier."""
     with notifications.engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(audit.entries)).scalar_one()
+        return connection.execute(select(func.count()).select_from(audit.entries)
+                                  .where(audit.entries.c.actor_role != "system")).scalar_one()
 
 
 def manager(notifications, subject: str = "mail-room-1") -> dict[str, str]:
@@ -105,7 +109,9 @@ def test_a_managers_retry_leaves_one_entry_with_its_actor_and_before_after(notif
         "notification.retry", "notification", notification_id)
     assert entry["changes"] == {"status": {"before": "failed", "after": "pending"},
                                 "attempts": {"before": TEST_RETRY.max_attempts, "after": 0}}
-    assert (entry["seq"], entry["request_id"], entry["occurred_at"]) == (1, "req-retry-1", notifications.clock())
+    # After the courier's entries, one per failed attempt.
+    assert (entry["seq"], entry["request_id"], entry["occurred_at"]) == (
+        TEST_RETRY.max_attempts + 1, "req-retry-1", notifications.clock())
 
 
 def test_printing_a_letter_leaves_one_entry_and_printing_it_again_none(notifications):
@@ -117,8 +123,8 @@ def test_printing_a_letter_leaves_one_entry_and_printing_it_again_none(notificat
     assert print_letter(notifications, second, "mail-room-2").status_code == 200
 
     entries = chain_entries(notifications, account)
-    assert [(e["seq"], e["actor_subject"], e["action"], e["target_id"]) for e in entries] == [
-        (1, "mail-room-1", "letter.printed", first), (2, "mail-room-2", "letter.printed", second)]
+    assert [(e["seq"], e["actor_subject"], e["action"], e["target_id"]) for e in entries] == [  # after the deliveries
+        (3, "mail-room-1", "letter.printed", first), (4, "mail-room-2", "letter.printed", second)]
     assert entries[0]["changes"] == {"printed_at": {"before": None, "after": printed_at}}
     assert entries[1]["previous_hash"] == entries[0]["hash"] and entries[0]["request_id"] == f"req-{first}"
     unknown = print_letter(notifications, str(uuid.uuid4()))
@@ -155,7 +161,7 @@ def test_the_check_names_an_altered_entry_of_notifications(notifications):
     print_letter(notifications, second)
     chain = f"family:{account}"
     assert [report.describe() for report in check_service(database_url(notifications), "notifications")] == [
-        f"OK {chain}: 2 entries"]
+        f"OK {chain}: 4 entries"]  # two letters delivered by the courier, two printed
 
     tamper(notifications, "UPDATE notifications.audit_entries SET actor_subject = 'quelqu-un' "
                           "WHERE chain = :chain AND seq = 1", chain=chain)
@@ -189,14 +195,16 @@ def test_managers_read_a_familys_trail_filtered_by_time_and_actor(notifications)
 
     everything = audit_of(notifications, account)
     assert everything.status_code == 200
-    assert [(e["seq"], e["actor"], e["target"]["id"]) for e in everything.json] == [
-        (1, {"subject": "mail-room-1", "role": "manager"}, first), (2, {"subject": "mail-room-2", "role": "manager"},
+    courier = {"subject": "system:courier", "role": "system"}
+    assert [(e["seq"], e["actor"], e["target"]["id"]) for e in everything.json][2:] == [
+        (3, {"subject": "mail-room-1", "role": "manager"}, first), (4, {"subject": "mail-room-2", "role": "manager"},
                                                                     second)]
+    assert [e["actor"] for e in everything.json][:2] == [courier, courier]  # the two letters delivered
     assert {e["chain"] for e in everything.json} == {f"family:{account}"}  # never the other family's entry
-    assert [e["seq"] for e in audit_of(notifications, account, "?actor=mail-room-2").json] == [2]
+    assert [e["seq"] for e in audit_of(notifications, account, "?actor=mail-room-2").json] == [4]
     since = middle.isoformat().replace("+", "%2B")
-    assert [e["seq"] for e in audit_of(notifications, account, f"?since={since}").json] == [2]
-    assert [e["seq"] for e in audit_of(notifications, account, f"?until={since}").json] == [1]
+    assert [e["seq"] for e in audit_of(notifications, account, f"?since={since}").json] == [4]
+    assert [e["seq"] for e in audit_of(notifications, account, f"?until={since}").json] == [1, 2, 3]
     assert audit_of(notifications, "family-nobody-acted-for").json == []
     hostile = audit_of(notifications, "family%00nul")  # PostgreSQL text cannot hold a NUL: no family's account
     assert hostile.status_code == 200 and hostile.json == []
@@ -209,9 +217,9 @@ def test_managers_export_the_trail_as_csv_and_parents_cannot_read_it(notificatio
     for answer in (audit_of(notifications, account, Accept="text/csv"), audit_of(notifications, account, "?format=csv")):
         assert answer.status_code == 200 and answer.mimetype == "text/csv"
         rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
-        assert [(row["seq"], row["action"], row["target_id"]) for row in rows] == [
-            ("1", "letter.printed", first), ("2", "letter.printed", second)]
-        assert rows[0]["actor_subject"] == "mail-room-1" and '"before":null' in rows[0]["changes"]
+        assert [(row["seq"], row["action"], row["target_id"]) for row in rows][2:] == [
+            ("3", "letter.printed", first), ("4", "letter.printed", second)]
+        assert rows[2]["actor_subject"] == "mail-room-1" and '"before":null' in rows[2]["changes"]
     backwards = audit_of(notifications, account, "?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z")
     assert backwards.status_code == 422 and "until" in str(backwards.json)
     as_parent = notifications.client.get(f"/notifications/families/{account}/audit",
@@ -242,7 +250,7 @@ def test_the_purge_deletes_whole_chains_idle_past_their_retention(notifications)
     retention = NotificationsRetention(messages=10 * YEAR, applications=10 * YEAR, inbox=timedelta(days=60),
                                        audit=5 * YEAR)
 
-    assert purge(notifications.engine, notifications.clock(), retention)["audit"] == 1
+    assert purge(notifications.engine, notifications.clock(), retention)["audit"] == 3  # 2 deliveries, 1 print
     assert chain_entries(notifications, idle) == []
     assert [e["target_id"] for e in chain_entries(notifications, active)] == [active_letter, active_second]
     assert purge(notifications.engine, notifications.clock(), retention)["audit"] == 0

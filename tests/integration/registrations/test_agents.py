@@ -123,7 +123,9 @@ def test_the_familys_own_answer_carries_no_agent_mark(client, engine, parent):
     last = accepted.json["history"][-1]
     assert (last["actor_role"], last["acted_by_agent"], last["reason"]) == ("parent", False, "accepted by the parent")
     assert "acted_by_agent" not in last_event(engine)["data"]
-    assert entries(engine, account) == []
+    (entry,) = entries(engine, account)  # the family's own entry: no agent, no one on whose behalf, no reason
+    assert (entry.actor_subject, entry.actor_role, entry.on_behalf_of) == (account, "parent", None)
+    assert "reason" not in entry.changes
 
 
 @pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": "ok"}, {"reason": None}])
@@ -354,10 +356,11 @@ def test_a_family_and_an_agent_answering_at_once_leave_one_answer(app, engine, a
     assert events_of(engine, same) == ["offer.accepted"] and transitions_of(engine, same) == 3
     assert sorted(answer.status_code for answer in opposite) == [200, 409]
     assert len(events_of(engine, contrary)) == 1 and transitions_of(engine, contrary) == 3
-    # Exactly the agent's changes are in the family's trail.
-    agent_moves = sum(1 for answer in both_accept[1:] + opposite[1:] if answer.status_code == 200
-                      and answer.json["history"][-1]["acted_by_agent"])
-    assert len(entries(engine, account)) == agent_moves
+    # Exactly the two changes are in the family's trail, each by whoever made it (the ledger names the same).
+    trail = {entry.target_id: entry.actor_role for entry in entries(engine, account)}
+    moved_by = {str(answer.json["application_id"]): answer.json["history"][-1]["actor_role"]
+                for answer in both_accept + opposite if answer.status_code == 200}
+    assert len(entries(engine, account)) == 2 and trail == moved_by
 
 
 def test_the_ledger_and_audit_tables_match_the_migrations(engine):

@@ -59,8 +59,12 @@ def test_a_parent_declares_the_household_then_reads_it_with_its_etag(client, par
     assert "PUT /household" in missing.json["detail"]
 
     declared = declare(client, parent())
+    # Every fact priority and price depend on is declared until a city agent validates it (test_validated_facts).
+    declared_facts = [{"fact": fact, "child_id": None, "value": FACTS[fact], "status": "declared",
+                       "effective_from": None, "validated_at": None, "document_id": None}
+                      for fact in ("quotient_tranche", "single_parent")]
     assert declared.json == {**FACTS, "family_account": "family-a", "effective_tranche": 3, "children": [],
-                             "version": 1}
+                             "version": 1, "facts": declared_facts}
     read = client.get("/household", headers=parent())
     assert read.json == declared.json and read.headers["ETag"] == declared.headers["ETag"]
     assert client.get("/household", headers=parent(**{"If-None-Match": read.headers["ETag"]})).status_code == 304

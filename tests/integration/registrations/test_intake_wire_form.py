@@ -35,5 +35,5 @@ def test_submitted_records_are_the_contracts_wire_form(registrations, redis_clie
         assert json.loads(redis_client.get(pending_key(answer.json["application_id"]))) == data
     facts = records[answers[0].json["application_id"]]["data"]["household"]
     assert facts == {"single_parent": True, "quotient_tranche": 4, "quotient_justified_on": "2025-09-30",
-                     "residence_arrondissement": 11, "postal_mail": False}
+                     "residence_arrondissement": 11, "postal_mail": False, "validated_facts": []}
     assert records[answers[2].json["application_id"]]["data"]["household"]["quotient_tranche"] is None

@@ -17,8 +17,11 @@ EXAMPLES = {
     "offer_expired": "offer.expired", "registration_confirmed": "registration.confirmed",
     "registration_cancelled": "registration.cancelled", "campaign_opened": "campaign.opened",
     "agent_accepted": "offer.accepted", "agent_declined": "offer.declined", "agent_withdrew": "application.withdrawn",
+    "agent_applied": "application.received",
 }
 BY_AN_AGENT = {"acted_by_agent": True, "reason": "Appel de la mère au 3975, le 12 mars"}
+APPLIED_BY_AN_AGENT = {"acted_by_agent": True, "agent_reason": "Au guichet de la mairie du 11e",
+                       "agent_subject": "agent-mairie-11"}
 WAITLIST = {"waitlist": [{"offer_id": CAMPAIGN["offers"][0]["offer_id"], "position": 4}]}
 # Not an event's consequence: the closing reminder's scheduler writes its data (handlers/reminders.py).
 CLOSING = {"campaign_id": CAMPAIGN["campaign_id"], "family_account": "family-1",
@@ -30,7 +33,8 @@ def data_for(kind: str) -> dict:
     if kind == "campaign_closing":
         return CLOSING
     return {**contract_for(EXAMPLES[kind]).example, **(WAITLIST if kind == "waitlisted" else {}),
-            **(BY_AN_AGENT if kind.startswith("agent_") else {})}
+            **(BY_AN_AGENT if kind.startswith("agent_") else {}),
+            **(APPLIED_BY_AN_AGENT if kind == "agent_applied" else {})}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -74,6 +78,22 @@ def test_what_an_agent_did_for_the_family_is_told_with_when_and_why_and_what_the
     at = paris_instant(datetime.fromisoformat(by_the_family["at"]), "fr")
     assert f"fait par un agent, le {at}, motif : Appel de la mère au 3975, le 12 mars." in message.body
     assert "par un agent de la Ville" in message.subject and "3975" in message.body
+
+
+def test_an_application_an_agent_made_is_told_with_when_and_why_instead_of_the_plain_acknowledgement():
+    from services.notifications.domain.events import kind_told
+
+    by_the_family = contract_for("application.received").example
+    assert kind_told("application.received", by_the_family) == "application_received"
+    by_an_agent = {**by_the_family, **APPLIED_BY_AN_AGENT}
+    assert kind_told("application.received", by_an_agent) == "agent_applied"
+    assert kind_told("application.received", {**by_an_agent, "status": "rejected"}) is None
+    message = render("agent_applied", "fr", by_an_agent, Facts("Inès Martin", CAMPAIGN), PORTAL)
+    at = paris_instant(datetime.fromisoformat(by_the_family["submitted_at"]), "fr")
+    assert message.subject == "Demande déposée pour Inès Martin par un agent de la Ville"
+    assert f"fait par un agent, le {at}, motif : Au guichet de la mairie du 11e." in message.body
+    assert "1. Escalade — initiation" in message.body and f"{PORTAL}/demandes" in message.body
+    assert "agent-mairie-11" not in message.body  # the family is told an agent acted, not which one
 
 
 def test_waitlist_positions_and_amounts_are_spelled_out():

@@ -21,8 +21,10 @@ from services.registrations.store.intake_gate import Entry, IntakeGate, Replay
 from services.registrations.store.intake_guard import Hold
 from services.registrations.store.ledger import application_view, family_applications
 from services.registrations.store.pending import pending_application
-from services.registrations.usecases.intake import HouseholdUnsettled, IntakeSaturated, Submission
+from services.registrations.usecases.intake import HouseholdUnsettled, IntakeSaturated, OnBehalf, Submission
+from services.registrations.web.parents.shedding import SLOT_TAKEN
 from services.registrations.web.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
+from shared.audit_web import request_actor
 from shared.auth import current_principal, require_roles
 from shared.errors import PROBLEM_CONTENT_TYPE, NotFound, ServiceUnavailable
 from shared.idempotency import (
@@ -45,12 +47,15 @@ blp = Blueprint("applications", __name__, url_prefix="/applications",
 
 def intake_entry(view: Callable) -> Callable:
     """View decorator, outermost, of a submission: shed at once when this process serves all it holds (503,
-    nothing recorded); otherwise the view runs with `g.intake_entry`, its Idempotency-Key's answer is kept
+    nothing recorded; a parent's `POST /applications` was already shed or let through before Flask, by
+    web/parents/shedding.py); otherwise the view runs with `g.intake_entry`, its Idempotency-Key's answer is kept
     with the pending marker after a 2xx, and a request refused before intake's script is still counted by
     admission and meets its key's stored answer, as if admission and the key had been checked first."""
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         intake = RegistrationsComponents.current().intake
+        if request.environ.get(SLOT_TAKEN):  # a parent's submission, let through before Flask (shedding.py)
+            return _serve(view, args, kwargs, intake.gate)
         try:
             intake.in_flight.enter()
         except IntakeSaturated as shed:
@@ -103,6 +108,48 @@ def hold_message(hold: Hold) -> str:
     return "Demande enregistrée : les places seront attribuées après la clôture des inscriptions."
 
 
+def family_application(family_account: str, application_id: UUID) -> dict[str, Any] | None:
+    """One of the family's applications with its history; acknowledged but not in the ledger yet (a second or so
+    after its 202), `pending` from intake's marker; None when the family has no such application."""
+    components = RegistrationsComponents.current()
+    found = application_view(components.engine, application_id, family_account)
+    if found is not None:
+        return found
+    pending = pending_application(components.redis, application_id)
+    if pending is not None and pending["family_account"] == family_account:
+        return {**pending, "status": "pending", "history": [], "arrival_position": None}
+    return None
+
+
+def _parent_path(application_id: UUID) -> str:
+    return url_for("applications.Application", application_id=application_id)
+
+
+def submit_for(family_account: str, body: dict[str, Any], on_behalf: OnBehalf | None = None,
+               follow: Callable[[UUID], str] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """A submission for `family_account` inside `intake_entry`: the waiting room's admission, then intake (a city
+    agent's for the family with `on_behalf`, held to the same rules); 202 with where to follow it (`follow`: the
+    application id → its path; the parent's GET /applications/{id} by default)."""
+    components = RegistrationsComponents.current()
+    rooms = components.waiting_rooms
+    in_room = rooms.check_admission(family_account, body["campaign_id"], request.headers.get(ADMISSION_HEADER))
+    entry: Entry = g.intake_entry
+    started = time.perf_counter()
+    try:
+        ack = components.intake.submit(family_account, Submission(idempotency_key=entry.idempotency_key, **body),
+                                       entry, on_behalf)
+    except HouseholdUnsettled:
+        raise ServiceUnavailable("Your household changed while you applied; retry: it is safe to press again.",
+                                 code="intake-unavailable", headers={"Retry-After": "1"}, retry_after=1) from None
+    finally:
+        if in_room:  # the rooms' pace follows intake's latency, measured on their admitted families
+            rooms.record_intake_latency((time.perf_counter() - started) * 1000)
+    status_url = (follow or _parent_path)(ack.application_id)
+    return ({"application_id": ack.application_id, "campaign_id": ack.campaign_id, "status": "received",
+             "submitted_at": ack.submitted_at, "status_url": status_url, "hold": ack.hold.as_dict(),
+             "message": hold_message(ack.hold)}, 202, {"Location": status_url})
+
+
 @blp.route("")
 class Applications(MethodView):
     @intake_entry
@@ -124,25 +171,7 @@ class Applications(MethodView):
         """Submit an application (202 once it is safely kept)
 
         While the campaign's waiting room admits, send the admission token it gave you (Admission-Token)."""
-        components = RegistrationsComponents.current()
-        rooms = components.waiting_rooms
-        in_room = rooms.check_admission(current_principal().subject, body["campaign_id"],
-                                        request.headers.get(ADMISSION_HEADER))
-        entry: Entry = g.intake_entry
-        started = time.perf_counter()
-        try:
-            ack = components.intake.submit(current_principal().subject,
-                                           Submission(idempotency_key=entry.idempotency_key, **body), entry)
-        except HouseholdUnsettled:
-            raise ServiceUnavailable("Your household changed while you applied; retry: it is safe to press again.",
-                                     code="intake-unavailable", headers={"Retry-After": "1"}, retry_after=1) from None
-        finally:
-            if in_room:  # the rooms' pace follows intake's latency, measured on their admitted families
-                rooms.record_intake_latency((time.perf_counter() - started) * 1000)
-        status_url = url_for("applications.Application", application_id=ack.application_id)
-        return ({"application_id": ack.application_id, "campaign_id": ack.campaign_id, "status": "received",
-                 "submitted_at": ack.submitted_at, "status_url": status_url, "hold": ack.hold.as_dict(),
-                 "message": hold_message(ack.hold)}, 202, {"Location": status_url})
+        return submit_for(current_principal().subject, body)
 
     @require_roles("parent")
     @blp.response(200, ApplicationSchema(many=True))
@@ -157,14 +186,10 @@ class Application(MethodView):
     @blp.response(200, ApplicationSchema)
     def get(self, application_id: UUID):
         """One of my applications, with its history"""
-        family_account = current_principal().subject
-        found = application_view(RegistrationsComponents.current().engine, application_id, family_account)
-        if found is not None:
-            return found
-        pending = pending_application(RegistrationsComponents.current().redis, application_id)
-        if pending is not None and pending["family_account"] == family_account:
-            return {**pending, "status": "pending", "history": [], "arrival_position": None}
-        raise NotFound("No application of yours has this id.", code="application-not-found")
+        found = family_application(current_principal().subject, application_id)
+        if found is None:
+            raise NotFound("No application of yours has this id.", code="application-not-found")
+        return found
 
 
 @blp.route("/<uuid:application_id>/withdraw")
@@ -174,7 +199,8 @@ class Withdrawal(MethodView):
     @blp.response(200, ApplicationSchema)
     def post(self, application_id: UUID):
         """Withdraw my application (a place it held goes to the next family)"""
-        return RegistrationsComponents.current().answers.withdraw(current_principal().subject, application_id)
+        return RegistrationsComponents.current().answers.withdraw(current_principal().subject, application_id,
+                                                                  actor=request_actor("parent"))
 
 
 @blp.route("/<uuid:application_id>/accept")
@@ -184,7 +210,8 @@ class Acceptance(MethodView):
     @blp.response(200, ApplicationSchema)
     def post(self, application_id: UUID):
         """Accept the place offered, before its deadline"""
-        return RegistrationsComponents.current().answers.answer(current_principal().subject, application_id, accept=True)
+        return RegistrationsComponents.current().answers.answer(current_principal().subject, application_id, accept=True,
+                                                                actor=request_actor("parent"))
 
 
 @blp.route("/<uuid:application_id>/decline")
@@ -194,4 +221,5 @@ class Declination(MethodView):
     @blp.response(200, ApplicationSchema)
     def post(self, application_id: UUID):
         """Decline the place offered: it goes to the next child on the waitlist"""
-        return RegistrationsComponents.current().answers.answer(current_principal().subject, application_id, accept=False)
+        return RegistrationsComponents.current().answers.answer(current_principal().subject, application_id, accept=False,
+                                                                actor=request_actor("parent"))

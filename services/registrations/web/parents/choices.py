@@ -13,6 +13,7 @@ from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.domain.choices import ChoicesFixed
 from services.registrations.usecases.choices import ChoiceChanges, NewChoices
 from services.registrations.web.schemas import MAX_CHOICES, MAX_SIBLINGS, ApplicationSchema
+from shared.audit_web import request_actor
 from shared.auth import current_principal, require_roles
 from shared.errors import PROBLEM_CONTENT_TYPE, Conflict, handle_problem
 from shared.idempotency import idempotent
@@ -50,4 +51,5 @@ class ApplicationChoices(MethodView):
         components = RegistrationsComponents.current()
         changes = ChoiceChanges(components.engine, components.campaigns, components.clock)
         return changes.change(current_principal().subject, application_id,
-                              NewChoices(body["choices"], body["keep_with_applications"]))
+                              NewChoices(body["choices"], body["keep_with_applications"]),
+                              actor=request_actor("parent"))

@@ -23,6 +23,7 @@ from services.registrations.web.schemas import (
     HouseholdSchema,
     NewChildSchema,
 )
+from shared.audit_web import request_actor
 from shared.auth import current_principal, require_roles
 from shared.errors import PROBLEM_CONTENT_TYPE
 from shared.idempotency import HEADER as IDEMPOTENCY_KEY
@@ -71,7 +72,8 @@ class OwnHousehold(MethodView):
         it whatever it is now. A stale ETag is answered 412 and changes nothing.
         """
         saved = RegistrationsComponents.current().household_changes.declare(
-            current_principal().subject, facts, check=lambda current: blp.check_etag(_etag_data(current)))
+            current_principal().subject, facts, check=lambda current: blp.check_etag(_etag_data(current)),
+            actor=request_actor("parent"))
         blp.set_etag(_etag_data(saved))
         return saved
 
@@ -89,7 +91,8 @@ class OwnChildren(MethodView):
     def post(self, new_child):
         """Add a child to my household"""
         child = Child(child_id=uuid4(), **new_child)
-        saved = RegistrationsComponents.current().household_changes.add_child(current_principal().subject, child)
+        saved = RegistrationsComponents.current().household_changes.add_child(current_principal().subject, child,
+                                                                        actor=request_actor("parent"))
         return saved.child(child.child_id), {"Location": url_for("households.OwnChild", child_id=child.child_id)}
 
 
@@ -109,7 +112,8 @@ class OwnChild(MethodView):
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description="The change makes it a duplicate of another child")
     def patch(self, changes, child_id: UUID):
         """Correct some fields of a child"""
-        saved = RegistrationsComponents.current().household_changes.change_child(current_principal().subject, child_id, **changes)
+        saved = RegistrationsComponents.current().household_changes.change_child(
+            current_principal().subject, child_id, actor=request_actor("parent"), **changes)
         return saved.child(child_id)
 
     @require_roles("parent")
@@ -121,7 +125,8 @@ class OwnChild(MethodView):
         The child disappears from the household; its record is kept (marked removed) because
         applications already made for it still name it.
         """
-        RegistrationsComponents.current().household_changes.remove_child(current_principal().subject, child_id)
+        RegistrationsComponents.current().household_changes.remove_child(current_principal().subject, child_id,
+                                                                         actor=request_actor("parent"))
 
 
 @blp.route("/household/export")
@@ -145,5 +150,5 @@ class OwnErasure(MethodView):
         """Erase your family's data (your right to erasure): refused while an application is still open"""
         components = RegistrationsComponents.current()
         pseudonym = erase_family(components.engine, components.redis, current_principal().subject, "family",
-                                 components.clock())
+                                 components.clock(), request_actor("parent"))
         return {"erased": True, "pseudonym": pseudonym}
