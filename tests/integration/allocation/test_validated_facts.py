@@ -13,8 +13,9 @@ from sqlalchemy import select
 from services.allocation.bootstrap import build_components
 from services.allocation.handlers.jobs import DrawScheduler
 from services.allocation.settings import AllocationSettings
-from services.allocation.store.tables import applications, validated_tranches
+from services.allocation.store.tables import applications, campaigns, places, validated_tranches
 from services.allocation.worker import build_loops
+from shared.db import make_engine
 from shared.kafka import Producer, ensure_topics
 from shared.runtime import Runtime
 from shared.topics import APPLICATION_EVENTS, BILLING_FEED, CAMPAIGN_EVENTS
@@ -172,6 +173,11 @@ def settings(make_settings):
     return settings
 
 
+def stored(engine, condition) -> bool:
+    with engine.connect() as connection:
+        return connection.execute(select(condition.left.table).where(condition)).first() is not None
+
+
 def test_a_validated_tranche_reaches_the_billing_feed_once_through_the_broker(settings):
     clock = MovableClock(datetime(2026, 2, 10, 9, tzinfo=timezone.utc))
     offer = an_offer(capacity=1, starts_on=date(2026, 3, 2))
@@ -184,7 +190,16 @@ def test_a_validated_tranche_reaches_the_billing_feed_once_through_the_broker(se
             send(settings, CAMPAIGN_EVENTS, [("campaign.published", campaign), ("campaign.opened", {
                 "campaign_id": campaign["campaign_id"], "version": 1, "at": campaign["opens_at"]})],
                  key=campaign["campaign_id"])
-            send(settings, APPLICATION_EVENTS, [("application.received", application), ("offer.accepted", {
+            # Campaign and application events travel on different topics, read by different consumers: the
+            # application is sent once the campaign is stored, the answer once the place is held, as in real life.
+            engine = make_engine(settings)
+            eventually(lambda: stored(engine, campaigns.c.campaign_id == campaign["campaign_id"]), timeout=90,
+                       what="the campaign stored")
+            send(settings, APPLICATION_EVENTS, [("application.received", application)], key=campaign["campaign_id"])
+            eventually(lambda: stored(engine, places.c.application_id == application["application_id"]), timeout=90,
+                       what="the place held")
+            engine.dispose()
+            send(settings, APPLICATION_EVENTS, [("offer.accepted", {
                 "application_id": application["application_id"], "campaign_id": campaign["campaign_id"],
                 "family_account": family, "offer_id": offer["offer_id"], "at": clock()})],
                  key=campaign["campaign_id"])
