@@ -78,16 +78,23 @@ def problem_type(code: str) -> str:
     return f"urn:guichet:problem:{code}"
 
 
-def problem_response(status: int, code: str, title: str, detail: str | None = None,
-                     errors: list[dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None,
-                     **extensions: Any) -> Response:
+def problem_document(status: int, code: str, title: str, detail: str | None = None, instance: str | None = None,
+                     errors: list[dict[str, Any]] | None = None, **extensions: Any) -> dict[str, Any]:
+    """An RFC 9457 problem's members, as every service answers them (also outside Flask: a WSGI layer's refusal)."""
     body: dict[str, Any] = {"type": problem_type(code), "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
-    body["instance"] = request.path if request else None
+    body["instance"] = instance
     if errors:
         body["errors"] = errors
     body.update(extensions)
+    return body
+
+
+def problem_response(status: int, code: str, title: str, detail: str | None = None,
+                     errors: list[dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None,
+                     **extensions: Any) -> Response:
+    body = problem_document(status, code, title, detail, request.path if request else None, errors, **extensions)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -1,5 +1,5 @@
 """Fixtures of the registrations API's tests: the app on this test's servers, its engine, a test client, and
-tokens by role. A test module may define its own (test_agents.py does)."""
+tokens by role. A test module may define its own `app` (test_manager_scopes.py does, with scopes)."""
 import pytest
 
 from services.registrations.app import create_app

@@ -9,31 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from services.registrations.app import create_app
-from services.registrations.settings import RegistrationsSettings
 from services.registrations.store.audit import chain_of, family_entries
 from services.registrations.store.tables import application_transitions, applications, audit
 from shared.audit import check_chains
 from tests.support.agents import events_of, last_event, ledger_application, new_family
 
 REASON = "Appel au 3975 : la mère accepte la place, pas d'accès internet"
-
-
-@pytest.fixture
-def app(make_settings, redis_client):
-    app = create_app(make_settings("registrations", RegistrationsSettings))
-    yield app
-    app.extensions["guichet.runtime"].close()
-
-
-@pytest.fixture
-def engine(app):
-    return app.extensions["guichet.runtime"].engine
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture

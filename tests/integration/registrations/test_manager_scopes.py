@@ -25,11 +25,6 @@ def app(make_settings, redis_client):
 
 
 @pytest.fixture
-def engine(app):
-    return app.extensions["guichet.runtime"].engine
-
-
-@pytest.fixture
 def call(app, token_for):
     return calls_as(app, token_for)
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from services.registrations.usecases.intake import InFlight, IntakeSaturated
-from shared.errors import PROBLEM_CONTENT_TYPE, problem_type
+from shared.errors import PROBLEM_CONTENT_TYPE, ServiceUnavailable, problem_document
 from shared.observability import HTTP_REQUESTS, REQUEST_ID_HEADER
 
 INTAKE_PATH = "/applications"
@@ -24,9 +24,8 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 def shed_body(retry_after: int) -> bytes:
     """The problem Flask's handlers would give for `ServiceUnavailable(code="intake-saturated")`."""
-    return json.dumps({"type": problem_type("intake-saturated"), "title": "Temporarily unavailable", "status": 503,
-                       "code": "intake-saturated", "detail": SHED_DETAIL, "instance": INTAKE_PATH,
-                       "retry_after": retry_after}).encode()
+    return json.dumps(problem_document(503, "intake-saturated", ServiceUnavailable.title, SHED_DETAIL, INTAKE_PATH,
+                                       retry_after=retry_after)).encode()
 
 
 class ShedSubmissions:
