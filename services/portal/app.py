@@ -14,11 +14,15 @@ from services.portal.client.readiness import reachable
 from services.portal.settings import PortalSettings
 from services.portal.web import (
     accessibility,
+    agent_children,
+    agent_documents,
     agents,
     audit,
     charts,
     choices,
     csrf,
+    documents,
+    history,
     letters,
     managers,
     my_data,
@@ -55,7 +59,8 @@ def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now
     install_security_headers(app, settings.oidc_issuer, settings.secure_cookie)
     build_components(settings, clock).init_app(app)
     for blueprint in (sign_in.blp, parents.blp, places.blp, my_data.blp, managers.blp, waiting_room.blp,
-                      accessibility.blp, charts.blp, letters.blp, agents.blp, choices.blp, audit.blp):
+                      accessibility.blp, charts.blp, letters.blp, agents.blp, choices.blp, audit.blp,
+                      documents.blp, agent_documents.blp, history.blp, agent_children.blp):
         app.register_blueprint(blueprint)
     app.before_request(csrf.refuse_forged_posts)
     app.jinja_env.globals["csrf_field"] = csrf.hidden_field

@@ -48,6 +48,19 @@ PROBLEMS = {
     "token-missing": "Connectez-vous pour continuer.",
     "invalid-token": "Votre session n'est plus valable : reconnectez-vous.",
     "role-missing": "Votre compte n'a pas accès à cette page.",
+    # Supporting documents and validated facts (web/documents.py, web/agent_documents.py).
+    "document-too-large": "Ce fichier dépasse 5 Mo : envoyez un fichier plus léger (une photo moins grande, un PDF "
+                          "compressé). Rien n'a été enregistré.",
+    "document-type-refused": "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu est vérifié, pas "
+                             "seulement son nom) : enregistrez-le dans l'un de ces formats. Rien n'a été enregistré.",
+    "document-invalid": "Le justificatif n'a pas été enregistré : corrigez ce qui est signalé.",
+    "document-not-found": "Ce justificatif est introuvable (il a peut-être été supprimé).",
+    "document-supports-validated-fact": "Ce justificatif n'a pas été supprimé : un agent de la Ville a validé un fait "
+                                        "de votre foyer à partir de lui, et il est gardé tant que cette validation "
+                                        "tient.",
+    "document-unknown": "Ce justificatif n'est pas un de ceux de la famille.",
+    "fact-validation-invalid": "La validation n'a pas été enregistrée : corrigez ce qui est signalé.",
+    "family-not-found": "Aucune famille n'a ce compte ici (ni foyer déclaré, ni demande).",
 }
 
 BY_STATUS = {
@@ -83,6 +96,46 @@ FIELD_PROBLEMS = {
     "postal-address-missing": "Indiquez l'adresse où envoyer les courriers.",
     "address-part-empty": "Ce champ de l'adresse est obligatoire.",
     "postal-code-invalid": "Le code postal compte cinq chiffres.",
+    "document-empty": "Ce fichier est vide : choisissez le bon fichier.",
+    "document-too-large": PROBLEMS["document-too-large"],
+    "document-type-refused": PROBLEMS["document-type-refused"],
+    "filename-invalid": "Le nom du fichier est trop long ou contient des caractères spéciaux : renommez-le.",
+    "fact-unknown": "Choisissez ce que ce justificatif prouve.",
+    "child-missing": "Choisissez l'enfant concerné.",
+    "child-unknown": "Cet enfant ne figure pas (ou plus) dans le foyer.",
+    "child-not-applicable": "Seule l'AEEH concerne un enfant en particulier.",
+    "value-not-boolean": "Choisissez oui ou non.",
+    "effective-date-out-of-reach": "La date d'effet est à moins d'un an d'aujourd'hui, avant ou après.",
+    "document-unknown": "Ce justificatif n'est pas un de ceux de la famille.",
+}
+
+# The facts a city agent validates from a supporting document (registrations' VALIDATED_FACTS).
+FACTS = {
+    "quotient_tranche": "Quotient familial",
+    "single_parent": "Famille monoparentale",
+    "disability_allowance": "AEEH (allocation d'éducation de l'enfant handicapé)",
+}
+FACT_STATUSES = {"declared": "déclaré par la famille, pas encore validé", "validated": "validé par un agent"}
+
+# A family's history (registrations' `GET /household/history`): what was done, and the fields' names.
+HISTORY_ACTIONS = {
+    "household.declare": "Foyer déclaré",
+    "household.correct": "Foyer modifié",
+    "household.fact_validate": "Fait validé sur justificatif",
+    "child.add": "Enfant ajouté",
+    "child.change": "Enfant modifié",
+    "child.remove": "Enfant retiré du foyer",
+    "document.upload": "Justificatif envoyé",
+    "document.delete": "Justificatif supprimé",
+}
+FIELD_NAMES = {
+    "single_parent": "famille monoparentale", "quotient_tranche": "tranche de quotient familial",
+    "quotient_justified_on": "date du justificatif de quotient", "arrondissement": "arrondissement",
+    "postal_mail": "avis par courrier", "postal_address": "adresse postale", "email": "adresse électronique",
+    "language": "langue des messages", "validations": "faits validés", "first_name": "prénom", "last_name": "nom",
+    "birth_date": "date de naissance", "school": "école", "school_arrondissement": "arrondissement de l'école",
+    "disability_allowance": "AEEH", "removed": "retrait", "fact": "fait justifié", "child_id": "enfant",
+    "media_type": "format", "size_bytes": "taille", "filename": "nom du fichier",
 }
 
 RETRY_CODES = {"intake-unavailable", "intake-busy", "ip-rate-limited", "rate-limited", "service-unreachable",

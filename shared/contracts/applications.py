@@ -79,12 +79,17 @@ class ApplicationSubmittedSchema(ma.Schema):
     agent_subject = described(ma.fields.String, "the agent who applied (token subject): who acted, for the ledger's "
                               "history and the family's audit trail; never shown to the family", allow_none=True,
                               load_default=None)
+    arrival_number = described(ma.fields.Integer, "the campaign's arrival number, taken at intake with the hold (one "
+                               "Redis script): the ledger's arrival order. Unique in the campaign, increasing, with "
+                               "holes where a submission never reached the broker. Absent from records written "
+                               "before it (their partition offset orders them)", validate=ma.validate.Range(min=1))
 
 
 class ApplicationReceivedSchema(ApplicationSubmittedSchema):
-    arrival_position = described(ma.fields.Integer, "offset in the campaign's intake log partition: arrival order",
-                                 required=True)
-    intake_partition = described(ma.fields.Integer, "intake log partition of the campaign", required=True)
+    arrival_position = described(ma.fields.Integer, "arrival order in the campaign: intake's `arrival_number` (the "
+                                 "partition offset for records without one); ranked with the application id "
+                                 "breaking ties, it is the draw's arrival rank", required=True)
+    intake_partition = described(ma.fields.Integer, "intake log partition the ledger read it from", required=True)
     status = described(ma.fields.String, "ledger status after intake: received, or rejected for a duplicate",
                        required=True, validate=ma.validate.OneOf(APPLICATION_STATUSES))
     reason = described(ma.fields.String, "why it was rejected at intake", allow_none=True, load_default=None)
@@ -212,3 +217,30 @@ register(EventContract(
     {"family_account": "family-7d2c", "fact": "quotient_tranche", "child_id": None, "value": 2,
      "effective_from": "2026-03-01", "validated_at": "2026-02-20T10:00:00+00:00",
      "document_id": "3f1e2d3c-4b5a-4c6d-8e7f-9a0b1c2d3e4f"}))
+
+
+HOUSEHOLD_CORRECTIONS = ("facts", "child_added", "child_changed", "child_removed")
+
+
+class HouseholdCorrectedSchema(ma.Schema):
+    family_account = described(ma.fields.String, "family account whose household a city agent changed",
+                               required=True)
+    change = described(ma.fields.String, "what part: the household's facts, or one child added, changed or removed",
+                       required=True, validate=ma.validate.OneOf(HOUSEHOLD_CORRECTIONS))
+    child_id = described(ma.fields.UUID, "the child, for a child's change; null for the facts", allow_none=True,
+                         required=True)
+    fields = ma.fields.List(ma.fields.String(), required=True, metadata={
+        "description": "the names of the fields changed (`quotient_tranche`, `postal_address.city`, `first_name`…), "
+                       "never their values"})
+    reason = described(ma.fields.String, "the agent's motif, as the family reads it", required=True)
+    at = described(ma.fields.AwareDateTime, "when the agent made the change (UTC)", required=True)
+
+
+register(EventContract(
+    "household.corrected", 1, HouseholdCorrectedSchema, APPLICATION_EVENTS,
+    "A city agent changed a family's household on its behalf (issue 16): its facts, or one of its children added, "
+    "changed or removed, with a motif; written with the change. Keyed by family account. Notifications tells the "
+    "family; the values themselves stay in registrations (the family reads them in its household).",
+    {"family_account": "family-7d2c", "change": "child_changed", "child_id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+     "fields": ["birth_date"], "reason": "Acte de naissance présenté au guichet : date corrigée",
+     "at": "2026-02-20T10:00:00+00:00"}))

@@ -382,6 +382,33 @@ def registrations_service(registrations) -> Service:
                                 {"value": 3, "effective_from": date.today().isoformat(), "document_id": document,
                                  "reason": REASON})
 
+    @service.write("delete", "/household/documents/{document_id}")
+    def delete_document():
+        account, _ = family()
+        document = _uploaded(service, (account, "parent"), "/household/documents?fact=quotient_tranche"
+                             ).response.json["document_id"]
+        return lambda: as_parent(account, "delete", f"/household/documents/{document}")
+
+    @service.write("post", "/agent/families/{family_account}/household/children")
+    def add_child_for_family():
+        account, _ = family()
+        return lambda: as_agent("post", f"/agent/families/{account}/household/children",
+                                {"first_name": "Lina", "last_name": "Durand", "birth_date": "2016-04-02",
+                                 "reason": REASON})
+
+    @service.write("put", "/agent/families/{family_account}/household/children/{child_id}")
+    def change_child_for_family():
+        account, child = family()
+        return lambda: as_agent("put", f"/agent/families/{account}/household/children/{child}",
+                                {"first_name": "Zoé", "last_name": "Durand", "birth_date": "2015-06-01",
+                                 "reason": REASON}, **{"If-Match": "*"})
+
+    @service.write("post", "/agent/families/{family_account}/household/children/{child_id}/removal")
+    def remove_child_for_family():
+        account, child = family()
+        return lambda: as_agent("post", f"/agent/families/{account}/household/children/{child}/removal",
+                                {"reason": REASON})
+
     return service
 
 

@@ -25,6 +25,7 @@ NOT_PAGES = {
     "swagger_ui_file", "auth.home", "auth.sign_in", "auth.callback", "parents.explanation_link",
     "places.calendar_file", "managers.results_csv", "managers.live_counters", "my_data.archive",
     "waiting_room.status", "audit.family_trail_csv", "audit.campaign_trail_csv",
+    "documents.document_download", "agent_documents.document_file_view",
 }
 # The managers' chart images (web/charts.py): SVG images, not pages (axe audits a document's HTML); each is audited
 # where it is shown, an <img> with its text alternative beside its table, in the campaign's page
@@ -41,6 +42,10 @@ MANAGER_AUDIT_PAGES = {"audit.campaign_trail"}
 # Audited in test_agent_counter.py, along the agent's journey (a family's applications need an offered place).
 AGENT_PAGES = {"agents.search", "agents.family", "agents.application", "agents.household", "agents.apply",
                "audit.family_trail"}
+# Audited in test_family_documents.py (a family's documents, a validation, the history they leave) and
+# test_agent_children.py (a child added, corrected, removed), with their errors.
+DOCUMENT_PAGES = {"documents.documents", "history.history", "agent_documents.documents", "agent_documents.validation",
+                  "agent_children.new_child", "agent_children.change_page", "agent_children.removal_page"}
 
 
 def assert_no_violation(page, name: str) -> None:
@@ -57,7 +62,7 @@ def test_every_page_of_the_portal_is_audited(oidc_provider, redis_url):
     assert {rule.endpoint for rule in rules if rule.rule.endswith(".svg")} == CHART_IMAGES
     assert all(rule.rule.endswith(".svg") for rule in rules if rule.endpoint in CHART_IMAGES)
     assert routes - NOT_PAGES - CHART_IMAGES == (PUBLIC_PAGES | FAMILY_PAGES | MANAGER_PAGES | MANAGER_AUDIT_PAGES
-                                                 | AGENT_PAGES)
+                                                 | AGENT_PAGES | DOCUMENT_PAGES)
 
 
 def test_signed_out_and_error_pages(stack, page):

@@ -4,9 +4,7 @@ refused without the session's anti-forgery token."""
 import html
 import json
 import re
-import threading
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -24,6 +22,7 @@ from services.portal.web.campaign_form import (
 )
 from tests.support.keycloak import PORTAL_SECRET
 from tests.support.servers import free_port
+from tests.support.stub_http import serving
 
 
 def problem(status: int, code: str, **extra) -> bytes:
@@ -109,18 +108,6 @@ def test_api_paths_land_on_the_form_fields_that_hold_them():
         "offer_tariff_7": "a", "criteria": "b", "closes_at": "c", "lottery_weight": "d"}
     assert api_errors_to_form({"capacity": "e", "tariffs_cents": "f"}, offer_form=True) == {
         "offer_capacity": "e", "offer_tariff_1": "f"}
-
-
-@contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]):
-    """A real HTTP server on a free port for the test's duration; its URL."""
-    handler.log_message = lambda self, *args: None
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture
@@ -352,3 +339,55 @@ def test_the_explanation_names_the_criteria_met_and_each_choices_cutoff(portal):
     assert "Escalade" in text[1] and "aucun" in text[1]
     assert "Votre numéro de tirage" in page and "0.4172" in page
     assert "3975" in page  # the help channel, in the footer of every page
+
+
+@pytest.fixture
+def busy_room():
+    """Registrations' waiting room as a real HTTP server: its first join answered 503 waiting-room-busy."""
+    joins: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, document: dict, headers: dict[str, str] | None = None):
+            body = json.dumps(document).encode()
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", "Content-Length": str(len(body)),
+                                **(headers or {})}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):  # noqa: N802 — http.server's naming
+            self._send(200, {"phase": "open", "opens_at": "2026-02-04T23:01:00+00:00",
+                             "pre_queue_opens_at": "2026-02-04T22:31:00+00:00"})
+
+        def do_PUT(self):  # noqa: N802
+            joins.append(self.path)
+            if len(joins) == 1:
+                self._send(503, {"type": "urn:guichet:problem:waiting-room-busy", "status": 503,
+                                 "code": "waiting-room-busy", "retry_after": 3}, {"Retry-After": "3"})
+            else:
+                self._send(200, {"state": "waiting", "position": 40, "ahead": 39, "waiting": 900, "pace_per_minute": 60.0,
+                                 "estimated_wait_seconds": 2400, "poll_after_seconds": 9, "admission_token": None})
+
+    with serving(Handler) as url:
+        yield url, joins
+
+
+def test_a_busy_waiting_room_gives_the_family_its_place_back_after_retry_after(oidc_provider, redis_url, busy_room):
+    url, joins = busy_room
+    settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
+                              oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
+                              **stand_in_for_every_service(url))
+    browser = create_app(settings).test_client()
+    callback, _ = provider_login(browser, "/connexion", oidc_provider.admin().create_account("parent"))
+    assert browser.get(callback).status_code == 302
+    path = "/campagnes/0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33/enfants/5d0e6a6c-7a8b-4c1d-9e2f-3a4b5c6d7e8f/attente"
+
+    busy = browser.get(path)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "3"
+    assert "nous vous redonnons votre place dans quelques" in busy.text
+    assert '<meta http-equiv="refresh" content="3">' in busy.text and 'data-busy="oui"' in busy.text
+
+    again = browser.get(path)  # the page's own refresh, after Retry-After
+    assert again.status_code == 200 and len(joins) == 2
+    assert "redonnons" not in again.text and 'data-field="position">40<' in again.text

@@ -495,7 +495,8 @@ def test_production_pins_the_image_and_serves_the_portal_and_only_public_and_par
                 routes.setdefault(rule["host"], {})[path["path"]] = path["backend"]["service"]["name"]
     portal_url = by_name(manifests(PRODUCTION), "ConfigMap")[CONFIG]["data"]["GUICHET_PORTAL_URL"]
     portal_host = portal_url.removeprefix("https://").rstrip("/")
-    assert routes.pop(portal_host) == {"/": "portal"}, "the portal alone on the host its links and redirect URIs name"
+    assert routes.pop(portal_host) == {"/": "portal", "/justificatifs": "portal"}, (
+        "the portal alone on the host its links and redirect URIs name (its documents' upload on an Ingress of its own)")
     (api_routes,) = routes.values()
     assert api_routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations",
                           "/household/documents": "registrations", "/explanations": "allocation",
@@ -503,8 +504,9 @@ def test_production_pins_the_image_and_serves_the_portal_and_only_public_and_par
     body_limits = {path["path"]: ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
                    for ingress in ingresses.values() for rule in ingress["spec"]["rules"]
                    for path in rule["http"]["paths"]}
-    # Only the supporting documents' upload (5 MB, issue 16) passes bodies over 1m; everything else keeps 1m.
-    assert {path: limit for path, limit in body_limits.items() if limit != "1m"} == {"/household/documents": "6m"}
+    # Only the supporting documents' uploads (5 MB, issue 16: the API's, the portal's form) pass bodies over 1m.
+    assert {path: limit for path, limit in body_limits.items() if limit != "1m"} == {"/household/documents": "6m",
+                                                                                    "/justificatifs": "6m"}
     admitted = by_name(manifests(BASE), "NetworkPolicy")["allow-public-ingress"]["spec"]["podSelector"]
     names = {e["key"]: e["values"] for e in admitted["matchExpressions"]}["app.kubernetes.io/name"]
     assert set(api_routes.values()) | {"portal"} <= set(names), "the ingress must reach every routed service"

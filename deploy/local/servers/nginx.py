@@ -29,7 +29,8 @@ CLIENT_BODY_TIMEOUT_S = 10  # between two reads of the body, not for the whole b
 SEND_TIMEOUT_S = 30
 # The edge's cap on a body; each service refuses smaller bodies itself with a 413 problem (MAX_BODY_BYTES).
 EDGE_MAX_BODY = "2m"
-# A supporting document's upload (registrations: at most 5 MiB, refused above by the service with its own problem).
+# A supporting document's upload (registrations: at most 5 MiB, refused above by the service with its own problem;
+# the portal's « Mes justificatifs » form, /justificatifs, the same file in a form).
 EDGE_MAX_DOCUMENT_BODY = "6m"
 # Per client address, on the public endpoints (no token): a second line behind the in-app limits.
 PUBLIC_RATE = "20r/s"
@@ -69,7 +70,7 @@ def nginx_config(routes: Iterable[Route], state_dir: Path, log_dir: Path) -> str
             limit_req zone=public burst={PUBLIC_BURST} nodelay;
             proxy_pass http://{route.name};
         }}
-        location ~ ^/(household|agent/families/[^/]+)/documents$ {{
+        location ~ ^/((household|agent/families/[^/]+)/documents|justificatifs)$ {{
             client_max_body_size {EDGE_MAX_DOCUMENT_BODY};
             proxy_pass http://{route.name};
         }}

@@ -95,6 +95,8 @@ def apply_application_event(connection: Connection, event: Event, now: datetime)
     if event.type == "household.fact_validated":  # keyed by family too (issue 16)
         fact_validated(connection, data, now)
         return
+    if event.type == "household.corrected":  # the family's news (notifications); the facts reach us with intake
+        return
     campaign_id = UUID(data["campaign_id"])
     lock_campaign(connection, campaign_id)
     if event.type == "application.intake_closed":

@@ -14,6 +14,9 @@ TOLD = {
     "offer.expired": "offer_expired",
     "registration.confirmed": "registration_confirmed",
     "registration.cancelled": "registration_cancelled",
+    # A city agent changed the household, or validated one of its facts (issue 16): the family did not do it.
+    "household.corrected": "household_corrected",
+    "household.fact_validated": "fact_validated",
 }
 
 AGENT_ACTIONS = {

@@ -118,6 +118,19 @@ def _agent_action(data, facts, portal_url):
             "reason": data.get("reason") or "", "applications_link": portal_url.rstrip("/") + "/demandes"}
 
 
+def _household_corrected(data, facts, portal_url):
+    # The fields by name, once each (an address is one thing to the family); the child's id is no field of its own.
+    fields = dict.fromkeys(name.split(".")[0] for name in data["fields"] if name != "child_id")
+    return {"change": data["change"], "fields": list(fields), "at": datetime.fromisoformat(data["at"]),
+            "reason": data["reason"], "history_link": portal_url.rstrip("/") + "/historique"}
+
+
+def _fact_validated(data, facts, portal_url):
+    return {"fact": data["fact"], "value": data["value"],
+            "effective_from": date.fromisoformat(data["effective_from"]),
+            "household_link": portal_url.rstrip("/") + "/famille"}
+
+
 Context = Callable[[dict[str, Any], Facts, str], dict[str, Any]]
 
 # Each kind of notification: how its template's context is built from the notification's data.
@@ -136,10 +149,13 @@ CONTEXTS: dict[str, Context] = {
     "agent_declined": _agent_action,
     "agent_withdrew": _agent_action,
     "agent_applied": _agent_applied,
+    "household_corrected": _household_corrected,
+    "fact_validated": _fact_validated,
 }
 NEEDS_CHILD = {"place_offered", "offer_reminder", "waitlisted", "rejected", "offer_expired", "agent_accepted",
                "agent_declined", "agent_withdrew"}
-NEEDS_CAMPAIGN = set(CONTEXTS) - {"registration_confirmed", "registration_cancelled"}
+NEEDS_CAMPAIGN = set(CONTEXTS) - {"registration_confirmed", "registration_cancelled", "household_corrected",
+                                   "fact_validated"}
 
 
 def written_language(preferred: str | None) -> str:

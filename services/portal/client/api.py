@@ -9,7 +9,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +20,8 @@ TIMEOUT_SECONDS = 5.0
 # A second press of "submit" while the first is still being answered: the service says so (409 +
 # Retry-After: 1); waiting for it and asking again returns the first answer, replayed.
 IN_FLIGHT_RETRIES = 5
+# A streamed file (a family's supporting document) is passed on in pieces of this size.
+STREAM_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,21 @@ class Answer:
     @property
     def data(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A file answered by a service, read as it comes (`ServiceClient.stream`)."""
+    status: int
+    headers: Mapping[str, str]
+    response: Any  # the open http.client.HTTPResponse
+
+    def chunks(self, size: int = STREAM_CHUNK_BYTES) -> Iterator[bytes]:
+        try:
+            while chunk := self.response.read(size):
+                yield chunk
+        finally:
+            self.response.close()
 
 
 @dataclass
@@ -93,6 +110,32 @@ class ServiceClient:
                     raise
                 time.sleep(error.retry_after or 1)
         raise AssertionError("unreachable")
+
+    def upload(self, path: str, content: bytes, query: Mapping[str, Any] | None = None) -> Answer:
+        """POST a file as the request's body (the services read its type from the content, so it goes as
+        application/octet-stream), its fields in the query."""
+        url = self.base_url + path + ("?" + urlencode({k: v for k, v in query.items() if v is not None})
+                                      if query else "")
+        sent = {"Accept": "application/json", "Content-Type": "application/octet-stream"}
+        if self.bearer:
+            sent["Authorization"] = f"Bearer {self.bearer}"
+        return self._send(urllib.request.Request(url, data=content, method="POST", headers=sent))
+
+    def stream(self, path: str) -> Streamed:
+        """GET a file without holding it whole: its status and headers now, its bytes as they are read (the
+        answer stays open until `chunks` is exhausted or closed). A refusal is an `ApiError`, as for `call`."""
+        sent = {"Accept": "*/*"}
+        if self.bearer:
+            sent["Authorization"] = f"Bearer {self.bearer}"
+        try:
+            response = urllib.request.urlopen(urllib.request.Request(self.base_url + path, headers=sent),
+                                              timeout=self.timeout)
+        except urllib.error.HTTPError as error:
+            raise problem_error(error.code, dict(error.headers), error.read()) from None
+        except (OSError, TimeoutError) as error:
+            raise ApiError(503, "service-unreachable", plain_message(503, "service-unreachable", {}),
+                           {"detail": f"{self.name}: {error}"}, retry_after=3) from None
+        return Streamed(response.status, dict(response.headers), response)
 
     def _send(self, request: urllib.request.Request) -> Answer:
         try:

@@ -12,7 +12,16 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from services.registrations.store.tables import audit
-from shared.audit import Actor, AuditEntry, ChainHead, PendingEntry, changed_fields, read_entries, record_entries
+from shared.audit import (
+    Actor,
+    AuditEntry,
+    ChainHead,
+    PendingEntry,
+    changed_fields,
+    entry_from_row,
+    read_entries,
+    record_entries,
+)
 
 PARENT_ROLE = "parent"
 
@@ -61,3 +70,16 @@ def chain_head(connection: Connection, family_account: str) -> ChainHead | None:
 def family_entries(connection: Connection, family_account: str, *, since: datetime | None = None,
                    until: datetime | None = None, actor: str | None = None) -> list[AuditEntry]:
     return read_entries(connection, audit, chain_of(family_account), since=since, until=until, actor=actor)
+
+
+def family_entries_newest_first(connection: Connection, family_account: str, target_types: Sequence[str], *,
+                                before_seq: int | None = None, limit: int) -> list[AuditEntry]:
+    """The family's entries on these targets, newest first, at most `limit`, those before position `before_seq`
+    when given (a page of the family's history: the chain's primary key walks it backwards)."""
+    entries = audit.entries
+    query = (select(entries).where(entries.c.chain == chain_of(family_account),
+                                   entries.c.target_type.in_(list(target_types)))
+             .order_by(entries.c.seq.desc()).limit(limit))
+    if before_seq is not None:
+        query = query.where(entries.c.seq < before_seq)
+    return [entry_from_row(row) for row in connection.execute(query)]

@@ -57,6 +57,19 @@ def document_content(connection: Connection, family_account: str, document_id: U
         documents.c.family_account == family_account, documents.c.document_id == document_id)).scalar_one_or_none()
 
 
+def supports_validation(connection: Connection, document_id: UUID) -> bool:
+    """A validation of the family's facts rests on this document (the proof the city keeps)."""
+    return connection.execute(sa.select(sa.exists().where(fact_validations.c.document_id == document_id))).scalar_one()
+
+
+def delete_document(connection: Connection, family_account: str, document_id: UUID) -> bool:
+    """The family's document, bytes included (its large object unlinked in the same transaction); False when the
+    family has no document with this id."""
+    mine = sa.and_(documents.c.family_account == family_account, documents.c.document_id == document_id)
+    connection.execute(sa.select(sa.func.lo_unlink(documents.c.content_oid)).where(mine))
+    return connection.execute(sa.delete(documents).where(mine)).rowcount > 0
+
+
 def delete_family_documents(connection: Connection, family_account: str) -> int:
     """Every document of the family, bytes included, and the validations resting on them (erasure)."""
     connection.execute(sa.delete(fact_validations).where(fact_validations.c.family_account == family_account))

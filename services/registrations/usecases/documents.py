@@ -5,6 +5,9 @@ An upload is checked whole before anything is written (size, type from the conte
 nothing. The household must be declared (its row is locked meanwhile, so the same bytes sent twice at once are one
 document). Each stored upload leaves one entry on the family's audit chain in its transaction; sending bytes the
 family already uploaded returns that document and changes nothing.
+
+The family may delete one of its documents (row and bytes, one entry), except one a validation of its facts rests on:
+the city keeps the proof of a validated fact while the validation holds (docs/privacy.md).
 """
 from __future__ import annotations
 
@@ -17,15 +20,26 @@ from services.registrations.domain.documents import Document, DocumentNotFound, 
 from services.registrations.domain.household import declared
 from services.registrations.store.audit import record_family_change
 from services.registrations.store.documents import (
+    delete_document,
     document_content,
     family_document,
     family_documents,
     store_document,
+    supports_validation,
 )
 from services.registrations.store.households import load_household
 from shared.audit import Actor
 from shared.clock import Clock
 from shared.db import transaction
+
+
+class DocumentSupportsValidation(Exception):
+    """The document is the proof of a validated fact: the city keeps it while the validation holds."""
+
+    def __init__(self, document_id: UUID):
+        super().__init__("This document is the proof of a fact a city agent validated: it is kept while the "
+                         "validation holds (it goes when the value changes, or with the family's erasure).")
+        self.document_id = document_id
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,22 @@ class Documents:
                 record_family_change(connection, actor, "document.upload", "document", str(document.document_id),
                                      None, audited(document), now, reason=reason, family_account=family_account)
         return document, stored
+
+    def delete(self, actor: Actor, family_account: str, document_id: UUID) -> Document:
+        """The document deleted with its bytes; DocumentNotFound for another family's, an unknown or a deleted one,
+        DocumentSupportsValidation for a validated fact's proof. The household's row lock orders it with a
+        validation naming the same document."""
+        with transaction(self.engine) as connection:
+            load_household(connection, family_account, for_update=True)
+            document = family_document(connection, family_account, document_id)
+            if document is None:
+                raise DocumentNotFound(document_id)
+            if supports_validation(connection, document_id):
+                raise DocumentSupportsValidation(document_id)
+            delete_document(connection, family_account, document_id)
+            record_family_change(connection, actor, "document.delete", "document", str(document_id),
+                                 audited(document), None, self.clock(), family_account=family_account)
+        return document
 
     def of_family(self, family_account: str) -> list[Document]:
         with self.engine.connect() as connection:

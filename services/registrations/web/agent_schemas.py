@@ -6,7 +6,12 @@ from typing import Any
 
 import marshmallow as ma
 
-from services.registrations.web.schemas import EMAIL_MAX_LENGTH, HouseholdFactsSchema, SubmissionSchema
+from services.registrations.web.schemas import (
+    EMAIL_MAX_LENGTH,
+    HouseholdFactsSchema,
+    NewChildSchema,
+    SubmissionSchema,
+)
 from shared.contracts.fields import described
 from shared.schema_fields import Text
 
@@ -73,6 +78,13 @@ class AgentWithdrawalSchema(ReasonSchema):
 
 class HouseholdCorrectionSchema(HouseholdFactsSchema):
     """The household's facts, all sent (as a parent's PUT /household), and the agent's reason."""
+    reason = reason_field()
+
+
+class AgentChildSchema(NewChildSchema):
+    """A child as an agent adds it or sets it whole (the parent's POST /household/children body; on a PUT, a field
+    left out takes its default: no school, no allowance), with the agent's reason."""
+    REQUIRED = (*NewChildSchema.REQUIRED, "reason")
     reason = reason_field()
 
 

@@ -10,10 +10,11 @@ by the ledger worker). A parent's token is answered 403 here, an unknown family 
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from flask import request, url_for
 from flask.views import MethodView
@@ -21,11 +22,12 @@ from flask_smorest import Blueprint
 
 from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.domain.applications import AGENT_ROLE
-from services.registrations.domain.household import Household, declared
+from services.registrations.domain.household import Child, Household, declared
 from services.registrations.store.households import family_known, find_households
 from services.registrations.store.ledger import family_applications
 from services.registrations.usecases.intake import OnBehalf
 from services.registrations.web.agent_schemas import (
+    AgentChildSchema,
     AgentSubmissionSchema,
     AgentWithdrawalSchema,
     FamilyQuerySchema,
@@ -40,7 +42,13 @@ from services.registrations.web.parents.applications import (
     submit_for,
 )
 from services.registrations.web.parents.waiting_room import answered
-from services.registrations.web.schemas import AcknowledgementSchema, ApplicationSchema, HouseholdSchema, PlaceSchema
+from services.registrations.web.schemas import (
+    AcknowledgementSchema,
+    ApplicationSchema,
+    ChildSchema,
+    HouseholdSchema,
+    PlaceSchema,
+)
 from shared.audit import Actor
 from shared.audit_web import request_actor
 from shared.auth import require_roles
@@ -127,6 +135,83 @@ class FamilyHousehold(MethodView):
         reason = correction.pop("reason")
         saved = RegistrationsComponents.current().household_changes.correct_for_family(
             actor, correction, reason, check=lambda current: blp.check_etag(_etag_data(current)))
+        blp.set_etag(_etag_data(saved))
+        return saved
+
+
+# What a child's field left out of an agent's PUT becomes: the child's own defaults (no school, no allowance).
+CHILD_DEFAULTS = {field.name: field.default for field in dataclasses.fields(Child)
+                  if field.default is not dataclasses.MISSING}
+
+
+@blp.route(f"/families/{FAMILY}/household/children")
+class FamilyChildren(MethodView):
+    @agents_only
+    @idempotent(lambda: RegistrationsComponents.current().idempotency)
+    @blp.etag
+    @blp.arguments(AgentChildSchema)
+    @blp.response(201, ChildSchema)
+    @blp.alt_response(404, description="Unknown family (family-not-found), or no household declared yet "
+                                       "(household-not-found)", **PROBLEM)
+    @blp.alt_response(409, description="The child is already declared (child-already-declared, its `child_id` given), "
+                                       "or the same Idempotency-Key is in flight", **PROBLEM)
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+    def post(self, body, family_account: str):
+        """Add a child to the family's household, with a reason (the household's new ETag in the answer)
+
+        The parent's POST /household/children and its rules (names, birth date, at most 10 children, no
+        duplicate); the family reads it in its history and is told (`household.corrected`)."""
+        actor = acting_for(family_account)
+        reason = body.pop("reason")
+        child = Child(child_id=uuid4(), **body)
+        saved = RegistrationsComponents.current().household_changes.add_child(family_account, child, actor=actor,
+                                                                              reason=reason)
+        blp.set_etag(_etag_data(saved))
+        return saved.child(child.child_id), {"Location": url_for(
+            "agents.FamilyChild", family_account=family_account, child_id=child.child_id)}
+
+
+@blp.route(f"/families/{FAMILY}/household/children/<uuid:child_id>")
+class FamilyChild(MethodView):
+    @agents_only
+    @blp.etag
+    @blp.arguments(AgentChildSchema)
+    @blp.response(200, ChildSchema)
+    @blp.alt_response(404, description="Unknown family, no household, or no such child in it (child-not-found)",
+                      **PROBLEM)
+    @blp.alt_response(409, description="The change makes it a duplicate of another child", **PROBLEM)
+    def put(self, body, family_account: str, child_id: UUID):
+        """Set a child's fields, with a reason (a field left out takes its default)
+
+        `If-Match` with the household's ETag read (or `*`), as the household's PUT: a stale one is 412 and changes
+        nothing. The parent's rules hold; the family reads it in its history and is told."""
+        actor = acting_for(family_account)
+        reason = body.pop("reason")
+        saved = RegistrationsComponents.current().household_changes.change_child(
+            family_account, child_id, actor=actor, reason=reason,
+            check=lambda current: blp.check_etag(_etag_data(current)), **{**CHILD_DEFAULTS, **body})
+        blp.set_etag(_etag_data(saved))
+        return saved.child(child_id)
+
+
+@blp.route(f"/families/{FAMILY}/household/children/<uuid:child_id>/removal")
+class FamilyChildRemoval(MethodView):
+    @agents_only
+    @idempotent(lambda: RegistrationsComponents.current().idempotency)
+    @blp.etag
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, HouseholdSchema)
+    @blp.alt_response(404, description="Unknown family, no household, or no such child in it (child-not-found)",
+                      **PROBLEM)
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+    def post(self, body, family_account: str, child_id: UUID):
+        """Remove a child from the family's household, with a reason: the household without it, and its ETag
+
+        As the parent's DELETE: the child's record is kept (marked removed) for the applications that name it. A
+        POST with the reason in its body, so that the reason stays out of URLs and access logs."""
+        actor = acting_for(family_account)
+        saved = RegistrationsComponents.current().household_changes.remove_child(
+            family_account, child_id, actor=actor, reason=body["reason"])
         blp.set_etag(_etag_data(saved))
         return saved
 

@@ -33,6 +33,7 @@ from services.registrations.store.admission import Overloaded
 from services.registrations.store.households import StaleHousehold
 from services.registrations.store.intake_guard import AlreadyApplied, CampaignFull, GuardNotReady, RateLimited
 from services.registrations.store.ledger import ApplicationNotFound
+from services.registrations.usecases.documents import DocumentSupportsValidation
 from services.registrations.usecases.erasure import ErasureRefused
 from services.registrations.usecases.fact_validation import UnknownDocument
 from services.registrations.usecases.intake import (
@@ -155,6 +156,10 @@ PROBLEMS: dict[type[Exception], ProblemFor] = {
                                                    code="fact-validation-invalid",
                                                    errors=[field_error(v.field, v.message, v.code)
                                                            for v in e.violations]),
+    DocumentSupportsValidation: lambda e: Conflict(str(e), code="document-supports-validated-fact",
+                                                   document_id=str(e.document_id),
+                                                   errors=[field_error("document_id", str(e),
+                                                                       "document-supports-validated-fact")]),
     UnknownDocument: lambda e: Unprocessable(str(e), code="document-unknown",
                                              errors=[field_error("document_id", str(e), "document-unknown")]),
 }

@@ -1,10 +1,11 @@
 """Supporting documents for parents (issue 16): upload one for a declared fact, list them, read one back.
 
 The body of an upload is the file itself; its fields are the query. A body over `MAX_DOCUMENT_BYTES` is refused
-413 from its Content-Length before anything is read, and a body without one (chunked) is read to at most one byte
-past the limit; the type is read from the content (415 for anything but a PDF, a JPEG or a PNG, whatever the
-Content-Type or the name say); bad fields are 422. A refused upload stores nothing. Only the family reads its own
-documents here (another family's id is 404, as an unknown one); agents read them through web/agent_documents.py.
+413 from its Content-Length before anything is read (one byte over is read, then refused), and a body without one
+(chunked) is read to at most one byte past the limit; the type is read from the content (415 for anything but a PDF, a JPEG or a PNG, whatever the
+Content-Type or the name say); bad fields are 422. A refused upload stores nothing. Only the family reads and deletes
+its own documents here (another family's id is 404, as an unknown one); agents read them through
+web/agent_documents.py.
 """
 from __future__ import annotations
 
@@ -56,9 +57,11 @@ blp = Blueprint("documents", __name__,
 
 
 def allow_document_bodies(endpoint: str | None, values: dict[str, Any] | None, uploads: frozenset[str]) -> None:
-    """A url_value_preprocessor runs before the app's body limit: an upload's limit is the document's."""
+    """A url_value_preprocessor runs before the app's body limit: an upload's limit is the document's, plus the
+    one byte `read_body` reads past it (under gunicorn werkzeug refuses any read beyond the limit, so a body of
+    exactly the limit would otherwise be refused by that probe)."""
     if request.method == "POST" and endpoint in uploads:
-        request.max_content_length = MAX_DOCUMENT_BYTES
+        request.max_content_length = MAX_DOCUMENT_BYTES + 1
 
 
 @blp.url_value_preprocessor
@@ -129,3 +132,16 @@ class OwnDocument(MethodView):
     def get(self, document_id: UUID):
         """One of my supporting documents: its bytes"""
         return file_answer(*documents().read(current_principal().subject, document_id))
+
+    @require_roles(PARENT)
+    @blp.response(204)
+    @blp.alt_response(404, description="No document of mine has this id, or it is deleted already "
+                                       "(document-not-found): nothing changed", **PROBLEM)
+    @blp.alt_response(409, description="The document is the proof of a fact an agent validated "
+                                       "(document-supports-validated-fact, with `document_id`): kept", **PROBLEM)
+    def delete(self, document_id: UUID):
+        """Delete one of my supporting documents, its file with it
+
+        Refused while a validated fact rests on it: the city keeps that proof as long as the validation holds (it
+        goes when the value changes, or with the family's erasure)."""
+        documents().delete(request_actor(PARENT), current_principal().subject, document_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
+import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -16,6 +17,7 @@ from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.domain.household import Child, Household, declared
 from services.registrations.usecases.erasure import erase_family
 from services.registrations.usecases.export import export_family
+from services.registrations.usecases.households import HISTORY_TARGETS, household_history
 from services.registrations.web.schemas import (
     ChildChangesSchema,
     ChildSchema,
@@ -25,6 +27,7 @@ from services.registrations.web.schemas import (
 )
 from shared.audit_web import request_actor
 from shared.auth import current_principal, require_roles
+from shared.contracts.fields import described
 from shared.errors import PROBLEM_CONTENT_TYPE
 from shared.idempotency import HEADER as IDEMPOTENCY_KEY
 from shared.idempotency import idempotent
@@ -127,6 +130,58 @@ class OwnChild(MethodView):
         """
         RegistrationsComponents.current().household_changes.remove_child(current_principal().subject, child_id,
                                                                          actor=request_actor("parent"))
+
+
+HISTORY_PAGE_MAX = 100
+POSITION_MAX = 2**63 - 1  # a chain position is a PostgreSQL bigint
+
+
+class HistoryQuerySchema(ma.Schema):
+    before = described(ma.fields.Integer, "the `next_before` of the page read: the changes older than it",
+                       validate=ma.validate.Range(min=1, max=POSITION_MAX))
+    limit = described(ma.fields.Integer, f"at most this many changes (1–{HISTORY_PAGE_MAX})", load_default=20,
+                      validate=ma.validate.Range(min=1, max=HISTORY_PAGE_MAX))
+
+
+class HistoryItemSchema(ma.Schema):
+    seq = described(ma.fields.Integer, "the change's position in the family's history (older ones are lower)",
+                    required=True)
+    at = described(ma.fields.AwareDateTime, "when it was made (UTC)", required=True)
+    action = described(ma.fields.String, "what was done: household.declare, household.correct, "
+                       "household.fact_validate, child.add, child.change, child.remove, document.upload, "
+                       "document.delete", required=True)
+    target_type = described(ma.fields.String, "what was changed: " + ", ".join(HISTORY_TARGETS), required=True)
+    target_id = described(ma.fields.String, "its id: the family account for the household, the child's or the "
+                          "document's id", required=True)
+    by = described(ma.fields.String, "`family` (you) or `agent` (a city agent for you: show « fait par un agent, "
+                   "le …, motif : … » with `at` and `reason`)", required=True,
+                   validate=ma.validate.OneOf(["family", "agent"]))
+    reason = described(ma.fields.String, "the agent's motif; null for your own changes", required=True,
+                       allow_none=True)
+    fields = ma.fields.List(ma.fields.String(), required=True, metadata={
+        "description": "the names of the fields changed (`quotient_tranche`, `postal_address.city`, "
+                       "`first_name`…); their values are in your household"})
+
+
+class HistoryPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(HistoryItemSchema), required=True,
+                           metadata={"description": "the changes, newest first"})
+    next_before = described(ma.fields.Integer, "send it as `before` for the older changes; null on the last page",
+                            required=True, allow_none=True)
+
+
+@blp.route("/household/history")
+class OwnHistory(MethodView):
+    @require_roles("parent")
+    @blp.arguments(HistoryQuerySchema, location="query")
+    @blp.response(200, HistoryPageSchema)
+    def get(self, query):
+        """What was changed in my household, my children and my documents, and by whom, newest first
+
+        Each change is yours or a city agent's for you, with the agent's motif (the agent is not named). Read
+        page by page: `limit` changes, then `before=next_before` for the older ones."""
+        return household_history(RegistrationsComponents.current().engine, current_principal().subject,
+                                 before=query.get("before"), limit=query["limit"])
 
 
 @blp.route("/household/export")
