@@ -83,6 +83,7 @@ bench: install $(VEGETA) ## Benchmarks (figures, never pass/fail): intake vs hel
 	$(PY) -m bench.allocation_draw --write
 	$(PY) -m bench.opening --write --vegeta $(VEGETA)  # issue 15: 3x capacity through the waiting room, and the poll's cost
 	$(PY) -m bench.producer_settings --write  # issue 19: the producer's settings side by side
+	$(PY) -m bench.ledger_two_consumers --write  # issue 19: one campaign ledgered by one registrations worker, then two
 
 docs: install ## Regenerate docs/events.md and docs/schemas/ (JSON Schema of the billing feed) from the event contracts
 	$(PY) -m shared.contracts.document > docs/events.md

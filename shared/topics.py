@@ -1,8 +1,11 @@
 """Every Kafka topic Guichet uses, with its partition count. Created at start-up when missing.
 
 Keys: campaign events and application traffic are keyed by campaign id, so one campaign's
-history keeps its order; the billing feed (registration.* events, produced by allocation) is keyed by family account,
-so one family's invoice lines arrive in order.
+history keeps its order; the intake log is keyed by family account, so that one campaign's applications
+spread over its partitions (several consumers write one campaign's ledger) while a family's submissions stay
+in order in one partition — their arrival order is the number intake took in Redis, not the offset; the
+billing feed (registration.* events, produced by allocation) is keyed by family account, so one family's
+invoice lines arrive in order.
 """
 from __future__ import annotations
 
@@ -35,7 +38,8 @@ CAMPAIGN_EVENTS = TopicSpec("guichet.campaign-events", 6,
                             "campaign.* and lottery.* (seed commitment, reveal) events, keyed by campaign id")
 APPLICATION_SUBMISSIONS = TopicSpec(
     "guichet.application-submissions", 12,
-    "applications acknowledged at intake (202), keyed by campaign id; the intake consumer writes them to the ledger",
+    "applications acknowledged at intake (202), keyed by family account (arrival order: the record's "
+    "`arrival_number`); the intake consumer writes them to the ledger",
     PERSONAL_DATA_RETENTION,
 )
 APPLICATION_EVENTS = TopicSpec("guichet.application-events", 12, "application.* ledger events, keyed by campaign id",

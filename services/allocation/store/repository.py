@@ -92,8 +92,9 @@ def mark_intake_drained(connection: Connection, campaign_id: UUID, at: datetime)
 
 def save_application(connection: Connection, data: Mapping[str, Any]) -> bool:
     """Store an `application.received`; False when it was already stored. Call it under the campaign's
-    lock: arrival ranks follow the order applications are stored, which is the intake log's (one
-    campaign, one partition)."""
+    lock: arrival ranks follow the order applications are stored. Since intake spreads a campaign over the
+    intake log's partitions (issue 19) that order may trail `arrival_position` by a ledger writer's lag: the
+    draw orders by `arrival_position`, and a first-come decision confirms the hold intake gave (usecases/arrivals.py)."""
     campaign_id = UUID(data["campaign_id"])
     last_rank = connection.execute(
         select(applications.c.arrival_rank).where(applications.c.campaign_id == campaign_id)
@@ -105,7 +106,7 @@ def save_application(connection: Connection, data: Mapping[str, Any]) -> bool:
         household=data["household"], choices=[UUID(choice) for choice in data["choices"]],
         keep_with_applications=[UUID(sibling) for sibling in data["keep_with_applications"]],
         arrival_position=data["arrival_position"], arrival_rank=rank,
-        submitted_at=datetime.fromisoformat(data["submitted_at"]),
+        submitted_at=datetime.fromisoformat(data["submitted_at"]), intake_hold=data.get("hold"),
     ).on_conflict_do_nothing(index_elements=["application_id"]).returning(applications.c.application_id)).first()
     return stored is not None
 
@@ -139,7 +140,7 @@ def replace_choices(connection: Connection, application_id: UUID, choices: list[
 _ALLOCATION_INPUTS = (
     applications.c.application_id, applications.c.campaign_id, applications.c.family_account,
     applications.c.child_id, applications.c.choices, applications.c.keep_with_applications,
-    applications.c.arrival_position, applications.c.arrival_rank,
+    applications.c.arrival_position, applications.c.arrival_rank, applications.c.intake_hold,
     applications.c.child["birth_date"].astext.label("birth_date"),
     applications.c.child["disability_allowance"].as_boolean().label("disability_allowance"),
     applications.c.household["single_parent"].as_boolean().label("single_parent"),

@@ -75,6 +75,8 @@ applications = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("withdrawn_at", DateTime(timezone=True)),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # What intake told the family (`hold` of application.received): a first-come decision confirms it.
+    Column("intake_hold", JSONB),
     Index("ix_applications_campaign_arrival", "campaign_id", "arrival_position"),
     Index("ix_applications_child", "child_id"),
     Index("ix_applications_family", "family_account"),

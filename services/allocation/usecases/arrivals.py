@@ -3,8 +3,9 @@ that reaches a lottery campaign after its draw.
 
 First-come: in arrival order, the child gets a place at the first ranked offer with a free seat,
 else a position on the waitlist of the first ranked offer whose waitlist has room, else a rejection.
-That is the rule intake applied when it told the parent "place held" or "waitlist n°k", so the
-decision confirms what the parent was told. Reserved shares and sibling groups are not applied:
+That is the rule intake applied when it told the parent "place held" or "waitlist n°k"; the decision
+confirms what the parent was told: a child takes a seat only where intake held one for it, whatever order the
+applications reach allocation in (`_as_intake_held`). Reserved shares and sibling groups are not applied:
 intake promised places in arrival order, one child at a time.
 
 After a draw: the child goes to the end of the waitlist of every eligible offer it ranked (or takes
@@ -67,6 +68,8 @@ def _decide(connection: Connection, campaign: CampaignCopy, application: Mapping
     tails = {offer_id: waitlist_tail(connection, UUID(offer_id)) for offer_id in chosen}
     offers = [_what_is_left(connection, offer, tails[offer.offer_id]) if offer.offer_id in chosen else offer
               for offer in campaign.offers()]
+    if campaign.first_come:
+        offers = _as_intake_held(offers, application)
     single = domain_application(application, campaign.reference_date)
     outcome = allocate(policy, offers, [single], seed).outcomes[single.application_id]
     document = decision_document(outcome)
@@ -79,6 +82,23 @@ def _decide(connection: Connection, campaign: CampaignCopy, application: Mapping
                                                      waitlist)
     status = "allocated" if outcome.offer_id is not None else "waitlisted" if waitlist else "rejected"
     return Decision(application, status, outcome.offer_id, waitlist, document["reasons"], document["explanation"])
+
+
+def _as_intake_held(offers: list[Offer], application: Mapping[str, Any]) -> list[Offer]:
+    """The seats this first-come application may take: only where intake held one for it. Intake decided the
+    holds in arrival-number order, in one Redis script, never more than an offer's capacity; the ledger's
+    writers may announce the applications in another order (one campaign spreads over the intake log's
+    partitions, and concurrent sends reach even one partition in either order). So a child intake put on a
+    waitlist takes no seat freed in the meantime for someone ahead of it, and a held place is the place taken.
+    The core still checks eligibility; a hold at an offer whose seats are all taken (its capacity lowered since)
+    is not honoured beyond capacity. Applications without a hold (stored before holds were kept, or `none`)
+    keep the arrival-order rule."""
+    hold = application.get("intake_hold") or {}
+    if hold.get("kind") not in ("held", "waitlisted"):
+        return offers
+    held_at = hold.get("offer_id") if hold["kind"] == "held" else None
+    return [offer if offer.offer_id == held_at or offer.offer_id not in {str(c) for c in application["choices"]}
+            else replace(offer, capacity=0) for offer in offers]
 
 
 def _what_is_left(connection: Connection, offer: Offer, tail: tuple[int, int]) -> Offer:

@@ -11,10 +11,11 @@ from shared.events import Event, event_from_wire, make_event
 SOURCE = "/guichet/registrations"
 
 
-def received_event(data: dict[str, Any], partition: int, offset: int, status: str, reason: str | None) -> Event:
+def received_event(data: dict[str, Any], partition: int, arrival_position: int, status: str,
+                   reason: str | None) -> Event:
     """`application.received`: the submission as the ledger recorded it, with its arrival position."""
     return event_from_wire("application.received", source=SOURCE, subject=f"applications/{data['application_id']}",
-                           data={**data, "arrival_position": offset, "intake_partition": partition,
+                           data={**data, "arrival_position": arrival_position, "intake_partition": partition,
                                  "status": status, "reason": reason})
 
 

@@ -4,8 +4,9 @@ Before the record is sent, one script: the household copy intake holds in memory
 Redis (else the current document comes back and the submission is checked again), admission counts the
 request (store/admission.py's budgets), the Idempotency-Key's stored answer comes back if there is one,
 the application id is drawn for (family, key), the guard reserves (store/intake_guard.py), and only if
-it did is the key claimed. After the broker's acknowledgement, one pipeline: the pending marker and the
-idempotency record. A request refused before the script (no credentials, a bad body, a closed window)
+it did is the key claimed and the campaign's next arrival number taken (the ledger's arrival order: records
+of one campaign travel in several partitions, so the order is decided here, where the holds are). After the
+broker's acknowledgement, one pipeline: the pending marker and the idempotency record. A request refused before the script (no credentials, a bad body, a closed window)
 is still counted by admission, and meets its key's stored answer, in one script (`refused`).
 """
 from __future__ import annotations
@@ -36,7 +37,7 @@ APPLICATION_ID_SECONDS = 2 * 24 * 3600  # longer than an Idempotency-Key is repl
 
 _ENTER = ADMIT_LUA + RESERVE_LUA + """
 -- KEYS: 1 household document, 2-3 admission counters, 4 idempotency record, 5 application id of (family, key),
---       6.. the guard's keys (RESERVE_LUA's K)
+--       6 the campaign's arrival sequence, 7.. the guard's keys (RESERVE_LUA's K)
 -- ARGV: 1 household digest, 2-4 admission limits and window, 5 in-flight marker, 6 its lifetime s,
 --       7 a fresh application id, 8 its lifetime s, 9.. the guard's arguments after the application id
 local household = redis.call('GET', KEYS[1])
@@ -49,14 +50,17 @@ if stored then return {'stored', stored} end
 redis.call('SET', KEYS[5], ARGV[7], 'NX', 'EX', ARGV[8])
 local application_id = redis.call('GET', KEYS[5])
 local guard_keys, guard_args = {}, {application_id}
-for i = 6, #KEYS do guard_keys[#guard_keys + 1] = KEYS[i] end
+for i = 7, #KEYS do guard_keys[#guard_keys + 1] = KEYS[i] end
 for i = 9, #ARGV do guard_args[#guard_args + 1] = ARGV[i] end
 local hold = reserve(guard_keys, guard_args)
 local outcome = hold[1]
+local arrival = ''
 if outcome == 'none' or outcome == 'held' or outcome == 'waitlisted' or outcome == 'again' then
   redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
+  -- In the same script as the hold: arrival numbers follow the order in which places were held.
+  arrival = redis.call('INCR', KEYS[6])
 end
-return {'reserved', application_id, unpack(hold)}
+return {'reserved', application_id, arrival, unpack(hold)}
 """
 
 _REFUSED = ADMIT_LUA + """
@@ -92,6 +96,7 @@ class Entry:
     counted: bool = False
     claimed: bool = False
     application_id: UUID | None = None
+    arrival_number: int | None = None
     pending: dict[str, Any] | None = None  # the pending marker's data, once the broker acknowledged
 
 
@@ -113,6 +118,7 @@ class HouseholdChanged:
 class Reserved:
     application_id: UUID
     hold: Hold
+    arrival_number: int
 
 
 class IntakeGate:
@@ -130,7 +136,8 @@ class IntakeGate:
         """Raises Overloaded, Replay (or the key's 409/422), and the guard's refusals."""
         guard_keys, guard_args = self.guard.reservation(campaign, family_account, child_id, choices)
         keys = [cache_key(family_account), *self.admission.keys(entry.ip), self._record_key(entry),
-                application_id_key(family_account, entry.idempotency_key), *guard_keys]
+                application_id_key(family_account, entry.idempotency_key), arrival_sequence_key(campaign.campaign_id),
+                *guard_keys]
         args = [household_digest, *self.admission.args(), in_flight_marker(entry.fingerprint),
                 self.idempotency.in_flight_ttl, str(fresh_application_id), APPLICATION_ID_SECONDS, *guard_args]
         outcome, *details = self._enter(keys=keys, args=args)
@@ -138,11 +145,12 @@ class IntakeGate:
             return HouseholdChanged(details[0] if details else None)
         entry.counted = True
         self._raise_unless_served(outcome, details, entry.fingerprint)
-        application_id, *reserved = details
+        application_id, arrival_number, *reserved = details
         hold = self.guard.hold_from(reserved)  # raises the guard's refusals
         entry.claimed = True
         entry.application_id = UUID(application_id)
-        return Reserved(entry.application_id, hold)
+        entry.arrival_number = int(arrival_number)
+        return Reserved(entry.application_id, hold, entry.arrival_number)
 
     def refused(self, ip: str, entry: Entry | None) -> None:
         """A request refused before `enter`: counted by admission (Overloaded beats the refusal) and, if its key
@@ -193,3 +201,10 @@ def application_id_key(family_account: str, idempotency_key: str) -> str:
     """Where the id drawn for (family, key) is kept: a hash, so that keys are not readable in Redis."""
     scope = hashlib.sha256(f"{family_account}\n{idempotency_key}".encode()).hexdigest()
     return f"intake:application-id:{scope}"
+
+
+def arrival_sequence_key(campaign_id: UUID) -> str:
+    """The campaign's last arrival number given (an INCR per submission admitted and claimed). Kept by Redis's
+    append-only file like the guard; if lost, the guard's rebuild sets it back above the ledger's highest
+    position (store/guard_rebuild.py), so a number is never given twice."""
+    return f"reg:{{{campaign_id}}}:arrivals"

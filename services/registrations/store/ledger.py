@@ -42,9 +42,10 @@ def active_applications(connection: Connection, pairs: set[tuple[UUID, UUID]]) -
     return {(row.campaign_id, row.child_id): row.application_id for row in rows}
 
 
-def ledger_row(data: dict[str, Any], partition: int, offset: int, status: ApplicationStatus,
+def ledger_row(data: dict[str, Any], partition: int, arrival_position: int, status: ApplicationStatus,
                reason: str | None) -> dict[str, Any]:
-    """The ledger row of an `application.submitted` read at (partition, offset) of the intake log."""
+    """The ledger row of an `application.submitted` read from `partition` of the intake log, at its arrival
+    position in the campaign (`usecases.ledger.IntakeRecord.arrival_position`)."""
     return {
         "application_id": UUID(data["application_id"]), "campaign_id": UUID(data["campaign_id"]),
         "child_id": UUID(data["child"]["child_id"]), "family_account": data["family_account"],
@@ -53,7 +54,7 @@ def ledger_row(data: dict[str, Any], partition: int, offset: int, status: Applic
         "sworn_statement": data["sworn_statement"], "child": data["child"], "household": data["household"],
         "hold": data["hold"], "status": str(status), "reason": reason,
         "submitted_at": datetime.fromisoformat(data["submitted_at"]),
-        "intake_partition": partition, "arrival_position": offset,
+        "intake_partition": partition, "arrival_position": arrival_position,
         "placed_offer_id": None, "offer_expires_at": None, "decision": None,
     }
 

@@ -1,9 +1,11 @@
 """Submitting an application: the surge path.
 
 Validation runs against cached campaign terms and the household copy this process holds; admission,
-idempotency, the application id and the holds in one Redis script (store/intake_gate.py); the
-application is then produced to Kafka, and only once the broker acknowledged it (acks=all) does
-the parent get a 202. No database write happens here: the intake consumer writes the ledger.
+idempotency, the application id, the holds and the campaign's arrival number in one Redis script
+(store/intake_gate.py); the application is then produced to Kafka, keyed by family account (one campaign's
+applications spread over the partitions, one family's stay in order in one), and only once the broker
+acknowledged it (acks=all) does the parent get a 202. No database write happens here: the intake consumer
+writes the ledger, at the arrival position the record carries.
 """
 from __future__ import annotations
 
@@ -119,7 +121,7 @@ class SubmittedEvents:
 
     def submitted(self, application_id: UUID, campaign_id: UUID, family_account: str, child: Child,
                   household: Household, submission: Submission, submitted_at: datetime, hold: Hold,
-                  on_behalf: OnBehalf | None = None) -> Event:
+                  on_behalf: OnBehalf | None = None, arrival_number: int | None = None) -> Event:
         data = {
             "application_id": str(application_id), "campaign_id": str(campaign_id), "family_account": family_account,
             "child": {"child_id": str(child.child_id), "first_name": child.first_name, "last_name": child.last_name,
@@ -137,12 +139,14 @@ class SubmittedEvents:
             "hold": {"kind": hold.kind, "offer_id": None if hold.offer_id is None else str(hold.offer_id),
                      "position": hold.position},
         }
+        if arrival_number is not None:
+            data["arrival_number"] = arrival_number
         # Written out for a family's own submission too: the wire form is the contract's dump, defaults included.
         data.update(acted_by_agent=on_behalf is not None, agent_reason=on_behalf and on_behalf.reason,
                     agent_subject=on_behalf and on_behalf.agent_subject)
         shape = (on_behalf is None, hold.kind, child.school is None, household.quotient_tranche is None,
                  household.quotient_justified_on is None, household.arrondissement is None,
-                 bool(submission.keep_with_applications))
+                 bool(submission.keep_with_applications), arrival_number is None)
         if shape not in self._checked:
             errors = self.schema.validate(data)
             if errors:
@@ -244,12 +248,15 @@ class Intake:
         application_id, hold = entered.application_id, entered.hold
         try:
             event = self.events.submitted(application_id, campaign.campaign_id, family_account, child, household,
-                                          submission, now, hold, on_behalf)
+                                          submission, now, hold, on_behalf, entered.arrival_number)
             producer = self.producer()
             sending_with = producer.current
-            delivery = producer.send_event(APPLICATION_SUBMISSIONS.name, str(campaign.campaign_id), event)
+            # Keyed by family: the ledger's consumers share one campaign's records, and a family's records (the
+            # same child's, the same Idempotency-Key's) stay in one partition, in order (shared/topics.py).
+            delivery = producer.send_event(APPLICATION_SUBMISSIONS.name, family_account, event)
         except Exception as exc:
-            # The record never left this process: give the hold back, whatever stopped it.
+            # The record never left this process: give the hold back, whatever stopped it. Its arrival number
+            # stays a hole: the draw reads ranks, not numbers (docs/registrations.md, "Arrival order").
             self.gate.give_back(entry, campaign.campaign_id, child.child_id, hold)
             if isinstance(exc, _RECORD_REFUSED):
                 raise record_too_large(submission) from exc

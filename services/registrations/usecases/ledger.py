@@ -44,6 +44,14 @@ class IntakeRecord:
     def from_kafka(cls, record: Any) -> IntakeRecord:
         return cls(parse_event(record.value).data, record.partition, record.offset)
 
+    @property
+    def arrival_position(self) -> int:
+        """The number intake took in Redis with the hold: one campaign's records travel in several partitions, so
+        their offsets say nothing of the order between them. A record written before intake took numbers (one
+        campaign, one partition then) keeps its offset."""
+        number = self.data.get("arrival_number")
+        return self.offset if number is None else number
+
 
 def record_intake(engine: Engine, records: Iterable[IntakeRecord], now: datetime | None = None) -> list[UUID]:
     """Write a batch of submissions to the ledger, one statement per table; returns the ids newly recorded.
@@ -70,10 +78,10 @@ def record_intake(engine: Engine, records: Iterable[IntakeRecord], now: datetime
             else:
                 # Only possible if Redis lost its guard between two submissions: the ledger still says no.
                 status, reason = ApplicationStatus.REJECTED, f"duplicate-application:{first}"
-            rows.append(ledger_row(record.data, record.partition, record.offset, status, reason))
+            rows.append(ledger_row(record.data, record.partition, record.arrival_position, status, reason))
             transitions.append(intake_transition(record.data, status, reason))
-            events.append((received_event(record.data, record.partition, record.offset, str(status), reason),
-                           record.data["campaign_id"]))
+            events.append((received_event(record.data, record.partition, record.arrival_position, str(status),
+                                          reason), record.data["campaign_id"]))
         if rows:
             insert_applications(connection, rows, transitions)
             record_events(connection, outbox, events)

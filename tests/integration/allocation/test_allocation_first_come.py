@@ -72,3 +72,34 @@ def test_an_application_reaching_a_drawn_lottery_goes_to_the_end_of_the_waitlist
     assert (decided["outcome"], decided["waitlist"][0]["position"]) == ("waitlisted", 3)
     explained = parent(straggler["family_account"], f"/explanations/{straggler['application_id']}").json
     assert explained["decided_on_arrival"] and len(explained["lottery_number"]) == 64
+
+
+def test_a_first_come_decision_confirms_intakes_hold_whatever_order_the_ledger_announces(allocation):
+    """Intake held the last seat for `first` and put `second` on the waitlist (arrival numbers 1 and 2); the
+    ledger's writers announce `second` first (one campaign over several partitions, issue 19). `second` must not
+    take the seat intake held for `first`."""
+    judo = an_offer(capacity=1, waitlist_limit=5)
+    campaign = allocation.publish(a_campaign("fcfs", offers=[judo]))
+    allocation.open(campaign)
+    first, second = (an_application(campaign, judo, arrival=n) for n in (1, 2))
+    first["hold"] = {"kind": "held", "offer_id": str(judo["offer_id"]), "position": None}
+    second["hold"] = {"kind": "waitlisted", "offer_id": str(judo["offer_id"]), "position": 1}
+    allocation.receive(second)
+    allocation.receive(first)
+
+    judo_id = str(judo["offer_id"])
+    assert sorted(outcomes(allocation), key=lambda o: o[0] != str(first["application_id"])) == [
+        (str(first["application_id"]), "allocated", judo_id, []),
+        (str(second["application_id"]), "waitlisted", None, [(judo_id, 1)]),
+    ]
+
+
+def test_a_hold_is_never_honoured_beyond_the_offers_capacity(allocation):
+    judo = an_offer(capacity=1, waitlist_limit=5)
+    campaign = allocation.publish(a_campaign("fcfs", offers=[judo]))
+    allocation.open(campaign)
+    one, two = (an_application(campaign, judo, arrival=n) for n in (1, 2))
+    for application in (one, two):  # two holds for one seat: never given by intake, not honoured twice here
+        application["hold"] = {"kind": "held", "offer_id": str(judo["offer_id"]), "position": None}
+    allocation.receive(one, two)
+    assert [o[1] for o in outcomes(allocation)] == ["allocated", "waitlisted"]

@@ -134,3 +134,86 @@ def test_a_rebuild_whose_lease_ran_out_writes_nothing(engine, redis_client, monk
     assert rebuild_from_ledger(engine, redis_client) is None
     assert not redis_client.exists(READY_KEY) and redis_client.get(held_key(campaign, offer)) is None
     assert redis_client.get(REBUILD_LEASE_KEY) == "the-other-replica"
+
+
+def test_arrival_positions_are_intakes_numbers_whatever_the_partition(engine):
+    campaign = uuid.uuid4()
+    numbered = [IntakeRecord({**submitted(campaign), "arrival_number": number}, partition, offset)
+                for number, partition, offset in ((2, 7, 0), (1, 3, 5), (4, 7, 1))]
+    before_numbers = IntakeRecord(submitted(uuid.uuid4()), 0, 41)  # in the log from before intake took numbers
+    record_intake(engine, [*numbered, before_numbers])
+    with engine.connect() as connection:
+        rows = connection.execute(select(applications.c.application_id, applications.c.arrival_position,
+                                         applications.c.intake_partition)).all()
+    where = {str(row.application_id): (row.arrival_position, row.intake_partition) for row in rows}
+    assert [where[r.data["application_id"]] for r in numbered] == [(2, 7), (1, 3), (4, 7)]
+    assert where[before_numbers.data["application_id"]] == (41, 0)
+
+
+def test_two_keepers_running_together_rebuild_the_guard_once(database_url, redis_url, redis_client):
+    """Two registrations workers' keepers, each with its own Redis client and database engine, find the guard
+    missing at the same moment, again and again: each loss is rebuilt once (the rebuild counts itself)."""
+    import threading
+
+    import redis
+
+    from services.registrations.handlers.guard_keeper import GuardKeeper
+    from services.registrations.store.guard_rebuild import REBUILDS_KEY
+
+    campaign, offer = uuid.uuid4(), uuid.uuid4()
+    held = {"kind": "held", "offer_id": str(offer), "position": None}
+    setup = create_engine(database_url)
+    record_intake(setup, [IntakeRecord(submitted(campaign, hold=held, family=f"family-{n}"), n % 4, n)
+                          for n in range(2000)])  # a ledger that takes a moment to read
+    setup.dispose()
+    clients = [redis.Redis.from_url(redis_url, decode_responses=True) for _ in range(2)]
+    engines = [create_engine(database_url) for _ in range(2)]
+    keepers = [GuardKeeper(engine, client, intake_lag=lambda: 0, grace_seconds=0) for engine, client
+               in zip(engines, clients)]
+    try:
+        for loss in range(1, 6):
+            redis_client.delete(READY_KEY, held_key(campaign, offer))  # the guard lost, the count with it
+            start = threading.Barrier(2)
+
+            def keep(keeper, start=start):
+                start.wait()
+                while not keeper.check_once():
+                    pass
+
+            threads = [threading.Thread(target=keep, args=(keeper,)) for keeper in keepers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert redis_client.get(REBUILDS_KEY) == str(loss)
+            assert redis_client.get(held_key(campaign, offer)) == "2000"
+    finally:
+        for engine in engines:
+            engine.dispose()
+        for client in clients:
+            client.close()
+
+
+def test_the_rebuild_resumes_each_campaigns_arrival_numbers_above_the_ledger(engine, redis_client):
+    from services.registrations.store.intake_gate import arrival_sequence_key
+
+    campaign, other = uuid.uuid4(), uuid.uuid4()
+    record_intake(engine, [IntakeRecord({**submitted(campaign), "arrival_number": n}, n % 3, n) for n in (1, 2, 5)]
+                  + [IntakeRecord(submitted(other), 0, 12)])
+    withdraw(engine, "family-1", uuid.UUID(_row_at(engine, campaign, 5)), datetime.now(timezone.utc))
+
+    redis_client.flushdb()  # Redis lost whole: numbers resume above every one the ledger holds, withdrawn or not
+    assert rebuild_from_ledger(engine, redis_client) == 3
+    assert redis_client.get(arrival_sequence_key(campaign)) == "5"
+    assert redis_client.get(arrival_sequence_key(other)) == "12"
+
+    redis_client.set(arrival_sequence_key(campaign), 9)  # numbers taken whose records are not in the ledger yet
+    redis_client.delete(READY_KEY)  # only the marker lost (by hand, after an unclean restart): Redis's higher count stays
+    assert rebuild_from_ledger(engine, redis_client) == 3
+    assert redis_client.get(arrival_sequence_key(campaign)) == "9"
+
+
+def _row_at(engine, campaign_id, position) -> str:
+    with engine.connect() as connection:
+        return str(connection.execute(select(applications.c.application_id).where(
+            applications.c.campaign_id == campaign_id, applications.c.arrival_position == position)).scalar_one())
