@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 import marshmallow as ma
@@ -56,10 +57,21 @@ class _EnvelopeSchema(ma.Schema):
     data = ma.fields.Dict(required=True)
 
 
+_ENVELOPE_SCHEMA = _EnvelopeSchema()
+
+
+@cache
+def _data_schema(event_type: str, unknown: str = ma.RAISE) -> ma.Schema:
+    """One instance per contract, built once per process: building a contract's schema cost more than checking
+    a record with it (`application.received`: 0.54 ms built and checked, 0.12 ms checked). A marshmallow schema
+    keeps no state of a call on the instance, so threads share it."""
+    return contract_for(event_type).schema(unknown=unknown)
+
+
 def make_event(event_type: str, *, source: str, subject: str, data: Mapping[str, Any], **envelope: Any) -> Event:
     """Build an event whose data is checked against its contract before it can reach the outbox."""
     contract = contract_for(event_type)
-    schema = contract.schema()
+    schema = _data_schema(event_type)
     wire_data = schema.dump(data)
     errors = schema.validate(wire_data)
     if errors:
@@ -72,7 +84,7 @@ def event_from_wire(event_type: str, *, source: str, subject: str, data: Mapping
     """Like make_event, for data already in wire form (JSON types), e.g. derived from a parsed event:
     one validation pass instead of a load, a dump and a validation."""
     contract = contract_for(event_type)
-    errors = contract.schema().validate(data)
+    errors = _data_schema(event_type).validate(data)
     if errors:
         raise EventError(f"{event_type} data does not match its contract: {errors}")
     return Event(type=event_type, source=source, subject=subject, data=dict(data), schemaversion=contract.version,
@@ -82,7 +94,7 @@ def event_from_wire(event_type: str, *, source: str, subject: str, data: Mapping
 def parse_event(raw: Mapping[str, Any]) -> Event:
     """Check the envelope and the data against the contract; data comes back as JSON types."""
     try:
-        envelope = _EnvelopeSchema().load(raw, unknown=ma.INCLUDE)
+        envelope = _ENVELOPE_SCHEMA.load(raw, unknown=ma.INCLUDE)
     except ma.ValidationError as exc:
         raise EventError(f"not a Guichet CloudEvent: {exc.messages}") from exc
     try:
@@ -93,7 +105,7 @@ def parse_event(raw: Mapping[str, Any]) -> Event:
         raise EventError(f"{envelope['type']} schema version {envelope['schemaversion']} is newer than this consumer knows")
     # Fields added later within a version are tolerated: additive changes keep the schema version.
     try:
-        contract.schema(unknown=ma.INCLUDE).load(envelope["data"])
+        _data_schema(envelope["type"], ma.INCLUDE).load(envelope["data"])
     except ma.ValidationError as exc:
         raise EventError(f"{envelope['type']} data does not match its contract: {exc.messages}") from exc
     return Event(type=envelope["type"], source=envelope["source"], subject=envelope["subject"],
