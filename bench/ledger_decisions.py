@@ -13,7 +13,6 @@ A benchmark, not a test: it asserts nothing."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -31,10 +30,11 @@ from bench.stack import private_servers
 from services.allocation.store.tables import outbox
 from services.allocation.usecases.draws import publish_draw
 from services.registrations.handlers.events import handle_decisions
+from services.registrations.settings import RegistrationsSettings
 from services.registrations.store.intake_guard import IntakeGuard
 from services.registrations.store.tables import applications as ledger
 from shared.db import make_engine
-from shared.kafka import cloudevent_headers
+from shared.kafka import JsonDeserializer, JsonSerializer, cloudevent_headers
 from shared.migrations import upgrade
 
 
@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ledger_decisions", description=__doc__.splitlines()[0])
     parser.add_argument("--applications", type=int, default=20_000)
     parser.add_argument("--offers", type=int, default=200)
-    parser.add_argument("--batch", type=int, default=500, help="records per batch (the consumer's max_poll_records)")
+    parser.add_argument("--batch", type=int, default=RegistrationsSettings(service_name="bench").decisions_max_poll_records,
+                        help="records per batch (the consumer's max_poll_records)")
     arguments = parser.parse_args(argv)
     with private_servers(postgres=True, redis=True, prefix="guichet-bench-decisions-") as servers:
         settings = servers.settings("bench-decisions")
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                                            .order_by(outbox.c.position)).scalars().all()
             backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         # As the consumer hands them over: the value decoded from the record's JSON, the CloudEvents headers.
-        records = [SimpleNamespace(value=json.loads(json.dumps(envelope)),
+        reader, writer = JsonDeserializer(), JsonSerializer()
+        records = [SimpleNamespace(value=reader.deserialize("", [], writer.serialize("", [], envelope)),
                                    headers=cloudevent_headers(envelope["type"], envelope["id"]))
                    for envelope in envelopes]
         guard = IntakeGuard(redis.Redis.from_url(servers.redis.url))

@@ -21,6 +21,9 @@ class RegistrationsSettings(Settings):
     # How long Redis must have been empty before the guard keeper rebuilds it: submissions already past the
     # guard may still be on their way to the broker (bounded by the producer's 5 s delivery wait).
     guard_grace: timedelta = setting("GUICHET_GUARD_GRACE_SECONDS", timedelta(seconds=10), "seconds")
+    # Records the decisions consumer takes per poll, applied in one transaction and committed once: a draw sends
+    # one `allocation.decided` per application (docs/PERFORMANCE.md, "Close to families").
+    decisions_max_poll_records: int = setting("GUICHET_DECISIONS_MAX_POLL_RECORDS", 2000, "int")
     # The waiting room (docs/registrations.md#the-waiting-room): the key admission tokens and room seeds are derived
     # from (every intake process must share it; unset, one is drawn once and kept in Redis), how long a token
     # lives, and how long an admitted family may take to apply before its admission lapses.

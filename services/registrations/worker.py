@@ -42,7 +42,8 @@ def build_loops(components: RegistrationsComponents) -> list[Loop]:
                      handler=lambda record: write_batch([record]), batch_handler=write_batch),
         ConsumerLoop(settings, f"{settings.kafka_topic_prefix}registrations-decisions", [ALLOCATION_EVENTS],
                      handler=partial(handle_decision, engine, components.guard),
-                     batch_handler=partial(handle_decisions, engine, components.guard)),
+                     batch_handler=partial(handle_decisions, engine, components.guard),
+                     max_poll_records=settings.decisions_max_poll_records),
         OutboxRelay(engine, outbox, runtime.producer),
         # The grace: submissions already past the guard may still be on their way to the broker.
         GuardKeeper(engine, components.redis,

@@ -24,7 +24,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from services.allocation.domain.allocate import allocate
@@ -101,7 +101,7 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
              for application in applications}
     root = applications_root(lines.values())
     key = None if seed is None or not policy.draws_lots else draw_key(seed, root)
-    drawn = allocate(policy, offers, [replace(a, application_id=lines[a.application_id]) for a in applications], key)
+    drawn = allocate(policy, offers, [_renamed(a, application_id=lines[a.application_id]) for a in applications], key)
     real = {line: application_id for application_id, line in lines.items()}
     outcomes = {application_id: _by_real_ids(drawn.outcomes[line], real) for application_id, line in lines.items()}
     offers_by_id = {offer.offer_id: offer for offer in offers}
@@ -130,22 +130,43 @@ def _by_real_ids(outcome: Outcome, real: Mapping[str, str]) -> Outcome:
     explanation = outcome.explanation
     if explanation.sibling_group:
         explanation = replace(explanation, sibling_group=tuple(real[line] for line in explanation.sibling_group))
-    return replace(outcome, application_id=real[outcome.application_id], explanation=explanation)
+    return _renamed(outcome, application_id=real[outcome.application_id], explanation=explanation)
+
+
+def _renamed(instance: Any, **changes: Any) -> Any:
+    """dataclasses.replace without running __init__ and __post_init__ again: `instance` passed them when it was
+    made and only ids change here (its line, its real id), for 200,000 instances in a 100,000-application draw,
+    where replace's checks took a tenth of the bundle's time. The copy is equal to replace's."""
+    made = object.__new__(type(instance))
+    made.__dict__.update(instance.__dict__)
+    made.__dict__.update(changes)
+    return made
+
+
+# Every fact but `validated`, in the class's order. Read field by field rather than by dataclasses.asdict, which
+# deep-copies each value: a third of a 100,000-application bundle's time, for the same document.
+_PLAIN_FACTS = tuple(field.name for field in fields(Facts) if field.name != "validated")
 
 
 def facts_document(application: Application) -> dict[str, Any]:
     """What an application's facts commitment binds: its age at the reference date and every fact; which
     facts an agent validated only when some were (so that lines committed before issue 16 still match)."""
-    document = {"age_at_reference_date": application.age_at_reference_date, **asdict(application.facts)}
-    validated = document.pop("validated")
-    if validated:
-        document["validated"] = sorted(validated)
+    facts = application.facts
+    document = {"age_at_reference_date": application.age_at_reference_date}
+    for name in _PLAIN_FACTS:
+        document[name] = getattr(facts, name)
+    if facts.validated:
+        document["validated"] = sorted(facts.validated)
     return document
+
+
+# json.dumps with options builds an encoder per call; one encoder serves every line of a draw.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def facts_commitment(salt: bytes, document: Mapping[str, Any]) -> str:
     """SHA-256(salt ‖ the facts document as canonical JSON: sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(dict(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL_JSON.encode(dict(document))
     return hashlib.sha256(salt + canonical.encode()).hexdigest()
 
 

@@ -15,8 +15,8 @@ from services.allocation.store import outbox_events
 from services.allocation.store.bulk_copy import copy_rows
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.places import place_row
-from services.allocation.store.result_documents import decision_document, tier_at
-from services.allocation.store.tables import decisions, places, waitlist_entries
+from services.allocation.store.result_documents import ResultDocuments, tier_at
+from services.allocation.store.tables import decisions, outbox, places, waitlist_entries
 
 
 @dataclass(frozen=True)
@@ -29,39 +29,40 @@ class Decision:
     explanation: dict[str, Any]  # result_documents.explanation_document
 
     @classmethod
-    def from_outcome(cls, application: Mapping[str, Any], outcome: Outcome) -> Decision:
-        return cls(application=application, **decision_document(outcome))
-
-    @property
-    def group_key(self) -> UUID:
-        """Siblings kept together share their first application's id, on every waitlist."""
-        group = self.explanation["sibling_group"]
-        return UUID(group[0]) if group else self.application["application_id"]
+    def from_outcome(cls, application: Mapping[str, Any], outcome: Outcome,
+                     documents: ResultDocuments | None = None) -> Decision:
+        """`documents`: one for all of a draw's outcomes, which then share the documents of what the core shared."""
+        return cls(application, **(documents or ResultDocuments()).decision(outcome))
 
 
 def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUID, decided: list[Decision],
                      now: datetime) -> None:
+    """The rows take ids as text (COPY writes text): a draw otherwise converts each UUID to text and back
+    about 18 times per application."""
     decision_rows, place_rows, entry_rows, announcements = [], [], [], []
     announcer = outbox_events.Decisions()
+    campaign_id, run, key = campaign.campaign_id, str(run_id), str(campaign.campaign_id)
     for decision in decided:
-        application_id = decision.application["application_id"]
-        decision_rows.append(dict(application_id=application_id, run_id=run_id, campaign_id=campaign.campaign_id,
+        application_id = str(decision.application["application_id"])
+        decision_rows.append(dict(application_id=application_id, run_id=run_id, campaign_id=campaign_id,
                                   outcome=decision.outcome, offer_id=decision.offer_id, waitlist=decision.waitlist,
                                   reasons=decision.reasons, explanation=decision.explanation, decided_at=now))
         expires_at = None
         if decision.offer_id is not None:
-            place = place_row(campaign, application_id, UUID(decision.offer_id),
+            place = place_row(campaign, application_id, decision.offer_id,
                               tier_at(decision.explanation, decision.offer_id), now)
             place_rows.append(place)
             expires_at = place["expires_at"]
-        entry_rows += [dict(offer_id=UUID(entry["offer_id"]), application_id=application_id,
-                            campaign_id=campaign.campaign_id, position=entry["position"], group_key=decision.group_key,
-                            state="waiting") for entry in decision.waitlist]
-        announcements.append((announcer.announce(decision.application, run_id, decision.outcome, decision.offer_id,
-                                                 expires_at, decision.waitlist,
-                                                 [reason["code"] for reason in decision.reasons], now),
-                              campaign.campaign_id))
+        if decision.waitlist:
+            group = decision.explanation["sibling_group"]  # siblings kept together: their first application's id
+            group_key = group[0] if group else application_id
+            entry_rows += [dict(offer_id=entry["offer_id"], application_id=application_id, campaign_id=campaign_id,
+                                position=entry["position"], group_key=group_key, state="waiting")
+                           for entry in decision.waitlist]
+        announcements.append(announcer.outbox_row(
+            decision.application, application_id, run, decision.outcome, decision.offer_id, expires_at,
+            decision.waitlist, [reason["code"] for reason in decision.reasons], now, key))
     copy_rows(connection, decisions, decision_rows)
     copy_rows(connection, places, place_rows)
     copy_rows(connection, waitlist_entries, entry_rows)
-    outbox_events.publish_all(connection, announcements)
+    copy_rows(connection, outbox, announcements)

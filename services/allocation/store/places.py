@@ -13,8 +13,8 @@ from services.allocation.store.tables import applications, places, waitlist_entr
 LIVE = ("offered", "accepted")
 
 
-def place_row(campaign: CampaignCopy, application_id: UUID, offer_id: UUID, tier: int | None, now: datetime,
-              freed_by: UUID | None = None) -> dict[str, Any]:
+def place_row(campaign: CampaignCopy, application_id: UUID | str, offer_id: UUID | str, tier: int | None,
+              now: datetime, freed_by: UUID | None = None) -> dict[str, Any]:
     """A place offered now, to accept before the campaign's deadline: the row `save_places` writes."""
     return dict(application_id=application_id, campaign_id=campaign.campaign_id, offer_id=offer_id, state="offered",
                 tier=tier, offered_at=now, expires_at=campaign.acceptance_deadline(now, offer_id),

@@ -10,7 +10,9 @@ from typing import Any
 
 from services.allocation.domain import (
     AllocationResult,
+    Cutoff,
     Explanation,
+    OfferExplanation,
     Outcome,
     Reason,
     Status,
@@ -27,21 +29,7 @@ def tie_break_document(kind: TieBreak, value: int | None) -> dict[str, Any]:
 
 
 def explanation_document(explanation: Explanation) -> dict[str, Any]:
-    kind = explanation.tie_break_kind
-    return {
-        "tie_break_kind": str(kind),
-        **tie_break_document(kind, explanation.tie_break),
-        "tickets": explanation.tickets,
-        "sibling_group": list(explanation.sibling_group),
-        "offers": [{
-            "offer_id": offer.offer_id, "rank": offer.rank, "tier": offer.tier,
-            "criteria_met": list(offer.criteria_met), "standing": str(offer.standing),
-            "waitlist_position": offer.waitlist_position,
-            "cutoffs": [{"seats": cutoff.seats, "tier": cutoff.tier, **tie_break_document(kind, cutoff.tie_break)}
-                        for cutoff in offer.cutoffs],
-        } for offer in explanation.offers],
-        "decided_on_arrival": False,
-    }
+    return ResultDocuments().explanation(explanation)
 
 
 def waitlist_document(waitlist: tuple[WaitlistPosition, ...]) -> list[dict[str, Any]]:
@@ -58,13 +46,63 @@ def reason_document(reason: Reason) -> dict[str, Any]:
 
 def decision_document(outcome: Outcome) -> dict[str, Any]:
     """The columns of a `decisions` row, from the core's outcome."""
-    return {
-        "outcome": str(outcome.status),
-        "offer_id": outcome.offer_id,
-        "waitlist": waitlist_document(outcome.waitlist),
-        "reasons": [reason_document(reason) for reason in outcome.reasons],
-        "explanation": explanation_document(outcome.explanation),
-    }
+    return ResultDocuments().decision(outcome)
+
+
+class ResultDocuments:
+    """Documents of one result's outcomes (a draw: one instance for all its decisions). The core shares equal
+    offer explanations among applications (frozen, built once), and every application not admitted at an offer
+    reads the offer's one tuple of cutoffs: each is written here once and its document reused, where writing
+    them anew was a third of a draw's decision writing. The documents are the same as one by one; those shared
+    must only be read (a draw serialises them)."""
+
+    def __init__(self):
+        # (id of the object, tie-break kind) → (the object, kept so that its id is not reused, its document)
+        self._offers: dict[tuple[int, TieBreak], tuple[OfferExplanation, dict[str, Any]]] = {}
+        self._cutoffs: dict[tuple[int, TieBreak], tuple[tuple[Cutoff, ...], list[dict[str, Any]]]] = {}
+
+    def decision(self, outcome: Outcome) -> dict[str, Any]:
+        return {
+            "outcome": str(outcome.status),
+            "offer_id": outcome.offer_id,
+            "waitlist": waitlist_document(outcome.waitlist),
+            "reasons": [reason_document(reason) for reason in outcome.reasons],
+            "explanation": self.explanation(outcome.explanation),
+        }
+
+    def explanation(self, explanation: Explanation) -> dict[str, Any]:
+        kind = explanation.tie_break_kind
+        return {
+            "tie_break_kind": str(kind),
+            **tie_break_document(kind, explanation.tie_break),
+            "tickets": explanation.tickets,
+            "sibling_group": list(explanation.sibling_group),
+            "offers": [self._offer(offer, kind) for offer in explanation.offers],
+            "decided_on_arrival": False,
+        }
+
+    def _offer(self, offer: OfferExplanation, kind: TieBreak) -> dict[str, Any]:
+        shared = offer.waitlist_position is None  # one with a waitlist position is an application's own
+        if shared and (known := self._offers.get((id(offer), kind))) is not None:
+            return known[1]
+        document = {
+            "offer_id": offer.offer_id, "rank": offer.rank, "tier": offer.tier,
+            "criteria_met": list(offer.criteria_met), "standing": str(offer.standing),
+            "waitlist_position": offer.waitlist_position, "cutoffs": self._cutoff_documents(offer.cutoffs, kind)}
+        if shared:
+            self._offers[(id(offer), kind)] = (offer, document)
+        return document
+
+    def _cutoff_documents(self, cutoffs: tuple[Cutoff, ...], kind: TieBreak) -> list[dict[str, Any]]:
+        if not cutoffs:
+            return []
+        known = self._cutoffs.get((id(cutoffs), kind))
+        if known is not None:
+            return known[1]
+        documents = [{"seats": cutoff.seats, "tier": cutoff.tier, **tie_break_document(kind, cutoff.tie_break)}
+                     for cutoff in cutoffs]
+        self._cutoffs[(id(cutoffs), kind)] = (cutoffs, documents)
+        return documents
 
 
 def tier_at(explanation: dict[str, Any], offer_id: str | None) -> int | None:

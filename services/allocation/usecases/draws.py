@@ -40,7 +40,7 @@ from services.allocation.store.repository import (
     published_run,
     save_run,
 )
-from services.allocation.store.result_documents import statistics_document
+from services.allocation.store.result_documents import ResultDocuments, statistics_document
 from services.allocation.usecases.seeds import lottery_secret, seed_for_draw
 from shared.audit import Actor
 from shared.clock import Clock
@@ -158,7 +158,9 @@ def publish_locked(connection: Connection, campaign: CampaignCopy, now: datetime
     run_id = uuid.uuid4()
     save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
              bundle=drawn.bundle)
-    record_decisions(connection, campaign, run_id, [Decision.from_outcome(inputs.stored[application_id], outcome)
+    documents = ResultDocuments()
+    record_decisions(connection, campaign, run_id, [Decision.from_outcome(inputs.stored[application_id], outcome,
+                                                                          documents)
                                                     for application_id, outcome in result.outcomes.items()], now)
     mark_revealed(connection, campaign_id, now)
     outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),

@@ -1,12 +1,13 @@
 """The allocation service's mapping of stored events onto the core's inputs (no I/O)."""
 from datetime import date, datetime, timezone
-from uuid import UUID
+from uuid import UUID, uuid4, uuid5
 
-from services.allocation.domain import PriorityCriterion
+from services.allocation.domain import PriorityCriterion, allocate
 from services.allocation.domain.pricing import billed_tranche, unit_price
 from services.allocation.store.application_rows import FamilyHistory, domain_application, sibling_groups
 from services.allocation.store.campaign_copy import CampaignCopy
-from services.allocation.store.outbox_events import Decisions
+from services.allocation.store.outbox_events import DECISION_NAMESPACE, Decisions, decision_event_id
+from services.allocation.store.result_documents import ResultDocuments, decision_document
 from shared.domain.policy import AllocationMode, CriterionName
 from shared.events import make_event
 
@@ -77,3 +78,30 @@ def test_a_draws_decisions_are_written_exactly_as_the_contract_would_write_them(
         "waitlist": arguments["waitlist"], "reasons": ["too_old"], "allocation_run_id": D,
         "explanation_url": f"/applications/{A}/explanation"})
     assert fast.data == checked.data and fast.schemaversion == checked.schemaversion
+
+
+def test_a_draws_outbox_row_is_the_row_record_event_would_write_for_the_same_event():
+    now = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    application = {"application_id": A, "campaign_id": B, "family_account": "durand", "child_id": C}
+    announcer = Decisions()
+    event = announcer.announce(application, D, "waitlisted", None, None, [{"offer_id": str(A), "position": 2}],
+                               ["too_old"], now)
+    row = announcer.outbox_row(application, str(A), str(D), "waitlisted", None, None,
+                               [{"offer_id": str(A), "position": 2}], ["too_old"], now, str(B))
+    assert row == {"event_id": event.id, "event_type": "allocation.decided", "topic": "guichet.allocation-events",
+                   "message_key": str(B), "envelope": event.to_dict()}
+
+
+def test_a_decisions_event_id_is_the_uuid5_of_its_run_and_application():
+    for _ in range(2000):
+        run, application_id = str(uuid4()), str(uuid4())
+        assert decision_event_id(run, application_id) == str(uuid5(DECISION_NAMESPACE, f"{run}:{application_id}"))
+
+
+def test_a_draws_documents_written_once_for_all_its_decisions_are_each_decisions_own():
+    from bench.allocation_core import campaign
+
+    policy, offers, applications, seed = campaign(3000, 30, 3, 7)
+    result = allocate(policy, offers, applications, seed)
+    shared = ResultDocuments()
+    assert all(shared.decision(outcome) == decision_document(outcome) for outcome in result.outcomes.values())
