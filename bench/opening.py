@@ -3,6 +3,7 @@
 
     python -m bench.opening --write                          # capacity, then 3× it for 60 s, then the poll's cost
     python -m bench.opening --factor 3 --seconds 60 --deadline 240 --config gthread:2x16 --in-flight 8
+    python -m bench.opening --room-config gthread:1x8     # the room's requests to registrations processes of their own
 
 On a stack of its own (bench/stack.py, in .local/bench-opening/: Kafka, PostgreSQL, Redis, the registrations and
 campaigns workers, registrations under deploy/gunicorn.conf.py with `--config` and `INTAKE_MAX_IN_FLIGHT`, as
@@ -68,15 +69,23 @@ SECTION = "Opening through the waiting room (issue 15)"
 PERFORMANCE = REPO / "docs" / "PERFORMANCE.md"
 FOLDER = REPO / ".local" / "bench-opening"
 CROWD_SOURCE = REPO / "bench" / "crowd" / "main.go"
+ROOM_PROCESSES = "registrations-room"  # with --room-config: the room's own processes
 WINDOW_S = 5  # intake's rate is compared with the room's pace over windows this long
 BURST_S = 2.0  # the room releases at most this many seconds of its pace at once (usecases/waiting_room.py)
-POLL_LAG_S = 30  # the longest poll interval the room gives (domain/waiting_room.py, poll_after)
+POLL_LAG_S = 60  # the longest poll interval the room gives (domain/waiting_room.py, PollBudget.longest_seconds)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="gthread:2x16", help="registrations' gunicorn configuration (make run's)")
     parser.add_argument("--in-flight", type=int, default=8, help="INTAKE_MAX_IN_FLIGHT (make run's)")
+    parser.add_argument("--room-config", default=None,
+                        help="serve the room's joins and polls from registrations processes of their own, with this "
+                             "gunicorn configuration (e.g. gthread:1x8); unset: the same processes as intake")
+    parser.add_argument("--room-in-flight", type=int, default=None,
+                        help="WAITING_ROOM_MAX_IN_FLIGHT (unset: the service's default)")
+    parser.add_argument("--polls-per-second", type=float, default=None,
+                        help="WAITING_ROOM_POLLS_PER_SECOND, the room's poll budget (unset: the service's default)")
     parser.add_argument("--capacity-seconds", type=int, default=15)
     parser.add_argument("--capacity-workers", type=int, default=8,
                         help="closed-loop connections measuring capacity (no more than the in-flight bound takes)")
@@ -85,13 +94,47 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--deadline", type=int, default=240, help="families still waiting then give up (s)")
     parser.add_argument("--poll-families", type=int, default=1000)
     parser.add_argument("--poll-seconds", type=float, default=12)
-    parser.add_argument("--poll-connections", type=int, default=16)
+    parser.add_argument("--poll-connections", type=int, default=4,
+                        help="fewer than the room's in-flight bound per process: the cost of answers, not refusals")
     parser.add_argument("--vegeta", default=shutil.which("vegeta") or str(Path.home() / "go" / "bin" / "vegeta"))
     parser.add_argument("--go", default=shutil.which("go") or "/usr/local/go/bin/go")
     parser.add_argument("--folder", type=Path, default=FOLDER)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--write", action="store_true", help="replace this bench's sections in docs/PERFORMANCE.md")
     return parser.parse_args(argv)
+
+
+def service_env(args: argparse.Namespace) -> dict[str, str]:
+    env = {"INTAKE_MAX_IN_FLIGHT": str(args.in_flight)}
+    if args.room_in_flight is not None:
+        env["WAITING_ROOM_MAX_IN_FLIGHT"] = str(args.room_in_flight)
+    if args.polls_per_second is not None:
+        env["WAITING_ROOM_POLLS_PER_SECOND"] = str(args.polls_per_second)
+    return env
+
+
+def start_room_processes(stack: BenchStack, config: GunicornConfig, extra_env: dict[str, str]) -> str:
+    """Registrations once more, on a port of its own, for the room's requests only (as an ingress path would
+    route them); its URL."""
+    from bench.stack import wait_http
+    from deploy.catalogue import web_service
+    from deploy.local.run import gunicorn_argv
+    from deploy.local.run import service_env as run_env
+    from deploy.local.servers import free_port
+
+    service = web_service("registrations").on_port(free_port())
+    stack._start(ROOM_PROCESSES, gunicorn_argv(service), run_env(service, {**stack.env, **config.env(), **extra_env}))
+    wait_http(f"{service.url}/readyz", what=f"{ROOM_PROCESSES} (log: {stack.logs / ROOM_PROCESSES}.log)")
+    return service.url
+
+
+def room_settings(args: argparse.Namespace) -> tuple[int, float]:
+    """The room's in-flight bound and poll budget the service runs with."""
+    from services.registrations.settings import RegistrationsSettings
+
+    defaults = RegistrationsSettings
+    return (args.room_in_flight if args.room_in_flight is not None else defaults.waiting_room_max_in_flight,
+            args.polls_per_second if args.polls_per_second is not None else defaults.waiting_room_polls_per_second)
 
 
 def say(message: str) -> None:
@@ -213,7 +256,7 @@ def intake_against_room(opening: Opening) -> AgainstRoom:
     beside the places released so far (a family is admitted before it submits: never ahead). Over windows of
     WINDOW_S s from the first arrival: the submissions sent in the window ÷ the pace over it, the pace being the
     highest of the window and of the POLL_LAG_S before (an admitted family learns of it at its next poll, at
-    most 30 s later); the tolerance is the room's burst (BURST_S of its pace released at once)."""
+    most 60 s later); the tolerance is the room's burst (BURST_S of its pace released at once)."""
     started = opening.started
     submits = [r for r in opening.answers if r["k"] == "submit"]
     sent_202 = sorted(started + r["t"] / 1000 for r in submits if r["s"] == 202)
@@ -261,12 +304,17 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
     poll_rate = len(polls) / max(last_answer, 1e-9)
     peak_polls = max(Counter(int(r["t"] // 1000) for r in polls).values(), default=0)
     cores = opening.cores
+    room_bound, budget = room_settings(args)
     rows = [
         ("capacity, closed loop (step 1)", f"{capacity.per_second:.0f} 202s/s ({capacity.accepted:,} in "
          f"{capacity.seconds:.0f} s, {args.capacity_workers} connections; p50 {ms(capacity.p50_ms)} ms, p99 "
          f"{ms(capacity.p99_ms)} ms; {capacity.shed:,} shed)", ""),
         ("offered", f"{opening.offered_per_second:.0f} families/s for {arrivals_span} s = {opening.families:,} "
          f"families ({args.factor:g}× capacity); room's ceiling {opening.ceiling_per_minute:,}/min", ""),
+        ("the room's settings", f"poll budget {budget:g}/s (`WAITING_ROOM_POLLS_PER_SECOND`), joins and polls "
+         f"served at once per process {room_bound} (`WAITING_ROOM_MAX_IN_FLIGHT`); joins and polls served by "
+         + (f"processes of their own ({GunicornConfig.parse(args.room_config).label})" if args.room_config
+            else "the same processes as intake"), ""),
         ("admitted submissions: 202 p50 / p99 / max ms", "{} / {} / {}".format(*quantiles([r["ms"] for r in fresh_202])),
          goal("p99 ≤ 300 ms", percentile([r["ms"] for r in fresh_202], 99), 300)),
         ("a position (join or poll) or a 503: p50 / p99 / max ms",
@@ -275,8 +323,9 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
         ("  joins: p50 / p99 ms", "{} / {} ({:,})".format(*quantiles([r["ms"] for r in joins])[:2], len(joins)), ""),
         ("  polls: p50 / p99 ms", "{} / {} ({:,}; {:.0f}/s on average, {:,} in the busiest second)".format(
             *quantiles([r["ms"] for r in polls])[:2], len(polls), poll_rate, peak_polls), ""),
-        ("  503s (any kind): p50 / p99 ms", "{} / {} ({:,})".format(*quantiles([r["ms"] for r in shed])[:2], len(shed)),
-         ""),
+        ("  503s (any kind): p50 / p99 ms", "{} / {} ({:,}: {})".format(
+            *quantiles([r["ms"] for r in shed])[:2], len(shed),
+            ", ".join(f"{kind} {n:,}" for kind, n in sorted(Counter(r["k"] for r in shed).items())) or "none"), ""),
         ("202s", f"{len(fresh_202):,} (of {admitted_families:,} admitted families; {gave_up:,} families still "
          f"waiting at {args.deadline} s gave up)", ""),
         ("202s not in the ledger afterwards", f"**{opening.lost}** ({opening.in_ledger:,} rows)",
@@ -291,8 +340,11 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
         ("room's pace (per minute): min / median / last",
          f"{min(paces):.0f} / {sorted(paces)[len(paces) // 2]:.0f} / {paces[-1]:.0f}" if paces else "–", ""),
         ("other answers", ", ".join(f"{name} × {n:,}" for name, n in others.items()) or "none", ""),
-        ("cores busy (registrations / its worker / crowd / Kafka+PostgreSQL+Redis / rest of the machine)",
-         f"{cores.get('registrations', 0):.2f} / {cores.get('registrations-worker', 0):.2f} / "
+        ("cores busy (registrations [+ the room's processes] / its worker / crowd / Kafka+PostgreSQL+Redis / rest "
+         "of the machine)",
+         f"{cores.get('registrations', 0):.2f}"
+         + (f" + {cores.get(ROOM_PROCESSES, 0):.2f}" if ROOM_PROCESSES in cores else "")
+         + f" / {cores.get('registrations-worker', 0):.2f} / "
          f"{cores.get('crowd', 0):.2f} / "
          f"{sum(cores.get(n, 0) for n in ('kafka', 'postgres', 'redis')):.2f} / {cores.get('other', 0):.2f}", ""),
     ]
@@ -303,18 +355,20 @@ Issue 15's crowd, open loop. Registrations runs under `deploy/gunicorn.conf.py`,
 own on the same machine. First intake's capacity is measured (vegeta, closed loop, a campaign without a room).
 Then a copy of Paris Sport Vacances with its waiting room on, the pace's ceiling set to that capacity, opens and
 families arrive at {args.factor:g}× capacity for {args.seconds} s, whatever the answers' pace (bench/crowd/main.go,
-a Go program: one goroutine per family, a few hundred keep-alive connections). Each family takes its place, asks
+a Go program: one goroutine per family, at most 512 connections, as an ingress's upstream pool). Each family takes its place, asks
 again after the `poll_after_seconds` the server gives, and once admitted submits with its admission token and its
 own Idempotency-Key (a 503 is retried after its Retry-After with the same key). Latencies are the client's, from
 sending the request to the whole answer. Every 202's application id is then looked for in registrations' ledger
 (`registrations.applications`). The room's pace and released places are read from Redis every second. Intake's
 202s are compared with them twice: cumulatively (never more 202s than places released), and over 5 s windows
-against the room's highest pace in the window and the 30 s before it (an admitted family learns of it at its next
-poll, at most 30 s later), the tolerance being the room's burst (it releases at most 2 s of its pace at once).
+against the room's highest pace in the window and the 60 s before it (an admitted family learns of it at its next
+poll, at most 60 s later), the tolerance being the room's burst (it releases at most 2 s of its pace at once).
 
 {table(["measure", "this run", "goal"], rows)}
 
-The poll's cost next to hello-world's, same stack and settings, is in "Waiting room poll" (same run)."""
+The poll's cost next to hello-world's, same stack and settings, is in "Waiting room poll" (same run); the runs
+before and after the room's fast path and poll budget, and with the room on processes of its own, are compared in
+"Load shedding", "Through the waiting room (issue 15)"."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -338,7 +392,7 @@ def main(argv: list[str] | None = None) -> None:
         parents = make_parents(capacity_families, offer_ages(first), first.reference_date, first.max_choices,
                                random.Random(rng_seed))
         tokens = ready_parents(runtime, settings, parents)
-        url = stack.start_service("registrations", config, {"INTAKE_MAX_IN_FLIGHT": str(args.in_flight)})
+        url = stack.start_service("registrations", config, service_env(args))
 
         say(f"capacity: closed loop, {args.capacity_workers} connections, {args.capacity_seconds} s")
         targets = write_targets(args.folder / "capacity-targets.jsonl", url, str(first.id), parents, tokens, "cap")
@@ -359,13 +413,17 @@ def main(argv: list[str] | None = None) -> None:
         offer_ids = {str(a.id): str(b.id) for a, b in zip(first.offers, room.offers, strict=True)}
         family_file = write_families(args.folder / "families.jsonl", str(room.id), everyone, room_tokens, offer_ids)
 
-        say(f"opening: {rate}/s for {args.seconds} s, ceiling {ceiling}/min")
+        room_url = url
+        if args.room_config:
+            room_url = start_room_processes(stack, GunicornConfig.parse(args.room_config), service_env(args))
+        say(f"opening: {rate}/s for {args.seconds} s, ceiling {ceiling}/min, the room at {room_url}")
         sampler = RoomSampler(runtime.redis, str(room.id))
         sampler.start()
         answers_file = args.folder / "crowd-answers.jsonl"
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with answers_file.open("wb") as out:
-            crowd = subprocess.Popen([str(crowd_binary), "-url", url, "-campaign", str(room.id), "-families",
+            crowd = subprocess.Popen([str(crowd_binary), "-url", url, "-room-url", room_url,
+                                      "-campaign", str(room.id), "-families",
                                       str(family_file), "-rate", str(rate), "-seconds", str(args.seconds),
                                       "-deadline", str(args.deadline)], stdout=out)
             meter = CpuMeter(stack.process_roots)

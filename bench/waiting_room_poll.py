@@ -41,6 +41,7 @@ from deploy.local.servers import REPO
 from shared.config import Settings
 
 SECTION = "Waiting room poll"
+JOINS_MINTED = 12_000  # more than a join row takes on this machine (a few hundred a second for its seconds)
 PERFORMANCE = REPO / "docs" / "PERFORMANCE.md"
 
 
@@ -53,7 +54,8 @@ def room_campaign() -> dict:
             "waiting_room": {"enabled": True, "opens_before_minutes": 30, "admissions_per_minute": 60}}
 
 
-def drive(base_url: str, paths_and_headers, seconds: float, connections: int) -> tuple[int, list[float], int]:
+def drive(base_url: str, paths_and_headers, seconds: float, connections: int,
+          method: str = "GET") -> tuple[int, list[float], int]:
     """Closed loop from `connections` keep-alive connections for `seconds`: (answers, latencies s, non-2xx)."""
     target = urlsplit(base_url)
     deadline = time.monotonic() + seconds
@@ -65,9 +67,12 @@ def drive(base_url: str, paths_and_headers, seconds: float, connections: int) ->
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
         mine, bad = [], 0
         while time.monotonic() < deadline:
-            path, headers = paths_and_headers()
+            request = paths_and_headers()
+            if request is None:  # nothing left to send (the joins' new families)
+                break
+            path, headers = request
             started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, headers=headers)
             response = connection.getresponse()
             response.read()
             mine.append(time.perf_counter() - started)
@@ -113,6 +118,10 @@ class PollFigures:
         return self.rows[2].cpu_ms / max(self.rows[0].cpu_ms, 1e-9)
 
     @property
+    def join_over_hello(self) -> float:
+        return self.rows[3].cpu_ms / max(self.rows[0].cpu_ms, 1e-9)
+
+    @property
     def poll_over_healthz(self) -> float:
         return self.rows[2].cpu_ms / max(self.rows[1].cpu_ms, 1e-9)
 
@@ -144,18 +153,26 @@ def measure(stack: BenchStack, env: dict[str, str], settings: Settings, config: 
     def poll():
         return place, {"Authorization": f"Bearer {random.choice(tokens)}"}
 
+    newcomers = iter(mint_parent_tokens(settings, [f"bench-room-newcomer-{n}" for n in range(JOINS_MINTED)]))
+
+    def join():  # a family arriving: a token this process never verified, a new place
+        token = next(newcomers, None)
+        return None if token is None else (place, {"Authorization": f"Bearer {token}"})
+
     def healthz():
         return "/healthz", {}
 
     rows = []
     try:
-        for name, url, request in (("hello-world `GET /healthz`", hello, healthz),
-                                   ("registrations `GET /healthz`", registrations, healthz),
-                                   ("waiting room `GET /waiting-rooms/{campaign}/place`", registrations, poll)):
+        for name, url, request, method in (
+                ("hello-world `GET /healthz`", hello, healthz, "GET"),
+                ("registrations `GET /healthz`", registrations, healthz, "GET"),
+                ("waiting room poll `GET /waiting-rooms/{campaign}/place`", registrations, poll, "GET"),
+                ("waiting room join `PUT /waiting-rooms/{campaign}/place`", registrations, join, "PUT")):
             meter = CpuMeter(stack.process_roots)
             meter.start()
             started = time.monotonic()
-            answers, latencies, failures = drive(url, request, seconds, connections)
+            answers, latencies, failures = drive(url, request, seconds, connections, method)
             elapsed = time.monotonic() - started
             cores = meter.stop()
             service = "hello" if url == hello else "registrations"
@@ -173,15 +190,19 @@ def section(figures: PollFigures, preface: str) -> str:
 Registrations and `bench/hello_app.py` under `deploy/gunicorn.conf.py`, {figures.config.label}, on the bench's own
 Kafka, PostgreSQL and Redis; {figures.families:,} families in one campaign's room (admitting 60 a minute, so they
 wait); {figures.connections} keep-alive connections from a Python driver on the same machine, closed loop,
-{figures.seconds:.0f} s per endpoint, one after the other; each poll by a family drawn at random. CPU from /proc,
+{figures.seconds:.0f} s per endpoint, one after the other; each poll by a family drawn at random, each join by a
+new family (a token the service has not verified yet). CPU from /proc,
 per process tree: the cost, whatever the client.
 
 {figures.table()}
 
 One poll costs **{figures.poll_over_hello:.1f}×** hello-world's CPU ({figures.poll_over_healthz:.1f}× the service's
-own `/healthz`: request ids, JSON logs, metrics): the bearer check (cached per process), one Lua script (release
-places at the pace, read the rank), the response's schema. Each process reads the room's pace once per 5 s window
-(a first version read it and claimed the controller's window in Redis at every poll: 3.0× hello-world). Issue 15
+own `/healthz`, which goes through Flask: request ids, hooks, metrics); one join (a token never seen by the
+process, a new place) **{figures.join_over_hello:.1f}×**. Both are answered before Flask
+(`services/registrations/web/parents/waiting_room_fast.py`): the bearer check by the service's verifier (cached
+per token), one Lua script (a join: take the place and read it in one call; a poll: release places at the pace,
+read the rank), the JSON written directly. Each process reads the room's pace once per 5 s window. Before
+(2026-12-04 19:30, the poll through Flask and its schema): 1.15 ms a poll, 2.0× hello-world. Issue 15
 asks for no more than about twice hello-world."""
 
 
@@ -189,7 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--families", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=4,
+                        help="fewer than the room's in-flight bound per process: the cost of answers, not refusals")
     parser.add_argument("--config", default="gthread:2x16")
     parser.add_argument("--in-flight", type=int, default=8, help="INTAKE_MAX_IN_FLIGHT (as `make run`)")
     parser.add_argument("--write", action="store_true", help=f"replace the section '{SECTION}' of {PERFORMANCE}")

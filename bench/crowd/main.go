@@ -6,10 +6,12 @@
 // after its Retry-After with the same key, an admission refused (403) asks the room for a fresh token. Every
 // answer is one JSON line on stdout: family, kind (join, poll, submit), start and latency in ms since the run's
 // start, status, and what the answer said (state, position, pace, application id); the first line (kind start)
-// gives the run's start in ms since the epoch. Standard library only, in Go
+// gives the run's start in ms since the epoch. At most -connections connections to each address, as an
+// ingress's upstream pool would hold (a request waits for a free one, within its measured latency); a request
+// that got no answer is asked again 15-30 s later, as the portal's waiting page does. Standard library only, in Go
 // so that thousands of waiting families cost the machine's two cores little next to the service.
 //
-//	go run bench/crowd/main.go -url http://127.0.0.1:8001 -campaign ID -families families.jsonl -rate 300 \
+//	go run bench/crowd/main.go -url http://127.0.0.1:8001 [-room-url http://127.0.0.1:8002] -campaign ID -families families.jsonl -rate 300 \
 //	    -seconds 60 -deadline 240 > answers.jsonl
 package main
 
@@ -20,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand"
 	"net/http"
 	"os"
 	"strconv"
@@ -96,8 +99,8 @@ func retryAfter(headers http.Header, fallback int) time.Duration {
 }
 
 // One family's visit: join, poll until admitted, submit; gives up at the deadline.
-func visit(number int, f family, base, campaign string, deadline time.Time) {
-	placeURL := fmt.Sprintf("%s/waiting-rooms/%s/place", base, campaign)
+func visit(number int, f family, base, roomBase, campaign string, deadline time.Time) {
+	placeURL := fmt.Sprintf("%s/waiting-rooms/%s/place", roomBase, campaign)
 	auth := map[string]string{"Authorization": "Bearer " + f.Token}
 	method, kind := "PUT", "join"
 	var token string
@@ -111,6 +114,8 @@ func visit(number int, f family, base, campaign string, deadline time.Time) {
 		wait := time.Second
 		if err != nil {
 			result.Err = err.Error()
+			// As the portal's waiting page does after a failure (static/waiting-room.js): 15 to 30 s at random.
+			wait = time.Duration(15000+rand.Intn(15000)) * time.Millisecond
 		} else if status == 200 {
 			var p place
 			if json.Unmarshal(content, &p) == nil {
@@ -177,13 +182,18 @@ func visit(number int, f family, base, campaign string, deadline time.Time) {
 
 func main() {
 	base := flag.String("url", "", "registrations' base URL")
+	roomBase := flag.String("room-url", "", "where the room's joins and polls go (default: -url)")
 	campaign := flag.String("campaign", "", "the campaign's id")
 	path := flag.String("families", "", "JSON lines: token, body, key")
 	rate := flag.Float64("rate", 100, "families arriving per second")
 	seconds := flag.Float64("seconds", 60, "arrivals last this long")
 	deadline := flag.Float64("deadline", 240, "families still waiting this long after the start give up")
-	connections := flag.Int("connections", 1024, "keep-alive connections kept open at most")
+	connections := flag.Int("connections", 512, "connections to the service at most, as an ingress's upstream "+
+		"pool: a family's request waits for a free one, and that wait is in its latency")
 	flag.Parse()
+	if *roomBase == "" {
+		*roomBase = *base
+	}
 
 	file, err := os.Open(*path)
 	if err != nil {
@@ -204,7 +214,8 @@ func main() {
 		panic(fmt.Sprintf("%d arrivals asked, %d families given", arrivals, len(families)))
 	}
 	client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: *connections, MaxIdleConnsPerHost: *connections, IdleConnTimeout: 4 * time.Second}}
+		MaxIdleConns: *connections, MaxIdleConnsPerHost: *connections, MaxConnsPerHost: *connections,
+		IdleConnTimeout: 4 * time.Second}}
 	out = make(chan answer, 65536)
 	written := make(chan struct{})
 	go func() {
@@ -230,7 +241,7 @@ func main() {
 		everyone.Add(1)
 		go func(number int) {
 			defer everyone.Done()
-			visit(number, families[number], *base, *campaign, end)
+			visit(number, families[number], *base, *roomBase, *campaign, end)
 		}(number)
 	}
 	everyone.Wait()

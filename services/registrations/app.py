@@ -5,11 +5,12 @@ from flask import Flask
 
 from services.registrations.bootstrap import build_components
 from services.registrations.settings import RegistrationsSettings
-from services.registrations.usecases.intake import HouseholdSource
+from services.registrations.usecases.intake import HouseholdSource, InFlight
 from services.registrations.web import agent_audit, agent_documents, agents, managers, public, service
 from services.registrations.web.errors import PROBLEMS
 from services.registrations.web.parents import applications, choices, documents, household, waiting_room
 from services.registrations.web.parents.shedding import ShedSubmissions
+from services.registrations.web.parents.waiting_room_fast import AnswerRoomBeforeFlask
 from shared.clock import Clock, utc_now
 from shared.errors import install_domain_error_mapping
 from shared.runtime import Runtime
@@ -40,4 +41,8 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     components.init_app(app)
     # Parents' submissions beyond what this process serves at once are refused before Flask (load shedding).
     app.wsgi_app = ShedSubmissions(app.wsgi_app, components.intake.in_flight)
+    # A parent's joins and polls of a waiting room are answered before Flask too, within their own bound.
+    app.wsgi_app = AnswerRoomBeforeFlask(app.wsgi_app, components.waiting_rooms,
+                                         app.extensions["guichet.token_verifier"],
+                                         InFlight(settings.waiting_room_max_in_flight))
     return app

@@ -8,6 +8,7 @@ from typing import ClassVar
 import redis
 from sqlalchemy import Engine
 
+from services.registrations.domain.waiting_room import PollBudget
 from services.registrations.settings import RegistrationsSettings
 from services.registrations.store.admission import Admission
 from services.registrations.store.campaign_directory import CampaignDirectory
@@ -65,5 +66,6 @@ def build_components(settings: RegistrationsSettings, runtime: Runtime, clock: C
         idempotency=idempotency,
         waiting_rooms=WaitingRooms(campaigns, RoomStore(client), IntakeLatency(client), clock,
                                    secret=settings.waiting_room_secret.encode() if settings.waiting_room_secret else None,
-                                   token_ttl=settings.admission_token_ttl, admission_window=settings.admission_window),
+                                   token_ttl=settings.admission_token_ttl, admission_window=settings.admission_window,
+                                   poll_budget=PollBudget(settings.waiting_room_polls_per_second)),
     )

@@ -30,6 +30,11 @@ class RegistrationsSettings(Settings):
     waiting_room_secret: str | None = setting("GUICHET_WAITING_ROOM_SECRET", None)
     admission_token_ttl: timedelta = setting("GUICHET_ADMISSION_TOKEN_SECONDS", timedelta(minutes=10), "seconds")
     admission_window: timedelta = setting("GUICHET_ADMISSION_WINDOW_SECONDS", timedelta(minutes=30), "seconds")
+    # Polls a second all the pages of one campaign's room may send together: the server lengthens each page's
+    # interval with the crowd (3 to 60 s, docs/registrations.md#the-waiting-room). Joins and polls one process
+    # answers at once, before Flask; beyond, 503 + Retry-After at once (docs/PERFORMANCE.md#waiting-room-poll).
+    waiting_room_polls_per_second: float = setting("WAITING_ROOM_POLLS_PER_SECOND", 100.0, "float")
+    waiting_room_max_in_flight: int = setting("WAITING_ROOM_MAX_IN_FLIGHT", 4, "int")  # per process; 0: no bound
     # Retention (docs/privacy.md, the register of processing): enforced by `python -m services.registrations.purge`.
     application_retention: timedelta = setting("GUICHET_APPLICATION_RETENTION_SECONDS", timedelta(days=3 * 365),
                                                "seconds")  # after the campaign's close

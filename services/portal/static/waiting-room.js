@@ -36,6 +36,10 @@
             window.location.assign(answer.place.next);
             return;
           }
+          if (answer.ok && root.dataset.busy) {
+            window.location.reload(); /* the room answered again: the page shows the family's place */
+            return;
+          }
           if (answer.ok && root.dataset.position === "" &&
               answer.place.position !== null) {
             window.location.reload(); /* the draw at the opening: the page now shows numbers */

@@ -5,6 +5,8 @@ admission token carried, when its turn comes (docs/portal.md#the-waiting-room).
 The page asks again when the server says (`Retry-After`, jittered by registrations): with JavaScript the numbers
 are fetched as JSON (`…/attente/etat`) and a screen reader hears a change of position at most every 30 s;
 without it, the page refreshes itself (never more often than every 30 s) and has a link to do it by hand.
+When the room is busy (503), the page says the family's place comes back in a few seconds and asks again after
+`Retry-After`, with or without JavaScript.
 """
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ REMEMBERED_ADMISSIONS = 8
 # Without JavaScript the whole page reloads, and a screen reader reads it again: not more than every 30 s.
 NO_SCRIPT_REFRESH_SECONDS = 30
 ROOM_OPEN = ("pre_queue", "open")
+# A busy room (registrations' 503 waiting-room-busy, or any 503): the page says so and asks again after Retry-After.
+BUSY = {"state": "busy", "position": None}
+BUSY_RETRY_SECONDS = 5  # when the answer names no Retry-After
 
 
 class WaitingRoomRequired(Exception):
@@ -127,14 +132,23 @@ def wait(campaign_id, child_id):
         return render_template("parents/waiting.html", room=room, place=None, apply_url=apply_url,
                                server_now_ms=int(now().timestamp() * 1000), refresh=NO_SCRIPT_REFRESH_SECONDS,
                                pre_queue_opens_ms=_ms(opens))
-    place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place").data
+    status_url = url_for("waiting_room.status", campaign_id=campaign_id, child_id=child_id)
+    try:
+        place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place").data
+    except ApiError as error:
+        if error.status != 503:
+            raise
+        # The room answers as many families as it can at once: this page asks again after Retry-After.
+        retry = error.retry_after or BUSY_RETRY_SECONDS
+        return render_template("parents/waiting.html", room=room, place=BUSY | {"poll_after": retry},
+                               apply_url=apply_url, status_url=status_url, refresh=retry), 503, {
+            "Retry-After": str(retry), "Cache-Control": "no-store"}
     if place["state"] == "admitted":
         keep_admission(campaign_id, place["admission_token"])
         return redirect(apply_url)
     document = status_document(place, campaign_id, child_id)
     return render_template("parents/waiting.html", room=room, place=document, apply_url=apply_url,
-                           status_url=url_for("waiting_room.status", campaign_id=campaign_id, child_id=child_id),
-                           refresh=max(NO_SCRIPT_REFRESH_SECONDS, place["poll_after_seconds"]))
+                           status_url=status_url, refresh=max(NO_SCRIPT_REFRESH_SECONDS, place["poll_after_seconds"]))
 
 
 @blp.get("/campagnes/<uuid:campaign_id>/enfants/<uuid:child_id>/attente/etat")
@@ -144,11 +158,11 @@ def status(campaign_id, child_id):
     campaign_id, child_id = str(campaign_id), str(child_id)
     try:
         place = client("registrations").get(f"/waiting-rooms/{campaign_id}/place").data
+        if place["state"] in ("not_joined", "expired"):  # a lapsed admission (or a busy room): take a place
+            place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place").data
     except ApiError as error:
         retry = str(error.retry_after or 15)
         return jsonify({"state": "unavailable", "poll_after": int(retry)}), 503, {"Retry-After": retry}
-    if place["state"] in ("not_joined", "expired"):  # a lapsed admission: the page takes a new place
-        place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place").data
     if place["state"] == "admitted":
         keep_admission(campaign_id, place["admission_token"])
     return (jsonify(status_document(place, campaign_id, child_id)), 200,

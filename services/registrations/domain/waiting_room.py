@@ -148,21 +148,49 @@ def estimated_wait(ahead: int, pace_per_minute: float) -> timedelta:
     return timedelta(seconds=math.ceil(60 * (ahead + 1) / max(pace_per_minute, 0.001)))
 
 
-def poll_after(ahead: int | None, pace_per_minute: float, rng: random.Random | None = None) -> int:
-    """Seconds until the family's page asks again: about a quarter of its expected wait, between 2 and 30 s,
-    with ±20 % jitter so that thousands of pages opened together do not poll together."""
-    base = 30.0 if ahead is None else (60 * ahead / max(pace_per_minute, 0.001)) / 4
-    jitter = (rng or random).uniform(0.8, 1.2)
-    return max(2, min(30, round(base * jitter)))
+@dataclass(frozen=True)
+class PollBudget:
+    """How often the pages of one campaign's room may ask, all together. Every waiting page asks again after
+    about `waiting / polls_per_second` seconds (within [shortest, longest]), so the room's polls stay near the
+    budget whatever the crowd, until `longest` caps the interval (beyond `polls_per_second × longest` families
+    waiting, polls grow as `waiting / longest`). A family whose place comes sooner is told to ask when it comes,
+    so admitted families learn of it within a second or so. The jitter spreads pages opened together."""
+    polls_per_second: float = 100.0
+    shortest_seconds: float = 3.0
+    longest_seconds: float = 60.0
+    jitter: float = 0.2
 
 
-def pre_queue_poll_after(until_opening_seconds: float, rng: random.Random | None = None) -> int:
-    """Seconds until a pre-queue page asks again: about every 30 s (±20 %) while the opening is far; near it,
-    just after the opening, spread over 10 s so that the whole pre-queue does not ask at the same second."""
+def poll_spread(waiting: int, budget: PollBudget) -> float:
+    """The interval that keeps `waiting` pages' polls within the budget."""
+    return min(budget.longest_seconds, max(budget.shortest_seconds, waiting / max(budget.polls_per_second, 0.001)))
+
+
+def poll_after(ahead: int | None, waiting: int, pace_per_minute: float, budget: PollBudget = PollBudget(),
+               rng: random.Random | None = None) -> int:
+    """Seconds until a family's page asks again. `ahead`: families admitted before it (None: not waiting). The
+    budget's interval, shortened by up to `jitter` at random (never beyond `longest`); but a family whose place is
+    released sooner, at the current pace, asks just after that (at least 1 s)."""
     draw = rng or random
-    if until_opening_seconds > 30:
-        return round(30 * draw.uniform(0.8, 1.2))
-    return max(1, math.ceil(until_opening_seconds)) + round(draw.uniform(1, 10))
+    interval = poll_spread(waiting, budget) * draw.uniform(1 - budget.jitter, 1)
+    if ahead is not None:
+        due = 60 * (ahead + 1) / max(pace_per_minute, 0.001)  # when its place is released, at this pace
+        if due < interval:
+            interval = due * draw.uniform(1, 1 + budget.jitter)
+    return max(1, math.ceil(interval))
+
+
+def pre_queue_poll_after(until_opening_seconds: float, waiting: int, budget: PollBudget = PollBudget(),
+                         rng: random.Random | None = None) -> int:
+    """Seconds until a pre-queue page asks again: every 30 s or the budget's interval if longer (shortened by up
+    to `jitter`) while the opening is far; near it, just after the opening, spread over 10 s or the budget's
+    interval if longer, so that the whole pre-queue does not ask at the same second."""
+    draw = rng or random
+    spread = poll_spread(waiting, budget)
+    far = max(30.0, spread)
+    if until_opening_seconds > far:
+        return math.ceil(far * draw.uniform(1 - budget.jitter, 1))
+    return max(1, math.ceil(until_opening_seconds)) + math.ceil(draw.uniform(1, max(10.0, spread)))
 
 
 # --- the admission token -----------------------------------------------------------------------------------------

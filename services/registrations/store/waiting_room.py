@@ -23,67 +23,82 @@ from services.registrations.domain.waiting_room import LATENCY_BUCKETS_MS, SLOWE
 SECRET_KEY = "wr:secret"
 LATENCY_WINDOW_SECONDS = 5
 
-_JOIN = """
--- KEYS: queue, members, joined, admitted, room
--- ARGV: account, 'pre'|'open', ticket, now ms, admission window ms, time to live ms
-local member = redis.call('HGET', KEYS[2], ARGV[1])
-if member then
-  local at = redis.call('HGET', KEYS[4], member)
-  if not at or tonumber(ARGV[4]) < tonumber(at) + tonumber(ARGV[5]) then return member end
+# Every script gets the room's keys in this order.
+KEY_NAMES = ("queue", "members", "joined", "admitted", "admissions", "room")
+
+_FUNCTIONS = """
+-- KEYS: queue, members, joined, admitted, admissions, room
+
+-- A place for the account (the one it has, unless its admission lapsed): its member in the queue.
+local function join(account, mode, ticket, now, window, ttl)
+  local member = redis.call('HGET', KEYS[2], account)
+  if member then
+    local at = redis.call('HGET', KEYS[4], member)
+    if not at or tonumber(now) < tonumber(at) + tonumber(window) then return member end
+  end
+  local score, fresh
+  if mode == 'pre' and not member then
+    score, fresh = ticket, account
+  else
+    local seq = redis.call('HINCRBY', KEYS[6], 'seq', 1)
+    score = 1 + seq
+    if member then fresh = account .. '\\n' .. seq else fresh = account end
+  end
+  redis.call('ZADD', KEYS[1], score, fresh)
+  redis.call('HSET', KEYS[2], account, fresh)
+  redis.call('HSET', KEYS[3], fresh, now)
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  redis.call('PEXPIRE', KEYS[6], ttl)
+  return fresh
 end
-local score, fresh
-if ARGV[2] == 'pre' and not member then
-  score, fresh = ARGV[3], ARGV[1]
-else
-  local seq = redis.call('HINCRBY', KEYS[5], 'seq', 1)
-  score = 1 + seq
-  if member then fresh = ARGV[1] .. '\\n' .. seq else fresh = ARGV[1] end
+
+-- Release the places the pace allows since the last reading (at most `burst`), then read the account's place
+-- ('' for none), recording its admission the first time it is read past the head.
+local function read(account, now_ms, opening, pace, burst, ttl)
+  local now = tonumber(now_ms)
+  opening = tonumber(opening)
+  local released = tonumber(redis.call('HGET', KEYS[6], 'released') or '0')
+  local total = redis.call('ZCARD', KEYS[1])
+  if now >= opening then
+    local tick = tonumber(redis.call('HGET', KEYS[6], 'tick') or opening)
+    local carry = tonumber(redis.call('HGET', KEYS[6], 'carry') or '0')
+    if now > tick then
+      local gained = math.min(carry + (now - tick) * tonumber(pace) / 60000, tonumber(burst))
+      local whole = math.floor(gained)
+      if released + whole >= total then
+        carry = math.min(gained - (total - released), 1)
+        released = total
+      else
+        released, carry = released + whole, gained - whole
+      end
+      redis.call('HSET', KEYS[6], 'released', released, 'tick', now, 'carry', tostring(carry))
+      redis.call('PEXPIRE', KEYS[6], ttl)
+    end
+  end
+  if account == '' then return {-1, released, total, '', ''} end
+  local member = redis.call('HGET', KEYS[2], account)
+  if not member then return {-1, released, total, '', ''} end
+  local rank = redis.call('ZRANK', KEYS[1], member)
+  local admitted = redis.call('HGET', KEYS[4], member)
+  if not admitted and now >= opening and rank < released then
+    admitted = now_ms
+    redis.call('HSET', KEYS[4], member, admitted)
+    redis.call('ZADD', KEYS[5], now, member)
+    redis.call('PEXPIRE', KEYS[4], ttl)
+    redis.call('PEXPIRE', KEYS[5], ttl)
+  end
+  return {rank, released, total, admitted or '', redis.call('HGET', KEYS[3], member) or ''}
 end
-redis.call('ZADD', KEYS[1], score, fresh)
-redis.call('HSET', KEYS[2], ARGV[1], fresh)
-redis.call('HSET', KEYS[3], fresh, ARGV[4])
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
-redis.call('PEXPIRE', KEYS[5], ARGV[6])
-return fresh
 """
 
-_READ = """
--- KEYS: room, queue, members, joined, admitted, admissions
--- ARGV: account ('' for none), now ms, opening ms, pace per minute, burst (most places released at once),
---       time to live ms
-local now, opening = tonumber(ARGV[2]), tonumber(ARGV[3])
-local released = tonumber(redis.call('HGET', KEYS[1], 'released') or '0')
-local total = redis.call('ZCARD', KEYS[2])
-if now >= opening then
-  local tick = tonumber(redis.call('HGET', KEYS[1], 'tick') or ARGV[3])
-  local carry = tonumber(redis.call('HGET', KEYS[1], 'carry') or '0')
-  if now > tick then
-    local gained = math.min(carry + (now - tick) * tonumber(ARGV[4]) / 60000, tonumber(ARGV[5]))
-    local whole = math.floor(gained)
-    if released + whole >= total then
-      carry = math.min(gained - (total - released), 1)
-      released = total
-    else
-      released, carry = released + whole, gained - whole
-    end
-    redis.call('HSET', KEYS[1], 'released', released, 'tick', now, 'carry', tostring(carry))
-    redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  end
-end
-if ARGV[1] == '' then return {-1, released, total, '', ''} end
-local member = redis.call('HGET', KEYS[3], ARGV[1])
-if not member then return {-1, released, total, '', ''} end
-local rank = redis.call('ZRANK', KEYS[2], member)
-local admitted = redis.call('HGET', KEYS[5], member)
-if not admitted and now >= opening and rank < released then
-  admitted = ARGV[2]
-  redis.call('HSET', KEYS[5], member, admitted)
-  redis.call('ZADD', KEYS[6], now, member)
-  redis.call('PEXPIRE', KEYS[5], ARGV[6])
-  redis.call('PEXPIRE', KEYS[6], ARGV[6])
-end
-return {rank, released, total, admitted or '', redis.call('HGET', KEYS[4], member) or ''}
-"""
+# ARGV: account, 'pre'|'open', ticket, now ms, admission window ms, time to live ms
+_JOIN = _FUNCTIONS + "return join(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+# ARGV: account ('' for none), now ms, opening ms, pace per minute, burst (most places released at once), ttl ms
+_READ = _FUNCTIONS + "return read(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+# A join answered in one step: ARGV as _JOIN's, then opening ms, pace, burst
+_JOIN_AND_READ = _FUNCTIONS + """
+join(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+return read(ARGV[1], ARGV[4], ARGV[7], ARGV[8], ARGV[9], ARGV[6])"""
 
 
 def _ms(instant: datetime) -> int:
@@ -93,6 +108,13 @@ def _ms(instant: datetime) -> int:
 def _ttl_ms(expire_at: datetime, now: datetime) -> int:
     """A time to live by the service's clock (Redis's own clock may differ)."""
     return max(60_000, _ms(expire_at) - _ms(now))
+
+
+def _reading(answer: list) -> PlaceReading:
+    rank, released, total, admitted, joined = answer
+    return PlaceReading(rank=None if int(rank) < 0 else int(rank), released=int(released),
+                        admitted_at=_instant(admitted), joined_at=_instant(joined),
+                        waiting_total=max(0, int(total) - int(released)))
 
 
 def _instant(ms: str | bytes | None) -> datetime | None:
@@ -116,6 +138,7 @@ class RoomStore:
         self.redis = client
         self._join = client.register_script(_JOIN)
         self._read = client.register_script(_READ)
+        self._join_and_read = client.register_script(_JOIN_AND_READ)
 
     @staticmethod
     def keys(campaign_id: str) -> dict[str, str]:
@@ -127,11 +150,14 @@ class RoomStore:
         self.redis.set(SECRET_KEY, secrets.token_hex(32), nx=True)
         return bytes.fromhex(_text(self.redis.get(SECRET_KEY)))
 
+    def _keys(self, campaign_id: str) -> list[str]:
+        k = self.keys(campaign_id)
+        return [k[name] for name in KEY_NAMES]
+
     def join(self, campaign_id: str, family_account: str, pre_queue: bool, ticket: float, now: datetime,
              admission_window_ms: int, expire_at: datetime) -> str:
         """`expire_at`: when the room's keys go (some days after the campaign's close)."""
-        k = self.keys(campaign_id)
-        member = self._join(keys=[k["queue"], k["members"], k["joined"], k["admitted"], k["room"]],
+        member = self._join(keys=self._keys(campaign_id),
                             args=[family_account, "pre" if pre_queue else "open", repr(ticket), _ms(now),
                                   admission_window_ms, _ttl_ms(expire_at, now)])
         return _text(member)
@@ -140,14 +166,18 @@ class RoomStore:
              pace_per_minute: float, burst: float, expire_at: datetime) -> PlaceReading:
         """Release the places the pace allows since the last reading, then read the family's place (its
         admission recorded the first time it is read past the head)."""
-        k = self.keys(campaign_id)
-        rank, released, total, admitted, joined = self._read(
-            keys=[k["room"], k["queue"], k["members"], k["joined"], k["admitted"], k["admissions"]],
-            args=[family_account or "", _ms(now), _ms(opens_at), repr(float(pace_per_minute)), repr(float(burst)),
-                  _ttl_ms(expire_at, now)])
-        return PlaceReading(rank=None if int(rank) < 0 else int(rank), released=int(released),
-                            admitted_at=_instant(admitted), joined_at=_instant(joined),
-                            waiting_total=max(0, int(total) - int(released)))
+        return _reading(self._read(keys=self._keys(campaign_id),
+                                   args=[family_account or "", _ms(now), _ms(opens_at), repr(float(pace_per_minute)),
+                                         repr(float(burst)), _ttl_ms(expire_at, now)]))
+
+    def join_and_read(self, campaign_id: str, family_account: str, pre_queue: bool, ticket: float, now: datetime,
+                      admission_window_ms: int, opens_at: datetime, pace_per_minute: float, burst: float,
+                      expire_at: datetime) -> PlaceReading:
+        """`join` then `read`, in one script call: a join is the crowd's most frequent request at an opening."""
+        return _reading(self._join_and_read(
+            keys=self._keys(campaign_id),
+            args=[family_account, "pre" if pre_queue else "open", repr(ticket), _ms(now), admission_window_ms,
+                  _ttl_ms(expire_at, now), _ms(opens_at), repr(float(pace_per_minute)), repr(float(burst))]))
 
     def pace(self, campaign_id: str) -> float | None:
         raw = self.redis.hget(self.keys(campaign_id)["room"], "pace")

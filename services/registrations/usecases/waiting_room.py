@@ -18,7 +18,9 @@ from services.registrations.domain.waiting_room import (
     AdmissionTokens,
     PaceLimits,
     Phase,
+    PlaceReading,
     PlaceState,
+    PollBudget,
     RoomTerms,
     commitment,
     estimated_wait,
@@ -98,10 +100,12 @@ class WaitingRooms:
     def __init__(self, campaigns: CampaignDirectory, store: RoomStore, latency: IntakeLatency, clock: Clock, *,
                  secret: bytes | None = None, token_ttl: timedelta = timedelta(minutes=10),
                  admission_window: timedelta = timedelta(minutes=30), burst_seconds: float = 2.0,
-                 limits: PaceLimits = PaceLimits(), rng: random.Random | None = None):
+                 limits: PaceLimits = PaceLimits(), poll_budget: PollBudget = PollBudget(),
+                 rng: random.Random | None = None):
         self.campaigns, self.store, self.latency, self.clock = campaigns, store, latency, clock
         self.token_ttl, self.admission_window, self.burst_seconds, self.limits = (token_ttl, admission_window,
                                                                                   burst_seconds, limits)
+        self.poll_budget = poll_budget
         self.rng = rng or random.Random()
         self._secret = secret
         self._lock = threading.Lock()
@@ -138,31 +142,37 @@ class WaitingRooms:
             raise RoomNotOpenYet(campaign.opens_at - room.opens_before)
         if room_phase is Phase.CLOSED:
             raise RoomClosed(campaign.closes_at)
-        self.store.join(str(campaign_id), family_account, room_phase is Phase.PRE_QUEUE,
-                        ticket(self.seed(campaign_id), family_account), now,
-                        int(self.admission_window.total_seconds() * 1000), campaign.closes_at + KEPT_AFTER_CLOSE)
-        return self._place(family_account, campaign, room, now)
+        pace = self._pace(campaign, room, now)
+        reading = self.store.join_and_read(
+            str(campaign_id), family_account, room_phase is Phase.PRE_QUEUE,
+            ticket(self.seed(campaign_id), family_account), now, int(self.admission_window.total_seconds() * 1000),
+            campaign.opens_at, pace, self._burst(pace), campaign.closes_at + KEPT_AFTER_CLOSE)
+        return self._place(family_account, campaign, room, now, pace, reading)
 
     def place(self, family_account: str, campaign_id: UUID) -> PlaceView:
         campaign, room = self._room(campaign_id)
-        return self._place(family_account, campaign, room, self.clock())
-
-    def _place(self, family_account: str, campaign: CampaignTerms, room: RoomTerms, now: datetime) -> PlaceView:
-        room_phase = phase(room, campaign.opens_at, campaign.closes_at, now)
+        now = self.clock()
         pace = self._pace(campaign, room, now)
-        reading = self.store.read(str(campaign.campaign_id), family_account, now, campaign.opens_at, pace,
+        reading = self.store.read(str(campaign_id), family_account, now, campaign.opens_at, pace,
                                   self._burst(pace), campaign.closes_at + KEPT_AFTER_CLOSE)
+        return self._place(family_account, campaign, room, now, pace, reading)
+
+    def _place(self, family_account: str, campaign: CampaignTerms, room: RoomTerms, now: datetime, pace: float,
+               reading: PlaceReading) -> PlaceView:
+        """What the family is told of the place the store read."""
+        room_phase = phase(room, campaign.opens_at, campaign.closes_at, now)
         state = place_state(reading, room_phase, self.admission_window, now)
         position = ahead = estimate = token = None
         if state is PlaceState.WAITING:
             ahead = reading.rank - reading.released
             position = ahead + 1
             estimate = int(estimated_wait(ahead, pace).total_seconds())
-            poll = poll_after(ahead, pace, self.rng)
+            poll = poll_after(ahead, reading.waiting_total, pace, self.poll_budget, self.rng)
         elif state is PlaceState.PRE_QUEUE:
-            poll = pre_queue_poll_after((campaign.opens_at - now).total_seconds(), self.rng)
+            poll = pre_queue_poll_after((campaign.opens_at - now).total_seconds(), reading.waiting_total,
+                                        self.poll_budget, self.rng)
         else:
-            poll = poll_after(None, pace, self.rng)
+            poll = poll_after(None, reading.waiting_total, pace, self.poll_budget, self.rng)
         if state is PlaceState.ADMITTED:
             expires = min(now + self.token_ttl, reading.admitted_at + self.admission_window)
             token = self.tokens().issue(family_account, str(campaign.campaign_id), expires)

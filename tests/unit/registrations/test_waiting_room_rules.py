@@ -9,6 +9,7 @@ from services.registrations.domain.waiting_room import (
     AdmissionTokens,
     PaceLimits,
     Phase,
+    PollBudget,
     RoomTerms,
     commitment,
     estimated_wait,
@@ -54,17 +55,41 @@ def test_percentile_of_a_latency_histogram():
     assert percentile({25: 90, 500: 9, 2000: 1}, 0.95) == (500.0, 100)
 
 
-def test_the_estimate_and_the_polling_interval():
+def test_the_estimate():
     assert estimated_wait(59, 60) == timedelta(minutes=1)
-    rng = random.Random(3)
-    polls = [poll_after(1000, 60, rng) for _ in range(200)]
-    assert max(polls) == 30 and min(poll_after(0, 6000, rng) for _ in range(50)) == 2
-    spread = {poll_after(20, 60, rng) for _ in range(200)}  # 5 s ± 20 %: pages drift apart
-    assert spread <= {4, 5, 6} and len(spread) > 1
-    # The pre-queue: every ~30 s while the opening is far; then just after it, spread over 10 s.
-    assert {pre_queue_poll_after(600, rng) for _ in range(100)} <= set(range(24, 37))
-    near = [pre_queue_poll_after(4.2, rng) for _ in range(500)]
+
+
+def test_the_polls_of_a_crowd_stay_within_the_budget_until_the_longest_interval():
+    rng, budget = random.Random(3), PollBudget(polls_per_second=100, shortest_seconds=3, longest_seconds=60)
+    for waiting in (50, 1_000, 3_000, 6_000, 20_000):
+        intervals = [poll_after(waiting, waiting, 60, budget, rng) for _ in range(2_000)]  # all far from the head
+        polls_per_second = waiting * sum(1 / i for i in intervals) / len(intervals)
+        expected = min(budget.polls_per_second, waiting / budget.shortest_seconds) if waiting <= 6_000 else waiting / 60
+        assert expected * 0.95 <= polls_per_second <= expected * 1.3, (waiting, polls_per_second)
+        assert budget.shortest_seconds * 0.8 <= min(intervals) and max(intervals) <= budget.longest_seconds
+    spread = {poll_after(5_000, 5_000, 60, budget, rng) for _ in range(200)}  # 50 s, shortened by up to 20 %
+    assert spread <= set(range(40, 51)) and len(spread) >= 8  # pages opened together drift apart
+
+
+def test_a_family_whose_place_comes_sooner_asks_just_after_it_comes():
+    rng, budget = random.Random(5), PollBudget(polls_per_second=100)
+    # 20,000 waiting: the budget says 60 s; at 600 a minute, 10 families ahead are released in 1.1 s.
+    near = [poll_after(10, 20_000, 600, budget, rng) for _ in range(500)]
+    assert set(near) <= {2} and len(near) == 500
+    soon = [poll_after(99, 20_000, 600, budget, rng) for _ in range(500)]  # released in 10 s: asks at 10–12 s
+    assert min(soon) >= 10 and max(soon) <= 12
+    assert min(poll_after(0, 20_000, 60_000, budget, rng) for _ in range(50)) == 1
+    assert poll_after(10_000, 20_000, 600, budget, rng) <= 60  # far: the budget's interval
+
+
+def test_the_pre_queue_asks_every_30_s_then_spreads_over_the_budget_after_the_opening():
+    rng, budget = random.Random(3), PollBudget(polls_per_second=100)
+    assert {pre_queue_poll_after(600, 500, budget, rng) for _ in range(100)} <= set(range(24, 31))
+    near = [pre_queue_poll_after(4.2, 500, budget, rng) for _ in range(500)]  # a small room: over 10 s
     assert min(near) >= 6 and max(near) <= 15 and len(set(near)) >= 8
+    crowded = [pre_queue_poll_after(4.2, 5_000, budget, rng) for _ in range(2_000)]  # 5,000 over 50 s
+    assert min(crowded) >= 6 and max(crowded) <= 55 and len(set(crowded)) >= 40
+    assert {pre_queue_poll_after(55, 5_000, budget, rng) for _ in range(100)} <= set(range(40, 51))
 
 
 def test_an_admission_token_is_bound_to_its_family_its_campaign_and_its_time():

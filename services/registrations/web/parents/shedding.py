@@ -54,9 +54,14 @@ class ShedSubmissions:
         if body is None:
             body = self._bodies.setdefault(retry_after, shed_body(retry_after))
         self._shed_count.inc()
-        start_response("503 SERVICE UNAVAILABLE", [("Content-Type", PROBLEM_CONTENT_TYPE),
-                                                   ("Content-Length", str(len(body))),
-                                                   ("Retry-After", str(retry_after)),
-                                                   ("Cache-Control", "no-store"),
-                                                   (REQUEST_ID_HEADER, uuid.uuid4().hex)])
-        return [body]
+        return refuse(body, retry_after, start_response)
+
+
+def refuse(body: bytes, retry_after: int, start_response: Callable) -> Iterable[bytes]:
+    """A prepared 503 problem+json, answered without Flask."""
+    start_response("503 SERVICE UNAVAILABLE", [("Content-Type", PROBLEM_CONTENT_TYPE),
+                                               ("Content-Length", str(len(body))),
+                                               ("Retry-After", str(retry_after)),
+                                               ("Cache-Control", "no-store"),
+                                               (REQUEST_ID_HEADER, uuid.uuid4().hex)])
+    return [body]

@@ -1,7 +1,8 @@
 """The waiting room for parents: take a place in a campaign's room (one per family account: a second tab or
 device gets the same place) and read it — position, families ahead, an estimated wait, and once admitted the
 admission token POST /applications asks for. `Retry-After` (and `poll_after_seconds`) say when to ask again: the
-server spreads the polls of thousands of pages with jitter."""
+server lengthens the interval with the crowd, so a room's polls stay within a budget, and spreads them
+with jitter. The ordinary answers are given before Flask (waiting_room_fast.py)."""
 from __future__ import annotations
 
 from uuid import UUID
@@ -20,6 +21,11 @@ blp = Blueprint("waiting_room", __name__, url_prefix="/waiting-rooms",
                 description="A campaign's waiting room: a fair opening, families admitted at the pace intake holds.")
 
 
+# Answered by web/parents/waiting_room_fast.py, before Flask: these routes give every other answer and the doc.
+BUSY = ("This process answers as many joins and polls as it can: ask again after Retry-After, your place is kept "
+        "(code waiting-room-busy, nothing read or written)")
+
+
 def answered(view: PlaceView) -> tuple[PlaceView, int, dict[str, str]]:
     return view, 200, {"Retry-After": str(view.poll_after_seconds), "Cache-Control": "no-store"}
 
@@ -32,6 +38,8 @@ class Place(MethodView):
                       description="The campaign is unknown or has no waiting room (code waiting-room-not-found)")
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
                       description="The room is not open yet (waiting-room-not-open, with opens_at) or the window has closed (window-closed)")
+    @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description=BUSY)
     def put(self, campaign_id: UUID):
         """Take my place in the room (again: the same place)
 
@@ -44,6 +52,8 @@ class Place(MethodView):
     @blp.response(200, PlaceSchema)
     @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
                       description="The campaign is unknown or has no waiting room (code waiting-room-not-found)")
+    @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
+                      description=BUSY)
     def get(self, campaign_id: UUID):
         """My place: position, families ahead, estimated wait; once admitted, the admission token"""
         return answered(RegistrationsComponents.current().waiting_rooms.place(current_principal().subject,

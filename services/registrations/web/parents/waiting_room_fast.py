@@ -1,0 +1,139 @@
+"""A parent's join (`PUT /waiting-rooms/{campaign}/place`) and poll (`GET` of it) answered before Flask: at an
+opening the room's crowd sends them by the hundred a second into the processes that also serve the admitted
+families' submissions, and Flask's request, hooks, routing and schema cost more than the answer itself
+(docs/PERFORMANCE.md, "Waiting room poll"). Here: the bearer token checked by the service's own verifier (the
+same object Flask's `require_roles` uses), the room's use case (`WaitingRooms.join` / `.place`, the one
+implementation of its rules, one Redis script call), and the JSON written directly.
+
+Only the ordinary answer (200, a parent's place) is given here. Anything else — no or a bad token, another role,
+no room, a room not open or closed, an unexpected error — is handed to Flask, whose route (web/parents/
+waiting_room.py, which also documents the resource in OpenAPI) answers it with the same problem as before:
+the auth rules and the problems stay in one place each. Beyond `in_flight` joins and polls served at once by
+this process, the request is refused at once: 503 + Retry-After (problem+json, `waiting-room-busy`), nothing
+read or written; the waiting page asks again after it (services/portal/web/waiting_room.py): a join within
+seconds, a poll after the interval the room's poll budget gives."""
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from services.registrations.domain.waiting_room import poll_after
+from services.registrations.usecases.intake import InFlight, IntakeSaturated
+from services.registrations.usecases.waiting_room import PlaceView, WaitingRooms
+from services.registrations.web.parents.shedding import WsgiApp, refuse
+from shared.auth import Principal
+from shared.errors import ServiceUnavailable, problem_document
+from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER
+
+# werkzeug's `uuid` converter, which Flask's route uses: a path it would not route is left to it.
+PLACE_PATH = re.compile(r"/waiting-rooms/([A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-"
+                        r"[A-Fa-f0-9]{12})/place")
+ENDPOINT = "/waiting-rooms/<uuid:campaign_id>/place"  # the metrics' label Flask gives the route
+PARENT = ("parent",)
+BUSY_DETAIL = "The waiting room is answering as many families as it can right now; your place is kept. Ask again " \
+              "after Retry-After."
+# A refused join comes back within seconds (drawn at random, so refused pages do not come back in step): its place
+# in arrival order is not taken yet. A refused poll keeps its place: it comes back after the interval the room's
+# poll budget gives its crowd (`domain.waiting_room.poll_after`), so that refusals do not feed a storm of retries.
+JOIN_RETRY_AFTER_SECONDS = (2, 3, 4, 5)
+
+
+class Verifier(Protocol):
+    """What the fast path needs of the service's token verifier (shared.auth)."""
+
+    def verify(self, token: str) -> Principal: ...
+
+
+def place_json(view: PlaceView) -> bytes:
+    """`PlaceSchema`'s document (web/schemas.py), written directly (the test compares the two)."""
+    return json.dumps({
+        "campaign_id": str(view.campaign_id), "state": str(view.state), "phase": str(view.phase),
+        "opens_at": _instant(view.opens_at), "position": view.position, "ahead": view.ahead,
+        "waiting": view.waiting, "pace_per_minute": float(view.pace_per_minute),
+        "estimated_wait_seconds": view.estimated_wait_seconds, "poll_after_seconds": view.poll_after_seconds,
+        "joined_at": _instant(view.joined_at), "admitted_at": _instant(view.admitted_at),
+        "admission_token": view.admission_token,
+        "admission_token_expires_at": _instant(view.admission_token_expires_at),
+    }, separators=(",", ":")).encode()
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class AnswerRoomBeforeFlask:
+    """WSGI middleware around registrations' app: a parent's joins and polls answered here (see the module)."""
+
+    def __init__(self, app: WsgiApp, rooms: WaitingRooms, verifier: Verifier, in_flight: InFlight,
+                 service_name: str = "registrations", rng: random.Random | None = None):
+        self.app, self.rooms, self.verifier, self.in_flight = app, rooms, verifier, in_flight
+        self.rng = rng or random.Random()
+        self._service = service_name
+        self._busy: dict[int, bytes] = {}  # Retry-After → the problem's body
+        self._waiting: dict[UUID, int] = {}  # campaign → families waiting, as this process last read it
+        self._counters = {(method, status): HTTP_REQUESTS.labels(service_name, ENDPOINT, method, status)
+                          for method in ("GET", "PUT") for status in ("200", "503")}
+        self._latency = {method: HTTP_LATENCY.labels(service_name, ENDPOINT, method) for method in ("GET", "PUT")}
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if method != "GET" and method != "PUT":
+            return self.app(environ, start_response)
+        match = PLACE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+        if match is None:
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        try:
+            self.in_flight.enter()
+        except IntakeSaturated:
+            return self._refuse_busy(method, UUID(match[1]), start_response)
+        try:
+            view = self._place(environ, method, UUID(match[1]))
+        finally:
+            self.in_flight.leave()
+        if view is None:
+            return self.app(environ, start_response)  # Flask gives every other answer, as it always did
+        self._waiting[view.campaign_id] = view.waiting
+        body = place_json(view)
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                                  ("Retry-After", str(view.poll_after_seconds)), ("Cache-Control", "no-store"),
+                                  (REQUEST_ID_HEADER, incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex)])
+        self._counters[method, "200"].inc()
+        self._latency[method].observe(time.perf_counter() - started)
+        return [body]
+
+    def _refuse_busy(self, method: str, campaign_id: UUID, start_response: Callable) -> Iterable[bytes]:
+        self._counters[method, "503"].inc()
+        if method == "PUT":
+            seconds = self.rng.choice(JOIN_RETRY_AFTER_SECONDS)
+        else:
+            seconds = poll_after(None, self._waiting.get(campaign_id, 0), 0, self.rooms.poll_budget, self.rng)
+        body = self._busy.get(seconds)
+        if body is None:
+            body = self._busy.setdefault(seconds, json.dumps(problem_document(
+                503, "waiting-room-busy", ServiceUnavailable.title, BUSY_DETAIL, None, retry_after=seconds)).encode())
+        return refuse(body, seconds, start_response)
+
+    def _place(self, environ: dict, method: str, campaign_id: UUID) -> PlaceView | None:
+        """The family's place, or None for Flask to answer (any refusal, any error)."""
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            principal = self.verifier.verify(token)
+            if not principal.has_any(PARENT):
+                return None
+            if method == "PUT":
+                return self.rooms.join(principal.subject, campaign_id)
+            return self.rooms.place(principal.subject, campaign_id)
+        except Exception:  # noqa: BLE001 — Flask's route answers it again, with its own problem or error handling
+            return None

@@ -1,0 +1,162 @@
+"""A parent's joins and polls answered before Flask (web/parents/waiting_room_fast.py), against real Redis: the
+same places and documents as Flask's route gives, every refusal still Flask's own (the same auth rules), and a
+503 + Retry-After at once beyond the process's bound, nothing written."""
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask import request
+from werkzeug.test import Client
+
+from services.registrations.domain.waiting_room import Phase, PlaceState, PollBudget
+from services.registrations.store.waiting_room import RoomStore
+from services.registrations.usecases.intake import InFlight
+from services.registrations.usecases.waiting_room import PlaceView
+from services.registrations.web.parents.waiting_room_fast import AnswerRoomBeforeFlask, place_json
+from services.registrations.web.schemas import PlaceSchema
+from shared.devtokens import ensure_dev_keys, issue_token
+from tests.support.registrations import campaign_snapshot
+from tests.support.waiting_room import room_snapshot
+
+
+def fcfs_with_room(registrations, per_minute: int, opens_in=timedelta(minutes=-1)) -> dict:
+    snapshot = campaign_snapshot(mode="fcfs", opens_in=opens_in)
+    snapshot["waiting_room"] = room_snapshot(per_minute=per_minute)
+    return registrations.publish_campaign(snapshot)
+
+
+def fast_path(registrations) -> AnswerRoomBeforeFlask:
+    layer = registrations.client.application.wsgi_app
+    assert isinstance(layer, AnswerRoomBeforeFlask)
+    return layer
+
+
+def flask_only(registrations) -> Client:
+    """A client of the app under the fast path: Flask's route answers everything."""
+    return Client(fast_path(registrations).app)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_joins_and_polls_skip_flask_and_give_the_places_the_route_gives(registrations):
+    app = registrations.client.application
+    seen_by_flask: list[str] = []
+    app.before_request(lambda: seen_by_flask.append(request.path) and None)
+    campaign = fcfs_with_room(registrations, per_minute=1)  # the first family is admitted, the others wait
+    path = f"/waiting-rooms/{campaign['campaign_id']}/place"
+    families = [registrations.family()[0] for _ in range(4)]
+    joins = [registrations.client.put(path, headers=bearer(registrations.token_for("parent", f))) for f in families]
+    assert [j.status_code for j in joins] == [200] * 4 and seen_by_flask == []
+    assert joins[0].json["state"] == "admitted" and joins[0].json["admission_token"]
+    assert [j.json["position"] for j in joins[1:]] == [1, 2, 3]  # arrival order after the opening
+    assert all(j.headers["Content-Type"] == "application/json" and j.headers["Cache-Control"] == "no-store"
+               and int(j.headers["Retry-After"]) == j.json["poll_after_seconds"] and j.headers["X-Request-ID"]
+               for j in joins)
+
+    # A second tab of the third family, through the fast path then through Flask's route: the same place.
+    third = bearer(registrations.token_for("parent", families[2]))
+    again = registrations.client.put(path, headers=third)
+    polled = registrations.client.get(path, headers=third)
+    by_flask = flask_only(registrations).get(path, headers=third)
+    assert seen_by_flask == [path]  # only the last one
+    stable = ("campaign_id", "state", "phase", "opens_at", "position", "ahead", "waiting", "joined_at",
+              "admitted_at", "admission_token")
+    for answer in (again, polled):
+        assert {k: answer.json[k] for k in stable} == {k: by_flask.json[k] for k in stable}
+        assert set(answer.json) == set(by_flask.json)
+    assert again.json["joined_at"] == joins[2].json["joined_at"] and again.json["position"] == 2
+    assert RoomStore(registrations.runtime.redis).queue_order(str(campaign["campaign_id"])) == families
+
+
+def test_the_document_written_directly_is_the_schemas():
+    opens = datetime(2026, 2, 4, 23, 1, tzinfo=UTC)
+    waiting = PlaceView(campaign_id=uuid.uuid4(), state=PlaceState.WAITING, phase=Phase.OPEN, opens_at=opens,
+                        position=12, ahead=11, waiting=4000, pace_per_minute=600, estimated_wait_seconds=72,
+                        poll_after_seconds=9, joined_at=opens + timedelta(seconds=3, microseconds=1500),
+                        admitted_at=None, admission_token=None, admission_token_expires_at=None)
+    admitted = PlaceView(campaign_id=uuid.uuid4(), state=PlaceState.ADMITTED, phase=Phase.OPEN, opens_at=opens,
+                         position=None, ahead=None, waiting=0, pace_per_minute=12.5, estimated_wait_seconds=None,
+                         poll_after_seconds=3, joined_at=opens, admitted_at=opens + timedelta(minutes=2),
+                         admission_token="abc.def", admission_token_expires_at=opens + timedelta(minutes=12))
+    pre_queue = PlaceView(campaign_id=uuid.uuid4(), state=PlaceState.PRE_QUEUE, phase=Phase.PRE_QUEUE,
+                          opens_at=opens, position=None, ahead=None, waiting=20_000, pace_per_minute=6000.0,
+                          estimated_wait_seconds=None, poll_after_seconds=27, joined_at=opens - timedelta(minutes=5),
+                          admitted_at=None, admission_token=None, admission_token_expires_at=None)
+    for view in (waiting, admitted, pre_queue):
+        assert json.loads(place_json(view)) == json.loads(json.dumps(PlaceSchema().dump(view)))
+
+
+def test_every_refusal_is_flasks_own_the_same_auth_rules(registrations, make_settings, tmp_path):
+    campaign = fcfs_with_room(registrations, per_minute=60)
+    path = f"/waiting-rooms/{campaign['campaign_id']}/place"
+    account = registrations.family()[0]
+    tokens = make_settings("tokens")
+    expired = issue_token(tokens, account, ["parent"], ttl_seconds=-120)
+    private, public = tmp_path / "other.pem", tmp_path / "other.pub.pem"
+    ensure_dev_keys(private, public)
+    foreign = issue_token(make_settings("tokens", jwt_private_key_file=private, jwt_public_key_file=public),
+                          account, ["parent"])
+    cases = {
+        "no token": ({}, 401, "token-missing"),
+        "expired": (bearer(expired), 401, "token-expired"),
+        "signed by another key": (bearer(foreign), 401, "invalid-token"),
+        "a manager": (bearer(registrations.token_for("manager")), 403, "role-missing"),
+        "not a bearer": ({"Authorization": f"Basic {expired}"}, 401, "token-missing"),
+    }
+    for name, (headers, status, code) in cases.items():
+        for method in ("PUT", "GET"):
+            served = registrations.client.open(path, method=method, headers=headers)
+            by_flask = flask_only(registrations).open(path, method=method, headers=headers)
+            assert (served.status_code, served.json["code"]) == (status, code), (name, method, served.json)
+            assert served.json["detail"] == by_flask.json["detail"], name
+            assert served.headers.get("WWW-Authenticate") == by_flask.headers.get("WWW-Authenticate"), name
+    assert RoomStore(registrations.runtime.redis).queue_order(str(campaign["campaign_id"])) == []
+
+    no_room = registrations.publish_campaign(campaign_snapshot(mode="fcfs"))
+    unknown = registrations.client.put(f"/waiting-rooms/{no_room['campaign_id']}/place",
+                                       headers=bearer(registrations.token_for("parent", account)))
+    assert unknown.status_code == 404 and unknown.json["code"] == "waiting-room-not-found"
+
+
+def test_beyond_the_bound_a_join_is_refused_at_once_and_nothing_is_written(registrations):
+    campaign = fcfs_with_room(registrations, per_minute=60)
+    path = f"/waiting-rooms/{campaign['campaign_id']}/place"
+    account = registrations.family()[0]
+    headers = bearer(registrations.token_for("parent", account))
+    layer = fast_path(registrations)
+    layer.in_flight = InFlight(1)
+    layer.in_flight.enter()  # another join being served
+    try:
+        busy = [registrations.client.put(path, headers=headers), registrations.client.get(path, headers=headers)]
+    finally:
+        layer.in_flight.leave()
+    for refused in busy:
+        assert refused.status_code == 503 and refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.json["code"] == "waiting-room-busy" and refused.json["status"] == 503
+        assert 2 <= int(refused.headers["Retry-After"]) == refused.json["retry_after"] <= 5
+    assert RoomStore(registrations.runtime.redis).queue_order(str(campaign["campaign_id"])) == []
+
+    joined = registrations.client.put(path, headers=headers)  # asked again after Retry-After
+    assert joined.status_code == 200 and joined.json["state"] == "admitted" and layer.in_flight.serving == 0
+
+
+def test_a_refused_poll_comes_back_after_the_budgets_interval_a_refused_join_within_seconds(registrations):
+    campaign = fcfs_with_room(registrations, per_minute=1)
+    path = f"/waiting-rooms/{campaign['campaign_id']}/place"
+    layer = fast_path(registrations)
+    layer.rooms.poll_budget = PollBudget(polls_per_second=0.5)  # 1 family every 2 s: 40 waiting → 80 s, so 60 s
+    for _ in range(41):
+        family = registrations.family()[0]
+        assert registrations.client.put(path, headers=bearer(registrations.token_for("parent", family))).status_code == 200
+    headers = bearer(registrations.token_for("parent", family))
+    layer.in_flight = InFlight(1)
+    layer.in_flight.enter()
+    try:
+        polls = {int(registrations.client.get(path, headers=headers).headers["Retry-After"]) for _ in range(20)}
+        joins = {int(registrations.client.put(path, headers=headers).headers["Retry-After"]) for _ in range(20)}
+    finally:
+        layer.in_flight.leave()
+    assert polls <= set(range(48, 61)) and len(polls) > 1  # the budget's 60 s, shortened by up to 20 %
+    assert joins <= {2, 3, 4, 5}
