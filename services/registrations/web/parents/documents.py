@@ -1,8 +1,8 @@
 """Supporting documents for parents (issue 16): upload one for a declared fact, list them, read one back.
 
 The body of an upload is the file itself; its fields are the query. A body over `MAX_DOCUMENT_BYTES` is refused
-413 from its Content-Length before anything is read (one byte over is read, then refused), and a body without one
-(chunked) is read to at most one byte past the limit; the type is read from the content (415 for anything but a PDF, a JPEG or a PNG, whatever the
+413 from its Content-Length before anything is read, and a body without one (chunked) is read to at most one byte
+past the limit; the type is read from the content (415 for anything but a PDF, a JPEG or a PNG, whatever the
 Content-Type or the name say); bad fields are 422. A refused upload stores nothing. Only the family reads and deletes
 its own documents here (another family's id is 404, as an unknown one); agents read them through
 web/agent_documents.py.
@@ -57,11 +57,9 @@ blp = Blueprint("documents", __name__,
 
 
 def allow_document_bodies(endpoint: str | None, values: dict[str, Any] | None, uploads: frozenset[str]) -> None:
-    """A url_value_preprocessor runs before the app's body limit: an upload's limit is the document's, plus the
-    one byte `read_body` reads past it (under gunicorn werkzeug refuses any read beyond the limit, so a body of
-    exactly the limit would otherwise be refused by that probe)."""
+    """A url_value_preprocessor runs before the app's body limit: an upload's limit is the document's."""
     if request.method == "POST" and endpoint in uploads:
-        request.max_content_length = MAX_DOCUMENT_BYTES + 1
+        request.max_content_length = MAX_DOCUMENT_BYTES
 
 
 @blp.url_value_preprocessor
@@ -70,13 +68,18 @@ def _document_bodies(endpoint: str | None, values: dict[str, Any] | None) -> Non
 
 
 def read_body() -> bytes:
-    """The request's body, read to at most one byte past the limit (a larger one is not read further)."""
+    """The request's body: as long as its Content-Length says (at most the limit: werkzeug refused a longer one
+    from its header), or, without one (chunked), to at most one byte past the limit. Reading no further than the
+    Content-Length matters under gunicorn, which marks the input terminated: werkzeug then refuses any read at
+    the limit, so a probe past a body of exactly 5 MiB would refuse it."""
     if request.is_json:  # the app's JSON depth check read it already, within request.max_content_length
         return request.get_data(cache=True)
+    declared = request.content_length
+    bound = MAX_DOCUMENT_BYTES + 1 if declared is None else min(declared, MAX_DOCUMENT_BYTES)
     chunks, size = [], 0
     try:
-        while size <= MAX_DOCUMENT_BYTES:
-            chunk = request.stream.read(min(READ_CHUNK_BYTES, MAX_DOCUMENT_BYTES + 1 - size))
+        while size < bound:
+            chunk = request.stream.read(min(READ_CHUNK_BYTES, bound - size))
             if not chunk:
                 break
             chunks.append(chunk)
