@@ -87,7 +87,7 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
     a cache miss or more each."""
     if given is None:
         given, order = applications, list(range(len(applications)))
-    tie_breaker = _TieBreaker(policy, applications, seed)
+    tie_breaker = _TieBreaker(policy, applications, seed, given, order)
     entry = Entry(tie_breaker.kind, given, order)
     reasons = entry.reasons
     kept = _earliest_application_per_child(applications, given)
@@ -121,11 +121,10 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
     places = [order[index] for index in firsts]
     choices_given = [application.choices for application in given]
     choices = [choices_given[place] for place in places]
-    tickets_given = tie_breaker.all_tickets(given)
+    tickets_given = tie_breaker.tickets_given
     tickets = [tickets_given[place] for place in places]
     columns = ([applications[index] for index in firsts], places, choices,
-               [_FIRST_RANKS[len(ranked)] for ranked in choices],
-               tie_breaker.singles(firsts, places, given, tickets_given), tickets)
+               [_FIRST_RANKS[len(ranked)] for ranked in choices], tie_breaker.singles(firsts, places), tickets)
     members = {}  # position in the columns → the indices of a group's members
     if found:  # insert them where their first applications are, which is in the order of the entrants' ids
         found.sort(key=itemgetter(0))
@@ -251,14 +250,24 @@ def _in_list_order(dropped: list[Reason], ranked_by: Application) -> tuple[Reaso
 
 
 class _TieBreaker:
-    """Arrival ranks under fcfs, lottery numbers otherwise."""
+    """Arrival ranks under fcfs, lottery numbers otherwise.
 
-    def __init__(self, policy: CampaignPolicy, applications: list[Application], seed: bytes | None):
+    Under a lottery, every application given draws its number with its own tickets, once, in the
+    order given (their order in memory), before anyone asks: almost every entrant's number is its
+    first application's with those tickets. The few applications that never enter alone (a group's
+    other members, a child's later applications) cost an HMAC each for nothing, less than drawing
+    the others one by one or in the order of their ids."""
+
+    def __init__(self, policy: CampaignPolicy, applications: list[Application], seed: bytes | None,
+                 given: list[Application], order: list[int]):
         self.kind = TieBreak.LOTTERY if policy.draws_lots else TieBreak.ARRIVAL
         if self.kind == TieBreak.LOTTERY and seed is None:
             raise ValueError(f"a {policy.mode} campaign needs its lottery seed")
         self.weight = policy.lottery_weight_per_unsuccessful_year if policy.draws_lots else 0
         self.drawer = lottery.Drawer(seed) if self.kind == TieBreak.LOTTERY else None
+        self.given, self.order = given, order
+        self.tickets_given = self.all_tickets(given)  # by place in `given`
+        self.number_given = self._draw_all(given) if self.drawer else None
         if self.kind == TieBreak.ARRIVAL:
             # By arrival sequence, then id: the applications are sorted by id and the sort is stable.
             arrivals = [a.arrival_position for a in applications]
@@ -276,24 +285,35 @@ class _TieBreaker:
         weight = self.weight
         return [1 + weight * application.facts.unsuccessful_earlier_years for application in applications]
 
-    def singles(self, indices: list[int], places: list[int], given: list[Application],
-                tickets_given: list[int]) -> list[int]:
-        """`single` for the applications of these indices, at these places in `given` (the numbers are
-        drawn in the order of `given`), whose tickets `tickets_given` gives by place."""
+    def _draw_all(self, given: list[Application]) -> list[int] | None:
+        try:
+            return self.drawer.numbers([application.application_id for application in given], self.tickets_given)
+        except UnicodeEncodeError:  # an id UTF-8 cannot encode: it fails the draw only if it enters it
+            return None
+
+    def singles(self, indices: list[int], places: list[int]) -> list[int]:
+        """`single` for the applications of these indices, at these places in `given`, each with its own
+        tickets."""
         if self.kind == TieBreak.ARRIVAL:
             return [self.arrival_rank[index] for index in indices]
-        in_given_order = sorted(places)
-        numbers = self.drawer.numbers([given[place].application_id for place in in_given_order],
-                                      [tickets_given[place] for place in in_given_order])
-        number_at = dict(zip(in_given_order, numbers))
-        return [number_at[place] for place in places]
+        if self.number_given is None:
+            return self.drawer.numbers([self.given[place].application_id for place in places],
+                                       [self.tickets_given[place] for place in places])
+        number_given = self.number_given
+        return [number_given[place] for place in places]
 
     def single(self, index: int, application: Application, tickets: int) -> int:
         if self.kind == TieBreak.ARRIVAL:
             return self.arrival_rank[index]
-        return self.drawer.number(application.application_id, tickets)
+        return self._number(index, application, tickets)
 
     def group(self, indices, members, tickets: int) -> int:
         if self.kind == TieBreak.ARRIVAL:
             return max(self.arrival_rank[index] for index in indices)
-        return self.drawer.number(members[0].application_id, tickets)
+        return self._number(indices[0], members[0], tickets)
+
+    def _number(self, index: int, application: Application, tickets: int) -> int:
+        place = self.order[index]
+        if tickets == self.tickets_given[place] and self.number_given is not None:
+            return self.number_given[place]
+        return self.drawer.number(application.application_id, tickets)  # a group's fewest, not its first's

@@ -172,10 +172,16 @@ class Drawer:
         """`lottery_number(seed, application_id, ticket_count)` for each pair."""
         if any(count < 1 for count in ticket_counts):
             raise ValueError("an application holds at least one ticket")
-        best = self._hmacs(application_id.encode("utf-8") for application_id in application_ids)
-        extra = [(index, f"{application_ids[index]}:{ticket}".encode())
-                 for index, count in enumerate(ticket_counts) if count > 1 for ticket in range(1, count)]
-        for (index, _), number in zip(extra, self._hmacs(message for _, message in extra)):
+        encoded = [application_id.encode("utf-8") for application_id in application_ids]
+        best = self._hmacs(encoded)
+        most = max(ticket_counts, default=1)
+        if most == 1:
+            return best
+        suffixes = [f":{ticket}".encode() for ticket in range(most)]  # f"{id}:{ticket}" from the id's bytes
+        extra = [(index, message + suffixes[ticket])
+                 for index, (message, count) in enumerate(zip(encoded, ticket_counts))
+                 if count > 1 for ticket in range(1, count)]
+        for (index, _), number in zip(extra, self._hmacs([message for _, message in extra])):
             if number < best[index]:
                 best[index] = number
         return best
