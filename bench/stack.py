@@ -35,9 +35,11 @@ STACK_PORT_VARIABLES = ("GUICHET_KAFKA_PORT", "GUICHET_KAFKA_CONTROLLER_PORT", "
 NAMED_SERVERS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL", "KAFKA_TOPIC_PREFIX")
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 # Generous on purpose: the bench measures what the service takes, so admission must not cut it
-# short; a 429 or 503 in the results is then the service's own answer, reported apart.
-INTAKE_LIMITS = {"INTAKE_ADMISSIONS_PER_SECOND": "1000000", "INTAKE_PER_IP_PER_MINUTE": "100000000",
-                 "INTAKE_PER_ACCOUNT_PER_MINUTE": "1000"}
+# short; a 429 or 503 in the results is then the service's own answer, reported apart. The public
+# listing's per-address budget too: the refresh storm comes from one address, and at the default
+# 600 a minute 97 % of it was answered 429 without reaching the catalogue.
+ADMISSION_LIMITS = {"INTAKE_ADMISSIONS_PER_SECOND": "1000000", "INTAKE_PER_IP_PER_MINUTE": "100000000",
+                    "INTAKE_PER_ACCOUNT_PER_MINUTE": "1000", "GUICHET_PUBLIC_REQUESTS_PER_MINUTE": "100000000"}
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ class BenchStack:
         self.logs.mkdir(parents=True)
         self._stack_started = True
         keys = self.folder / "keys"
-        self.env = {**os.environ, **start_stack(self.stack_dir), **INTAKE_LIMITS,
+        self.env = {**os.environ, **start_stack(self.stack_dir), **ADMISSION_LIMITS,
                     "JWT_PRIVATE_KEY_FILE": str(keys / "dev-jwt-private.pem"),
                     "JWT_PUBLIC_KEY_FILE": str(keys / "dev-jwt-public.pem")}
         prepare(self.env)

@@ -73,8 +73,9 @@ class ApplicationSchema(ma.Schema):
                                  "step says when and why); in lists of applications")
     hold = ma.fields.Nested(HoldSchema, metadata={"description": "what intake told the parent"})
     submitted_at = described(ma.fields.AwareDateTime, "when it was received (UTC)")
-    arrival_position = described(ma.fields.Integer, "arrival order within the campaign's intake log",
-                                 allow_none=True)
+    arrival_position = described(ma.fields.Integer, "arrival order in the campaign: the number intake gave the "
+                                 "application (increasing, with holes where a submission never reached the "
+                                 "broker); null until the ledger holds it", allow_none=True)
     placed_offer_id = described(ma.fields.UUID, "the offer whose place is offered or confirmed", allow_none=True)
     offer_expires_at = described(ma.fields.AwareDateTime, "accept the offered place before this instant (UTC)",
                                  allow_none=True)
