@@ -12,6 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from services.portal.client.api import ServiceClient
 from shared.config import Settings
+from shared.domain.paris import PARIS
 from tests.support.keycloak import Account, Provider
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -73,7 +74,9 @@ def lottery_campaign(opens_in: timedelta, title: str, capacity: int = 10, closes
     automatic draw, which waits for a second manager's approval under four eyes)."""
     now = datetime.now(timezone.utc)
     closes = now + closes_in
-    start = (closes + timedelta(days=2)).date()
+    # A Paris day, as the services read activity dates: the UTC date is a day early from 23:00 to midnight UTC,
+    # when a close pushed back by a day then fell on the activity's first day and was refused.
+    start = (closes + timedelta(days=2)).astimezone(PARIS).date()
     return {
         "title": title, "kind": "sport_vacances", "description": "Stages sportifs des vacances.",
         "opens_at": (now + opens_in).isoformat(timespec="seconds"), "closes_at": closes.isoformat(timespec="seconds"),
