@@ -352,16 +352,27 @@ def entry_from_row(row: Any) -> AuditEntry:
 
 
 def read_entries(connection: Connection, tables: AuditTables, chain: str, *, since: datetime | None = None,
-                 until: datetime | None = None, actor: str | None = None) -> list[AuditEntry]:
-    """A chain's entries in order, optionally from `since` (inclusive) to `until` (exclusive) and by one actor."""
+                 until: datetime | None = None, actor: str | None = None,
+                 target_types: Sequence[str] | None = None, newest_first: bool = False,
+                 before_seq: int | None = None, limit: int | None = None) -> list[AuditEntry]:
+    """A chain's entries in order (newest first when asked), optionally from `since` (inclusive) to `until`
+    (exclusive), by one actor, on some target types, before position `before_seq`, at most `limit`: a page of a
+    history walks the chain's primary key backwards."""
     entries = tables.entries
-    query = select(entries).where(entries.c.chain == chain).order_by(entries.c.seq)
+    query = (select(entries).where(entries.c.chain == chain)
+             .order_by(entries.c.seq.desc() if newest_first else entries.c.seq))
     if since is not None:
         query = query.where(entries.c.occurred_at >= since)
     if until is not None:
         query = query.where(entries.c.occurred_at < until)
     if actor is not None:
         query = query.where(entries.c.actor_subject == actor)
+    if target_types is not None:
+        query = query.where(entries.c.target_type.in_(list(target_types)))
+    if before_seq is not None:
+        query = query.where(entries.c.seq < before_seq)
+    if limit is not None:
+        query = query.limit(limit)
     return [entry_from_row(row) for row in connection.execute(query)]
 
 

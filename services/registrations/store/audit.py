@@ -18,7 +18,6 @@ from shared.audit import (
     ChainHead,
     PendingEntry,
     changed_fields,
-    entry_from_row,
     read_entries,
     record_entries,
 )
@@ -75,11 +74,6 @@ def family_entries(connection: Connection, family_account: str, *, since: dateti
 def family_entries_newest_first(connection: Connection, family_account: str, target_types: Sequence[str], *,
                                 before_seq: int | None = None, limit: int) -> list[AuditEntry]:
     """The family's entries on these targets, newest first, at most `limit`, those before position `before_seq`
-    when given (a page of the family's history: the chain's primary key walks it backwards)."""
-    entries = audit.entries
-    query = (select(entries).where(entries.c.chain == chain_of(family_account),
-                                   entries.c.target_type.in_(list(target_types)))
-             .order_by(entries.c.seq.desc()).limit(limit))
-    if before_seq is not None:
-        query = query.where(entries.c.seq < before_seq)
-    return [entry_from_row(row) for row in connection.execute(query)]
+    when given (a page of the family's history)."""
+    return read_entries(connection, audit, chain_of(family_account), target_types=target_types, newest_first=True,
+                        before_seq=before_seq, limit=limit)
