@@ -5,6 +5,7 @@ months are written out here rather than taken from the system locale, which serv
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from shared.domain.paris import PARIS
@@ -45,12 +46,13 @@ def euros(cents: int, language: str) -> str:
 
 
 # The city's help channel, named in every page's footer (portal) and at the end of every message
-# (notifications): one wording for both. `{phone}` and `{form}` are filled as plain text or as links.
+# (notifications): one wording for both. `{phone}` and `{form}` are filled as plain text or as links; the number
+# and the form's address are each service's settings (GUICHET_HELP_PHONE, GUICHET_CONTACT_FORM_URL), Paris's here.
 HELP_PHONE = "3975"
 CONTACT_FORM_URL = "https://www.paris.fr/contact"
 CONTACT_FORM_NAMES = {
-    "fr": "formulaire de contact de la Ville de Paris",
-    "en": "City of Paris contact form",
+    "fr": "formulaire de contact de la Ville",
+    "en": "City's contact form",
 }
 HELP_SENTENCES = {
     "fr": "Besoin d'aide ? Appelez le {phone} (service gratuit + prix d'un appel), du lundi au vendredi, "
@@ -60,6 +62,17 @@ HELP_SENTENCES = {
 }
 
 
-def help_channel(language: str) -> str:
+@dataclass(frozen=True)
+class HelpChannel:
+    """Where a family finds help: the city's number and its contact form."""
+    phone: str = HELP_PHONE
+    form_url: str = CONTACT_FORM_URL
+
+
+DEFAULT_HELP_CHANNEL = HelpChannel()
+
+
+def help_channel(language: str, channel: HelpChannel = DEFAULT_HELP_CHANNEL) -> str:
     """The help sentence as plain text (messages, letters): the contact form's address written out."""
-    return HELP_SENTENCES[language].format(phone=HELP_PHONE, form=f"{CONTACT_FORM_NAMES[language]} ({CONTACT_FORM_URL})")
+    return HELP_SENTENCES[language].format(phone=channel.phone,
+                                           form=f"{CONTACT_FORM_NAMES[language]} ({channel.form_url})")

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from shared.config import Settings, setting
+from shared.formatting import DEFAULT_HELP_CHANNEL, HelpChannel
 
 # `none`: plain SMTP, as a local relay or `make run`'s aiosmtpd; `starttls`: upgraded on the submission
 # port (587, or 25); `tls`: TLS from the first byte (implicit TLS, port 465).
@@ -27,6 +28,9 @@ class NotificationsSettings(Settings):
     # Where households are read (the registrations service) and where links in messages point.
     registrations_url: str = setting("GUICHET_REGISTRATIONS_URL", "http://127.0.0.1:8002")
     portal_url: str = setting("GUICHET_PORTAL_URL", "http://127.0.0.1:8005")  # the portal under `make run`
+    # The city's help channel at the end of every message (the portal's footer names the same).
+    help_phone: str = setting("GUICHET_HELP_PHONE", DEFAULT_HELP_CHANNEL.phone)
+    contact_form_url: str = setting("GUICHET_CONTACT_FORM_URL", DEFAULT_HELP_CHANNEL.form_url)
     # A bearer token the platform keeps fresh for this service; without one, a development token is
     # signed with the local key, as `make token ROLE=service` does.
     service_token_file: Path | None = setting("GUICHET_SERVICE_TOKEN_FILE", None, "path")
@@ -38,6 +42,10 @@ class NotificationsSettings(Settings):
     inbox_retention: timedelta = setting("GUICHET_INBOX_RETENTION_SECONDS", timedelta(days=60), "seconds")
     # A family's audit chain (docs/audit.md): kept this long after a manager last acted for it, then purged whole.
     audit_retention: timedelta = setting("GUICHET_AUDIT_RETENTION_SECONDS", timedelta(days=5 * 365), "seconds")
+
+    @property
+    def help_channel(self) -> HelpChannel:
+        return HelpChannel(self.help_phone, self.contact_form_url)
 
     def __post_init__(self) -> None:
         # Written by hand in any case ("TLS", " starttls"): compared in lower case.

@@ -36,7 +36,7 @@ def build_courier(settings: NotificationsSettings, components: NotificationsComp
     than failing every delivery later."""
     contacts = HouseholdContacts(settings.registrations_url, ServiceToken(settings, settings.service_token_file))
     return Courier(components.engine, contacts, SmtpMailer.from_settings(settings), components.clock,
-                   settings.portal_url, retry)
+                   settings.portal_url, retry, help=settings.help_channel)
 
 
 def build_loops(settings: Settings, components: NotificationsComponents, courier: Courier,

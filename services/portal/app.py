@@ -37,6 +37,7 @@ from services.portal.web.headers import install_security_headers
 from services.portal.web.sessions import RedisSessionInterface
 from services.portal.wording import help_footer
 from shared.clock import Clock, utc_now
+from shared.formatting import HelpChannel
 from shared.redis_client import make_redis
 from shared.web import create_service_app
 
@@ -64,7 +65,7 @@ def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now
         app.register_blueprint(blueprint)
     app.before_request(csrf.refuse_forged_posts)
     app.jinja_env.globals["csrf_field"] = csrf.hidden_field
-    app.jinja_env.globals["help_channel"] = help_footer()
+    app.jinja_env.globals["help_channel"] = help_footer(HelpChannel(settings.help_phone, settings.contact_form_url))
     install_filters(app)
     install_error_pages(app)
     return app

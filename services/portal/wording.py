@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from shared.formatting import CONTACT_FORM_NAMES, CONTACT_FORM_URL, HELP_PHONE, HELP_SENTENCES
+from shared.formatting import CONTACT_FORM_NAMES, DEFAULT_HELP_CHANNEL, HELP_SENTENCES, HelpChannel
 
 PROBLEMS = {
     "service-unreachable": "Le service ne répond pas pour le moment. Rien n'a été enregistré : réessayez dans "
@@ -234,12 +234,12 @@ def _french_detail(problem: Mapping[str, Any]) -> str | None:
     return None
 
 
-def help_footer() -> Markup:
+def help_footer(channel: HelpChannel = DEFAULT_HELP_CHANNEL) -> Markup:
     """The help channel of every page's footer: the sentence every message ends with (shared.formatting),
     the number and the contact form as links."""
     return escape(HELP_SENTENCES["fr"]).format(
-        phone=Markup('<a href="tel:{0}">{0}</a>').format(HELP_PHONE),
-        form=Markup('<a href="{0}">{1}</a>').format(CONTACT_FORM_URL, CONTACT_FORM_NAMES["fr"]))
+        phone=Markup('<a href="tel:{0}">{0}</a>').format(channel.phone),
+        form=Markup('<a href="{0}">{1}</a>').format(channel.form_url, CONTACT_FORM_NAMES["fr"]))
 
 
 # A draw's publication refused (four eyes, scopes): what the manager reads instead of the API's code.

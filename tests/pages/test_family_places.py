@@ -58,7 +58,7 @@ def test_a_family_downloads_its_calendar_and_withdraws_first_come_places_knowing
     # The footer names the help channel, the contact form a link.
     expect(page.locator("footer .help a[href='tel:3975']")).to_have_text("3975")
     expect(page.locator(f"footer .help a[href='{CONTACT_FORM_URL}']")).to_have_text(
-        "formulaire de contact de la Ville de Paris")
+        "formulaire de contact de la Ville")
 
     assert axe_violations(page) == []  # the list with its withdraw links and the calendar link
     screenshot(page, "parent-mes-demandes-agenda")

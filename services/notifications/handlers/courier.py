@@ -35,6 +35,7 @@ from services.notifications.store.read_model import facts_for
 from services.notifications.store.templates import render
 from shared.audit import Actor
 from shared.clock import Clock
+from shared.formatting import DEFAULT_HELP_CHANNEL, HelpChannel
 from shared.kafka import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class Mailer(Protocol):
 class Courier:
     def __init__(self, engine: Engine, contacts: Contacts, mailer: Mailer, clock: Clock,
                  portal_url: str, retry: RetryPolicy = DELIVERY_RETRY, lease: timedelta = timedelta(minutes=2),
-                 batch_size: int = 50):
+                 batch_size: int = 50, help: HelpChannel = DEFAULT_HELP_CHANNEL):
         self.engine = engine
         self.contacts = contacts
         self.mailer = mailer
@@ -64,6 +65,7 @@ class Courier:
         self.retry = retry
         self.lease = lease
         self.batch_size = batch_size
+        self.help = help
 
     def deliver_due(self) -> int:
         """One round: every notification due now gets an attempt. Returns how many were claimed."""
@@ -96,7 +98,7 @@ class Courier:
         language = written_language(contact.language)
         with self.engine.connect() as connection:
             facts = facts_for(connection, queued.kind, queued.data)
-        message = render(queued.kind, language, queued.data, facts, self.portal_url)
+        message = render(queued.kind, language, queued.data, facts, self.portal_url, self.help)
         now = self.clock()
         with self.engine.begin() as connection:
             record_delivery(connection, queued, "inbox", language, message, now)

@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from services.notifications.domain.messages import CONTEXTS, LANGUAGES, Facts, Message
-from shared.formatting import euros, help_channel, long_date, paris_instant
+from shared.formatting import DEFAULT_HELP_CHANNEL, HelpChannel, euros, help_channel, long_date, paris_instant
 
 
 def _environment(language: str) -> Environment:
@@ -20,16 +20,17 @@ def _environment(language: str) -> Environment:
     environment.filters.update(day=partial(long_date, language=language),
                                instant=partial(paris_instant, language=language),
                                money=partial(euros, language=language))
-    environment.globals["help_channel"] = help_channel(language)  # the portal's footer says the same
     return environment
 
 
 ENVIRONMENTS = {language: _environment(language) for language in LANGUAGES}
 
 
-def render(kind: str, language: str, data: dict[str, Any], facts: Facts, portal_url: str) -> Message:
-    """The message of one notification in `language` (one of LANGUAGES)."""
-    context = CONTEXTS[kind](data, facts, portal_url)
+def render(kind: str, language: str, data: dict[str, Any], facts: Facts, portal_url: str,
+           help: HelpChannel = DEFAULT_HELP_CHANNEL) -> Message:
+    """The message of one notification in `language` (one of LANGUAGES), ending with the city's help channel as
+    the portal's footer says it."""
+    context = {**CONTEXTS[kind](data, facts, portal_url), "help_channel": help_channel(language, help)}
     template = ENVIRONMENTS[language].get_template(f"{kind}.txt")
     subject = "".join(template.blocks["subject"](template.new_context(context))).strip()
     return Message(subject=subject, body=template.render(context).strip() + "\n",

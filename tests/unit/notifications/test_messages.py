@@ -5,9 +5,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.notifications.domain.messages import CONTEXTS, LANGUAGES, Facts, MissingFacts, written_language
+from services.notifications.settings import NotificationsSettings
 from services.notifications.store.templates import render
 from shared.events import contract_for
-from shared.formatting import euros, long_date, paris_instant
+from shared.formatting import HelpChannel, euros, help_channel, long_date, paris_instant
 
 PORTAL = "https://famille.example.org"
 CAMPAIGN = contract_for("campaign.published").example
@@ -123,3 +124,15 @@ def test_dates_instants_and_amounts_read_naturally():
     assert paris_instant(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "fr") == "dimanche 29 mars 2026 à 03 h 30"
     assert paris_instant(datetime(2026, 10, 25, 22, 5, tzinfo=UTC), "en") == "Sunday 25 October 2026 at 23:05"
     assert (euros(123456, "fr"), euros(-900, "fr"), euros(900, "en")) == ("1234,56 €", "-9,00 €", "€9.00")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_ends_with_the_help_channel_the_city_configured(language):
+    lyon = HelpChannel(phone="04 72 10 30 30", form_url="https://www.lyon.fr/contact")
+    settings = NotificationsSettings.from_env("notifications", environ={
+        "GUICHET_HELP_PHONE": lyon.phone, "GUICHET_CONTACT_FORM_URL": lyon.form_url})
+    assert settings.help_channel == lyon
+    for kind in sorted(CONTEXTS):
+        body = render(kind, language, data_for(kind), Facts("Inès Martin", CAMPAIGN), PORTAL, lyon).body
+        assert body.rstrip().endswith(help_channel(language, lyon)), (kind, body)
+        assert "3975" not in body.splitlines()[-1] and "paris.fr" not in body
