@@ -3,11 +3,14 @@
 
     python -m bench.opening --write                          # capacity, then 3× it for 60 s, then the poll's cost
     python -m bench.opening --factor 3 --seconds 60 --deadline 240 --config gthread:2x16 --in-flight 8
-    python -m bench.opening --room-config gthread:1x8     # the room's requests to registrations processes of their own
+    python -m bench.opening --room-config gthread:2x8        # the room's own processes sized otherwise
+    python -m bench.opening --shared-room                    # the room's requests to intake's processes (before)
 
 On a stack of its own (bench/stack.py, in .local/bench-opening/: Kafka, PostgreSQL, Redis, the registrations and
-campaigns workers, registrations under deploy/gunicorn.conf.py with `--config` and `INTAKE_MAX_IN_FLIGHT`, as
-`make run` starts it):
+campaigns workers, registrations under deploy/gunicorn.conf.py with `--config` and `INTAKE_MAX_IN_FLIGHT`, and the
+waiting room's joins and polls on registrations processes of their own, sized as `make run` and the Kubernetes
+manifests deploy them (deploy/local/run.py, WAITING_ROOM_GUNICORN_ENV; `--shared-room`: on intake's processes, as
+before they were deployed):
 
 1. **Capacity**, closed loop: vegeta (`go install github.com/tsenart/vegeta/v12@v12.13.0`) sends submissions to
    an open copy of Paris Sport Vacances without a room from `--capacity-workers` connections for
@@ -63,27 +66,35 @@ from bench.shedding import attack, write_targets
 from bench.stack import BenchStack, GunicornConfig
 from bench.submissions import make_parents, submission_body
 from bench.wrk import percentile
+from deploy.local.run import WAITING_ROOM_GUNICORN_ENV
 from deploy.local.servers import REPO
 
 SECTION = "Opening through the waiting room (issue 15)"
 PERFORMANCE = REPO / "docs" / "PERFORMANCE.md"
 FOLDER = REPO / ".local" / "bench-opening"
 CROWD_SOURCE = REPO / "bench" / "crowd" / "main.go"
-ROOM_PROCESSES = "registrations-room"  # with --room-config: the room's own processes
+ROOM_PROCESSES = "registrations-room"  # the room's own processes (unless --shared-room)
 WINDOW_S = 5  # intake's rate is compared with the room's pace over windows this long
 BURST_S = 2.0  # the room releases at most this many seconds of its pace at once (usecases/waiting_room.py)
 POLL_LAG_S = 60  # the longest poll interval the room gives (domain/waiting_room.py, PollBudget.longest_seconds)
+# The room's own processes as `make run` and the Kubernetes manifests size them (one process's worth here).
+DEPLOYED_ROOM_CONFIG = (f"gthread:{WAITING_ROOM_GUNICORN_ENV['GUICHET_WORKERS']}x"
+                        f"{WAITING_ROOM_GUNICORN_ENV['GUICHET_THREADS']}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="gthread:2x16", help="registrations' gunicorn configuration (make run's)")
     parser.add_argument("--in-flight", type=int, default=8, help="INTAKE_MAX_IN_FLIGHT (make run's)")
-    parser.add_argument("--room-config", default=None,
-                        help="serve the room's joins and polls from registrations processes of their own, with this "
-                             "gunicorn configuration (e.g. gthread:1x8); unset: the same processes as intake")
+    parser.add_argument("--room-config", default=DEPLOYED_ROOM_CONFIG,
+                        help="the gunicorn configuration of the room's own processes (default: as deployed, "
+                             f"{DEPLOYED_ROOM_CONFIG})")
+    parser.add_argument("--shared-room", action="store_true",
+                        help="serve the room's joins and polls from intake's processes, as before the room had "
+                             "processes of its own")
     parser.add_argument("--room-in-flight", type=int, default=None,
-                        help="WAITING_ROOM_MAX_IN_FLIGHT (unset: the service's default)")
+                        help="WAITING_ROOM_MAX_IN_FLIGHT (unset: as deployed on the room's own processes, the "
+                             "service's default with --shared-room)")
     parser.add_argument("--polls-per-second", type=float, default=None,
                         help="WAITING_ROOM_POLLS_PER_SECOND, the room's poll budget (unset: the service's default)")
     parser.add_argument("--capacity-seconds", type=int, default=15)
@@ -101,7 +112,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--folder", type=Path, default=FOLDER)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--write", action="store_true", help="replace this bench's sections in docs/PERFORMANCE.md")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.shared_room:
+        args.room_config = None
+    return args
 
 
 def service_env(args: argparse.Namespace) -> dict[str, str]:
@@ -113,16 +127,22 @@ def service_env(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
+def room_env(args: argparse.Namespace) -> dict[str, str]:
+    """The room's own processes' environment: intake's, the room's in-flight bound as deployed (or `--room-in-flight`)."""
+    bound = args.room_in_flight if args.room_in_flight is not None else \
+        int(WAITING_ROOM_GUNICORN_ENV["WAITING_ROOM_MAX_IN_FLIGHT"])
+    return {**service_env(args), "WAITING_ROOM_MAX_IN_FLIGHT": str(bound)}
+
+
 def start_room_processes(stack: BenchStack, config: GunicornConfig, extra_env: dict[str, str]) -> str:
-    """Registrations once more, on a port of its own, for the room's requests only (as an ingress path would
+    """Registrations once more, on a port of its own, for the room's requests only (as the edge and the Ingress
     route them); its URL."""
     from bench.stack import wait_http
-    from deploy.catalogue import web_service
-    from deploy.local.run import gunicorn_argv
+    from deploy.local.run import gunicorn_argv, waiting_room_service
     from deploy.local.run import service_env as run_env
     from deploy.local.servers import free_port
 
-    service = web_service("registrations").on_port(free_port())
+    service = waiting_room_service(free_port())
     stack._start(ROOM_PROCESSES, gunicorn_argv(service), run_env(service, {**stack.env, **config.env(), **extra_env}))
     wait_http(f"{service.url}/readyz", what=f"{ROOM_PROCESSES} (log: {stack.logs / ROOM_PROCESSES}.log)")
     return service.url
@@ -133,7 +153,9 @@ def room_settings(args: argparse.Namespace) -> tuple[int, float]:
     from services.registrations.settings import RegistrationsSettings
 
     defaults = RegistrationsSettings
-    return (args.room_in_flight if args.room_in_flight is not None else defaults.waiting_room_max_in_flight,
+    bound = int((room_env(args) if args.room_config else service_env(args)).get(
+        "WAITING_ROOM_MAX_IN_FLIGHT", defaults.waiting_room_max_in_flight))
+    return (bound,
             args.polls_per_second if args.polls_per_second is not None else defaults.waiting_room_polls_per_second)
 
 
@@ -348,11 +370,15 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
          f"{cores.get('crowd', 0):.2f} / "
          f"{sum(cores.get(n, 0) for n in ('kafka', 'postgres', 'redis')):.2f} / {cores.get('other', 0):.2f}", ""),
     ]
+    room_shape = (f"the room's joins and polls go to registrations processes of their own, "
+                  f"{GunicornConfig.parse(args.room_config).label} (as deployed: deploy/local/run.py, "
+                  "deploy/kubernetes/base/registrations-room.yaml)" if args.room_config
+                  else "the room's joins and polls go to the same processes as the submissions (`--shared-room`)")
     return f"""{preface}
 
 Issue 15's crowd, open loop. Registrations runs under `deploy/gunicorn.conf.py`, {GunicornConfig.parse(args.config).label},
 `INTAKE_MAX_IN_FLIGHT={args.in_flight}` (as `make run`), with its worker, Kafka, PostgreSQL and Redis of the bench's
-own on the same machine. First intake's capacity is measured (vegeta, closed loop, a campaign without a room).
+own on the same machine; {room_shape}. First intake's capacity is measured (vegeta, closed loop, a campaign without a room).
 Then a copy of Paris Sport Vacances with its waiting room on, the pace's ceiling set to that capacity, opens and
 families arrive at {args.factor:g}× capacity for {args.seconds} s, whatever the answers' pace (bench/crowd/main.go,
 a Go program: one goroutine per family, at most 512 connections, as an ingress's upstream pool). Each family takes its place, asks
@@ -415,7 +441,7 @@ def main(argv: list[str] | None = None) -> None:
 
         room_url = url
         if args.room_config:
-            room_url = start_room_processes(stack, GunicornConfig.parse(args.room_config), service_env(args))
+            room_url = start_room_processes(stack, GunicornConfig.parse(args.room_config), room_env(args))
         say(f"opening: {rate}/s for {args.seconds} s, ceiling {ceiling}/min, the room at {room_url}")
         sampler = RoomSampler(runtime.redis, str(room.id))
         sampler.start()

@@ -125,10 +125,46 @@ def proxied_env(service: WebService, env: dict[str, str], socket_dir: Path = SOC
             "TRUSTED_PROXIES": "1"}
 
 
+# The waiting room's joins and polls (registrations' /waiting-rooms/…) on registrations processes of their own, as
+# production's Ingress sends them to the registrations-room Deployment (docs/deploy.md#the-waiting-rooms-own-processes):
+# at an opening the room's crowd then never queues the admitted families' submissions. Its sizing, apart from
+# intake's and in this one place: one worker of 8 threads answering at most 4 joins and polls at once (beyond, a
+# 503 + Retry-After at once). Measured with `python -m bench.opening` (docs/PERFORMANCE.md, "Through the waiting
+# room (issue 15)"). The edge sends registrations' /waiting-rooms/ there and listens on WAITING_ROOM_PORT for the
+# portal (GUICHET_WAITING_ROOM_URL).
+WAITING_ROOM = "waiting-room"  # its process name: log, socket, the edge's upstream
+WAITING_ROOM_PORT = 8006
+WAITING_ROOM_PATHS = "/waiting-rooms/"
+WAITING_ROOM_GUNICORN_ENV = {"GUICHET_WORKERS": "1", "GUICHET_THREADS": "8", "WAITING_ROOM_MAX_IN_FLIGHT": "4"}
+
+
+def waiting_room_service(port: int = WAITING_ROOM_PORT) -> WebService:
+    """Registrations' web app on the room's port."""
+    return web_service("registrations").on_port(port)
+
+
+def waiting_room_env(env: dict[str, str], socket_dir: Path = SOCKET_DIR) -> dict[str, str]:
+    """The room's processes behind the edge: registrations' environment, the room's sizing, a socket of its own."""
+    room = waiting_room_service()
+    return {**proxied_env(room, env, socket_dir), **WAITING_ROOM_GUNICORN_ENV,
+            "GUICHET_BIND": f"unix:{socket_dir / f'{WAITING_ROOM}.sock'}"}
+
+
+def start_waiting_room(env: dict[str, str], socket_dir: Path = SOCKET_DIR, log_dir: Path = LOG_DIR) -> subprocess.Popen:
+    return start_process(WAITING_ROOM, gunicorn_argv(waiting_room_service()), waiting_room_env(env, socket_dir),
+                         log_dir=log_dir)
+
+
 def start_edge(services: list[WebService] | tuple[WebService, ...], env: dict[str, str],
-               socket_dir: Path = SOCKET_DIR, log_dir: Path = LOG_DIR) -> subprocess.Popen:
-    """nginx on each service's port, buffering whole requests before gunicorn sees them (docs/deploy.md)."""
-    routes = [Route(service.name, service.port, gunicorn_socket(service, socket_dir)) for service in services]
+               socket_dir: Path = SOCKET_DIR, log_dir: Path = LOG_DIR, room_port: int | None = None) -> subprocess.Popen:
+    """nginx on each service's port, buffering whole requests before gunicorn sees them (docs/deploy.md). With
+    `room_port`, the waiting room's processes (start_waiting_room) on that port, and registrations' room paths
+    sent to them."""
+    to_room = ((WAITING_ROOM_PATHS, WAITING_ROOM),) if room_port is not None else ()
+    routes = [Route(service.name, service.port, gunicorn_socket(service, socket_dir),
+                    to_room if service.name == "registrations" else ()) for service in services]
+    if room_port is not None:
+        routes.append(Route(WAITING_ROOM, room_port, socket_dir / f"{WAITING_ROOM}.sock"))
     config = write_config(routes, socket_dir.parent / "edge", log_dir)
     return start_process("edge", nginx_argv(config), env, log_dir=log_dir)
 
@@ -139,12 +175,14 @@ def answers_ready(url: str) -> bool:
         return response.status == 200
 
 
-def wait_ready(service: WebService, timeout: float = 60, log_dir: Path = LOG_DIR) -> None:
+def wait_ready(service: WebService, timeout: float = 60, log_dir: Path = LOG_DIR, name: str | None = None) -> None:
+    """Until `service` answers /readyz; `name`: its process's, when not the service's (the waiting room's)."""
+    name = name or service.name
     try:
         wait_until(lambda: answers_ready(f"{service.url}/readyz"), timeout=timeout, interval=0.5,
-                   what=f"{service.name} ready at {service.url}/readyz", ignore=(Exception,))
+                   what=f"{name} ready at {service.url}/readyz", ignore=(Exception,))
     except WaitTimedOut as timed_out:
-        raise RuntimeError(f"{timed_out}; see {log_dir / service.name}.log") from None
+        raise RuntimeError(f"{timed_out}; see {log_dir / name}.log") from None
 
 
 def stop_recorded_processes() -> None:
@@ -205,6 +243,9 @@ def main(argv: list[str] | None = None) -> None:
     env = {**os.environ, **start_stack(stack_dir)}
     # Links in parents' messages lead to the portal's pages.
     env.setdefault("GUICHET_PORTAL_URL", PORTAL.url)
+    # The portal's joins and polls go to the waiting room's processes (the edge sends them there from
+    # registrations' port too).
+    env.setdefault("GUICHET_WAITING_ROOM_URL", waiting_room_service().url)
     env.update(start_provider(env))
     prepare(env)
 
@@ -213,7 +254,8 @@ def main(argv: list[str] | None = None) -> None:
         extra = {}
         processes[service.name] = start_process(service.name, gunicorn_argv(service),
                                                 {**proxied_env(service, env), **extra})
-    processes["edge"] = start_edge(WEB_SERVICES, env)
+    processes[WAITING_ROOM] = start_waiting_room(env)
+    processes["edge"] = start_edge(WEB_SERVICES, env, room_port=WAITING_ROOM_PORT)
     for worker in WORKERS:
         processes[worker.name] = start_process(worker.name, worker_argv(worker), env)
     mail_log = start_mail_catcher(env, processes)
@@ -231,10 +273,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for service in WEB_SERVICES:
             wait_ready(service)
+        wait_ready(waiting_room_service(), name=WAITING_ROOM)
         print("\nGuichet is running:")
         for service in WEB_SERVICES:
             what = "pages for parents and managers, in French" if service == PORTAL else f"API docs: {service.url}/docs"
             print(f"  {service.name:<14} {service.url}   ({what})")
+        print(f"  {WAITING_ROOM:<14} {waiting_room_service().url}   (registrations' processes for {WAITING_ROOM_PATHS}: "
+              "joins and polls)")
         if mail_log is not None:
             print(f"  {'emails':<14} {mail_log}   (every email sent, as received by a local SMTP server)")
         print(f"  {'provider':<14} {env['OIDC_ISSUER']}   (OpenID Connect: sign in there through the portal)")

@@ -26,7 +26,8 @@ class PortalComponents(Components):
 
 def build_components(settings: PortalSettings, clock: Clock = utc_now) -> PortalComponents:
     return PortalComponents(settings=settings, clock=clock,
-                            clients={name: ServiceClient(name, url) for name, url in settings.service_urls().items()})
+                            clients={name: ServiceClient(name, url, path_urls=settings.path_urls(name))
+                                     for name, url in settings.service_urls().items()})
 
 
 def session_secret(settings: PortalSettings) -> str:

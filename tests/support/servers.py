@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,16 @@ from pathlib import Path
 from deploy.local.servers import free_port
 from tests.support.keycloak import Provider
 
-__all__ = ["docker_available", "free_port", "provide_kafka", "provide_keycloak", "provide_postgres", "provide_redis"]
+__all__ = ["docker_available", "free_port", "provide_kafka", "provide_keycloak", "provide_postgres", "provide_redis",
+           "stop_process_groups"]
+
+
+def stop_process_groups(processes: list[subprocess.Popen], timeout: float = 30) -> None:
+    """SIGTERM to each process's group (deploy.local.run.start_process starts each in its own), then wait for all."""
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        process.wait(timeout=timeout)
 
 
 def docker_available() -> bool:

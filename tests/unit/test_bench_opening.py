@@ -1,5 +1,7 @@
-"""bench/opening.py's pure helpers (no load, no timing): capacity from vegeta's answers, intake against the room."""
-from bench.opening import Opening, capacity_of, intake_against_room
+"""bench/opening.py's pure helpers (no load, no timing): capacity from vegeta's answers, intake against the room,
+the room's shape."""
+from bench.opening import Opening, capacity_of, intake_against_room, parse_args, room_env, room_settings
+from deploy.local.run import WAITING_ROOM_GUNICORN_ENV
 
 
 def opening(answers, samples, ceiling=600) -> Opening:
@@ -41,3 +43,13 @@ def test_202s_beyond_the_places_released_and_the_burst_are_counted():
 
     assert check.ahead_of_room > 0 and check.above == check.windows == 1
     assert check.worst_202 == 10.0 and check.worst_requests > check.worst_202
+
+
+def test_the_room_runs_on_processes_of_its_own_sized_as_deployed_unless_asked_to_share_intakes():
+    deployed = parse_args([])
+    assert deployed.room_config == (f"gthread:{WAITING_ROOM_GUNICORN_ENV['GUICHET_WORKERS']}x"
+                                    f"{WAITING_ROOM_GUNICORN_ENV['GUICHET_THREADS']}")
+    bound = int(WAITING_ROOM_GUNICORN_ENV["WAITING_ROOM_MAX_IN_FLIGHT"])
+    assert room_env(deployed)["WAITING_ROOM_MAX_IN_FLIGHT"] == str(bound) and room_settings(deployed)[0] == bound
+    assert room_settings(parse_args(["--room-in-flight", "6"]))[0] == 6
+    assert parse_args(["--shared-room"]).room_config is None

@@ -62,6 +62,16 @@ def web_deployments(deployments: dict[str, dict]) -> list[dict]:
     return [d for d in deployments.values() if component(d) == "web"]
 
 
+# Registrations' web image once more for the waiting room's paths (base/registrations-room.yaml): served over HTTP
+# like a web pod, but not selected by registrations' Service.
+WAITING_ROOM = "waiting-room"
+
+
+def http_deployments(deployments: dict[str, dict]) -> list[dict]:
+    """Every Deployment serving HTTP: the web services' and the waiting room's."""
+    return [d for d in deployments.values() if component(d) in ("web", WAITING_ROOM)]
+
+
 def worker_deployments(deployments: dict[str, dict]) -> list[dict]:
     return [d for d in deployments.values() if component(d) == "worker"]
 
@@ -126,7 +136,7 @@ def test_there_is_one_web_deployment_per_web_service_of_the_catalogue_on_its_por
 
 
 def test_web_pods_are_probed_on_readyz_and_healthz_through_their_http_port(deployments):
-    for deployment in web_deployments(deployments):
+    for deployment in http_deployments(deployments):
         web = pod(deployment)["containers"][0]
         ports = {p["name"]: p["containerPort"] for p in web["ports"]}
         assert web["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}, deployment["metadata"]["name"]
@@ -145,7 +155,7 @@ def test_web_pods_are_probed_on_readyz_and_healthz_through_their_http_port(deplo
 
 def test_web_termination_grace_outlasts_the_pre_stop_pause_and_gunicorns_graceful_timeout(deployments):
     graceful = gunicorn_graceful_timeout()
-    for deployment in web_deployments(deployments):
+    for deployment in http_deployments(deployments):
         web = pod(deployment)["containers"][0]
         pre_stop = web["lifecycle"]["preStop"]["exec"]["command"]
         assert pre_stop[0] == "sleep"
@@ -187,7 +197,7 @@ def test_every_pod_runs_non_root_on_a_read_only_root_with_writable_emptydirs(bas
             metrics_dir = env_of(container).get("PROMETHEUS_MULTIPROC_DIR")
             if metrics_dir:
                 assert "emptyDir" in volumes[mounts[metrics_dir["value"]]]
-    for deployment in web_deployments(by_name(base, "Deployment")):
+    for deployment in http_deployments(by_name(base, "Deployment")):
         assert "PROMETHEUS_MULTIPROC_DIR" in env_of(pod(deployment)["containers"][0])
 
 
@@ -403,6 +413,65 @@ def test_the_registrations_autoscaler_owns_its_replicas(base, deployments):
     assert production["spec"]["minReplicas"] < production["spec"]["maxReplicas"]
 
 
+def test_the_waiting_room_runs_registrations_image_and_configuration_sized_apart_behind_its_own_service(base, deployments):
+    """base/registrations-room.yaml: registrations' web container once more (image, command, configuration, secrets,
+    port), only its sizing its own; a Service, a disruption budget and an autoscaler of its own; and the two
+    Services never select each other's pods (the room's crowd must not reach intake's pods, nor submissions the room's)."""
+    intake, room = deployments["registrations-web"], deployments["registrations-room"]
+    assert service_of(room) == "registrations" and component(room) == WAITING_ROOM
+    intake_web, room_web = pod(intake)["containers"][0], pod(room)["containers"][0]
+    for key in ("image", "envFrom", "ports", "volumeMounts"):
+        assert room_web[key] == intake_web[key], key
+    assert room_web.get("command") == intake_web.get("command") and room_web.get("args") == intake_web.get("args")
+    assert pod(room)["initContainers"] == pod(intake)["initContainers"]
+    assert pod(room)["volumes"] == pod(intake)["volumes"]
+    sizing = {"GUICHET_THREADS", "INTAKE_MAX_IN_FLIGHT", "WAITING_ROOM_MAX_IN_FLIGHT", "DB_POOL_SIZE", "DB_MAX_OVERFLOW"}
+    intake_env, room_env = env_of(intake_web), env_of(room_web)
+    assert {k: v for k, v in room_env.items() if k not in sizing} == {k: v for k, v in intake_env.items() if k not in sizing}
+    # More threads than joins and polls served at once: one beyond gets a thread and a 503 at once.
+    assert int(room_env["GUICHET_THREADS"]["value"]) > int(room_env["WAITING_ROOM_MAX_IN_FLIGHT"]["value"]) > 0
+    assert "INTAKE_MAX_IN_FLIGHT" not in room_env, "no submission is routed to the room's pods"
+
+    services = by_name(base, "Service")
+    room_labels, intake_labels = (d["spec"]["template"]["metadata"]["labels"] for d in (room, intake))
+    assert services["registrations-room"]["spec"]["selector"].items() <= room_labels.items()
+    assert not services["registrations-room"]["spec"]["selector"].items() <= intake_labels.items()
+    assert not services["registrations"]["spec"]["selector"].items() <= room_labels.items()
+
+    budgets = [b for b in of_kind(base, "PodDisruptionBudget")
+               if b["spec"]["selector"]["matchLabels"].items() <= room_labels.items()]
+    assert [b["metadata"]["name"] for b in budgets] == ["registrations-room"]
+    hpa = by_name(base, "HorizontalPodAutoscaler")["registrations-room"]
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "registrations-room" and "replicas" not in room["spec"]
+    production = by_name(manifests(PRODUCTION), "HorizontalPodAutoscaler")["registrations-room"]
+    assert 2 <= production["spec"]["minReplicas"] < production["spec"]["maxReplicas"]
+    assert "registrations-room" not in {r["name"] for r in load(PRODUCTION / "kustomization.yaml")[0].get("replicas", [])}
+
+
+def test_the_ingress_and_the_portal_send_the_rooms_paths_to_the_rooms_pods(base, deployments):
+    """The public API's /waiting-rooms to the room's Service; the portal's room calls to it too
+    (GUICHET_WAITING_ROOM_URL, services/portal/settings.py), through policies that let both reach its pods."""
+    room_labels = deployments["registrations-room"]["spec"]["template"]["metadata"]["labels"]
+    routes = {path["path"]: path["backend"]["service"]["name"]
+              for ingress in by_name(manifests(PRODUCTION), "Ingress").values()
+              for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
+    assert routes["/waiting-rooms"] == "registrations-room" and routes["/applications"] == "registrations"
+    config = by_name(base, "ConfigMap")[CONFIG]["data"]
+    assert config["GUICHET_WAITING_ROOM_URL"] == "http://registrations-room.guichet.svc"
+    from services.portal.settings import WAITING_ROOM_PATHS, PortalSettings
+    settings = PortalSettings.from_env("portal", config)
+    assert settings.path_urls("registrations") == {WAITING_ROOM_PATHS: config["GUICHET_WAITING_ROOM_URL"]}
+    assert WAITING_ROOM_PATHS.startswith("/waiting-rooms")
+    policies = by_name(base, "NetworkPolicy")
+    for name in ("allow-public-ingress", "allow-services-from-portal", "allow-metrics-scrape",
+                 "allow-identity-provider-egress"):
+        assert selects(policies[name]["spec"]["podSelector"], room_labels), name
+    (to_services,) = policies["allow-portal-egress"]["spec"]["egress"]
+    assert any(selects(peer["podSelector"], room_labels) for peer in to_services["to"])
+    room_port = pod(deployments["registrations-room"])["containers"][0]["ports"][0]["containerPort"]
+    assert room_port in {port["port"] for port in to_services["ports"]}
+
+
 def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backing_services(base):
     policies = by_name(base, "NetworkPolicy")
     deny = policies["default-deny"]
@@ -431,7 +500,8 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
             selector = policy["spec"]["podSelector"]
             expressions = {e["key"]: e["values"] for e in selector.get("matchExpressions", [])}
             assert selector.get("matchLabels", {}).get("app.kubernetes.io/component") == "web" \
-                or expressions.get("app.kubernetes.io/component") == ["web"], policy["metadata"]["name"]
+                or expressions.get("app.kubernetes.io/component") in (["web"], ["web", WAITING_ROOM]), \
+                policy["metadata"]["name"]
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -458,7 +528,7 @@ def test_every_pod_that_talks_to_the_provider_may_reach_it_over_https_and_no_oth
     allowing = https_egress_policies(by_name(base, "NetworkPolicy"))
     for name, deployment in deployments.items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
-        talks_to_provider = component(deployment) == "web" or any(
+        talks_to_provider = component(deployment) in ("web", WAITING_ROOM) or any(
             "OIDC_CLIENT_ID" in env_of(container) for container in all_containers(deployment))
         reaches = any(selects(policy["spec"]["podSelector"], labels) for policy in allowing.values())
         assert reaches == talks_to_provider, name
@@ -495,21 +565,23 @@ def test_production_pins_the_image_and_serves_the_portal_and_only_public_and_par
                 routes.setdefault(rule["host"], {})[path["path"]] = path["backend"]["service"]["name"]
     portal_url = by_name(manifests(PRODUCTION), "ConfigMap")[CONFIG]["data"]["GUICHET_PORTAL_URL"]
     portal_host = portal_url.removeprefix("https://").rstrip("/")
-    assert routes.pop(portal_host) == {"/": "portal", "/justificatifs": "portal"}, (
+    assert routes.pop(portal_host) == {"/": "portal", "/justificatifs": "portal", "/accueil/justificatifs": "portal"}, (
         "the portal alone on the host its links and redirect URIs name (its documents' upload on an Ingress of its own)")
     (api_routes,) = routes.values()
     assert api_routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations",
-                          "/household/documents": "registrations", "/explanations": "allocation",
-                          "/draws": "allocation"}
+                          "/household/documents": "registrations", "/waiting-rooms": "registrations-room",
+                          "/explanations": "allocation", "/draws": "allocation"}
     body_limits = {path["path"]: ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
                    for ingress in ingresses.values() for rule in ingress["spec"]["rules"]
                    for path in rule["http"]["paths"]}
-    # Only the supporting documents' uploads (5 MB, issue 16: the API's, the portal's form) pass bodies over 1m.
-    assert {path: limit for path, limit in body_limits.items() if limit != "1m"} == {"/household/documents": "6m",
-                                                                                    "/justificatifs": "6m"}
+    # Only the supporting documents' uploads (5 MB, issue 16: the API's, the portal's forms) pass bodies over 1m.
+    assert {path: limit for path, limit in body_limits.items() if limit != "1m"} == {
+        "/household/documents": "6m", "/justificatifs": "6m", "/accueil/justificatifs": "6m"}
     admitted = by_name(manifests(BASE), "NetworkPolicy")["allow-public-ingress"]["spec"]["podSelector"]
     names = {e["key"]: e["values"] for e in admitted["matchExpressions"]}["app.kubernetes.io/name"]
-    assert set(api_routes.values()) | {"portal"} <= set(names), "the ingress must reach every routed service"
+    routed_apps = {by_name(manifests(BASE), "Service")[service]["spec"]["selector"]["app.kubernetes.io/name"]
+                   for service in api_routes.values()}
+    assert routed_apps | {"portal"} <= set(names), "the ingress must reach every routed service"
 
 
 def test_the_kafka_example_keeps_acknowledged_writes_through_a_broker_loss():

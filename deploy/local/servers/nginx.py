@@ -30,7 +30,8 @@ SEND_TIMEOUT_S = 30
 # The edge's cap on a body; each service refuses smaller bodies itself with a 413 problem (MAX_BODY_BYTES).
 EDGE_MAX_BODY = "2m"
 # A supporting document's upload (registrations: at most 5 MiB, refused above by the service with its own problem;
-# the portal's « Mes justificatifs » form, /justificatifs, the same file in a form).
+# the portal's « Mes justificatifs » form, /justificatifs, and the agents' /accueil/justificatifs: the same file in a
+# form).
 EDGE_MAX_DOCUMENT_BODY = "6m"
 # Per client address, on the public endpoints (no token): a second line behind the in-app limits.
 PUBLIC_RATE = "20r/s"
@@ -39,10 +40,13 @@ PUBLIC_BURST = 40
 
 @dataclass(frozen=True)
 class Route:
-    """nginx listens on 127.0.0.1:`port` and passes complete requests to gunicorn on `socket`."""
+    """nginx listens on 127.0.0.1:`port` and passes complete requests to gunicorn on `socket`; a path under one of
+    `elsewhere`'s prefixes goes to the route it names instead (as an Ingress path rule: the waiting room's paths
+    to registrations' processes of their own)."""
     name: str
     port: int
     socket: Path
+    elsewhere: tuple[tuple[str, str], ...] = ()  # (path prefix, another route's name)
 
     @property
     def upstream(self) -> str:
@@ -65,12 +69,15 @@ def nginx_config(routes: Iterable[Route], state_dir: Path, log_dir: Path) -> str
         listen {LOOPBACK}:{route.port} reuseport;
         location / {{
             proxy_pass http://{route.name};
-        }}
+        }}{"".join(f'''
+        location ^~ {prefix} {{
+            proxy_pass http://{upstream};
+        }}''' for prefix, upstream in route.elsewhere)}
         location ~ ^/(public|draws)/ {{
             limit_req zone=public burst={PUBLIC_BURST} nodelay;
             proxy_pass http://{route.name};
         }}
-        location ~ ^/((household|agent/families/[^/]+)/documents|justificatifs)$ {{
+        location ~ ^/((household|agent/families/[^/]+)/documents|(accueil/)?justificatifs)$ {{
             client_max_body_size {EDGE_MAX_DOCUMENT_BODY};
             proxy_pass http://{route.name};
         }}

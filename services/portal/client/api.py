@@ -75,14 +75,25 @@ class ServiceClient:
     """One service's API. Built once per process without a token (bootstrap); each request asks for a
     copy carrying the signed-in person's token (`with_bearer`)."""
 
-    def __init__(self, name: str, base_url: str, bearer: str | None = None, timeout: float = TIMEOUT_SECONDS):
+    def __init__(self, name: str, base_url: str, bearer: str | None = None, timeout: float = TIMEOUT_SECONDS,
+                 path_urls: Mapping[str, str] | None = None):
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.bearer = bearer
         self.timeout = timeout
+        # Path prefix → the base URL of the processes that serve those paths instead (registrations' waiting room
+        # on processes of its own: PortalSettings.path_urls).
+        self.path_urls = {prefix: url.rstrip("/") for prefix, url in (path_urls or {}).items()}
 
     def with_bearer(self, bearer: str | None) -> ServiceClient:
-        return ServiceClient(self.name, self.base_url, bearer, self.timeout)
+        return ServiceClient(self.name, self.base_url, bearer, self.timeout, self.path_urls)
+
+    def url_of(self, path: str) -> str:
+        """The absolute URL of `path`: on the processes its prefix names, else on the service's base URL."""
+        for prefix, base_url in self.path_urls.items():
+            if path.startswith(prefix):
+                return base_url + path
+        return self.base_url + path
 
     def get(self, path: str, query: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None) -> Answer:
         return self.call("GET", path, query=query, headers=headers)
@@ -92,7 +103,7 @@ class ServiceClient:
 
     def call(self, method: str, path: str, *, body: Any = None, query: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None) -> Answer:
-        url = self.base_url + path
+        url = self.url_of(path)
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         sent = {"Accept": "application/json, text/csv", **(headers or {})}
@@ -114,7 +125,7 @@ class ServiceClient:
     def upload(self, path: str, content: bytes, query: Mapping[str, Any] | None = None) -> Answer:
         """POST a file as the request's body (the services read its type from the content, so it goes as
         application/octet-stream), its fields in the query."""
-        url = self.base_url + path + ("?" + urlencode({k: v for k, v in query.items() if v is not None})
+        url = self.url_of(path) + ("?" + urlencode({k: v for k, v in query.items() if v is not None})
                                       if query else "")
         sent = {"Accept": "application/json", "Content-Type": "application/octet-stream"}
         if self.bearer:
@@ -128,7 +139,7 @@ class ServiceClient:
         if self.bearer:
             sent["Authorization"] = f"Bearer {self.bearer}"
         try:
-            response = urllib.request.urlopen(urllib.request.Request(self.base_url + path, headers=sent),
+            response = urllib.request.urlopen(urllib.request.Request(self.url_of(path), headers=sent),
                                               timeout=self.timeout)
         except urllib.error.HTTPError as error:
             raise problem_error(error.code, dict(error.headers), error.read()) from None
