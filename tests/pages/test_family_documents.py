@@ -256,3 +256,52 @@ def test_the_history_reads_twenty_changes_a_page_newest_first(stack, page):
     expect(page.get_by_role("link", name="Modifications plus anciennes")).to_have_count(0)
     page.get_by_role("link", name="Revenir aux modifications les plus récentes").click()
     expect(page.locator(".change")).to_have_count(20)
+
+
+def test_an_agent_records_a_document_the_family_brought_with_a_motif_and_the_family_sees_it(stack, page, browser):
+    parent = stack.account("parent")
+    declare_family(stack, parent, "Sacha", date(2014, 4, 4))
+    registrations = stack.parent("registrations", parent)
+    brought = "Attestation CAF apportée au guichet du 18e."
+    agent = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR", timezone_id="Europe/Paris")
+    try:
+        counter = agent.new_page()
+        sign_in(counter, stack.portal, stack.account("agent"))
+        counter.goto(f"{stack.portal}/accueil/familles/{parent.subject}/justificatifs")
+        expect(counter.get_by_text("Aucun justificatif.")).to_be_visible()
+        # Without a motif: named next to its field, the fact and the motif kept, nothing stored.
+        counter.get_by_label("Ce justificatif concerne").select_option("single_parent")
+        counter.get_by_label("Fichier").set_input_files({"name": "caf.png", "mimeType": "image/png", "buffer": PNG})
+        counter.get_by_role("button", name="Enregistrer le justificatif").click()
+        expect(counter.locator("#reason-erreur")).to_have_text(
+            "Indiquez le motif, que la famille lira : de 3 à 500 caractères.")
+        expect(counter.get_by_label("Ce justificatif concerne")).to_have_value("single_parent")
+        assert registrations.get("/household/documents").data == []
+        assert_accessible(counter, "accueil-justificatif-motif-manquant")
+        # A text file named .png: refused by its content in French, the motif kept.
+        counter.get_by_label("Fichier").set_input_files({"name": "caf.png", "mimeType": "image/png",
+                                                         "buffer": b"pas une image\n"})
+        counter.get_by_label("Motif").fill(brought)
+        counter.get_by_role("button", name="Enregistrer le justificatif").click()
+        expect(counter.locator("#document-erreur")).to_contain_text("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG")
+        expect(counter.get_by_label("Motif")).to_have_value(brought)
+        assert registrations.get("/household/documents").data == []
+
+        counter.get_by_label("Fichier").set_input_files({"name": "caf.png", "mimeType": "image/png", "buffer": PNG})
+        counter.get_by_role("button", name="Enregistrer le justificatif").click()
+        expect(counter.get_by_text("Le justificatif est enregistré pour la famille")).to_be_visible()
+        (document,) = registrations.get("/household/documents").data
+        assert (document["fact"], document["filename"], document["media_type"], document["uploaded_by_role"]) == (
+            "single_parent", "caf.png", "image/png", "agent")
+        card = counter.locator(f"[data-document='{document['document_id']}']")
+        expect(card).to_contain_text("par un agent de la Ville")
+        assert_accessible(counter, "accueil-justificatif-enregistre")
+    finally:
+        agent.close()
+
+    # The family reads it in « Historique », done by an agent with the motif.
+    sign_in(page, stack.portal, parent)
+    page.goto(f"{stack.portal}/historique")
+    recorded = page.locator(".change.by-agent").filter(has_text="Justificatif envoyé")
+    expect(recorded).to_have_count(1)
+    expect(recorded.locator(".by")).to_contain_text(f", motif : {brought}")

@@ -1,7 +1,11 @@
 """A family's supporting documents at the counter (issue 16, item 4): an agent reads the family's documents and the
 state of each fact (declared, or validated from which document and from when), opens one, and validates a fact
-from it — the value the document shows, the date it takes effect and the motif the family reads. Over
-registrations' `/agent/families/{account}/documents` and `…/facts/{fact}/validation`."""
+from it — the value the document shows, the date it takes effect and the motif the family reads. It also sends a
+document the family brought to the counter, with a motif, under the family's own form's limits and refusals. Over
+registrations' `/agent/families/{account}/documents` and `…/facts/{fact}/validation`.
+
+The upload posts to one fixed path, `/accueil/justificatifs` (the family's account in the form): the edge lets a
+document's 6 MB through on exact paths only (deploy/local/servers/nginx.py, the production Ingress)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,12 +13,17 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.portal.client.api import ApiError
 from services.portal.web.access import client, now, role_required
 from services.portal.web.agents import REASON_REQUIRED, family_household, family_path, not_found
 from services.portal.web.documents import (
     ALLOWANCE,
+    DOCUMENT_MAX_BYTES,
+    FACT_MISSING,
+    FILE_MISSING,
+    FORM_ALLOWANCE_BYTES,
     children_names,
     document_file,
     document_rows,
@@ -23,10 +32,13 @@ from services.portal.web.documents import (
     fact_options,
     fact_states,
     fact_value,
+    kept_filename,
     size_text,
+    upload_errors,
 )
 from services.portal.wording import PROBLEMS
 from shared.domain.paris import paris_day
+from shared.errors import PayloadTooLarge
 from shared.formatting import long_date
 
 blp = Blueprint("agent_documents", __name__, url_prefix="/accueil")
@@ -58,16 +70,81 @@ def read_or_not_found(account: str, read: Callable[[str], Any]) -> tuple[Any, An
         return None, not_found(error)
 
 
-@blp.get("/familles/<account>/justificatifs")
-@agent_only
-def documents(account):
+@blp.url_value_preprocessor
+def _upload_bodies(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Runs before shared.web's body limit: an upload's limit is a document's, and its form's."""
+    if request.method == "POST" and endpoint == "agent_documents.upload":
+        request.max_content_length = DOCUMENT_MAX_BYTES + FORM_ALLOWANCE_BYTES
+
+
+def documents_page(account: str, *, choice: str = "", reason: str = "", errors: dict[str, str] | None = None,
+                   status: int = 200):
     read, missing = read_or_not_found(account, family_documents)
     if missing:
         return missing
     household, found = read
     return render_template("agents/documents.html", account=account, household=household,
                            documents=document_rows(found, household), facts=fact_states(household),
-                           size_text=size_text)
+                           options=fact_options(household), choice=choice, reason=reason, errors=errors or {},
+                           max_megabytes=DOCUMENT_MAX_BYTES // (1024 * 1024), size_text=size_text), status
+
+
+@blp.get("/familles/<account>/justificatifs")
+@agent_only
+def documents(account):
+    return documents_page(account)
+
+
+@blp.errorhandler(PayloadTooLarge)
+@blp.errorhandler(RequestEntityTooLarge)
+def too_large(_: Exception):
+    """A body past the upload's limit, refused before the form was read: the family's account is in that form, so
+    the refusal has a page of its own (nothing was stored)."""
+    return render_template("error.html", status=413, message=PROBLEMS["document-too-large"]), 413
+
+
+@blp.post("/justificatifs")
+@agent_only
+def upload():
+    account = request.form.get("account", "")
+    if not account:
+        abort(400)
+    choice, reason = request.form.get("fact", ""), request.form.get("reason", "")
+    sent = request.files.get("document")
+    content = sent.read() if sent else b""
+    if len(content) > DOCUMENT_MAX_BYTES:
+        return documents_page(account, choice=choice, reason=reason,
+                              errors={"document": PROBLEMS["document-too-large"]}, status=413)
+    errors = {name: message for name, message, missing in (
+        ("fact", FACT_MISSING, not choice), ("document", FILE_MISSING, not content and not (sent and sent.filename)),
+        ("reason", REASON_REQUIRED, not reason.strip())) if missing}
+    if errors:
+        return documents_page(account, choice=choice, reason=reason, errors=errors, status=422)
+    fact, child_id = fact_and_child(choice)
+    try:
+        client("registrations").upload(f"{family_path(account)}/documents", content, {
+            "fact": fact, "child_id": child_id, "reason": reason,
+            "filename": kept_filename(sent.filename if sent else None)})
+    except ApiError as error:
+        if error.status == 404 and error.code == "family-not-found":
+            return not_found(error)
+        if error.status == 404:  # no household declared yet: nothing a document could support
+            flash(error.message)
+            return redirect(url_for("agent_documents.documents", account=account))
+        if error.status not in (413, 415, 422):
+            raise
+        errors = {("reason" if "reason" in name else field): message
+                  for name, (field, message) in _named(error).items()}
+        return documents_page(account, choice=choice, reason=reason, errors=errors, status=error.status)
+    flash("Le justificatif est enregistré pour la famille ; elle le voit dans « Mes justificatifs ».")
+    return redirect(url_for("agent_documents.documents", account=account))
+
+
+def _named(error: ApiError) -> dict[str, tuple[str, str]]:
+    """The refusal's fields next to the form's: the motif's in its words, the others as the family's form says them."""
+    if any("reason" in name for name in error.field_errors):
+        return {name: ("reason", REASON_REQUIRED) for name in error.field_errors if "reason" in name}
+    return {field: (field, message) for field, message in upload_errors(error).items()}
 
 
 @blp.get("/familles/<account>/justificatifs/<uuid:document_id>/fichier")
