@@ -5,6 +5,7 @@ catalogue (deploy/catalogue.py). And the schema gate their initContainers run de
 from __future__ import annotations
 
 import ast
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -565,8 +566,10 @@ def test_production_pins_the_image_and_serves_the_portal_and_only_public_and_par
                 routes.setdefault(rule["host"], {})[path["path"]] = path["backend"]["service"]["name"]
     portal_url = by_name(manifests(PRODUCTION), "ConfigMap")[CONFIG]["data"]["GUICHET_PORTAL_URL"]
     portal_host = portal_url.removeprefix("https://").rstrip("/")
-    assert routes.pop(portal_host) == {"/": "portal", "/justificatifs": "portal", "/accueil/justificatifs": "portal"}, (
-        "the portal alone on the host its links and redirect URIs name (its documents' upload on an Ingress of its own)")
+    assert routes.pop(portal_host) == {"/": "portal", "/justificatifs": "portal", "/accueil/justificatifs": "portal",
+                                       "/gestion": "portal", "/accueil": "portal"}, (
+        "the portal alone on the host its links and redirect URIs name (its documents' upload and its staff pages on "
+        "Ingresses of their own)")
     (api_routes,) = routes.values()
     assert api_routes == {"/public": "campaigns", "/applications": "registrations", "/household": "registrations",
                           "/household/documents": "registrations", "/waiting-rooms": "registrations-room",
@@ -582,6 +585,25 @@ def test_production_pins_the_image_and_serves_the_portal_and_only_public_and_par
     routed_apps = {by_name(manifests(BASE), "Service")[service]["spec"]["selector"]["app.kubernetes.io/name"]
                    for service in api_routes.values()}
     assert routed_apps | {"portal"} <= set(names), "the ingress must reach every routed service"
+
+
+def test_the_staff_pages_are_reachable_from_the_citys_networks_only():
+    """Managers' /gestion and agents' /accueil (every page under them, uploads included) go through Ingresses that
+    admit the source ranges the city lists, and no Ingress without that list routes a path under them."""
+    staff_prefixes = ("/gestion", "/accueil")
+    for name, ingress in by_name(manifests(PRODUCTION), "Ingress").items():
+        paths = [path for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]]
+        staff = [path for path in paths if path["path"].startswith(staff_prefixes)]
+        if not staff:
+            continue
+        assert len(staff) == len(paths), f"{name}: staff paths on an Ingress of their own"
+        ranges = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
+        networks = [ipaddress.ip_network(cidr.strip()) for cidr in ranges.split(",")]
+        assert networks and all(network.prefixlen > 0 for network in networks), f"{name}: not the whole internet"
+    staff_routed = {path["path"] for ingress in by_name(manifests(PRODUCTION), "Ingress").values()
+                    for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]
+                    if path["path"].startswith(staff_prefixes)}
+    assert {"/gestion", "/accueil", "/accueil/justificatifs"} <= staff_routed
 
 
 def test_the_kafka_example_keeps_acknowledged_writes_through_a_broker_loss():
