@@ -86,7 +86,7 @@ def test_an_agent_adds_corrects_and_removes_a_child_and_the_family_reads_it_in_i
         family_page.goto(f"{stack.portal}/historique")
         by_agent = family_page.locator(".change.by-agent")
         expect(by_agent).to_have_count(3)
-        expect(by_agent.nth(0)).to_contain_text("Enfant retiré du foyer")
+        expect(by_agent.nth(0)).to_contain_text(f"Enfant retiré du foyer — {elder} Martin")  # named though gone
         expect(by_agent.nth(0).locator(".by")).to_contain_text(f", motif : {REMOVED_BECAUSE}")
         expect(by_agent.nth(1)).to_contain_text(f"Enfant modifié — {younger} Martin")
         expect(by_agent.nth(1)).to_contain_text("Modifié : école.")

@@ -29,7 +29,7 @@ def field_names(fields: list[str]) -> list[str]:
 
 def target_name(item: dict[str, Any], names: dict[str, str]) -> str:
     if item["target_type"] == "child":
-        return names.get(item["target_id"], "un enfant qui n'est plus dans le foyer")
+        return names.get(item["target_id"]) or item.get("child_name") or "un enfant qui n'est plus dans le foyer"
     if item["target_type"] == "document":
         return "un justificatif"
     return "le foyer"

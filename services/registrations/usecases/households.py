@@ -205,6 +205,9 @@ class HistoryItem:
     by: str  # "family" or "agent"
     reason: str | None
     fields: list[str]
+    # A child's name as the change itself recorded it (added, removed, renamed), so that a child no longer in the
+    # household is still named; None for other changes and other targets.
+    child_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,4 +231,11 @@ def history_item(entry: AuditEntry) -> HistoryItem:
     reason = None if by_family else (entry.changes.get("reason") or {}).get("after")
     return HistoryItem(seq=entry.seq, at=entry.occurred_at, action=entry.action, target_type=entry.target_type,
                        target_id=entry.target_id, by="family" if by_family else "agent", reason=reason,
-                       fields=changed_names(entry.changes))
+                       fields=changed_names(entry.changes),
+                       child_name=_recorded_name(entry.changes) if entry.target_type == "child" else None)
+
+
+def _recorded_name(changes: Mapping[str, Any]) -> str | None:
+    """The child's names the change recorded: all of them for an addition or a removal, the new one for a renaming."""
+    names = [(changes.get(field) or {}) for field in ("first_name", "last_name")]
+    return " ".join(name for name in (n.get("after") or n.get("before") for n in names) if name) or None

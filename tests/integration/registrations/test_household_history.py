@@ -48,6 +48,29 @@ def test_the_family_reads_an_agents_change_with_its_motif_and_its_own_without_on
     assert "agent-jemmapes-1" not in str(page)  # the family reads that an agent acted, never which one
 
 
+def test_a_child_removed_since_is_still_named_by_the_changes_that_added_and_removed_it(client, engine, as_role, agent):
+    account, _ = new_family(engine)
+    added = client.post("/household/children", json={"first_name": "Maëlys", "last_name": "Durand",
+                                                      "birth_date": "2016-05-04", "school": "École Parmentier",
+                                                      "school_arrondissement": 11},
+                        headers=as_role("parent", account, **{"Idempotency-Key": str(uuid.uuid4())}))
+    assert added.status_code == 201, added.json
+    child = added.json["child_id"]
+    renamed = client.patch(f"/household/children/{child}", json={"first_name": "Maelys"},
+                           headers=as_role("parent", account))
+    assert renamed.status_code == 200, renamed.json
+    removed = client.post(f"/agent/families/{account}/household/children/{child}/removal", json={"reason": MOTIF},
+                          headers=agent(**{"Idempotency-Key": str(uuid.uuid4())}))
+    assert removed.status_code == 200, removed.json
+
+    removal, renaming, addition = history(client, as_role, account)["items"]
+    assert [(i["action"], i["target_id"], i["child_name"]) for i in (removal, renaming, addition)] == [
+        ("child.remove", child, "Maelys Durand"), ("child.change", child, "Maelys"),
+        ("child.add", child, "Maëlys Durand")]
+    assert all(item["child_name"] is None for item in history(client, as_role, account, before=addition["seq"])["items"]
+               if item["target_type"] != "child")
+
+
 def test_the_history_is_read_page_by_page_newest_first(client, engine, as_role):
     account, _ = new_family(engine)
     added = []

@@ -161,6 +161,9 @@ class HistoryItemSchema(ma.Schema):
     fields = ma.fields.List(ma.fields.String(), required=True, metadata={
         "description": "the names of the fields changed (`quotient_tranche`, `postal_address.city`, "
                        "`first_name`…); their values are in your household"})
+    child_name = described(ma.fields.String, "for a child added, removed or renamed: its name as the change recorded "
+                           "it (first and last name for an addition or a removal, the new one for a renaming; a "
+                           "child removed since is still named); otherwise null", required=True, allow_none=True)
 
 
 class HistoryPageSchema(ma.Schema):
