@@ -25,13 +25,14 @@ def test_a_shed_submission_gets_503_with_retry_after_and_its_key_works_afterward
     for _ in range(3):
         in_flight.enter()
     try:
-        shed = registrations.submit(account, campaign, child, key="k-crowd")
+        shed = registrations.submit(account, campaign, child, key="k-crowd", headers_extra={"X-Request-ID": "crowd-1"})
     finally:
         for _ in range(3):
             in_flight.leave()
 
     assert shed.status_code == 503, shed.json
     assert shed.headers["Content-Type"] == "application/problem+json"
+    assert shed.headers["X-Request-ID"] == "crowd-1", "the client's request id is echoed, as on every other answer"
     assert shed.json["code"] == "intake-saturated" and int(shed.headers["Retry-After"]) == shed.json["retry_after"] > 0
     assert redis_traces(redis_client) == before, "a shed request changes nothing in Redis"
     assert in_flight.serving == 0

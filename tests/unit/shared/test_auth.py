@@ -56,7 +56,14 @@ def test_valid_token_reaches_the_view_with_its_subject(client):
     (lambda: token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), "token-expired"),
     (lambda: token(exp=None), "invalid-token"),
     (unsigned_none_token, "invalid-token"),
-], ids=["wrong-signature", "wrong-issuer", "wrong-audience", "expired", "no-expiry", "alg-none"])
+    # The header is read leniently to choose the key; the token is then checked strictly, its header included.
+    (lambda: token().replace(".", "!.", 1), "invalid-token"),
+    (lambda: "bm90IGpzb24." + token().partition(".")[2], "invalid-token"),
+    (lambda: "WzFd." + token().partition(".")[2], "invalid-token"),
+    (lambda: base64.urlsafe_b64encode(b'{"alg":"RS256","kid":["a"]}').rstrip(b"=").decode() + "."
+     + token().partition(".")[2], "invalid-token"),
+], ids=["wrong-signature", "wrong-issuer", "wrong-audience", "expired", "no-expiry", "alg-none",
+        "junk-in-the-header", "header-not-json", "header-not-an-object", "kid-not-a-string"])
 def test_bad_tokens_are_rejected_with_401_problem(client, make_bad_token, code):
     response = get(client, "/probe/parent", make_bad_token())
     assert response.status_code == 401

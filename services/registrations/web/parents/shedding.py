@@ -42,26 +42,28 @@ class ShedSubmissions:
         try:
             self.in_flight.enter()
         except IntakeSaturated as shed:
-            return self._refuse(shed.retry_after, start_response)
+            return self._refuse(shed.retry_after, environ.get("HTTP_X_REQUEST_ID", ""), start_response)
         environ[SLOT_TAKEN] = True
         try:
             return self.app(environ, start_response)  # Flask's answer is complete when it returns
         finally:
             self.in_flight.leave()
 
-    def _refuse(self, retry_after: int, start_response: Callable) -> Iterable[bytes]:
+    def _refuse(self, retry_after: int, request_id: str, start_response: Callable) -> Iterable[bytes]:
         body = self._bodies.get(retry_after)
         if body is None:
             body = self._bodies.setdefault(retry_after, shed_body(retry_after))
         self._shed_count.inc()
-        return refuse(body, retry_after, start_response)
+        return refuse(body, retry_after, start_response, request_id)
 
 
-def refuse(body: bytes, retry_after: int, start_response: Callable) -> Iterable[bytes]:
-    """A prepared 503 problem+json, answered without Flask."""
+def refuse(body: bytes, retry_after: int, start_response: Callable, request_id: str = "") -> Iterable[bytes]:
+    """A prepared 503 problem+json, answered without Flask; the client's X-Request-ID echoed as Flask's hook does
+    (shared/observability.py), a new one otherwise."""
     start_response("503 SERVICE UNAVAILABLE", [("Content-Type", PROBLEM_CONTENT_TYPE),
                                                ("Content-Length", str(len(body))),
                                                ("Retry-After", str(retry_after)),
                                                ("Cache-Control", "no-store"),
-                                               (REQUEST_ID_HEADER, uuid.uuid4().hex)])
+                                               (REQUEST_ID_HEADER, request_id if 0 < len(request_id) <= 128
+                                                else uuid.uuid4().hex)])
     return [body]

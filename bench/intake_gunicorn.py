@@ -1,0 +1,272 @@
+"""Intake's CPU per request under gunicorn, code variants side by side: `python -m bench.intake_gunicorn`.
+
+    python -m bench.intake_gunicorn --variant before=/tmp/before --variant after=. --rounds 2
+    python -m bench.intake_gunicorn --config gthread:4x4 --connections 1000 --parents 6000
+    python -m bench.intake_gunicorn --py-spy .local/intake-gunicorn/profile   # where the CPU goes, sampled
+
+`bench.intake_cpu` measures intake through Flask's test client, one request at a time: it leaves out gunicorn, the
+sockets, and what concurrent requests share (the producer's batches, the GIL). `bench.run` measures all of it, but
+once per configuration and with hello-world and the listing around it. This one starts the isolated stack once
+(`.local/intake-gunicorn/`, its own ports), then for each round and each variant (alternating, so that the load of
+a shared machine falls on both): registrations under deploy/gunicorn.conf.py started from the variant's folder
+(`gunicorn --chdir`: a copy of the tree, e.g. exported before a change), a warm-up, then a fresh crowd of parents
+(the surge bench's mix: each parent once, 10 % retries with the same key, 5 % double clicks) sent by wrk. It
+reports the CPU time of registrations' process tree per answered request and of the whole stack (registrations,
+its worker, Kafka, PostgreSQL, Redis) per accepted application, from /proc: CPU time, not wall-clock time, is what
+a shared machine disturbs least. With `--py-spy FOLDER` one more round per variant is sampled by py-spy (installed
+apart: `pip install --target /tmp/pyspy py-spy`, `PY_SPY=/tmp/pyspy/bin/py-spy`), the folded stacks written there
+and summarised by function.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.cpu import CpuMeter
+from bench.report import ms
+from bench.scenario import (
+    mint_parent_tokens,
+    offer_ages,
+    publish_intake_campaign,
+    save_households,
+    utc_stamp,
+    wait_until_intake_ready,
+    wait_until_registrations_knows,
+)
+from bench.stack import BenchStack, GunicornConfig, url, wait_http
+from bench.submissions import OfferAges, make_parents, plan_attempts, rekey, request_lines, write_request_file
+from bench.wrk import ensure_wrk, parse_wrk_output, read_records, run_submissions, submission_stats
+from deploy.local.servers import REPO
+
+FOLDER = REPO / ".local" / "intake-gunicorn"
+STACK_TREES = ("registrations", "registrations-worker", "kafka", "postgres", "redis")
+
+
+@dataclass(frozen=True)
+class Measure:
+    variant: str
+    round: int
+    answered: int
+    accepted: int
+    span_s: float
+    service_cpu_s: float
+    stack_cpu_s: float
+    other_cores: float
+    p50_ms: float | None
+    p99_ms: float | None
+    by_category: dict[str, int]
+    socket_errors: dict[str, int]
+
+    @property
+    def service_ms(self) -> float:
+        return self.service_cpu_s / self.answered * 1000 if self.answered else float("nan")
+
+    @property
+    def stack_ms(self) -> float:
+        return self.stack_cpu_s / self.accepted * 1000 if self.accepted else float("nan")
+
+    def line(self) -> str:
+        return (f"| {self.variant} | {self.round} | {self.answered:,} | {self.answered / self.span_s:,.0f} | "
+                f"{self.service_ms:.2f} | {self.stack_ms:.2f} | {ms(self.p50_ms)} | {ms(self.p99_ms)} | "
+                f"{self.other_cores:.2f} | {sum(self.socket_errors.values())} | "
+                f"{', '.join(f'{k} × {v:,}' for k, v in self.by_category.items())} |")
+
+
+HEADER = ("| variant | round | answered | responses/s | registrations CPU ms/request | stack CPU ms/202 | 202 p50 ms | "
+          "202 p99 ms | cores taken outside the stack | wrk socket errors | answers |\n|---|---|---|---|---|---|---|---|"
+          "---|---|---|")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=FOLDER",
+                        help="a copy of the tree to serve registrations from (repeat; default: this tree)")
+    parser.add_argument("--variant-env", action="append", default=[], metavar="NAME:VAR=VALUE",
+                        help="an environment variable for one variant's registrations only (repeat)")
+    parser.add_argument("--variant-config", action="append", default=[], metavar="NAME:CONFIG",
+                        help="one variant's gunicorn configuration (e.g. gevent:2x1), instead of --configs")
+    parser.add_argument("--variant-connections", action="append", default=[], metavar="NAME:N",
+                        help="one variant's wrk connections, instead of --connections")
+    parser.add_argument("--configs", type=GunicornConfig.parse, nargs="+", default=[GunicornConfig.parse("gthread:4x4")],
+                        help="gunicorn configurations, each run with every variant (default gthread:4x4)")
+    parser.add_argument("--parents", type=int, default=3000, help="parents per measured run (default 3,000)")
+    parser.add_argument("--warmup-parents", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=2, help="measured runs per variant, alternated (default 2)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--cap-seconds", type=float, default=120)
+    parser.add_argument("--service-env", nargs="*", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--py-spy", type=Path, help="sample one more run per variant with py-spy, write here")
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--folder", type=Path, default=FOLDER)
+    return parser.parse_args(argv)
+
+
+def start_registrations(stack: BenchStack, folder: Path, config: GunicornConfig, extra_env: dict[str, str]) -> str:
+    """Registrations under the variant's deploy/gunicorn.conf.py, its code imported from the variant's folder
+    (gunicorn puts --chdir first on sys.path, before this tree's editable install)."""
+    from deploy.catalogue import web_service
+    from deploy.local.run import service_env
+
+    service = web_service("registrations").on_port(stack.ports["registrations"])
+    env = service_env(service, {**stack.env, **config.env(), **extra_env})
+    argv = [sys.executable, "-m", "gunicorn", "--chdir", str(folder), "-c", str(folder / "deploy" / "gunicorn.conf.py"),
+            service.app]
+    stack._start("registrations", argv, env)
+    wait_http(f"{service.url}/readyz", what=f"registrations (log: {stack.logs / 'registrations'}.log)")
+    return url(stack.ports["registrations"])
+
+
+def profile_summary(folded: Path, top: int = 45) -> str:
+    """Share of the samples by function (self, and anywhere on the stack) from py-spy's folded output."""
+    own, anywhere, total = Counter(), Counter(), 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")[1:]  # the first is the process / thread name
+        total += n
+        if frames:
+            own[frames[-1]] += n
+        for frame in set(frames):
+            anywhere[frame] += n
+    lines = [f"{total:,} samples", "self:"]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in own.most_common(top)]
+    lines += ["on the stack:"]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in anywhere.most_common(top * 2)]
+    return "\n".join(lines)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # stop everything the bench started, as on Ctrl-C
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    variants = dict(v.split("=", 1) for v in args.variant) or {"tree": str(REPO)}
+    folders = {name: Path(folder).resolve() for name, folder in variants.items()}
+    own_env: dict[str, dict[str, str]] = {}
+    for item in args.variant_env:
+        name, _, assignment = item.partition(":")
+        own_env.setdefault(name, {}).update([assignment.split("=", 1)])
+    own_connections = {name: int(n) for name, _, n in (item.partition(":") for item in args.variant_connections)}
+    own_config = {name: GunicornConfig.parse(config) for name, _, config in
+                  (item.partition(":") for item in args.variant_config)}
+    # Each (variant, configuration) pair, named for the tables: "after" or "after gthread-2x8".
+    variants = {(f"{name} {config.slug}" if len(args.configs) > 1 and name not in own_config else name):
+                (folder, config, own_env.get(name, {}))
+                for name, folder in folders.items() for config in ([own_config[name]] if name in own_config
+                                                                   else args.configs)}
+    extra_env = dict(item.split("=", 1) for item in args.service_env)
+    wrk = ensure_wrk()
+    load_before = os.getloadavg()[0]
+    stack = BenchStack(args.folder)
+    signal.signal(signal.SIGTERM, _interrupt)
+    runtime = None
+    measures: list[Measure] = []
+    try:
+        env = stack.start()
+        from shared.config import Settings
+        from shared.runtime import Runtime
+
+        settings = Settings.from_env("bench", env)
+        runtime = Runtime(settings)
+        stack.start_worker("registrations")
+        stack.start_worker("campaigns")
+        warmup_campaign = publish_intake_campaign(runtime, "intake-gunicorn warm-up")
+        campaign = publish_intake_campaign(runtime, "intake-gunicorn")
+        for known in (warmup_campaign, campaign):
+            wait_until_registrations_knows(runtime, str(known.id))
+
+        runs = [(r, name) for r in range(1, args.rounds + 1)
+                for name in (list(variants) if r % 2 else list(reversed(variants)))]
+        if args.py_spy:
+            runs += [(0, name) for name in variants]
+        rng = random.Random(args.seed)
+        slots = [OfferAges(str(n), a.min_age, a.max_age) for n, a in enumerate(offer_ages(campaign))]
+        per_run = args.parents + args.warmup_parents
+        everyone = make_parents(per_run * len(runs), slots, campaign.reference_date, campaign.max_choices, rng)
+        print(f"saving {len(everyone):,} households, minting tokens …", flush=True)
+        save_households(runtime, everyone)
+        tokens = mint_parent_tokens(settings, [parent.account for parent in everyone])
+        wait_until_intake_ready(runtime)
+
+        def requests(path: Path, chosen_campaign, start: int, count: int, retries: bool) -> Path:
+            plan = plan_attempts(count, rng) if retries else plan_attempts(count, rng, 0, 0)
+            offer_ids = {str(n): str(offer.id) for n, offer in enumerate(chosen_campaign.offers)}
+            lines = request_lines(rekey(plan, f"{path.parent.name}-{path.stem}"), everyone[start:start + count], tokens[start:start + count],
+                                  str(chosen_campaign.id), offer_ids)
+            return write_request_file(path, lines)
+
+        for index, (round_number, name) in enumerate(runs):
+            folder = args.folder / f"{name.replace(' ', '-').replace(',', '')}-{round_number}"
+            folder.mkdir(parents=True, exist_ok=True)
+            start = index * per_run
+            warmup = requests(folder / "warmup.tsv", warmup_campaign, start, args.warmup_parents, retries=False)
+            surge = requests(folder / "surge.tsv", campaign, start + args.warmup_parents, args.parents, retries=True)
+            folder_of_code, config, variant_env = variants[name]
+            base = start_registrations(stack, folder_of_code, config, {**extra_env, **variant_env})
+            connections = own_connections.get(name.split(" ")[0], args.connections)
+            run_submissions(wrk, base, warmup, folder / "warmup", threads=args.threads,
+                            connections=min(connections, args.warmup_parents), cap_seconds=60,
+                            log=folder / "warmup.log")
+            spy = None
+            if round_number == 0:
+                args.py_spy.mkdir(parents=True, exist_ok=True)
+                pid = stack.processes["registrations"].pid
+                spy = subprocess.Popen([os.environ.get("PY_SPY", "py-spy"), "record", "--pid", str(pid),
+                                        "--subprocesses", "--gil", "--rate", "250", "--format", "raw",
+                                        "-o", str(args.py_spy / f"{name}.folded")],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1)
+            meter = CpuMeter(stack.process_roots)
+            meter.start()
+            began = time.monotonic()
+            output = run_submissions(wrk, base, surge, folder / "surge", threads=args.threads,
+                                     connections=connections, cap_seconds=args.cap_seconds,
+                                     log=folder / "surge.log")
+            cores = meter.stop()
+            elapsed = time.monotonic() - began
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
+            stats = submission_stats(read_records(folder / "surge"))
+            report = parse_wrk_output(output)
+            stack.stop_process("registrations")
+            if round_number == 0:
+                folded = args.py_spy / f"{name}.folded"
+                (args.py_spy / f"{name}.txt").write_text(profile_summary(folded))
+                print(f"py-spy {name}: {args.py_spy / name}.txt", flush=True)
+                continue
+            measure = Measure(f"{name}, {connections} connections", round_number, stats.answered, stats.accepted, stats.span_s,
+                              cores.get("registrations", 0.0) * elapsed,
+                              sum(cores.get(tree, 0.0) for tree in STACK_TREES) * elapsed,
+                              cores.get("other", 0.0), stats.p50_ms, stats.p99_ms, stats.by_category,
+                              dict(report.socket_errors))
+            measures.append(measure)
+            print(measure.line(), flush=True)
+
+        print(f"\n`python -m bench.intake_gunicorn {' '.join(argv if argv is not None else sys.argv[1:])}` on "
+              f"{len(os.sched_getaffinity(0))} cores, {utc_stamp()}, wrk {args.connections} "
+              f"connections unless named; load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}\n")
+        print(HEADER)
+        for measure in measures:
+            print(measure.line())
+        return 0
+    finally:
+        if runtime is not None:
+            runtime.close()
+        stack.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
