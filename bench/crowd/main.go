@@ -3,7 +3,8 @@
 // Families arrive at a fixed rate whatever the answers' pace (as a crowd at 00:01 does): each takes its place
 // (PUT /waiting-rooms/{campaign}/place), asks again after the poll_after_seconds the server gives, and once
 // admitted submits (POST /applications) with its admission token and its own Idempotency-Key; a 503 is retried
-// after its Retry-After with the same key, an admission refused (403) asks the room for a fresh token. Every
+// after its Retry-After with the same key, an admission refused (403) asks the room for a fresh token. A join
+// refused as busy (503) sends its Arrival-Ticket back with the next join, as the portal's waiting page does. Every
 // answer is one JSON line on stdout: family, kind (join, poll, submit), start and latency in ms since the run's
 // start, status, and what the answer said (state, position, pace, application id); the first line (kind start)
 // gives the run's start in ms since the epoch. At most -connections connections to each address, as an
@@ -117,6 +118,7 @@ func visit(number int, f family, base, roomBase, campaign string, deadline time.
 			// As the portal's waiting page does after a failure (static/waiting-room.js): 15 to 30 s at random.
 			wait = time.Duration(15000+rand.Intn(15000)) * time.Millisecond
 		} else if status == 200 {
+			delete(auth, "Arrival-Ticket") // spent (or ignored) by this join
 			var p place
 			if json.Unmarshal(content, &p) == nil {
 				result.State, result.Position, result.Pace = p.State, p.Position, p.Pace
@@ -133,6 +135,9 @@ func visit(number int, f family, base, roomBase, campaign string, deadline time.
 			var problem ack
 			_ = json.Unmarshal(content, &problem)
 			result.Code = problem.Code
+			if ticket := headers.Get("Arrival-Ticket"); method == "PUT" && ticket != "" {
+				auth["Arrival-Ticket"] = ticket // the next join keeps this refusal's arrival order
+			}
 			wait = retryAfter(headers, 2)
 		}
 		out <- result

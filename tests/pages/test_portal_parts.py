@@ -345,6 +345,7 @@ def test_the_explanation_names_the_criteria_met_and_each_choices_cutoff(portal):
 def busy_room():
     """Registrations' waiting room as a real HTTP server: its first join answered 503 waiting-room-busy."""
     joins: list[str] = []
+    carried: list[str | None] = []  # each join's Arrival-Ticket header
 
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, document: dict, headers: dict[str, str] | None = None):
@@ -362,19 +363,21 @@ def busy_room():
 
         def do_PUT(self):  # noqa: N802
             joins.append(self.path)
+            carried.append(self.headers.get("Arrival-Ticket"))
             if len(joins) == 1:
                 self._send(503, {"type": "urn:guichet:problem:waiting-room-busy", "status": 503,
-                                 "code": "waiting-room-busy", "retry_after": 3}, {"Retry-After": "3"})
+                                 "code": "waiting-room-busy", "retry_after": 3, "arrival_ticket": "v1.first.sig"},
+                           {"Retry-After": "3", "Arrival-Ticket": "v1.first.sig"})
             else:
                 self._send(200, {"state": "waiting", "position": 40, "ahead": 39, "waiting": 900, "pace_per_minute": 60.0,
                                  "estimated_wait_seconds": 2400, "poll_after_seconds": 9, "admission_token": None})
 
     with serving(Handler) as url:
-        yield url, joins
+        yield url, joins, carried
 
 
 def test_a_busy_waiting_room_gives_the_family_its_place_back_after_retry_after(oidc_provider, redis_url, busy_room):
-    url, joins = busy_room
+    url, joins, carried = busy_room
     settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
                               oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
                               **stand_in_for_every_service(url))
@@ -391,3 +394,6 @@ def test_a_busy_waiting_room_gives_the_family_its_place_back_after_retry_after(o
     again = browser.get(path)  # the page's own refresh, after Retry-After
     assert again.status_code == 200 and len(joins) == 2
     assert "redonnons" not in again.text and 'data-field="position">40<' in again.text
+    assert carried == [None, "v1.first.sig"]  # the refused join's arrival ticket, sent back once
+    browser.get(path)
+    assert carried[-1] is None

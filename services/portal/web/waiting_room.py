@@ -6,7 +6,9 @@ The page asks again when the server says (`Retry-After`, jittered by registratio
 are fetched as JSON (`…/attente/etat`) and a screen reader hears a change of position at most every 30 s;
 without it, the page refreshes itself (never more often than every 30 s) and has a link to do it by hand.
 When the room is busy (503), the page says the family's place comes back in a few seconds and asks again after
-`Retry-After`, with or without JavaScript.
+`Retry-After`, with or without JavaScript; a refused join's arrival ticket is kept in the session and sent back
+with the next join, so the family keeps the place its first arrival earned (docs/registrations.md, "Arrival
+tickets").
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ parent_only = role_required("parent")
 
 ADMISSION_HEADER = "Admission-Token"
 ADMISSIONS = "admissions"  # session: campaign id → the room's admission token
+ARRIVAL_TICKET_HEADER = "Arrival-Ticket"
+ARRIVALS = "arrival_tickets"  # session: campaign id → the arrival ticket of its last join refused as busy
 REMEMBERED_ADMISSIONS = 8
 # Without JavaScript the whole page reloads, and a screen reader reads it again: not more than every 30 s.
 NO_SCRIPT_REFRESH_SECONDS = 30
@@ -51,6 +55,26 @@ def keep_admission(campaign_id: str, token: str) -> None:
     admissions.pop(campaign_id, None)
     admissions[campaign_id] = token
     session[ADMISSIONS] = dict(list(admissions.items())[-REMEMBERED_ADMISSIONS:])
+
+
+def join_room(campaign_id: str) -> dict[str, Any]:
+    """Take the family's place, with the arrival ticket of a join refused before (then spent); refused as busy,
+    the new ticket is kept for the next join (it carries the first refusal's instant)."""
+    arrivals = dict(session.get(ARRIVALS) or {})
+    ticket = arrivals.get(campaign_id)
+    try:
+        place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place",
+                                              headers={ARRIVAL_TICKET_HEADER: ticket} if ticket else None).data
+    except ApiError as error:
+        if error.status == 503 and error.problem.get("arrival_ticket"):
+            arrivals.pop(campaign_id, None)
+            arrivals[campaign_id] = error.problem["arrival_ticket"]
+            session[ARRIVALS] = dict(list(arrivals.items())[-REMEMBERED_ADMISSIONS:])
+        raise
+    if ticket is not None:
+        arrivals.pop(campaign_id, None)
+        session[ARRIVALS] = arrivals
+    return place
 
 
 def read_room(campaign_id: str) -> dict[str, Any] | None:
@@ -134,7 +158,7 @@ def wait(campaign_id, child_id):
                                pre_queue_opens_ms=_ms(opens))
     status_url = url_for("waiting_room.status", campaign_id=campaign_id, child_id=child_id)
     try:
-        place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place").data
+        place = join_room(campaign_id)
     except ApiError as error:
         if error.status != 503:
             raise
@@ -159,7 +183,7 @@ def status(campaign_id, child_id):
     try:
         place = client("registrations").get(f"/waiting-rooms/{campaign_id}/place").data
         if place["state"] in ("not_joined", "expired"):  # a lapsed admission (or a busy room): take a place
-            place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place").data
+            place = join_room(campaign_id)
     except ApiError as error:
         retry = str(error.retry_after or 15)
         return jsonify({"state": "unavailable", "poll_after": int(retry)}), 503, {"Retry-After": retry}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import math
 import random
@@ -16,7 +17,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 # A family's ticket in the pre-queue is a 52-bit fraction of HMAC-SHA256(seed, family account): exact in a double
-# (Redis sorted-set scores), below 1. Families arriving after the opening get 1 + their arrival number.
+# (Redis sorted-set scores), below 1. Families arriving after the opening get 1 + their arrival instant
+# (`arrival_score`, at the end of this module with the arrival tickets of refused joins).
 TICKET_HEX_DIGITS = 13
 AFTER_OPENING = 1.0
 
@@ -254,3 +256,98 @@ class AdmissionTokens:
             raise AdmissionRefused("admission-token-foreign")
         if now.timestamp() >= expires:
             raise AdmissionRefused("admission-token-expired")
+
+
+# --- the arrival ticket of a refused join ------------------------------------------------------------------------
+
+# A refused join's ticket is honoured for this long after its refusal: a refused page asks again after 2–5 s.
+ARRIVAL_TICKET_TTL = timedelta(seconds=30)
+# Refused again and again, a family keeps its first arrival instant this long at most (then it arrives anew).
+ARRIVAL_KEPT_AT_MOST = timedelta(minutes=10)
+# Arrivals after the opening are scored 1 + (milliseconds since the opening) × this: a double holds it exactly for
+# years of campaign, and a join that arrives within the same millisecond as the last one still gets a higher score.
+ARRIVAL_SCORE_PER_MS = 1000
+
+
+def arrival_score(opens_at_ms: int, arrived_at_ms: int) -> float:
+    """A late arrival's score in the queue (after every pre-queue ticket, in [0, 1)): its arrival instant."""
+    return AFTER_OPENING + max(0, arrived_at_ms - opens_at_ms) * ARRIVAL_SCORE_PER_MS
+
+
+def ticketed_score(opens_at_ms: int, arrived_at_ms: int) -> float:
+    """A refused family's score: just before everyone who first arrived in the same millisecond or later."""
+    return arrival_score(opens_at_ms, arrived_at_ms) - 0.5
+
+
+class TicketOutcome(StrEnum):
+    """What a join made of the arrival ticket it presented (the answer's `Arrival-Ticket-Outcome`)."""
+    HONOURED = "honoured"  # placed at its arrival instant (or drawn with the pre-queue, had it arrived before)
+    KEPT = "kept"  # the family already had a place: the ticket changes nothing and is not spent
+    INVALID = "ignored-invalid"  # not signed by the room, tampered, unreadable
+    FOREIGN = "ignored-foreign"  # another campaign's, or given to another bearer token
+    EXPIRED = "ignored-expired"  # older than ARRIVAL_TICKET_TTL
+    REUSED = "ignored-reused"  # already honoured once
+
+
+class ArrivalTicketIgnored(Exception):
+    def __init__(self, outcome: TicketOutcome):
+        super().__init__(str(outcome))
+        self.outcome = outcome
+
+
+@dataclass(frozen=True)
+class ArrivalTicket:
+    ticket_id: str  # unique; the one Redis remembers once honoured
+    arrived_at_ms: int  # the first refusal's instant, carried by every ticket given again after it
+
+
+def bearer_digest(bearer_token: str) -> str:
+    """The ticket's binding to the token it was refused with (the refusal verifies no token: it keeps a hash)."""
+    return _b64(hashlib.sha256(bearer_token.encode()).digest()[:16])
+
+
+class ArrivalTickets:
+    """`v1.campaign.arrived_ms.issued_ms.id.bearer_digest.signature` (signature base64url HMAC-SHA256 of the rest
+    with a key derived from the room's secret, apart from the admission tokens'). Issued on a busy join's refusal in
+    microseconds, no Redis: an id from a per-process random prefix and counter. A refused join that presented a
+    valid ticket gets a new one with the same arrival instant and id (its expiry counted from the new refusal)."""
+
+    def __init__(self, secret: bytes, ttl: timedelta = ARRIVAL_TICKET_TTL,
+                 kept_at_most: timedelta = ARRIVAL_KEPT_AT_MOST, rng: random.Random | None = None):
+        self._key = hmac.new(secret, b"guichet-arrival-ticket", hashlib.sha256).digest()
+        self.ttl_ms = int(ttl.total_seconds() * 1000)
+        self.kept_at_most_ms = int(kept_at_most.total_seconds() * 1000)
+        self._prefix = f"{(rng or random.SystemRandom()).getrandbits(48):012x}"
+        self._counter = itertools.count()
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.digest(self._key, payload.encode(), "sha256"))
+
+    def issue(self, campaign_id: str, bearer_token: str, now_ms: int, presented: str | None = None) -> str:
+        arrived, ticket_id = now_ms, None
+        if presented:
+            try:
+                kept = self.verify(presented, campaign_id, bearer_token, now_ms)
+                arrived, ticket_id = kept.arrived_at_ms, kept.ticket_id
+            except ArrivalTicketIgnored:
+                pass
+        if ticket_id is None:
+            ticket_id = f"{self._prefix}{next(self._counter):x}"
+        payload = f"v1.{campaign_id}.{arrived}.{now_ms}.{ticket_id}.{bearer_digest(bearer_token)}"
+        return f"{payload}.{self._sign(payload)}"
+
+    def verify(self, ticket: str, campaign_id: str, bearer_token: str, now_ms: int) -> ArrivalTicket:
+        payload, _, signature = ticket.rpartition(".")
+        if not payload or not ticket.isascii() or not hmac.compare_digest(signature, self._sign(payload)):
+            raise ArrivalTicketIgnored(TicketOutcome.INVALID)
+        parts = payload.split(".")
+        if len(parts) != 6 or parts[0] != "v1" or not parts[2].isdigit() or not parts[3].isdigit():
+            raise ArrivalTicketIgnored(TicketOutcome.INVALID)
+        _, campaign, arrived, issued, ticket_id, digest = parts
+        if campaign != campaign_id or not hmac.compare_digest(digest, bearer_digest(bearer_token)):
+            raise ArrivalTicketIgnored(TicketOutcome.FOREIGN)
+        if not int(arrived) <= int(issued) <= now_ms + 1000:  # signed by us, so only a clock far apart
+            raise ArrivalTicketIgnored(TicketOutcome.INVALID)
+        if now_ms - int(issued) > self.ttl_ms or now_ms - int(arrived) > self.kept_at_most_ms:
+            raise ArrivalTicketIgnored(TicketOutcome.EXPIRED)
+        return ArrivalTicket(ticket_id, int(arrived))

@@ -3,12 +3,15 @@ slot), changed only by the Lua scripts below: each join, each reading of a place
 step, whatever the number of intake processes. Redis keeps it through a restart with its append-only file (the
 local Redis and the Kubernetes one run with `appendonly yes`).
 
-    {wr:<campaign>}:queue      sorted set  member → score (pre-queue: its ticket in [0, 1); later: 1 + arrival)
+    {wr:<campaign>}:queue      sorted set  member → score (pre-queue: its ticket in [0, 1); later: its arrival
+                                           instant, 1 + 1000 × ms since the opening: `arrival_score`)
     {wr:<campaign>}:members    hash        family account → its member in the queue (one place per account)
     {wr:<campaign>}:joined     hash        member → when it joined (ms)
     {wr:<campaign>}:admitted   hash        member → when it was first seen admitted (ms): never twice
     {wr:<campaign>}:admissions sorted set  member → when admitted (ms): the managers' admitted per minute
-    {wr:<campaign>}:room       hash        released (places admitted from the head), tick, carry, seq, pace
+    {wr:<campaign>}:room       hash        released (places admitted from the head), tick, carry, seq, pace,
+                                           last (the last score given at the back)
+    {wr:<campaign>}:arrival-ticket:<id>    a refused join's arrival ticket, honoured once (kept 11 min)
 """
 from __future__ import annotations
 
@@ -18,7 +21,12 @@ from datetime import UTC, datetime
 
 import redis
 
-from services.registrations.domain.waiting_room import LATENCY_BUCKETS_MS, SLOWEST_BUCKET_MS, PlaceReading
+from services.registrations.domain.waiting_room import (
+    AFTER_OPENING,
+    LATENCY_BUCKETS_MS,
+    SLOWEST_BUCKET_MS,
+    PlaceReading,
+)
 
 SECRET_KEY = "wr:secret"
 LATENCY_WINDOW_SECONDS = 5
@@ -29,27 +37,57 @@ KEY_NAMES = ("queue", "members", "joined", "admitted", "admissions", "room")
 _FUNCTIONS = """
 -- KEYS: queue, members, joined, admitted, admissions, room
 
--- A place for the account (the one it has, unless its admission lapsed): its member in the queue.
-local function join(account, mode, ticket, now, window, ttl)
+-- Where a refused family's ticket puts it: at `score`, but never ahead of a place already released from the head
+-- (admitted, or about to be when its family asks): the released places are always the queue's first ranks. Nil:
+-- at the back.
+local function after_released(score)
+  local released = tonumber(redis.call('HGET', KEYS[6], 'released') or '0')
+  if released == 0 then return score end
+  local last = redis.call('ZRANGE', KEYS[1], released - 1, released - 1, 'WITHSCORES')
+  if #last == 0 then return nil end
+  local floor = tonumber(last[2])
+  if score > floor then return score end
+  local head = redis.call('ZRANGE', KEYS[1], released, released, 'WITHSCORES')
+  if #head == 0 then return nil end
+  local between = (floor + tonumber(head[2])) / 2
+  if between > floor and between < tonumber(head[2]) then return between end
+  return nil
+end
+
+-- A place for the account (the one it has, unless its admission lapsed): its member in the queue, and what became
+-- of the arrival ticket it presented (mode 'ticket', `ticket` its score, KEYS[7] its id: honoured once).
+local function join(account, mode, ticket, now, window, ttl, arrival)
   local member = redis.call('HGET', KEYS[2], account)
   if member then
     local at = redis.call('HGET', KEYS[4], member)
-    if not at or tonumber(now) < tonumber(at) + tonumber(window) then return member end
+    if not at or tonumber(now) < tonumber(at) + tonumber(window) then
+      if mode == 'ticket' then return {member, 'kept'} end
+      return {member, ''}
+    end
   end
-  local score, fresh
-  if mode == 'pre' and not member then
-    score, fresh = ticket, account
-  else
-    local seq = redis.call('HINCRBY', KEYS[6], 'seq', 1)
-    score = 1 + seq
-    if member then fresh = account .. '\\n' .. seq else fresh = account end
+  local score, outcome = nil, ''
+  if mode == 'ticket' then
+    if redis.call('SET', KEYS[7], '1', 'NX', 'PX', tonumber(ARGV[11])) then
+      score, outcome = after_released(tonumber(ticket)), 'honoured'
+    else
+      outcome = 'ignored-reused'
+    end
+  elseif mode == 'pre' and not member then
+    score = tonumber(ticket)
   end
-  redis.call('ZADD', KEYS[1], score, fresh)
+  local fresh = account
+  if member then fresh = account .. '\\n' .. redis.call('HINCRBY', KEYS[6], 'seq', 1) end
+  if not score then
+    -- at the back: its arrival instant, or just after the last one when clocks of processes differ
+    score = math.max(tonumber(arrival), tonumber(redis.call('HGET', KEYS[6], 'last') or '0') + 1)
+    redis.call('HSET', KEYS[6], 'last', string.format('%.17g', score))
+  end
+  redis.call('ZADD', KEYS[1], string.format('%.17g', score), fresh)
   redis.call('HSET', KEYS[2], account, fresh)
   redis.call('HSET', KEYS[3], fresh, now)
   for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
   redis.call('PEXPIRE', KEYS[6], ttl)
-  return fresh
+  return {fresh, outcome}
 end
 
 -- Release the places the pace allows since the last reading (at most `burst`), then read the account's place
@@ -91,14 +129,18 @@ local function read(account, now_ms, opening, pace, burst, ttl)
 end
 """
 
-# ARGV: account, 'pre'|'open', ticket, now ms, admission window ms, time to live ms
-_JOIN = _FUNCTIONS + "return join(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+# ARGV: account, 'pre'|'open'|'ticket', score (pre-queue ticket, or the arrival ticket's), now ms, admission window
+# ms, time to live ms, arrival score (now's, at the back)
+_JOIN = _FUNCTIONS + "return join(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[10])[1]"
 # ARGV: account ('' for none), now ms, opening ms, pace per minute, burst (most places released at once), ttl ms
 _READ = _FUNCTIONS + "return read(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
-# A join answered in one step: ARGV as _JOIN's, then opening ms, pace, burst
+# A join answered in one step: ARGV as _JOIN's (arrival score 10th), then opening ms, pace, burst; the reading and
+# what became of the arrival ticket.
 _JOIN_AND_READ = _FUNCTIONS + """
-join(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
-return read(ARGV[1], ARGV[4], ARGV[7], ARGV[8], ARGV[9], ARGV[6])"""
+local joined = join(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[10])
+local reading = read(ARGV[1], ARGV[4], ARGV[7], ARGV[8], ARGV[9], ARGV[6])
+table.insert(reading, joined[2])
+return reading"""
 
 
 def _ms(instant: datetime) -> int:
@@ -111,7 +153,7 @@ def _ttl_ms(expire_at: datetime, now: datetime) -> int:
 
 
 def _reading(answer: list) -> PlaceReading:
-    rank, released, total, admitted, joined = answer
+    rank, released, total, admitted, joined = answer[:5]
     return PlaceReading(rank=None if int(rank) < 0 else int(rank), released=int(released),
                         admitted_at=_instant(admitted), joined_at=_instant(joined),
                         waiting_total=max(0, int(total) - int(released)))
@@ -155,11 +197,12 @@ class RoomStore:
         return [k[name] for name in KEY_NAMES]
 
     def join(self, campaign_id: str, family_account: str, pre_queue: bool, ticket: float, now: datetime,
-             admission_window_ms: int, expire_at: datetime) -> str:
-        """`expire_at`: when the room's keys go (some days after the campaign's close)."""
+             admission_window_ms: int, expire_at: datetime, arrival: float = AFTER_OPENING) -> str:
+        """`expire_at`: when the room's keys go (some days after the campaign's close); `arrival`: the score of a
+        family arriving now, after the opening (`domain.waiting_room.arrival_score`)."""
         member = self._join(keys=self._keys(campaign_id),
                             args=[family_account, "pre" if pre_queue else "open", repr(ticket), _ms(now),
-                                  admission_window_ms, _ttl_ms(expire_at, now)])
+                                  admission_window_ms, _ttl_ms(expire_at, now), "", "", "", repr(arrival)])
         return _text(member)
 
     def read(self, campaign_id: str, family_account: str | None, now: datetime, opens_at: datetime,
@@ -172,12 +215,22 @@ class RoomStore:
 
     def join_and_read(self, campaign_id: str, family_account: str, pre_queue: bool, ticket: float, now: datetime,
                       admission_window_ms: int, opens_at: datetime, pace_per_minute: float, burst: float,
-                      expire_at: datetime) -> PlaceReading:
-        """`join` then `read`, in one script call: a join is the crowd's most frequent request at an opening."""
-        return _reading(self._join_and_read(
-            keys=self._keys(campaign_id),
-            args=[family_account, "pre" if pre_queue else "open", repr(ticket), _ms(now), admission_window_ms,
-                  _ttl_ms(expire_at, now), _ms(opens_at), repr(float(pace_per_minute)), repr(float(burst))]))
+                      expire_at: datetime, arrival: float = AFTER_OPENING,
+                      honoured: tuple[str, float, int] | None = None) -> tuple[PlaceReading, str]:
+        """`join` then `read`, in one script call: a join is the crowd's most frequent request at an opening.
+        `honoured`: a refused join's arrival ticket (its id, its score, how long to remember it is spent: as long as
+        it or one given again after it may be presented), placed there once; the second value says
+        what became of it ('' without one, 'honoured', 'kept' when the family had a place, 'ignored-reused')."""
+        keys = self._keys(campaign_id)
+        mode, score, kept_ms = ("pre" if pre_queue else "open"), ticket, 0
+        if honoured is not None:
+            keys.append(f"{{wr:{campaign_id}}}:arrival-ticket:{honoured[0]}")
+            mode, score, kept_ms = "ticket", honoured[1], honoured[2]
+        answer = self._join_and_read(
+            keys=keys, args=[family_account, mode, repr(score), _ms(now), admission_window_ms,
+                             _ttl_ms(expire_at, now), _ms(opens_at), repr(float(pace_per_minute)),
+                             repr(float(burst)), repr(arrival), kept_ms])
+        return _reading(answer), _text(answer[5])
 
     def pace(self, campaign_id: str) -> float | None:
         raw = self.redis.hget(self.keys(campaign_id)["room"], "pace")

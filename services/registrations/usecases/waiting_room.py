@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from services.registrations.domain.applications import CampaignTerms
 from services.registrations.domain.waiting_room import (
     AdmissionTokens,
+    ArrivalTicketIgnored,
+    ArrivalTickets,
     PaceLimits,
     Phase,
     PlaceReading,
     PlaceState,
     PollBudget,
     RoomTerms,
+    TicketOutcome,
+    arrival_score,
     commitment,
     estimated_wait,
     latency_bucket,
@@ -33,6 +37,7 @@ from services.registrations.domain.waiting_room import (
     pre_queue_poll_after,
     room_seed,
     ticket,
+    ticketed_score,
 )
 from services.registrations.store.campaign_directory import CampaignDirectory
 from services.registrations.store.waiting_room import LATENCY_WINDOW_SECONDS, IntakeLatency, RoomFigures, RoomStore
@@ -73,6 +78,7 @@ class PlaceView:
     admitted_at: datetime | None
     admission_token: str | None
     admission_token_expires_at: datetime | None
+    arrival_ticket: TicketOutcome | None = None  # what a join made of the arrival ticket it presented
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class WaitingRooms:
         self.poll_budget = poll_budget
         self.rng = rng or random.Random()
         self._secret = secret
+        self._arrival_tickets: ArrivalTickets | None = None
         self._lock = threading.Lock()
         self._paces: dict[str, tuple[int, float]] = {}  # campaign → (control window, pace) this process read
 
@@ -122,6 +129,19 @@ class WaitingRooms:
     def tokens(self) -> AdmissionTokens:
         return AdmissionTokens(self.secret())
 
+    def arrival_tickets(self) -> ArrivalTickets:
+        if self._arrival_tickets is None:
+            secret = self.secret()
+            with self._lock:
+                if self._arrival_tickets is None:
+                    self._arrival_tickets = ArrivalTickets(secret)
+        return self._arrival_tickets
+
+    def refused_arrival(self, campaign_id: UUID, bearer_token: str, presented: str | None) -> str:
+        """The arrival ticket of a join refused as busy (no Redis once the secret is known, no token verified):
+        this instant, or the one a valid ticket it presented carries."""
+        return self.arrival_tickets().issue(str(campaign_id), bearer_token, _ms(self.clock()), presented)
+
     def seed(self, campaign_id: UUID) -> bytes:
         return room_seed(self.secret(), str(campaign_id))
 
@@ -133,8 +153,12 @@ class WaitingRooms:
             raise NoWaitingRoom(str(campaign_id))
         return campaign, campaign.waiting_room
 
-    def join(self, family_account: str, campaign_id: UUID) -> PlaceView:
-        """Take a place (or find the one this account already has: a second tab gets the same place)."""
+    def join(self, family_account: str, campaign_id: UUID, arrival_ticket: str | None = None,
+             bearer_token: str = "") -> PlaceView:
+        """Take a place (or find the one this account already has: a second tab gets the same place). With the
+        arrival ticket of a join refused as busy (and the bearer token it was given to), at the place its arrival
+        instant gives: drawn with the pre-queue had it arrived before the opening, else in arrival order among the
+        families not yet admitted; a ticket that is not valid is ignored (`arrival_ticket` says why)."""
         campaign, room = self._room(campaign_id)
         now = self.clock()
         room_phase = phase(room, campaign.opens_at, campaign.closes_at, now)
@@ -143,11 +167,30 @@ class WaitingRooms:
         if room_phase is Phase.CLOSED:
             raise RoomClosed(campaign.closes_at)
         pace = self._pace(campaign, room, now)
-        reading = self.store.join_and_read(
-            str(campaign_id), family_account, room_phase is Phase.PRE_QUEUE,
-            ticket(self.seed(campaign_id), family_account), now, int(self.admission_window.total_seconds() * 1000),
-            campaign.opens_at, pace, self._burst(pace), campaign.closes_at + KEPT_AFTER_CLOSE)
-        return self._place(family_account, campaign, room, now, pace, reading)
+        seed, opens_ms = self.seed(campaign_id), _ms(campaign.opens_at)
+        honoured, outcome = None, None
+        if arrival_ticket:
+            tickets = self.arrival_tickets()
+            try:
+                kept = tickets.verify(arrival_ticket, str(campaign_id), bearer_token, _ms(now))
+            except ArrivalTicketIgnored as ignored:
+                outcome = ignored.outcome
+            else:
+                outcome = TicketOutcome.HONOURED  # in the pre-queue a ticket changes nothing: everyone is drawn
+                if room_phase is Phase.OPEN:
+                    score = (ticket(seed, family_account) if kept.arrived_at_ms < opens_ms
+                             else ticketed_score(opens_ms, kept.arrived_at_ms))
+                    honoured = (kept.ticket_id, score, tickets.kept_at_most_ms + tickets.ttl_ms)
+        reading, spent = self.store.join_and_read(
+            str(campaign_id), family_account, room_phase is Phase.PRE_QUEUE, ticket(seed, family_account), now,
+            int(self.admission_window.total_seconds() * 1000), campaign.opens_at, pace, self._burst(pace),
+            campaign.closes_at + KEPT_AFTER_CLOSE, arrival=arrival_score(opens_ms, _ms(now)), honoured=honoured)
+        if spent:
+            outcome = TicketOutcome(spent)
+        elif outcome is TicketOutcome.HONOURED and reading.joined_at and _ms(reading.joined_at) != _ms(now):
+            outcome = TicketOutcome.KEPT  # in the pre-queue, a family that had a place keeps it
+        view = self._place(family_account, campaign, room, now, pace, reading)
+        return replace(view, arrival_ticket=outcome)
 
     def place(self, family_account: str, campaign_id: UUID) -> PlaceView:
         campaign, room = self._room(campaign_id)
@@ -244,3 +287,7 @@ class WaitingRooms:
         return RoomLive(campaign_id=campaign_id, phase=phase(room, campaign.opens_at, campaign.closes_at, now),
                         figures=self.store.figures(str(campaign_id), now), pace_per_minute=pace,
                         admissions_per_minute=room.admissions_per_minute)
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)

@@ -2,9 +2,11 @@
 same places and documents as Flask's route gives, every refusal still Flask's own (the same auth rules), and a
 503 + Retry-After at once beyond the process's bound, nothing written."""
 import json
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import redis
 from flask import request
 from werkzeug.test import Client
 
@@ -15,8 +17,9 @@ from services.registrations.usecases.waiting_room import PlaceView
 from services.registrations.web.parents.waiting_room_fast import AnswerRoomBeforeFlask, place_json
 from services.registrations.web.schemas import PlaceSchema
 from shared.devtokens import ensure_dev_keys, issue_token
+from tests.support.campaigns import MovableClock
 from tests.support.registrations import campaign_snapshot
-from tests.support.waiting_room import room_snapshot
+from tests.support.waiting_room import room_snapshot, room_terms, rooms_on
 
 
 def fcfs_with_room(registrations, per_minute: int, opens_in=timedelta(minutes=-1)) -> dict:
@@ -160,3 +163,66 @@ def test_a_refused_poll_comes_back_after_the_budgets_interval_a_refused_join_wit
         layer.in_flight.leave()
     assert polls <= set(range(48, 61)) and len(polls) > 1  # the budget's 60 s, shortened by up to 20 %
     assert joins <= {2, 3, 4, 5}
+
+
+def test_a_join_refused_as_busy_keeps_its_arrival_order_with_its_ticket(registrations):
+    campaign = fcfs_with_room(registrations, per_minute=1)  # the first family is admitted, the others wait
+    path = f"/waiting-rooms/{campaign['campaign_id']}/place"
+    head, refused, later, other = (registrations.family()[0] for _ in range(4))
+    tokens = {family: registrations.token_for("parent", family) for family in (head, refused, later, other)}
+    assert registrations.client.put(path, headers=bearer(tokens[head])).json["state"] == "admitted"
+    layer = fast_path(registrations)
+    layer.in_flight = InFlight(1)
+    layer.in_flight.enter()
+    try:
+        busy = registrations.client.put(path, headers=bearer(tokens[refused]))
+    finally:
+        layer.in_flight.leave()
+    assert busy.status_code == 503 and busy.json["code"] == "waiting-room-busy"
+    ticket = busy.headers["Arrival-Ticket"]
+    assert ticket == busy.json["arrival_ticket"]
+    assert registrations.client.put(path, headers=bearer(tokens[later])).json["position"] == 1
+
+    returned = registrations.client.put(path, headers=bearer(tokens[refused]) | {"Arrival-Ticket": ticket})
+    assert returned.status_code == 200 and returned.headers["Arrival-Ticket-Outcome"] == "honoured"
+    assert returned.json["position"] == 1
+    assert registrations.client.get(path, headers=bearer(tokens[later])).json["position"] == 2
+
+    # Flask's route reads the ticket alike: another family's is ignored, a fresh join at the back.
+    foreign = flask_only(registrations).put(path, headers=bearer(tokens[other]) | {"Arrival-Ticket": ticket})
+    assert foreign.status_code == 200 and foreign.headers["Arrival-Ticket-Outcome"] == "ignored-foreign"
+    assert foreign.json["position"] == 3
+    again = flask_only(registrations).put(path, headers=bearer(tokens[refused]) | {"Arrival-Ticket": ticket + "x"})
+    assert again.headers["Arrival-Ticket-Outcome"] == "ignored-invalid" and again.json["position"] == 1
+    assert RoomStore(registrations.runtime.redis).queue_order(str(campaign["campaign_id"])) == [head, refused, later,
+                                                                                               other]
+
+
+def test_the_refusal_gives_its_ticket_without_redis_nor_a_verified_token():
+    opening = datetime(2026, 2, 4, 23, 1, tzinfo=UTC)
+    campaign = room_terms(opening)
+    with socket.socket() as probe:  # a port nothing listens on: any Redis call would fail the request
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clock = MovableClock(opening + timedelta(seconds=3))
+    rooms = rooms_on(redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5), clock, campaign)
+    in_flight = InFlight(1)
+    in_flight.enter()
+
+    def behind(environ, start_response):
+        raise AssertionError("a refusal never reaches the app")
+
+    layer = AnswerRoomBeforeFlask(behind, rooms, verifier=None, in_flight=in_flight)  # never asked: no verification
+    path = f"/waiting-rooms/{campaign.campaign_id}/place"
+    refused = Client(layer).put(path, headers=bearer("not-even-a-jwt"))
+    assert refused.status_code == 503 and refused.json["code"] == "waiting-room-busy"
+    kept = rooms.arrival_tickets().verify(refused.headers["Arrival-Ticket"], str(campaign.campaign_id),
+                                          "not-even-a-jwt", int(clock().timestamp() * 1000))
+    assert kept.arrived_at_ms == int(clock().timestamp() * 1000)
+    clock.advance(seconds=4)
+    again = Client(layer).put(path, headers=bearer("not-even-a-jwt") | {"Arrival-Ticket": refused.json["arrival_ticket"]})
+    carried = rooms.arrival_tickets().verify(again.headers["Arrival-Ticket"], str(campaign.campaign_id),
+                                             "not-even-a-jwt", int(clock().timestamp() * 1000))
+    assert (carried.ticket_id, carried.arrived_at_ms) == (kept.ticket_id, kept.arrived_at_ms)
+    poll = Client(layer).get(path, headers=bearer("not-even-a-jwt"))
+    assert poll.status_code == 503 and "Arrival-Ticket" not in poll.headers and "arrival_ticket" not in poll.json

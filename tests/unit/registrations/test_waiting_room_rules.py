@@ -7,10 +7,14 @@ import pytest
 from services.registrations.domain.waiting_room import (
     AdmissionRefused,
     AdmissionTokens,
+    ArrivalTicketIgnored,
+    ArrivalTickets,
     PaceLimits,
     Phase,
     PollBudget,
     RoomTerms,
+    TicketOutcome,
+    arrival_score,
     commitment,
     estimated_wait,
     next_pace,
@@ -20,6 +24,7 @@ from services.registrations.domain.waiting_room import (
     pre_queue_poll_after,
     room_seed,
     ticket,
+    ticketed_score,
 )
 
 OPENING = datetime(2026, 2, 4, 23, 1, tzinfo=UTC)
@@ -110,3 +115,26 @@ def test_an_admission_token_is_bound_to_its_family_its_campaign_and_its_time():
         with pytest.raises(AdmissionRefused) as refused:
             tokens.verify(candidate, account, campaign, now)
         assert refused.value.reason == reason
+
+
+def test_arrival_scores_stay_exact_and_a_ticket_goes_just_before_its_millisecond():
+    opening = 1_770_000_000_000
+    ninety_days = opening + 90 * 24 * 3600 * 1000
+    assert arrival_score(opening, opening - 5) == 1.0  # a join before the opening cannot be scored earlier
+    scores = [arrival_score(opening, ninety_days - 1), ticketed_score(opening, ninety_days),
+              arrival_score(opening, ninety_days), arrival_score(opening, ninety_days) + 1]
+    assert scores == sorted(set(scores))  # distinct doubles, in this order
+
+
+def test_an_arrival_ticket_refused_again_keeps_its_instant_at_most_ten_minutes():
+    tickets = ArrivalTickets(b"secret", rng=random.Random(1))
+    campaign, now = "c0ffee00-0000-4000-8000-000000000000", 1_770_000_000_000
+    chain = tickets.issue(campaign, "bearer", now)
+    for step in range(1, 21):  # refused every 29 s: each new ticket carries the first instant
+        chain = tickets.issue(campaign, "bearer", now + step * 29_000, chain)
+        assert tickets.verify(chain, campaign, "bearer", now + step * 29_000).arrived_at_ms == now
+    late = now + 21 * 29_000  # past ten minutes since the first refusal
+    with pytest.raises(ArrivalTicketIgnored) as expired:
+        tickets.verify(chain, campaign, "bearer", late)
+    assert expired.value.outcome is TicketOutcome.EXPIRED
+    assert tickets.verify(tickets.issue(campaign, "bearer", late, chain), campaign, "bearer", late).arrived_at_ms == late

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -23,11 +24,16 @@ blp = Blueprint("waiting_room", __name__, url_prefix="/waiting-rooms",
 
 # Answered by web/parents/waiting_room_fast.py, before Flask: these routes give every other answer and the doc.
 BUSY = ("This process answers as many joins and polls as it can: ask again after Retry-After, your place is kept "
-        "(code waiting-room-busy, nothing read or written)")
+        "(code waiting-room-busy, nothing read or written). A refused join carries an arrival ticket (header "
+        "Arrival-Ticket, field arrival_ticket): send it back in the next join's Arrival-Ticket header to keep your "
+        "arrival order")
 
 
 def answered(view: PlaceView) -> tuple[PlaceView, int, dict[str, str]]:
-    return view, 200, {"Retry-After": str(view.poll_after_seconds), "Cache-Control": "no-store"}
+    headers = {"Retry-After": str(view.poll_after_seconds), "Cache-Control": "no-store"}
+    if view.arrival_ticket is not None:
+        headers["Arrival-Ticket-Outcome"] = str(view.arrival_ticket)
+    return view, 200, headers
 
 
 @blp.route("/<uuid:campaign_id>/place")
@@ -44,9 +50,15 @@ class Place(MethodView):
         """Take my place in the room (again: the same place)
 
         Before the opening, families join the pre-queue, whose order is drawn at the opening from the room's
-        committed seed; after it, they queue in arrival order."""
-        return answered(RegistrationsComponents.current().waiting_rooms.join(current_principal().subject,
-                                                                             campaign_id))
+        committed seed; after it, they queue in arrival order. A join refused as busy (503) carries an arrival
+        ticket (header `Arrival-Ticket`, problem field `arrival_ticket`, valid 30 s, bound to the bearer token):
+        sent back in the `Arrival-Ticket` header of the next join, it places the family where its first arrival
+        put it, never ahead of a family already admitted. A ticket that is not valid is ignored (a fresh join);
+        `Arrival-Ticket-Outcome` says what became of it: honoured, kept (the family already had a place),
+        ignored-invalid, ignored-foreign, ignored-expired, ignored-reused."""
+        bearer = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        return answered(RegistrationsComponents.current().waiting_rooms.join(
+            current_principal().subject, campaign_id, request.headers.get("Arrival-Ticket"), bearer))
 
     @require_roles("parent")
     @blp.response(200, PlaceSchema)

@@ -11,7 +11,10 @@ waiting_room.py, which also documents the resource in OpenAPI) answers it with t
 the auth rules and the problems stay in one place each. Beyond `in_flight` joins and polls served at once by
 this process, the request is refused at once: 503 + Retry-After (problem+json, `waiting-room-busy`), nothing
 read or written; the waiting page asks again after it (services/portal/web/waiting_room.py): a join within
-seconds, a poll after the interval the room's poll budget gives."""
+seconds, a poll after the interval the room's poll budget gives. A refused join carries an arrival ticket
+(header `Arrival-Ticket`, and `arrival_ticket` in the problem): signed with the room's secret, bound to a hash of
+the bearer token (not verified here: that would cost what the refusal saves), no Redis. Presented on the join that
+follows, it gives the family the place its first arrival earned (docs/registrations.md, "Arrival tickets")."""
 from __future__ import annotations
 
 import json
@@ -39,10 +42,12 @@ ENDPOINT = "/waiting-rooms/<uuid:campaign_id>/place"  # the metrics' label Flask
 PARENT = ("parent",)
 BUSY_DETAIL = "The waiting room is answering as many families as it can right now; your place is kept. Ask again " \
               "after Retry-After."
-# A refused join comes back within seconds (drawn at random, so refused pages do not come back in step): its place
-# in arrival order is not taken yet. A refused poll keeps its place: it comes back after the interval the room's
+# A refused join comes back within seconds (drawn at random, so refused pages do not come back in step), its place
+# in arrival order kept by the arrival ticket it is given. A refused poll keeps its place: it comes back after the interval the room's
 # poll budget gives its crowd (`domain.waiting_room.poll_after`), so that refusals do not feed a storm of retries.
 JOIN_RETRY_AFTER_SECONDS = (2, 3, 4, 5)
+ARRIVAL_TICKET = "Arrival-Ticket"  # a refused join's ticket, given and sent back by this header
+TICKET_OUTCOME = "Arrival-Ticket-Outcome"  # what the join made of it (TicketOutcome)
 
 
 class Verifier(Protocol):
@@ -93,7 +98,7 @@ class AnswerRoomBeforeFlask:
         try:
             self.in_flight.enter()
         except IntakeSaturated:
-            return self._refuse_busy(method, UUID(match[1]), start_response)
+            return self._refuse_busy(method, UUID(match[1]), environ, start_response)
         try:
             view = self._place(environ, method, UUID(match[1]))
         finally:
@@ -103,14 +108,18 @@ class AnswerRoomBeforeFlask:
         self._waiting[view.campaign_id] = view.waiting
         body = place_json(view)
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                                  ("Retry-After", str(view.poll_after_seconds)), ("Cache-Control", "no-store"),
-                                  (REQUEST_ID_HEADER, incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex)])
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                   ("Retry-After", str(view.poll_after_seconds)), ("Cache-Control", "no-store"),
+                   (REQUEST_ID_HEADER, incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex)]
+        if view.arrival_ticket is not None:
+            headers.append((TICKET_OUTCOME, str(view.arrival_ticket)))
+        start_response("200 OK", headers)
         self._counters[method, "200"].inc()
         self._latency[method].observe(time.perf_counter() - started)
         return [body]
 
-    def _refuse_busy(self, method: str, campaign_id: UUID, start_response: Callable) -> Iterable[bytes]:
+    def _refuse_busy(self, method: str, campaign_id: UUID, environ: dict,
+                     start_response: Callable) -> Iterable[bytes]:
         self._counters[method, "503"].inc()
         if method == "PUT":
             seconds = self.rng.choice(JOIN_RETRY_AFTER_SECONDS)
@@ -120,20 +129,38 @@ class AnswerRoomBeforeFlask:
         if body is None:
             body = self._busy.setdefault(seconds, json.dumps(problem_document(
                 503, "waiting-room-busy", ServiceUnavailable.title, BUSY_DETAIL, None, retry_after=seconds)).encode())
-        return refuse(body, seconds, start_response)
+        token = _bearer(environ)
+        if method != "PUT" or not token:
+            return refuse(body, seconds, start_response)
+        try:
+            arrival = self.rooms.refused_arrival(campaign_id, token, environ.get("HTTP_ARRIVAL_TICKET"))
+        except Exception:  # noqa: BLE001 — the secret unreadable (Redis down before any join): refused all the same
+            return refuse(body, seconds, start_response)
+        # base64url, digits, a UUID and dots: nothing to escape in JSON
+        body = body[:-1] + b',"arrival_ticket":"' + arrival.encode() + b'"}'
+
+        def with_ticket(status: str, headers: list, exc_info=None):
+            return start_response(status, [*headers, (ARRIVAL_TICKET, arrival)], exc_info)
+
+        return refuse(body, seconds, with_ticket)
 
     def _place(self, environ: dict, method: str, campaign_id: UUID) -> PlaceView | None:
         """The family's place, or None for Flask to answer (any refusal, any error)."""
-        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = _bearer(environ)
+        if not token:
             return None
         try:
+            self.rooms.arrival_tickets()  # the secret read now (from Redis when no setting names it), not at a refusal
             principal = self.verifier.verify(token)
             if not principal.has_any(PARENT):
                 return None
             if method == "PUT":
-                return self.rooms.join(principal.subject, campaign_id)
+                return self.rooms.join(principal.subject, campaign_id, environ.get("HTTP_ARRIVAL_TICKET"), token)
             return self.rooms.place(principal.subject, campaign_id)
         except Exception:  # noqa: BLE001 — Flask's route answers it again, with its own problem or error handling
             return None
+
+
+def _bearer(environ: dict) -> str:
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
