@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import redis
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from bench.allocation_core import campaign as random_campaign
 from bench.allocation_draw import application_rows, ledger_row, store
@@ -43,6 +43,19 @@ def backend_seconds(pid: int) -> float:
         return parse_stat(stat.read())[1] / CLOCK_TICKS
 
 
+def drawn_campaign(engine: Engine, applications: int, offers: int) -> int:
+    """bench/allocation_core.py's campaign stored in allocation, every application in registrations' ledger, the
+    draw published (one `allocation.decided` per application in allocation's outbox): how many applications."""
+    policy, the_offers, the_applications, seed = random_campaign(applications, offers, 3, 2026)
+    campaign_id = uuid.uuid4()
+    store(engine, campaign_id, policy, the_offers, the_applications, seed)
+    with engine.begin() as connection:
+        connection.execute(ledger.insert(), [ledger_row(row) for row in application_rows(campaign_id,
+                                                                                          the_applications)])
+    publish_draw(engine, campaign_id, datetime.now(UTC))
+    return len(the_applications)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ledger_decisions", description=__doc__.splitlines()[0])
     parser.add_argument("--applications", type=int, default=20_000)
@@ -55,13 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         upgrade("allocation", settings)
         upgrade("registrations", settings)
         engine = make_engine(settings)
-        policy, offers, the_applications, seed = random_campaign(arguments.applications, arguments.offers, 3, 2026)
-        campaign_id = uuid.uuid4()
-        store(engine, campaign_id, policy, offers, the_applications, seed)
-        with engine.begin() as connection:
-            connection.execute(ledger.insert(), [ledger_row(row) for row in application_rows(campaign_id,
-                                                                                              the_applications)])
-        publish_draw(engine, campaign_id, datetime.now(UTC))
+        drawn_campaign(engine, arguments.applications, arguments.offers)
         with engine.connect() as connection:
             envelopes = connection.execute(select(outbox.c.envelope).where(outbox.c.event_type == "allocation.decided")
                                            .order_by(outbox.c.position)).scalars().all()

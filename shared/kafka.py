@@ -33,6 +33,8 @@ class JsonSerializer(Serializer):
     "Intake at a fraction of its cost"). What orjson refuses (an integer beyond 64 bits) goes through json."""
 
     def serialize(self, topic: str, headers: Any, data: Any) -> bytes:
+        if isinstance(data, bytes):
+            return data  # JSON already (the outbox relay sends each envelope as PostgreSQL printed it)
         try:
             return orjson.dumps(data)
         except orjson.JSONEncodeError:

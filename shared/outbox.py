@@ -29,12 +29,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    any_,
+    bindparam,
+    cast,
     func,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from shared.events import Event, contract_for
 from shared.kafka import Producer, cloudevent_headers
@@ -129,21 +132,26 @@ class OutboxRelay:
         with self.engine.begin() as connection:
             if not connection.execute(select(func.pg_try_advisory_xact_lock(self._lock_key))).scalar():
                 return 0
+            # The envelope as PostgreSQL prints it, sent as it is: decoding each into a dict and encoding it
+            # again was a fifth of the relay's CPU for a draw's 100,000 events (docs/PERFORMANCE.md, "Close to
+            # families"). The headers come from the row's own columns, written from the same event.
             rows = connection.execute(
-                select(self.outbox.c.position, self.outbox.c.topic, self.outbox.c.message_key, self.outbox.c.envelope)
+                select(self.outbox.c.position, self.outbox.c.topic, self.outbox.c.message_key,
+                       self.outbox.c.event_type, self.outbox.c.event_id, cast(self.outbox.c.envelope, Text))
                 .where(self.outbox.c.published_at.is_(None))
                 .order_by(self.outbox.c.position)
                 .limit(self.batch_size)).all()
             if not rows:
                 return 0
-            futures = [self.producer.send(row.topic, row.message_key, row.envelope,
-                                          headers=cloudevent_headers(row.envelope["type"], row.envelope["id"]))
-                       for row in rows]
+            futures = [self.producer.send(topic, key, envelope.encode(), headers=cloudevent_headers(event_type, event_id))
+                       for _, topic, key, event_type, event_id, envelope in rows]
             self.producer.flush(timeout=send_timeout)
             for future in futures:
                 future.get(timeout=send_timeout)  # any failure rolls back the marking: retried next round
+            # One array parameter: an IN list of 2,000 parameters cost the driver 30 ms to parse each round.
             connection.execute(update(self.outbox)
-                               .where(self.outbox.c.position.in_([row.position for row in rows]))
+                               .where(self.outbox.c.position == any_(bindparam(
+                                   "positions", [row[0] for row in rows], type_=ARRAY(BigInteger))))
                                .values(published_at=func.now()))
             return len(rows)
 

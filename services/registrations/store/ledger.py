@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, Uuid, any_, cast, func, select, text, tuple_
+from sqlalchemy import Connection, Engine, Table, Text, Uuid, any_, cast, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.registrations.domain.applications import (
@@ -77,18 +77,24 @@ def intake_transition(data: dict[str, Any], status: ApplicationStatus, reason: s
 
 
 # What a decision reads and moves of a row: all but the documents and lists intake copied in (the child, the
-# household, the choices), which a batch of 500 would decode for nothing.
-_DECISION_COLUMNS = [column for column in applications.c
+# household, the choices), which a batch of 500 would decode for nothing. The hold as text, read by orjson: the
+# driver's jsonb loader (json.loads) was a tenth of the decisions consumer's time.
+_DECISION_COLUMNS = [cast(column, Text).label("hold") if column.name == "hold" else column for column in applications.c
                      if column.name not in ("child", "household", "choices", "keep_with_applications")]
 
 
 def locked_rows(connection: Connection, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
     """The rows of these applications (without the child, household and choices intake copied in), locked until
-    the transaction ends (in id order, so two batches never wait on each other crosswise); unknown ids are absent."""
+    the transaction ends, in id order (the ORDER BY is applied before the locking clause), so two batches never
+    wait on each other crosswise; unknown ids are absent."""
     query = (select(*_DECISION_COLUMNS)
-             .where(applications.c.application_id == any_(cast(sorted(set(ids)), ARRAY(Uuid))))
+             .where(applications.c.application_id == any_(cast(list(set(ids)), ARRAY(Uuid))))
              .order_by(applications.c.application_id).with_for_update())
-    return {row["application_id"]: dict(row) for row in connection.execute(query).mappings().all()}
+    rows = {}
+    for row in connection.execute(query).mappings().all():
+        rows[row["application_id"]] = values = dict(row)
+        values["hold"] = orjson.loads(values["hold"])
+    return rows
 
 
 def write_transitions(connection: Connection, changed: list[dict[str, Any]], transitions: list[dict[str, Any]]) -> None:

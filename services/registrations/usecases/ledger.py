@@ -141,11 +141,11 @@ def apply_decisions(connection: Connection, events: list[tuple[str, str, dict[st
     for event_id, event_type, data in events:
         if event_id in fresh and event_id not in seen and event_type in FOLLOWED:
             seen.add(event_id)
-            todo.append((event_type, data))
-    current = locked_rows(connection, [UUID(str(data["application_id"])) for _, data in todo])
+            todo.append((event_type, data, UUID(str(data["application_id"]))))
+    current = locked_rows(connection, [application_id for _, _, application_id in todo])
     applied, changed, transitions = [], [], []
-    for event_type, data in todo:
-        row = current.get(UUID(str(data["application_id"])))
+    for event_type, data, application_id in todo:
+        row = current.get(application_id)
         if row is None:
             continue  # not in this ledger (never happens: allocation decides what the ledger announced)
         move = _decided_move(event_type, data, row)

@@ -1,0 +1,183 @@
+"""From a committed draw to the last family's status: `python -m bench.decisions_pipeline`.
+
+The decisions' phase of "Close to families" (docs/PERFORMANCE.md) without the draw in front of it: a private
+PostgreSQL, Kafka and Redis; bench/allocation_core.py's campaign stored in allocation and every application in
+registrations' ledger (as bench/allocation_draw.py does); the draw published (`publish_draw`: one
+`allocation.decided` per application in allocation's outbox). Then two processes, as in production: the
+allocation worker's relay (`OutboxRelay.run`) and the registrations worker's decisions consumer (its
+`ConsumerLoop`, joined to its group and idle before the clock starts). Timed from the relay's start: the
+last event on the broker, the last family's status in the ledger; each process's CPU, PostgreSQL's and
+Kafka's (from /proc).
+
+    python -m bench.decisions_pipeline --applications 100000 --offers 1000
+
+`--rows-per-round`, the producer's settings and the consumer's `--fetch-min-bytes` are arguments, so settings
+can be compared. A benchmark, not a test: it asserts nothing."""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from bench.cpu import CLOCK_TICKS, _all_processes, tree_ticks
+from bench.ledger_decisions import drawn_campaign
+from bench.stack import private_servers
+from shared.config import Settings
+
+DEFAULTS = Settings(service_name="bench-pipeline")
+
+
+def relay(settings: Settings, rows_per_round: int, go, done, results) -> None:
+    """The allocation worker's relay, until the outbox is empty."""
+    from services.allocation.store.tables import outbox
+    from shared.db import make_engine
+    from shared.kafka import Producer
+    from shared.outbox import OutboxRelay
+
+    engine = make_engine(settings)
+    producer = Producer(settings)
+    the_relay = OutboxRelay(engine, outbox, producer, batch_size=rows_per_round)
+    go.wait()
+    cpu = time.process_time()
+    # `OutboxRelay.run`'s rounds, back to back while they are full; the draw committed every row before.
+    while the_relay.publish_pending() == rows_per_round:
+        pass
+    results.put(("relay", time.time(), time.process_time() - cpu))
+    done.wait()
+    producer.close()
+
+
+def consumer(settings, fetch_min_bytes: int, ready, done, results) -> None:
+    """The registrations worker's decisions consumer, as `services/registrations/worker.py` builds it."""
+    import redis
+
+    from services.registrations.handlers.events import handle_decision, handle_decisions
+    from services.registrations.store.intake_guard import IntakeGuard
+    from shared.db import make_engine
+    from shared.kafka import ConsumerLoop
+    from shared.topics import ALLOCATION_EVENTS
+
+    engine = make_engine(settings)
+    guard = IntakeGuard(redis.Redis.from_url(settings.redis_url))
+    loop = ConsumerLoop(settings, "bench-registrations-decisions", [ALLOCATION_EVENTS],
+                        handler=partial(handle_decision, engine, guard),
+                        batch_handler=partial(handle_decisions, engine, guard),
+                        max_poll_records=settings.decisions_max_poll_records,
+                        fetch_min_bytes=fetch_min_bytes, fetch_max_wait_ms=200)
+    started = {}
+
+    def until() -> bool:
+        if not started and loop._consumer is not None and loop._consumer.assignment():
+            started["cpu"] = time.process_time()
+            ready.set()
+        return done.is_set()
+
+    loop.run(poll_timeout_ms=100, until=until)
+    results.put(("consumer", time.time(), time.process_time() - started.get("cpu", 0.0)))
+
+
+def server_pids(folder: Path) -> dict[str, int]:
+    """PostgreSQL's postmaster and Kafka's JVM of this bench's private servers, by their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(folder) in command:
+            if "postgres" in command and "-D" in command:
+                found["postgres"] = int(entry.name)
+            elif "java" in command:
+                found["kafka"] = int(entry.name)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    from services.registrations.settings import RegistrationsSettings
+    from services.registrations.store.tables import applications as ledger
+    from shared.db import make_engine
+    from shared.kafka import ensure_topics
+    from shared.migrations import upgrade
+
+    parser = argparse.ArgumentParser(prog="python -m bench.decisions_pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--applications", type=int, default=20_000)
+    parser.add_argument("--offers", type=int, default=200)
+    parser.add_argument("--rows-per-round", type=int, default=2_000)
+    parser.add_argument("--batch-bytes", type=int, default=DEFAULTS.kafka_batch_bytes)
+    parser.add_argument("--compression", default=DEFAULTS.kafka_compression_type, help="gzip, none, …")
+    parser.add_argument("--fetch-min-bytes", type=int, default=1,
+                        help="the consumer's fetch_min_bytes (kafka-python's default: 1; waits at most 200 ms)")
+    parser.add_argument("--linger-ms", type=int, default=DEFAULTS.kafka_linger_ms)
+    arguments = parser.parse_args(argv)
+    with private_servers(postgres=True, kafka=True, redis=True, prefix="guichet-bench-pipeline-") as servers:
+        settings = servers.settings("bench-pipeline", kafka_linger_ms=arguments.linger_ms,
+                                    kafka_batch_bytes=arguments.batch_bytes,
+                                    kafka_compression_type=arguments.compression)
+        registrations = replace(RegistrationsSettings(service_name="bench-pipeline-registrations"),
+                                database_url=settings.database_url, redis_url=settings.redis_url,
+                                kafka_bootstrap_servers=settings.kafka_bootstrap_servers)
+        upgrade("allocation", settings)
+        upgrade("registrations", settings)
+        ensure_topics(settings)
+        engine = make_engine(settings)
+        applications = drawn_campaign(engine, arguments.applications, arguments.offers)
+
+        spawn = multiprocessing.get_context("spawn")
+        go, ready, done, results = spawn.Event(), spawn.Event(), spawn.Event(), spawn.Queue()
+        processes = [spawn.Process(target=consumer, args=(registrations, arguments.fetch_min_bytes, ready, done, results)),
+                     spawn.Process(target=relay, args=(settings, arguments.rows_per_round, go, done, results))]
+        for process in processes:
+            process.start()
+        if not ready.wait(120):
+            raise RuntimeError("the decisions consumer joined no group in 120 s")
+        time.sleep(1.0)  # the relay's process has imported and connected meanwhile
+        servers_pids = server_pids(servers.folder)
+        watching = engine.connect()  # its backend's CPU (counting the families told) is not the phase's
+        servers_pids["watching"] = watching.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        before = tree_ticks(servers_pids, _all_processes())
+        load = os.getloadavg()[0]
+        started = time.time()
+        go.set()
+        told = 0
+        while told < applications:
+            time.sleep(0.2)
+            told = watching.execute(select(func.count()).select_from(ledger)
+                                    .where(ledger.c.status != "received")).scalar_one()
+            watching.rollback()
+        last_family = time.time() - started
+        after = tree_ticks(servers_pids, _all_processes())
+        watching.close()
+        load_after = os.getloadavg()[0]
+        done.set()
+        figures = {}
+        for _ in processes:
+            name, at, cpu = results.get(timeout=60)
+            figures[name] = (at - started, cpu)
+        for process in processes:
+            process.join(timeout=60)
+        engine.dispose()
+    server_cpu = {name: (after[name] - before[name]) / CLOCK_TICKS for name in servers_pids}
+    server_cpu["postgres"] = server_cpu.get("postgres", 0.0) - server_cpu.pop("watching")
+    command = "python -m bench.decisions_pipeline " + " ".join(argv if argv is not None else sys.argv[1:])
+    print("\n".join((
+        "| command | load (start → end) | decisions | outbox empty | last family | relay CPU | consumer CPU "
+        "| PostgreSQL CPU | Kafka CPU |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| `{command.strip()}` | {load:.1f} → {load_after:.1f} | {applications:,} "
+        f"| {figures['relay'][0]:.1f} s | **{last_family:.1f} s** | {figures['relay'][1]:.2f} s "
+        f"| {figures['consumer'][1]:.2f} s | {server_cpu.get('postgres', 0):.2f} s "
+        f"| {server_cpu.get('kafka', 0):.2f} s |")))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
