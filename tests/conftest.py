@@ -43,10 +43,30 @@ def servers_dir() -> Path:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+# Every topic prefix this session's tests took: their topics are deleted at the end when the broker outlives the
+# session (KAFKA_BOOTSTRAP_SERVERS), or a developer's broker gathers tens of thousands of partition folders over a
+# few runs and stops on "Too many open files". Only this session's: another session may share the broker.
+_SESSION_TOPIC_PREFIXES: set[str] = set()
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(servers_dir) -> str:
     with provide_kafka(servers_dir) as bootstrap:
         yield bootstrap
+        if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and _SESSION_TOPIC_PREFIXES:
+            forget_topics(bootstrap, tuple(_SESSION_TOPIC_PREFIXES))
+
+
+def forget_topics(bootstrap: str, prefixes: tuple[str, ...]) -> None:
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="guichet-tests-cleanup")
+    try:
+        doomed = sorted(topic for topic in admin.list_topics() if topic.startswith(prefixes))
+        for start in range(0, len(doomed), 200):
+            admin.delete_topics(doomed[start:start + 200], timeout_ms=30_000)
+    finally:
+        admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +130,9 @@ def redis_client(redis_url):
 
 @pytest.fixture
 def topic_prefix() -> str:
-    return f"t{uuid.uuid4().hex[:10]}."
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    _SESSION_TOPIC_PREFIXES.add(prefix)
+    return prefix
 
 
 @pytest.fixture
