@@ -287,7 +287,16 @@ def test_an_agent_records_a_document_the_family_brought_with_a_motif_and_the_fam
         expect(counter.get_by_label("Motif")).to_have_value(brought)
         assert registrations.get("/household/documents").data == []
 
+        # A motif too short for registrations (3 characters at least): its refusal said next to the motif.
         counter.get_by_label("Fichier").set_input_files({"name": "caf.png", "mimeType": "image/png", "buffer": PNG})
+        counter.get_by_label("Motif").fill("ok")
+        counter.get_by_role("button", name="Enregistrer le justificatif").click()
+        expect(counter.locator("#reason-erreur")).to_have_text(
+            "Indiquez le motif, que la famille lira : de 3 à 500 caractères.")
+        assert registrations.get("/household/documents").data == []
+
+        counter.get_by_label("Fichier").set_input_files({"name": "caf.png", "mimeType": "image/png", "buffer": PNG})
+        counter.get_by_label("Motif").fill(brought)
         counter.get_by_role("button", name="Enregistrer le justificatif").click()
         expect(counter.get_by_text("Le justificatif est enregistré pour la famille")).to_be_visible()
         (document,) = registrations.get("/household/documents").data

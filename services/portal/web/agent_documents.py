@@ -133,18 +133,18 @@ def upload():
             return redirect(url_for("agent_documents.documents", account=account))
         if error.status not in (413, 415, 422):
             raise
-        errors = {("reason" if "reason" in name else field): message
-                  for name, (field, message) in _named(error).items()}
-        return documents_page(account, choice=choice, reason=reason, errors=errors, status=error.status)
+        return documents_page(account, choice=choice, reason=reason, errors=upload_refusal(error),
+                              status=error.status)
     flash("Le justificatif est enregistré pour la famille ; elle le voit dans « Mes justificatifs ».")
     return redirect(url_for("agent_documents.documents", account=account))
 
 
-def _named(error: ApiError) -> dict[str, tuple[str, str]]:
-    """The refusal's fields next to the form's: the motif's in its words, the others as the family's form says them."""
+def upload_refusal(error: ApiError) -> dict[str, str]:
+    """The refusal next to the form's fields: a motif refused first, in the counter's words (the family's form has
+    none); otherwise as the family's form says them."""
     if any("reason" in name for name in error.field_errors):
-        return {name: ("reason", REASON_REQUIRED) for name in error.field_errors if "reason" in name}
-    return {field: (field, message) for field, message in upload_errors(error).items()}
+        return {"reason": REASON_REQUIRED}
+    return upload_errors(error)
 
 
 @blp.get("/familles/<account>/justificatifs/<uuid:document_id>/fichier")
