@@ -107,9 +107,11 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
     offers_by_id = {offer.offer_id: offer for offer in offers}
     children, families, groups = _Aliases("child"), _Aliases("family"), _Aliases("group")
     group_choices = _group_choices(policy, applications)
+    canonical = _CanonicalFacts()
     records = [_sealed_record(policy, offers_by_id, application, lines[application.application_id],
                               salt_of(lines_key, application.application_id),
-                              group_choices.get(application.sibling_group_id, ()), children, families, groups)
+                              group_choices.get(application.sibling_group_id, ()), children, families, groups,
+                              canonical)
                for application in sorted(applications, key=lambda a: lines[a.application_id])]
     bundle = {
         "format": BUNDLE_FORMAT,
@@ -168,6 +170,24 @@ def facts_commitment(salt: bytes, document: Mapping[str, Any]) -> str:
     """SHA-256(salt ‖ the facts document as canonical JSON: sorted keys, no spaces, UTF-8)."""
     canonical = _CANONICAL_JSON.encode(dict(document))
     return hashlib.sha256(salt + canonical.encode()).hexdigest()
+
+
+class _CanonicalFacts:
+    """`facts_commitment(salt, facts_document(application))` for a draw's lines, each distinct facts document
+    encoded once: applications read from storage share their `Facts` (store.application_rows.ApplicationReader)
+    and a few birth years, so 100,000 lines have a few thousand documents. Keyed by the `Facts` object itself
+    (kept alive here, so its id is not reused) and the age: the same object gives the same document."""
+
+    def __init__(self):
+        self._known: dict[tuple[int, int], tuple[Facts, bytes]] = {}
+
+    def commitment(self, salt: bytes, application: Application) -> str:
+        key = (id(application.facts), application.age_at_reference_date)
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = (application.facts,
+                                        _CANONICAL_JSON.encode(facts_document(application)).encode())
+        return hashlib.sha256(salt + known[1]).hexdigest()
 
 
 def line_record(application: Application, secret: bytes) -> dict[str, Any]:
@@ -407,11 +427,11 @@ def _group_choices(policy: CampaignPolicy, applications: Iterable[Application]) 
 
 def _sealed_record(policy: CampaignPolicy, offers: Mapping[str, Offer], application: Application, line: str,
                    salt: bytes, group_choices: Iterable[str], children: _Aliases, families: _Aliases,
-                   groups: _Aliases) -> dict[str, Any]:
+                   groups: _Aliases, canonical: _CanonicalFacts) -> dict[str, Any]:
     record = {"line": line, "child": children.of(application.child_id), "choices": list(application.choices),
               "arrival_sequence": application.arrival_position,
               **_assessment(policy, offers, application, group_choices),
-              "facts_commitment": facts_commitment(salt, facts_document(application))}
+              "facts_commitment": canonical.commitment(salt, application)}
     if uses_sibling_placed(policy):
         record["family"] = families.of(application.family_account)
     if policy.keep_siblings_together and application.sibling_group_id is not None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import uuid
 
 from services.allocation.domain.model import Application, CampaignPolicy
 
@@ -70,14 +69,16 @@ def sealed_commitment(seed: bytes, lines_digest: str | None) -> str:
 
 
 def line_of(lines_key: bytes, application_id: str) -> str:
-    """The application's pseudonymous line in the public bundle: a UUID-shaped HMAC of its id."""
-    digest = hmac.new(lines_key, b"line:" + application_id.encode(), hashlib.sha256).digest()
-    return str(uuid.UUID(bytes=digest[:16]))
+    """The application's pseudonymous line in the public bundle: a UUID-shaped HMAC of its id (the first 16
+    bytes of the HMAC as `str(uuid.UUID(bytes=...))` writes them). `hmac.digest` and the hex cut by hand rather
+    than an `hmac.new` object and a `UUID`: a draw makes one line per application, at a third of the cost."""
+    hexed = hmac.digest(lines_key, b"line:" + application_id.encode(), "sha256")[:16].hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
 
 
 def salt_of(lines_key: bytes, application_id: str) -> bytes:
     """The salt of the application's facts commitment: given to its family and to auditors only."""
-    return hmac.new(lines_key, b"salt:" + application_id.encode(), hashlib.sha256).digest()[:16]
+    return hmac.digest(lines_key, b"salt:" + application_id.encode(), "sha256")[:16]
 
 
 def _leaf(line: str) -> bytes:

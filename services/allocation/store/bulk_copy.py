@@ -4,7 +4,8 @@ Lines are written in COPY's text format here rather than value by value through 
 adapters, which for that many rows cost as much as the rest of the write."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -18,12 +19,15 @@ ROWS_PER_WRITE = 5_000
 _PLAIN_TYPES = (Uuid, Integer, BigInteger, DateTime)
 
 
-def copy_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def copy_rows(connection: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
     """Rows as the table's insert would take them (the same keys in every row): json values as Python
-    data; text, numbers, UUIDs (or their text) and aware datetimes as themselves."""
-    if not rows:
+    data; text, numbers, UUIDs (or their text) and aware datetimes as themselves. `rows` may be made as they
+    are read: PostgreSQL then takes each chunk while the next rows are made."""
+    rows = iter(rows)
+    chunk = list(islice(rows, ROWS_PER_WRITE))
+    if not chunk:
         return
-    columns = list(rows[0])
+    columns = list(chunk[0])
     formats = [_format_for(table.c[column].type) for column in columns]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.schema, table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
@@ -31,11 +35,12 @@ def copy_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, 
     # queued writer sends from its own thread, so PostgreSQL takes one chunk while the next is formatted.
     with (connection.connection.driver_connection.cursor() as cursor,
           cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy):
-        for start in range(0, len(rows), ROWS_PER_WRITE):
+        while chunk:
             copy.write("".join(
                 "\t".join([NULL if (value := row[column]) is None else format_(value)
                            for column, format_ in zip(columns, formats)]) + "\n"
-                for row in rows[start:start + ROWS_PER_WRITE]))
+                for row in chunk))
+            chunk = list(islice(rows, ROWS_PER_WRITE))
 
 
 def _format_for(column_type: Any) -> Callable[[Any], str]:
@@ -63,8 +68,12 @@ def _remembering_last(format_: Callable[[Any], str]) -> Callable[[Any], str]:
 def json_text(value: Any) -> str:
     """JSON text by orjson rather than json.dumps: a draw writes 100,000 explanations (about 150 MB)
     and a bundle of tens of megabytes, and orjson writes them several times faster. Dict keys that
-    are not strings become strings, as with json.dumps."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    are not strings become strings, as with json.dumps: orjson's option for them costs a third more on every
+    document, so it is asked for only by a document it refused without."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _json_text(value: Any) -> str:

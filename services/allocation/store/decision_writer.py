@@ -2,7 +2,7 @@
 all in the caller's transaction, so a decision exists with its event or not at all."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,31 +38,35 @@ class Decision:
 def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUID, decided: list[Decision],
                      now: datetime) -> None:
     """The rows take ids as text (COPY writes text): a draw otherwise converts each UUID to text and back
-    about 18 times per application."""
-    decision_rows, place_rows, entry_rows, announcements = [], [], [], []
+    about 18 times per application. The decisions are copied as they are made, the other rows gathered on the
+    way: PostgreSQL takes the decisions (the largest rows) while Python makes the rest."""
+    place_rows, entry_rows, announcements = [], [], []
     announcer = outbox_events.Decisions()
     campaign_id, run, key = campaign.campaign_id, str(run_id), str(campaign.campaign_id)
-    for decision in decided:
-        application_id = str(decision.application["application_id"])
-        decision_rows.append(dict(application_id=application_id, run_id=run_id, campaign_id=campaign_id,
-                                  outcome=decision.outcome, offer_id=decision.offer_id, waitlist=decision.waitlist,
-                                  reasons=decision.reasons, explanation=decision.explanation, decided_at=now))
-        expires_at = None
-        if decision.offer_id is not None:
-            place = place_row(campaign, application_id, decision.offer_id,
-                              tier_at(decision.explanation, decision.offer_id), now)
-            place_rows.append(place)
-            expires_at = place["expires_at"]
-        if decision.waitlist:
-            group = decision.explanation["sibling_group"]  # siblings kept together: their first application's id
-            group_key = group[0] if group else application_id
-            entry_rows += [dict(offer_id=entry["offer_id"], application_id=application_id, campaign_id=campaign_id,
-                                position=entry["position"], group_key=group_key, state="waiting")
-                           for entry in decision.waitlist]
-        announcements.append(announcer.outbox_row(
-            decision.application, application_id, run, decision.outcome, decision.offer_id, expires_at,
-            decision.waitlist, [reason["code"] for reason in decision.reasons], now, key))
-    copy_rows(connection, decisions, decision_rows)
+
+    def decision_rows() -> Iterator[dict[str, Any]]:
+        for decision in decided:
+            application_id = str(decision.application["application_id"])
+            yield dict(application_id=application_id, run_id=run_id, campaign_id=campaign_id,
+                       outcome=decision.outcome, offer_id=decision.offer_id, waitlist=decision.waitlist,
+                       reasons=decision.reasons, explanation=decision.explanation, decided_at=now)
+            expires_at = None
+            if decision.offer_id is not None:
+                place = place_row(campaign, application_id, decision.offer_id,
+                                  tier_at(decision.explanation, decision.offer_id), now)
+                place_rows.append(place)
+                expires_at = place["expires_at"]
+            if decision.waitlist:
+                group = decision.explanation["sibling_group"]  # siblings kept together: their first application's id
+                group_key = group[0] if group else application_id
+                entry_rows.extend(dict(offer_id=entry["offer_id"], application_id=application_id,
+                                       campaign_id=campaign_id, position=entry["position"], group_key=group_key,
+                                       state="waiting") for entry in decision.waitlist)
+            announcements.append(announcer.outbox_row(
+                decision.application, application_id, run, decision.outcome, decision.offer_id, expires_at,
+                decision.waitlist, [reason["code"] for reason in decision.reasons], now, key))
+
+    copy_rows(connection, decisions, decision_rows())
     copy_rows(connection, places, place_rows)
     copy_rows(connection, waitlist_entries, entry_rows)
     copy_rows(connection, outbox, announcements)

@@ -101,7 +101,8 @@ allocation_runs = Table(
     Column("seed_hex", String(64)),  # None under first-come
     Column("statistics", JSONB),  # None for a first-come campaign, decided application by application
     # The published draw bundle, kept in the very text it was published as; None for dry runs and
-    # first-come campaigns.
+    # first-come campaigns. Stored uncompressed (STORAGE EXTERNAL, migration allocation_0009): compressing
+    # 81 MB was 2 s of the server's CPU inside a 100,000-application draw.
     Column("bundle", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("kind IN ('dry_run', 'published')", name="kind"),

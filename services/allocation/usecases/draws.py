@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine
 
 from services.allocation.domain import Application, CampaignPolicy, Offer, allocate, generate_seed, sealed_draw
 from services.allocation.store import outbox_events
-from services.allocation.store.application_rows import NO_HISTORY, domain_application, sibling_groups
+from services.allocation.store.application_rows import NO_HISTORY, ApplicationReader, sibling_groups
 from services.allocation.store.audit import record_draw
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.decision_writer import Decision, record_decisions
@@ -89,8 +89,9 @@ def draw_inputs(connection: Connection, campaign: CampaignCopy) -> DrawInputs:
     rows = active_applications(connection, campaign.campaign_id)
     groups = sibling_groups(rows) if policy.keep_siblings_together else {}
     histories = family_histories(connection, campaign)
-    applications = [domain_application(row, campaign.reference_date, histories.get(row["child_id"], NO_HISTORY),
-                                       groups.get(row["application_id"])) for row in rows]
+    reader = ApplicationReader(campaign.reference_date)
+    applications = [reader.application(row, histories.get(row["child_id"], NO_HISTORY), groups.get(row["application_id"]))
+                    for row in rows]
     return DrawInputs(policy, campaign.offers(), applications, {str(row["application_id"]): row for row in rows})
 
 

@@ -1,12 +1,13 @@
 """The verifiable lottery: commitment, reveal and numbers anyone can recompute."""
 import hashlib
 import hmac
+import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.allocation.domain import commitment, format_number, generate_seed, lottery_number, verify_commitment
-from services.allocation.domain.lottery import tickets
+from services.allocation.domain.lottery import line_of, salt_of, tickets
 from tests.support.allocation_builders import SEED, application, policy, property_settings
 
 APPLICATION_ID = "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11"
@@ -58,3 +59,14 @@ def test_tickets_grow_with_the_weight_and_the_unsuccessful_years_but_only_in_a_l
 def test_published_numbers_have_64_hex_digits_so_text_order_is_number_order():
     assert format_number(1) == "0" * 63 + "1"
     assert (format_number(255) < format_number(256)) and len(format_number(2**256 - 1)) == 64
+
+
+@given(st.binary(min_size=32, max_size=32), st.uuids().map(str))
+@property_settings
+def test_lines_and_salts_are_the_published_hmacs(lines_key, application_id):
+    """The line is the first 16 bytes of HMAC-SHA-256("line:" ‖ id) written as a UUID, the salt those of
+    "salt:" ‖ id: cut by hand for speed, they must stay what verifiers compute with `hmac` and `uuid`."""
+    line = hmac.new(lines_key, b"line:" + application_id.encode(), hashlib.sha256).digest()[:16]
+    assert line_of(lines_key, application_id) == str(uuid.UUID(bytes=line))
+    salt = hmac.new(lines_key, b"salt:" + application_id.encode(), hashlib.sha256).digest()[:16]
+    assert salt_of(lines_key, application_id) == salt

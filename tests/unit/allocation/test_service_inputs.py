@@ -4,7 +4,12 @@ from uuid import UUID, uuid4, uuid5
 
 from services.allocation.domain import PriorityCriterion, allocate
 from services.allocation.domain.pricing import billed_tranche, unit_price
-from services.allocation.store.application_rows import FamilyHistory, domain_application, sibling_groups
+from services.allocation.store.application_rows import (
+    ApplicationReader,
+    FamilyHistory,
+    domain_application,
+    sibling_groups,
+)
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.outbox_events import DECISION_NAMESPACE, Decisions, decision_event_id
 from services.allocation.store.result_documents import ResultDocuments, decision_document
@@ -41,6 +46,19 @@ def test_an_application_becomes_the_cores_with_its_age_at_the_reference_date_and
     assert application.facts.effective_tranche == 10 and application.facts.residence_arrondissement == 18
     assert (application.facts.unsuccessful_earlier_years, application.facts.not_placed_previous_campaign) == (2, True)
     assert (application.arrival_position, application.sibling_group_id) == (7, str(A))
+
+
+def test_a_draws_reader_gives_each_row_what_domain_application_gives_sharing_equal_facts():
+    rows = [stored(A, "durand"), stored(B, "martin", birth_date="2019-06-01"), stored(C, "petit"),
+            {**stored(D, "roux"), "single_parent": False, "validated_facts": ["quotient_tranche"],
+             "quotient_tranche": 3}]
+    histories = [FamilyHistory(), FamilyHistory(), FamilyHistory(1, True), FamilyHistory()]
+    reader = ApplicationReader(date(2026, 3, 1))
+    read = [reader.application(row, history, A) for row, history in zip(rows, histories)]
+    assert read == [domain_application(row, date(2026, 3, 1), history, A) for row, history in zip(rows, histories)]
+    assert read[0].facts is read[1].facts  # same facts and history: one frozen Facts
+    assert read[2].facts != read[0].facts and read[3].facts.validated == {"quotient_tranche"}
+    assert [application.age_at_reference_date for application in read] == [10, 6, 10, 10]
 
 
 def test_a_campaign_snapshot_becomes_the_cores_policy_with_exact_shares():
