@@ -31,7 +31,7 @@ proxy: ## Debian's nginx, the buffering proxy `make run` serves through (docs/de
 	@test -x $(NGINX) || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get install -y nginx-light || { $$SUDO apt-get update && $$SUDO apt-get install -y nginx-light; }; }
 
-run: install proxy ## Start Kafka, PostgreSQL, Redis, the four services and the portal locally (Ctrl-C stops everything)
+run: install proxy ## Start Kafka, PostgreSQL, Redis, the four services and the portal locally (Ctrl-C stops what it started; servers `make stack-up` started keep running)
 	$(PY) -m deploy.local.run
 
 stop: ## Stop everything `make run` started

@@ -237,9 +237,11 @@ def main(argv: list[str] | None = None) -> None:
         stop_provider()
         return
 
-    from deploy.local.stack import start_stack, stop_stack
+    from deploy.local.stack import running_servers, start_stack, stop_stack
 
     stack_dir = STATE_DIR / "stack"
+    # Servers `make stack-up` (or another run) started are used and left running: they are not this run's to stop.
+    already_running = running_servers(stack_dir)
     env = {**os.environ, **start_stack(stack_dir)}
     # Links in parents' messages lead to the portal's pages.
     env.setdefault("GUICHET_PORTAL_URL", PORTAL.url)
@@ -302,7 +304,9 @@ def main(argv: list[str] | None = None) -> None:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        stop_stack(stack_dir)
+        stop_stack(stack_dir, keep=already_running)
+        if already_running:
+            print(f"left running, as they were before: {', '.join(sorted(already_running))} (`make stop` stops them)")
 
 
 if __name__ == "__main__":

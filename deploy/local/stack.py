@@ -15,6 +15,7 @@ import argparse
 import os
 import shlex
 import sys
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,14 +61,21 @@ def start_stack(stack_dir: Path = DEFAULT_DIR) -> dict[str, str]:
     return env
 
 
-def stop_stack(stack_dir: Path = DEFAULT_DIR) -> list[str]:
-    """Stop the servers this stack started (found by their pid files), forget stack.env; name those stopped."""
+def running_servers(stack_dir: Path = DEFAULT_DIR) -> frozenset[str]:
+    """The names of this stack's servers running now (started by `make stack-up`, or by an earlier run)."""
+    return frozenset(server.name for server in local_servers(Path(stack_dir)).values() if server.is_running())
+
+
+def stop_stack(stack_dir: Path = DEFAULT_DIR, keep: Collection[str] = ()) -> list[str]:
+    """Stop the servers this stack started (found by their pid files), except those named in `keep` (running before
+    the caller started the stack: not the caller's to stop); forget stack.env once none is kept. Name those stopped."""
     stack_dir = Path(stack_dir)
-    servers = list(local_servers(stack_dir).values())
+    servers = [server for server in local_servers(stack_dir).values() if server.name not in keep]
     running = [server for server in servers if server.is_running()]
-    with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
         list(pool.map(LocalServer.stop, servers))
-    (stack_dir / ENV_FILE_NAME).unlink(missing_ok=True)
+    if not keep:
+        (stack_dir / ENV_FILE_NAME).unlink(missing_ok=True)
     return [server.name for server in running]
 
 

@@ -14,7 +14,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
 from deploy.local.servers import KafkaServer, LocalServer, PostgresServer, RedisServer
-from deploy.local.stack import read_env_file, start_stack, status, stop_stack
+from deploy.local.stack import local_servers, read_env_file, running_servers, start_stack, status, stop_stack
 from tests.support.servers import free_port
 
 
@@ -97,3 +97,31 @@ def test_stack_reuses_servers_named_by_the_environment(private_dir, monkeypatch,
 
     assert stop_stack(private_dir) == []
     assert status(private_dir) == 1  # nothing promised any more
+
+
+def test_a_run_leaves_running_the_servers_that_ran_before_it(private_dir, monkeypatch):
+    """`make run` on a stack `make stack-up` started: it uses that stack and, when it stops, leaves it running."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-elsewhere:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://guichet@db-elsewhere:5432/guichet")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("GUICHET_REDIS_PORT", str(free_port()))
+    started_before = local_servers(private_dir)["REDIS_URL"]
+    started_before.start()  # as `make stack-up` would have
+    try:
+        already = running_servers(private_dir)
+        assert already == {"redis"}
+        env = start_stack(private_dir)
+        assert env["REDIS_URL"] == started_before.url
+
+        assert stop_stack(private_dir, keep=already) == []
+        assert started_before.is_running() and read_env_file(private_dir)["REDIS_URL"] == started_before.url
+        client = redis.Redis.from_url(started_before.url)
+        try:
+            assert client.ping() is True
+        finally:
+            client.close()
+
+        assert stop_stack(private_dir) == ["redis"]  # `make stop`: everything
+        assert not started_before.is_running()
+    finally:
+        started_before.stop()
