@@ -156,6 +156,7 @@ def test_allocation_purges_old_campaigns_records_and_keeps_the_draw(engine):
 
 def test_allocation_purges_the_draw_chains_of_campaigns_archived_long_ago_whole(engine):
     from services.allocation.store.audit import chain_of, record_draw
+    from services.allocation.store.publication_requests import publication_requests
     from services.allocation.store.tables import audit, campaigns
     from services.allocation.usecases.purge import AllocationRetention, purge
     from shared.audit import Actor, check_chains
@@ -170,10 +171,19 @@ def test_allocation_purges_the_draw_chains_of_campaigns_archived_long_ago_whole(
             for action in ("draw.dry_run", "draw.publish"):
                 record_draw(connection, manager, action, campaign_id, {"run_id": str(uuid.uuid4())}, NOW - YEAR)
 
+    add(engine, publication_requests, *[{"campaign_id": c, "requested_by": "manager-1", "requested_role": "manager",
+                                         "requested_by_name": "Camille Manager", "requested_at": NOW - YEAR,
+                                         "approved_by": "manager-2", "approved_at": NOW - YEAR}
+                                        for c in (archived, still_open)])
+
     retention = AllocationRetention(applications=3 * YEAR, inbox=timedelta(days=60), audit=5 * YEAR)
-    assert purge(engine, NOW, retention)["audit"] == 0, "archived a moment ago: kept"
+    kept_now = purge(engine, NOW, retention)
+    assert kept_now["audit"] == kept_now["publication_requests"] == 0, "archived a moment ago: kept"
     counts = purge(engine, NOW + 6 * YEAR, retention)
     assert counts["audit"] == 2  # the archived campaign's whole chain, never part of one
+    assert counts["publication_requests"] == 1  # who asked and who approved its publication, gone with its chain
+    with engine.connect() as connection:
+        assert list(connection.execute(select(publication_requests.c.campaign_id)).scalars()) == [still_open]
     with engine.connect() as connection:
         assert {row.chain for row in connection.execute(select(audit.entries.c.chain))} == {chain_of(still_open)}
         (report,) = check_chains(connection, audit, chain_of(still_open))

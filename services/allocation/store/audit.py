@@ -25,10 +25,14 @@ def record_draw(connection: Connection, actor: Actor, action: str, campaign_id: 
                         occurred_at=now)
 
 
+def archived_before(connection: Connection, before: datetime) -> list[UUID]:
+    """The campaigns archived before `before`. Allocation learns of the archiving from the campaign's snapshot
+    (`status` archived); it counts from when it stored that snapshot, a moment after the archiving, so never earlier
+    than the campaigns service does."""
+    return list(connection.execute(select(campaigns.c.campaign_id).where(
+        campaigns.c.snapshot["status"].astext == "archived", campaigns.c.updated_at < before)).scalars())
+
+
 def purge_archived_before(connection: Connection, before: datetime) -> int:
-    """Retention: the whole draw chains of campaigns archived before `before`; how many entries went. Allocation
-    learns of the archiving from the campaign's snapshot (`status` archived); it counts from when it stored that
-    snapshot, a moment after the archiving, so never earlier than the campaigns service does."""
-    archived = connection.execute(select(campaigns.c.campaign_id).where(
-        campaigns.c.snapshot["status"].astext == "archived", campaigns.c.updated_at < before)).scalars()
-    return purge_chains(connection, audit, [chain_of(campaign_id) for campaign_id in archived])
+    """Retention: the whole draw chains of campaigns archived before `before`; how many entries went."""
+    return purge_chains(connection, audit, [chain_of(campaign_id) for campaign_id in archived_before(connection, before)])

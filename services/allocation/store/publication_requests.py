@@ -74,6 +74,15 @@ def withdraw_request(connection: Connection, campaign_id: UUID) -> PublicationRe
     return None if row is None else PublicationRequest(**row)
 
 
+def purge_requests(connection: Connection, campaign_ids: list[UUID]) -> int:
+    """Retention: these campaigns' requests (who asked, who approved: managers' names), gone with the draws' audit
+    chains that record the same; how many went."""
+    if not campaign_ids:
+        return 0
+    return connection.execute(delete(publication_requests)
+                              .where(publication_requests.c.campaign_id.in_(campaign_ids))).rowcount
+
+
 def mark_approved(connection: Connection, campaign_id: UUID, approver: Actor, now: datetime, run_id: UUID) -> None:
     connection.execute(update(publication_requests).where(publication_requests.c.campaign_id == campaign_id)
                        .values(approved_by=approver.subject, approved_at=now, run_id=run_id))

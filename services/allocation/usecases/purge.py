@@ -1,7 +1,7 @@
 """Retention in allocation (docs/privacy.md): a campaign closed more than `application_retention` ago loses
 its applications, decisions, places and waitlist entries (its published draw, which holds no fact of anyone,
-and its lottery secret stay: the draw remains verifiable); the outbox and inbox; and the draws' audit chains of
-campaigns archived long ago. Idempotent."""
+and its lottery secret stay: the draw remains verifiable); the outbox and inbox; and the draws' audit chains and
+four-eyes publication requests of campaigns archived long ago. Idempotent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from services.allocation.store.audit import purge_archived_before
+from services.allocation.store.audit import archived_before, purge_archived_before
+from services.allocation.store.publication_requests import purge_requests
 from services.allocation.store.tables import (
     applications,
     campaigns,
@@ -42,5 +43,7 @@ def purge(engine: Engine, now: datetime, retention: AllocationRetention) -> dict
         "applications": lambda c: purge_campaign_records(c, now, retention.applications),
         "outbox": lambda c: purge_outbox(c, outbox, now, OUTBOX_KEPT_AFTER_PUBLICATION),
         "inbox": lambda c: purge_inbox(c, inbox, now, retention.inbox),
-        **({} if retention.audit is None else {"audit": lambda c: purge_archived_before(c, now - retention.audit)}),
+        **({} if retention.audit is None else {
+            "audit": lambda c: purge_archived_before(c, now - retention.audit),
+            "publication_requests": lambda c: purge_requests(c, archived_before(c, now - retention.audit))}),
     })
