@@ -38,6 +38,7 @@ from services.portal.web.sessions import RedisSessionInterface
 from services.portal.wording import help_footer
 from shared.clock import Clock, utc_now
 from shared.formatting import HelpChannel
+from shared.health import redis_check
 from shared.redis_client import make_redis
 from shared.web import create_service_app
 
@@ -48,13 +49,18 @@ DESCRIPTION = "Pages for parents, city agents and campaign managers (HTML, Frenc
 def create_app(settings: PortalSettings | None = None, *, clock: Clock = utc_now) -> Flask:
     settings = settings or PortalSettings.from_env("portal")
     secret = session_secret(settings)
+    sessions = make_redis(settings)
+    # Ready with its sessions' Redis; a service it calls that is down leaves it degraded but in its load balancer:
+    # the pages over the other services still work, and those over that one say it does not answer, where an
+    # unready portal would take every page down with one service.
+    upstreams = {name: reachable(url) for name, url in settings.service_urls().items()}
     app = create_service_app(settings, title=TITLE, description=DESCRIPTION,
-                             readiness={name: reachable(url) for name, url in settings.service_urls().items()})
+                             readiness={"redis": redis_check(sessions), **upstreams}, serving_without=set(upstreams))
     # The shared factory names the app after the service; templates and static files live beside this module.
     app.root_path = str(Path(__file__).resolve().parent)
     app.secret_key = secret
     # Sessions in Redis, the cookie carrying only their signed id (web/sessions.py).
-    app.session_interface = RedisSessionInterface(make_redis(settings), secret, settings.session_idle,
+    app.session_interface = RedisSessionInterface(sessions, secret, settings.session_idle,
                                                   settings.secure_cookie)
     sign_in.install_sign_in(app, settings)
     install_security_headers(app, settings.oidc_issuer, settings.secure_cookie)

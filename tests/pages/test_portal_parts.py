@@ -306,6 +306,24 @@ def test_without_a_secret_or_a_provider_the_portal_does_not_start(recording_serv
         create_app(PortalSettings(service_name="portal", secret_key="s", **stand_in_for_every_service(url)))
 
 
+def test_the_portal_stays_in_service_when_a_service_it_calls_is_down_but_not_without_its_sessions(
+        redis_url, recording_service):
+    url, _ = recording_service
+    down = f"http://127.0.0.1:{free_port()}"
+    own = dict(service_name="portal", oidc_issuer="https://id.example", secret_key="s")
+    degraded = create_app(PortalSettings(redis_url=redis_url, **own, **{**stand_in_for_every_service(url),
+                                                                        "allocation_url": down}))
+    answer = degraded.test_client().get("/readyz")
+    assert (answer.status_code, answer.json["status"]) == (200, "degraded")
+    assert {name for name, check in answer.json["checks"].items() if not check["ready"]} == {"allocation"}
+
+    without_sessions = create_app(PortalSettings(redis_url=f"redis://127.0.0.1:{free_port()}/0", **own,
+                                                 **stand_in_for_every_service(url)))
+    answer = without_sessions.test_client().get("/readyz")
+    assert (answer.status_code, answer.json["status"]) == (503, "unready")
+    assert {name for name, check in answer.json["checks"].items() if not check["ready"]} == {"redis"}
+
+
 def test_the_explanation_names_the_criteria_met_and_each_choices_cutoff(portal):
     browser, _ = portal
     from flask import render_template
