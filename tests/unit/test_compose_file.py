@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 import yaml
 
 from deploy.catalogue import WEB_SERVICES, WORKERS
-from deploy.local.run import DEMO_ACCOUNTS
+from deploy.local.run import DEMO_ACCOUNTS, WAITING_ROOM_GUNICORN_ENV, WAITING_ROOM_PORT
 from deploy.local.servers.keycloak import KEYCLOAK_VERSION, REALM_FILE
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "deploy" / "compose.yaml"
+ROOM = "registrations-room"
 
 
 def compose_services() -> dict[str, dict]:
@@ -29,8 +30,9 @@ def test_every_worker_of_the_catalogue_runs_in_a_container_of_its_own():
 
 def test_every_web_service_of_the_catalogue_answers_on_its_local_port():
     services = compose_services()
-    serving = {service["environment"].get("GUICHET_SERVICE"): service for service in services.values()
-               if isinstance(service.get("environment"), dict) and "GUICHET_SERVICE" in service["environment"]}
+    serving = {service["environment"].get("GUICHET_SERVICE"): service for name, service in services.items()
+               if isinstance(service.get("environment"), dict) and "GUICHET_SERVICE" in service["environment"]
+               and name != ROOM}
     assert set(serving) == {service.name for service in WEB_SERVICES}
     for service in WEB_SERVICES:
         container = serving[service.name]
@@ -39,6 +41,15 @@ def test_every_web_service_of_the_catalogue_answers_on_its_local_port():
         assert any(port.endswith(f":{bind_port}:{bind_port}") for port in container["ports"]), service.name
         # The image's command runs services.<GUICHET_SERVICE>.wsgi:app, the catalogue's app.
         assert "command" not in container, f"{service.name}: let the image run {service.app}"
+
+
+def test_the_waiting_room_runs_on_registrations_containers_of_its_own_as_make_run_starts_it():
+    services = compose_services()
+    room = services[ROOM]["environment"]
+    assert room["GUICHET_SERVICE"] == "registrations" and "command" not in services[ROOM]
+    assert room["GUICHET_BIND"] == f"0.0.0.0:{WAITING_ROOM_PORT}"
+    assert {name: room[name] for name in WAITING_ROOM_GUNICORN_ENV} == WAITING_ROOM_GUNICORN_ENV
+    assert services["portal"]["environment"]["GUICHET_WAITING_ROOM_URL"] == f"http://{ROOM}:{WAITING_ROOM_PORT}"
 
 
 def test_the_image_runs_the_web_service_that_guichet_service_names():
