@@ -21,9 +21,7 @@ from services.portal.web.agents import REASON_REQUIRED, family_household, family
 from services.portal.web.documents import (
     ALLOWANCE,
     DOCUMENT_MAX_BYTES,
-    FACT_MISSING,
-    FILE_MISSING,
-    FORM_ALLOWANCE_BYTES,
+    allow_document_bodies,
     children_names,
     document_file,
     document_rows,
@@ -32,7 +30,7 @@ from services.portal.web.documents import (
     fact_options,
     fact_states,
     fact_value,
-    kept_filename,
+    read_upload_form,
     size_text,
     upload_errors,
 )
@@ -70,11 +68,7 @@ def read_or_not_found(account: str, read: Callable[[str], Any]) -> tuple[Any, An
         return None, not_found(error)
 
 
-@blp.url_value_preprocessor
-def _upload_bodies(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Runs before shared.web's body limit: an upload's limit is a document's, and its form's."""
-    if request.method == "POST" and endpoint == "agent_documents.upload":
-        request.max_content_length = DOCUMENT_MAX_BYTES + FORM_ALLOWANCE_BYTES
+allow_document_bodies(blp, "agent_documents.upload")
 
 
 def documents_page(account: str, *, choice: str = "", reason: str = "", errors: dict[str, str] | None = None,
@@ -109,22 +103,14 @@ def upload():
     account = request.form.get("account", "")
     if not account:
         abort(400)
-    choice, reason = request.form.get("fact", ""), request.form.get("reason", "")
-    sent = request.files.get("document")
-    content = sent.read() if sent else b""
-    if len(content) > DOCUMENT_MAX_BYTES:
-        return documents_page(account, choice=choice, reason=reason,
-                              errors={"document": PROBLEMS["document-too-large"]}, status=413)
-    errors = {name: message for name, message, missing in (
-        ("fact", FACT_MISSING, not choice), ("document", FILE_MISSING, not content and not (sent and sent.filename)),
-        ("reason", REASON_REQUIRED, not reason.strip())) if missing}
-    if errors:
-        return documents_page(account, choice=choice, reason=reason, errors=errors, status=422)
-    fact, child_id = fact_and_child(choice)
+    reason = request.form.get("reason", "")
+    form = read_upload_form(reason=(REASON_REQUIRED, not reason.strip()))
+    if form.errors:
+        return documents_page(account, choice=form.choice, reason=reason, errors=form.errors, status=form.status)
+    fact, child_id = fact_and_child(form.choice)
     try:
-        client("registrations").upload(f"{family_path(account)}/documents", content, {
-            "fact": fact, "child_id": child_id, "reason": reason,
-            "filename": kept_filename(sent.filename if sent else None)})
+        client("registrations").upload(f"{family_path(account)}/documents", form.content, {
+            "fact": fact, "child_id": child_id, "reason": reason, "filename": form.filename})
     except ApiError as error:
         if error.status == 404 and error.code == "family-not-found":
             return not_found(error)
@@ -133,7 +119,7 @@ def upload():
             return redirect(url_for("agent_documents.documents", account=account))
         if error.status not in (413, 415, 422):
             raise
-        return documents_page(account, choice=choice, reason=reason, errors=upload_refusal(error),
+        return documents_page(account, choice=form.choice, reason=reason, errors=upload_refusal(error),
                               status=error.status)
     flash("Le justificatif est enregistré pour la famille ; elle le voit dans « Mes justificatifs ».")
     return redirect(url_for("agent_documents.documents", account=account))

@@ -8,6 +8,7 @@ from the content), and its 413, 415 and 422 come back here as French messages ne
 on as it is read, as an attachment that is never sniffed nor shown inline (`document_file`)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -38,11 +39,41 @@ FILE_MISSING = "Choisissez le fichier à envoyer."
 FACT_MISSING = "Choisissez ce que ce justificatif prouve."
 
 
-@blp.url_value_preprocessor
-def _upload_bodies(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Runs before shared.web's body limit: an upload's limit is a document's, and its form's."""
-    if request.method == "POST" and endpoint == "documents.upload":
-        request.max_content_length = DOCUMENT_MAX_BYTES + FORM_ALLOWANCE_BYTES
+def allow_document_bodies(blueprint: Blueprint, upload_endpoint: str) -> None:
+    """The upload's own body limit, a document's and its form's, set before shared.web's limit is checked."""
+    @blueprint.url_value_preprocessor
+    def _upload_bodies(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if request.method == "POST" and endpoint == upload_endpoint:
+            request.max_content_length = DOCUMENT_MAX_BYTES + FORM_ALLOWANCE_BYTES
+
+
+allow_document_bodies(blp, "documents.upload")
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    """What an upload form sent: the fact chosen, the file's bytes and name, and what is wrong before it is sent on
+    (`status` 413 for a file over the limit, 422 for a missing field)."""
+    choice: str
+    content: bytes
+    filename: str | None
+    errors: dict[str, str]
+    status: int = 200
+
+
+def read_upload_form(**required: tuple[str, bool]) -> UploadForm:
+    """The form's fact and file, checked as the family's form and the agents' do; `required` adds the form's own
+    fields: name → (message, missing)."""
+    choice = request.form.get("fact", "")
+    sent = request.files.get("document")
+    content = sent.read() if sent else b""
+    filename = kept_filename(sent.filename if sent else None)
+    if len(content) > DOCUMENT_MAX_BYTES:
+        return UploadForm(choice, content, filename, {"document": PROBLEMS["document-too-large"]}, 413)
+    errors = {name: message for name, (message, missing) in {
+        "fact": (FACT_MISSING, not choice), "document": (FILE_MISSING, not content and not (sent and sent.filename)),
+        **required}.items() if missing}
+    return UploadForm(choice, content, filename, errors, 422 if errors else 200)
 
 
 # --- what a page shows of the documents -----------------------------------------------------------------------
@@ -172,27 +203,20 @@ def too_large(_: Exception):
 @blp.post("/justificatifs")
 @parent_only
 def upload():
-    choice = request.form.get("fact", "")
-    sent = request.files.get("document")
-    content = sent.read() if sent else b""
-    if len(content) > DOCUMENT_MAX_BYTES:
-        return documents_page(choice=choice, errors={"document": PROBLEMS["document-too-large"]}, status=413)
-    errors = {name: message for name, message, missing in (
-        ("fact", FACT_MISSING, not choice), ("document", FILE_MISSING, not content and not (sent and sent.filename)))
-        if missing}
-    if errors:
-        return documents_page(choice=choice, errors=errors, status=422)
-    fact, child_id = fact_and_child(choice)
+    form = read_upload_form()
+    if form.errors:
+        return documents_page(choice=form.choice, errors=form.errors, status=form.status)
+    fact, child_id = fact_and_child(form.choice)
     try:
-        client("registrations").upload("/household/documents", content, {
-            "fact": fact, "child_id": child_id, "filename": kept_filename(sent.filename if sent else None)})
+        client("registrations").upload("/household/documents", form.content, {
+            "fact": fact, "child_id": child_id, "filename": form.filename})
     except ApiError as error:
         if error.status == 404:
             flash(error.message)
             return redirect(url_for("parents.family"))
         if error.status not in (413, 415, 422):
             raise
-        return documents_page(choice=choice, errors=upload_errors(error), status=error.status)
+        return documents_page(choice=form.choice, errors=upload_errors(error), status=error.status)
     flash("Votre justificatif est envoyé. Un agent de la Ville le vérifiera ; vous verrez ici ce qu'il valide.")
     return redirect(url_for("documents.documents"))
 
