@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from deploy.catalogue import SERVICES_WITH_SCHEMAS
 from shared.config import Settings, normalise_database_url
+from tests.support.broker import forget_session_topics, remember_topic_prefix
 from tests.support.servers import provide_kafka, provide_keycloak, provide_postgres, provide_redis
 
 # Fixtures more than one test folder uses live in modules, not in a conftest another folder imports.
@@ -43,30 +44,12 @@ def servers_dir() -> Path:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-# Every topic prefix this session's tests took: their topics are deleted at the end when the broker outlives the
-# session (KAFKA_BOOTSTRAP_SERVERS), or a developer's broker gathers tens of thousands of partition folders over a
-# few runs and stops on "Too many open files". Only this session's: another session may share the broker.
-_SESSION_TOPIC_PREFIXES: set[str] = set()
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap(servers_dir) -> str:
     with provide_kafka(servers_dir) as bootstrap:
         yield bootstrap
-        if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and _SESSION_TOPIC_PREFIXES:
-            forget_topics(bootstrap, tuple(_SESSION_TOPIC_PREFIXES))
-
-
-def forget_topics(bootstrap: str, prefixes: tuple[str, ...]) -> None:
-    from kafka.admin import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="guichet-tests-cleanup")
-    try:
-        doomed = sorted(topic for topic in admin.list_topics() if topic.startswith(prefixes))
-        for start in range(0, len(doomed), 200):
-            admin.delete_topics(doomed[start:start + 200], timeout_ms=30_000)
-    finally:
-        admin.close()
+        if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            forget_session_topics(bootstrap)
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +114,7 @@ def redis_client(redis_url):
 @pytest.fixture
 def topic_prefix() -> str:
     prefix = f"t{uuid.uuid4().hex[:10]}."
-    _SESSION_TOPIC_PREFIXES.add(prefix)
+    remember_topic_prefix(prefix)
     return prefix
 
 

@@ -10,6 +10,32 @@ from shared.events import make_event
 from shared.kafka import Producer
 from shared.topics import CAMPAIGN_EVENTS, TopicSpec, physical_name
 
+# Every topic prefix this session's tests took (each test's, each stack's started from outside): their topics are
+# deleted at the end when the broker outlives the session (KAFKA_BOOTSTRAP_SERVERS), or a developer's broker gathers
+# tens of thousands of partition folders over a few runs and stops on "Too many open files". Only this session's:
+# another session may share the broker.
+_SESSION_TOPIC_PREFIXES: set[str] = set()
+
+
+def remember_topic_prefix(prefix: str) -> str:
+    _SESSION_TOPIC_PREFIXES.add(prefix)
+    return prefix
+
+
+def forget_session_topics(bootstrap: str) -> None:
+    """Deletes every topic whose name starts with a prefix this session remembered."""
+    if not _SESSION_TOPIC_PREFIXES:
+        return
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="guichet-tests-cleanup")
+    try:
+        doomed = sorted(topic for topic in admin.list_topics() if topic.startswith(tuple(_SESSION_TOPIC_PREFIXES)))
+        for start in range(0, len(doomed), 200):
+            admin.delete_topics(doomed[start:start + 200], timeout_ms=30_000)
+    finally:
+        admin.close()
+
 
 def records_on(settings, topic: TopicSpec, event_type: str | None = None) -> list:
     """The raw records (key, headers, bytes), optionally of one CloudEvents type (its ce_type header)."""

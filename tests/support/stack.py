@@ -20,6 +20,7 @@ from deploy.catalogue import WEB_SERVICES, WORKERS
 from deploy.local.run import gunicorn_argv, service_env, start_process, wait_ready
 from shared.config import Settings
 from shared.kafka import ensure_topics
+from tests.support.broker import remember_topic_prefix
 from tests.support.keycloak import NOTIFICATIONS_CLIENT, NOTIFICATIONS_SECRET, PORTAL_SECRET, Provider
 from tests.support.pages import Stack
 from tests.support.servers import free_port
@@ -57,7 +58,7 @@ def running_stack(*, postgres_url: str, template_database: str, kafka_bootstrap:
     redis.Redis.from_url(redis_url).flushdb()
     settings = Settings(service_name=f"{prefix}-tests", database_url=database_url,
                         kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url,
-                        kafka_topic_prefix=f"{prefix[:1]}{uuid.uuid4().hex[:10]}.",
+                        kafka_topic_prefix=remember_topic_prefix(f"{prefix[:1]}{uuid.uuid4().hex[:10]}."),
                         jwt_private_key_file=dev_keys[0], jwt_public_key_file=dev_keys[1])
     ensure_topics(settings)
     wanted = set(services) if services is not None else {s.name for s in WEB_SERVICES}
