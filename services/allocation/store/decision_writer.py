@@ -26,7 +26,7 @@ class Decision:
     offer_id: str | None
     waitlist: list[dict[str, Any]]  # [{"offer_id", "position"}], the child's order of preference
     reasons: list[dict[str, Any]]  # [{"code", "offer_id"}]
-    explanation: dict[str, Any]  # result_documents.explanation_document
+    explanation: dict[str, Any]  # as stored: compact from a draw (stored_explanations), whole on arrival
 
     @classmethod
     def from_outcome(cls, application: Mapping[str, Any], outcome: Outcome,

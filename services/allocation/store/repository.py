@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import JSON, Connection, Text, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.allocation.domain.stored_explanations import offers_needing_cutoffs, rendered
 from services.allocation.store import seed_vault
 from services.allocation.store.application_rows import FamilyHistory
 from services.allocation.store.bulk_copy import json_text
@@ -248,16 +249,18 @@ def mark_revealed(connection: Connection, campaign_id: UUID, now: datetime) -> N
 # --- runs and decisions -----------------------------------------------------------------------------
 
 def save_run(connection: Connection, run_id: UUID, campaign_id: UUID, kind: str, now: datetime, *,
-             seed: bytes | None = None, statistics: dict | None = None, bundle: dict | None = None) -> None:
+             seed: bytes | None = None, statistics: dict | None = None, bundle: dict | None = None,
+             cutoffs: dict | None = None) -> None:
     # The bundle goes as text the server casts, not through the driver's JSON adapter: see json_text.
     connection.execute(allocation_runs.insert().values(
         run_id=run_id, campaign_id=campaign_id, kind=kind, seed_hex=None if seed is None else seed.hex(),
-        statistics=statistics, created_at=now,
+        statistics=statistics, cutoffs=cutoffs, created_at=now,
         bundle=None if bundle is None else cast(bindparam("bundle_text", json_text(bundle), type_=Text), JSON)))
 
 
-# A run without its bundle, which for a large campaign is tens of megabytes read only to be served.
-_RUN = select(*(column for column in allocation_runs.c if column.name != "bundle"))
+# A run without its bundle, which for a large campaign is tens of megabytes read only to be served, nor its
+# offers' cutoffs (read a few at a time by `explanation`).
+_RUN = select(*(column for column in allocation_runs.c if column.name not in ("bundle", "cutoffs")))
 
 
 def allocation_run(connection: Connection, run_id: UUID):
@@ -288,7 +291,7 @@ def family_decision(connection: Connection, application_id: UUID, family_account
     return connection.execute(
         select(applications.c.application_id, applications.c.campaign_id, applications.c.choices,
                decisions.c.outcome, decisions.c.offer_id, decisions.c.waitlist, decisions.c.reasons,
-               decisions.c.explanation, decisions.c.decided_at)
+               decisions.c.explanation, decisions.c.decided_at, decisions.c.run_id)
         .join(decisions, decisions.c.application_id == applications.c.application_id, isouter=True)
         .where(applications.c.application_id == application_id,
                applications.c.family_account == family_account)).first()
@@ -302,3 +305,13 @@ def campaign_decisions(connection: Connection, campaign_id: UUID):
 def decision_explanation(connection: Connection, application_id: UUID) -> dict[str, Any]:
     return connection.execute(select(decisions.c.explanation).where(decisions.c.application_id == application_id)
                               ).scalar_one()
+
+
+def explanation(connection: Connection, run_id: UUID, stored: dict[str, Any]) -> dict[str, Any]:
+    """The explanation document of a decision of run `run_id` whose stored explanation is `stored` (either form)."""
+    needed = sorted(set(offers_needing_cutoffs(stored)))
+    if not needed:
+        return rendered(stored, {})
+    found = connection.execute(select(*(allocation_runs.c.cutoffs[offer_id] for offer_id in needed))
+                               .where(allocation_runs.c.run_id == run_id)).one()
+    return rendered(stored, {offer_id: cutoffs for offer_id, cutoffs in zip(needed, found) if cutoffs is not None})

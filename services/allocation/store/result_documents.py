@@ -15,11 +15,13 @@ from services.allocation.domain import (
     OfferExplanation,
     Outcome,
     Reason,
+    Standing,
     Status,
     TieBreak,
     WaitlistPosition,
     format_number,
 )
+from services.allocation.domain.stored_explanations import tier_at as tier_at
 
 
 def tie_break_document(kind: TieBreak, value: int | None) -> dict[str, Any]:
@@ -54,12 +56,21 @@ class ResultDocuments:
     offer explanations among applications (frozen, built once), and every application not admitted at an offer
     reads the offer's one tuple of cutoffs: each is written here once and its document reused, where writing
     them anew was a third of a draw's decision writing. The documents are the same as one by one; those shared
-    must only be read (a draw serialises them)."""
+    must only be read (a draw serialises them).
 
-    def __init__(self):
+    `compact`: explanations in the form a draw stores (`stored_explanations`): each offer's cutoffs once, in
+    `cutoffs`, to store with the run; an application whose cutoffs at an offer are not the offer's one tuple
+    (none today: the core gives every application not admitted there the same) is written whole, and reads the
+    same."""
+
+    def __init__(self, *, compact: bool = False):
         # (id of the object, tie-break kind) → (the object, kept so that its id is not reused, its document)
         self._offers: dict[tuple[int, TieBreak], tuple[OfferExplanation, dict[str, Any]]] = {}
         self._cutoffs: dict[tuple[int, TieBreak], tuple[tuple[Cutoff, ...], list[dict[str, Any]]]] = {}
+        self._compact = compact
+        self.cutoffs: dict[str, list[dict[str, Any]]] = {}  # offer id → its cutoffs' documents (compact only)
+        self._cutoffs_of_offer: dict[str, tuple[Cutoff, ...]] = {}
+        self._choices: dict[int, tuple[OfferExplanation, list[Any]]] = {}  # id of a shared explanation → its row
 
     def decision(self, outcome: Outcome) -> dict[str, Any]:
         return {
@@ -72,6 +83,15 @@ class ResultDocuments:
 
     def explanation(self, explanation: Explanation) -> dict[str, Any]:
         kind = explanation.tie_break_kind
+        if self._compact and (choices := self._choice_rows(explanation.offers, kind)) is not None:
+            return {
+                "tie_break_kind": str(kind),
+                **tie_break_document(kind, explanation.tie_break),
+                "tickets": explanation.tickets,
+                "sibling_group": list(explanation.sibling_group),
+                "choices": choices,
+                "decided_on_arrival": False,
+            }
         return {
             "tie_break_kind": str(kind),
             **tie_break_document(kind, explanation.tie_break),
@@ -80,6 +100,29 @@ class ResultDocuments:
             "offers": [self._offer(offer, kind) for offer in explanation.offers],
             "decided_on_arrival": False,
         }
+
+    def _choice_rows(self, offers: tuple[OfferExplanation, ...], kind: TieBreak) -> list[list[Any]] | None:
+        """The rows of `stored_explanations.CHOICE_FIELDS`; None if a cutoff is not its offer's one."""
+        rows = []
+        for offer in offers:
+            if offer.standing is Standing.NOT_ADMITTED:
+                known = self._cutoffs_of_offer.get(offer.offer_id)
+                if known is None:
+                    self._cutoffs_of_offer[offer.offer_id] = offer.cutoffs
+                    self.cutoffs[offer.offer_id] = self._cutoff_documents(offer.cutoffs, kind)
+                elif known is not offer.cutoffs and known != offer.cutoffs:
+                    return None
+            if offer.waitlist_position is None:  # shared by the core: its row too
+                known_row = self._choices.get(id(offer))
+                if known_row is not None:
+                    rows.append(known_row[1])
+                    continue
+            row = [offer.offer_id, offer.rank, offer.tier, list(offer.criteria_met), str(offer.standing),
+                   offer.waitlist_position]
+            if offer.waitlist_position is None:
+                self._choices[id(offer)] = (offer, row)
+            rows.append(row)
+        return rows
 
     def _offer(self, offer: OfferExplanation, kind: TieBreak) -> dict[str, Any]:
         shared = offer.waitlist_position is None  # one with a waitlist position is an application's own
@@ -104,13 +147,6 @@ class ResultDocuments:
         self._cutoffs[(id(cutoffs), kind)] = (cutoffs, documents)
         return documents
 
-
-def tier_at(explanation: dict[str, Any], offer_id: str | None) -> int | None:
-    """The tier at `offer_id`, or at the first eligible choice; None when no choice was eligible."""
-    offers = explanation["offers"]
-    if offer_id is not None:
-        offers = [offer for offer in offers if offer["offer_id"] == str(offer_id)]
-    return offers[0]["tier"] if offers else None
 
 
 def statistics_document(result: AllocationResult) -> dict[str, Any]:

@@ -157,12 +157,13 @@ def publish_locked(connection: Connection, campaign: CampaignCopy, now: datetime
     drawn = sealed_draw(inputs.policy, inputs.offers, inputs.applications, lottery_secret(connection, campaign_id))
     result = drawn.result
     run_id = uuid.uuid4()
+    # Explanations stored compact, each offer's cutoffs once with the run: read rendered (stored_explanations).
+    documents = ResultDocuments(compact=True)
+    decided = [Decision.from_outcome(inputs.stored[application_id], outcome, documents)
+               for application_id, outcome in result.outcomes.items()]
     save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
-             bundle=drawn.bundle)
-    documents = ResultDocuments()
-    record_decisions(connection, campaign, run_id, [Decision.from_outcome(inputs.stored[application_id], outcome,
-                                                                          documents)
-                                                    for application_id, outcome in result.outcomes.items()], now)
+             bundle=drawn.bundle, cutoffs=documents.cutoffs)
+    record_decisions(connection, campaign, run_id, decided, now)
     mark_revealed(connection, campaign_id, now)
     outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),
                           key=campaign_id)

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from services.allocation.bootstrap import AllocationComponents
 from services.allocation.store.places import latest_place
-from services.allocation.store.repository import family_decision
+from services.allocation.store.repository import explanation, family_decision
 from services.allocation.usecases.draw_lines import family_line
 from services.allocation.web.schemas import DrawLineSchema, ExplanationSchema
 from services.allocation.web.views import explanation_view
@@ -36,7 +36,8 @@ class Explanation(MethodView):
                 raise NotFound("No application of yours has this id.", code="application-not-found")
             if decision.outcome is None:
                 raise Conflict("This application has not been decided yet.", code="not-decided-yet")
-            return explanation_view(decision, latest_place(connection, application_id))
+            return explanation_view(decision, explanation(connection, decision.run_id, decision.explanation),
+                                    latest_place(connection, application_id))
 
 
 @blp.route("/<uuid:application_id>/draw-line",

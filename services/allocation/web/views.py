@@ -58,8 +58,8 @@ def draw_view(seed: Any, run: Any) -> dict[str, Any]:
             "bundle_url": bundle_url(seed.campaign_id) if revealed else None, "how_to_verify": HOW_TO_VERIFY}
 
 
-def explanation_view(decision: Any, place: Any) -> dict[str, Any]:
-    explanation = decision.explanation
+def explanation_view(decision: Any, explanation: dict[str, Any], place: Any) -> dict[str, Any]:
+    """`explanation`: the decision's explanation rendered (`repository.explanation`), not as stored."""
     return {
         "application_id": decision.application_id, "campaign_id": decision.campaign_id,
         "outcome": decision.outcome, "offer_id": decision.offer_id, "waitlist": decision.waitlist,
