@@ -102,6 +102,13 @@ def latency_bucket(milliseconds: float) -> int:
     return SLOWEST_BUCKET_MS
 
 
+def submission_bucket(milliseconds: float, shed: bool) -> int:
+    """An admitted family's submission as the controller counts it: its latency as the family saw it, and a
+    submission intake shed (503 intake-saturated, asked to come back) in the slowest bucket: that family waits at
+    least the Retry-After, far beyond any target, so sheds above 5 % of a window put its p95 over the target."""
+    return SLOWEST_BUCKET_MS if shed else latency_bucket(milliseconds)
+
+
 def percentile(histogram: dict[int, int], quantile: float) -> tuple[float | None, int]:
     """(the quantile's bucket bound — an upper estimate —, how many samples) of a latency histogram."""
     total = sum(histogram.values())
@@ -182,6 +189,43 @@ def poll_after(ahead: int | None, waiting: int, pace_per_minute: float, budget: 
     return max(1, math.ceil(interval))
 
 
+@dataclass(frozen=True)
+class JoinBudget:
+    """How many refused joins one process tells to come back in any one second. A refused join used to come back
+    after 2–5 s whatever the crowd: at an opening the refusals came back as a storm (five tries a family) that kept
+    the process busy refusing, and every answer waited seconds for a connection. Now each refusal is given the
+    first second from `shortest` on that still has room in the budget, so the retries a process receives stay
+    within `retries_per_second` whatever the crowd, until `longest` (then they pile up on it). The arrival ticket
+    keeps the family's arrival order, so a longer wait costs no place."""
+    retries_per_second: float = 200.0
+    shortest_seconds: int = 2
+    longest_seconds: int = 60
+
+
+class JoinRetries:
+    """One process's calendar of refused joins due back, second by second (not thread-safe: its caller locks)."""
+
+    def __init__(self, budget: JoinBudget = JoinBudget()):
+        self.budget = budget
+        self._due: dict[int, int] = {}  # epoch second → refused joins told to come back then
+        self._first_open = 0  # no second before this one has room left
+
+    def retry_after(self, now: float) -> int:
+        """Seconds until this refused join asks again: the first second with room, at least `shortest` away."""
+        second = int(now)
+        earliest = second + self.budget.shortest_seconds
+        latest = second + self.budget.longest_seconds
+        if len(self._due) > 2 * self.budget.longest_seconds:  # the seconds gone by are forgotten
+            self._due = {at: count for at, count in self._due.items() if at >= second}
+        due = max(earliest, self._first_open)
+        while due < latest and self._due.get(due, 0) >= self.budget.retries_per_second:
+            due += 1
+        self._due[due] = self._due.get(due, 0) + 1
+        if due > earliest and self._first_open < due:
+            self._first_open = due  # every second from `earliest` to here is full
+        return due - second
+
+
 def pre_queue_poll_after(until_opening_seconds: float, waiting: int, budget: PollBudget = PollBudget(),
                          rng: random.Random | None = None) -> int:
     """Seconds until a pre-queue page asks again: every 30 s or the budget's interval if longer (shortened by up
@@ -260,8 +304,9 @@ class AdmissionTokens:
 
 # --- the arrival ticket of a refused join ------------------------------------------------------------------------
 
-# A refused join's ticket is honoured for this long after its refusal: a refused page asks again after 2–5 s.
-ARRIVAL_TICKET_TTL = timedelta(seconds=30)
+# A refused join's ticket is honoured for this long after its refusal: longer than the longest Retry-After a
+# refused join is given (JoinBudget.longest_seconds), with room for a slow page.
+ARRIVAL_TICKET_TTL = timedelta(seconds=90)
 # Refused again and again, a family keeps its first arrival instant this long at most (then it arrives anew).
 ARRIVAL_KEPT_AT_MOST = timedelta(minutes=10)
 # Arrivals after the opening are scored 1 + (milliseconds since the opening) × this: a double holds it exactly for

@@ -3,7 +3,8 @@ signed admission token), managers read the room live, anyone reads the room's co
 opening, its seed; intake checks a submission's admission token while the room admits.
 
 The pace: the campaign's configured admissions per minute is the ceiling; every 5 s window one process (the
-first to claim the window in Redis) moves the pace from intake's measured latency (`domain.waiting_room.next_pace`).
+first to claim the window in Redis) moves the pace from the admitted families' submissions as they saw them —
+their latency, and intake's refusals counted as too slow (`domain.waiting_room.next_pace`, `submission_bucket`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from services.registrations.domain.waiting_room import (
     AdmissionTokens,
     ArrivalTicketIgnored,
     ArrivalTickets,
+    JoinBudget,
     PaceLimits,
     Phase,
     PlaceReading,
@@ -28,7 +30,6 @@ from services.registrations.domain.waiting_room import (
     arrival_score,
     commitment,
     estimated_wait,
-    latency_bucket,
     next_pace,
     percentile,
     phase,
@@ -36,6 +37,7 @@ from services.registrations.domain.waiting_room import (
     poll_after,
     pre_queue_poll_after,
     room_seed,
+    submission_bucket,
     ticket,
     ticketed_score,
 )
@@ -107,11 +109,11 @@ class WaitingRooms:
                  secret: bytes | None = None, token_ttl: timedelta = timedelta(minutes=10),
                  admission_window: timedelta = timedelta(minutes=30), burst_seconds: float = 2.0,
                  limits: PaceLimits = PaceLimits(), poll_budget: PollBudget = PollBudget(),
-                 rng: random.Random | None = None):
+                 join_budget: JoinBudget = JoinBudget(), rng: random.Random | None = None):
         self.campaigns, self.store, self.latency, self.clock = campaigns, store, latency, clock
         self.token_ttl, self.admission_window, self.burst_seconds, self.limits = (token_ttl, admission_window,
                                                                                   burst_seconds, limits)
-        self.poll_budget = poll_budget
+        self.poll_budget, self.join_budget = poll_budget, join_budget
         self.rng = rng or random.Random()
         self._secret = secret
         self._arrival_tickets: ArrivalTickets | None = None
@@ -250,10 +252,18 @@ class WaitingRooms:
         self._paces[campaign_id] = (window, current)
         return current
 
-    def record_intake_latency(self, milliseconds: float) -> None:
-        """Intake's own latency, measured around each submission by its view."""
+    def record_submission(self, milliseconds: float, shed: bool = False) -> None:
+        """An admitted family's submission as the family saw it (web/parents/waiting_room_fast.py measures it
+        around everything the process does for it, from the ingress's X-Request-Start when it gives one), or shed
+        by intake: what the pace controller reads (`submission_bucket`)."""
         window = int(self.clock().timestamp()) // LATENCY_WINDOW_SECONDS
-        self.latency.record(window, latency_bucket(milliseconds))
+        self.latency.record(window, submission_bucket(milliseconds, shed))
+
+    def record_intake_latency(self, milliseconds: float) -> None:
+        """Formerly intake's own time around `Intake.submit`, which missed what families wait for (Flask, a
+        thread, intake's own shedding): the controller never saw intake struggle. `record_submission` measures
+        it now, around the whole request; this call, still made by intake's view, records nothing so that no
+        submission is counted twice."""
 
     # --- intake's check, the public view, the managers' view --------------------------------------------------
 

@@ -110,13 +110,13 @@ def test_the_pace_falls_when_intake_is_slow_and_climbs_back_within_its_limits(re
     paces = []
     for _ in range(12):  # a minute of slow intake: p95 of 1 s
         for _ in range(30):
-            rooms.record_intake_latency(900)
+            rooms.record_submission(900)
         clock.advance(seconds=5)
         paces.append(rooms.place("family-a", campaign.campaign_id).pace_per_minute)
     assert paces[0] < 600 and paces == sorted(paces, reverse=True) and min(paces) == 60  # the floor: 10 %
     for _ in range(12):  # then fast again
         for _ in range(30):
-            rooms.record_intake_latency(20)
+            rooms.record_submission(20)
         clock.advance(seconds=5)
         paces.append(rooms.place("family-a", campaign.campaign_id).pace_per_minute)
     assert paces[-1] == 600 and max(paces) == 600  # back to the configured pace, never above it

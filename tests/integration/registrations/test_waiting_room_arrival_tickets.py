@@ -4,7 +4,7 @@ pre-queue had it come before the opening), never ahead of a family already admit
 foreign, expired or reused ticket is ignored — a fresh join, which the answer names."""
 from datetime import UTC, datetime, timedelta
 
-from services.registrations.domain.waiting_room import PlaceState, TicketOutcome, ticket
+from services.registrations.domain.waiting_room import ARRIVAL_TICKET_TTL, PlaceState, TicketOutcome, ticket
 from services.registrations.store.waiting_room import RoomStore
 from tests.support.campaigns import MovableClock
 from tests.support.waiting_room import room_terms, rooms_on
@@ -135,7 +135,7 @@ def test_tampered_foreign_expired_and_reused_tickets_are_ignored_a_fresh_join(re
     outcomes = {}
     for family in ("tampered", "foreign-account", "foreign-campaign", "garbage"):
         outcomes[family] = rooms.join(family, room, given[family], bearer(family)).arrival_ticket
-    clock.advance(seconds=29)  # 31 s after its refusal
+    clock.advance(seconds=ARRIVAL_TICKET_TTL.total_seconds() - 1)  # 1 s beyond its time to live
     outcomes["expired"] = rooms.join("expired", room, given["expired"], bearer("expired")).arrival_ticket
     assert outcomes == {"tampered": TicketOutcome.INVALID, "foreign-account": TicketOutcome.FOREIGN,
                         "foreign-campaign": TicketOutcome.FOREIGN, "garbage": TicketOutcome.INVALID,

@@ -3,6 +3,7 @@ same places and documents as Flask's route gives, every refusal still Flask's ow
 503 + Retry-After at once beyond the process's bound, nothing written."""
 import json
 import socket
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,9 +12,10 @@ from flask import request
 from werkzeug.test import Client
 
 from services.registrations.domain.waiting_room import Phase, PlaceState, PollBudget
-from services.registrations.store.waiting_room import RoomStore
+from services.registrations.store.waiting_room import IntakeLatency, RoomStore
 from services.registrations.usecases.intake import InFlight
 from services.registrations.usecases.waiting_room import PlaceView
+from services.registrations.web.parents.shedding import ShedSubmissions
 from services.registrations.web.parents.waiting_room_fast import AnswerRoomBeforeFlask, place_json
 from services.registrations.web.schemas import PlaceSchema
 from shared.devtokens import ensure_dev_keys, issue_token
@@ -226,3 +228,45 @@ def test_the_refusal_gives_its_ticket_without_redis_nor_a_verified_token():
     assert (carried.ticket_id, carried.arrived_at_ms) == (kept.ticket_id, kept.arrived_at_ms)
     poll = Client(layer).get(path, headers=bearer("not-even-a-jwt"))
     assert poll.status_code == 503 and "Arrival-Ticket" not in poll.headers and "arrival_ticket" not in poll.json
+
+
+def test_a_shedding_intake_lowers_the_pace_and_a_fast_one_raises_it_again(redis_client):
+    """What the admitted families see steers the pace: intake's refusals (503 intake-saturated, before Flask) count
+    as too slow; a submission's time counts from when the ingress received it."""
+    opening = datetime(2026, 2, 4, 23, 1, tzinfo=UTC)
+    campaign = room_terms(opening, per_minute=600)
+    clock = MovableClock(opening + timedelta(seconds=1))
+    rooms = rooms_on(redis_client, clock, campaign)
+    rooms.join("family-a", campaign.campaign_id)
+    saturated = InFlight(1)
+    saturated.enter()  # intake serves as many submissions as it holds: every other one is shed
+
+    def intake(environ, start_response):
+        start_response("202 ACCEPTED", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    layer = AnswerRoomBeforeFlask(ShedSubmissions(intake, saturated), rooms, verifier=None, in_flight=InFlight(4))
+    admitted = {"Admission-Token": "a.b", "Content-Type": "application/json"}
+    paces = []
+    for _ in range(3):  # 15 s of a shedding intake
+        for _ in range(30):
+            assert Client(layer).post("/applications", headers=admitted, data="{}").status_code == 503
+        clock.advance(seconds=5)
+        paces.append(rooms.place("family-a", campaign.campaign_id).pace_per_minute)
+    assert paces[-1] < paces[0] < 600 and paces == sorted(paces, reverse=True)
+
+    saturated.leave()  # intake answers again, at once
+    for _ in range(3):
+        for _ in range(30):
+            assert Client(layer).post("/applications", headers=admitted, data="{}").status_code == 202
+        clock.advance(seconds=5)
+        paces.append(rooms.place("family-a", campaign.campaign_id).pace_per_minute)
+    assert paces[-1] > paces[2]
+
+    # Submissions without the room's token (no room) are not the room's measure; the ingress's X-Request-Start is.
+    window = int(clock().timestamp()) // 5
+    Client(layer).post("/applications", headers={"Content-Type": "application/json"}, data="{}")
+    assert IntakeLatency(redis_client).histogram(window) == {}
+    queued_since = f"t={time.time() - 0.7:.3f}"  # nginx's ${msec}: the request waited 0.7 s before this process
+    Client(layer).post("/applications", headers=admitted | {"X-Request-Start": queued_since}, data="{}")
+    assert IntakeLatency(redis_client).histogram(window) == {1000: 1}

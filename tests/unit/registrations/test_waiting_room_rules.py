@@ -1,14 +1,18 @@
 """The waiting room's plain rules: phases, tickets, the pace controller and its limits, the token."""
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.registrations.domain.waiting_room import (
+    ARRIVAL_TICKET_TTL,
     AdmissionRefused,
     AdmissionTokens,
     ArrivalTicketIgnored,
     ArrivalTickets,
+    JoinBudget,
+    JoinRetries,
     PaceLimits,
     Phase,
     PollBudget,
@@ -23,6 +27,7 @@ from services.registrations.domain.waiting_room import (
     poll_after,
     pre_queue_poll_after,
     room_seed,
+    submission_bucket,
     ticket,
     ticketed_score,
 )
@@ -58,6 +63,39 @@ def test_the_controller_cuts_on_slow_intake_climbs_on_fast_and_keeps_to_its_limi
 def test_percentile_of_a_latency_histogram():
     assert percentile({}, 0.95) == (None, 0)
     assert percentile({25: 90, 500: 9, 2000: 1}, 0.95) == (500.0, 100)
+
+
+def test_submissions_intake_shed_count_as_over_the_target():
+    def window(fast: int, shed: int) -> dict[int, int]:
+        histogram: dict[int, int] = {}
+        for bucket in [submission_bucket(20, shed=False)] * fast + [submission_bucket(20, shed=True)] * shed:
+            histogram[bucket] = histogram.get(bucket, 0) + 1
+        return histogram
+
+    assert submission_bucket(20, shed=False) == 25 and submission_bucket(20, shed=True) == 10_000
+    # Every 202 fast, yet 6 % of the admitted families were sent away: the pace falls.
+    p95, samples = percentile(window(fast=94, shed=6), 0.95)
+    assert next_pace(600, 600, p95, samples) == 420
+    # A few sheds (4 %) within the percentile's margin: the pace climbs as for a fast intake.
+    p95, samples = percentile(window(fast=96, shed=4), 0.95)
+    assert next_pace(300, 600, p95, samples) == 360
+
+
+def test_refused_joins_come_back_within_the_budget_a_second_however_many():
+    retries = JoinRetries(JoinBudget(retries_per_second=100, shortest_seconds=2, longest_seconds=60))
+    burst = Counter(retries.retry_after(1000.3) for _ in range(1000))
+    assert burst == {seconds: 100 for seconds in range(2, 12)}  # 10 s of the budget, from the shortest on
+    # A second later the seconds already full stay full: the next refusal comes back after them.
+    assert retries.retry_after(1001.5) == 11
+    # A quiet process sends a refusal back after the shortest wait.
+    assert JoinRetries(JoinBudget(100)).retry_after(5000.0) == 2
+    # Beyond the longest wait, refusals pile up on it rather than wait longer.
+    crowd = Counter(retries.retry_after(1002.0) for _ in range(7000))
+    assert max(crowd) == 60 and crowd[60] > 100 and all(count <= 100 for seconds, count in crowd.items() if seconds < 60)
+
+
+def test_a_refused_joins_ticket_outlives_its_longest_wait():
+    assert ARRIVAL_TICKET_TTL > timedelta(seconds=JoinBudget().longest_seconds)
 
 
 def test_the_estimate():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from services.registrations.domain.waiting_room import poll_after
+from services.registrations.domain.waiting_room import JoinRetries, poll_after
 from services.registrations.usecases.intake import InFlight, IntakeSaturated
 from services.registrations.usecases.waiting_room import PlaceView, WaitingRooms
 from services.registrations.web.parents.shedding import WsgiApp, refuse
@@ -42,11 +43,14 @@ ENDPOINT = "/waiting-rooms/<uuid:campaign_id>/place"  # the metrics' label Flask
 PARENT = ("parent",)
 BUSY_DETAIL = "The waiting room is answering as many families as it can right now; your place is kept. Ask again " \
               "after Retry-After."
-# A refused join comes back within seconds (drawn at random, so refused pages do not come back in step), its place
-# in arrival order kept by the arrival ticket it is given. A refused poll keeps its place: it comes back after the interval the room's
-# poll budget gives its crowd (`domain.waiting_room.poll_after`), so that refusals do not feed a storm of retries.
-JOIN_RETRY_AFTER_SECONDS = (2, 3, 4, 5)
+# A refused join comes back at the first second the process's join budget has room for (`JoinRetries`), its place
+# in arrival order kept by the arrival ticket it is given. A refused poll keeps its place: it comes back after the
+# interval the room's poll budget gives its crowd (`domain.waiting_room.poll_after`). Either way refusals do not
+# feed a storm of retries.
 ARRIVAL_TICKET = "Arrival-Ticket"  # a refused join's ticket, given and sent back by this header
+SUBMISSION_PATH = "/applications"
+ADMITTED = "HTTP_ADMISSION_TOKEN"  # a submission carrying the room's admission token: its latency steers the pace
+LONGEST_QUEUE_S = 60.0  # an X-Request-Start further back than this is a clock apart, not a wait: ignored
 TICKET_OUTCOME = "Arrival-Ticket-Outcome"  # what the join made of it (TicketOutcome)
 
 
@@ -82,6 +86,8 @@ class AnswerRoomBeforeFlask:
         self.rng = rng or random.Random()
         self._service = service_name
         self._busy: dict[int, bytes] = {}  # Retry-After → the problem's body
+        self._join_retries = JoinRetries(rooms.join_budget)
+        self._join_retries_lock = threading.Lock()
         self._waiting: dict[UUID, int] = {}  # campaign → families waiting, as this process last read it
         self._counters = {(method, status): HTTP_REQUESTS.labels(service_name, ENDPOINT, method, status)
                           for method in ("GET", "PUT") for status in ("200", "503")}
@@ -90,6 +96,8 @@ class AnswerRoomBeforeFlask:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         if method != "GET" and method != "PUT":
+            if method == "POST" and environ.get("PATH_INFO") == SUBMISSION_PATH and ADMITTED in environ:
+                return self._measure_submission(environ, start_response)
             return self.app(environ, start_response)
         match = PLACE_PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None:
@@ -122,7 +130,8 @@ class AnswerRoomBeforeFlask:
                      start_response: Callable) -> Iterable[bytes]:
         self._counters[method, "503"].inc()
         if method == "PUT":
-            seconds = self.rng.choice(JOIN_RETRY_AFTER_SECONDS)
+            with self._join_retries_lock:
+                seconds = self._join_retries.retry_after(time.time())
         else:
             seconds = poll_after(None, self._waiting.get(campaign_id, 0), 0, self.rooms.poll_budget, self.rng)
         body = self._busy.get(seconds)
@@ -144,6 +153,27 @@ class AnswerRoomBeforeFlask:
 
         return refuse(body, seconds, with_ticket)
 
+    def _measure_submission(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        """An admitted family's submission, timed around everything this process does for it (intake's shedding,
+        Flask, the view), from when the ingress received it if it says so (X-Request-Start): what the family
+        waits, which the pace controller reads. A shed (503) counts as too slow."""
+        started = time.perf_counter()
+        queued = _queued_seconds(environ.get("HTTP_X_REQUEST_START", ""), time.time())
+        status = []
+
+        def recording(line: str, headers: list, exc_info=None):
+            status.append(line)
+            return start_response(line, headers, exc_info)
+
+        answer = self.app(environ, recording)
+        code = status[0][:3] if status else ""
+        if code.startswith("2") or code == "503":
+            try:
+                self.rooms.record_submission((queued + time.perf_counter() - started) * 1000, shed=code == "503")
+            except Exception:  # noqa: BLE001 — Redis unreachable: the family's answer matters more than the sample
+                pass
+        return answer
+
     def _place(self, environ: dict, method: str, campaign_id: UUID) -> PlaceView | None:
         """The family's place, or None for Flask to answer (any refusal, any error)."""
         token = _bearer(environ)
@@ -159,6 +189,20 @@ class AnswerRoomBeforeFlask:
             return self.rooms.place(principal.subject, campaign_id)
         except Exception:  # noqa: BLE001 — Flask's route answers it again, with its own problem or error handling
             return None
+
+
+def _queued_seconds(request_start: str, now: float) -> float:
+    """How long the ingress says the request waited before reaching this process: X-Request-Start `t=<epoch>` in
+    seconds (nginx's `${msec}`), milliseconds or microseconds; 0 without one or beyond belief."""
+    try:
+        value = float(request_start.removeprefix("t="))
+    except ValueError:
+        return 0.0
+    for scale in (1e6, 1e3, 1.0):  # microseconds, milliseconds, seconds: whichever lands near now
+        waited = now - value / scale
+        if 0 <= waited <= LONGEST_QUEUE_S:
+            return waited
+    return 0.0
 
 
 def _bearer(environ: dict) -> str:
