@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.registrations.bootstrap import build_components
 from services.registrations.settings import RegistrationsSettings
@@ -9,6 +10,7 @@ from services.registrations.usecases.intake import HouseholdSource, InFlight
 from services.registrations.web import agent_audit, agent_documents, agents, managers, public, service
 from services.registrations.web.errors import PROBLEMS
 from services.registrations.web.parents import applications, choices, documents, household, waiting_room
+from services.registrations.web.parents.intake_fast import AnswerIntakeBeforeFlask
 from services.registrations.web.parents.shedding import ShedSubmissions
 from services.registrations.web.parents.waiting_room_fast import AnswerRoomBeforeFlask
 from shared.clock import Clock, utc_now
@@ -39,6 +41,16 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     install_domain_error_mapping(app, PROBLEMS)
     app.extensions["guichet.runtime"] = runtime
     components.init_app(app)
+    # A parent's ordinary submission is answered before Flask, inside ProxyFix when there is one (the client's
+    # address counts in admission's budgets) and inside the shedding (it holds its place in InFlight).
+    def answer_intake(flask_wsgi):
+        return AnswerIntakeBeforeFlask(flask_wsgi, components.intake, components.waiting_rooms,
+                                       app.extensions["guichet.token_verifier"], app.config["MAX_CONTENT_LENGTH"])
+
+    if isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app.app = answer_intake(app.wsgi_app.app)
+    else:
+        app.wsgi_app = answer_intake(app.wsgi_app)
     # Parents' submissions beyond what this process serves at once are refused before Flask (load shedding).
     app.wsgi_app = ShedSubmissions(app.wsgi_app, components.intake.in_flight)
     # A parent's joins and polls of a waiting room are answered before Flask too, within their own bound.

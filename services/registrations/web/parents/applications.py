@@ -18,10 +18,10 @@ from flask_smorest import Blueprint
 
 from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.store.intake_gate import Entry, IntakeGate, Replay
-from services.registrations.store.intake_guard import Hold
 from services.registrations.store.ledger import application_view, family_applications
 from services.registrations.store.pending import pending_application
 from services.registrations.usecases.intake import HouseholdUnsettled, IntakeSaturated, OnBehalf, Submission
+from services.registrations.web.parents.intake_fast import HANDED, Handed, acknowledgement
 from services.registrations.web.parents.shedding import SLOT_TAKEN
 from services.registrations.web.schemas import AcknowledgementSchema, ApplicationSchema, SubmissionSchema
 from shared.audit_web import request_actor
@@ -75,10 +75,14 @@ def intake_entry(view: Callable) -> Callable:
 def _serve(view: Callable, args: tuple, kwargs: dict, gate: IntakeGate) -> Response:
     ip = request.remote_addr or "unknown"
     entry: Entry | None = None
+    handed: Handed | None = request.environ.get(HANDED)
     try:
         try:
             current_principal()  # who asks comes first: no credentials is a 401, whatever the key
-            entry = Entry(ip, request_scope(), request_key(), request_fingerprint())
+            # A submission run before Flask as far as its refusal (intake_fast.py): its entry says what it counted
+            # and claimed, for the clean-up below.
+            entry = handed.entry if handed is not None else Entry(ip, request_scope(), request_key(),
+                                                                  request_fingerprint())
             g.intake_entry = entry
             response = run_view(view, args, kwargs)
         except Replay:
@@ -98,14 +102,6 @@ def _serve(view: Callable, args: tuple, kwargs: dict, gate: IntakeGate) -> Respo
         return response
     except Replay as replay:
         return replayed(replay.response)
-
-
-def hold_message(hold: Hold) -> str:
-    if hold.kind == "held":
-        return "Place réservée : votre demande est enregistrée et la place vous est gardée."
-    if hold.kind == "waitlisted":
-        return f"Liste d'attente n°{hold.position} : votre demande est enregistrée."
-    return "Demande enregistrée : les places seront attribuées après la clôture des inscriptions."
 
 
 def family_application(family_account: str, application_id: UUID) -> dict[str, Any] | None:
@@ -132,10 +128,14 @@ def submit_for(family_account: str, body: dict[str, Any], on_behalf: OnBehalf | 
     application id → its path; the parent's GET /applications/{id} by default)."""
     components = RegistrationsComponents.current()
     rooms = components.waiting_rooms
-    in_room = rooms.check_admission(family_account, body["campaign_id"], request.headers.get(ADMISSION_HEADER))
     entry: Entry = g.intake_entry
+    handed: Handed | None = request.environ.get(HANDED)
+    in_room = handed is None and rooms.check_admission(family_account, body["campaign_id"],
+                                                       request.headers.get(ADMISSION_HEADER))
     started = time.perf_counter()
     try:
+        if handed is not None:  # what intake_fast.py's run of this submission met, raised where it would have been
+            raise handed.error
         ack = components.intake.submit(family_account, Submission(idempotency_key=entry.idempotency_key, **body),
                                        entry, on_behalf)
     except HouseholdUnsettled:
@@ -145,9 +145,7 @@ def submit_for(family_account: str, body: dict[str, Any], on_behalf: OnBehalf | 
         if in_room:  # the rooms' pace follows intake's latency, measured on their admitted families
             rooms.record_intake_latency((time.perf_counter() - started) * 1000)
     status_url = (follow or _parent_path)(ack.application_id)
-    return ({"application_id": ack.application_id, "campaign_id": ack.campaign_id, "status": "received",
-             "submitted_at": ack.submitted_at, "status_url": status_url, "hold": ack.hold.as_dict(),
-             "message": hold_message(ack.hold)}, 202, {"Location": status_url})
+    return acknowledgement(ack, status_url), 202, {"Location": status_url}
 
 
 @blp.route("")
