@@ -46,8 +46,9 @@ def relay(settings: Settings, rows_per_round: int, go, done, results) -> None:
     the_relay = OutboxRelay(engine, outbox, producer, batch_size=rows_per_round)
     go.wait()
     cpu = time.process_time()
-    # `OutboxRelay.run`'s rounds, back to back while they are full; the draw committed every row before.
-    while the_relay.publish_pending() == rows_per_round:
+    # `OutboxRelay.run`'s rounds, back to back until one finds nothing; the draw committed every row before. (A
+    # round holds whole chunks, so it may hold fewer events than `rows_per_round` with more to come.)
+    while the_relay.publish_pending():
         pass
     results.put(("relay", time.time(), time.process_time() - cpu))
     done.wait()

@@ -36,6 +36,7 @@ from services.registrations.store.tables import applications as ledger
 from shared.db import make_engine
 from shared.kafka import JsonDeserializer, JsonSerializer, cloudevent_headers
 from shared.migrations import upgrade
+from shared.outbox import outbox_envelopes
 
 
 def backend_seconds(pid: int) -> float:
@@ -70,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(settings)
         drawn_campaign(engine, arguments.applications, arguments.offers)
         with engine.connect() as connection:
-            envelopes = connection.execute(select(outbox.c.envelope).where(outbox.c.event_type == "allocation.decided")
-                                           .order_by(outbox.c.position)).scalars().all()
+            envelopes = outbox_envelopes(connection, outbox, "allocation.decided")
             backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         # As the consumer hands them over: the value decoded from the record's JSON, the CloudEvents headers.
         reader, writer = JsonDeserializer(), JsonSerializer()

@@ -90,6 +90,29 @@ def create_messaging_tables(op, schema: str) -> None:
     )
 
 
+def add_outbox_chunks(op, schema: str) -> None:
+    """An outbox row holds one event or a chunk of them (`shared/outbox.py`); called from each service's migration.
+    Existing rows are single events (`event_count` 1). A chunk is stored out of line as is: compressing its 1.5 MB
+    with pglz would cost the writing transaction more than its JSON check."""
+    import sqlalchemy as sa
+
+    op.alter_column("outbox", "envelope", nullable=True, schema=schema)
+    op.add_column("outbox", sa.Column("chunk", sa.JSON), schema=schema)
+    op.add_column("outbox", sa.Column("event_count", sa.Integer, nullable=False, server_default=sa.text("1")),
+                  schema=schema)
+    op.create_check_constraint("outbox_one_event_or_a_chunk", "outbox", "(envelope IS NULL) <> (chunk IS NULL)",
+                               schema=schema)
+    op.execute(f"ALTER TABLE {schema}.outbox ALTER COLUMN chunk SET STORAGE EXTERNAL")
+
+
+def remove_outbox_chunks(op, schema: str) -> None:
+    """Down again: only once the chunks are published and purged (their events have no single rows)."""
+    op.drop_constraint("outbox_one_event_or_a_chunk", "outbox", schema=schema)
+    op.drop_column("outbox", "event_count", schema=schema)
+    op.drop_column("outbox", "chunk", schema=schema)
+    op.alter_column("outbox", "envelope", nullable=False, schema=schema)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Upgrade a service's database schema to the latest migration.")
     parser.add_argument("services", nargs="+", help="service names, e.g. campaigns registrations")

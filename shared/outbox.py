@@ -5,6 +5,11 @@ rolled-back change publishes nothing and a committed one is published even if th
 right after the commit. The relay publishes rows in order and marks them; a crash between
 publishing and marking publishes them again, which the consumers' inbox absorbs.
 
+A row holds one event (`envelope`) or a chunk of consecutive events of one type, topic and key (`chunk`, a
+JSON array of envelopes, `event_count` of them): a draw announces 100,000 decisions, and one row per event cost
+PostgreSQL more to write, read and mark than the events cost to send (docs/PERFORMANCE.md, "outbox chunks").
+The relay sends a chunk's events one record each, as it sends single events: consumers see no difference.
+
 The inbox: a consumer claims (consumer, event id) in the transaction that applies the event's
 effects; a redelivered event finds its claim and changes nothing.
 """
@@ -13,31 +18,34 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import groupby, islice
+from typing import Any
 
 import orjson
 from kafka.errors import KafkaError
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     Connection,
     DateTime,
     Engine,
     Identity,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
     any_,
     bindparam,
-    cast,
     func,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, insert
 
 from shared.events import Event, contract_for
 from shared.kafka import Producer, cloudevent_headers
@@ -53,10 +61,15 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(128), nullable=False),
         Column("topic", String(200), nullable=False),
         Column("message_key", String(200), nullable=False),
-        Column("envelope", JSONB, nullable=False),
+        Column("envelope", JSONB),
+        # `json`, not `jsonb`: PostgreSQL only checks its text (a third of jsonb's parsing, measured on a draw's
+        # outbox), and nothing queries inside a chunk but the relay and a family's erasure.
+        Column("chunk", JSON),
+        Column("event_count", Integer, nullable=False, server_default=text("1")),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
         Index("ix_outbox_unpublished", "position", postgresql_where=text("published_at IS NULL")),
+        CheckConstraint("(envelope IS NULL) <> (chunk IS NULL)", name="outbox_one_event_or_a_chunk"),
     )
 
 
@@ -81,6 +94,49 @@ def record_events(connection: Connection, outbox: Table, keyed_events: list[tupl
         connection.execute(outbox.insert(), [
             {"event_id": event.id, "event_type": event.type, "topic": contract_for(event.type).topic.name,
              "message_key": key, "envelope": event.to_dict()} for event, key in keyed_events])
+
+
+# Events per chunk row: a relay round (2,000 events) takes two, and a relay killed mid-round sends them again.
+EVENTS_PER_CHUNK = 1000
+
+
+def chunk_rows(rows: Iterable[Mapping[str, Any]], events_per_chunk: int = EVENTS_PER_CHUNK) -> Iterator[dict[str, Any]]:
+    """Outbox rows of one event each (`event_id`, `event_type`, `topic`, `message_key`, `envelope` as a dict) as
+    chunk rows, for a bulk write of many events: consecutive events of one type, topic and key share a row, in
+    their order; the row's `event_id` is its first event's (so the same first event cannot enter twice)."""
+    for (event_type, topic, key), same in groupby(rows, lambda row: (row["event_type"], row["topic"], row["message_key"])):
+        while chunk := list(islice(same, events_per_chunk)):
+            yield dict(event_id=chunk[0]["event_id"], event_type=event_type, topic=topic, message_key=key,
+                       chunk=[row["envelope"] for row in chunk], event_count=len(chunk))
+
+
+def outbox_envelopes(connection: Connection, outbox: Table, event_type: str) -> list[dict[str, Any]]:
+    """The envelopes of every event of this type in the outbox, in order, chunks expanded (for tests and benches)."""
+    return list(connection.execute(text(f"""
+        SELECT coalesce(e.value::jsonb, o.envelope) FROM {outbox.fullname} o
+            LEFT JOIN LATERAL json_array_elements(o.chunk) WITH ORDINALITY AS e(value, n) ON true
+        WHERE o.event_type = :event_type ORDER BY o.position, e.n"""), {"event_type": event_type}).scalars())
+
+
+def forget_in_published_chunks(connection: Connection, outbox: Table, family_account: str) -> None:
+    """A family's erasure: its events leave the published chunks, the other families' events stay (a chunk
+    left empty goes). Unpublished chunks are left to be sent first, as unpublished single events are."""
+    # The account as JSON writes it narrows the chunks parsed to those that may name it.
+    named = f"""
+        SELECT o.position, count(*) FILTER (WHERE kept) AS remaining,
+               json_agg(e.value ORDER BY e.n) FILTER (WHERE kept) AS events
+        FROM {outbox.fullname} o, json_array_elements(o.chunk) WITH ORDINALITY AS e(value, n),
+             LATERAL (SELECT (e.value -> 'data' ->> 'family_account') IS DISTINCT FROM :account AS kept) k
+        WHERE o.published_at IS NOT NULL AND o.chunk IS NOT NULL AND strpos(o.chunk::text, :quoted) > 0
+        GROUP BY o.position"""
+    parameters = {"account": family_account, "quoted": orjson.dumps(family_account).decode()}
+    connection.execute(text(f"""
+        WITH named AS ({named}),
+             emptied AS (DELETE FROM {outbox.fullname} o USING named
+                         WHERE o.position = named.position AND named.remaining = 0)
+        UPDATE {outbox.fullname} o SET chunk = named.events, event_count = named.remaining FROM named
+        WHERE o.position = named.position AND named.remaining > 0
+              AND named.remaining < o.event_count"""), parameters)
 
 
 def claim_event(connection: Connection, inbox: Table, consumer: str, event_id: str, event_type: str | None = None) -> bool:
@@ -129,31 +185,53 @@ class OutboxRelay:
         self._stopping = threading.Event()
 
     def publish_pending(self, send_timeout: float = 30.0) -> int:
+        """One round: up to `batch_size` events (at least one row), sent in order and marked; how many were sent."""
         with self.engine.begin() as connection:
             if not connection.execute(select(func.pg_try_advisory_xact_lock(self._lock_key))).scalar():
                 return 0
-            # The envelope as PostgreSQL prints it, sent as it is: decoding each into a dict and encoding it
-            # again was a fifth of the relay's CPU for a draw's 100,000 events (docs/PERFORMANCE.md, "Close to
-            # families"). The headers come from the row's own columns, written from the same event.
-            rows = connection.execute(
-                select(self.outbox.c.position, self.outbox.c.topic, self.outbox.c.message_key,
-                       self.outbox.c.event_type, self.outbox.c.event_id, cast(self.outbox.c.envelope, Text))
-                .where(self.outbox.c.published_at.is_(None))
-                .order_by(self.outbox.c.position)
-                .limit(self.batch_size)).all()
-            if not rows:
+            positions = self._next_round(connection)
+            if not positions:
                 return 0
+            # Each envelope as PostgreSQL prints it as jsonb, sent as it is: decoding each into a dict and encoding
+            # it again was a fifth of the relay's CPU for a draw's 100,000 events (docs/PERFORMANCE.md, "Close to
+            # families"). A chunk's envelopes come out one per record, printed as the single rows' are, so the
+            # broker receives the same bytes whichever way an event was stored. The headers come from the
+            # row's own columns, or the chunk's envelope, written from the same event.
+            records = connection.execute(text(f"""
+                SELECT o.topic, o.message_key, o.event_type, coalesce(e.value ->> 'id', o.event_id),
+                       coalesce(e.value::jsonb, o.envelope)::text
+                FROM {self.outbox.fullname} o
+                    LEFT JOIN LATERAL json_array_elements(o.chunk) WITH ORDINALITY AS e(value, n) ON true
+                WHERE o.position = ANY(:positions) ORDER BY o.position, e.n"""), {"positions": positions}).all()
             futures = [self.producer.send(topic, key, envelope.encode(), headers=cloudevent_headers(event_type, event_id))
-                       for _, topic, key, event_type, event_id, envelope in rows]
+                       for topic, key, event_type, event_id, envelope in records]
             self.producer.flush(timeout=send_timeout)
             for future in futures:
                 future.get(timeout=send_timeout)  # any failure rolls back the marking: retried next round
-            # One array parameter: an IN list of 2,000 parameters cost the driver 30 ms to parse each round.
-            connection.execute(update(self.outbox)
-                               .where(self.outbox.c.position == any_(bindparam(
-                                   "positions", [row[0] for row in rows], type_=ARRAY(BigInteger))))
-                               .values(published_at=func.now()))
-            return len(rows)
+            self._mark_published(connection, positions)
+            return len(records)
+
+    def _mark_published(self, connection: Connection, positions: list[int]) -> None:
+        # One array parameter: an IN list of 2,000 parameters cost the driver 30 ms to parse each round.
+        connection.execute(update(self.outbox)
+                           .where(self.outbox.c.position == any_(bindparam(
+                               "positions", positions, type_=ARRAY(BigInteger))))
+                           .values(published_at=func.now()))
+
+    def _next_round(self, connection: Connection) -> list[int]:
+        """The oldest unpublished rows holding up to `batch_size` events (the first row whatever its size)."""
+        pending = connection.execute(
+            select(self.outbox.c.position, self.outbox.c.event_count)
+            .where(self.outbox.c.published_at.is_(None))
+            .order_by(self.outbox.c.position)
+            .limit(self.batch_size)).all()
+        positions, events = [], 0
+        for position, count in pending:
+            if positions and events + count > self.batch_size:
+                break
+            positions.append(position)
+            events += count
+        return positions
 
     def run(self, idle_seconds: float = 0.1, error_backoff_seconds: float = 1.0) -> None:
         while not self._stopping.is_set():
@@ -187,6 +265,6 @@ class OutboxRelay:
 
     def pending_count(self) -> int:
         with self.engine.connect() as connection:
-            return connection.execute(select(func.count()).select_from(self.outbox)
+            return connection.execute(select(func.coalesce(func.sum(self.outbox.c.event_count), 0))
                                       .where(self.outbox.c.published_at.is_(None))).scalar_one()
 

@@ -16,6 +16,7 @@ from services.allocation.handlers.jobs import DrawScheduler
 from services.allocation.store.tables import outbox
 from shared.events import Event, make_event
 from shared.kafka import Producer
+from shared.outbox import outbox_envelopes
 from shared.topics import TopicSpec
 from tests.support.campaigns import MovableClock
 
@@ -116,8 +117,7 @@ class Allocation:
     def announced(self, event_type: str) -> list[dict[str, Any]]:
         """The data of every event of this type in the outbox, oldest first."""
         with self.engine.connect() as connection:
-            return list(connection.execute(select(outbox.c.envelope["data"]).where(outbox.c.event_type == event_type)
-                                           .order_by(outbox.c.position)).scalars())
+            return [envelope["data"] for envelope in outbox_envelopes(connection, outbox, event_type)]
 
     def count(self, table: Table, *where) -> int:
         with self.engine.connect() as connection:

@@ -58,8 +58,32 @@ def run_consumer(settings: Settings, crash_after_handling: bool, stop_after_deli
     loop.run(poll_timeout_ms=200, until=lambda: count(engine, deliveries) >= stop_after_deliveries)
 
 
+def relay_dying_in_its_second_round(settings: Settings, events_per_round: int) -> None:
+    """A relay killed after its second round reached the broker, before that round's marking committed."""
+    from shared.kafka import Producer
+    from shared.outbox import OutboxRelay
+
+    class Dying(OutboxRelay):
+        rounds = 0
+
+        def _mark_published(self, connection, positions) -> None:
+            Dying.rounds += 1
+            if Dying.rounds == 2:
+                os._exit(17)  # the round is on the broker (its sends acknowledged), its marking not committed
+            super()._mark_published(connection, positions)
+
+    relay = Dying(create_engine(settings.database_url), outbox, Producer(settings), batch_size=events_per_round)
+    while relay.publish_pending():
+        pass
+
+
 if __name__ == "__main__":
     database_url, bootstrap, prefix, crash, stop_after = sys.argv[1:6]
+    if crash == "relay-dies":
+        relay_dying_in_its_second_round(Settings(service_name="chain-relay", database_url=database_url,
+                                                 kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix),
+                                        events_per_round=int(stop_after))
+        sys.exit(0)
     run_consumer(Settings(service_name="chain-consumer", database_url=database_url,
                           kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix),
                  crash_after_handling=crash == "crash", stop_after_deliveries=int(stop_after))

@@ -17,6 +17,7 @@ from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.places import place_row
 from services.allocation.store.result_documents import ResultDocuments, tier_at
 from services.allocation.store.tables import decisions, outbox, places, waitlist_entries
+from shared.outbox import chunk_rows
 
 
 @dataclass(frozen=True)
@@ -69,4 +70,4 @@ def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUI
     copy_rows(connection, decisions, decision_rows())
     copy_rows(connection, places, place_rows)
     copy_rows(connection, waitlist_entries, entry_rows)
-    copy_rows(connection, outbox, announcements)
+    copy_rows(connection, outbox, chunk_rows(announcements))

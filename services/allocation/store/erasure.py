@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.allocation.store import outbox_events
 from services.allocation.store.tables import applications, outbox
 from services.allocation.store.validated_facts import forget_validated_tranches
+from shared.outbox import forget_in_published_chunks
 
 ERASED = {"erased": True}
 
@@ -24,6 +25,7 @@ def erase_family(connection: Connection, family_account: str, pseudonym: str, er
     connection.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
                                             outbox.c.envelope["data"]["family_account"].astext == family_account,
                                             outbox.c.event_type != "family.pseudonymised"))
+    forget_in_published_chunks(connection, outbox, family_account)  # a draw's decisions
     if kept:
         # Billing keeps the family's lines for accounting: it is told to pseudonymise them (docs/billing-feed.md).
         # Only once: afterwards no application carries the account any more.
