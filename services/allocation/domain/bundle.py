@@ -107,11 +107,11 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
     offers_by_id = {offer.offer_id: offer for offer in offers}
     children, families, groups = _Aliases("child"), _Aliases("family"), _Aliases("group")
     group_choices = _group_choices(policy, applications)
-    canonical = _CanonicalFacts()
+    canonical, criteria = _CanonicalFacts(), _FactOnlyCriteria(policy)
     records = [_sealed_record(policy, offers_by_id, application, lines[application.application_id],
                               salt_of(lines_key, application.application_id),
                               group_choices.get(application.sibling_group_id, ()), children, families, groups,
-                              canonical)
+                              canonical, criteria)
                for application in sorted(applications, key=lambda a: lines[a.application_id])]
     bundle = {
         "format": BUNDLE_FORMAT,
@@ -391,17 +391,16 @@ def _reads_residence(policy: CampaignPolicy) -> bool:
 
 
 def _assessment(policy: CampaignPolicy, offers: Mapping[str, Offer], application: Application,
-                group_choices: Iterable[str] = ()) -> dict[str, Any]:
+                group_choices: Iterable[str] = (), criteria: _FactOnlyCriteria | None = None) -> dict[str, Any]:
     """What a guichet-draw/3 line publishes of an application: what the allocation reads, no fact.
     `group_choices`: the offers its sibling group's members chose (a group is placed at the first
-    member's choices, where every member's eligibility counts)."""
-    application = as_counted(policy, application)  # what the allocation counted of its facts
+    member's choices, where every member's eligibility counts). `criteria`: one for all of a draw's lines."""
+    given, application = application, as_counted(policy, application)  # what the allocation counted of its facts
     chosen = [offer_id for offer_id in dict.fromkeys((*application.choices, *sorted(group_choices)))
               if offer_id in offers]
     assessed: dict[str, Any] = {
         "eligibility": {offer_id: _code(ineligibility(application, offers[offer_id], policy)) for offer_id in chosen},
-        "criteria_met": [criterion.label for criterion in policy.criteria_in_use
-                         if criterion.name in _FACT_ONLY and meets(criterion, application, None, frozenset())],
+        "criteria_met": (criteria or _FactOnlyCriteria(policy)).met(given, application),
     }
     if _reads_residence(policy):
         home = application.facts.residence_arrondissement
@@ -409,6 +408,25 @@ def _assessment(policy: CampaignPolicy, offers: Mapping[str, Offer], application
     if policy.draws_lots and policy.lottery_weight_per_unsuccessful_year:
         assessed["tickets"] = tickets(policy, application)
     return assessed
+
+
+class _FactOnlyCriteria:
+    """The labels of the fact-only criteria an application meets as counted, in the policy's order. They read
+    its facts alone (as the policy counts them), so each distinct `Facts` given is assessed once: applications
+    read from storage share them (store.application_rows.ApplicationReader). Keyed by the `Facts` object given,
+    kept alive here so that its id is not reused."""
+
+    def __init__(self, policy: CampaignPolicy):
+        self._criteria = [criterion for criterion in policy.criteria_in_use if criterion.name in _FACT_ONLY]
+        self._known: dict[int, tuple[Facts, list[str]]] = {}
+
+    def met(self, given: Application, counted: Application) -> list[str]:
+        """`counted`: `given` as the policy counts it (validated.as_counted)."""
+        known = self._known.get(id(given.facts))
+        if known is None:
+            known = self._known[id(given.facts)] = (given.facts, [
+                criterion.label for criterion in self._criteria if meets(criterion, counted, None, frozenset())])
+        return list(known[1])
 
 
 def _code(reason: ReasonCode | None) -> str | None:
@@ -427,10 +445,10 @@ def _group_choices(policy: CampaignPolicy, applications: Iterable[Application]) 
 
 def _sealed_record(policy: CampaignPolicy, offers: Mapping[str, Offer], application: Application, line: str,
                    salt: bytes, group_choices: Iterable[str], children: _Aliases, families: _Aliases,
-                   groups: _Aliases, canonical: _CanonicalFacts) -> dict[str, Any]:
+                   groups: _Aliases, canonical: _CanonicalFacts, criteria: _FactOnlyCriteria) -> dict[str, Any]:
     record = {"line": line, "child": children.of(application.child_id), "choices": list(application.choices),
               "arrival_sequence": application.arrival_position,
-              **_assessment(policy, offers, application, group_choices),
+              **_assessment(policy, offers, application, group_choices, criteria),
               "facts_commitment": canonical.commitment(salt, application)}
     if uses_sibling_placed(policy):
         record["family"] = families.of(application.family_account)
