@@ -18,9 +18,17 @@ from sqlalchemy.dialects.postgresql import insert
 from services.allocation.domain.stored_explanations import offers_needing_cutoffs, rendered
 from services.allocation.store import seed_vault
 from services.allocation.store.application_rows import FamilyHistory
-from services.allocation.store.bulk_copy import json_text
+from services.allocation.store.bulk_copy import copy_rows, json_text
 from services.allocation.store.campaign_copy import CampaignCopy
-from services.allocation.store.tables import allocation_runs, applications, campaigns, decisions, lottery_seeds, places
+from services.allocation.store.tables import (
+    allocation_runs,
+    applications,
+    campaigns,
+    decisions,
+    lottery_seeds,
+    offer_cutoffs,
+    places,
+)
 from shared.domain.policy import AllocationMode
 
 # Two-key advisory locks: this namespace, then a 32-bit digest of the campaign id. Two campaigns that
@@ -249,18 +257,16 @@ def mark_revealed(connection: Connection, campaign_id: UUID, now: datetime) -> N
 # --- runs and decisions -----------------------------------------------------------------------------
 
 def save_run(connection: Connection, run_id: UUID, campaign_id: UUID, kind: str, now: datetime, *,
-             seed: bytes | None = None, statistics: dict | None = None, bundle: dict | None = None,
-             cutoffs: dict | None = None) -> None:
+             seed: bytes | None = None, statistics: dict | None = None, bundle: dict | None = None) -> None:
     # The bundle goes as text the server casts, not through the driver's JSON adapter: see json_text.
     connection.execute(allocation_runs.insert().values(
         run_id=run_id, campaign_id=campaign_id, kind=kind, seed_hex=None if seed is None else seed.hex(),
-        statistics=statistics, cutoffs=cutoffs, created_at=now,
+        statistics=statistics, created_at=now,
         bundle=None if bundle is None else cast(bindparam("bundle_text", json_text(bundle), type_=Text), JSON)))
 
 
-# A run without its bundle, which for a large campaign is tens of megabytes read only to be served, nor its
-# offers' cutoffs (read a few at a time by `explanation`).
-_RUN = select(*(column for column in allocation_runs.c if column.name not in ("bundle", "cutoffs")))
+# A run without its bundle, which for a large campaign is tens of megabytes read only to be served.
+_RUN = select(*(column for column in allocation_runs.c if column.name != "bundle"))
 
 
 def allocation_run(connection: Connection, run_id: UUID):
@@ -307,11 +313,18 @@ def decision_explanation(connection: Connection, application_id: UUID) -> dict[s
                               ).scalar_one()
 
 
+def save_cutoffs(connection: Connection, run_id: UUID, cutoffs: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Each offer's cutoffs of a draw whose explanations are stored compact (ResultDocuments.cutoffs)."""
+    copy_rows(connection, offer_cutoffs, (dict(run_id=run_id, offer_id=offer_id, cutoffs=documents)
+                                          for offer_id, documents in cutoffs.items()))
+
+
 def explanation(connection: Connection, run_id: UUID, stored: dict[str, Any]) -> dict[str, Any]:
     """The explanation document of a decision of run `run_id` whose stored explanation is `stored` (either form)."""
     needed = sorted(set(offers_needing_cutoffs(stored)))
     if not needed:
         return rendered(stored, {})
-    found = connection.execute(select(*(allocation_runs.c.cutoffs[offer_id] for offer_id in needed))
-                               .where(allocation_runs.c.run_id == run_id)).one()
-    return rendered(stored, {offer_id: cutoffs for offer_id, cutoffs in zip(needed, found) if cutoffs is not None})
+    found = connection.execute(select(offer_cutoffs.c.offer_id, offer_cutoffs.c.cutoffs)
+                               .where(offer_cutoffs.c.run_id == run_id,
+                                      offer_cutoffs.c.offer_id.in_([UUID(offer_id) for offer_id in needed])))
+    return rendered(stored, {str(offer_id): cutoffs for offer_id, cutoffs in found})

@@ -104,13 +104,20 @@ allocation_runs = Table(
     # first-come campaigns. Stored uncompressed (STORAGE EXTERNAL, migration allocation_0009): compressing
     # 81 MB was 2 s of the server's CPU inside a 100,000-application draw.
     Column("bundle", JSON),
-    # Offer id → the cutoffs of its explanations (who the last admitted were), stored once per offer rather than
-    # in each explanation (issue 18, migration allocation_0010); None for runs before it and dry runs.
-    Column("cutoffs", JSONB),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("kind IN ('dry_run', 'published')", name="kind"),
     Index("uq_allocation_runs_published", "campaign_id", unique=True, postgresql_where=text("kind = 'published'")),
     Index("ix_allocation_runs_campaign_created", "campaign_id", "created_at"),
+)
+
+# The cutoffs (who the last admitted were) that a published draw's explanations show at each offer, stored once
+# per offer rather than in each explanation (issue 18, stored_explanations; migration allocation_0012): read a few
+# at a time, by explanation.
+offer_cutoffs = Table(
+    "offer_cutoffs", metadata,
+    Column("run_id", Uuid, primary_key=True),
+    Column("offer_id", Uuid, primary_key=True),
+    Column("cutoffs", JSON, nullable=False),  # [{"seats", "tier", "lottery_number", "arrival_rank"}]
 )
 
 # The published decision of each application: at most one, whatever redelivery or restart happens.
@@ -123,7 +130,7 @@ decisions = Table(
     Column("offer_id", Uuid),
     Column("waitlist", JSON, nullable=False),  # [{"offer_id", "position"}], the child's order of preference
     Column("reasons", JSON, nullable=False),  # [{"code", "offer_id"}]
-    # The explanation, stored compact by draws since allocation_0010 (stored_explanations: read it rendered).
+    # The explanation, stored compact by draws since allocation_0010/0012 (stored_explanations: read it rendered).
     Column("explanation", JSON, nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("outcome IN ('allocated', 'waitlisted', 'rejected')", name="outcome"),

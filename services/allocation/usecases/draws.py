@@ -38,6 +38,7 @@ from services.allocation.store.repository import (
     lock_campaign,
     mark_revealed,
     published_run,
+    save_cutoffs,
     save_run,
 )
 from services.allocation.store.result_documents import ResultDocuments, statistics_document
@@ -162,7 +163,8 @@ def publish_locked(connection: Connection, campaign: CampaignCopy, now: datetime
     decided = [Decision.from_outcome(inputs.stored[application_id], outcome, documents)
                for application_id, outcome in result.outcomes.items()]
     save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
-             bundle=drawn.bundle, cutoffs=documents.cutoffs)
+             bundle=drawn.bundle)
+    save_cutoffs(connection, run_id, documents.cutoffs)
     record_decisions(connection, campaign, run_id, decided, now)
     mark_revealed(connection, campaign_id, now)
     outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),

@@ -12,7 +12,7 @@ from services.allocation.domain.stored_explanations import is_compact
 from services.allocation.handlers.jobs import DrawScheduler
 from services.allocation.store.repository import explanation
 from services.allocation.store.result_documents import ResultDocuments
-from services.allocation.store.tables import allocation_runs, decisions
+from services.allocation.store.tables import decisions, offer_cutoffs
 from services.allocation.usecases.draws import _campaign, draw_inputs
 from services.allocation.usecases.seeds import lottery_secret
 from tests.support.allocation import a_campaign, an_application, an_offer
@@ -34,8 +34,8 @@ def test_every_explanation_of_a_draw_reads_as_the_document_stored_whole_before(a
     with allocation.engine.connect() as connection:
         stored = connection.execute(select(decisions).where(decisions.c.campaign_id == campaign["campaign_id"])
                                     ).all()
-        run_cutoffs = connection.execute(select(allocation_runs.c.cutoffs)
-                                         .where(allocation_runs.c.run_id == stored[0].run_id)).scalar_one()
+        run_cutoffs = connection.execute(select(offer_cutoffs.c.offer_id)
+                                         .where(offer_cutoffs.c.run_id == stored[0].run_id)).scalars().all()
         read = {str(row.application_id): explanation(connection, row.run_id, row.explanation) for row in stored}
         # Today's documents, whole, from the same inputs and secret: the draw is deterministic.
         copy = _campaign(connection, campaign["campaign_id"])
@@ -44,7 +44,7 @@ def test_every_explanation_of_a_draw_reads_as_the_document_stored_whole_before(a
                              lottery_secret(connection, campaign["campaign_id"])).result
     whole = ResultDocuments()
     assert len(stored) == 30 and all(is_compact(row.explanation) for row in stored)
-    assert sorted(run_cutoffs) == sorted(str(offer["offer_id"]) for offer in offers)
+    assert sorted(run_cutoffs) == sorted(offer["offer_id"] for offer in offers)
     assert read == {application_id: whole.explanation(outcome.explanation)
                     for application_id, outcome in result.outcomes.items()}
     beaten = [application for application in received
