@@ -169,7 +169,7 @@ def time_the_draw(settings: Settings, arguments) -> WholeRun:
         whole, whole_cpu = time.perf_counter() - started, time.process_time() - cpu
         with engine.connect() as connection:
             inputs = draw_inputs(connection, get_campaign(connection, campaign_id))
-            events = connection.execute(select(func.count()).select_from(outbox)).scalar_one()
+            events = connection.execute(select(func.sum(outbox.c.event_count))).scalar_one()
         started, cpu = time.perf_counter(), time.process_time()
         result = allocate(inputs.policy, inputs.offers, inputs.applications, seed)
         core, core_cpu = time.perf_counter() - started, time.process_time() - cpu

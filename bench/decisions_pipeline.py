@@ -84,6 +84,29 @@ def consumer(settings, fetch_min_bytes: int, ready, done, results) -> None:
     results.put(("consumer", time.time(), time.process_time() - started.get("cpu", 0.0)))
 
 
+def notifier(settings: Settings, batches: bool, ready, done, results) -> None:
+    """The notifications worker's consumer (`services/notifications/worker.py`), with or without its batches."""
+    from services.notifications.handlers.events import handle_record, handle_records
+    from services.notifications.worker import CONSUMED_TOPICS
+    from shared.clock import utc_now
+    from shared.db import make_engine
+    from shared.kafka import ConsumerLoop
+
+    engine = make_engine(settings)
+    loop = ConsumerLoop(settings, "bench-notifications", CONSUMED_TOPICS, handler=partial(handle_record, engine, utc_now),
+                        batch_handler=partial(handle_records, engine, utc_now) if batches else None)
+    started = {}
+
+    def until() -> bool:
+        if not started and loop._consumer is not None and loop._consumer.assignment():
+            started["cpu"] = time.process_time()
+            ready.set()
+        return done.is_set()
+
+    loop.run(poll_timeout_ms=100, until=until)
+    results.put(("notifier", time.time(), time.process_time() - started.get("cpu", 0.0)))
+
+
 def server_pids(folder: Path) -> dict[str, int]:
     """PostgreSQL's postmaster and Kafka's JVM of this bench's private servers, by their command lines."""
     found = {}
@@ -103,6 +126,7 @@ def server_pids(folder: Path) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from services.notifications.store.tables import notifications as messages
     from services.registrations.settings import RegistrationsSettings
     from services.registrations.store.tables import applications as ledger
     from shared.db import make_engine
@@ -118,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fetch-min-bytes", type=int, default=1,
                         help="the consumer's fetch_min_bytes (kafka-python's default: 1; waits at most 200 ms)")
     parser.add_argument("--linger-ms", type=int, default=DEFAULTS.kafka_linger_ms)
+    parser.add_argument("--notifications", choices=("none", "batches", "one-by-one"), default="none",
+                        help="the notifications worker's consumer beside them (its messages queued are timed too)")
     arguments = parser.parse_args(argv)
     with private_servers(postgres=True, kafka=True, redis=True, prefix="guichet-bench-pipeline-") as servers:
         settings = servers.settings("bench-pipeline", kafka_linger_ms=arguments.linger_ms,
@@ -128,18 +154,25 @@ def main(argv: list[str] | None = None) -> int:
                                 kafka_bootstrap_servers=settings.kafka_bootstrap_servers)
         upgrade("allocation", settings)
         upgrade("registrations", settings)
+        upgrade("notifications", settings)
         ensure_topics(settings)
         engine = make_engine(settings)
         applications = drawn_campaign(engine, arguments.applications, arguments.offers)
 
         spawn = multiprocessing.get_context("spawn")
         go, ready, done, results = spawn.Event(), spawn.Event(), spawn.Event(), spawn.Queue()
+        notifier_ready = spawn.Event()
         processes = [spawn.Process(target=consumer, args=(registrations, arguments.fetch_min_bytes, ready, done, results)),
                      spawn.Process(target=relay, args=(settings, arguments.rows_per_round, go, done, results))]
+        if arguments.notifications != "none":
+            processes.append(spawn.Process(target=notifier, args=(
+                settings, arguments.notifications == "batches", notifier_ready, done, results)))
+        else:
+            notifier_ready.set()
         for process in processes:
             process.start()
-        if not ready.wait(120):
-            raise RuntimeError("the decisions consumer joined no group in 120 s")
+        if not ready.wait(120) or not notifier_ready.wait(120):
+            raise RuntimeError("a consumer joined no group in 120 s")
         time.sleep(1.0)  # the relay's process has imported and connected meanwhile
         servers_pids = server_pids(servers.folder)
         watching = engine.connect()  # its backend's CPU (counting the families told) is not the phase's
@@ -148,13 +181,20 @@ def main(argv: list[str] | None = None) -> int:
         load = os.getloadavg()[0]
         started = time.time()
         go.set()
-        told = 0
-        while told < applications:
+        told, queued, last_message = 0, 0, None
+        while told < applications or (arguments.notifications != "none" and queued < applications):
             time.sleep(0.2)
-            told = watching.execute(select(func.count()).select_from(ledger)
-                                    .where(ledger.c.status != "received")).scalar_one()
+            if told < applications:
+                told = watching.execute(select(func.count()).select_from(ledger)
+                                        .where(ledger.c.status != "received")).scalar_one()
+                if told == applications:
+                    last_family = time.time() - started
+            if arguments.notifications != "none":
+                queued = watching.execute(select(func.count()).select_from(messages)
+                                          .where(messages.c.cause_event_id.is_not(None))).scalar_one()
+                if queued >= applications and last_message is None:
+                    last_message = time.time() - started
             watching.rollback()
-        last_family = time.time() - started
         after = tree_ticks(servers_pids, _all_processes())
         watching.close()
         load_after = os.getloadavg()[0]
@@ -169,13 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     server_cpu = {name: (after[name] - before[name]) / CLOCK_TICKS for name in servers_pids}
     server_cpu["postgres"] = server_cpu.get("postgres", 0.0) - server_cpu.pop("watching")
     command = "python -m bench.decisions_pipeline " + " ".join(argv if argv is not None else sys.argv[1:])
+    notified = ("–", "–") if last_message is None else (f"{last_message:.1f} s", f"{figures['notifier'][1]:.2f} s")
     print("\n".join((
         "| command | load (start → end) | decisions | outbox empty | last family | relay CPU | consumer CPU "
-        "| PostgreSQL CPU | Kafka CPU |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| last message queued | notifications CPU | PostgreSQL CPU | Kafka CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         f"| `{command.strip()}` | {load:.1f} → {load_after:.1f} | {applications:,} "
         f"| {figures['relay'][0]:.1f} s | **{last_family:.1f} s** | {figures['relay'][1]:.2f} s "
-        f"| {figures['consumer'][1]:.2f} s | {server_cpu.get('postgres', 0):.2f} s "
+        f"| {figures['consumer'][1]:.2f} s | {notified[0]} | {notified[1]} | {server_cpu.get('postgres', 0):.2f} s "
         f"| {server_cpu.get('kafka', 0):.2f} s |")))
     return 0
 

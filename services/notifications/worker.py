@@ -9,7 +9,7 @@ from functools import partial
 
 from services.notifications.bootstrap import NotificationsComponents, build_components
 from services.notifications.handlers.courier import DELIVERY_RETRY, Courier
-from services.notifications.handlers.events import handle_record
+from services.notifications.handlers.events import handle_record, handle_records
 from services.notifications.handlers.reminders import remind_closing, remind_due
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.contacts import HouseholdContacts, ServiceToken
@@ -44,7 +44,7 @@ def build_loops(settings: Settings, components: NotificationsComponents, courier
     engine, clock = components.engine, components.clock
     return [
         ConsumerLoop(settings, consumer_group(settings), CONSUMED_TOPICS,
-                     handler=partial(handle_record, engine, clock)),
+                     handler=partial(handle_record, engine, clock), batch_handler=partial(handle_records, engine, clock)),
         PeriodicLoop(interval_seconds, courier.deliver_due, name="courier"),
         PeriodicLoop(interval_seconds, partial(remind_due, engine, clock), name="reminders"),
         PeriodicLoop(interval_seconds, partial(remind_closing, engine, clock), name="closing-reminders"),

@@ -111,3 +111,24 @@ def parse_event(raw: Mapping[str, Any]) -> Event:
     return Event(type=envelope["type"], source=envelope["source"], subject=envelope["subject"],
                  data=dict(envelope["data"]), id=envelope["id"], time=envelope["time"],
                  schemaversion=envelope["schemaversion"])
+
+
+def parse_event_checked_once(raw: Mapping[str, Any], checked: set[str]) -> Event:
+    """`parse_event` for a consumer's batch of one producer's events: checking every record's data against its
+    contract costs about a millisecond each, more than applying most of them. The first record of each type (kept in
+    `checked`) is checked in full, the others by their envelope's type, version, id and time. A batch that then
+    fails to apply is taken again record by record, each through `parse_event`."""
+    event_type = raw.get("type") if isinstance(raw, Mapping) else None
+    if event_type in checked and raw.get("schemaversion") == contract_for(event_type).version \
+            and isinstance(raw.get("data"), dict) and isinstance(raw.get("id"), str) and raw["id"] \
+            and isinstance(raw.get("time"), str):
+        try:
+            at = datetime.fromisoformat(raw["time"])
+        except ValueError:
+            at = None  # refused in full below
+        if at is not None and at.tzinfo is not None:
+            return Event(type=event_type, source=raw.get("source", ""), subject=raw.get("subject", ""),
+                         data=dict(raw["data"]), id=raw["id"], time=at, schemaversion=raw["schemaversion"])
+    event = parse_event(raw)
+    checked.add(event.type)
+    return event

@@ -13,7 +13,7 @@ from services.registrations.store.intake_guard import IntakeGuard
 from services.registrations.store.ledger import counted_position
 from services.registrations.store.tables import inbox
 from services.registrations.usecases.ledger import FOLLOWED, IntakeRecord, apply_decisions, record_intake
-from shared.events import contract_for, parse_event
+from shared.events import parse_event, parse_event_checked_once
 from shared.outbox import claim_event, claim_events
 
 CAMPAIGN_DIRECTORY_CONSUMER = "registrations.campaign-directory"
@@ -64,15 +64,8 @@ def handle_decisions(engine: Engine, guard: IntakeGuard, records: list[Any]) -> 
 
 
 def _decision(raw: Any, checked: set[str]) -> tuple[str, str, dict[str, Any]]:
-    """(id, type, data) of one of allocation's events. Checking every record's data against its contract
-    costs a millisecond each, more than applying it: the first record of each type in a batch is checked in
-    full, the others by their envelope's type and version. A record the batch cannot apply makes the whole
-    batch fail; the consumer then takes its records one by one, each checked in full (`handle_decision`),
-    and sets the bad one aside."""
-    event_type = raw.get("type") if isinstance(raw, dict) else None
-    if event_type in checked and raw.get("schemaversion") == contract_for(event_type).version \
-            and isinstance(raw.get("data"), dict) and isinstance(raw.get("id"), str):
-        return raw["id"], event_type, raw["data"]
-    event = parse_event(raw)
-    checked.add(event.type)
+    """(id, type, data) of one of allocation's events, the first of each type in a batch checked in full
+    (`parse_event_checked_once`). A record the batch cannot apply makes the whole batch fail; the consumer then
+    takes its records one by one, each checked in full (`handle_decision`), and sets the bad one aside."""
+    event = parse_event_checked_once(raw, checked)
     return event.id, event.type, event.data

@@ -3,7 +3,7 @@ import uuid
 import marshmallow as ma
 import pytest
 
-from shared.events import EventContract, EventError, make_event, parse_event, register
+from shared.events import EventContract, EventError, make_event, parse_event, parse_event_checked_once, register
 from shared.topics import TopicSpec
 
 
@@ -56,3 +56,20 @@ def test_fields_added_later_within_a_version_are_tolerated():
                       data={"campaign_id": uuid.uuid4(), "count": 1}).to_dict()
     wire["data"]["added_in_a_later_release"] = "ignored by older consumers"
     assert parse_event(wire).data["count"] == 1
+
+
+def test_a_batch_checks_the_first_event_of_a_type_in_full_and_the_others_by_their_envelope():
+    def pinged(count):
+        return make_event("test.pinged", source="/tests", subject="campaigns/x",
+                          data={"campaign_id": uuid.uuid4(), "count": count}).to_dict()
+
+    checked: set[str] = set()
+    with pytest.raises(EventError):
+        parse_event_checked_once({**pinged(1), "data": {"count": -1}}, checked)  # the first: in full
+    first, second = pinged(1), pinged(2)
+    assert parse_event_checked_once(first, checked) == parse_event(first)
+    assert parse_event_checked_once(second, checked) == parse_event(second)  # by its envelope, the same event
+    assert checked == {"test.pinged"}
+    for broken_envelope in ({**second, "id": ""}, {**second, "schemaversion": 9}, {**second, "time": "yesterday"}):
+        with pytest.raises(EventError):
+            parse_event_checked_once(broken_envelope, checked)  # not what was checked: in full, refused
