@@ -148,7 +148,6 @@ class ResultDocuments:
         return documents
 
 
-
 def statistics_document(result: AllocationResult) -> dict[str, Any]:
     statistics = result.statistics
     applications_by_tier, placed_by_first_tier = Counter(), Counter()
