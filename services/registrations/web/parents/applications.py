@@ -2,7 +2,9 @@
 
 Refusals are the domain's and use cases' exceptions, turned into problems by `web.errors`. A submission
 (`intake_entry`) is first shed if this process already serves all it holds; admission, its
-Idempotency-Key and the holds are then settled in one Redis round trip (store/intake_gate.py).
+Idempotency-Key and the holds are then settled in one Redis round trip (store/intake_gate.py). A parent's
+ordinary submission (202 received or replayed) is answered before Flask (intake_fast.py): this route answers
+every other, and documents the operation.
 """
 from __future__ import annotations
 
