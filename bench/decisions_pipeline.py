@@ -12,7 +12,8 @@ Kafka's (from /proc).
     python -m bench.decisions_pipeline --applications 100000 --offers 1000
 
 `--rows-per-round`, the producer's settings and the consumer's `--fetch-min-bytes` are arguments, so settings
-can be compared. A benchmark, not a test: it asserts nothing."""
+can be compared. `--notifications batches` (or `one-by-one`, as before its batches) runs the notifications
+worker's consumer as a third process and times the last message queued for the decisions too. A benchmark, not a test: it asserts nothing."""
 from __future__ import annotations
 
 import argparse
@@ -72,16 +73,7 @@ def consumer(settings, fetch_min_bytes: int, ready, done, results) -> None:
                         batch_handler=partial(handle_decisions, engine, guard),
                         max_poll_records=settings.decisions_max_poll_records,
                         fetch_min_bytes=fetch_min_bytes, fetch_max_wait_ms=200)
-    started = {}
-
-    def until() -> bool:
-        if not started and loop._consumer is not None and loop._consumer.assignment():
-            started["cpu"] = time.process_time()
-            ready.set()
-        return done.is_set()
-
-    loop.run(poll_timeout_ms=100, until=until)
-    results.put(("consumer", time.time(), time.process_time() - started.get("cpu", 0.0)))
+    run_timed(loop, "consumer", ready, done, results)
 
 
 def notifier(settings: Settings, batches: bool, ready, done, results) -> None:
@@ -95,6 +87,11 @@ def notifier(settings: Settings, batches: bool, ready, done, results) -> None:
     engine = make_engine(settings)
     loop = ConsumerLoop(settings, "bench-notifications", CONSUMED_TOPICS, handler=partial(handle_record, engine, utc_now),
                         batch_handler=partial(handle_records, engine, utc_now) if batches else None)
+    run_timed(loop, "notifier", ready, done, results)
+
+
+def run_timed(loop, name: str, ready, done, results) -> None:
+    """Runs a consumer until `done`; its CPU counted from its partitions' assignment (`ready`), not its start."""
     started = {}
 
     def until() -> bool:
@@ -104,7 +101,7 @@ def notifier(settings: Settings, batches: bool, ready, done, results) -> None:
         return done.is_set()
 
     loop.run(poll_timeout_ms=100, until=until)
-    results.put(("notifier", time.time(), time.process_time() - started.get("cpu", 0.0)))
+    results.put((name, time.time(), time.process_time() - started.get("cpu", 0.0)))
 
 
 def server_pids(folder: Path) -> dict[str, int]:
