@@ -370,15 +370,21 @@ def current_principal() -> Principal:
     return principal
 
 
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer …` header; "" for another scheme or none. Also read by the
+    services' WSGI paths answered before Flask, so they accept exactly the headers Flask's routes accept."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def _authenticate() -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request.headers.get("Authorization", ""))
+    if not token:
         raise Unauthorized("Send a bearer token in the Authorization header.", code="token-missing",
                            headers={"WWW-Authenticate": 'Bearer realm="guichet"'})
     verifier: TokenVerifier | ProviderTokenVerifier = current_app.extensions["guichet.token_verifier"]
     try:
-        return verifier.verify(token.strip())
+        return verifier.verify(token)
     except Unauthorized as exc:
         exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="guichet", error="invalid_token"')
         raise

@@ -259,17 +259,11 @@ class WaitingRooms:
         window = int(self.clock().timestamp()) // LATENCY_WINDOW_SECONDS
         self.latency.record(window, submission_bucket(milliseconds, shed))
 
-    def record_intake_latency(self, milliseconds: float) -> None:
-        """Formerly intake's own time around `Intake.submit`, which missed what families wait for (Flask, a
-        thread, intake's own shedding): the controller never saw intake struggle. `record_submission` measures
-        it now, around the whole request; this call, still made by intake's view, records nothing so that no
-        submission is counted twice."""
-
     # --- intake's check, the public view, the managers' view --------------------------------------------------
 
     def check_admission(self, family_account: str, campaign_id: UUID, token: str | None) -> bool:
         """While a campaign's room admits, a submission needs a valid admission token (AdmissionRefused).
-        True when the room admits: the submission's latency then feeds the pace controller."""
+        True when the room admits (its pace follows such submissions, timed by `record_submission`'s caller)."""
         campaign = self.campaigns.get(campaign_id)
         if campaign is None or campaign.waiting_room is None or not campaign.waiting_room.enabled:
             return False

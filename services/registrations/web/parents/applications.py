@@ -9,7 +9,6 @@ every other, and documents the operation.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -132,9 +131,8 @@ def submit_for(family_account: str, body: dict[str, Any], on_behalf: OnBehalf | 
     rooms = components.waiting_rooms
     entry: Entry = g.intake_entry
     handed: Handed | None = request.environ.get(HANDED)
-    in_room = handed is None and rooms.check_admission(family_account, body["campaign_id"],
-                                                       request.headers.get(ADMISSION_HEADER))
-    started = time.perf_counter()
+    if handed is None:  # the fast path checked the admission before it ran the submission
+        rooms.check_admission(family_account, body["campaign_id"], request.headers.get(ADMISSION_HEADER))
     try:
         if handed is not None:  # what intake_fast.py's run of this submission met, raised where it would have been
             raise handed.error
@@ -143,9 +141,6 @@ def submit_for(family_account: str, body: dict[str, Any], on_behalf: OnBehalf | 
     except HouseholdUnsettled:
         raise ServiceUnavailable("Your household changed while you applied; retry: it is safe to press again.",
                                  code="intake-unavailable", headers={"Retry-After": "1"}, retry_after=1) from None
-    finally:
-        if in_room:  # the rooms' pace follows intake's latency, measured on their admitted families
-            rooms.record_intake_latency((time.perf_counter() - started) * 1000)
     status_url = (follow or _parent_path)(ack.application_id)
     return acknowledgement(ack, status_url), 202, {"Location": status_url}
 

@@ -31,8 +31,9 @@ from services.registrations.store.intake_guard import Hold
 from services.registrations.usecases.intake import Acknowledgement, Intake, Submission
 from services.registrations.usecases.waiting_room import WaitingRooms
 from services.registrations.web.parents.shedding import INTAKE_PATH, WsgiApp
-from services.registrations.web.parents.waiting_room_fast import PARENT, Verifier, _bearer
+from services.registrations.web.parents.waiting_room_fast import PARENT, Verifier
 from services.registrations.web.schemas import MAX_CHOICES, MAX_SIBLINGS
+from shared.auth import bearer_token
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH, StoredResponse
 from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER
@@ -162,7 +163,7 @@ class AnswerIntakeBeforeFlask:
 
     def _submit(self, environ: dict, document: bytes) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """The 202 (received or replayed) as status, headers and body; None for the route to answer."""
-        token = _bearer(environ)
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION", ""))
         key = environ.get(IDEMPOTENCY_KEY, "").strip()
         if not token or not key or len(key) > MAX_KEY_LENGTH:
             return None
@@ -174,12 +175,11 @@ class AnswerIntakeBeforeFlask:
             if not principal.has_any(PARENT):
                 return None
             family = principal.subject
-            in_room = self.rooms.check_admission(family, fields["campaign_id"], environ.get(ADMISSION_TOKEN))
+            self.rooms.check_admission(family, fields["campaign_id"], environ.get(ADMISSION_TOKEN))
         except Exception:  # noqa: BLE001 — nothing was done: the route answers it again, with its own problem
             return None
         entry = Entry(environ.get("REMOTE_ADDR") or "unknown", f"{family}:POST:{INTAKE_PATH}", key,
                       hashlib.sha256(document).hexdigest())
-        started = time.perf_counter()
         try:
             ack = self.intake.submit(family, Submission(idempotency_key=key, **fields), entry)
         except Replay as replay:
@@ -188,9 +188,6 @@ class AnswerIntakeBeforeFlask:
                     stored.body) if stored.status == 202 else self._hand(environ, entry, replay)
         except Exception as error:  # noqa: BLE001 — a refusal or a failure: the route answers what happened
             return self._hand(environ, entry, error)
-        finally:
-            if in_room:  # the rooms' pace follows intake's latency, measured on their admitted families
-                self.rooms.record_intake_latency((time.perf_counter() - started) * 1000)
         path = environ.get("SCRIPT_NAME", "") + f"{INTAKE_PATH}/{ack.application_id}"
         body = acknowledgement_json(acknowledgement(ack, path))
         headers = {"Content-Type": "application/json", "Location": path}

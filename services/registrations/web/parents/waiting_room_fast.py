@@ -32,7 +32,7 @@ from services.registrations.domain.waiting_room import JoinRetries, poll_after
 from services.registrations.usecases.intake import InFlight, IntakeSaturated
 from services.registrations.usecases.waiting_room import PlaceView, WaitingRooms
 from services.registrations.web.parents.shedding import WsgiApp, refuse
-from shared.auth import Principal
+from shared.auth import Principal, bearer_token
 from shared.errors import ServiceUnavailable, problem_document
 from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER
 
@@ -138,7 +138,7 @@ class AnswerRoomBeforeFlask:
         if body is None:
             body = self._busy.setdefault(seconds, json.dumps(problem_document(
                 503, "waiting-room-busy", ServiceUnavailable.title, BUSY_DETAIL, None, retry_after=seconds)).encode())
-        token = _bearer(environ)
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION", ""))
         if method != "PUT" or not token:
             return refuse(body, seconds, start_response)
         try:
@@ -176,7 +176,7 @@ class AnswerRoomBeforeFlask:
 
     def _place(self, environ: dict, method: str, campaign_id: UUID) -> PlaceView | None:
         """The family's place, or None for Flask to answer (any refusal, any error)."""
-        token = _bearer(environ)
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION", ""))
         if not token:
             return None
         try:
@@ -203,8 +203,3 @@ def _queued_seconds(request_start: str, now: float) -> float:
         if 0 <= waited <= LONGEST_QUEUE_S:
             return waited
     return 0.0
-
-
-def _bearer(environ: dict) -> str:
-    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
