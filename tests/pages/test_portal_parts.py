@@ -406,7 +406,7 @@ def test_a_busy_waiting_room_gives_the_family_its_place_back_after_retry_after(o
 
     busy = browser.get(path)
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "3"
-    assert "nous vous redonnons votre place dans quelques" in busy.text
+    assert "votre ordre d'arrivée est gardé, et nous vous\n    redonnons votre place dans 3 secondes" in busy.text
     assert '<meta http-equiv="refresh" content="3">' in busy.text and 'data-busy="oui"' in busy.text
 
     again = browser.get(path)  # the page's own refresh, after Retry-After

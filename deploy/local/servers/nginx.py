@@ -119,6 +119,9 @@ http {{
     proxy_set_header Host $http_host;
     proxy_set_header X-Forwarded-For $remote_addr;
     proxy_set_header X-Forwarded-Proto $scheme;
+    # When the edge took the request: the waiting room's pace controller counts the wait for a gunicorn thread
+    # too (docs/registrations.md, the pace).
+    proxy_set_header X-Request-Start "t=${{msec}}";
     proxy_read_timeout 60s;
 
     limit_req_zone $binary_remote_addr zone=public:10m rate={PUBLIC_RATE};
