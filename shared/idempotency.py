@@ -116,13 +116,21 @@ def request_key() -> str:
     return key
 
 
-def request_scope() -> str:
+def key_scope(subject: str, method: str, path: str) -> str:
     """Keys are scoped to the caller and the route."""
-    return f"{current_principal().subject}:{request.method}:{request.path}"
+    return f"{subject}:{method}:{path}"
+
+
+def body_fingerprint(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def request_scope() -> str:
+    return key_scope(current_principal().subject, request.method, request.path)
 
 
 def request_fingerprint() -> str:
-    return hashlib.sha256(request.get_data()).hexdigest()
+    return body_fingerprint(request.get_data())
 
 
 def stored_response(response: Response) -> StoredResponse:

@@ -39,11 +39,16 @@ def configure_logging(service_name: str, level: str = "INFO") -> None:
     logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
 
 
+def request_id_of(incoming: str) -> str:
+    """The client's X-Request-ID when it is a sane one, a new one otherwise: Flask's hook and the WSGI paths
+    answered before Flask give the same."""
+    return incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex
+
+
 def install_request_tracking(app: Flask, service_name: str) -> None:
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex
+        g.request_id = request_id_of(request.headers.get(REQUEST_ID_HEADER, ""))
         g.started_at = time.perf_counter()
 
     @app.after_request

@@ -15,12 +15,10 @@ again where its own call would have, so its clean-up and problem are the usual o
 claimed twice."""
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +33,8 @@ from services.registrations.web.parents.waiting_room_fast import PARENT, Verifie
 from services.registrations.web.schemas import MAX_CHOICES, MAX_SIBLINGS
 from shared.auth import bearer_token
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shared.idempotency import MAX_KEY_LENGTH, StoredResponse
-from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER
+from shared.idempotency import MAX_KEY_LENGTH, StoredResponse, body_fingerprint, key_scope
+from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER, request_id_of
 from shared.web import MAX_JSON_DEPTH
 
 HANDED = "guichet.intake_handed"  # in the WSGI environ: a submission the fast path ran, for the route to answer
@@ -139,7 +137,7 @@ class AnswerIntakeBeforeFlask:
         status, headers, body = answer
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         start_response(status, [*headers, ("Content-Length", str(len(body))),
-                                (REQUEST_ID_HEADER, incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex)])
+                                (REQUEST_ID_HEADER, request_id_of(incoming))])
         self._accepted.inc()
         self._latency.observe(time.perf_counter() - started)
         return [body]
@@ -178,8 +176,8 @@ class AnswerIntakeBeforeFlask:
             self.rooms.check_admission(family, fields["campaign_id"], environ.get(ADMISSION_TOKEN))
         except Exception:  # noqa: BLE001 — nothing was done: the route answers it again, with its own problem
             return None
-        entry = Entry(environ.get("REMOTE_ADDR") or "unknown", f"{family}:POST:{INTAKE_PATH}", key,
-                      hashlib.sha256(document).hexdigest())
+        entry = Entry(environ.get("REMOTE_ADDR") or "unknown", key_scope(family, "POST", INTAKE_PATH), key,
+                      body_fingerprint(document))
         try:
             ack = self.intake.submit(family, Submission(idempotency_key=key, **fields), entry)
         except Replay as replay:

@@ -7,12 +7,11 @@ Flask has answered it; submissions on other paths (an agent's for a family) are 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterable
 
 from services.registrations.usecases.intake import InFlight, IntakeSaturated
 from shared.errors import PROBLEM_CONTENT_TYPE, ServiceUnavailable, problem_document
-from shared.observability import HTTP_REQUESTS, REQUEST_ID_HEADER
+from shared.observability import HTTP_REQUESTS, REQUEST_ID_HEADER, request_id_of
 
 INTAKE_PATH = "/applications"
 SLOT_TAKEN = "guichet.intake_slot"  # in the WSGI environ: this request holds its place in InFlight already
@@ -64,6 +63,5 @@ def refuse(body: bytes, retry_after: int, start_response: Callable, request_id: 
                                                ("Content-Length", str(len(body))),
                                                ("Retry-After", str(retry_after)),
                                                ("Cache-Control", "no-store"),
-                                               (REQUEST_ID_HEADER, request_id if 0 < len(request_id) <= 128
-                                                else uuid.uuid4().hex)])
+                                               (REQUEST_ID_HEADER, request_id_of(request_id))])
     return [body]

@@ -22,7 +22,6 @@ import random
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol
@@ -34,7 +33,7 @@ from services.registrations.usecases.waiting_room import PlaceView, WaitingRooms
 from services.registrations.web.parents.shedding import WsgiApp, refuse
 from shared.auth import Principal, bearer_token
 from shared.errors import ServiceUnavailable, problem_document
-from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER
+from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER, request_id_of
 
 # werkzeug's `uuid` converter, which Flask's route uses: a path it would not route is left to it.
 PLACE_PATH = re.compile(r"/waiting-rooms/([A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-"
@@ -118,7 +117,7 @@ class AnswerRoomBeforeFlask:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                    ("Retry-After", str(view.poll_after_seconds)), ("Cache-Control", "no-store"),
-                   (REQUEST_ID_HEADER, incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex)]
+                   (REQUEST_ID_HEADER, request_id_of(incoming))]
         if view.arrival_ticket is not None:
             headers.append((TICKET_OUTCOME, str(view.arrival_ticket)))
         start_response("200 OK", headers)
