@@ -5,12 +5,15 @@
     python -m bench.opening --factor 3 --seconds 60 --deadline 240 --config gthread:2x16 --in-flight 8
     python -m bench.opening --room-config gthread:2x8        # the room's own processes sized otherwise
     python -m bench.opening --shared-room                    # the room's requests to intake's processes (before)
+    python -m bench.opening --direct                         # the crowd straight to gunicorn, no edge (before)
 
 On a stack of its own (bench/stack.py, in .local/bench-opening/: Kafka, PostgreSQL, Redis, the registrations and
 campaigns workers, registrations under deploy/gunicorn.conf.py with `--config` and `INTAKE_MAX_IN_FLIGHT`, and the
 waiting room's joins and polls on registrations processes of their own, sized as `make run` and the Kubernetes
 manifests deploy them (deploy/local/run.py, WAITING_ROOM_GUNICORN_ENV; `--shared-room`: on intake's processes, as
-before they were deployed):
+before they were deployed). The crowd reaches them through the edge, as families do (`make run`'s nginx,
+deploy/local/servers/nginx.py, with its shedding: beyond the room's threads and intake's, nginx answers 503 itself;
+`--direct`: straight to gunicorn, as before the edge shed):
 
 1. **Capacity**, closed loop: vegeta (`go install github.com/tsenart/vegeta/v12@v12.13.0`) sends submissions to
    an open copy of Paris Sport Vacances without a room from `--capacity-workers` connections for
@@ -74,6 +77,7 @@ PERFORMANCE = REPO / "docs" / "PERFORMANCE.md"
 FOLDER = REPO / ".local" / "bench-opening"
 CROWD_SOURCE = REPO / "bench" / "crowd" / "main.go"
 ROOM_PROCESSES = "registrations-room"  # the room's own processes (unless --shared-room)
+EDGE = "edge"  # nginx in front of them (unless --direct)
 WINDOW_S = 5  # intake's rate is compared with the room's pace over windows this long
 BURST_S = 2.0  # the room releases at most this many seconds of its pace at once (usecases/waiting_room.py)
 POLL_LAG_S = 60  # the longest poll interval the room gives (domain/waiting_room.py, PollBudget.longest_seconds)
@@ -97,6 +101,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "service's default with --shared-room)")
     parser.add_argument("--polls-per-second", type=float, default=None,
                         help="WAITING_ROOM_POLLS_PER_SECOND, the room's poll budget (unset: the service's default)")
+    parser.add_argument("--direct", action="store_true",
+                        help="the crowd straight to gunicorn's ports, without the edge (as before it shed)")
+    parser.add_argument("--edge-room-in-flight", type=int, default=None,
+                        help="the edge's bound on requests passed to the room's processes (default: their threads)")
+    parser.add_argument("--edge-intake-in-flight", type=int, default=None,
+                        help="the edge's bound on submissions passed to intake's processes (default: their threads; "
+                             "0: none)")
     parser.add_argument("--capacity-seconds", type=int, default=15)
     parser.add_argument("--capacity-workers", type=int, default=8,
                         help="closed-loop connections measuring capacity (no more than the in-flight bound takes)")
@@ -146,6 +157,31 @@ def start_room_processes(stack: BenchStack, config: GunicornConfig, extra_env: d
     stack._start(ROOM_PROCESSES, gunicorn_argv(service), run_env(service, {**stack.env, **config.env(), **extra_env}))
     wait_http(f"{service.url}/readyz", what=f"{ROOM_PROCESSES} (log: {stack.logs / ROOM_PROCESSES}.log)")
     return service.url
+
+
+def start_edge(stack: BenchStack, args: argparse.Namespace, url: str, room_url: str) -> tuple[str, str]:
+    """nginx in front of intake's and the room's processes, configured as `make run`'s edge (its shedding bounds at
+    the processes' threads unless told otherwise); the URLs the crowd then uses: intake's and the room's ports."""
+    from bench.stack import wait_http
+    from deploy.local.run import WAITING_ROOM, WAITING_ROOM_PATHS
+    from deploy.local.servers import free_port
+    from deploy.local.servers.nginx import Route, nginx_argv, submissions_shedding, waiting_room_shedding, write_config
+
+    intake_config = GunicornConfig.parse(args.config)
+    room_config = GunicornConfig.parse(args.room_config) if args.room_config else intake_config
+    room_bound = args.edge_room_in_flight or room_config.workers * room_config.threads
+    intake_bound = args.edge_intake_in_flight
+    if intake_bound is None:
+        intake_bound = intake_config.workers * intake_config.threads
+    intake_port, room_port = free_port(), free_port()
+    room_shedding = waiting_room_shedding(room_bound)
+    routes = [Route("registrations", intake_port, url.removeprefix("http://"), ((WAITING_ROOM_PATHS, WAITING_ROOM),),
+                    shedding=submissions_shedding(intake_bound) if intake_bound else None),
+              Route(WAITING_ROOM, room_port, room_url.removeprefix("http://"), shedding=room_shedding)]
+    config = write_config(routes, args.folder / "edge", stack.logs)
+    stack._start(EDGE, nginx_argv(config), stack.env)
+    wait_http(f"http://127.0.0.1:{room_port}/readyz", what=f"the edge (log: {stack.logs / 'edge.log'})")
+    return f"http://127.0.0.1:{intake_port}", f"http://127.0.0.1:{room_port}"
 
 
 def room_settings(args: argparse.Namespace) -> tuple[int, float]:
@@ -362,11 +398,13 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
         ("room's pace (per minute): min / median / last",
          f"{min(paces):.0f} / {sorted(paces)[len(paces) // 2]:.0f} / {paces[-1]:.0f}" if paces else "–", ""),
         ("other answers", ", ".join(f"{name} × {n:,}" for name, n in others.items()) or "none", ""),
-        ("cores busy (registrations [+ the room's processes] / its worker / crowd / Kafka+PostgreSQL+Redis / rest "
-         "of the machine)",
+        ("  503s answered by the edge (nginx) / by the processes",
+         f"{sum(1 for r in shed if r.get('edge')):,} / {sum(1 for r in shed if not r.get('edge')):,}", ""),
+        ("cores busy (registrations [+ the room's processes] / its worker / edge / crowd / Kafka+PostgreSQL+Redis / "
+         "rest of the machine)",
          f"{cores.get('registrations', 0):.2f}"
          + (f" + {cores.get(ROOM_PROCESSES, 0):.2f}" if ROOM_PROCESSES in cores else "")
-         + f" / {cores.get('registrations-worker', 0):.2f} / "
+         + f" / {cores.get('registrations-worker', 0):.2f} / {cores.get(EDGE, 0):.2f} / "
          f"{cores.get('crowd', 0):.2f} / "
          f"{sum(cores.get(n, 0) for n in ('kafka', 'postgres', 'redis')):.2f} / {cores.get('other', 0):.2f}", ""),
     ]
@@ -374,9 +412,14 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
                   f"{GunicornConfig.parse(args.room_config).label} (as deployed: deploy/local/run.py, "
                   "deploy/kubernetes/base/registrations-room.yaml)" if args.room_config
                   else "the room's joins and polls go to the same processes as the submissions (`--shared-room`)")
+    edge = ("The crowd goes through the edge, as families do: nginx as `make run` configures it "
+            "(deploy/local/servers/nginx.py), which answers 503 itself beyond "
+            f"{args.edge_room_in_flight or 'the threads of'} the room's processes' requests in flight and "
+            f"{args.edge_intake_in_flight if args.edge_intake_in_flight is not None else 'the threads of'} intake's "
+            "submissions'." if not args.direct else "The crowd goes straight to gunicorn's ports (`--direct`), no edge.")
     return f"""{preface}
 
-Issue 15's crowd, open loop. Registrations runs under `deploy/gunicorn.conf.py`, {GunicornConfig.parse(args.config).label},
+{edge} Issue 15's crowd, open loop. Registrations runs under `deploy/gunicorn.conf.py`, {GunicornConfig.parse(args.config).label},
 `INTAKE_MAX_IN_FLIGHT={args.in_flight}` (as `make run`), with its worker, Kafka, PostgreSQL and Redis of the bench's
 own on the same machine; {room_shape}. First intake's capacity is measured (vegeta, closed loop, a campaign without a room).
 Then a copy of Paris Sport Vacances with its waiting room on, the pace's ceiling set to that capacity, opens and
@@ -442,13 +485,15 @@ def main(argv: list[str] | None = None) -> None:
         room_url = url
         if args.room_config:
             room_url = start_room_processes(stack, GunicornConfig.parse(args.room_config), room_env(args))
-        say(f"opening: {rate}/s for {args.seconds} s, ceiling {ceiling}/min, the room at {room_url}")
+        crowd_url, crowd_room_url = (url, room_url) if args.direct else start_edge(stack, args, url, room_url)
+        say(f"opening: {rate}/s for {args.seconds} s, ceiling {ceiling}/min, the room at {room_url}, the crowd to "
+            f"{crowd_url} and {crowd_room_url}")
         sampler = RoomSampler(runtime.redis, str(room.id))
         sampler.start()
         answers_file = args.folder / "crowd-answers.jsonl"
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with answers_file.open("wb") as out:
-            crowd = subprocess.Popen([str(crowd_binary), "-url", url, "-room-url", room_url,
+            crowd = subprocess.Popen([str(crowd_binary), "-url", crowd_url, "-room-url", crowd_room_url,
                                       "-campaign", str(room.id), "-families",
                                       str(family_file), "-rate", str(rate), "-seconds", str(args.seconds),
                                       "-deadline", str(args.deadline)], stdout=out)

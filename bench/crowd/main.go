@@ -49,6 +49,7 @@ type answer struct {
 	App      string  `json:"app,omitempty"`
 	Code     string  `json:"code,omitempty"`
 	Err      string  `json:"err,omitempty"`
+	Edge     bool    `json:"edge,omitempty"` // a refusal the edge gave (Shed-By: edge), not the service
 }
 
 type place struct {
@@ -134,7 +135,7 @@ func visit(number int, f family, base, roomBase, campaign string, deadline time.
 		} else {
 			var problem ack
 			_ = json.Unmarshal(content, &problem)
-			result.Code = problem.Code
+			result.Code, result.Edge = problem.Code, headers.Get("Shed-By") == "edge"
 			if ticket := headers.Get("Arrival-Ticket"); method == "PUT" && ticket != "" {
 				auth["Arrival-Ticket"] = ticket // the next join keeps this refusal's arrival order
 			}
@@ -160,6 +161,7 @@ func visit(number int, f family, base, roomBase, campaign string, deadline time.
 		} else {
 			_ = json.Unmarshal(content, &answered)
 			result.App, result.Code = answered.ApplicationID, answered.Code
+			result.Edge = answerHeaders.Get("Shed-By") == "edge"
 		}
 		out <- result
 		switch {

@@ -20,7 +20,7 @@ from pathlib import Path
 from deploy.catalogue import SERVICES_WITH_SCHEMAS, WEB_SERVICES, WORKERS, WebService, Worker, web_service
 from deploy.local.servers import REPO
 from deploy.local.servers.base import open_private_log
-from deploy.local.servers.nginx import Route, nginx_argv, write_config
+from deploy.local.servers.nginx import Route, nginx_argv, submissions_shedding, waiting_room_shedding, write_config
 from shared.waiting import WaitTimedOut, wait_until
 
 STATE_DIR = REPO / ".local"
@@ -155,18 +155,35 @@ def start_waiting_room(env: dict[str, str], socket_dir: Path = SOCKET_DIR, log_d
                          log_dir=log_dir)
 
 
+def threads_of(gunicorn_env: dict[str, str], env: dict[str, str]) -> int:
+    """Requests one service's gunicorn serves at once: its workers × threads (as deploy/gunicorn.conf.py reads them)."""
+    merged = {**gunicorn_env, **{k: v for k, v in env.items() if k in ("GUICHET_WORKERS", "GUICHET_THREADS")}}
+    return int(merged.get("GUICHET_WORKERS", "2")) * int(merged.get("GUICHET_THREADS", "1"))
+
+
 def start_edge(services: list[WebService] | tuple[WebService, ...], env: dict[str, str],
                socket_dir: Path = SOCKET_DIR, log_dir: Path = LOG_DIR, room_port: int | None = None) -> subprocess.Popen:
     """nginx on each service's port, buffering whole requests before gunicorn sees them (docs/deploy.md). With
     `room_port`, the waiting room's processes (start_waiting_room) on that port, and registrations' room paths
-    sent to them."""
+    sent to them. The edge sheds (docs/deploy.md, "Shedding at the edge"): beyond the room's threads, joins and
+    polls; beyond intake's threads, submissions — answered 503 by nginx itself."""
     to_room = ((WAITING_ROOM_PATHS, WAITING_ROOM),) if room_port is not None else ()
-    routes = [Route(service.name, service.port, gunicorn_socket(service, socket_dir),
-                    to_room if service.name == "registrations" else ()) for service in services]
+    routes = [edge_route(service, socket_dir, env, to_room) for service in services]
     if room_port is not None:
-        routes.append(Route(WAITING_ROOM, room_port, socket_dir / f"{WAITING_ROOM}.sock"))
+        routes.append(Route(WAITING_ROOM, room_port, socket_dir / f"{WAITING_ROOM}.sock",
+                            shedding=waiting_room_shedding(threads_of(WAITING_ROOM_GUNICORN_ENV, {}))))
     config = write_config(routes, socket_dir.parent / "edge", log_dir)
     return start_process("edge", nginx_argv(config), env, log_dir=log_dir)
+
+
+def edge_route(service: WebService, socket_dir: Path, env: dict[str, str],
+               to_room: tuple[tuple[str, str], ...] = ()) -> Route:
+    """One service behind the edge; registrations' submissions bounded at its threads, its room paths elsewhere."""
+    if service.name != "registrations":
+        return Route(service.name, service.port, gunicorn_socket(service, socket_dir))
+    threads = threads_of(SERVICE_GUNICORN_ENV["registrations"], env)
+    return Route(service.name, service.port, gunicorn_socket(service, socket_dir), to_room,
+                 shedding=submissions_shedding(threads))
 
 
 def answers_ready(url: str) -> bool:

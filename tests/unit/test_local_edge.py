@@ -1,5 +1,7 @@
 """The local edge's nginx.conf (deploy/local/servers/nginx.py), as `make run` writes it."""
+import json
 import re
+from collections import Counter
 from pathlib import Path
 
 from deploy.local.servers.nginx import Route, nginx_config
@@ -13,3 +15,65 @@ def test_every_request_reaches_gunicorn_with_the_instant_the_edge_took_it(tmp_pa
     servers = config[config.index("server {"):]
     assert "proxy_set_header" not in servers
 
+
+
+def make_run_edge(tmp_path) -> str:
+    """The configuration `make run` writes (deploy/local/run.py, start_edge's routes)."""
+    from deploy.catalogue import WEB_SERVICES
+    from deploy.local.run import WAITING_ROOM, WAITING_ROOM_GUNICORN_ENV, WAITING_ROOM_PATHS, edge_route, threads_of
+    from deploy.local.servers.nginx import waiting_room_shedding
+
+    routes = [edge_route(service, tmp_path, {}, ((WAITING_ROOM_PATHS, WAITING_ROOM),)) for service in WEB_SERVICES]
+    routes.append(Route(WAITING_ROOM, 8006, tmp_path / "room.sock",
+                        shedding=waiting_room_shedding(threads_of(WAITING_ROOM_GUNICORN_ENV, {}))))
+    return nginx_config(routes, tmp_path, tmp_path)
+
+
+def server_of(config: str, port: int) -> str:
+    start = config.index(f"listen 127.0.0.1:{port} ")
+    return config[start:config.index("\n    upstream ", start)]
+
+
+def test_the_edge_bounds_the_rooms_requests_at_its_threads_on_every_port_that_reaches_it(tmp_path):
+    config = make_run_edge(tmp_path)
+    room, registrations = server_of(config, 8006), server_of(config, 8002)
+    # one counter (zone) for the room's processes, whichever port sends to them, 1 worker x 8 threads
+    assert "limit_conn_zone $edge_waiting_room_counted zone=waiting_room_in_flight:1m;" in config
+    assert re.search(r"location / \{\s+limit_conn waiting_room_in_flight 8;\s+error_page 503 @waiting_room_busy;",
+                     room)
+    assert re.search(r"location \^~ /waiting-rooms/ \{\s+limit_conn waiting_room_in_flight 8;\s+"
+                     r"error_page 503 @waiting_room_busy;\s+proxy_pass http://waiting-room;", registrations)
+    # probes are never refused
+    assert re.search(r"location = /readyz \{\s+proxy_pass http://waiting-room;\s+\}", room)
+
+
+def test_the_edge_bounds_only_intakes_submissions_and_lets_the_services_503s_through(tmp_path):
+    config = make_run_edge(tmp_path)
+    registrations = server_of(config, 8002)
+    assert re.search(r"location = /applications \{\s+limit_conn registrations_in_flight 32;", registrations)
+    assert re.search(r"map \$request_method \$edge_registrations_counted \{\s+POST everyone;\s+default \"\";", config)
+    assert re.search(r"location / \{\s+proxy_pass http://registrations;", registrations)
+    for port in (8001, 8003, 8004, 8005):  # the other services: no bound
+        assert "limit_conn " not in server_of(config, port)
+    assert "proxy_intercept_errors off;" in config and "proxy_intercept_errors on" not in config
+
+
+def test_the_edges_refusal_is_the_services_problem_with_its_retry_after():
+    from deploy.local.servers.nginx import busy_body, submissions_shedding, waiting_room_shedding
+    from services.registrations.web.parents.shedding import shed_body
+    from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL
+    from shared.errors import ServiceUnavailable, problem_document
+
+    assert json.loads(busy_body(waiting_room_shedding(8), "7")) == problem_document(
+        503, "waiting-room-busy", ServiceUnavailable.title, BUSY_DETAIL, None, retry_after=7)
+    assert json.loads(busy_body(submissions_shedding(32), "2")) == json.loads(shed_body(2))
+
+
+def test_the_edges_retry_after_is_uniform_over_its_span(tmp_path):
+    config = make_run_edge(tmp_path)
+    for first, last in ((2, 11), (3, 12), (1, 3)):
+        block = config[config.index(f"map $edge_draw $edge_retry_{first}_{last} {{"):]
+        block = block[:block.index("}")]
+        draws = Counter(int(value) for value in re.findall(r"^        [0-9a-f]{2} (\d+);$", block, re.MULTILINE))
+        assert sum(draws.values()) == 256 and set(draws) == set(range(first, last + 1))
+        assert max(draws.values()) - min(draws.values()) <= 1

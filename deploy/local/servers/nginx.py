@@ -8,15 +8,27 @@ hands gunicorn only complete requests, so gunicorn's threads only ever wait on t
 
 Each web service listens on its usual port through nginx; gunicorn binds a Unix socket behind it.
 `make run` (deploy/local/run.py) and the slow-clients test (tests/e2e/test_slow_clients.py) use this.
+
+**Shedding at the edge** (issue 15; docs/deploy.md, "Shedding at the edge"). A route may bound the requests the
+edge passes to its processes at once (`EdgeShedding`): beyond, nginx itself answers 503 problem+json with a
+jittered Retry-After, in microseconds and without Python. At an opening the waiting room's crowd arrives faster
+than a Python process can even refuse it on a share of 2 cores, and its answers — refusals included — waited
+seconds in the kernel's accept queue and for the GIL. The same bound is the waiting room's pods' sidecar in
+production (`pod_edge_config`, deploy/kubernetes/base/registrations-room-edge.yaml): ingress-nginx's limits are
+per client address, not per upstream.
 """
 from __future__ import annotations
 
+import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local.servers.base import LOOPBACK, ServerStartError
+from services.registrations.web.parents.shedding import INTAKE_PATH, SHED_DETAIL
+from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL
+from shared.errors import PROBLEM_CONTENT_TYPE, ServiceUnavailable, problem_document
 
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
 # Installed by `make proxy` (part of `make run` and `make test`) as `make browser` installs Chromium.
@@ -38,19 +50,60 @@ PUBLIC_RATE = "20r/s"
 PUBLIC_BURST = 40
 
 
+# On the edge's refusals only: who refused (monitoring, the bench's counts); the service's own have none.
+SHED_BY = "Shed-By"
+# Paths never bounded at the edge: a busy pod must still answer its probes (a refused /readyz would take it out of
+# its Service at the peak) and Prometheus.
+OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+@dataclass(frozen=True)
+class EdgeShedding:
+    """At most `in_flight` requests passed at once to one route's processes (counted over every port and path that
+    sends to them; only requests of `method` when it is set, the others pass unbounded). Beyond, the edge answers at
+    once 503 problem+json `code` with `detail`, `Retry-After` and the problem's `retry_after` drawn per request
+    from `retry_after[method]` (first and last second; "" for any other method) by the clock's milliseconds, so
+    that clients refused together do not come back together. Nothing reaches the processes."""
+    in_flight: int
+    code: str
+    detail: str
+    retry_after: Mapping[str, tuple[int, int]]
+    method: str | None = None
+    instance: str | None = None  # the problem's, as the service writes it for the same refusal
+    paths: tuple[str, ...] = ()  # only these exact paths are bounded; every path (but OPERATIONS_PATHS) when empty
+
+
+def waiting_room_shedding(in_flight: int) -> EdgeShedding:
+    """The waiting room's processes: every request beyond `in_flight` (their threads: each request let through
+    gets a thread at once, so the room's own bound, WAITING_ROOM_MAX_IN_FLIGHT, still refuses its share with an
+    arrival ticket). A join refused here comes back 2–11 s later, as the room's join budget spreads a burst; a
+    poll, whose place is kept, 3–12 s later. A family refused here gets no arrival ticket (docs/registrations.md,
+    "Shedding at the edge")."""
+    return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"PUT": (2, 11), "": (3, 12)})
+
+
+def submissions_shedding(in_flight: int) -> EdgeShedding:
+    """Intake's processes: submissions (`POST`) beyond `in_flight` (their threads), which intake itself would
+    refuse (`intake-saturated`) after they waited for a thread; retried 1–3 s later with the same key."""
+    return EdgeShedding(in_flight, "intake-saturated", SHED_DETAIL, {"POST": (1, 3)}, method="POST",
+                        instance=INTAKE_PATH, paths=(INTAKE_PATH,))
+
+
 @dataclass(frozen=True)
 class Route:
-    """nginx listens on 127.0.0.1:`port` and passes complete requests to gunicorn on `socket`; a path under one of
-    `elsewhere`'s prefixes goes to the route it names instead (as an Ingress path rule: the waiting room's paths
-    to registrations' processes of their own)."""
+    """nginx listens on 127.0.0.1:`port` and passes complete requests to gunicorn on `socket` (a Unix socket, or
+    `host:port`); a path under one of `elsewhere`'s prefixes goes to the route it names instead (as an Ingress path
+    rule: the waiting room's paths to registrations' processes of their own). `shedding`: the edge's bound on the
+    requests passed to this route's processes, from any port."""
     name: str
     port: int
-    socket: Path
+    socket: Path | str
     elsewhere: tuple[tuple[str, str], ...] = ()  # (path prefix, another route's name)
+    shedding: EdgeShedding | None = None
 
     @property
     def upstream(self) -> str:
-        return f"unix:{self.socket}"
+        return f"unix:{self.socket}" if isinstance(self.socket, Path) else str(self.socket)
 
 
 def nginx_binary() -> str:
@@ -60,37 +113,33 @@ def nginx_binary() -> str:
     return found
 
 
-def nginx_config(routes: Iterable[Route], state_dir: Path, log_dir: Path) -> str:
-    """The whole nginx.conf: one server per route, request and response buffering on, read timeouts."""
-    state_dir, log_dir = Path(state_dir).resolve(), Path(log_dir).resolve()
+def nginx_config(routes: Iterable[Route], state_dir: Path, log_dir: Path | None, listen_host: str = LOOPBACK,
+                 behind_ingress: bool = False) -> str:
+    """The whole nginx.conf: one server per route, request and response buffering on, read timeouts, each route's
+    shedding. `log_dir` None: errors to stderr (a container's). `behind_ingress` (a pod's sidecar, `pod_edge_config`):
+    the ingress in front already set X-Forwarded-For and X-Request-Start, which pass unchanged, and limits per
+    client address are its own (every request here comes from its address)."""
+    routes = list(routes)
+    by_name = {route.name: route for route in routes}
+    state_dir = Path(state_dir).resolve()
     temp = {kind: state_dir / kind for kind in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    servers = "\n".join(f"""
-    server {{
-        listen {LOOPBACK}:{route.port} reuseport;
-        location / {{
-            proxy_pass http://{route.name};
-        }}{"".join(f'''
-        location ^~ {prefix} {{
-            proxy_pass http://{upstream};
-        }}''' for prefix, upstream in route.elsewhere)}
-        location ~ ^/(public|draws)/ {{
-            limit_req zone=public burst={PUBLIC_BURST} nodelay;
-            proxy_pass http://{route.name};
-        }}
-        location ~ ^/((household|agent/families/[^/]+)/documents|(accueil/)?justificatifs)$ {{
-            client_max_body_size {EDGE_MAX_DOCUMENT_BODY};
-            proxy_pass http://{route.name};
-        }}
-    }}
-    upstream {route.name} {{
-        server {route.upstream};
-        keepalive 16;
-    }}""" for route in routes)
-    return f"""# Written by deploy/local/servers/nginx.py at each start: edit that file, not this one.
+    error_log = "stderr" if log_dir is None else Path(log_dir).resolve() / "edge.log"
+    servers = "\n".join(_server(route, by_name, listen_host, behind_ingress) for route in routes)
+    sheddings = {route.name: route.shedding for route in routes if route.shedding is not None}
+    forwarded = "" if behind_ingress else """
+    proxy_set_header X-Forwarded-For $remote_addr;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    # When the edge took the request: the waiting room's pace controller counts the wait for a gunicorn thread
+    # too (docs/registrations.md, the pace).
+    proxy_set_header X-Request-Start "t=${msec}";"""
+    public = "" if behind_ingress else f"""
+    limit_req_zone $binary_remote_addr zone=public:10m rate={PUBLIC_RATE};
+    limit_req_status 429;"""
+    return f"""# Written by deploy/local/servers/nginx.py: edit that file, not this one.
 daemon off;
 worker_processes 1;
 pid {state_dir / "nginx.pid"};
-error_log {log_dir / "edge.log"} warn;
+error_log {error_log} warn;
 events {{
     worker_connections 4096;
 }}
@@ -116,19 +165,147 @@ http {{
     proxy_buffering on;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-For $remote_addr;
-    proxy_set_header X-Forwarded-Proto $scheme;
-    # When the edge took the request: the waiting room's pace controller counts the wait for a gunicorn thread
-    # too (docs/registrations.md, the pace).
-    proxy_set_header X-Request-Start "t=${{msec}}";
+    proxy_set_header Host $http_host;{forwarded}
     proxy_read_timeout 60s;
-
-    limit_req_zone $binary_remote_addr zone=public:10m rate={PUBLIC_RATE};
-    limit_req_status 429;
+    # An upstream's own answers, its 503s included, pass unchanged: error_page below only rewrites the edge's
+    # own refusals.
+    proxy_intercept_errors off;
+{public}{_shedding_http(sheddings)}
 {servers}
 }}
 """
+
+
+def pod_edge_config(route: Route, temp_dir: Path) -> str:
+    """A pod's sidecar (deploy/kubernetes/base/registrations-room-edge.yaml): the same bound as the local edge, on
+    the pod's port in front of gunicorn on the pod's loopback, behind the ingress; errors to the container's log."""
+    return nginx_config([route], temp_dir, None, listen_host="0.0.0.0", behind_ingress=True)
+
+
+def _ident(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def _shedding_http(sheddings: Mapping[str, EdgeShedding]) -> str:
+    """The http block's part of the routes' shedding: each route's counter and whom it counts, the Retry-After
+    drawn per refusal, the request id answered (the client's X-Request-ID, as the services echo it, else nginx's)."""
+    if not sheddings:
+        return ""
+    ranges = sorted({span for shedding in sheddings.values() for span in shedding.retry_after.values()})
+    parts = ["""
+    # The edge's shedding (EdgeShedding). Beyond a route's bound nginx answers 503 itself; limit_conn counts the
+    # requests being served (a keep-alive connection between two requests holds nothing).
+    limit_conn_status 503;
+    limit_conn_log_level info;
+    map $http_x_request_id $edge_request_id {
+        "" $request_id;
+        default $http_x_request_id;
+    }
+    # A draw per refusal (0-255), from the two last hex digits of nginx's random request id.
+    map $request_id $edge_draw {
+        "~(?<draw>[0-9a-f]{2})$" $draw;
+    }"""]
+    for first, last in ranges:
+        seconds = last - first + 1
+        entries = "\n".join(f"        {draw:02x} {first + draw * seconds // 256};" for draw in range(256))
+        parts.append(f"""    map $edge_draw $edge_retry_{first}_{last} {{  # {first}-{last} s, uniform
+{entries}
+        default {last};
+    }}""")
+    for name, shedding in sheddings.items():
+        ident = _ident(name)
+        counted = (f'{shedding.method} everyone;\n        default "";' if shedding.method
+                   else "default everyone;")
+        fallback = shedding.retry_after.get("") or next(iter(shedding.retry_after.values()))
+        by_method = "".join(f"\n        {method} $edge_retry_{first}_{last};"
+                            for method, (first, last) in shedding.retry_after.items() if method)
+        parts.append(f"""    # {name}: at most {shedding.in_flight} {shedding.method or ""}{" " if shedding.method else ""}requests passed to its processes at once.
+    map $request_method $edge_{ident}_counted {{
+        {counted}
+    }}
+    limit_conn_zone $edge_{ident}_counted zone={ident}_in_flight:1m;
+    map $request_method $edge_{ident}_retry_after {{{by_method}
+        default $edge_retry_{fallback[0]}_{fallback[1]};
+    }}""")
+    return "\n".join(parts)
+
+
+def busy_body(shedding: EdgeShedding, retry_after: str) -> str:
+    """The problem the edge answers beyond a bound: the one the service gives for the same refusal
+    (shared.errors.problem_document), `retry_after` written in (an nginx variable in the configuration)."""
+    body = json.dumps(problem_document(503, shedding.code, ServiceUnavailable.title, shedding.detail,
+                                       shedding.instance, retry_after=0))
+    assert body.endswith('"retry_after": 0}') and not set("'\\$") & set(body), body  # written as is in nginx.conf
+    return body[:-2] + retry_after + "}"
+
+
+def _busy_location(route: Route) -> str:
+    assert route.shedding is not None
+    ident = _ident(route.name)
+    return f"""
+        location @{ident}_busy {{
+            default_type {PROBLEM_CONTENT_TYPE};
+            add_header Retry-After $edge_{ident}_retry_after always;
+            add_header Cache-Control no-store always;
+            add_header X-Request-ID $edge_request_id always;
+            add_header {SHED_BY} edge always;
+            return 503 '{busy_body(route.shedding, "${edge_" + ident + "_retry_after}")}';
+        }}"""
+
+
+def _bound(route: Route) -> str:
+    """A location's lines bounding what it passes to `route`'s processes, when they are bounded."""
+    if route.shedding is None:
+        return ""
+    return f"""
+            limit_conn {_ident(route.name)}_in_flight {route.shedding.in_flight};
+            error_page 503 @{_ident(route.name)}_busy;"""
+
+
+def _server(route: Route, by_name: Mapping[str, Route], listen_host: str, behind_ingress: bool) -> str:
+    everywhere = _bound(route) if route.shedding is not None and not route.shedding.paths else ""
+    locations = [f"""
+        location / {{{everywhere}
+            proxy_pass http://{route.name};
+        }}"""]
+    for prefix, name in route.elsewhere:
+        other = by_name[name]
+        locations.append(f"""
+        location ^~ {prefix} {{{_bound(other) if other.shedding is not None and not other.shedding.paths else ""}
+            proxy_pass http://{name};
+        }}""")
+    for path in route.shedding.paths if route.shedding is not None else ():
+        locations.append(f"""
+        location = {path} {{{_bound(route)}
+            proxy_pass http://{route.name};
+        }}""")
+    if everywhere:
+        locations.extend(f"""
+        location = {path} {{
+            proxy_pass http://{route.name};
+        }}""" for path in OPERATIONS_PATHS)
+    if not behind_ingress:
+        locations.append(f"""
+        location ~ ^/(public|draws)/ {{
+            limit_req zone=public burst={PUBLIC_BURST} nodelay;{everywhere}
+            proxy_pass http://{route.name};
+        }}
+        location ~ ^/((household|agent/families/[^/]+)/documents|(accueil/)?justificatifs)$ {{
+            client_max_body_size {EDGE_MAX_DOCUMENT_BODY};{everywhere}
+            proxy_pass http://{route.name};
+        }}""")
+    busy = {name for _, name in route.elsewhere if by_name[name].shedding is not None}
+    if route.shedding is not None:
+        busy.add(route.name)
+    locations.extend(_busy_location(by_name[name]) for name in sorted(busy))
+    return f"""
+    server {{
+        listen {listen_host}:{route.port} reuseport;{"".join(locations)}
+    }}
+    upstream {route.name} {{
+        server {route.upstream};
+        keepalive 16;
+    }}"""
 
 
 def write_config(routes: Iterable[Route], state_dir: Path, log_dir: Path) -> Path:
