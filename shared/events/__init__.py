@@ -3,6 +3,7 @@ from shared.events.envelope import (
     Event,
     EventError,
     event_from_wire,
+    event_from_wire_checked_once,
     make_event,
     parse_event,
     parse_event_checked_once,
@@ -10,7 +11,7 @@ from shared.events.envelope import (
 from shared.events.registry import EventContract, all_contracts, contract_for, register
 
 __all__ = [
-    "Event", "EventError", "event_from_wire", "make_event", "parse_event",
+    "Event", "EventError", "event_from_wire", "event_from_wire_checked_once", "make_event", "parse_event",
     "parse_event_checked_once",
     "EventContract", "all_contracts", "contract_for", "register",
 ]

@@ -30,8 +30,13 @@ def handle_campaign_event(engine: Engine, directory: CampaignDirectory, record: 
 
 
 def handle_submissions(engine: Engine, records: list[Any]) -> None:
-    """A batch of the intake log in one transaction; the application id makes it idempotent."""
-    record_intake(engine, [IntakeRecord.from_kafka(record) for record in records])
+    """A batch of the intake log in one transaction; the application id makes it idempotent. Intake writes every
+    record alike and checks the first of each shape against the contract before the broker has it, so here the
+    first record of the batch is checked in full and the others by their envelope (checking each in full was a
+    third of the writer's CPU); the ledger's row still parses every id and instant. A batch that fails is taken
+    again record by record, each a batch of one, checked in full."""
+    checked: set[str] = set()
+    record_intake(engine, [IntakeRecord.from_kafka(record, checked) for record in records])
 
 
 def handle_decision(engine: Engine, guard: IntakeGuard, record: Any) -> None:

@@ -6,17 +6,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared.events import Event, event_from_wire, make_event
+from shared.events import Event, event_from_wire_checked_once, make_event
 
 SOURCE = "/guichet/registrations"
 
 
 def received_event(data: dict[str, Any], partition: int, arrival_position: int, status: str,
-                   reason: str | None) -> Event:
-    """`application.received`: the submission as the ledger recorded it, with its arrival position."""
-    return event_from_wire("application.received", source=SOURCE, subject=f"applications/{data['application_id']}",
-                           data={**data, "arrival_position": arrival_position, "intake_partition": partition,
-                                 "status": status, "reason": reason})
+                   reason: str | None, checked: set[str] | None = None) -> Event:
+    """`application.received`: the submission as the ledger recorded it, with its arrival position. With `checked`,
+    one of a batch's (`event_from_wire_checked_once`), else checked against its contract."""
+    return event_from_wire_checked_once(
+        "application.received", set() if checked is None else checked, source=SOURCE,
+        subject=f"applications/{data['application_id']}",
+        data={**data, "arrival_position": arrival_position, "intake_partition": partition, "status": status,
+              "reason": reason})
 
 
 def agent_fields(agent_reason: str | None) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from services.registrations.store.ledger import (
 from services.registrations.store.tables import outbox
 from shared.audit import PendingEntry
 from shared.clock import utc_now
-from shared.events import parse_event
+from shared.events import parse_event, parse_event_checked_once
 from shared.outbox import record_events
 
 
@@ -41,8 +41,11 @@ class IntakeRecord:
     offset: int
 
     @classmethod
-    def from_kafka(cls, record: Any) -> IntakeRecord:
-        return cls(parse_event(record.value).data, record.partition, record.offset)
+    def from_kafka(cls, record: Any, checked: set[str] | None = None) -> IntakeRecord:
+        """The record's submission; with `checked`, a batch's (`parse_event_checked_once`: the first checked
+        against its contract in full, the others by their envelope), else checked in full."""
+        event = parse_event(record.value) if checked is None else parse_event_checked_once(record.value, checked)
+        return cls(event.data, record.partition, record.offset)
 
     @property
     def arrival_position(self) -> int:
@@ -64,7 +67,7 @@ def record_intake(engine: Engine, records: Iterable[IntakeRecord], now: datetime
         known = known_ids(connection, [UUID(r.data["application_id"]) for r in records])
         active = active_applications(connection, {(UUID(r.data["campaign_id"]), UUID(r.data["child"]["child_id"]))
                                                   for r in records})
-        rows, transitions, events = [], [], []
+        rows, transitions, events, checked = [], [], [], set()
         for record in records:
             application_id = UUID(record.data["application_id"])
             if application_id in known:
@@ -81,7 +84,7 @@ def record_intake(engine: Engine, records: Iterable[IntakeRecord], now: datetime
             rows.append(ledger_row(record.data, record.partition, record.arrival_position, status, reason))
             transitions.append(intake_transition(record.data, status, reason))
             events.append((received_event(record.data, record.partition, record.arrival_position, str(status),
-                                          reason), record.data["campaign_id"]))
+                                          reason, checked), record.data["campaign_id"]))
         if rows:
             insert_applications(connection, rows, transitions)
             record_events(connection, outbox, events)

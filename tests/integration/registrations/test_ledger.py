@@ -217,3 +217,30 @@ def _row_at(engine, campaign_id, position) -> str:
     with engine.connect() as connection:
         return str(connection.execute(select(applications.c.application_id).where(
             applications.c.campaign_id == campaign_id, applications.c.arrival_position == position)).scalar_one())
+
+
+def test_a_batch_checks_its_first_submission_in_full_and_a_broken_one_alone_is_refused(engine):
+    """The intake consumer checks a batch's first record against the contract and the others by their envelope;
+    the ledger's row still parses each id, so a later record with a broken id fails the batch, and taken alone (as
+    the consumer takes a failed batch's records) it is refused by its contract and nothing of it is written."""
+    from types import SimpleNamespace
+
+    from services.registrations.handlers.events import handle_submissions
+    from shared.events import Event, EventError
+
+    campaign = uuid.uuid4()
+
+    def record(data, offset):
+        event = Event(type="application.submitted", source="/tests", subject=f"applications/{data['application_id']}",
+                      data={**data, "acted_by_agent": False, "agent_reason": None, "agent_subject": None,
+                            "arrival_number": offset + 1})
+        return SimpleNamespace(value=event.to_dict(), partition=0, offset=offset)
+
+    good, broken = submitted(campaign), {**submitted(campaign), "choices": ["not-an-offer-id"]}
+    with pytest.raises(ValueError):
+        handle_submissions(engine, [record(good, 0), record(broken, 1)])
+    with pytest.raises(EventError):
+        handle_submissions(engine, [record(broken, 1)])
+    assert statuses(engine) == {}
+    handle_submissions(engine, [record(good, 0)])
+    assert statuses(engine) == {good["application_id"]: "received"}

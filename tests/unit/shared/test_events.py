@@ -3,7 +3,16 @@ import uuid
 import marshmallow as ma
 import pytest
 
-from shared.events import EventContract, EventError, make_event, parse_event, parse_event_checked_once, register
+from shared.events import (
+    EventContract,
+    EventError,
+    event_from_wire,
+    event_from_wire_checked_once,
+    make_event,
+    parse_event,
+    parse_event_checked_once,
+    register,
+)
 from shared.topics import TopicSpec
 
 
@@ -73,3 +82,18 @@ def test_a_batch_checks_the_first_event_of_a_type_in_full_and_the_others_by_thei
     for broken_envelope in ({**second, "id": ""}, {**second, "schemaversion": 9}, {**second, "time": "yesterday"}):
         with pytest.raises(EventError):
             parse_event_checked_once(broken_envelope, checked)  # not what was checked: in full, refused
+
+
+def test_a_batch_builds_the_first_event_of_a_type_checked_in_full_and_the_others_as_they_are():
+    checked: set[str] = set()
+    with pytest.raises(EventError):
+        event_from_wire_checked_once("test.pinged", checked, source="/tests", subject="x", data={"count": -1})
+    assert checked == set()  # a refused first event checks nothing: the next is checked in full again
+    data = {"campaign_id": str(uuid.uuid4()), "count": 1}
+    first = event_from_wire_checked_once("test.pinged", checked, source="/tests", subject="x", data=data, id="e-1")
+    assert first == event_from_wire("test.pinged", source="/tests", subject="x", data=data, id="e-1",
+                                    time=first.time)
+    assert checked == {"test.pinged"}
+    second = event_from_wire_checked_once("test.pinged", checked, source="/tests", subject="y",
+                                          data={**data, "count": 2})
+    assert (second.type, second.subject, second.data["count"], second.schemaversion) == ("test.pinged", "y", 2, 2)
