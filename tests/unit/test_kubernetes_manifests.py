@@ -66,6 +66,7 @@ def web_deployments(deployments: dict[str, dict]) -> list[dict]:
 # Registrations' web image once more for the waiting room's paths (base/registrations-room.yaml): served over HTTP
 # like a web pod, but not selected by registrations' Service.
 WAITING_ROOM = "waiting-room"
+EDGE = "edge"  # the room's pods' nginx sidecar (deploy/kubernetes/edge.py)
 
 
 def http_deployments(deployments: dict[str, dict]) -> list[dict]:
@@ -208,6 +209,8 @@ def test_every_container_runs_the_guichet_image_with_the_configmap(base):
     for workload in of_kind(base, "Deployment") + of_kind(base, "Job"):
         for container in all_containers(workload):
             where = (workload["metadata"]["name"], container["name"])
+            if container["name"] == EDGE:  # nginx in front of the room's gunicorn: test_the_rooms_pods_shed_at_their_edge
+                continue
             assert container["image"] == IMAGE, where
             assert {"configMapRef": {"name": CONFIG}} in container["envFrom"], where
 
@@ -232,6 +235,9 @@ def test_each_service_logs_in_to_postgresql_and_redis_as_itself_from_its_own_sec
         for container in all_containers(deployment):
             where = (deployment["metadata"]["name"], container["name"])
             database, redis = secret_key(container, "DATABASE_URL"), secret_key(container, "REDIS_URL")
+            if container["name"] == EDGE:
+                assert database is None and redis is None, f"{where}: the edge only passes requests on"
+                continue
             if not web_service(service).has_schema:
                 assert database is None, f"{where}: the portal stores nothing in PostgreSQL"
             else:
@@ -425,7 +431,8 @@ def test_the_waiting_room_runs_registrations_image_and_configuration_sized_apart
         assert room_web[key] == intake_web[key], key
     assert room_web.get("command") == intake_web.get("command") and room_web.get("args") == intake_web.get("args")
     assert pod(room)["initContainers"] == pod(intake)["initContainers"]
-    assert pod(room)["volumes"] == pod(intake)["volumes"]
+    edge_volumes = {"edge-tmp", "edge-config"}  # the edge sidecar's (test_the_rooms_pods_shed_at_their_edge_…)
+    assert [v for v in pod(room)["volumes"] if v["name"] not in edge_volumes] == pod(intake)["volumes"]
     sizing = {"GUICHET_THREADS", "INTAKE_MAX_IN_FLIGHT", "WAITING_ROOM_MAX_IN_FLIGHT", "DB_POOL_SIZE", "DB_MAX_OVERFLOW"}
     intake_env, room_env = env_of(intake_web), env_of(room_web)
     assert {k: v for k, v in room_env.items() if k not in sizing} == {k: v for k, v in intake_env.items() if k not in sizing}
@@ -482,9 +489,11 @@ def test_the_network_is_denied_by_default_and_opened_only_to_web_pods_and_backin
                     for port in rule.get("ports", [])}
     service_ports = {service.port for service in WEB_SERVICES if service.has_schema}
     smtp = {25, 587, 465}
-    # DNS, Kafka, PostgreSQL, Redis; the services' ports for the portal, registrations' port and SMTP for
-    # the notifications worker; the OpenID Connect provider over HTTPS; nothing else.
-    assert egress_ports == {53, 9093, 5432, 6379, 443} | service_ports | smtp
+    # DNS, Kafka, PostgreSQL, Redis; the services' ports for the portal (and the room's edge sidecar's),
+    # registrations' port and SMTP for the notifications worker; the OpenID Connect provider over HTTPS; nothing else.
+    from deploy.kubernetes.edge import EDGE_PORT
+
+    assert egress_ports == {53, 9093, 5432, 6379, 443} | service_ports | smtp | {EDGE_PORT}
     notifications_worker = {"app.kubernetes.io/name": "notifications", "app.kubernetes.io/component": "worker"}
     portal_web = {"app.kubernetes.io/name": "portal", "app.kubernetes.io/component": "web"}
     for policy in policies.values():
@@ -787,3 +796,36 @@ def test_each_service_purges_nightly_as_itself_one_at_a_time(base):
         assert spec["initContainers"][0]["command"][:5] == ["python", "-m", "deploy.kubernetes.release",
                                                             "wait-for-schema", name]
     assert len(schedules) == len(purges), "staggered: two purges never start together"
+
+
+def test_the_rooms_pods_shed_at_their_edge_with_the_local_edges_bound_at_their_threads(base, deployments):
+    """Issue 15: an nginx sidecar in each room pod passes gunicorn at most its threads' worth of requests and
+    answers the rest 503 itself, as `make run`'s edge does (deploy/local/servers/nginx.py); its configuration is the
+    one deploy/kubernetes/edge.py writes from the Deployment's sizing (regenerate: `python -m deploy.kubernetes.edge`)."""
+    from deploy.kubernetes.edge import CONFIGMAP_NAME, EDGE_PORT, edge_config, room_threads
+
+    room = deployments["registrations-room"]
+    web, edge = pod(room)["containers"]
+    assert edge["name"] == EDGE and web["name"] == "web"
+    config = by_name(base, "ConfigMap")[CONFIGMAP_NAME]["data"]["nginx.conf"]
+    assert config == edge_config(room), "stale: run `python -m deploy.kubernetes.edge`"
+    web_port = {p["name"]: p["containerPort"] for p in web["ports"]}["http"]
+    assert f"limit_conn waiting_room_in_flight {room_threads(room)};" in config
+    assert room_threads(room) == 2 * 8
+    assert f"server 127.0.0.1:{web_port};" in config and f"listen 0.0.0.0:{EDGE_PORT} " in config
+    # behind the ingress: its X-Forwarded-For and X-Request-Start pass unchanged (the pace reads the latter)
+    assert "X-Request-Start" not in config and "X-Forwarded-For" not in config
+    assert {p["name"]: p["containerPort"] for p in edge["ports"]} == {EDGE: EDGE_PORT}
+    mounts = {m["mountPath"]: m["name"] for m in edge["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod(room)["volumes"]}
+    assert volumes[mounts["/etc/guichet/edge"]]["configMap"]["name"] == CONFIGMAP_NAME
+    assert edge["command"][:3] == ["nginx", "-c", "/etc/guichet/edge/nginx.conf"]
+    assert edge["image"].startswith("nginx:") and not edge["image"].endswith(":latest")
+    # the room's Service goes through the edge; probes and Prometheus to gunicorn itself (never refused)
+    assert by_name(base, "Service")["registrations-room"]["spec"]["ports"][0]["targetPort"] == EDGE
+    assert web["readinessProbe"]["httpGet"]["port"] == "http"
+    policies = by_name(base, "NetworkPolicy")
+    for name in ("allow-public-ingress", "allow-services-from-portal"):
+        assert {"protocol": "TCP", "port": EDGE} in policies[name]["spec"]["ingress"][0]["ports"], name
+    (to_services,) = policies["allow-portal-egress"]["spec"]["egress"]
+    assert EDGE_PORT in {port["port"] for port in to_services["ports"]}
