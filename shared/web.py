@@ -26,7 +26,7 @@ from shared.errors import (
     install_error_handlers,
 )
 from shared.health import Check, run_checks
-from shared.observability import configure_logging, install_request_tracking, metrics_response
+from shared.observability import RequestIdScope, configure_logging, install_request_tracking, metrics_response
 from shared.rate_limit import ClientBudget, OverBudget
 
 # A service's largest request body unless it says otherwise (create_service_app's max_body_bytes): every form
@@ -163,6 +163,9 @@ def create_service_app(settings: Settings, *, title: str, description: str,
                        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Flask:
     configure_logging(settings.service_name, settings.log_level)
     app = Flask(settings.service_name)
+    # A service that puts layers of its own around Flask (registrations' paths answered before it) wraps them in
+    # another scope, which decides the id first; this inner one then keeps it.
+    app.wsgi_app = RequestIdScope(app.wsgi_app)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     app.config.update(

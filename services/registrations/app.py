@@ -15,6 +15,7 @@ from services.registrations.web.parents.shedding import ShedSubmissions
 from services.registrations.web.parents.waiting_room_fast import AnswerRoomBeforeFlask
 from shared.clock import Clock, utc_now
 from shared.errors import install_domain_error_mapping
+from shared.observability import RequestIdScope
 from shared.runtime import Runtime
 from shared.web import create_service_app
 
@@ -57,4 +58,6 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     app.wsgi_app = AnswerRoomBeforeFlask(app.wsgi_app, components.waiting_rooms,
                                          app.extensions["guichet.token_verifier"],
                                          InFlight(settings.waiting_room_max_in_flight))
+    # Outermost: their warnings carry the request's id too, the one the answer gives.
+    app.wsgi_app = RequestIdScope(app.wsgi_app)
     return app

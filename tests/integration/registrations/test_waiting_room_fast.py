@@ -32,7 +32,8 @@ def fcfs_with_room(registrations, per_minute: int, opens_in=timedelta(minutes=-1
 
 def fast_path(registrations) -> AnswerRoomBeforeFlask:
     layer = registrations.client.application.wsgi_app
-    assert isinstance(layer, AnswerRoomBeforeFlask)
+    while not isinstance(layer, AnswerRoomBeforeFlask):
+        layer = layer.app  # under the request id's scope
     return layer
 
 
