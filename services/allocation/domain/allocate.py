@@ -26,8 +26,7 @@ from operator import eq
 
 from services.allocation.domain.deferred_acceptance import CURRENT_RULE, RULES, Matching, deferred_acceptance
 from services.allocation.domain.entrants import Entry, enter
-from services.allocation.domain.explain import cutoffs
-from services.allocation.domain.explain import outcomes as explained_outcomes
+from services.allocation.domain.explain import Outcomes, cutoffs
 from services.allocation.domain.model import Application, CampaignPolicy, Offer
 from services.allocation.domain.priorities import Ranking, uses_sibling_placed
 from services.allocation.domain.result import AllocationResult
@@ -109,9 +108,9 @@ def _allocate(policy: CampaignPolicy, offers: Iterable[Offer], given: list[Appli
             break
         split |= {entry.first[matching.unsettled].sibling_group_id}
     positions, lengths = waitlists(ranking, plans, matching)
-    outcomes, statuses = explained_outcomes(applications, ids, entry, policy, ranking, matching, offer_ids,
-                                            cutoffs(ranking, plans, matching), positions)
-    return AllocationResult(outcomes, statistics(statuses, ranking, plans, matching, lengths))
+    outcomes = Outcomes(applications, ids, entry, policy, ranking, matching, offer_ids,
+                        cutoffs(ranking, plans, matching), positions)
+    return AllocationResult(outcomes, statistics(outcomes.statuses(), ranking, plans, matching, lengths))
 
 
 def _by_unique_id(items, id_of, kind: str) -> dict:

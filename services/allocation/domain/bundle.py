@@ -103,7 +103,10 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
     key = None if seed is None or not policy.draws_lots else draw_key(seed, root)
     drawn = allocate(policy, offers, [_renamed(a, application_id=lines[a.application_id]) for a in applications], key)
     real = {line: application_id for application_id, line in lines.items()}
-    outcomes = {application_id: _by_real_ids(drawn.outcomes[line], real) for application_id, line in lines.items()}
+    # The core renders an outcome each time it is read: each is rendered once here, for the published results
+    # and for the outcomes told with real ids.
+    by_line = AllocationResult(dict(drawn.outcomes.items()), drawn.statistics)
+    outcomes = {application_id: _by_real_ids(by_line.outcomes[line], real) for application_id, line in lines.items()}
     offers_by_id = {offer.offer_id: offer for offer in offers}
     children, families, groups = _Aliases("child"), _Aliases("family"), _Aliases("group")
     group_choices = _group_choices(policy, applications)
@@ -122,7 +125,7 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
         "lines_key_digest": lines_digest,
         "seed_commitment": None if seed is None else sealed_commitment(seed, lines_digest),
         "seed": None if seed is None else seed.hex(),
-        "results": result_records(drawn),
+        "results": result_records(by_line),
     }
     return SealedDraw(AllocationResult(outcomes, drawn.statistics), bundle, lines)
 

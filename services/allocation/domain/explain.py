@@ -1,6 +1,7 @@
 """Explanations a parent can read: where they stood at each offer and whom they had to beat."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, ValuesView
 from dataclasses import fields
 
 from services.allocation.domain.deferred_acceptance import Matching
@@ -103,42 +104,98 @@ for _cls, _make in ((OfferExplanation, _offer_explanation), (Explanation, _expla
     _check_quick(_cls, _make)
 
 
-def outcomes(applications: list[Application], ids: list[str], entry: Entry, policy: CampaignPolicy, ranking: Ranking,
-             matching: Matching, offer_ids: list[str], offer_cutoffs: list[tuple[Cutoff, ...]],
-             waitlist_positions: list[int | None]) -> tuple[dict[str, Outcome], dict[Status, int]]:
-    """An outcome per application, in the order of `applications` (that of `entry`, whose ids are
-    `ids`), and how many applications have each status.
+class Outcomes(Mapping[str, Outcome]):
+    """The outcome of each application (by id, in the order of ids), each rendered when read.
 
-    An application's explanation lists the eligible offers its entrant ranked, each with its tier and
-    criteria there, its standing, the cutoffs when not admitted, and the application's waitlist
-    position (a sibling group's members hold adjacent ones)."""
-    groups, choices, keys = entry.groups, ranking.choices, ranking.keys
-    ranks_of, tie_breaks, tickets_of, offers_of = entry.ranks, entry.tie_breaks, entry.tickets, entry.choices
-    assigned, placed_at = matching.assigned, matching.position
-    shift, tiers, position_bits, position_mask, criteria_mask = (
-        ranking.shift, ranking.count, ranking.position_bits, ranking.position_mask,
-        ranking.criteria_mask)
-    labels = ranking.label_table()
-    kind = entry.tie_break_kind
-    not_admitted, admitted, not_needed = Standing.NOT_ADMITTED, Standing.ADMITTED, Standing.NOT_NEEDED
-    allocated, waitlisted, rejected = Status.ALLOCATED, Status.WAITLISTED, Status.REJECTED
-    full = {}  # offer id → the reason given when its waitlist had no room
-    made = {}
-    placed = left_out = never = 0
-    # Equal explanations of an offer are built once and shared: they are frozen, and without a
-    # waitlist position many are alike (same offer, rank, tier, criteria and standing).
-    same: dict[tuple, OfferExplanation] = {}  # (offer, rank, tier, criteria met, standing) → explanation
-    for application, application_id, reasons, i, member in zip(applications, ids, entry.reasons, entry.entrant_of,
-                                                                entry.member_of):
+    The core keeps the facts of its decisions (entry, ranking, matching, waitlist positions, cutoffs) and builds
+    an application's `Outcome`, with its explanation, only when asked: a large campaign's 100,000 explanations
+    were a third of the core's time, and a draw reads them once, to write them. Reading one outcome twice gives
+    equal outcomes (not always the same objects). Equal to, and printed as, the dict of every outcome.
+
+    An application's explanation lists the eligible offers its entrant ranked, each with its tier and criteria
+    there, its standing, the cutoffs when not admitted, and the application's waitlist position (a sibling
+    group's members hold adjacent ones)."""
+
+    def __init__(self, applications: list[Application], ids: list[str], entry: Entry, policy: CampaignPolicy,
+                 ranking: Ranking, matching: Matching, offer_ids: list[str],
+                 offer_cutoffs: list[tuple[Cutoff, ...]], waitlist_positions: list[int | None]):
+        """`applications` in the order of `entry`, whose ids are `ids`."""
+        self._applications, self._ids, self._entry, self._policy = applications, ids, entry, policy
+        self._ranking, self._matching, self._offer_ids = ranking, matching, offer_ids
+        self._offer_cutoffs, self._waitlist_positions = offer_cutoffs, waitlist_positions
+        self._labels = ranking.label_table()
+        self._index: dict[str, int] | None = None
+        self._added: Mapping[str, tuple[Reason, ...]] = {}
+        self._full: dict[str, Reason] = {}  # offer id → the reason given when its waitlist had no room
+        # Equal explanations of an offer are built once and shared: they are frozen, and without a
+        # waitlist position many are alike (same offer, rank, tier, criteria and standing).
+        self._same: dict[tuple, OfferExplanation] = {}  # (offer, rank, tier, criteria met, standing) → explanation
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __contains__(self, application_id: object) -> bool:
+        return application_id in self._places()
+
+    def __getitem__(self, application_id: str) -> Outcome:
+        return self._outcome(self._places()[application_id])
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+    def values(self) -> ValuesView[Outcome]:
+        return _Values(self)
+
+    def with_reasons(self, added: Mapping[str, tuple[Reason, ...]]) -> Outcomes:
+        """The same outcomes, those of the applications in `added` with these reasons after their own."""
+        copy = object.__new__(Outcomes)
+        copy.__dict__.update(self.__dict__)
+        copy._added = {**self._added, **{application_id: self._added.get(application_id, ()) + reasons
+                                         for application_id, reasons in added.items()}}
+        return copy
+
+    def statuses(self) -> dict[Status, int]:
+        """How many applications have each status, without rendering them."""
+        assigned, placed_at, keys = self._matching.assigned, self._matching.position, self._ranking.keys
+        position_bits, position_mask = self._ranking.position_bits, self._ranking.position_mask
+        waitlist_positions = self._waitlist_positions
+        placed = waitlisted = 0
+        for i in self._entry.entrant_of:
+            if i < 0:
+                continue
+            if assigned[i] >= 0:
+                placed += 1
+                continue
+            at, slots = placed_at[i], i << position_bits
+            if any(waitlist_positions[slots | choice] is not None
+                   for choice in (key & position_mask for key in keys[i]) if choice < at):
+                waitlisted += 1
+        return {Status.ALLOCATED: placed, Status.WAITLISTED: waitlisted,
+                Status.REJECTED: len(self._ids) - placed - waitlisted}
+
+    def _places(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {application_id: k for k, application_id in enumerate(self._ids)}
+        return self._index
+
+    def _outcome(self, k: int) -> Outcome:
+        entry, ranking = self._entry, self._ranking
+        application_id, reasons, i = self._ids[k], entry.reasons[k], entry.entrant_of[k]
         if i < 0:
-            never_drawn = Explanation(kind, None, tickets(policy, application), (), ())
-            made[application_id] = _outcome(application_id, rejected, None, (), reasons, never_drawn)
-            never += 1
-            continue
-        at = placed_at[i]
+            never_drawn = Explanation(entry.tie_break_kind, None, tickets(self._policy, self._applications[k]), (), ())
+            return _outcome(application_id, Status.REJECTED, None, (), reasons + self._added.get(application_id, ()),
+                            never_drawn)
+        member, offer_ids, offer_cutoffs = entry.member_of[k], self._offer_ids, self._offer_cutoffs
+        shift, tiers, position_bits, position_mask, criteria_mask = (
+            ranking.shift, ranking.count, ranking.position_bits, ranking.position_mask, ranking.criteria_mask)
+        labels, same, waitlist_positions = self._labels, self._same, self._waitlist_positions
+        at = self._matching.position[i]
         slots = i << position_bits
         explained, waitlist = [], []
-        for offer, key, rank in zip(choices[i], keys[i], ranks_of[i]):
+        for offer, key, rank in zip(ranking.choices[i], ranking.keys[i], entry.ranks[i]):
             choice = key & position_mask
             if choice < at:
                 waitlist_position = waitlist_positions[slots | choice]
@@ -148,36 +205,44 @@ def outcomes(applications: list[Application], ids: list[str], entry: Entry, poli
                         waitlist_position += member
                     waitlist.append(_waitlist_position(offer_id, waitlist_position))
                     explained.append(_offer_explanation(offer_id, rank, (key >> shift) // tiers + 1,
-                                                        labels[(key >> position_bits) & criteria_mask], not_admitted,
-                                                        offer_cutoffs[offer], waitlist_position))
+                                                        labels[(key >> position_bits) & criteria_mask],
+                                                        Standing.NOT_ADMITTED, offer_cutoffs[offer],
+                                                        waitlist_position))
                     continue
-                standing = not_admitted
+                standing = Standing.NOT_ADMITTED
             else:
-                standing = admitted if choice == at else not_needed
+                standing = Standing.ADMITTED if choice == at else Standing.NOT_NEEDED
             tier, met = (key >> shift) // tiers + 1, (key >> position_bits) & criteria_mask
             alike = (offer, rank, tier, met, standing)
             shared = same.get(alike)
             if shared is None:
-                shared = same[alike] = _offer_explanation(offer_ids[offer], rank, tier, labels[met], standing,
-                                                          offer_cutoffs[offer] if standing is not_admitted else (),
-                                                          None)
+                shared = same[alike] = _offer_explanation(
+                    offer_ids[offer], rank, tier, labels[met], standing,
+                    offer_cutoffs[offer] if standing is Standing.NOT_ADMITTED else (), None)
             explained.append(shared)
-        offer = assigned[i]
+        offer = self._matching.assigned[i]
         if offer >= 0:
-            status, offer_id = allocated, offer_ids[offer]
-            placed += 1
+            status, offer_id = Status.ALLOCATED, offer_ids[offer]
         elif waitlist:
-            status, offer_id = waitlisted, None
+            status, offer_id = Status.WAITLISTED, None
         else:
-            status, offer_id = rejected, None
-            left_out += 1
+            status, offer_id = Status.REJECTED, None
+            full = self._full
             reasons += tuple(full.get(choice) or full.setdefault(choice, Reason(ReasonCode.WAITLIST_FULL, choice))
-                             for choice in offers_of[i])
-        members = groups.get(i) if groups else None
+                             for choice in entry.choices[i])
+        members = entry.groups.get(i) if entry.groups else None
         group = tuple(m.application_id for m in members) if members else ()
-        made[application_id] = _outcome(application_id, status, offer_id, tuple(waitlist), reasons,
-                                        _explanation(kind, tie_breaks[i], tickets_of[i], group, tuple(explained)))
-    return made, {allocated: placed, waitlisted: len(made) - placed - left_out - never, rejected: left_out + never}
+        return _outcome(application_id, status, offer_id, tuple(waitlist), reasons + self._added.get(application_id, ()),
+                        _explanation(entry.tie_break_kind, entry.tie_breaks[i], entry.tickets[i], group,
+                                     tuple(explained)))
+
+
+class _Values(ValuesView):
+    """Every outcome in order, without looking each id up."""
+
+    def __iter__(self) -> Iterator[Outcome]:
+        outcomes = self._mapping
+        return map(outcomes._outcome, range(len(outcomes)))
 
 
 _REASON_TEXT = {

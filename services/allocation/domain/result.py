@@ -127,5 +127,5 @@ class Statistics:
 
 @dataclass(frozen=True)
 class AllocationResult:
-    outcomes: Mapping[str, Outcome]  # by application id
+    outcomes: Mapping[str, Outcome]  # by application id; the core's are rendered when read (explain.Outcomes)
     statistics: Statistics

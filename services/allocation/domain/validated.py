@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from services.allocation.domain.explain import Outcomes
 from services.allocation.domain.model import Application, CampaignPolicy
 from services.allocation.domain.priorities import meets
 from services.allocation.domain.result import AllocationResult, Reason, ReasonCode
@@ -48,12 +49,10 @@ def count_validated(policy: CampaignPolicy, applications: list[Application]
 
 
 def tell_not_counted(result: AllocationResult, not_counted: Mapping[str, tuple[str, ...]]) -> AllocationResult:
-    """The result, each outcome concerned telling which criteria did not count and why."""
+    """The core's result, each outcome concerned telling which criteria did not count and why."""
     if not not_counted:
         return result
-    outcomes = dict(result.outcomes)
-    for application_id, labels in not_counted.items():
-        outcome = outcomes[application_id]
-        outcomes[application_id] = replace(outcome, reasons=outcome.reasons + tuple(
-            Reason(ReasonCode.FACT_NOT_VALIDATED, None, label) for label in labels))
-    return AllocationResult(outcomes, result.statistics)
+    outcomes: Outcomes = result.outcomes
+    return AllocationResult(outcomes.with_reasons({
+        application_id: tuple(Reason(ReasonCode.FACT_NOT_VALIDATED, None, label) for label in labels)
+        for application_id, labels in not_counted.items()}), result.statistics)
