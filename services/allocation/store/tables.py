@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Uuid,
@@ -160,17 +161,18 @@ places = Table(
 
 # Each offer's waitlist. Positions never change once given; `group_key` (the first application of a
 # sibling group kept together) makes siblings move up together.
+# Two indexes (migration 0013): an offer's line in order, and the key led by the application (its waitlists).
 waitlist_entries = Table(
     "waitlist_entries", metadata,
-    Column("offer_id", Uuid, primary_key=True),
-    Column("application_id", Uuid, primary_key=True),
+    Column("offer_id", Uuid, nullable=False),
+    Column("application_id", Uuid, nullable=False),
     Column("campaign_id", Uuid, nullable=False),
     Column("position", Integer, nullable=False),
     Column("group_key", Uuid, nullable=False),
     Column("state", String(10), nullable=False),
+    PrimaryKeyConstraint("application_id", "offer_id"),
     CheckConstraint("state IN ('waiting', 'promoted', 'left')", name="state"),
     Index("uq_waitlist_entries_offer_position", "offer_id", "position", unique=True),
-    Index("ix_waitlist_entries_application", "application_id"),
 )
 
 # The count of given places last announced for each offer (`offer.places_given`), and its revision.
