@@ -38,17 +38,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    column,
     delete,
     func,
     select,
     text,
-    update,
-    values,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db import service_metadata
+from shared.db import insert_json_rows, json_rows, service_metadata
 
 GENESIS_HASH = "0" * 64
 
@@ -133,7 +130,18 @@ def entry_hash(previous_hash: str, content: Mapping[str, Any]) -> str:
 def json_safe(value: Any) -> Any:
     """Domain values as JSON (what JSONB keeps and gives back unchanged): instants in UTC ISO 8601, dates ISO,
     durations in seconds, enums by value, tuples and sets as lists, dataclasses as objects."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    # The plain types first, by exact type (a subclass such as an enum goes the long way): a worker's batch of
+    # entries makes tens of calls per entry, and the abstract-class checks below cost most of each.
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [json_safe(item) for item in value]
+    if kind is uuid.UUID:
+        return str(value)
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else value  # JSONB gives 1.0 back as 1
@@ -322,12 +330,15 @@ def record_entries(connection: Connection, tables: AuditTables, pending: Sequenc
         return []
     heads = tables.heads
     # One statement creates the heads if missing, locks them (ON CONFLICT DO UPDATE takes the row lock, and waits
-    # for a concurrent writer's commit), and reads their latest committed positions and hashes.
-    locked = insert(heads).values([{"chain": chain, "seq": 0, "hash": GENESIS_HASH}
-                                   for chain in sorted({each.chain for each in pending})])
-    current = {row.chain: ChainHead(row.seq, row.hash) for row in connection.execute(
-        locked.on_conflict_do_update(index_elements=["chain"], set_={"chain": locked.excluded.chain})
-        .returning(heads.c.chain, heads.c.seq, heads.c.hash))}
+    # for a concurrent writer's commit, in the order of the rows given), and reads their latest committed positions
+    # and hashes. The chains travel as one array, the entries and heads below as one JSON document each: a
+    # multi-row VALUES was compiled anew for each number of chains, and an executemany bound every field of every
+    # entry, most of a worker's batch (the ledger writer's: docs/PERFORMANCE.md, issue 19).
+    current = {row.chain: ChainHead(row.seq, row.hash) for row in connection.execute(text(f"""
+        INSERT INTO {heads.fullname} (chain, seq, hash)
+        SELECT c.chain, 0, :genesis FROM unnest(CAST(:chains AS text[])) WITH ORDINALITY AS c(chain, n) ORDER BY c.n
+        ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain
+        RETURNING chain, seq, hash"""), {"chains": sorted({each.chain for each in pending}), "genesis": GENESIS_HASH})}
     written = []
     for each in pending:
         entry = next_entry(current[each.chain], chain=each.chain, actor=each.actor, action=each.action,
@@ -335,10 +346,12 @@ def record_entries(connection: Connection, tables: AuditTables, pending: Sequenc
                            occurred_at=each.occurred_at)
         current[each.chain] = ChainHead(entry.seq, entry.hash)
         written.append(entry)
-    connection.execute(tables.entries.insert(), [_row(entry) for entry in written])
-    moved = values(column("chain", String), column("seq", BigInteger), column("hash", String), name="moved").data(
-        [(chain, head.seq, head.hash) for chain, head in current.items()])
-    connection.execute(update(heads).where(heads.c.chain == moved.c.chain).values(seq=moved.c.seq, hash=moved.c.hash))
+    insert_json_rows(connection, tables.entries, [_row(entry) for entry in written])
+    connection.execute(text(f"""
+        UPDATE {heads.fullname} AS h SET seq = v.seq, hash = v.hash
+        FROM jsonb_to_recordset(CAST(:moved AS jsonb)) AS v(chain text, seq bigint, hash text)
+        WHERE h.chain = v.chain"""), {"moved": json_rows({"chain": chain, "seq": head.seq, "hash": head.hash}
+                                                          for chain, head in current.items())})
     return written
 
 

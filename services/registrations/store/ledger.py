@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, Text, Uuid, any_, cast, func, select, text, tuple_
+from sqlalchemy import Connection, Engine, Text, Uuid, any_, cast, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.registrations.domain.applications import (
@@ -22,6 +22,7 @@ from services.registrations.domain.applications import (
 )
 from services.registrations.store.tables import application_transitions, applications
 from shared.audit import Actor
+from shared.db import insert_json_rows, json_rows
 
 
 class ApplicationNotFound(Exception):
@@ -113,36 +114,19 @@ def write_transitions(connection: Connection, changed: list[dict[str, Any]], tra
         FROM jsonb_to_recordset(CAST(:rows AS jsonb))
              AS v(application_id uuid, status text, reason text, placed_offer_id uuid, offer_expires_at timestamptz,
                   decision jsonb)
-        WHERE a.application_id = v.application_id"""), {"rows": _json_rows(
+        WHERE a.application_id = v.application_id"""), {"rows": json_rows(
         {"application_id": row["application_id"], "status": row["status"], "reason": row["reason"],
          "placed_offer_id": row["placed_offer_id"], "offer_expires_at": row["offer_expires_at"],
          "decision": row["decision"]} for row in final.values())})
-    _insert_rows(connection, application_transitions, transitions)
-
-
-def _json_rows(rows: Iterable[dict[str, Any]]) -> str:
-    """Rows as one JSON array: UUIDs and aware datetimes as their text, which PostgreSQL reads back."""
-    return orjson.dumps(list(rows)).decode()
-
-
-def _insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """`table.insert()` of rows with the same keys, in one statement of one parameter."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    types = ", ".join(f"{name} {table.c[name].type.compile(dialect=connection.dialect)}" for name in columns)
-    names = ", ".join(columns)
-    connection.execute(text(f"INSERT INTO {table.fullname} ({names}) SELECT {names} "
-                            f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v({types})"),
-                       {"rows": _json_rows(rows)})
+    insert_json_rows(connection, application_transitions, transitions)
 
 
 def insert_applications(connection: Connection, rows: list[dict[str, Any]],
                         transitions: Iterable[dict[str, Any]]) -> None:
     """A batch of new rows and their first transitions, one statement each of one JSON parameter: an executemany
     had the driver dump each row's three jsonb documents and bind 18 parameters a row."""
-    _insert_rows(connection, applications, rows)
-    _insert_rows(connection, application_transitions, list(transitions))
+    insert_json_rows(connection, applications, rows)
+    insert_json_rows(connection, application_transitions, list(transitions))
 
 
 def locked(connection: Connection, application_id: UUID, family_account: str | None) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """The audit chain (shared/audit.py) as plain Python: hashes, links, and naming the first broken entry."""
 import dataclasses
+import enum
+import uuid
+from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -132,6 +135,21 @@ def test_json_safe_gives_values_jsonb_keeps_unchanged():
     assert json_safe({"at": datetime(2026, 1, 1, 10, tzinfo=UTC), "n": 2.0, "x": 0.5, "t": (1, 2),
                       "s": frozenset({"b", "a"}), "d": timedelta(hours=1)}) == {
         "at": "2026-01-01T10:00:00.000000+00:00", "n": 2, "x": 0.5, "t": [1, 2], "s": ["a", "b"], "d": 3600}
+
+
+def test_json_safe_takes_subclasses_of_the_plain_types_the_long_way():
+    """The plain types are recognised by their exact type; their subclasses keep the answers they had."""
+    class Tranche(enum.IntEnum):
+        FOURTH = 4
+
+    class Status(enum.StrEnum):
+        RECEIVED = "received"
+
+    some_id = uuid.UUID("6f1c1a3e-1111-4111-8111-111111111111")
+    assert json_safe({some_id: [Tranche.FOURTH, Status.RECEIVED, some_id, (True, None)],
+                      "ordered": OrderedDict(b=1.0)}) == {
+        str(some_id): [4, "received", str(some_id), [True, None]], "ordered": {"b": 1}}
+    assert type(json_safe(Tranche.FOURTH)) is Tranche  # an int already: kept as it is, as before
 
 
 def test_worker_actors_are_named_system():
