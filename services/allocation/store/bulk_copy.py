@@ -4,7 +4,8 @@ Lines are written in COPY's text format here rather than value by value through 
 adapters, which for that many rows cost as much as the rest of the write."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -23,9 +24,19 @@ def copy_rows(connection: Connection, table: Table, rows: Iterable[Mapping[str, 
     """Rows as the table's insert would take them (the same keys in every row): json values as Python
     data; text, numbers, UUIDs (or their text) and aware datetimes as themselves. `rows` may be made as they
     are read: PostgreSQL then takes each chunk while the next rows are made."""
+    with copying(connection, table, rows):
+        pass
+
+
+@contextmanager
+def copying(connection: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> Iterator[None]:
+    """`copy_rows`, the COPY left open while the caller's block runs: the writer thread sends the rows and
+    PostgreSQL stores them meanwhile, on another core; leaving the block waits until they are stored (and raises if
+    they could not be). The block must not use the connection."""
     rows = iter(rows)
     chunk = list(islice(rows, ROWS_PER_WRITE))
     if not chunk:
+        yield
         return
     columns = list(chunk[0])
     formats = [_format_for(table.c[column].type) for column in columns]
@@ -41,6 +52,7 @@ def copy_rows(connection: Connection, table: Table, rows: Iterable[Mapping[str, 
                            for column, format_ in zip(columns, formats)]) + "\n"
                 for row in chunk))
             chunk = list(islice(rows, ROWS_PER_WRITE))
+        yield
 
 
 def _format_for(column_type: Any) -> Callable[[Any], str]:

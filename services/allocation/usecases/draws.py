@@ -40,6 +40,7 @@ from services.allocation.store.repository import (
     published_run,
     save_cutoffs,
     save_run,
+    saving_run,
 )
 from services.allocation.store.result_documents import ResultDocuments, statistics_document
 from services.allocation.usecases.seeds import lottery_secret, seed_for_draw
@@ -158,12 +159,13 @@ def publish_locked(connection: Connection, campaign: CampaignCopy, now: datetime
     drawn = sealed_draw(inputs.policy, inputs.offers, inputs.applications, lottery_secret(connection, campaign_id))
     result = drawn.result
     run_id = uuid.uuid4()
-    # Explanations stored compact, each offer's cutoffs once with the run: read rendered (stored_explanations).
-    documents = ResultDocuments(compact=True)
-    decided = [Decision.from_outcome(inputs.stored[application_id], outcome, documents)
-               for application_id, outcome in result.outcomes.items()]
-    save_run(connection, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
-             bundle=drawn.bundle)
+    # The run's row and its bundle stored by PostgreSQL while the decisions' documents are made.
+    with saving_run(connection, run_id, campaign_id, "published", now, seed=seed,
+                    statistics=statistics_document(result), bundle=drawn.bundle):
+        # Explanations stored compact, each offer's cutoffs once with the run: read rendered (stored_explanations).
+        documents = ResultDocuments(compact=True)
+        decided = [Decision.from_outcome(inputs.stored[application_id], outcome, documents)
+                   for application_id, outcome in result.outcomes.items()]
     save_cutoffs(connection, run_id, documents.cutoffs)
     record_decisions(connection, campaign, run_id, decided, now)
     mark_revealed(connection, campaign_id, now)
