@@ -60,14 +60,16 @@ def json_rows(rows: Iterable[Mapping[str, Any]]) -> str:
 
 
 def insert_json_rows(connection: Connection, table: Table, rows: list[Mapping[str, Any]]) -> None:
-    """`table.insert()` of rows with the same keys, in one statement of one JSON parameter (`jsonb_to_recordset`):
-    an executemany binds every value of every row and has the driver dump each json column's document, and a
-    multi-row VALUES is compiled anew for each number of rows; a worker's batches of hundreds paid both."""
+    """`table.insert()` of rows with the same keys, in one statement of one JSON parameter (`jsonb_to_recordset`),
+    inserted in their order (an identity column numbers them as given: the outbox's positions). An executemany
+    binds every value of every row and has the driver dump each json column's document, and a multi-row VALUES is
+    compiled anew for each number of rows; a worker's batches of hundreds paid both."""
     if not rows:
         return
     columns = list(rows[0])
     types = ", ".join(f"{name} {table.c[name].type.compile(dialect=connection.dialect)}" for name in columns)
     names = ", ".join(columns)
     connection.execute(text(f"INSERT INTO {table.fullname} ({names}) SELECT {names} "
-                            f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v({types})"),
+                            f"FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS ({types})) "
+                            f"WITH ORDINALITY AS v({names}, row_number) ORDER BY v.row_number"),
                        {"rows": json_rows(rows)})

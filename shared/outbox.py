@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, insert
 
+from shared.db import insert_json_rows
 from shared.events import Event, contract_for
 from shared.kafka import Producer, cloudevent_headers
 
@@ -89,11 +90,11 @@ def record_event(connection: Connection, outbox: Table, event: Event, key: str) 
 
 
 def record_events(connection: Connection, outbox: Table, keyed_events: list[tuple[Event, str]]) -> None:
-    """Several events in one statement, in order (a batch's events keep their relative order)."""
-    if keyed_events:
-        connection.execute(outbox.insert(), [
-            {"event_id": event.id, "event_type": event.type, "topic": contract_for(event.type).topic.name,
-             "message_key": key, "envelope": event.to_dict()} for event, key in keyed_events])
+    """Several events in one statement of one JSON parameter, in order (a batch's events keep their relative order
+    and take positions in it)."""
+    insert_json_rows(connection, outbox, [
+        {"event_id": event.id, "event_type": event.type, "topic": contract_for(event.type).topic.name,
+         "message_key": key, "envelope": event.to_dict()} for event, key in keyed_events])
 
 
 # Events per chunk row: a relay round (2,000 events) takes two, and a relay killed mid-round sends them again.
