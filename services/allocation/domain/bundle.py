@@ -24,12 +24,14 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from services.allocation.domain.allocate import allocate
 from services.allocation.domain.deferred_acceptance import CURRENT_RULE
 from services.allocation.domain.eligibility import ineligibility
+from services.allocation.domain.explain import decided
 from services.allocation.domain.lottery import (
     applications_root,
     commitment,
@@ -51,7 +53,7 @@ from services.allocation.domain.model import (
     ReservedShare,
 )
 from services.allocation.domain.priorities import FACT_READ_BY, facts_read, meets, uses_sibling_placed
-from services.allocation.domain.result import AllocationResult, Outcome, ReasonCode, TieBreak
+from services.allocation.domain.result import AllocationResult, Decided, ReasonCode, TieBreak
 from services.allocation.domain.validated import as_counted
 from shared.domain.policy import CriterionName
 
@@ -102,11 +104,6 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
     root = applications_root(lines.values())
     key = None if seed is None or not policy.draws_lots else draw_key(seed, root)
     drawn = allocate(policy, offers, [_renamed(a, application_id=lines[a.application_id]) for a in applications], key)
-    real = {line: application_id for application_id, line in lines.items()}
-    # The core renders an outcome each time it is read: each is rendered once here, for the published results
-    # and for the outcomes told with real ids.
-    by_line = AllocationResult(dict(drawn.outcomes.items()), drawn.statistics)
-    outcomes = {application_id: _by_real_ids(by_line.outcomes[line], real) for application_id, line in lines.items()}
     offers_by_id = {offer.offer_id: offer for offer in offers}
     children, families, groups = _Aliases("child"), _Aliases("family"), _Aliases("group")
     group_choices = _group_choices(policy, applications)
@@ -125,23 +122,16 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
         "lines_key_digest": lines_digest,
         "seed_commitment": None if seed is None else sealed_commitment(seed, lines_digest),
         "seed": None if seed is None else seed.hex(),
-        "results": result_records(by_line),
+        "results": result_records(drawn),
     }
-    return SealedDraw(AllocationResult(outcomes, drawn.statistics), bundle, lines)
-
-
-def _by_real_ids(outcome: Outcome, real: Mapping[str, str]) -> Outcome:
-    """The outcome of a line, told with the real application ids (its own, its sibling group's)."""
-    explanation = outcome.explanation
-    if explanation.sibling_group:
-        explanation = replace(explanation, sibling_group=tuple(real[line] for line in explanation.sibling_group))
-    return _renamed(outcome, application_id=real[outcome.application_id], explanation=explanation)
+    # Told with the real ids (the applications' and their sibling groups'), in the order given.
+    return SealedDraw(AllocationResult(drawn.outcomes.renamed(lines), drawn.statistics), bundle, lines)
 
 
 def _renamed(instance: Any, **changes: Any) -> Any:
     """dataclasses.replace without running __init__ and __post_init__ again: `instance` passed them when it was
-    made and only ids change here (its line, its real id), for 200,000 instances in a 100,000-application draw,
-    where replace's checks took a tenth of the bundle's time. The copy is equal to replace's."""
+    made and only its id changes here (to its line), for 100,000 applications in a large draw, where replace's
+    checks took a tenth of the bundle's time. The copy is equal to replace's."""
     made = object.__new__(type(instance))
     made.__dict__.update(instance.__dict__)
     made.__dict__.update(changes)
@@ -269,23 +259,23 @@ def verify_draw(bundle: Mapping[str, Any], seed: bytes | None = None, *,
     recomputed = result_records(allocate(policy, offers, applications, key, rule=rule))
     return problems + _differences(bundle["results"], recomputed)
 def result_records(result: AllocationResult) -> dict[str, dict[str, Any]]:
-    return {application_id: _outcome_record(outcome) for application_id, outcome in sorted(result.outcomes.items())}
+    return {facts.application_id: _outcome_record(facts)
+            for facts in sorted(decided(result.outcomes), key=attrgetter("application_id"))}
 
 
-def _outcome_record(outcome: Outcome) -> dict[str, Any]:
+def _outcome_record(facts: Decided) -> dict[str, Any]:
     record = {
-        "status": str(outcome.status),
-        "offer_id": outcome.offer_id,
-        "waitlist": [{"offer_id": entry.offer_id, "position": entry.position} for entry in outcome.waitlist],
+        "status": str(facts.status),
+        "offer_id": facts.offer_id,
+        "waitlist": [{"offer_id": offer_id, "position": position} for offer_id, position in facts.waitlist],
         # fact_not_validated is the family's to read, not the public's: it would tell what the family declared.
-        "reasons": [{"code": str(reason.code), "offer_id": reason.offer_id} for reason in outcome.reasons
+        "reasons": [{"code": str(reason.code), "offer_id": reason.offer_id} for reason in facts.reasons
                     if reason.code != ReasonCode.FACT_NOT_VALIDATED],
     }
-    tie_break = outcome.explanation.tie_break
-    if outcome.explanation.tie_break_kind == TieBreak.LOTTERY:
-        record["lottery_number"] = None if tie_break is None else format_number(tie_break)
+    if facts.tie_break_kind == TieBreak.LOTTERY:
+        record["lottery_number"] = None if facts.tie_break is None else format_number(facts.tie_break)
     else:
-        record["arrival_rank"] = tie_break
+        record["arrival_rank"] = facts.tie_break
     return record
 
 

@@ -1,7 +1,7 @@
 """Explanations a parent can read: where they stood at each offer and whom they had to beat."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, ValuesView
+from collections.abc import Iterable, Iterator, Mapping, ValuesView
 from dataclasses import fields
 
 from services.allocation.domain.deferred_acceptance import Matching
@@ -10,7 +10,9 @@ from services.allocation.domain.lottery import format_number, tickets
 from services.allocation.domain.model import Application, CampaignPolicy
 from services.allocation.domain.priorities import Ranking
 from services.allocation.domain.result import (
+    Choice,
     Cutoff,
+    Decided,
     Explanation,
     OfferExplanation,
     Outcome,
@@ -109,8 +111,9 @@ class Outcomes(Mapping[str, Outcome]):
 
     The core keeps the facts of its decisions (entry, ranking, matching, waitlist positions, cutoffs) and builds
     an application's `Outcome`, with its explanation, only when asked: a large campaign's 100,000 explanations
-    were a third of the core's time, and a draw reads them once, to write them. Reading one outcome twice gives
-    equal outcomes (not always the same objects). Equal to, and printed as, the dict of every outcome.
+    were a third of the core's time. A draw reads `decided()`, the same facts as tuples, and writes them without
+    making the objects. Reading one outcome twice gives equal outcomes (not always the same objects). Equal to,
+    and printed as, the dict of every outcome.
 
     An application's explanation lists the eligible offers its entrant ranked, each with its tier and criteria
     there, its standing, the cutoffs when not admitted, and the application's waitlist position (a sibling
@@ -124,24 +127,28 @@ class Outcomes(Mapping[str, Outcome]):
         self._ranking, self._matching, self._offer_ids = ranking, matching, offer_ids
         self._offer_cutoffs, self._waitlist_positions = offer_cutoffs, waitlist_positions
         self._labels = ranking.label_table()
-        self._index: dict[str, int] | None = None
+        self._keys: list[str] = ids  # in the order read; the applications' ids unless renamed
+        self._at: list[int] | None = None  # per key, the application's place in `ids`; None: the same order
+        self._real: Mapping[str, str] | None = None  # id given to the core → the id told (renamed)
         self._added: Mapping[str, tuple[Reason, ...]] = {}
+        self._forget()
         self._full: dict[str, Reason] = {}  # offer id → the reason given when its waitlist had no room
-        # Equal explanations of an offer are built once and shared: they are frozen, and without a
-        # waitlist position many are alike (same offer, rank, tier, criteria and standing).
-        self._same: dict[tuple, OfferExplanation] = {}  # (offer, rank, tier, criteria met, standing) → explanation
+        # Equal choices are made once and shared: without a waitlist position many are alike (same offer, rank,
+        # tier, criteria and standing), and so are their explanations' objects when rendered.
+        self._same: dict[tuple, Choice] = {}  # (offer, rank, tier, criteria met, standing) → choice
+        self._objects: dict[int, tuple[Choice, OfferExplanation]] = {}  # id of a shared choice → its object
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._keys)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
+        return iter(self._keys)
 
     def __contains__(self, application_id: object) -> bool:
         return application_id in self._places()
 
     def __getitem__(self, application_id: str) -> Outcome:
-        return self._outcome(self._places()[application_id])
+        return self._outcome(self._decided(self._places()[application_id]))
 
     def __repr__(self) -> str:
         return repr(dict(self.items()))
@@ -149,12 +156,27 @@ class Outcomes(Mapping[str, Outcome]):
     def values(self) -> ValuesView[Outcome]:
         return _Values(self)
 
+    def decided(self) -> list[Decided]:
+        """Every application's facts, in the order of the keys; made once."""
+        if self._decided_all is None:
+            self._decided_all = list(map(self._decided, self._order()))
+        return self._decided_all
+
     def with_reasons(self, added: Mapping[str, tuple[Reason, ...]]) -> Outcomes:
         """The same outcomes, those of the applications in `added` with these reasons after their own."""
-        copy = object.__new__(Outcomes)
-        copy.__dict__.update(self.__dict__)
+        copy = self._copy()
         copy._added = {**self._added, **{application_id: self._added.get(application_id, ()) + reasons
                                          for application_id, reasons in added.items()}}
+        return copy
+
+    def renamed(self, told: Mapping[str, str]) -> Outcomes:
+        """The same outcomes told with other ids (theirs and their sibling groups'): `told` maps each id told, in
+        the order to read them, to the id the core was given."""
+        copy = self._copy()
+        places = self._places()
+        copy._keys = list(told)
+        copy._at = [places[given] for given in told.values()]
+        copy._real = {given: id_told for id_told, given in told.items()}
         return copy
 
     def statuses(self) -> dict[Status, int]:
@@ -176,38 +198,50 @@ class Outcomes(Mapping[str, Outcome]):
         return {Status.ALLOCATED: placed, Status.WAITLISTED: waitlisted,
                 Status.REJECTED: len(self._ids) - placed - waitlisted}
 
+    def _copy(self) -> Outcomes:
+        copy = object.__new__(Outcomes)
+        copy.__dict__.update(self.__dict__)
+        copy._forget()
+        return copy
+
+    def _forget(self) -> None:
+        self._index: dict[str, int] | None = None
+        self._decided_all: list[Decided] | None = None
+
+    def _order(self) -> Iterable[int]:
+        return range(len(self._ids)) if self._at is None else self._at
+
     def _places(self) -> dict[str, int]:
         if self._index is None:
-            self._index = {application_id: k for k, application_id in enumerate(self._ids)}
+            self._index = dict(zip(self._keys, self._order()))
         return self._index
 
-    def _outcome(self, k: int) -> Outcome:
-        entry, ranking = self._entry, self._ranking
-        application_id, reasons, i = self._ids[k], entry.reasons[k], entry.entrant_of[k]
+    def _decided(self, k: int) -> Decided:
+        entry, ranking, real = self._entry, self._ranking, self._real
+        given_id, reasons, i = self._ids[k], entry.reasons[k], entry.entrant_of[k]
+        application_id = given_id if real is None else real[given_id]
         if i < 0:
-            never_drawn = Explanation(entry.tie_break_kind, None, tickets(self._policy, self._applications[k]), (), ())
-            return _outcome(application_id, Status.REJECTED, None, (), reasons + self._added.get(application_id, ()),
-                            never_drawn)
+            return Decided(application_id, Status.REJECTED, None, (), reasons + self._added.get(given_id, ()),
+                           entry.tie_break_kind, None, tickets(self._policy, self._applications[k]), (), ())
         member, offer_ids, offer_cutoffs = entry.member_of[k], self._offer_ids, self._offer_cutoffs
         shift, tiers, position_bits, position_mask, criteria_mask = (
             ranking.shift, ranking.count, ranking.position_bits, ranking.position_mask, ranking.criteria_mask)
         labels, same, waitlist_positions = self._labels, self._same, self._waitlist_positions
         at = self._matching.position[i]
         slots = i << position_bits
-        explained, waitlist = [], []
+        choices, waitlist = [], []
         for offer, key, rank in zip(ranking.choices[i], ranking.keys[i], entry.ranks[i]):
             choice = key & position_mask
             if choice < at:
                 waitlist_position = waitlist_positions[slots | choice]
-                if waitlist_position is not None:  # the only explanations that cannot be shared
+                if waitlist_position is not None:  # the only choices that cannot be shared
                     offer_id = offer_ids[offer]
                     if member:
                         waitlist_position += member
-                    waitlist.append(_waitlist_position(offer_id, waitlist_position))
-                    explained.append(_offer_explanation(offer_id, rank, (key >> shift) // tiers + 1,
-                                                        labels[(key >> position_bits) & criteria_mask],
-                                                        Standing.NOT_ADMITTED, offer_cutoffs[offer],
-                                                        waitlist_position))
+                    waitlist.append((offer_id, waitlist_position))
+                    choices.append(Choice(offer_id, rank, (key >> shift) // tiers + 1,
+                                          labels[(key >> position_bits) & criteria_mask], Standing.NOT_ADMITTED,
+                                          offer_cutoffs[offer], waitlist_position))
                     continue
                 standing = Standing.NOT_ADMITTED
             else:
@@ -216,10 +250,9 @@ class Outcomes(Mapping[str, Outcome]):
             alike = (offer, rank, tier, met, standing)
             shared = same.get(alike)
             if shared is None:
-                shared = same[alike] = _offer_explanation(
-                    offer_ids[offer], rank, tier, labels[met], standing,
-                    offer_cutoffs[offer] if standing is Standing.NOT_ADMITTED else (), None)
-            explained.append(shared)
+                shared = same[alike] = Choice(offer_ids[offer], rank, tier, labels[met], standing,
+                                              offer_cutoffs[offer] if standing is Standing.NOT_ADMITTED else (), None)
+            choices.append(shared)
         offer = self._matching.assigned[i]
         if offer >= 0:
             status, offer_id = Status.ALLOCATED, offer_ids[offer]
@@ -231,10 +264,39 @@ class Outcomes(Mapping[str, Outcome]):
             reasons += tuple(full.get(choice) or full.setdefault(choice, Reason(ReasonCode.WAITLIST_FULL, choice))
                              for choice in entry.choices[i])
         members = entry.groups.get(i) if entry.groups else None
-        group = tuple(m.application_id for m in members) if members else ()
-        return _outcome(application_id, status, offer_id, tuple(waitlist), reasons + self._added.get(application_id, ()),
-                        _explanation(entry.tie_break_kind, entry.tie_breaks[i], entry.tickets[i], group,
-                                     tuple(explained)))
+        if not members:
+            group = ()
+        elif real is None:
+            group = tuple(m.application_id for m in members)
+        else:
+            group = tuple(real[m.application_id] for m in members)
+        return Decided(application_id, status, offer_id, tuple(waitlist), reasons + self._added.get(given_id, ()),
+                       entry.tie_break_kind, entry.tie_breaks[i], entry.tickets[i], group, tuple(choices))
+
+    def _outcome(self, decided: Decided) -> Outcome:
+        objects, explained = self._objects, []
+        for choice in decided.choices:
+            if choice.waitlist_position is None:  # shared: so is its object
+                known = objects.get(id(choice))
+                if known is None:
+                    known = objects[id(choice)] = (choice, _offer_explanation_of(choice))
+                explained.append(known[1])
+            else:
+                explained.append(_offer_explanation_of(choice))
+        return _outcome_of(decided, tuple(explained))
+
+
+def _offer_explanation_of(choice: Choice) -> OfferExplanation:
+    offer_id, rank, tier, criteria_met, standing, cutoffs, waitlist_position = choice
+    return _offer_explanation(offer_id, rank, tier, criteria_met, standing, cutoffs, waitlist_position)
+
+
+def _outcome_of(decided: Decided, offers: tuple[OfferExplanation, ...]) -> Outcome:
+    (application_id, status, offer_id, waitlist, reasons, tie_break_kind, tie_break, tickets_, sibling_group,
+     _) = decided
+    return _outcome(application_id, status, offer_id,
+                    tuple(_waitlist_position(offer, position) for offer, position in waitlist), reasons,
+                    _explanation(tie_break_kind, tie_break, tickets_, sibling_group, offers))
 
 
 class _Values(ValuesView):
@@ -242,7 +304,46 @@ class _Values(ValuesView):
 
     def __iter__(self) -> Iterator[Outcome]:
         outcomes = self._mapping
-        return map(outcomes._outcome, range(len(outcomes)))
+        return (outcomes._outcome(outcomes._decided(k)) for k in outcomes._order())
+
+
+class DecidedOf:
+    """The facts of outcomes made elsewhere (a decision on arrival, a test's), as `Outcomes.decided` gives them:
+    equal offer explanations shared by the outcomes give one shared choice."""
+
+    def __init__(self):
+        self._choices: dict[int, tuple[OfferExplanation, Choice]] = {}  # id of a shared object → its choice
+
+    def __call__(self, outcome: Outcome) -> Decided:
+        explanation = outcome.explanation
+        return Decided(outcome.application_id, outcome.status, outcome.offer_id,
+                       tuple((entry.offer_id, entry.position) for entry in outcome.waitlist), outcome.reasons,
+                       explanation.tie_break_kind, explanation.tie_break, explanation.tickets,
+                       explanation.sibling_group, self.choices(explanation.offers))
+
+    def choices(self, offers: tuple[OfferExplanation, ...]) -> tuple[Choice, ...]:
+        choices = []
+        for offer in offers:
+            if offer.waitlist_position is None:
+                known = self._choices.get(id(offer))
+                if known is None:
+                    known = self._choices[id(offer)] = (offer, _choice_of(offer))
+                choices.append(known[1])
+            else:
+                choices.append(_choice_of(offer))
+        return tuple(choices)
+
+
+def _choice_of(offer: OfferExplanation) -> Choice:
+    return Choice(offer.offer_id, offer.rank, offer.tier, offer.criteria_met, offer.standing, offer.cutoffs,
+                  offer.waitlist_position)
+
+
+def decided(outcomes: Mapping[str, Outcome]) -> list[Decided]:
+    """The facts of every outcome, in order: the core's as it keeps them, others converted."""
+    if isinstance(outcomes, Outcomes):
+        return outcomes.decided()
+    return list(map(DecidedOf(), outcomes.values()))
 
 
 _REASON_TEXT = {

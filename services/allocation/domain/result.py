@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Status(StrEnum):
@@ -96,6 +97,32 @@ class Outcome:
     waitlist: tuple[WaitlistPosition, ...]  # in the child's order of preference, also above a place held
     reasons: tuple[Reason, ...]  # choices dropped before the allocation, and why a rejection happened
     explanation: Explanation
+
+
+class Choice(NamedTuple):
+    """An `OfferExplanation` as the core keeps it (the same fields, `cutoffs` before `waitlist_position`)."""
+    offer_id: str
+    rank: int
+    tier: int
+    criteria_met: tuple[str, ...]
+    standing: Standing
+    cutoffs: tuple[Cutoff, ...]
+    waitlist_position: int | None
+
+
+class Decided(NamedTuple):
+    """An `Outcome` and its `Explanation` as the core keeps them, which a draw writes without making the objects:
+    a waitlist position is (offer id, position); equal choices without a waitlist position are one shared tuple."""
+    application_id: str
+    status: Status
+    offer_id: str | None
+    waitlist: tuple[tuple[str, int], ...]
+    reasons: tuple[Reason, ...]
+    tie_break_kind: TieBreak
+    tie_break: int | None
+    tickets: int
+    sibling_group: tuple[str, ...]
+    choices: tuple[Choice, ...]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
-from services.allocation.domain import Outcome
+from services.allocation.domain.result import Decided
 from services.allocation.store import outbox_events
 from services.allocation.store.bulk_copy import copy_rows
 from services.allocation.store.campaign_copy import CampaignCopy
@@ -30,10 +30,10 @@ class Decision:
     explanation: dict[str, Any]  # as stored: compact from a draw (stored_explanations), whole on arrival
 
     @classmethod
-    def from_outcome(cls, application: Mapping[str, Any], outcome: Outcome,
-                     documents: ResultDocuments | None = None) -> Decision:
-        """`documents`: one for all of a draw's outcomes, which then share the documents of what the core shared."""
-        return cls(application, **(documents or ResultDocuments()).decision(outcome))
+    def from_decided(cls, application: Mapping[str, Any], decided: Decided, documents: ResultDocuments) -> Decision:
+        """From the facts the core keeps (`Outcomes.decided`): a draw makes no outcome object. `documents`: one for
+        all of a draw's decisions, which then share the documents of what the core shared."""
+        return cls(application, **documents.decided(decided))
 
 
 def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUID, decided: list[Decision],

@@ -12,7 +12,6 @@ from services.allocation.domain import (
     AllocationResult,
     Cutoff,
     Explanation,
-    OfferExplanation,
     Outcome,
     Reason,
     Standing,
@@ -21,6 +20,8 @@ from services.allocation.domain import (
     WaitlistPosition,
     format_number,
 )
+from services.allocation.domain.explain import DecidedOf, decided
+from services.allocation.domain.result import Choice, Decided
 from services.allocation.domain.stored_explanations import tier_at as tier_at
 
 
@@ -52,11 +53,11 @@ def decision_document(outcome: Outcome) -> dict[str, Any]:
 
 
 class ResultDocuments:
-    """Documents of one result's outcomes (a draw: one instance for all its decisions). The core shares equal
-    offer explanations among applications (frozen, built once), and every application not admitted at an offer
-    reads the offer's one tuple of cutoffs: each is written here once and its document reused, where writing
-    them anew was a third of a draw's decision writing. The documents are the same as one by one; those shared
-    must only be read (a draw serialises them).
+    """Documents of one result's outcomes (a draw: one instance for all its decisions), from their facts
+    (`Decided`, as the core keeps them). The core shares equal choices among applications, and every application
+    not admitted at an offer reads the offer's one tuple of cutoffs: each is written here once and its document
+    reused, where writing them anew was a third of a draw's decision writing. The documents are the same as one
+    by one; those shared must only be read (a draw serialises them).
 
     `compact`: explanations in the form a draw stores (`stored_explanations`): each offer's cutoffs once, in
     `cutoffs`, to store with the run; an application whose cutoffs at an offer are not the offer's one tuple
@@ -64,76 +65,86 @@ class ResultDocuments:
     same."""
 
     def __init__(self, *, compact: bool = False):
-        # (id of the object, tie-break kind) → (the object, kept so that its id is not reused, its document)
-        self._offers: dict[tuple[int, TieBreak], tuple[OfferExplanation, dict[str, Any]]] = {}
+        # (id of the choice, tie-break kind) → (the choice, kept so that its id is not reused, its document)
+        self._offers: dict[tuple[int, TieBreak], tuple[Choice, dict[str, Any]]] = {}
         self._cutoffs: dict[tuple[int, TieBreak], tuple[tuple[Cutoff, ...], list[dict[str, Any]]]] = {}
         self._compact = compact
         self.cutoffs: dict[str, list[dict[str, Any]]] = {}  # offer id → its cutoffs' documents (compact only)
         self._cutoffs_of_offer: dict[str, tuple[Cutoff, ...]] = {}
-        self._choices: dict[int, tuple[OfferExplanation, list[Any]]] = {}  # id of a shared explanation → its row
+        self._choices: dict[int, tuple[Choice, list[Any]]] = {}  # id of a shared choice → its row
+        self._facts = DecidedOf()
 
     def decision(self, outcome: Outcome) -> dict[str, Any]:
-        return {
-            "outcome": str(outcome.status),
-            "offer_id": outcome.offer_id,
-            "waitlist": waitlist_document(outcome.waitlist),
-            "reasons": [reason_document(reason) for reason in outcome.reasons],
-            "explanation": self.explanation(outcome.explanation),
-        }
+        return self.decided(self._facts(outcome))
 
     def explanation(self, explanation: Explanation) -> dict[str, Any]:
-        kind = explanation.tie_break_kind
-        if self._compact and (choices := self._choice_rows(explanation.offers, kind)) is not None:
+        return self._explanation(explanation.tie_break_kind, explanation.tie_break, explanation.tickets,
+                                 explanation.sibling_group, self._facts.choices(explanation.offers))
+
+    def decided(self, decided: Decided) -> dict[str, Any]:
+        """The columns of a `decisions` row."""
+        return {
+            "outcome": str(decided.status),
+            "offer_id": decided.offer_id,
+            "waitlist": [{"offer_id": offer_id, "position": position} for offer_id, position in decided.waitlist],
+            "reasons": [reason_document(reason) for reason in decided.reasons],
+            "explanation": self._explanation(decided.tie_break_kind, decided.tie_break, decided.tickets,
+                                             decided.sibling_group, decided.choices),
+        }
+
+    def _explanation(self, kind: TieBreak, tie_break: int | None, tickets: int, sibling_group: tuple[str, ...],
+                     choices: tuple[Choice, ...]) -> dict[str, Any]:
+        if self._compact and (rows := self._choice_rows(choices, kind)) is not None:
             return {
                 "tie_break_kind": str(kind),
-                **tie_break_document(kind, explanation.tie_break),
-                "tickets": explanation.tickets,
-                "sibling_group": list(explanation.sibling_group),
-                "choices": choices,
+                **tie_break_document(kind, tie_break),
+                "tickets": tickets,
+                "sibling_group": list(sibling_group),
+                "choices": rows,
                 "decided_on_arrival": False,
             }
         return {
             "tie_break_kind": str(kind),
-            **tie_break_document(kind, explanation.tie_break),
-            "tickets": explanation.tickets,
-            "sibling_group": list(explanation.sibling_group),
-            "offers": [self._offer(offer, kind) for offer in explanation.offers],
+            **tie_break_document(kind, tie_break),
+            "tickets": tickets,
+            "sibling_group": list(sibling_group),
+            "offers": [self._offer(choice, kind) for choice in choices],
             "decided_on_arrival": False,
         }
 
-    def _choice_rows(self, offers: tuple[OfferExplanation, ...], kind: TieBreak) -> list[list[Any]] | None:
+    def _choice_rows(self, choices: tuple[Choice, ...], kind: TieBreak) -> list[list[Any]] | None:
         """The rows of `stored_explanations.CHOICE_FIELDS`; None if a cutoff is not its offer's one."""
         rows = []
-        for offer in offers:
-            if offer.standing is Standing.NOT_ADMITTED:
-                known = self._cutoffs_of_offer.get(offer.offer_id)
+        for choice in choices:
+            if choice.standing is Standing.NOT_ADMITTED:
+                known = self._cutoffs_of_offer.get(choice.offer_id)
                 if known is None:
-                    self._cutoffs_of_offer[offer.offer_id] = offer.cutoffs
-                    self.cutoffs[offer.offer_id] = self._cutoff_documents(offer.cutoffs, kind)
-                elif known is not offer.cutoffs and known != offer.cutoffs:
+                    self._cutoffs_of_offer[choice.offer_id] = choice.cutoffs
+                    self.cutoffs[choice.offer_id] = self._cutoff_documents(choice.cutoffs, kind)
+                elif known is not choice.cutoffs and known != choice.cutoffs:
                     return None
-            if offer.waitlist_position is None:  # shared by the core: its row too
-                known_row = self._choices.get(id(offer))
+            if choice.waitlist_position is None:  # shared by the core: its row too
+                known_row = self._choices.get(id(choice))
                 if known_row is not None:
                     rows.append(known_row[1])
                     continue
-            row = [offer.offer_id, offer.rank, offer.tier, list(offer.criteria_met), str(offer.standing),
-                   offer.waitlist_position]
-            if offer.waitlist_position is None:
-                self._choices[id(offer)] = (offer, row)
+            row = [choice.offer_id, choice.rank, choice.tier, list(choice.criteria_met), str(choice.standing),
+                   choice.waitlist_position]
+            if choice.waitlist_position is None:
+                self._choices[id(choice)] = (choice, row)
             rows.append(row)
         return rows
 
-    def _offer(self, offer: OfferExplanation, kind: TieBreak) -> dict[str, Any]:
-        shared = offer.waitlist_position is None  # one with a waitlist position is an application's own
-        if shared and (known := self._offers.get((id(offer), kind))) is not None:
+    def _offer(self, choice: Choice, kind: TieBreak) -> dict[str, Any]:
+        shared = choice.waitlist_position is None  # one with a waitlist position is an application's own
+        if shared and (known := self._offers.get((id(choice), kind))) is not None:
             return known[1]
         document = {
-            "offer_id": offer.offer_id, "rank": offer.rank, "tier": offer.tier,
-            "criteria_met": list(offer.criteria_met), "standing": str(offer.standing),
-            "waitlist_position": offer.waitlist_position, "cutoffs": self._cutoff_documents(offer.cutoffs, kind)}
+            "offer_id": choice.offer_id, "rank": choice.rank, "tier": choice.tier,
+            "criteria_met": list(choice.criteria_met), "standing": str(choice.standing),
+            "waitlist_position": choice.waitlist_position, "cutoffs": self._cutoff_documents(choice.cutoffs, kind)}
         if shared:
-            self._offers[(id(offer), kind)] = (offer, document)
+            self._offers[(id(choice), kind)] = (choice, document)
         return document
 
     def _cutoff_documents(self, cutoffs: tuple[Cutoff, ...], kind: TieBreak) -> list[dict[str, Any]]:
@@ -151,11 +162,11 @@ class ResultDocuments:
 def statistics_document(result: AllocationResult) -> dict[str, Any]:
     statistics = result.statistics
     applications_by_tier, placed_by_first_tier = Counter(), Counter()
-    for outcome in result.outcomes.values():
-        first_tier = outcome.explanation.offers[0].tier if outcome.explanation.offers else None
-        if first_tier is not None:
+    for facts in decided(result.outcomes):
+        if facts.choices:
+            first_tier = facts.choices[0].tier
             applications_by_tier[first_tier] += 1
-            placed_by_first_tier[first_tier] += outcome.status == Status.ALLOCATED
+            placed_by_first_tier[first_tier] += facts.status == Status.ALLOCATED
     return {
         "applications": statistics.applications,
         "allocated": statistics.allocated,

@@ -164,8 +164,8 @@ def publish_locked(connection: Connection, campaign: CampaignCopy, now: datetime
                     statistics=statistics_document(result), bundle=drawn.bundle):
         # Explanations stored compact, each offer's cutoffs once with the run: read rendered (stored_explanations).
         documents = ResultDocuments(compact=True)
-        decided = [Decision.from_outcome(inputs.stored[application_id], outcome, documents)
-                   for application_id, outcome in result.outcomes.items()]
+        decided = [Decision.from_decided(inputs.stored[facts.application_id], facts, documents)
+                   for facts in result.outcomes.decided()]
     save_cutoffs(connection, run_id, documents.cutoffs)
     record_decisions(connection, campaign, run_id, decided, now)
     mark_revealed(connection, campaign_id, now)

@@ -1,5 +1,6 @@
 """The core's outcomes are rendered when read (issue 18): reading them one by one, in any order, or all at once
-gives the same outcomes, and the counts the statistics take without rendering them are those of the outcomes."""
+gives the same outcomes, and the counts the statistics take without rendering them are those of the outcomes. A
+draw writes from the facts the core keeps (`Outcomes.decided`) what it wrote from the outcomes."""
 from __future__ import annotations
 
 import random
@@ -8,7 +9,16 @@ from dataclasses import replace
 
 import pytest
 
-from services.allocation.domain import Application, Facts, ReasonCode, Status, allocate
+from services.allocation.domain import (
+    AllocationResult,
+    Application,
+    Facts,
+    ReasonCode,
+    Status,
+    allocate,
+    result_records,
+)
+from services.allocation.store.result_documents import ResultDocuments, statistics_document
 from tests.unit.allocation.test_results_pinned import PINNED, inputs
 
 
@@ -45,3 +55,37 @@ def test_an_application_never_drawn_and_one_told_a_fact_did_not_count():
     told = outcomes[declared.application_id].reasons[-1]
     assert (told.code, told.criterion) == (ReasonCode.FACT_NOT_VALIDATED, "disability_allowance")
     assert nowhere.application_id in outcomes and "someone-else" not in outcomes
+
+
+@pytest.mark.parametrize("name", PINNED)
+def test_a_draw_writes_from_the_facts_what_it_wrote_from_the_outcomes(name):
+    """Decisions' documents (compact and whole), the bundle's results and the statistics from `Outcomes.decided()`
+    are those made from the rendered outcomes, whose documents `test_stored_explanations.py` pins."""
+    result = allocate(*inputs(name))
+    rendered = AllocationResult(dict(result.outcomes.items()), result.statistics)
+    for compact in (True, False):
+        from_facts, from_outcomes = ResultDocuments(compact=compact), ResultDocuments(compact=compact)
+        assert [from_facts.decided(facts) for facts in result.outcomes.decided()] == \
+            [from_outcomes.decision(outcome) for outcome in rendered.outcomes.values()]
+        assert from_facts.cutoffs == from_outcomes.cutoffs
+    assert result_records(result) == result_records(rendered)
+    assert statistics_document(result) == statistics_document(rendered)
+
+
+def test_outcomes_renamed_are_told_with_the_new_ids_in_the_order_given():
+    policy, offers, applications, seed = inputs("priority_lottery")
+    outcomes = allocate(policy, offers, applications, seed).outcomes
+    told = {f"real-{application.application_id}": application.application_id for application in applications}
+    renamed = outcomes.renamed(told)
+    assert list(renamed) == list(told) and len(renamed) == len(outcomes)
+    grouped = 0
+    for real_id, given in told.items():
+        outcome, original = renamed[real_id], outcomes[given]
+        assert outcome.application_id == real_id
+        assert outcome.explanation.sibling_group == tuple(f"real-{member}"
+                                                          for member in original.explanation.sibling_group)
+        grouped += bool(outcome.explanation.sibling_group)
+        assert replace(outcome, application_id=given, explanation=replace(
+            outcome.explanation, sibling_group=original.explanation.sibling_group)) == original
+    assert grouped
+    assert [facts.application_id for facts in renamed.decided()] == list(told)
