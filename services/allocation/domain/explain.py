@@ -131,6 +131,7 @@ class Outcomes(Mapping[str, Outcome]):
         self._at: list[int] | None = None  # per key, the application's place in `ids`; None: the same order
         self._real: Mapping[str, str] | None = None  # id given to the core → the id told (renamed)
         self._added: Mapping[str, tuple[Reason, ...]] = {}
+        self._source: Outcomes | None = None  # renamed: the outcomes whose facts these are
         self._forget()
         self._full: dict[str, Reason] = {}  # offer id → the reason given when its waitlist had no room
         # Equal choices are made once and shared: without a waitlist position many are alike (same offer, rank,
@@ -163,7 +164,9 @@ class Outcomes(Mapping[str, Outcome]):
         return self._decided_all
 
     def with_reasons(self, added: Mapping[str, tuple[Reason, ...]]) -> Outcomes:
-        """The same outcomes, those of the applications in `added` with these reasons after their own."""
+        """The same outcomes, those of the applications in `added` with these reasons after their own (not renamed)."""
+        if self._source is not None:
+            raise ValueError("reasons are added to the core's outcomes, before they are renamed")
         copy = self._copy()
         copy._added = {**self._added, **{application_id: self._added.get(application_id, ()) + reasons
                                          for application_id, reasons in added.items()}}
@@ -171,12 +174,13 @@ class Outcomes(Mapping[str, Outcome]):
 
     def renamed(self, told: Mapping[str, str]) -> Outcomes:
         """The same outcomes told with other ids (theirs and their sibling groups'): `told` maps each id told, in
-        the order to read them, to the id the core was given."""
+        the order to read them, to the id the core was given. Their facts are these outcomes' (made once), renamed."""
         copy = self._copy()
         places = self._places()
         copy._keys = list(told)
         copy._at = [places[given] for given in told.values()]
         copy._real = {given: id_told for id_told, given in told.items()}
+        copy._source = self
         return copy
 
     def statuses(self) -> dict[Status, int]:
@@ -217,11 +221,12 @@ class Outcomes(Mapping[str, Outcome]):
         return self._index
 
     def _decided(self, k: int) -> Decided:
-        entry, ranking, real = self._entry, self._ranking, self._real
-        given_id, reasons, i = self._ids[k], entry.reasons[k], entry.entrant_of[k]
-        application_id = given_id if real is None else real[given_id]
+        if self._source is not None:
+            return self._renamed(self._source.decided()[k])
+        entry, ranking = self._entry, self._ranking
+        application_id, reasons, i = self._ids[k], entry.reasons[k], entry.entrant_of[k]
         if i < 0:
-            return Decided(application_id, Status.REJECTED, None, (), reasons + self._added.get(given_id, ()),
+            return Decided(application_id, Status.REJECTED, None, (), reasons + self._added.get(application_id, ()),
                            entry.tie_break_kind, None, tickets(self._policy, self._applications[k]), (), ())
         member, offer_ids, offer_cutoffs = entry.member_of[k], self._offer_ids, self._offer_cutoffs
         shift, tiers, position_bits, position_mask, criteria_mask = (
@@ -264,14 +269,16 @@ class Outcomes(Mapping[str, Outcome]):
             reasons += tuple(full.get(choice) or full.setdefault(choice, Reason(ReasonCode.WAITLIST_FULL, choice))
                              for choice in entry.choices[i])
         members = entry.groups.get(i) if entry.groups else None
-        if not members:
-            group = ()
-        elif real is None:
-            group = tuple(m.application_id for m in members)
-        else:
-            group = tuple(real[m.application_id] for m in members)
-        return Decided(application_id, status, offer_id, tuple(waitlist), reasons + self._added.get(given_id, ()),
+        group = tuple(m.application_id for m in members) if members else ()
+        return Decided(application_id, status, offer_id, tuple(waitlist), reasons + self._added.get(application_id, ()),
                        entry.tie_break_kind, entry.tie_breaks[i], entry.tickets[i], group, tuple(choices))
+
+    def _renamed(self, decided: Decided) -> Decided:
+        real = self._real
+        (application_id, status, offer_id, waitlist, reasons, tie_break_kind, tie_break, tickets_, sibling_group,
+         choices) = decided
+        return Decided(real[application_id], status, offer_id, waitlist, reasons, tie_break_kind, tie_break, tickets_,
+                       tuple(real[member] for member in sibling_group) if sibling_group else (), choices)
 
     def _outcome(self, decided: Decided) -> Outcome:
         objects, explained = self._objects, []
