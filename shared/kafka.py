@@ -256,17 +256,21 @@ class ConsumerLoop:
     committing redelivers the record. A record that still fails after the retry policy goes to
     the topic's dead-letter topic with the error, so one bad record cannot stop a partition.
     `batch_handler`, when given, gets each partition's polled records at once (batched writes);
-    if the batch keeps failing the records are retried one by one to isolate the bad one.
+    if the batch keeps failing the records are retried one by one to isolate the bad one. With
+    `across_partitions`, it first gets every partition's records of one poll at once, in each partition's
+    order (a consumer that keeps up polls a few records from each of many partitions, and pays a
+    transaction per partition otherwise); if that call fails, the poll is taken partition by partition.
     """
 
     def __init__(self, settings: Settings, group_id: str, topics: Sequence[TopicSpec], *,
-                 handler: RecordHandler, batch_handler: BatchHandler | None = None,
+                 handler: RecordHandler, batch_handler: BatchHandler | None = None, across_partitions: bool = False,
                  retry: RetryPolicy = RetryPolicy(), max_poll_records: int = 500, **consumer_overrides: Any):
         self.settings = settings
         self.group_id = group_id
         self.topics = [physical_name(t.name, settings.kafka_topic_prefix) for t in topics]
         self.handler = handler
         self.batch_handler = batch_handler
+        self.across_partitions = across_partitions
         self.retry = retry
         self._stopping = threading.Event()
         options: dict[str, Any] = client_options(
@@ -343,6 +347,11 @@ class ConsumerLoop:
     def poll_once(self, poll_timeout_ms: int = 500) -> int:
         assert self._consumer is not None
         polled = self._consumer.poll(timeout_ms=poll_timeout_ms)
+        if self.across_partitions and self.batch_handler is not None and len(polled) > 1 \
+                and self._handled_at_once(polled):
+            self._consumer.commit({partition: OffsetAndMetadata(records[-1].offset + 1, "", -1)
+                                   for partition, records in polled.items()})
+            return sum(len(records) for records in polled.values())
         handled = 0
         for partition, records in polled.items():
             self._handle_partition(records)
@@ -350,6 +359,18 @@ class ConsumerLoop:
             self._consumer.commit({partition: OffsetAndMetadata(last.offset + 1, "", -1)})
             handled += len(records)
         return handled
+
+    def _handled_at_once(self, polled: dict[Any, list[Any]]) -> bool:
+        """One call for the whole poll, tried once: whatever fails it (a bad record, a database away) is met
+        again partition by partition, where it is retried, waited for or set aside."""
+        assert self.batch_handler is not None
+        try:
+            self.batch_handler([record for records in polled.values() for record in records])
+            return True
+        except Exception as exc:  # noqa: BLE001 — taken again partition by partition
+            log.warning("poll's batch failed; taking it partition by partition",
+                        extra={"group": self.group_id, "partitions": len(polled), "error": repr(exc)})
+            return False
 
     def _handle_partition(self, records: list[Any]) -> None:
         if self.batch_handler is not None and len(records) > 1:

@@ -2,6 +2,7 @@
 import threading
 import time
 import uuid
+from typing import Any
 
 from kafka import KafkaConsumer
 
@@ -77,6 +78,43 @@ def test_batches_are_handled_together_and_offsets_committed(make_settings):
     rounds = iter(range(6))
     again.run(poll_timeout_ms=300, until=lambda: next(rounds, None) is None)
     assert seen == []
+
+
+def test_a_poll_across_partitions_is_one_batch_and_a_failing_one_is_taken_partition_by_partition(make_settings):
+    settings = make_settings("loop-test")
+    spec = TopicSpec("across-" + uuid.uuid4().hex[:6], 3, "test")
+    ensure_topics(settings, [spec])
+    producer = Producer(settings)
+    for n in range(60):
+        producer.send(spec.name, f"key-{n % 6}", {"n": n, "key": f"key-{n % 6}"})
+    producer.flush()
+    producer.close()
+
+    def run(batch_handler):
+        batches: list[list[Any]] = []
+
+        def handle(records):
+            batch_handler(records)
+            batches.append(records)
+        loop = ConsumerLoop(settings, f"g-{uuid.uuid4().hex[:6]}", [spec], handler=lambda r: handle([r]),
+                            batch_handler=handle, across_partitions=True)
+        loop.run(poll_timeout_ms=300, until=lambda: sum(map(len, batches)) >= 60)
+        return batches
+
+    together = run(lambda records: None)
+    assert sorted(r.value["n"] for batch in together for r in batch) == list(range(60))
+    assert any(len({r.partition for r in batch}) > 1 for batch in together)
+    for batch in together:  # each key's records in their order, whatever else shares the batch
+        for key in {r.key for r in batch}:
+            numbers = [r.value["n"] for r in batch if r.key == key]
+            assert numbers == sorted(numbers)
+
+    def refuse_mixed(records):
+        if len({r.partition for r in records}) > 1:
+            raise RuntimeError("one partition at a time")
+    apart = run(refuse_mixed)
+    assert sorted(r.value["n"] for batch in apart for r in batch) == list(range(60))  # each once
+    assert all(len({r.partition for r in batch}) == 1 for batch in apart)
 
 
 def test_a_loop_started_before_its_topic_exists_handles_it_once_created(make_settings):

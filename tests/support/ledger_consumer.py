@@ -53,7 +53,7 @@ def main() -> None:
     from services.registrations.handlers.events import handle_submissions
     from services.registrations.settings import RegistrationsSettings
     from services.registrations.usecases import ledger
-    from services.registrations.worker import intake_group
+    from services.registrations.worker import INTAKE_CONSUMER, intake_group
     from shared.kafka import ConsumerLoop
     from shared.topics import APPLICATION_SUBMISSIONS
 
@@ -75,7 +75,7 @@ def main() -> None:
     ledger.insert_applications = insert_then_stall
     write = partial(handle_submissions, engine)
     ConsumerLoop(settings, intake_group(settings), [APPLICATION_SUBMISSIONS], handler=lambda record: write([record]),
-                 batch_handler=write).run()
+                 batch_handler=write, **INTAKE_CONSUMER).run()
 
 
 if __name__ == "__main__":
