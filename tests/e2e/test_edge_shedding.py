@@ -32,7 +32,7 @@ from deploy.local.run import (
     start_edge,
     threads_of,
 )
-from deploy.local.servers.nginx import SHED_BY, nginx_binary
+from deploy.local.servers.nginx import ROOM_RETRY_S, SHED_BY, SUBMISSION_RETRY_S, nginx_binary
 from shared.waiting import wait_until
 from tests.support.servers import free_port, stop_process_groups
 
@@ -168,10 +168,10 @@ def test_beyond_the_rooms_bound_the_edge_answers_503_and_nothing_reaches_the_roo
     with ThreadPoolExecutor(ROOM_BOUND + 4) as pool:
         held = hold(pool, room_url + place, "PUT", ROOM_BOUND, room)
 
-        assert_refused_by_the_edge(fetch(room_url + place, "PUT"), "waiting-room-busy", (2, 11))
-        assert_refused_by_the_edge(fetch(room_url + place, "GET"), "waiting-room-busy", (3, 12))
+        assert_refused_by_the_edge(fetch(room_url + place, "PUT"), "waiting-room-busy", ROOM_RETRY_S)
+        assert_refused_by_the_edge(fetch(room_url + place, "GET"), "waiting-room-busy", ROOM_RETRY_S)
         # registrations' port sends /waiting-rooms/ to the same processes: the same bound counts it
-        assert_refused_by_the_edge(fetch(intake_url + place, "PUT"), "waiting-room-busy", (2, 11))
+        assert_refused_by_the_edge(fetch(intake_url + place, "PUT"), "waiting-room-busy", ROOM_RETRY_S)
         assert room.count() == ROOM_BOUND, "no refused request reached the room's processes"
         # the probes pass whatever the bound (a refused /readyz would take the pod out of its Service)
         assert fetch(room_url + "/readyz")[0] == 200
@@ -188,7 +188,8 @@ def test_the_edges_retry_after_is_drawn_per_refusal(edge):
         hold(pool, room_url + place, "PUT", ROOM_BOUND, upstreams["room"])
         waits = {int(fetch(room_url + place, "PUT")[1]["Retry-After"]) for _ in range(60)}
         upstreams["room"].release.set()
-    assert len(waits) >= 3 and waits <= set(range(2, 12)), waits  # 10 values, 60 draws: a few distinct at least
+    first, last = ROOM_RETRY_S
+    assert len(waits) >= 3 and waits <= set(range(first, last + 1)), waits  # 60 draws: a few distinct at least
 
 
 def test_beyond_intakes_bound_submissions_are_refused_at_the_edge_and_other_requests_pass(edge):
@@ -197,7 +198,7 @@ def test_beyond_intakes_bound_submissions_are_refused_at_the_edge_and_other_requ
     with ThreadPoolExecutor(INTAKE_BOUND + 4) as pool:
         held = hold(pool, intake_url + "/applications", "POST", INTAKE_BOUND, intake)
 
-        assert_refused_by_the_edge(fetch(intake_url + "/applications", "POST", b"{}"), "intake-saturated", (1, 3))
+        assert_refused_by_the_edge(fetch(intake_url + "/applications", "POST", b"{}"), "intake-saturated", SUBMISSION_RETRY_S)
         assert intake.count() == INTAKE_BOUND
         # only submissions are bounded: a family's list of its applications still reaches intake
         listing = pool.submit(fetch, intake_url + "/applications", "GET")

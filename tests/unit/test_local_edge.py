@@ -70,8 +70,10 @@ def test_the_edges_refusal_is_the_services_problem_with_its_retry_after():
 
 
 def test_the_edges_retry_after_is_uniform_over_its_span(tmp_path):
+    from deploy.local.servers.nginx import ROOM_RETRY_S, SUBMISSION_RETRY_S
+
     config = make_run_edge(tmp_path)
-    for first, last in ((2, 11), (3, 12), (1, 3)):
+    for first, last in (ROOM_RETRY_S, SUBMISSION_RETRY_S):
         block = config[config.index(f"map $edge_draw $edge_retry_{first}_{last} {{"):]
         block = block[:block.index("}")]
         draws = Counter(int(value) for value in re.findall(r"^        [0-9a-f]{2} (\d+);$", block, re.MULTILINE))

@@ -73,19 +73,29 @@ class EdgeShedding:
     paths: tuple[str, ...] = ()  # only these exact paths are bounded; every path (but OPERATIONS_PATHS) when empty
 
 
+# Retry-After of the edge's refusals (first, last second), drawn uniformly per refusal. The room's: 5-30 s, joins
+# and polls alike. With 2-11 s for joins (the room's own join budget's spread of a burst) and 3-12 s for polls,
+# every family joined 6-9 times at 3x capacity, and the storm of quick refusals took the
+# shared 2 cores from the answers (a position or a 503: p99 364-958 ms); with 5-30 s, 2.4-4 joins a family and
+# p99 82-161 ms, on the same loaded machine (docs/deploy.md, "Shedding at the edge"). A family refused here has no
+# arrival ticket, so a longer span costs it no kept place; a refused poll keeps its place (the room spaces polls
+# 3-60 s anyway).
+ROOM_RETRY_S = (5, 30)
+SUBMISSION_RETRY_S = (1, 3)  # an admitted family's submission, retried with the same key: soon
+
+
 def waiting_room_shedding(in_flight: int) -> EdgeShedding:
     """The waiting room's processes: every request beyond `in_flight` (their threads: each request let through
     gets a thread at once, so the room's own bound, WAITING_ROOM_MAX_IN_FLIGHT, still refuses its share with an
-    arrival ticket). A join refused here comes back 2–11 s later, as the room's join budget spreads a burst; a
-    poll, whose place is kept, 3–12 s later. A family refused here gets no arrival ticket (docs/registrations.md,
-    "Shedding at the edge")."""
-    return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"PUT": (2, 11), "": (3, 12)})
+    arrival ticket). Refused joins and polls come back after ROOM_RETRY_S. A family refused here gets no arrival
+    ticket (docs/registrations.md, "Shedding at the edge")."""
+    return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"": ROOM_RETRY_S})
 
 
 def submissions_shedding(in_flight: int) -> EdgeShedding:
     """Intake's processes: submissions (`POST`) beyond `in_flight` (their threads), which intake itself would
-    refuse (`intake-saturated`) after they waited for a thread; retried 1–3 s later with the same key."""
-    return EdgeShedding(in_flight, "intake-saturated", SHED_DETAIL, {"POST": (1, 3)}, method="POST",
+    refuse (`intake-saturated`) after they waited for a thread; retried after SUBMISSION_RETRY_S with the same key."""
+    return EdgeShedding(in_flight, "intake-saturated", SHED_DETAIL, {"POST": SUBMISSION_RETRY_S}, method="POST",
                         instance=INTAKE_PATH, paths=(INTAKE_PATH,))
 
 
