@@ -77,7 +77,7 @@ class EdgeShedding:
 # and polls alike. With 2-11 s for joins (the room's own join budget's spread of a burst) and 3-12 s for polls,
 # every family joined 6-9 times at 3x capacity, and the storm of quick refusals took the
 # shared 2 cores from the answers (a position or a 503: p99 364-958 ms); with 5-30 s, 2.4-4 joins a family and
-# p99 82-161 ms, on the same loaded machine (docs/deploy.md, "Shedding at the edge"). A family refused here has no
+# p99 70-161 ms, on the same loaded machine (docs/deploy.md, "Shedding at the edge"). A family refused here has no
 # arrival ticket, so a longer span costs it no kept place; a refused poll keeps its place (the room spaces polls
 # 3-60 s anyway).
 ROOM_RETRY_S = (5, 30)
