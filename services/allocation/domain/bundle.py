@@ -105,13 +105,9 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
     key = None if seed is None or not policy.draws_lots else draw_key(seed, root)
     drawn = allocate(policy, offers, [_renamed(a, application_id=lines[a.application_id]) for a in applications], key)
     offers_by_id = {offer.offer_id: offer for offer in offers}
-    children, families, groups = _Aliases("child"), _Aliases("family"), _Aliases("group")
-    group_choices = _group_choices(policy, applications)
-    canonical, criteria = _CanonicalFacts(), _FactOnlyCriteria(policy)
-    records = [_sealed_record(policy, offers_by_id, application, lines[application.application_id],
-                              salt_of(lines_key, application.application_id),
-                              group_choices.get(application.sibling_group_id, ()), children, families, groups,
-                              canonical, criteria)
+    line_records = _SealedLines(policy, offers_by_id, _group_choices(policy, applications))
+    records = [line_records.record(application, lines[application.application_id],
+                                   salt_of(lines_key, application.application_id))
                for application in sorted(applications, key=lambda a: lines[a.application_id])]
     bundle = {
         "format": BUNDLE_FORMAT,
@@ -413,10 +409,13 @@ class _FactOnlyCriteria:
         self._criteria = [criterion for criterion in policy.criteria_in_use if criterion.name in _FACT_ONLY]
         self._known: dict[int, tuple[Facts, list[str]]] = {}
 
-    def met(self, given: Application, counted: Application) -> list[str]:
-        """`counted`: `given` as the policy counts it (validated.as_counted)."""
+    def met(self, given: Application, counted: Application | None, policy: CampaignPolicy | None = None
+            ) -> list[str]:
+        """`counted`: `given` as the policy counts it (validated.as_counted), or None to count it with `policy`
+        only when its facts were not met before."""
         known = self._known.get(id(given.facts))
         if known is None:
+            counted = counted or as_counted(policy, given)
             known = self._known[id(given.facts)] = (given.facts, [
                 criterion.label for criterion in self._criteria if meets(criterion, counted, None, frozenset())])
         return list(known[1])
@@ -436,18 +435,56 @@ def _group_choices(policy: CampaignPolicy, applications: Iterable[Application]) 
     return chosen
 
 
-def _sealed_record(policy: CampaignPolicy, offers: Mapping[str, Offer], application: Application, line: str,
-                   salt: bytes, group_choices: Iterable[str], children: _Aliases, families: _Aliases,
-                   groups: _Aliases, canonical: _CanonicalFacts, criteria: _FactOnlyCriteria) -> dict[str, Any]:
-    record = {"line": line, "child": children.of(application.child_id), "choices": list(application.choices),
-              "arrival_sequence": application.arrival_position,
-              **_assessment(policy, offers, application, group_choices, criteria),
-              "facts_commitment": canonical.commitment(salt, application)}
-    if uses_sibling_placed(policy):
-        record["family"] = families.of(application.family_account)
-    if policy.keep_siblings_together and application.sibling_group_id is not None:
-        record["sibling_group"] = groups.of(application.sibling_group_id)
-    return record
+class _SealedLines:
+    """A draw's guichet-draw/3 lines: each application's record, as `_assessment` tells what it publishes
+    (the fields in the same order, so the bundle's bytes are the same), made for 100,000 lines with what
+    depends on the policy and the offers read once, and what depends on the facts alone made once per
+    distinct `Facts` (`_FactOnlyCriteria`, `_CanonicalFacts`).
+
+    Eligibility and residence are read from the facts given, not as counted: counting a policy's validated
+    facts (`as_counted`) only drops a declared-only tranche, single parent or allowance, which neither reads."""
+
+    def __init__(self, policy: CampaignPolicy, offers: Mapping[str, Offer], group_choices: Mapping[str, set[str]]):
+        self.policy, self.offers, self.group_choices = policy, offers, group_choices
+        self.bounds = {offer_id: (offer.min_age, offer.max_age, offer.arrondissement)
+                       for offer_id, offer in offers.items()}
+        self.required = policy.residence_required_arrondissements
+        self.reads_residence = _reads_residence(policy)
+        self.weight = policy.lottery_weight_per_unsuccessful_year if policy.draws_lots else 0
+        self.with_family = uses_sibling_placed(policy)
+        self.with_group = policy.keep_siblings_together
+        self.children, self.families, self.groups = _Aliases("child"), _Aliases("family"), _Aliases("group")
+        self.canonical, self.criteria = _CanonicalFacts(), _FactOnlyCriteria(policy)
+        self.too_young, self.too_old = _code(ReasonCode.TOO_YOUNG), _code(ReasonCode.TOO_OLD)
+        self.not_resident = _code(ReasonCode.RESIDENCE_NOT_ACCEPTED)
+
+    def record(self, application: Application, line: str, salt: bytes) -> dict[str, Any]:
+        group_id = application.sibling_group_id
+        listed = application.choices
+        if group_id is not None and group_id in self.group_choices:
+            listed = (*listed, *sorted(self.group_choices[group_id]))
+        bounds = self.bounds
+        chosen = [offer_id for offer_id in dict.fromkeys(listed) if offer_id in bounds]
+        age, home = application.age_at_reference_date, application.facts.residence_arrondissement
+        accepted = self.required is None or home in self.required
+        eligibility = {}
+        for offer_id in chosen:
+            youngest, oldest, _ = bounds[offer_id]
+            eligibility[offer_id] = self.too_young if age < youngest else self.too_old if age > oldest \
+                else None if accepted else self.not_resident
+        record = {"line": line, "child": self.children.of(application.child_id), "choices": list(application.choices),
+                  "arrival_sequence": application.arrival_position, "eligibility": eligibility,
+                  "criteria_met": self.criteria.met(application, None, self.policy)}
+        if self.reads_residence:
+            record["resident_at"] = [offer_id for offer_id in chosen if bounds[offer_id][2] == home]
+        if self.weight:
+            record["tickets"] = 1 + self.weight * application.facts.unsuccessful_earlier_years
+        record["facts_commitment"] = self.canonical.commitment(salt, application)
+        if self.with_family:
+            record["family"] = self.families.of(application.family_account)
+        if self.with_group and group_id is not None:
+            record["sibling_group"] = self.groups.of(group_id)
+        return record
 
 
 def _surrogate(policy: CampaignPolicy, offers: Mapping[str, Offer], record: Mapping[str, Any]) -> Application:
@@ -503,4 +540,7 @@ class _Aliases:
         self.given: dict[str, str] = {}
 
     def of(self, real_id: str) -> str:
-        return self.given.setdefault(real_id, f"{self.prefix}-{len(self.given) + 1}")
+        alias = self.given.get(real_id)
+        if alias is None:
+            alias = self.given[real_id] = f"{self.prefix}-{len(self.given) + 1}"
+        return alias

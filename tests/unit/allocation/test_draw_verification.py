@@ -77,6 +77,21 @@ def test_every_allocation_verifies_from_its_bundle(instance):
     assert verify_draw(published(required, offers, applications, secret)) == []
 
 
+@property_settings
+@given(instances())
+def test_every_line_of_a_random_draw_is_what_its_facts_give(instance):
+    """Lines are made in bulk for a draw (bundle._SealedLines); check_line recomputes one line alone from its
+    facts (bundle._assessment): both must agree, also with the facts counted as validated and a residence rule."""
+    policy, offers, applications, seed = instance
+    secret = seed + bytes(range(32))
+    for variant in (policy, replace(policy, requires_validated_facts=True),
+                    replace(policy, residence_required_arrondissements=frozenset({1, 2}))):
+        bundle = published(variant, offers, applications, secret)
+        for one in applications:
+            own = line_record(one, secret)
+            assert check_line(bundle, own["line"], bytes.fromhex(own["salt"]), own["facts"]) == []
+
+
 def test_the_draw_gives_each_application_the_result_its_line_got():
     drawn = sealed_draw(EVERY_RULE, OFFERS, APPLICATIONS, SECRET)
     for one in APPLICATIONS:
