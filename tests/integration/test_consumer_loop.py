@@ -54,15 +54,21 @@ def test_poison_record_goes_to_dead_letter_and_the_rest_is_handled(make_settings
     assert b"cannot handle" in headers["dlt.error"]
 
 
-def test_batches_are_handled_together_and_offsets_committed(make_settings):
-    settings = make_settings("loop-test")
-    spec = TopicSpec("batch-" + uuid.uuid4().hex[:6], 2, "test")
+def numbered_records(settings, name: str, *, partitions: int, count: int, keys: int) -> TopicSpec:
+    """A new topic holding records {"n": 0..count-1}, keyed key-<n % keys>."""
+    spec = TopicSpec(name + uuid.uuid4().hex[:6], partitions, "test")
     ensure_topics(settings, [spec])
     producer = Producer(settings)
-    for n in range(50):
-        producer.send(spec.name, f"key-{n % 5}", {"n": n})
+    for n in range(count):
+        producer.send(spec.name, f"key-{n % keys}", {"n": n})
     producer.flush()
     producer.close()
+    return spec
+
+
+def test_batches_are_handled_together_and_offsets_committed(make_settings):
+    settings = make_settings("loop-test")
+    spec = numbered_records(settings, "batch-", partitions=2, count=50, keys=5)
 
     batches: list[list[int]] = []
     group = f"g-{uuid.uuid4().hex[:6]}"
@@ -82,13 +88,7 @@ def test_batches_are_handled_together_and_offsets_committed(make_settings):
 
 def test_a_poll_across_partitions_is_one_batch_and_a_failing_one_is_taken_partition_by_partition(make_settings):
     settings = make_settings("loop-test")
-    spec = TopicSpec("across-" + uuid.uuid4().hex[:6], 3, "test")
-    ensure_topics(settings, [spec])
-    producer = Producer(settings)
-    for n in range(60):
-        producer.send(spec.name, f"key-{n % 6}", {"n": n, "key": f"key-{n % 6}"})
-    producer.flush()
-    producer.close()
+    spec = numbered_records(settings, "across-", partitions=3, count=60, keys=6)
 
     def run(batch_handler):
         batches: list[list[Any]] = []
