@@ -38,7 +38,9 @@ from services.allocation.domain.lottery import (
     draw_key,
     format_number,
     line_of,
+    lines_of,
     salt_of,
+    salts_of,
     sealed_commitment,
     secret_parts,
     tickets,
@@ -99,16 +101,17 @@ def sealed_draw(policy: CampaignPolicy, offers: Iterable[Offer], applications: I
         seed, lines_key, lines_digest = None, secrets.token_bytes(32), None  # no lottery: nothing to steer
     else:
         seed, lines_key, lines_digest = secret_parts(secret)
-    lines = {application.application_id: line_of(lines_key, application.application_id)
-             for application in applications}
+    ids = [application.application_id for application in applications]
+    lines = dict(zip(ids, lines_of(lines_key, ids)))
     root = applications_root(lines.values())
     key = None if seed is None or not policy.draws_lots else draw_key(seed, root)
     drawn = allocate(policy, offers, [_renamed(a, application_id=lines[a.application_id]) for a in applications], key)
     offers_by_id = {offer.offer_id: offer for offer in offers}
     line_records = _SealedLines(policy, offers_by_id, _group_choices(policy, applications))
-    records = [line_records.record(application, lines[application.application_id],
-                                   salt_of(lines_key, application.application_id))
-               for application in sorted(applications, key=lambda a: lines[a.application_id])]
+    by_line = sorted(applications, key=lambda a: lines[a.application_id])
+    salts = salts_of(lines_key, [application.application_id for application in by_line])
+    records = [line_records.record(application, lines[application.application_id], salt)
+               for application, salt in zip(by_line, salts)]
     bundle = {
         "format": BUNDLE_FORMAT,
         "policy": _policy_record(policy),

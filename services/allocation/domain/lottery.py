@@ -81,6 +81,21 @@ def salt_of(lines_key: bytes, application_id: str) -> bytes:
     return hmac.digest(lines_key, b"salt:" + application_id.encode(), "sha256")[:16]
 
 
+def lines_of(lines_key: bytes, application_ids: list[str]) -> list[str]:
+    """`line_of` for each id: a draw's lines, with the key's HMAC states made once (see `Drawer`)."""
+    lines = []
+    for digest in Drawer(lines_key).digests([b"line:" + application_id.encode() for application_id in application_ids]):
+        hexed = digest[:16].hex()
+        lines.append(f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}")
+    return lines
+
+
+def salts_of(lines_key: bytes, application_ids: list[str]) -> list[bytes]:
+    """`salt_of` for each id, with the key's HMAC states made once (see `Drawer`)."""
+    return [digest[:16] for digest in
+            Drawer(lines_key).digests([b"salt:" + application_id.encode() for application_id in application_ids])]
+
+
 def _leaf(line: str) -> bytes:
     return hashlib.sha256(b"\0" + line.encode()).digest()
 
@@ -186,6 +201,19 @@ class Drawer:
             if number < best[index]:
                 best[index] = number
         return best
+
+    def digests(self, messages: list[bytes]) -> list[bytes]:
+        """HMAC(seed, message) of each message: half the time of `hmac.digest`, which prepares the key anew
+        for every message."""
+        inner, outer = self._inner.copy, self._outer.copy
+        digests = []
+        for message in messages:
+            hashed = inner()
+            hashed.update(message)
+            keyed = outer()
+            keyed.update(hashed.digest())
+            digests.append(keyed.digest())
+        return digests
 
     def _hmacs(self, messages) -> list[int]:
         inner, outer, read = self._inner.copy, self._outer.copy, int.from_bytes

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.allocation.domain import commitment, format_number, generate_seed, lottery_number, verify_commitment
-from services.allocation.domain.lottery import line_of, salt_of, tickets
+from services.allocation.domain.lottery import line_of, lines_of, salt_of, salts_of, tickets
 from tests.support.allocation_builders import SEED, application, policy, property_settings
 
 APPLICATION_ID = "5b0f1c3e-8d1a-4c44-9a5e-2a9b4e0c7d11"
@@ -70,3 +70,12 @@ def test_lines_and_salts_are_the_published_hmacs(lines_key, application_id):
     assert line_of(lines_key, application_id) == str(uuid.UUID(bytes=line))
     salt = hmac.new(lines_key, b"salt:" + application_id.encode(), hashlib.sha256).digest()[:16]
     assert salt_of(lines_key, application_id) == salt
+
+
+@given(st.binary(min_size=1, max_size=100), st.lists(st.text(min_size=1), max_size=5))
+@property_settings
+def test_a_draws_lines_and_salts_made_together_are_each_ones_own(lines_key, application_ids):
+    """A draw makes every line and salt at once from the key's prepared HMAC states (keys longer than a
+    SHA-256 block included): each must be what `line_of` and `salt_of` give alone."""
+    assert lines_of(lines_key, application_ids) == [line_of(lines_key, one) for one in application_ids]
+    assert salts_of(lines_key, application_ids) == [salt_of(lines_key, one) for one in application_ids]
