@@ -216,15 +216,8 @@ class Drawer:
         return digests
 
     def _hmacs(self, messages) -> list[int]:
-        inner, outer, read = self._inner.copy, self._outer.copy, int.from_bytes
-        numbers = []
-        for message in messages:
-            hashed = inner()
-            hashed.update(message)
-            keyed = outer()
-            keyed.update(hashed.digest())
-            numbers.append(read(keyed.digest(), "big"))
-        return numbers
+        read = int.from_bytes
+        return [read(digest, "big") for digest in self.digests(messages)]
 
 
 def format_number(number: int) -> str:
