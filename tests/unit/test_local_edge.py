@@ -79,3 +79,15 @@ def test_the_edges_retry_after_is_uniform_over_its_span(tmp_path):
         draws = Counter(int(value) for value in re.findall(r"^        [0-9a-f]{2} (\d+);$", block, re.MULTILINE))
         assert sum(draws.values()) == 256 and set(draws) == set(range(first, last + 1))
         assert max(draws.values()) - min(draws.values()) <= 1
+
+
+def test_the_edge_closes_an_idle_connection_to_gunicorn_before_gunicorn_does(tmp_path):
+    """Else a request sent as gunicorn closes the connection is reset, and a POST is answered 502, not retried."""
+    gunicorn_conf = (Path(__file__).parents[2] / "deploy" / "gunicorn.conf.py").read_text()
+    gunicorn_keepalive = int(re.search(r"^keepalive = (\d+)$", gunicorn_conf, re.MULTILINE).group(1))
+    config = make_run_edge(tmp_path)
+    upstreams = re.findall(r"^    upstream \S+ \{\n(.*?)^    \}", config, re.MULTILINE | re.DOTALL)
+    assert len(upstreams) >= 5
+    for upstream in upstreams:
+        idle = re.search(r"^\s+keepalive_timeout (\d+)s;$", upstream, re.MULTILINE)
+        assert idle is not None and int(idle.group(1)) < gunicorn_keepalive, upstream

@@ -45,6 +45,10 @@ EDGE_MAX_BODY = "2m"
 # the portal's « Mes justificatifs » form, /justificatifs, and the agents' /accueil/justificatifs: the same file in a
 # form).
 EDGE_MAX_DOCUMENT_BODY = "6m"
+# An idle connection to gunicorn is closed by the edge before gunicorn closes it (`keepalive` in
+# deploy/gunicorn.conf.py, 5 s): otherwise a request sent on a connection gunicorn is closing at that instant is
+# reset, and nginx answers 502 without retrying a POST (4 submissions at the opening bench of 2026-12-05 08:45).
+UPSTREAM_IDLE_S = 4
 # Per client address, on the public endpoints (no token): a second line behind the in-app limits.
 PUBLIC_RATE = "20r/s"
 PUBLIC_BURST = 40
@@ -315,6 +319,7 @@ def _server(route: Route, by_name: Mapping[str, Route], listen_host: str, behind
     upstream {route.name} {{
         server {route.upstream};
         keepalive 16;
+        keepalive_timeout {UPSTREAM_IDLE_S}s;
     }}"""
 
 
