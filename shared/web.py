@@ -160,12 +160,14 @@ class ProblemApi(Api):
 def create_service_app(settings: Settings, *, title: str, description: str,
                        blueprints: Iterable[Blueprint] = (), readiness: dict[str, Check] | None = None,
                        serving_without: Iterable[str] = (), token_verifier: TokenVerifier | None = None,
-                       max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Flask:
+                       max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, request_id_scope: bool = True) -> Flask:
+    """`request_id_scope=False` for a service that puts layers of its own around Flask (registrations' paths
+    answered before it): it wraps them all in the one RequestIdScope, outermost, which decides the id for them and
+    for Flask's hook."""
     configure_logging(settings.service_name, settings.log_level)
     app = Flask(settings.service_name)
-    # A service that puts layers of its own around Flask (registrations' paths answered before it) wraps them in
-    # another scope, which decides the id first; this inner one then keeps it.
-    app.wsgi_app = RequestIdScope(app.wsgi_app)
+    if request_id_scope:
+        app.wsgi_app = RequestIdScope(app.wsgi_app)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     app.config.update(

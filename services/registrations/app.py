@@ -38,7 +38,9 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
                              # PostgreSQL failover must not take it out of the load balancer at the opening.
                              serving_without={"database"},
                              # Its bodies are a household, a child or an application: a few hundred bytes.
-                             max_body_bytes=32 * 1024)
+                             max_body_bytes=32 * 1024,
+                             # One scope, outermost (below): the paths answered before Flask are inside it.
+                             request_id_scope=False)
     install_domain_error_mapping(app, PROBLEMS)
     app.extensions["guichet.runtime"] = runtime
     components.init_app(app)
@@ -58,6 +60,6 @@ def create_app(settings: RegistrationsSettings | None = None, *, clock: Clock = 
     app.wsgi_app = AnswerRoomBeforeFlask(app.wsgi_app, components.waiting_rooms,
                                          app.extensions["guichet.token_verifier"],
                                          InFlight(settings.waiting_room_max_in_flight))
-    # Outermost: their warnings carry the request's id too, the one the answer gives.
+    # Outermost, the only one: every layer's logs carry the request's id, the one every answer gives.
     app.wsgi_app = RequestIdScope(app.wsgi_app)
     return app

@@ -34,7 +34,7 @@ from services.registrations.web.schemas import MAX_CHOICES, MAX_SIBLINGS
 from shared.auth import bearer_token
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH, StoredResponse, body_fingerprint, key_scope
-from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER, request_id_of
+from shared.observability import HTTP_LATENCY, HTTP_REQUESTS, REQUEST_ID_HEADER
 from shared.web import MAX_JSON_DEPTH
 
 HANDED = "guichet.intake_handed"  # in the WSGI environ: a submission the fast path ran, for the route to answer
@@ -135,9 +135,9 @@ class AnswerIntakeBeforeFlask:
         if answer is None:
             return self.app(environ, start_response)
         status, headers, body = answer
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        # The id RequestIdScope decided, outermost (app.py), and wrote back for every layer inside it.
         start_response(status, [*headers, ("Content-Length", str(len(body))),
-                                (REQUEST_ID_HEADER, request_id_of(incoming))])
+                                (REQUEST_ID_HEADER, environ["HTTP_X_REQUEST_ID"])])
         self._accepted.inc()
         self._latency.observe(time.perf_counter() - started)
         return [body]
