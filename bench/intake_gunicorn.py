@@ -59,6 +59,7 @@ class Measure:
     span_s: float
     service_cpu_s: float
     stack_cpu_s: float
+    broker_cpu_s: float
     other_cores: float
     p50_ms: float | None
     p99_ms: float | None
@@ -73,16 +74,20 @@ class Measure:
     def stack_ms(self) -> float:
         return self.stack_cpu_s / self.accepted * 1000 if self.accepted else float("nan")
 
+    @property
+    def broker_ms(self) -> float:
+        return self.broker_cpu_s / self.accepted * 1000 if self.accepted else float("nan")
+
     def line(self) -> str:
         return (f"| {self.variant} | {self.round} | {self.answered:,} | {self.answered / self.span_s:,.0f} | "
-                f"{self.service_ms:.2f} | {self.stack_ms:.2f} | {ms(self.p50_ms)} | {ms(self.p99_ms)} | "
+                f"{self.service_ms:.2f} | {self.stack_ms:.2f} | {self.broker_ms:.2f} | {ms(self.p50_ms)} | {ms(self.p99_ms)} | "
                 f"{self.other_cores:.2f} | {sum(self.socket_errors.values())} | "
                 f"{', '.join(f'{k} × {v:,}' for k, v in self.by_category.items())} |")
 
 
-HEADER = ("| variant | round | answered | responses/s | registrations CPU ms/request | stack CPU ms/202 | 202 p50 ms | "
-          "202 p99 ms | cores taken outside the stack | wrk socket errors | answers |\n|---|---|---|---|---|---|---|---|"
-          "---|---|---|")
+HEADER = ("| variant | round | answered | responses/s | registrations CPU ms/request | stack CPU ms/202 | "
+          "Kafka broker CPU ms/202 | 202 p50 ms | 202 p99 ms | cores taken outside the stack | wrk socket errors | "
+          "answers |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -250,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             measure = Measure(f"{name}, {connections} connections", round_number, stats.answered, stats.accepted, stats.span_s,
                               cores.get("registrations", 0.0) * elapsed,
                               sum(cores.get(tree, 0.0) for tree in STACK_TREES) * elapsed,
+                              cores.get("kafka", 0.0) * elapsed,
                               cores.get("other", 0.0), stats.p50_ms, stats.p99_ms, stats.by_category,
                               dict(report.socket_errors))
             measures.append(measure)

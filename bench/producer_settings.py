@@ -19,6 +19,7 @@ A benchmark, not a test: it asserts nothing."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import threading
@@ -51,6 +52,12 @@ ROWS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("512 KB batches, gzip (the relays' producer)", {"compression_type": "gzip", "batch_size": 524_288}),
     ("1 request in flight", {"compression_type": None, "batch_size": 16_384,
                              "max_in_flight_requests_per_connection": 1}),
+    # No linger, one request at a time: records that arrive while a request is out wait for its answer and
+    # leave together (a batch as large as the load makes it, none made to wait when there is no load).
+    ("linger 0 ms, 1 request in flight", {"compression_type": None, "batch_size": 16_384, "linger_ms": 0,
+                                          "max_in_flight_requests_per_connection": 1}),
+    ("linger 0 ms, 2 requests in flight", {"compression_type": None, "batch_size": 16_384, "linger_ms": 0,
+                                           "max_in_flight_requests_per_connection": 2}),
 )
 
 
@@ -60,6 +67,8 @@ class Row:
     acknowledged: int
     seconds: float
     cpu_seconds: float
+    broker_cpu_seconds: float
+    produce_requests: float
     latencies_ms: list[float]
 
     @property
@@ -69,6 +78,14 @@ class Row:
     @property
     def cpu_ms_per_record(self) -> float:
         return 1000 * self.cpu_seconds / max(self.acknowledged, 1)
+
+    @property
+    def broker_cpu_ms_per_record(self) -> float:
+        return 1000 * self.broker_cpu_seconds / max(self.acknowledged, 1)
+
+    @property
+    def records_per_request(self) -> float:
+        return self.acknowledged / self.produce_requests if self.produce_requests else float("nan")
 
     def latency(self, quantile: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -83,43 +100,58 @@ def intake_record() -> dict[str, Any]:
                       data=data).to_dict()
 
 
-def measure(settings, label: str, overrides: dict[str, Any], threads: int, seconds: float) -> Row:
+def process_cpu_seconds(pid: int | None) -> float:
+    """User and system CPU of a process and its children so far (the broker's JVM), 0 without one."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(settings, label: str, overrides: dict[str, Any], threads: int, seconds: float,
+            broker_pid: int | None = None) -> Row:
     producer = Producer(settings, **overrides)
     record = intake_record()
-    key = record["data"]["campaign_id"]
-    producer.publish(APPLICATION_SUBMISSIONS.name, key, record)  # connected, metadata known: not timed
+    # Keyed by family, as intake's records are: spread over the topic's partitions, a batch per partition.
+    families = itertools.cycle([f"family-{n}" for n in range(10_007)])
+    producer.publish(APPLICATION_SUBMISSIONS.name, next(families), record)  # connected, metadata known: not timed
     latencies: list[list[float]] = [[] for _ in range(threads)]
     deadline = time.perf_counter() + seconds
 
     def send_and_wait(own: list[float]) -> None:
         while (started := time.perf_counter()) < deadline:
-            producer.send(APPLICATION_SUBMISSIONS.name, key, record).get(timeout=30)
+            producer.send(APPLICATION_SUBMISSIONS.name, next(families), record).get(timeout=30)
             own.append(1000 * (time.perf_counter() - started))
 
     workers = [threading.Thread(target=send_and_wait, args=(own,)) for own in latencies]
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall, broker = time.process_time(), time.perf_counter(), process_cpu_seconds(broker_pid)
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    producer.close()
+    broker = process_cpu_seconds(broker_pid) - broker
     every = [latency for own in latencies for latency in own]
-    return Row(label, len(every), wall, cpu, every)
+    # kafka-python's own count (an average over the producer's life, which is this row's plus one record).
+    per_request = producer.current.metrics().get("producer-metrics", {}).get("records-per-request-avg") or 0.0
+    producer.close()
+    return Row(label, len(every), wall, cpu, broker, (len(every) + 1) / per_request if per_request else 0.0, every)
 
 
 def render(rows: list[Row], command: str, load: float, threads: int) -> str:
-    header = ("producer settings (acks=all, idempotent)", "acknowledged/s", "CPU ms per record", "ack p50 ms",
-              "ack p99 ms")
-    body = [(row.label, row.rate, row.cpu_ms_per_record, row.latency(0.5), row.latency(0.99)) for row in rows]
+    header = ("producer settings (acks=all, idempotent)", "acknowledged/s", "CPU ms per record",
+              "broker CPU ms per record", "records per produce request", "ack p50 ms", "ack p99 ms")
+    body = [(row.label, row.rate, row.cpu_ms_per_record, row.broker_cpu_ms_per_record, row.records_per_request,
+             row.latency(0.5), row.latency(0.99)) for row in rows]
     return "\n".join([
         f"`{command}` on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit `{git_describe()}`; "
         f"load average (1 min) before the run: {load:.2f}.",
         "",
         f"{threads} threads of one process each send intake's record (`application.submitted`, the contract's "
-        "example) and wait for the broker's acknowledgement, through one shared producer, on a private broker on "
+        "example, keyed by family over the topic's partitions as intake's are) and wait for the broker's acknowledgement, through one shared producer, on a private broker on "
         "the same machine (bench/producer_settings.py), every row in two rounds in alternating order after a 3 s warm-up. CPU is the whole process's (the threads, kafka-python's "
-        "sender thread, serialisation) per acknowledged record; rates move with the machine's other load, CPU "
+        "sender thread, serialisation) per acknowledged record, the broker's (its JVM, from /proc) beside it; records per "
+        "produce request is kafka-python's own average; rates move with the machine's other load, CPU "
         "much less.",
         "",
         table(header, body),
@@ -139,18 +171,21 @@ def main(argv: list[str] | None = None) -> int:
     with private_servers(postgres=False, kafka=True, prefix="guichet-bench-producer-") as servers:
         settings = servers.settings("bench-producer", kafka_topic_prefix=f"bench-{uuid.uuid4().hex[:8]}.")
         ensure_topics(settings)
+        broker_pid = servers.kafka.recorded_pid()
         measure(settings, "warm-up", ROWS[0][1], arguments.threads, 3.0)  # broker and client warm: not recorded
         rounds: dict[str, list[Row]] = {label: [] for label, _ in ROWS}
         for round_number in range(arguments.rounds):
             # Alternate the order: a row first in one round is last in the next, so drift spreads over all.
             order = ROWS if round_number % 2 == 0 else tuple(reversed(ROWS))
             for label, overrides in order:
-                row = measure(settings, label, overrides, arguments.threads, arguments.seconds)
+                row = measure(settings, label, overrides, arguments.threads, arguments.seconds, broker_pid)
                 print(f"{label:72} {row.rate:8.0f}/s  CPU {row.cpu_ms_per_record:5.2f} ms/record  "
+                      f"broker {row.broker_cpu_ms_per_record:5.2f} ms/record  {row.records_per_request:5.1f}/request  "
                       f"p50 {row.latency(0.5):6.1f} ms  p99 {row.latency(0.99):6.1f} ms")
                 rounds[label].append(row)
         rows = [Row(label, sum(r.acknowledged for r in runs), sum(r.seconds for r in runs),
-                    sum(r.cpu_seconds for r in runs), [lat for r in runs for lat in r.latencies_ms])
+                    sum(r.cpu_seconds for r in runs), sum(r.broker_cpu_seconds for r in runs),
+                    sum(r.produce_requests for r in runs), [lat for r in runs for lat in r.latencies_ms])
                 for label, runs in rounds.items()]
     if arguments.write:
         PERFORMANCE_MD.write_text(replace_sections(PERFORMANCE_MD.read_text(encoding="utf-8"), {
