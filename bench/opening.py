@@ -105,6 +105,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the crowd straight to gunicorn's ports, without the edge (as before it shed)")
     parser.add_argument("--edge-room-in-flight", type=int, default=None,
                         help="the edge's bound on requests passed to the room's processes (default: their threads)")
+    parser.add_argument("--edge-room-polls-in-flight", type=int, default=None,
+                        help="the edge's bound on polls passed to the room's processes, counted apart from joins "
+                             "(default: their processes × the room's in-flight bound)")
     parser.add_argument("--edge-intake-in-flight", type=int, default=None,
                         help="the edge's bound on submissions passed to intake's processes (default: their threads; "
                              "0: none)")
@@ -174,7 +177,8 @@ def start_edge(stack: BenchStack, args: argparse.Namespace, url: str, room_url: 
     if intake_bound is None:
         intake_bound = intake_config.workers * intake_config.threads
     intake_port, room_port = free_port(), free_port()
-    room_shedding = waiting_room_shedding(room_bound)
+    polls_bound = args.edge_room_polls_in_flight or room_config.workers * room_settings(args)[0]
+    room_shedding = waiting_room_shedding(room_bound, polls_bound)
     routes = [Route("registrations", intake_port, url.removeprefix("http://"), ((WAITING_ROOM_PATHS, WAITING_ROOM),),
                     shedding=submissions_shedding(intake_bound) if intake_bound else None),
               Route(WAITING_ROOM, room_port, room_url.removeprefix("http://"), shedding=room_shedding)]

@@ -2,7 +2,7 @@
 gunicorn in each registrations-room pod, with the bound `make run`'s edge has (deploy/local/servers/nginx.py).
 ingress-nginx's limits (limit-connections, limit-rps) count per client address, and the room's crowd is thousands
 of addresses: only something in front of each pod's processes bounds what they are given at once. Beyond the pod's
-threads, nginx answers 503 problem+json `waiting-room-busy` with a jittered Retry-After, in microseconds, and
+threads (joins), or the polls its processes serve at once (counted apart), nginx answers 503 problem+json `waiting-room-busy` with a jittered Retry-After, in microseconds, and
 nothing reaches Python.
 
 `python -m deploy.kubernetes.edge` writes deploy/kubernetes/base/registrations-room-edge.yaml (the ConfigMap the
@@ -24,11 +24,22 @@ EDGE_PORT = 8080  # the sidecar's, which the room's Service targets; gunicorn ke
 TEMP_DIR = Path("/tmp")  # the pod's emptyDir: nginx's pid and buffers (a read-only root)
 
 
+def _web_env(deployment: dict) -> dict[str, str | None]:
+    (web,) = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "web"]
+    return {item["name"]: item.get("value") for item in web["env"]}
+
+
 def room_threads(deployment: dict) -> int:
     """Requests one room pod's gunicorn serves at once: its workers × threads, as its Deployment sets them."""
-    (web,) = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "web"]
-    env = {item["name"]: item.get("value") for item in web["env"]}
+    env = _web_env(deployment)
     return int(env["GUICHET_WORKERS"]) * int(env["GUICHET_THREADS"])
+
+
+def room_polls_in_flight(deployment: dict) -> int:
+    """Polls one room pod serves at once: its workers × WAITING_ROOM_MAX_IN_FLIGHT (each process counts its polls
+    apart from its joins), as its Deployment sets them."""
+    env = _web_env(deployment)
+    return int(env["GUICHET_WORKERS"]) * int(env["WAITING_ROOM_MAX_IN_FLIGHT"])
 
 
 def room_deployment() -> dict:
@@ -40,7 +51,7 @@ def edge_config(deployment: dict) -> str:
     web_port = next(p["containerPort"] for c in deployment["spec"]["template"]["spec"]["containers"]
                     if c["name"] == "web" for p in c["ports"] if p["name"] == "http")
     route = Route("waiting-room", EDGE_PORT, f"127.0.0.1:{web_port}",
-                  shedding=waiting_room_shedding(room_threads(deployment)))
+                  shedding=waiting_room_shedding(room_threads(deployment), room_polls_in_flight(deployment)))
     return pod_edge_config(route, TEMP_DIR)
 
 

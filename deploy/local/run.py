@@ -128,8 +128,8 @@ def proxied_env(service: WebService, env: dict[str, str], socket_dir: Path = SOC
 # The waiting room's joins and polls (registrations' /waiting-rooms/…) on registrations processes of their own, as
 # production's Ingress sends them to the registrations-room Deployment (docs/deploy.md#the-waiting-rooms-own-processes):
 # at an opening the room's crowd then never queues the admitted families' submissions. Its sizing, apart from
-# intake's and in this one place: one worker of 8 threads answering at most 4 joins and polls at once (beyond, a
-# 503 + Retry-After at once). Measured with `python -m bench.opening` (docs/PERFORMANCE.md, "Through the waiting
+# intake's and in this one place: one worker of 8 threads answering at most 4 joins and, counted apart, 4 polls at
+# once (beyond, a 503 + Retry-After at once). Measured with `python -m bench.opening` (docs/PERFORMANCE.md, "Through the waiting
 # room (issue 15)"). The edge sends registrations' /waiting-rooms/ there and listens on WAITING_ROOM_PORT for the
 # portal (GUICHET_WAITING_ROOM_URL).
 WAITING_ROOM = "waiting-room"  # its process name: log, socket, the edge's upstream
@@ -161,17 +161,25 @@ def threads_of(gunicorn_env: dict[str, str], env: dict[str, str]) -> int:
     return int(merged.get("GUICHET_WORKERS", "2")) * int(merged.get("GUICHET_THREADS", "1"))
 
 
+def room_polls_in_flight(gunicorn_env: dict[str, str]) -> int:
+    """Polls the room's processes serve at once: each process's WAITING_ROOM_MAX_IN_FLIGHT (a count of its own for
+    polls, beside the joins'), times its workers: the edge's bound on polls, apart from the joins'."""
+    return int(gunicorn_env.get("GUICHET_WORKERS", "2")) * int(gunicorn_env["WAITING_ROOM_MAX_IN_FLIGHT"])
+
+
 def start_edge(services: list[WebService] | tuple[WebService, ...], env: dict[str, str],
                socket_dir: Path = SOCKET_DIR, log_dir: Path = LOG_DIR, room_port: int | None = None) -> subprocess.Popen:
     """nginx on each service's port, buffering whole requests before gunicorn sees them (docs/deploy.md). With
     `room_port`, the waiting room's processes (start_waiting_room) on that port, and registrations' room paths
-    sent to them. The edge sheds (docs/deploy.md, "Shedding at the edge"): beyond the room's threads, joins and
-    polls; beyond intake's threads, submissions — answered 503 by nginx itself."""
+    sent to them. The edge sheds (docs/deploy.md, "Shedding at the edge"): beyond the room's threads, joins; beyond
+    the room's polls in flight (counted apart), polls; beyond intake's threads, submissions — answered 503 by nginx
+    itself."""
     to_room = ((WAITING_ROOM_PATHS, WAITING_ROOM),) if room_port is not None else ()
     routes = [edge_route(service, socket_dir, env, to_room) for service in services]
     if room_port is not None:
         routes.append(Route(WAITING_ROOM, room_port, socket_dir / f"{WAITING_ROOM}.sock",
-                            shedding=waiting_room_shedding(threads_of(WAITING_ROOM_GUNICORN_ENV, {}))))
+                            shedding=waiting_room_shedding(threads_of(WAITING_ROOM_GUNICORN_ENV, {}),
+                                                           room_polls_in_flight(WAITING_ROOM_GUNICORN_ENV))))
     config = write_config(routes, socket_dir.parent / "edge", log_dir)
     return start_process("edge", nginx_argv(config), env, log_dir=log_dir)
 

@@ -1,7 +1,7 @@
 """The edge sheds before Python (issue 15; deploy/local/servers/nginx.py, docs/deploy.md "Shedding at the edge"):
 the real nginx `make run` starts (deploy/local/run.py, start_edge), in front of upstreams that hold every request
-until the test lets them go and count what reached them. Beyond the waiting room's bound (its processes' threads)
-and intake's (submissions only), nginx itself answers 503 problem+json with a Retry-After, and nothing reaches
+until the test lets them go and count what reached them. Beyond the waiting room's bounds (its processes' threads
+for joins, and apart from them its polls) and intake's (submissions only), nginx itself answers 503 problem+json with a Retry-After, and nothing reaches
 the processes; the processes' own 503s pass unchanged. Behaviour only: no timing is asserted."""
 from __future__ import annotations
 
@@ -29,15 +29,17 @@ from deploy.local.run import (
     WAITING_ROOM,
     WAITING_ROOM_GUNICORN_ENV,
     gunicorn_socket,
+    room_polls_in_flight,
     start_edge,
     threads_of,
 )
-from deploy.local.servers.nginx import ROOM_RETRY_S, SHED_BY, SUBMISSION_RETRY_S, nginx_binary
+from deploy.local.servers.nginx import ROOM_POLL_RETRY_S, ROOM_RETRY_S, SHED_BY, SUBMISSION_RETRY_S, nginx_binary
 from shared.waiting import wait_until
 from tests.support.servers import free_port, stop_process_groups
 
 OWN_503 = {"type": "urn:guichet:problem:upstream-own", "status": 503, "code": "upstream-own"}
 ROOM_BOUND = threads_of(WAITING_ROOM_GUNICORN_ENV, {})
+POLLS_BOUND = room_polls_in_flight(WAITING_ROOM_GUNICORN_ENV)
 INTAKE_BOUND = threads_of(SERVICE_GUNICORN_ENV["registrations"], {"GUICHET_WORKERS": "1"})
 
 
@@ -169,16 +171,36 @@ def test_beyond_the_rooms_bound_the_edge_answers_503_and_nothing_reaches_the_roo
         held = hold(pool, room_url + place, "PUT", ROOM_BOUND, room)
 
         assert_refused_by_the_edge(fetch(room_url + place, "PUT"), "waiting-room-busy", ROOM_RETRY_S)
-        assert_refused_by_the_edge(fetch(room_url + place, "GET"), "waiting-room-busy", ROOM_RETRY_S)
+        assert_refused_by_the_edge(fetch(room_url + place.removesuffix("/place"), "GET"), "waiting-room-busy",
+                                   ROOM_RETRY_S)
         # registrations' port sends /waiting-rooms/ to the same processes: the same bound counts it
         assert_refused_by_the_edge(fetch(intake_url + place, "PUT"), "waiting-room-busy", ROOM_RETRY_S)
         assert room.count() == ROOM_BOUND, "no refused request reached the room's processes"
         # the probes pass whatever the bound (a refused /readyz would take the pod out of its Service)
         assert fetch(room_url + "/readyz")[0] == 200
+        # a poll is counted apart: the joins filling their bound do not refuse it
+        poll = hold(pool, room_url + place, "GET", 1, room)
 
         room.release.set()
-        assert [future.result()[0] for future in held] == [200] * ROOM_BOUND
-    assert fetch(room_url + place, "GET")[0] == 200  # the bound freed
+        assert [future.result()[0] for future in held + poll] == [200] * (ROOM_BOUND + 1)
+    assert fetch(room_url + place, "PUT")[0] == 200  # the bound freed
+
+
+def test_beyond_the_polls_bound_the_edge_refuses_polls_sooner_and_joins_pass(edge):
+    intake_url, room_url, upstreams = edge
+    room = upstreams["room"]
+    place = f"/waiting-rooms/{uuid.uuid4()}/place"
+    with ThreadPoolExecutor(POLLS_BOUND + 4) as pool:
+        held = hold(pool, room_url + place, "GET", POLLS_BOUND, room)
+
+        assert_refused_by_the_edge(fetch(room_url + place, "GET"), "waiting-room-busy", ROOM_POLL_RETRY_S)
+        assert_refused_by_the_edge(fetch(intake_url + place, "GET"), "waiting-room-busy", ROOM_POLL_RETRY_S)
+        assert room.count() == POLLS_BOUND
+        join = hold(pool, room_url + place, "PUT", 1, room)
+        other = hold(pool, room_url + place.removesuffix("/place"), "GET", 1, room)  # not a poll: the joins' bound
+
+        room.release.set()
+        assert [future.result()[0] for future in held + join + other] == [200] * (POLLS_BOUND + 2)
 
 
 def test_the_edges_retry_after_is_drawn_per_refusal(edge):
@@ -226,7 +248,7 @@ def test_the_edge_keeps_a_connection_for_the_next_request_after_a_refusal(edge):
     with ThreadPoolExecutor(ROOM_BOUND) as pool:
         hold(pool, room_url + place, "PUT", ROOM_BOUND, upstreams["room"])
         with socket.create_connection((host, int(port)), timeout=10) as connection:
-            request = f"GET {place} HTTP/1.1\r\nHost: guichet\r\n\r\n".encode()
+            request = f"PUT {place} HTTP/1.1\r\nHost: guichet\r\nContent-Length: 0\r\n\r\n".encode()
             connection.sendall(request + request)
             answers = b""
             while answers.count(b"HTTP/1.1 503") < 2:

@@ -20,12 +20,20 @@ def test_every_request_reaches_gunicorn_with_the_instant_the_edge_took_it(tmp_pa
 def make_run_edge(tmp_path) -> str:
     """The configuration `make run` writes (deploy/local/run.py, start_edge's routes)."""
     from deploy.catalogue import WEB_SERVICES
-    from deploy.local.run import WAITING_ROOM, WAITING_ROOM_GUNICORN_ENV, WAITING_ROOM_PATHS, edge_route, threads_of
+    from deploy.local.run import (
+        WAITING_ROOM,
+        WAITING_ROOM_GUNICORN_ENV,
+        WAITING_ROOM_PATHS,
+        edge_route,
+        room_polls_in_flight,
+        threads_of,
+    )
     from deploy.local.servers.nginx import waiting_room_shedding
 
     routes = [edge_route(service, tmp_path, {}, ((WAITING_ROOM_PATHS, WAITING_ROOM),)) for service in WEB_SERVICES]
     routes.append(Route(WAITING_ROOM, 8006, tmp_path / "room.sock",
-                        shedding=waiting_room_shedding(threads_of(WAITING_ROOM_GUNICORN_ENV, {}))))
+                        shedding=waiting_room_shedding(threads_of(WAITING_ROOM_GUNICORN_ENV, {}),
+                                                       room_polls_in_flight(WAITING_ROOM_GUNICORN_ENV))))
     return nginx_config(routes, tmp_path, tmp_path)
 
 
@@ -39,9 +47,12 @@ def test_the_edge_bounds_the_rooms_requests_at_its_threads_on_every_port_that_re
     room, registrations = server_of(config, 8006), server_of(config, 8002)
     # one counter (zone) for the room's processes, whichever port sends to them, 1 worker x 8 threads
     assert "limit_conn_zone $edge_waiting_room_counted zone=waiting_room_in_flight:1m;" in config
-    assert re.search(r"location / \{\s+limit_conn waiting_room_in_flight 8;\s+error_page 503 @waiting_room_busy;",
-                     room)
+    # and one for its polls, counted apart (1 process x WAITING_ROOM_MAX_IN_FLIGHT 4)
+    assert "limit_conn_zone $edge_waiting_room_polls_counted zone=waiting_room_polls_in_flight:1m;" in config
+    assert re.search(r"location / \{\s+limit_conn waiting_room_in_flight 8;\s+limit_conn waiting_room_polls_in_flight 4;"
+                     r"\s+error_page 503 @waiting_room_busy;", room)
     assert re.search(r"location \^~ /waiting-rooms/ \{\s+limit_conn waiting_room_in_flight 8;\s+"
+                     r"limit_conn waiting_room_polls_in_flight 4;\s+"
                      r"error_page 503 @waiting_room_busy;\s+proxy_pass http://waiting-room;", registrations)
     # probes are never refused
     assert re.search(r"location = /readyz \{\s+proxy_pass http://waiting-room;\s+\}", room)
@@ -64,16 +75,46 @@ def test_the_edges_refusal_is_the_services_problem_with_its_retry_after():
     from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL
     from shared.errors import ServiceUnavailable, problem_document
 
-    assert json.loads(busy_body(waiting_room_shedding(8), "7")) == problem_document(
+    assert json.loads(busy_body(waiting_room_shedding(8, 4), "7")) == problem_document(
         503, "waiting-room-busy", ServiceUnavailable.title, BUSY_DETAIL, None, retry_after=7)
     assert json.loads(busy_body(submissions_shedding(32), "2")) == json.loads(shed_body(2))
 
 
-def test_the_edges_retry_after_is_uniform_over_its_span(tmp_path):
-    from deploy.local.servers.nginx import ROOM_RETRY_S, SUBMISSION_RETRY_S
+def test_the_room_counts_exactly_the_polls_its_fast_path_answers_apart_and_sends_them_back_sooner(tmp_path):
+    """A poll is a GET of a family's place, as web/parents/waiting_room_fast.py tells it from a join: only those
+    are counted by the polls' bound (and told to come back after ROOM_POLL_RETRY_S), everything else by the room's."""
+    from deploy.local.servers.nginx import ROOM_POLL_RETRY_S, ROOM_RETRY_S
 
     config = make_run_edge(tmp_path)
-    for first, last in (ROOM_RETRY_S, SUBMISSION_RETRY_S):
+    counted = re.search(r'map "\$request_method \$uri" \$edge_waiting_room_polls_counted \{\s+"~(\S+) (\S+)" '
+                        r'everyone;\s+default "";\s+\}', config)
+    assert counted is not None
+    method, path = counted.group(1), counted.group(2)
+    place = "/waiting-rooms/123e4567-e89b-12d3-a456-426614174000/place"
+
+    def is_poll(request_method: str, uri: str) -> bool:
+        return bool(re.search(f"{method} {path}", f"{request_method} {uri}"))
+
+    assert is_poll("GET", place) and is_poll("GET", place.upper().replace("/WAITING-ROOMS/", "/waiting-rooms/")
+                                             .replace("/PLACE", "/place"))
+    for request_method, uri in (("PUT", place), ("HEAD", place), ("GET", place + "/x"), ("GET", "/x" + place),
+                                ("GET", "/waiting-rooms/not-a-uuid/place"), ("GET", place.rsplit("/", 1)[0]),
+                                ("GET", place.rsplit("/", 1)[0] + "/live")):
+        assert not is_poll(request_method, uri), (request_method, uri)
+    assert re.search(r'map "\$request_method \$uri" \$edge_waiting_room_counted \{\s+"~\S+ \S+" "";\s+'
+                     r'default everyone;', config)
+    first, last = ROOM_POLL_RETRY_S
+    retry = re.search(r'map "\$request_method \$uri" \$edge_waiting_room_retry_after \{\s+"~\S+ \S+" '
+                      r'\$edge_retry_(\d+)_(\d+);\s+default \$edge_retry_(\d+)_(\d+);', config)
+    assert retry is not None and tuple(map(int, retry.groups())) == (first, last, *ROOM_RETRY_S)
+    assert first < ROOM_RETRY_S[0] and last < ROOM_RETRY_S[1]
+
+
+def test_the_edges_retry_after_is_uniform_over_its_span(tmp_path):
+    from deploy.local.servers.nginx import ROOM_POLL_RETRY_S, ROOM_RETRY_S, SUBMISSION_RETRY_S
+
+    config = make_run_edge(tmp_path)
+    for first, last in (ROOM_RETRY_S, ROOM_POLL_RETRY_S, SUBMISSION_RETRY_S):
         block = config[config.index(f"map $edge_draw $edge_retry_{first}_{last} {{"):]
         block = block[:block.index("}")]
         draws = Counter(int(value) for value in re.findall(r"^        [0-9a-f]{2} (\d+);$", block, re.MULTILINE))

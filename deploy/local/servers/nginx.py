@@ -27,7 +27,7 @@ from pathlib import Path
 
 from deploy.local.servers.base import LOOPBACK, ServerStartError
 from services.registrations.web.parents.shedding import INTAKE_PATH, SHED_DETAIL
-from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL
+from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL, PLACE_PATH
 from shared.errors import PROBLEM_CONTENT_TYPE, ServiceUnavailable, problem_document
 
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
@@ -62,12 +62,26 @@ OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 @dataclass(frozen=True)
+class BoundApart:
+    """Requests of `method` whose path matches `path` (an anchored regular expression, nginx's and Python's alike),
+    counted by a bound of their own, `in_flight`, and told to come back after `retry_after` (first and last second)
+    when refused; the route's own bound no longer counts them. The waiting room's polls: a crowd of joins must not
+    take every place from the polls by which admitted families learn of their admission."""
+    name: str  # in the zone's and variables' names
+    method: str
+    path: str
+    in_flight: int
+    retry_after: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class EdgeShedding:
     """At most `in_flight` requests passed at once to one route's processes (counted over every port and path that
     sends to them; only requests of `method` when it is set, the others pass unbounded). Beyond, the edge answers at
     once 503 problem+json `code` with `detail`, `Retry-After` and the problem's `retry_after` drawn per request
     from `retry_after[method]` (first and last second; "" for any other method) by the clock's milliseconds, so
-    that clients refused together do not come back together. Nothing reaches the processes."""
+    that clients refused together do not come back together. Nothing reaches the processes. `apart`: requests
+    bounded by a count of their own instead (the room's polls), refused with the same problem."""
     in_flight: int
     code: str
     detail: str
@@ -75,25 +89,35 @@ class EdgeShedding:
     method: str | None = None
     instance: str | None = None  # the problem's, as the service writes it for the same refusal
     paths: tuple[str, ...] = ()  # only these exact paths are bounded; every path (but OPERATIONS_PATHS) when empty
+    apart: BoundApart | None = None
 
 
-# Retry-After of the edge's refusals (first, last second), drawn uniformly per refusal. The room's: 5-30 s, joins
-# and polls alike. With 2-11 s for joins (the room's own join budget's spread of a burst) and 3-12 s for polls,
-# every family joined 6-9 times at 3x capacity, and the storm of quick refusals took the
-# shared 2 cores from the answers (a position or a 503: p99 364-958 ms); with 5-30 s, 2.4-4 joins a family and
-# p99 70-161 ms, on the same loaded machine (docs/deploy.md, "Shedding at the edge"). A family refused here has no
-# arrival ticket, so a longer span costs it no kept place; a refused poll keeps its place (the room spaces polls
-# 3-60 s anyway).
+# Retry-After of the edge's refusals (first, last second), drawn uniformly per refusal. The room's joins: 5-30 s.
+# With 2-11 s every family joined 6-9 times at 3x capacity, and the storm of quick refusals took the shared 2 cores
+# from the answers (a position or a 503: p99 364-958 ms); with 5-30 s, 2.4-4 joins a family and p99 70-161 ms, on the
+# same loaded machine (docs/deploy.md, "Shedding at the edge"). A family refused here has no arrival ticket, so a
+# longer span costs it no kept place.
 ROOM_RETRY_S = (5, 30)
+# The room's polls, bounded apart from its joins: a poll is how an admitted family learns of its admission, and
+# 5-30 s a refusal made families learn of it 53 s (p50) after their place was released, so that families admitted
+# while the pace was high submitted together after the controller had cut it (docs/registrations.md, "Shedding at the
+# edge"). A waiting family has one poll outstanding at most, and the polls are budgeted by the room: a short span
+# adds little.
+ROOM_POLL_RETRY_S = (2, 5)
 SUBMISSION_RETRY_S = (1, 3)  # an admitted family's submission, retried with the same key: soon
+# A family's poll, exactly as the room's fast path tells it from a join (web/parents/waiting_room_fast.py).
+ROOM_POLL_PATH = "^" + PLACE_PATH.pattern.replace("(", "").replace(")", "") + "$"
 
 
-def waiting_room_shedding(in_flight: int) -> EdgeShedding:
-    """The waiting room's processes: every request beyond `in_flight` (their threads: each request let through
-    gets a thread at once, so the room's own bound, WAITING_ROOM_MAX_IN_FLIGHT, still refuses its share with an
-    arrival ticket). Refused joins and polls come back after ROOM_RETRY_S. A family refused here gets no arrival
-    ticket (docs/registrations.md, "Shedding at the edge")."""
-    return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"": ROOM_RETRY_S})
+def waiting_room_shedding(in_flight: int, polls_in_flight: int) -> EdgeShedding:
+    """The waiting room's processes: joins and every other request beyond `in_flight` (their threads: each one let
+    through gets a thread at once, so the room's own bound, WAITING_ROOM_MAX_IN_FLIGHT, still refuses its share with
+    an arrival ticket), come back after ROOM_RETRY_S; polls (`GET` of a family's place) beyond `polls_in_flight`
+    (the processes' own bound on polls, WAITING_ROOM_MAX_IN_FLIGHT each), counted apart so that joins never take
+    their places, come back after ROOM_POLL_RETRY_S. A family refused here gets no arrival ticket
+    (docs/registrations.md, "Shedding at the edge")."""
+    return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"": ROOM_RETRY_S},
+                        apart=BoundApart("polls", "GET", ROOM_POLL_PATH, polls_in_flight, ROOM_POLL_RETRY_S))
 
 
 def submissions_shedding(in_flight: int) -> EdgeShedding:
@@ -205,7 +229,8 @@ def _shedding_http(sheddings: Mapping[str, EdgeShedding]) -> str:
     drawn per refusal, the request id answered (the client's X-Request-ID, as the services echo it, else nginx's)."""
     if not sheddings:
         return ""
-    ranges = sorted({span for shedding in sheddings.values() for span in shedding.retry_after.values()})
+    ranges = sorted({span for shedding in sheddings.values() for span in shedding.retry_after.values()}
+                    | {shedding.apart.retry_after for shedding in sheddings.values() if shedding.apart is not None})
     parts = ["""
     # The edge's shedding (EdgeShedding). Beyond a route's bound nginx answers 503 itself; limit_conn counts the
     # requests being served (a keep-alive connection between two requests holds nothing).
@@ -227,21 +252,48 @@ def _shedding_http(sheddings: Mapping[str, EdgeShedding]) -> str:
         default {last};
     }}""")
     for name, shedding in sheddings.items():
-        ident = _ident(name)
+        parts.append(_route_shedding_http(name, shedding))
+    return "\n".join(parts)
+
+
+def _route_shedding_http(name: str, shedding: EdgeShedding) -> str:
+    """One route's counters (a zone each: its bound's, and its bound apart's) and its refusals' Retry-After."""
+    ident, apart = _ident(name), shedding.apart
+    fallback = shedding.retry_after.get("") or next(iter(shedding.retry_after.values()))
+    if apart is None:
         counted = (f'{shedding.method} everyone;\n        default "";' if shedding.method
                    else "default everyone;")
-        fallback = shedding.retry_after.get("") or next(iter(shedding.retry_after.values()))
         by_method = "".join(f"\n        {method} $edge_retry_{first}_{last};"
                             for method, (first, last) in shedding.retry_after.items() if method)
-        parts.append(f"""    # {name}: at most {shedding.in_flight} {shedding.method or ""}{" " if shedding.method else ""}requests passed to its processes at once.
+        return f"""    # {name}: at most {shedding.in_flight} {shedding.method or ""}{" " if shedding.method else ""}requests passed to its processes at once.
     map $request_method $edge_{ident}_counted {{
         {counted}
     }}
     limit_conn_zone $edge_{ident}_counted zone={ident}_in_flight:1m;
     map $request_method $edge_{ident}_retry_after {{{by_method}
         default $edge_retry_{fallback[0]}_{fallback[1]};
-    }}""")
-    return "\n".join(parts)
+    }}"""
+    assert shedding.method is None and not shedding.paths, "a bound apart is carved out of a route's every request"
+    request = f'"~{apart.path.replace("^", "^" + apart.method + " ", 1)}"'
+    by_method = "".join(f'\n        "~^{method} " $edge_retry_{first}_{last};'
+                        for method, (first, last) in shedding.retry_after.items() if method)
+    first, last = apart.retry_after
+    return f"""    # {name}: at most {apart.in_flight} of its {apart.name} ({apart.method} {apart.path}) and {shedding.in_flight} of its other
+    # requests passed to its processes at once, counted apart.
+    map "$request_method $uri" $edge_{ident}_counted {{
+        {request} "";
+        default everyone;
+    }}
+    map "$request_method $uri" $edge_{ident}_{apart.name}_counted {{
+        {request} everyone;
+        default "";
+    }}
+    limit_conn_zone $edge_{ident}_counted zone={ident}_in_flight:1m;
+    limit_conn_zone $edge_{ident}_{apart.name}_counted zone={ident}_{apart.name}_in_flight:1m;
+    map "$request_method $uri" $edge_{ident}_retry_after {{
+        {request} $edge_retry_{first}_{last};{by_method}
+        default $edge_retry_{fallback[0]}_{fallback[1]};
+    }}"""
 
 
 def busy_body(shedding: EdgeShedding, retry_after: str) -> str:
@@ -271,8 +323,11 @@ def _bound(route: Route) -> str:
     """A location's lines bounding what it passes to `route`'s processes, when they are bounded."""
     if route.shedding is None:
         return ""
+    apart = route.shedding.apart
+    apart_line = ("" if apart is None else
+                  f"\n            limit_conn {_ident(route.name)}_{apart.name}_in_flight {apart.in_flight};")
     return f"""
-            limit_conn {_ident(route.name)}_in_flight {route.shedding.in_flight};
+            limit_conn {_ident(route.name)}_in_flight {route.shedding.in_flight};{apart_line}
             error_page 503 @{_ident(route.name)}_busy;"""
 
 

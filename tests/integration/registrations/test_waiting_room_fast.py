@@ -132,12 +132,14 @@ def test_beyond_the_bound_a_join_is_refused_at_once_and_nothing_is_written(regis
     account = registrations.family()[0]
     headers = bearer(registrations.token_for("parent", account))
     layer = fast_path(registrations)
-    layer.in_flight = InFlight(1)
+    layer.in_flight, layer.polls_in_flight = InFlight(1), InFlight(1)
     layer.in_flight.enter()  # another join being served
+    layer.polls_in_flight.enter()  # another poll
     try:
         busy = [registrations.client.put(path, headers=headers), registrations.client.get(path, headers=headers)]
     finally:
         layer.in_flight.leave()
+        layer.polls_in_flight.leave()
     for refused in busy:
         assert refused.status_code == 503 and refused.headers["Content-Type"] == "application/problem+json"
         assert refused.json["code"] == "waiting-room-busy" and refused.json["status"] == 503
@@ -146,6 +148,32 @@ def test_beyond_the_bound_a_join_is_refused_at_once_and_nothing_is_written(regis
 
     joined = registrations.client.put(path, headers=headers)  # asked again after Retry-After
     assert joined.status_code == 200 and joined.json["state"] == "admitted" and layer.in_flight.serving == 0
+    assert layer.polls_in_flight.serving == 0
+
+
+def test_joins_and_polls_are_bounded_apart_so_a_crowd_of_joins_never_refuses_a_poll(registrations):
+    campaign = fcfs_with_room(registrations, per_minute=60)
+    path = f"/waiting-rooms/{campaign['campaign_id']}/place"
+    waiting, joining = registrations.family()[0], registrations.family()[0]
+    registrations.client.put(path, headers=bearer(registrations.token_for("parent", waiting)))
+    layer = fast_path(registrations)
+    layer.in_flight, layer.polls_in_flight = InFlight(1), InFlight(1)
+    layer.in_flight.enter()  # the joins' bound is full
+    try:
+        polled = registrations.client.get(path, headers=bearer(registrations.token_for("parent", waiting)))
+        refused = registrations.client.put(path, headers=bearer(registrations.token_for("parent", joining)))
+    finally:
+        layer.in_flight.leave()
+    assert polled.status_code == 200 and polled.json["state"] == "admitted"
+    assert refused.status_code == 503 and refused.json["code"] == "waiting-room-busy"
+    layer.polls_in_flight.enter()  # the polls' bound is full
+    try:
+        joined = registrations.client.put(path, headers=bearer(registrations.token_for("parent", joining)))
+        refused = registrations.client.get(path, headers=bearer(registrations.token_for("parent", waiting)))
+    finally:
+        layer.polls_in_flight.leave()
+    assert joined.status_code == 200 and joined.json["state"] in ("waiting", "admitted")
+    assert refused.status_code == 503 and "Arrival-Ticket" not in refused.headers
 
 
 def test_a_refused_poll_comes_back_after_the_budgets_interval_a_refused_join_within_seconds(registrations):
@@ -157,13 +185,15 @@ def test_a_refused_poll_comes_back_after_the_budgets_interval_a_refused_join_wit
         family = registrations.family()[0]
         assert registrations.client.put(path, headers=bearer(registrations.token_for("parent", family))).status_code == 200
     headers = bearer(registrations.token_for("parent", family))
-    layer.in_flight = InFlight(1)
+    layer.in_flight, layer.polls_in_flight = InFlight(1), InFlight(1)
     layer.in_flight.enter()
+    layer.polls_in_flight.enter()
     try:
         polls = {int(registrations.client.get(path, headers=headers).headers["Retry-After"]) for _ in range(20)}
         joins = {int(registrations.client.put(path, headers=headers).headers["Retry-After"]) for _ in range(20)}
     finally:
         layer.in_flight.leave()
+        layer.polls_in_flight.leave()
     assert polls <= set(range(48, 61)) and len(polls) > 1  # the budget's 60 s, shortened by up to 20 %
     assert joins <= {2, 3, 4, 5}
 
@@ -215,7 +245,8 @@ def test_the_refusal_gives_its_ticket_without_redis_nor_a_verified_token():
     def behind(environ, start_response):
         raise AssertionError("a refusal never reaches the app")
 
-    layer = AnswerRoomBeforeFlask(behind, rooms, verifier=None, in_flight=in_flight)  # never asked: no verification
+    layer = AnswerRoomBeforeFlask(behind, rooms, verifier=None, in_flight=in_flight,  # never asked: no verification
+                                  polls_in_flight=in_flight)
     path = f"/waiting-rooms/{campaign.campaign_id}/place"
     refused = Client(layer).put(path, headers=bearer("not-even-a-jwt"))
     assert refused.status_code == 503 and refused.json["code"] == "waiting-room-busy"

@@ -11,7 +11,8 @@ waiting_room.py, which also documents the resource in OpenAPI) answers it with t
 the auth rules and the problems stay in one place each. Beyond `in_flight` joins and polls served at once by
 this process, the request is refused at once: 503 + Retry-After (problem+json, `waiting-room-busy`), nothing
 read or written; the waiting page asks again after it (services/portal/web/waiting_room.py): a join within
-seconds, a poll after the interval the room's poll budget gives. A refused join carries an arrival ticket
+seconds, a poll after the interval the room's poll budget gives. Joins and polls are counted apart, each against
+`in_flight`: a crowd of joins never takes the places of the polls by which admitted families learn of it. A refused join carries an arrival ticket
 (header `Arrival-Ticket`, and `arrival_ticket` in the problem): signed with the room's secret, bound to a hash of
 the bearer token (not verified here: that would cost what the refusal saves), no Redis. Presented on the join that
 follows, it gives the family the place its first arrival earned (docs/registrations.md, "Arrival tickets")."""
@@ -80,8 +81,11 @@ class AnswerRoomBeforeFlask:
     """WSGI middleware around registrations' app: a parent's joins and polls answered here (see the module)."""
 
     def __init__(self, app: WsgiApp, rooms: WaitingRooms, verifier: Verifier, in_flight: InFlight,
-                 service_name: str = "registrations", rng: random.Random | None = None):
+                 service_name: str = "registrations", rng: random.Random | None = None,
+                 polls_in_flight: InFlight | None = None):
+        """`in_flight`: the joins' bound; the polls' (`polls_in_flight`) is one of the same limit unless given."""
         self.app, self.rooms, self.verifier, self.in_flight = app, rooms, verifier, in_flight
+        self.polls_in_flight = polls_in_flight or InFlight(in_flight.limit, in_flight.retry_after)
         self.rng = rng or random.Random()
         self._service = service_name
         self._busy: dict[int, bytes] = {}  # Retry-After → the problem's body
@@ -102,14 +106,15 @@ class AnswerRoomBeforeFlask:
         if match is None:
             return self.app(environ, start_response)
         started = time.perf_counter()
+        in_flight = self.in_flight if method == "PUT" else self.polls_in_flight
         try:
-            self.in_flight.enter()
+            in_flight.enter()
         except IntakeSaturated:
             return self._refuse_busy(method, UUID(match[1]), environ, start_response)
         try:
             view = self._place(environ, method, UUID(match[1]))
         finally:
-            self.in_flight.leave()
+            in_flight.leave()
         if view is None:
             return self.app(environ, start_response)  # Flask gives every other answer, as it always did
         self._waiting[view.campaign_id] = view.waiting
