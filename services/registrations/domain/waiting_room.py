@@ -163,11 +163,14 @@ class PollBudget:
     about `waiting / polls_per_second` seconds (within [shortest, longest]), so the room's polls stay near the
     budget whatever the crowd, until `longest` caps the interval (beyond `polls_per_second × longest` families
     waiting, polls grow as `waiting / longest`). A family whose place comes sooner is told to ask when it comes,
-    so admitted families learn of it within a second or so. The jitter spreads pages opened together."""
+    at most `late_at_most_seconds` after (its neighbours' places come 60 / pace s apart: they need no jitter to
+    drift apart), so admitted families learn of it within a second or two, at the pace they were admitted at. The
+    jitter spreads pages opened together."""
     polls_per_second: float = 100.0
     shortest_seconds: float = 3.0
     longest_seconds: float = 60.0
     jitter: float = 0.2
+    late_at_most_seconds: float = 1.0
 
 
 def poll_spread(waiting: int, budget: PollBudget) -> float:
@@ -179,13 +182,15 @@ def poll_after(ahead: int | None, waiting: int, pace_per_minute: float, budget: 
                rng: random.Random | None = None) -> int:
     """Seconds until a family's page asks again. `ahead`: families admitted before it (None: not waiting). The
     budget's interval, shortened by up to `jitter` at random (never beyond `longest`); but a family whose place is
-    released sooner, at the current pace, asks just after that (at least 1 s)."""
+    released sooner, at the current pace, asks just after that (at least 1 s), within `late_at_most_seconds`: a
+    family that learns late submits late, and families admitted while the pace was high would then reach intake
+    together after the controller cut it (docs/registrations.md, "The polls' budget")."""
     draw = rng or random
     interval = poll_spread(waiting, budget) * draw.uniform(1 - budget.jitter, 1)
     if ahead is not None:
         due = 60 * (ahead + 1) / max(pace_per_minute, 0.001)  # when its place is released, at this pace
         if due < interval:
-            interval = due * draw.uniform(1, 1 + budget.jitter)
+            interval = due + draw.uniform(0, min(due * budget.jitter, budget.late_at_most_seconds))
     return max(1, math.ceil(interval))
 
 
