@@ -17,8 +17,10 @@ commit and to the last `allocation.decided` on the broker is taken. Then (issue 
 once more, with the registrations worker beside it and every application in its ledger: the allocation
 worker keeps its production fallback wait (5 min), so the draw starts when registrations announces that
 intake drained past the close (`application.intake_closed`, after its 10 s grace), and the time from
-`campaign.closed` to the last family's status changed in the ledger is taken. The campaign's activities start
-90 days after the run, so that no offered place's deadline has passed while it is measured.
+`campaign.closed` to the last family's status changed in the ledger is taken, split at the draw's commit and at the
+moment the allocation outbox is empty (every decision relayed to the broker), with the CPU each process tree took in
+each part (the two workers, PostgreSQL, Kafka). The campaign's activities start 90 days after the run, so that no
+offered place's deadline has passed while it is measured.
 
 It starts its own PostgreSQL and Kafka (a benchmark must not write 100,000 applications into a
 shared database). A benchmark, not a test: it asserts nothing."""
@@ -42,6 +44,7 @@ from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Engine, create_engine, func, make_url, select, text
 
 from bench.allocation_core import campaign as random_campaign
+from bench.cpu import CLOCK_TICKS, _all_processes, tree_ticks
 from bench.report import replace_sections
 from bench.stack import free_ports
 from deploy.local.servers import REPO, KafkaServer, PostgresServer, RedisServer
@@ -151,9 +154,15 @@ class WholeRun:
     events: int
     core_cpu: float = 0.0  # this process's CPU time: the load stretches wall-clock times, much less these
     whole_cpu: float = 0.0
+    whole_postgres_cpu: float = 0.0  # PostgreSQL's processes during the whole run (its backend, WAL writer, ...)
 
 
-def time_the_draw(settings: Settings, arguments) -> WholeRun:
+def cpu_seconds(roots: dict[str, int | None]) -> dict[str, float]:
+    """CPU seconds used so far by each named process tree (from /proc)."""
+    return {name: ticks / CLOCK_TICKS for name, ticks in tree_ticks(roots, _all_processes()).items()}
+
+
+def time_the_draw(settings: Settings, arguments, postgres_pid: int | None = None) -> WholeRun:
     """`publish_draw` in this process, then `allocate` alone on the same inputs."""
     upgrade("allocation", settings)
     engine = make_engine(settings)
@@ -164,9 +173,11 @@ def time_the_draw(settings: Settings, arguments) -> WholeRun:
         started = time.perf_counter()
         store(engine, campaign_id, policy, offers, the_applications, seed)
         stored = time.perf_counter() - started
+        server = cpu_seconds({"postgres": postgres_pid})
         started, cpu = time.perf_counter(), time.process_time()
         publish_draw(engine, campaign_id, datetime.now(UTC))
         whole, whole_cpu = time.perf_counter() - started, time.process_time() - cpu
+        whole_postgres_cpu = cpu_seconds({"postgres": postgres_pid})["postgres"] - server["postgres"]
         with engine.connect() as connection:
             inputs = draw_inputs(connection, get_campaign(connection, campaign_id))
             events = connection.execute(select(func.sum(outbox.c.event_count))).scalar_one()
@@ -175,7 +186,7 @@ def time_the_draw(settings: Settings, arguments) -> WholeRun:
         core, core_cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         engine.dispose()
-    return WholeRun(stored, core, whole, result.statistics.allocated, events, core_cpu, whole_cpu)
+    return WholeRun(stored, core, whole, result.statistics.allocated, events, core_cpu, whole_cpu, whole_postgres_cpu)
 
 
 @dataclass
@@ -225,10 +236,14 @@ class CloseToFamilies:
     to_draw_committed: float  # → the draw's transaction committed
     to_last_family: float  # → the last family's application status changed in registrations' ledger
     families: int
+    to_outbox_empty: float = 0.0  # → every decision relayed (allocation's outbox holds nothing unpublished)
+    # CPU seconds of each process tree from the close to the draw's commit, then to the outbox empty, then to the
+    # last family: where the time goes on shared cores.
+    cpu: dict[str, tuple[float, float, float]] | None = None
 
 
 def time_close_to_families(settings: AllocationSettings, registrations: RegistrationsSettings, arguments,
-                           folder: Path) -> CloseToFamilies:
+                           folder: Path, servers: dict[str, int | None] | None = None) -> CloseToFamilies:
     """Both workers as processes on a private broker, the ledger holding every application, the allocation
     worker's fallback wait at its production default: from `campaign.closed` to the last family's status."""
     ensure_topics(settings)
@@ -264,6 +279,9 @@ def time_close_to_families(settings: AllocationSettings, registrations: Registra
             _wait(lambda group=group, spec=spec: _read_something(settings, f"{settings.kafka_topic_prefix}{group}",
                                                                  spec),
                   allocation_worker, allocation_log, f"{group} reading its topic")
+        roots = {"allocation worker": allocation_worker.pid, "registrations worker": registrations_worker.pid,
+                 **(servers or {})}
+        cpu = [cpu_seconds(roots)]
         started = time.perf_counter()
         announce_window(settings, "campaign.closed", campaign_id, datetime.now(UTC))
         _wait(lambda: _intake_announced(engine), registrations_worker, registrations_log,
@@ -272,10 +290,17 @@ def time_close_to_families(settings: AllocationSettings, registrations: Registra
         _wait(lambda: _draw_committed(engine, campaign_id), allocation_worker, allocation_log, "the draw",
               interval=0.05)
         committed = time.perf_counter() - started
+        cpu.append(cpu_seconds(roots))
+        _wait(lambda: _outbox_empty(engine), allocation_worker, allocation_log, "every decision relayed",
+              interval=0.05)
+        emptied = time.perf_counter() - started
+        cpu.append(cpu_seconds(roots))
         _wait(lambda: _families_told(engine) >= len(the_applications), registrations_worker, registrations_log,
               "every family's status in the ledger", interval=0.1)
         told = time.perf_counter() - started
-        return CloseToFamilies(drained, committed, told, _families_told(engine))
+        cpu.append(cpu_seconds(roots))
+        return CloseToFamilies(drained, committed, told, _families_told(engine), emptied, {
+            name: tuple(after[name] - before[name] for before, after in zip(cpu, cpu[1:])) for name in roots})
     finally:
         for worker, _ in workers:
             worker.send_signal(signal.SIGTERM)
@@ -319,6 +344,11 @@ def _intake_announced(engine: Engine) -> bool:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(registrations_outbox)
                                   .where(registrations_outbox.c.event_type == "application.intake_closed")).scalar_one() > 0
+
+
+def _outbox_empty(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return not connection.execute(select(outbox.c.position).where(outbox.c.published_at.is_(None)).limit(1)).first()
 
 
 def _families_told(engine: Engine) -> int:
@@ -369,7 +399,8 @@ def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToP
             ("core: `allocate(...)` alone", f"{draw.core:.2f} s ({draw.core_cpu:.2f} s CPU)",
              "under 2 s (issue 5); 1 s (issue 18)"),
             ("whole run: `publish_draw(...)` with its reads and writes, one transaction",
-             f"{draw.whole:.2f} s ({draw.whole_cpu:.2f} s CPU in the bench's process)",
+             f"{draw.whole:.2f} s ({draw.whole_cpu:.2f} s CPU in the bench's process, "
+             f"{draw.whole_postgres_cpu:.2f} s in PostgreSQL's)",
              "under 20 s (issue 5); 10 s (issue 18)")]
     if close is not None:
         rows += [("`campaign.closed` on the broker → the draw committed (worker process, draw delay 0)",
@@ -381,6 +412,8 @@ def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToP
                   f"{families.to_intake_drained:.2f} s", ""),
                  ("with registrations: `campaign.closed` → the draw committed (fallback wait 5 min, not reached)",
                   f"{families.to_draw_committed:.2f} s", ""),
+                 ("with registrations: `campaign.closed` → every decision relayed (allocation's outbox empty)",
+                  f"{families.to_outbox_empty:.2f} s", ""),
                  (f"with registrations: `campaign.closed` → the last family's status in the ledger "
                   f"({families.families:,} families)", f"{families.to_last_family:.2f} s", "under 60 s (issue 18)")]
     return "\n".join([
@@ -403,6 +436,15 @@ def render(arguments, command: str, load: float, draw: WholeRun, close: CloseToP
         "| step | time | target |",
         "|---|---|---|",
         *(f"| {step} | {time_} | {target} |" for step, time_, target in rows),
+        *([] if families is None or not families.cpu else [
+            "",
+            "CPU seconds of each process tree in the run with registrations: close → draw committed, → every "
+            "decision relayed, → last family.",
+            "",
+            "| process | to the draw's commit | to every decision relayed | to the last family |",
+            "|---|---|---|---|",
+            *(f"| {name} | " + " | ".join(f"{seconds:.2f} s" for seconds in parts) + " |"
+              for name, parts in families.cpu.items())]),
     ])
 
 
@@ -430,14 +472,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for server in filter(None, (postgres, kafka, redis_server)):
             server.start()
-        draw = time_the_draw(Settings(service_name="bench-allocation", database_url=postgres.url), arguments)
+        servers = {"postgres": postgres.running_pid(), **({"kafka": kafka.running_pid()} if kafka else {})}
+        draw = time_the_draw(Settings(service_name="bench-allocation", database_url=postgres.url), arguments,
+                             servers["postgres"])
         print(f"{arguments.applications} applications, {arguments.choices} choices, {arguments.offers} offers: "
               f"{draw.placed} placed, {draw.events} events")
         print(f"  storing the applications (not timed by the target): {draw.stored:6.2f} s")
         print(f"  core, allocate(...) alone:                          {draw.core:6.2f} s  ({draw.core_cpu:.2f} s CPU; "
               "target 1 s)")
-        print(f"  whole run, publish_draw(...) with reads and writes: {draw.whole:6.2f} s  ({draw.whole_cpu:.2f} s CPU; "
-              "target 10 s)")
+        print(f"  whole run, publish_draw(...) with reads and writes: {draw.whole:6.2f} s  ({draw.whole_cpu:.2f} s CPU, "
+              f"PostgreSQL {draw.whole_postgres_cpu:.2f} s CPU; target 10 s)")
         close = None
         if kafka is not None:
             url = make_url(postgres.url)
@@ -459,11 +503,15 @@ def main(argv: list[str] | None = None) -> int:
                           redis_url=redis_server.url, kafka_topic_prefix="families.")
             families = time_close_to_families(
                 AllocationSettings(service_name="bench-allocation-worker", **common),
-                RegistrationsSettings(service_name="bench-registrations-worker", **common), arguments, folder)
+                RegistrationsSettings(service_name="bench-registrations-worker", **common), arguments, folder, servers)
             print(f"  with registrations: campaign.closed → intake drained: {families.to_intake_drained:6.2f} s")
             print(f"  with registrations: campaign.closed → draw committed: {families.to_draw_committed:6.2f} s")
+            print(f"  with registrations: campaign.closed → outbox empty:   {families.to_outbox_empty:6.2f} s")
             print(f"  with registrations: campaign.closed → last family:    {families.to_last_family:6.2f} s "
                   f"({families.families} families)")
+            for name, parts in (families.cpu or {}).items():
+                print(f"    CPU of {name:22s} to the commit {parts[0]:6.2f} s, to the outbox empty {parts[1]:6.2f} s, "
+                      f"to the last family {parts[2]:6.2f} s")
         if arguments.write:
             section = render(arguments, command.strip(), load, draw, close, families)
             PERFORMANCE_MD.write_text(replace_sections(PERFORMANCE_MD.read_text(encoding="utf-8"),
