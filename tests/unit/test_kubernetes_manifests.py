@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -432,7 +433,8 @@ def test_the_waiting_room_runs_registrations_image_and_configuration_sized_apart
     assert room_web.get("command") == intake_web.get("command") and room_web.get("args") == intake_web.get("args")
     assert pod(room)["initContainers"] == pod(intake)["initContainers"]
     edge_volumes = {"edge-tmp", "edge-config"}  # the edge sidecar's (test_the_rooms_pods_shed_at_their_edge_…)
-    assert [v for v in pod(room)["volumes"] if v["name"] not in edge_volumes] == pod(intake)["volumes"]
+    assert ([v for v in pod(room)["volumes"] if v["name"] not in edge_volumes]
+            == [v for v in pod(intake)["volumes"] if v["name"] not in edge_volumes])
     sizing = {"GUICHET_THREADS", "INTAKE_MAX_IN_FLIGHT", "WAITING_ROOM_MAX_IN_FLIGHT", "DB_POOL_SIZE", "DB_MAX_OVERFLOW"}
     intake_env, room_env = env_of(intake_web), env_of(room_web)
     assert {k: v for k, v in room_env.items() if k not in sizing} == {k: v for k, v in intake_env.items() if k not in sizing}
@@ -829,3 +831,32 @@ def test_the_rooms_pods_shed_at_their_edge_with_the_local_edges_bound_at_their_t
         assert {"protocol": "TCP", "port": EDGE} in policies[name]["spec"]["ingress"][0]["ports"], name
     (to_services,) = policies["allow-portal-egress"]["spec"]["egress"]
     assert EDGE_PORT in {port["port"] for port in to_services["ports"]}
+
+
+
+def test_intakes_pods_shed_submissions_at_their_edge_with_the_local_edges_bound_at_their_threads(base, deployments):
+    """Issue 15: an nginx sidecar in each registrations-web pod passes gunicorn at most its threads' worth of
+    submissions (`POST /applications`) and answers the rest 503 `intake-saturated` itself, as `make run`'s edge does
+    for intake (deploy/local/run.py, edge_route); other requests pass unbounded; documents keep their larger body."""
+    from deploy.kubernetes.edge import EDGE_PORT, INTAKE_CONFIGMAP_NAME, edge_config, room_threads
+
+    intake = deployments["registrations-web"]
+    web, edge = pod(intake)["containers"]
+    assert edge["name"] == EDGE and web["name"] == "web"
+    config = by_name(base, "ConfigMap")[INTAKE_CONFIGMAP_NAME]["data"]["nginx.conf"]
+    assert config == edge_config(intake), "stale: run `python -m deploy.kubernetes.edge`"
+    assert room_threads(intake) == 2 * 16
+    assert re.search(r"location = /applications \{\s+limit_conn registrations_in_flight 32;", config)
+    assert re.search(r"map \$request_method \$edge_registrations_counted \{\s+POST everyone;\s+default \"\";", config)
+    assert config.count("limit_conn registrations_in_flight") == 1, "only submissions are bounded"
+    assert re.search(r"location ~ \S+documents\S+ \{\s+client_max_body_size 6m;", config)
+    web_port = {p["name"]: p["containerPort"] for p in web["ports"]}["http"]
+    assert f"server 127.0.0.1:{web_port};" in config and f"listen 0.0.0.0:{EDGE_PORT} " in config
+    assert "X-Request-Start" not in config and "X-Forwarded-For" not in config
+    assert {p["name"]: p["containerPort"] for p in edge["ports"]} == {EDGE: EDGE_PORT}
+    mounts = {m["mountPath"]: m["name"] for m in edge["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod(intake)["volumes"]}
+    assert volumes[mounts["/etc/guichet/edge"]]["configMap"]["name"] == INTAKE_CONFIGMAP_NAME
+    assert edge == {**pod(deployments["registrations-room"])["containers"][1]}, "the room's sidecar, but its ConfigMap"
+    assert by_name(base, "Service")["registrations"]["spec"]["ports"][0]["targetPort"] == EDGE
+    assert web["readinessProbe"]["httpGet"]["port"] == "http"

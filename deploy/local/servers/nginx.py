@@ -353,12 +353,14 @@ def _server(route: Route, by_name: Mapping[str, Route], listen_host: str, behind
         location = {path} {{
             proxy_pass http://{route.name};
         }}""" for path in OPERATIONS_PATHS)
-    if not behind_ingress:
+    if not behind_ingress:  # a pod's sidecar: the ingress limits per client address, every request comes from it
         locations.append(f"""
         location ~ ^/(public|draws)/ {{
             limit_req zone=public burst={PUBLIC_BURST} nodelay;{everywhere}
             proxy_pass http://{route.name};
-        }}
+        }}""")
+    # A sidecar too: the portal sends a family's documents to registrations' Service, through it.
+    locations.append(f"""
         location ~ ^/((household|agent/families/[^/]+)/documents|(accueil/)?justificatifs)$ {{
             client_max_body_size {EDGE_MAX_DOCUMENT_BODY};{everywhere}
             proxy_pass http://{route.name};
