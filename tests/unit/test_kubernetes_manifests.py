@@ -822,7 +822,7 @@ def test_the_rooms_pods_shed_at_their_edge_with_the_local_edges_bound_at_their_t
     volumes = {v["name"]: v for v in pod(room)["volumes"]}
     assert volumes[mounts["/etc/guichet/edge"]]["configMap"]["name"] == CONFIGMAP_NAME
     assert edge["command"][:3] == ["nginx", "-c", "/etc/guichet/edge/nginx.conf"]
-    assert edge["image"].startswith("nginx:") and not edge["image"].endswith(":latest")
+    assert re.fullmatch(r"nginx:[0-9.]+-alpine@sha256:[0-9a-f]{64}", edge["image"]), "pinned by digest"
     # the room's Service goes through the edge; probes and Prometheus to gunicorn itself (never refused)
     assert by_name(base, "Service")["registrations-room"]["spec"]["ports"][0]["targetPort"] == EDGE
     assert web["readinessProbe"]["httpGet"]["port"] == "http"
