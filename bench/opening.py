@@ -337,6 +337,51 @@ def intake_against_room(opening: Opening) -> AgainstRoom:
     return AgainstRoom(max(ahead, 0), worst_202, worst_requests, len(received), above)
 
 
+@dataclass(frozen=True)
+class Learning:
+    """How soon admitted families learned of it, from their answers: from a family's last "waiting" answer to its
+    first "admitted" one; and from its release (the first of the room's per-second samples whose released cursor
+    passed its rank, its rank being the cursor at its last waiting answer plus its position less one: ±1 s, and
+    arrival tickets placed ahead of it since make it early, never late) to that answer."""
+    waiting_to_admitted: list[float]  # seconds, one per family
+    release_to_admitted: list[float]
+    waited: int  # families told "waiting" at least once
+    poll_refused_by_edge: int  # of them, with at least one poll refused by the edge
+
+
+def learning(opening: Opening) -> Learning:
+    started, samples = opening.started, opening.samples
+    times = [at for at, _, _ in samples]
+    by_family: dict[int, list[dict]] = {}
+    for answer in sorted((r for r in opening.answers if r["k"] in ("join", "poll")), key=lambda r: r["t"]):
+        by_family.setdefault(answer["f"], []).append(answer)
+    late, lag, waited, refused = [], [], 0, 0
+    for answers in by_family.values():
+        waiting = [r for r in answers if r["s"] == 200 and r.get("state") == "waiting"]
+        if not waiting:
+            continue
+        waited += 1
+        refused += any(r["k"] == "poll" and r["s"] == 503 and r.get("edge") for r in answers)
+        admitted = next((r for r in answers if r["s"] == 200 and r.get("state") == "admitted"), None)
+        before = [r for r in waiting if admitted is not None and r["t"] < admitted["t"]]
+        if not before:
+            continue
+        last = before[-1]
+        late.append((admitted["t"] - last["t"]) / 1000)
+        at = bisect.bisect_right(times, started + last["t"] / 1000) - 1
+        if at < 0:
+            continue
+        rank = samples[at][2] + (last.get("pos") or 1) - 1
+        released_at = next((when for when, _, released in samples[at:] if released > rank), None)
+        if released_at is not None:
+            lag.append(started + admitted["t"] / 1000 - released_at)
+    return Learning(late, lag, waited, refused)
+
+
+def seconds_quantiles(values: list[float]) -> str:
+    return " / ".join("–" if v is None else f"{v:.1f}" for v in (percentile(values, q) for q in (50, 90, 99)))
+
+
 def goal(text: str, value: float | None, bound: float) -> str:
     """The goal, and whether this run met it."""
     if value is None:
@@ -363,6 +408,7 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
     last_answer = max((r["t"] + r["ms"] for r in answers if "ms" in r), default=0) / 1000
     paces = [s[1] for s in opening.samples if s[1] is not None]
     room_check = intake_against_room(opening)
+    learned = learning(opening)
     poll_rate = len(polls) / max(last_answer, 1e-9)
     peak_polls = max(Counter(int(r["t"] // 1000) for r in polls).values(), default=0)
     cores = opening.cores
@@ -385,9 +431,18 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
         ("  joins: p50 / p99 ms", "{} / {} ({:,})".format(*quantiles([r["ms"] for r in joins])[:2], len(joins)), ""),
         ("  polls: p50 / p99 ms", "{} / {} ({:,}; {:.0f}/s on average, {:,} in the busiest second)".format(
             *quantiles([r["ms"] for r in polls])[:2], len(polls), poll_rate, peak_polls), ""),
+        ("  by who answered: room's 200s / edge's 503s / the processes' 503s, p50 / p99 ms", " ; ".join(
+            "{} / {} ({:,})".format(*quantiles([r["ms"] for r in group])[:2], len(group)) for group in (
+                placed, [r for r in beyond if r["s"] == 503 and r.get("edge")],
+                [r for r in beyond if r["s"] == 503 and not r.get("edge")])), ""),
         ("  503s (any kind): p50 / p99 ms", "{} / {} ({:,}: {})".format(
             *quantiles([r["ms"] for r in shed])[:2], len(shed),
             ", ".join(f"{kind} {n:,}" for kind, n in sorted(Counter(r["k"] for r in shed).items())) or "none"), ""),
+        ("admitted families learned of it after their last waiting answer: p50 / p90 / p99 s",
+         f"{seconds_quantiles(learned.waiting_to_admitted)} ({len(learned.waiting_to_admitted):,} families; "
+         f"{learned.poll_refused_by_edge:,} of the {learned.waited:,} that waited had a poll refused by the edge)", ""),
+        ("  after their place's release (±1 s): p50 / p90 / p99 s", seconds_quantiles(learned.release_to_admitted),
+         ""),
         ("202s", f"{len(fresh_202):,} (of {admitted_families:,} admitted families; {gave_up:,} families still "
          f"waiting at {args.deadline} s gave up)", ""),
         ("202s not in the ledger afterwards", f"**{opening.lost}** ({opening.in_ledger:,} rows)",

@@ -857,6 +857,6 @@ def test_intakes_pods_shed_submissions_at_their_edge_with_the_local_edges_bound_
     mounts = {m["mountPath"]: m["name"] for m in edge["volumeMounts"]}
     volumes = {v["name"]: v for v in pod(intake)["volumes"]}
     assert volumes[mounts["/etc/guichet/edge"]]["configMap"]["name"] == INTAKE_CONFIGMAP_NAME
-    assert edge == {**pod(deployments["registrations-room"])["containers"][1]}, "the room's sidecar, but its ConfigMap"
+    assert edge == pod(deployments["registrations-room"])["containers"][1], "the room's sidecar, its ConfigMap apart"
     assert by_name(base, "Service")["registrations"]["spec"]["ports"][0]["targetPort"] == EDGE
     assert web["readinessProbe"]["httpGet"]["port"] == "http"
