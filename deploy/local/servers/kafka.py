@@ -22,6 +22,13 @@ DEFAULT_KAFKA_CACHE = REPO / ".cache" / "kafka"
 # 512 MB ran out (OutOfMemoryError in the controller) once a long-lived local broker held ~13,000 partitions of
 # test topics; a test session creates a few thousand. 1 GB leaves room; the machine has far more.
 JVM_MEMORY = ["-Xms256m", "-Xmx1g"]
+# A local broker lives minutes to hours (a bench's, a test session's, `make run`'s) on a machine of 2 cores, shared
+# with everything it serves. Measured there, C2's compiler threads took 40-55 % of a broker's CPU in its first
+# minutes (a test stack 6 minutes old, a bench's broker under intake's load): C1 alone compiles for a fraction of
+# that, and one-threaded collection suits a heap this small. With these and 2 + 2 request threads, the broker's CPU
+# per acknowledged intake record halved (docs/PERFORMANCE.md, "Fewer produce requests and a cheaper broker"). Not
+# for a long-lived production broker, whose C2 compilation is paid once: deploy/kubernetes keeps the JVM's defaults.
+JVM_CPU = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 
 KAFKA_VERSION = "4.4.0"
 LOG4J_VERSION = "2.26.1"
@@ -308,6 +315,9 @@ class KafkaServer(LocalServer):
             "group.initial.rebalance.delay.ms": "0",
             # Topics are created on purpose with their partitions, never by a typo in a producer.
             "auto.create.topics.enable": "false",
+            # Two cores: threads beyond them only take turns (Kafka's defaults are 3 network threads, 8 handlers).
+            "num.network.threads": "2",
+            "num.io.threads": "2",
         }
         if self.secure:
             settings.update(self._security_properties())
@@ -341,7 +351,7 @@ class KafkaServer(LocalServer):
         }
 
     def _java(self, main_class: str, *args: str) -> list[str]:
-        return ["java", *JVM_MEMORY, f"-Dlog4j2.configurationFile={self._log4j_file}",
+        return ["java", *JVM_MEMORY, *JVM_CPU, f"-Dlog4j2.configurationFile={self._log4j_file}",
                 "-cp", f"{self._libs}/*", main_class, *args]
 
     def _command(self) -> list[str]:
