@@ -370,7 +370,7 @@ def render(context: RunContext, args, results: list[ConfigResult]) -> dict[str, 
         counts.append([
             r.config.label, s.sent, round(s.responses_per_second), ms(r.intake_wrk.get("server_mean_ms")),
             per_request_ms(service_cpu, s.responses_per_second), per_request_ms(stack_cpu, s.accepted_per_second),
-            s.replayed, s.count_status(409), s.count_status(429), s.count_status(503),
+            per_request_ms(used.get("kafka", 0.0), s.accepted_per_second), s.replayed, s.count_status(409), s.count_status(429), s.count_status(503),
             other + lost(s) + sum(r.intake_wrk["socket_errors"].values()), led.applications,
             round(led.applications / led.written_over_s) if led.written_over_s else "–",
             f"{ms(led.lag_p50_ms)} / {ms(led.lag_p99_ms)} / {ms(led.lag_max_ms)}"])
@@ -415,12 +415,13 @@ def render(context: RunContext, args, results: list[ConfigResult]) -> dict[str, 
         table(["gunicorn", "202 accepted", "accepted/s", "p50 ms", "p95 ms", "p99 ms", "× hello responses/s",
                "× hello p99", "202→ledger p99 ms"], headline),
         table(["gunicorn", "requests sent", "responses/s", "server mean ms", "service CPU ms/request",
-               "stack CPU ms/202", "202 replayed", "409", "429", "503", "other/errors", "in ledger",
+               "stack CPU ms/202", "Kafka CPU ms/202", "202 replayed", "409", "429", "503", "other/errors", "in ledger",
                "ledger rows/s", "202→ledger p50 / p99 / max ms"], counts),
         ("p50/p95/p99 are those of the fresh 202s (the 202 path), from wrk sending the request to its answer; "
          "`server mean` is the service's own mean time for every POST (`guichet_http_request_duration_seconds`), "
          "the rest is waiting for a worker. `service CPU ms/request` is the registrations processes' CPU time per "
-         "answer; `stack CPU ms/202` adds its worker, Kafka, PostgreSQL and Redis, per accepted application. "
+         "answer; `stack CPU ms/202` adds its worker, Kafka, PostgreSQL and Redis, per accepted application, "
+         "`Kafka CPU ms/202` is the broker's share of it. "
          "`ledger rows/s` is the intake consumer's pace (rows ÷ first-to-last `recorded_at`). Rates count from the first request to the last answer; the ratios "
          "divide by the hello-world run with the same requests and settings. The ledger lag compares each "
          "application's `submitted_at` (the 202) with its `recorded_at` in `registrations.applications`, read once "
