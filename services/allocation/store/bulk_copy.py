@@ -4,10 +4,12 @@ Lines are written in COPY's text format here rather than value by value through 
 adapters, which for that many rows cost as much as the rest of the write."""
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from psycopg import sql
@@ -40,19 +42,109 @@ def copying(connection: Connection, table: Table, rows: Iterable[Mapping[str, An
         return
     columns = list(chunk[0])
     formats = [_format_for(table.c[column].type) for column in columns]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.schema, table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
     # The DBAPI connection under this SQLAlchemy connection: the COPY runs in the caller's transaction. The
     # queued writer sends from its own thread, so PostgreSQL takes one chunk while the next is formatted.
     with (connection.connection.driver_connection.cursor() as cursor,
-          cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy):
+          cursor.copy(_statement(table, columns), writer=QueuedLibpqWriter(cursor)) as copy):
         while chunk:
-            copy.write("".join(
-                "\t".join([NULL if (value := row[column]) is None else format_(value)
-                           for column, format_ in zip(columns, formats)]) + "\n"
-                for row in chunk))
+            copy.write(_text(chunk, columns, formats))
             chunk = list(islice(rows, ROWS_PER_WRITE))
         yield
+
+
+class Copies(Protocol):
+    def copy(self, table: Table, rows: Iterable[Mapping[str, Any]]) -> None: ...
+
+
+class DirectCopies:
+    """Each COPY done when asked, the caller waiting for it (`copy_rows`): for a few rows."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def copy(self, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+        copy_rows(self.connection, table, rows)
+
+
+@contextmanager
+def copies_in_order(connection: Connection) -> Iterator[Copies]:
+    """COPYs that PostgreSQL takes one after another, in the order asked, while the caller goes on: `copy` formats
+    the rows and queues their text, a thread of its own sends each COPY in turn on the caller's connection (in its
+    transaction). A draw asks for its run, then its decisions, places, waitlist entries and events part by part:
+    PostgreSQL stores one part while Python makes the next, where each COPY waited for made Python wait for
+    PostgreSQL and PostgreSQL for Python. Leaving the block waits until every COPY is stored, and raises if one
+    could not be; the block must not use the connection otherwise. The queued text is held in memory until sent."""
+    copies = _QueuedCopies(connection)
+    try:
+        yield copies
+    except BaseException:
+        copies.close(abandoned=True)
+        raise
+    copies.close(abandoned=False)
+
+
+_END, _ABANDONED = object(), object()
+
+
+class _Abandoned(Exception):
+    """The caller failed while queueing a COPY's rows: that COPY is cancelled (the transaction with it)."""
+
+
+class _QueuedCopies:
+    def __init__(self, connection: Connection):
+        self._driver = connection.connection.driver_connection
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._feeding: queue.SimpleQueue | None = None  # the texts of the COPY being queued, until its end
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._send, name="copies-in-order", daemon=True)
+        self._thread.start()
+
+    def copy(self, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+        rows = iter(rows)
+        chunk = list(islice(rows, ROWS_PER_WRITE))
+        if not chunk:
+            return
+        columns = list(chunk[0])
+        formats = [_format_for(table.c[column].type) for column in columns]
+        self._feeding = texts = queue.SimpleQueue()
+        self._jobs.put((_statement(table, columns), texts))
+        while chunk and self._failure is None:  # once a COPY failed, leaving the block raises its error
+            texts.put(_text(chunk, columns, formats))
+            chunk = list(islice(rows, ROWS_PER_WRITE))
+        texts.put(_END)
+        self._feeding = None
+
+    def close(self, abandoned: bool) -> None:
+        if abandoned and self._feeding is not None:
+            self._feeding.put(_ABANDONED)
+        self._jobs.put(_END)
+        self._thread.join()
+        if self._failure is not None and not abandoned:
+            raise self._failure
+
+    def _send(self) -> None:
+        try:
+            with self._driver.cursor() as cursor:
+                while (job := self._jobs.get()) is not _END:
+                    statement, texts = job
+                    with cursor.copy(statement) as copy:
+                        while (text := texts.get()) is not _END:
+                            if text is _ABANDONED:
+                                raise _Abandoned()
+                            copy.write(text)
+        except BaseException as failure:  # noqa: BLE001 — raised in the caller's thread when it leaves the block
+            self._failure = failure
+
+
+def _statement(table: Table, columns: list[str]) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.schema, table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+
+
+def _text(chunk: list[Mapping[str, Any]], columns: list[str], formats: list[Callable[[Any], str]]) -> str:
+    return "".join("\t".join([NULL if (value := row[column]) is None else format_(value)
+                              for column, format_ in zip(columns, formats)]) + "\n"
+                   for row in chunk)
 
 
 def _format_for(column_type: Any) -> Callable[[Any], str]:

@@ -2,9 +2,10 @@
 all in the caller's transaction, so a decision exists with its event or not at all."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -12,12 +13,12 @@ from sqlalchemy import Connection
 
 from services.allocation.domain.result import Decided
 from services.allocation.store import outbox_events
-from services.allocation.store.bulk_copy import copy_rows
+from services.allocation.store.bulk_copy import Copies, DirectCopies
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.places import place_row
 from services.allocation.store.result_documents import ResultDocuments, tier_at
 from services.allocation.store.tables import decisions, outbox, places, waitlist_entries
-from shared.outbox import chunk_rows
+from shared.outbox import EVENTS_PER_CHUNK, chunk_rows
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,31 @@ class Decision:
         return cls(application, **documents.decided(decided))
 
 
-def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUID, decided: list[Decision],
+# Decisions per part of a draw's writes: PostgreSQL stores a part's decisions, places, waitlist entries and events
+# while Python makes the next part (bulk_copy.copies_in_order). A multiple of the events per outbox chunk, so a
+# draw's chunks are the same whatever the parts.
+DECISIONS_PER_PART = 10 * EVENTS_PER_CHUNK
+
+
+def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUID, decided: Iterable[Decision],
                      now: datetime) -> None:
+    """A few decisions (on arrival), each COPY waited for."""
+    queue_decisions(DirectCopies(connection), campaign, run_id, decided, now)
+
+
+def queue_decisions(copies: Copies, campaign: CampaignCopy, run_id: UUID, decided: Iterable[Decision],
+                    now: datetime) -> None:
     """The rows take ids as text (COPY writes text): a draw otherwise converts each UUID to text and back
-    about 18 times per application. The decisions are copied as they are made, the other rows gathered on the
-    way: PostgreSQL takes the decisions (the largest rows) while Python makes the rest."""
+    about 18 times per application. `decided` may be made as it is read: each part's decisions are copied as they
+    are made, the part's other rows gathered on the way, then queued."""
+    decided, announcer = iter(decided), outbox_events.Decisions()
+    while part := list(islice(decided, DECISIONS_PER_PART)):
+        _queue_part(copies, announcer, campaign, run_id, part, now)
+
+
+def _queue_part(copies: Copies, announcer: outbox_events.Decisions, campaign: CampaignCopy, run_id: UUID,
+                decided: list[Decision], now: datetime) -> None:
     place_rows, entry_rows, announcements = [], [], []
-    announcer = outbox_events.Decisions()
     campaign_id, run, key = campaign.campaign_id, str(run_id), str(campaign.campaign_id)
 
     def decision_rows() -> Iterator[dict[str, Any]]:
@@ -67,7 +86,7 @@ def record_decisions(connection: Connection, campaign: CampaignCopy, run_id: UUI
                 decision.application, application_id, run, decision.outcome, decision.offer_id, expires_at,
                 decision.waitlist, [reason["code"] for reason in decision.reasons], now, key))
 
-    copy_rows(connection, decisions, decision_rows())
-    copy_rows(connection, places, place_rows)
-    copy_rows(connection, waitlist_entries, entry_rows)
-    copy_rows(connection, outbox, chunk_rows(announcements))
+    copies.copy(decisions, decision_rows())
+    copies.copy(places, place_rows)
+    copies.copy(waitlist_entries, entry_rows)
+    copies.copy(outbox, chunk_rows(announcements))

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.allocation.domain.stored_explanations import offers_needing_cutoffs, rendered
 from services.allocation.store import seed_vault
 from services.allocation.store.application_rows import FamilyHistory
-from services.allocation.store.bulk_copy import copy_rows, copying, json_text
+from services.allocation.store.bulk_copy import Copies, json_text
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.tables import (
     allocation_runs,
@@ -266,17 +265,14 @@ def save_run(connection: Connection, run_id: UUID, campaign_id: UUID, kind: str,
         bundle=None if bundle is None else cast(bindparam("bundle_text", json_text(bundle), type_=Text), JSON)))
 
 
-@contextmanager
-def saving_run(connection: Connection, run_id: UUID, campaign_id: UUID, kind: str, now: datetime, *,
-               seed: bytes | None = None, statistics: dict | None = None, bundle: dict | None = None
-               ) -> Iterator[None]:
-    """`save_run`, PostgreSQL storing the row while the caller's block runs (it must not use the connection): a
-    large draw's bundle is about a second of the server's CPU, taken on the other core while the draw makes its
-    decisions' documents. The bundle is stored in the same text as by `save_run` (bulk_copy.json_text)."""
-    with copying(connection, allocation_runs, [dict(
-            run_id=run_id, campaign_id=campaign_id, kind=kind, seed_hex=None if seed is None else seed.hex(),
-            statistics=statistics, bundle=bundle, created_at=now)]):
-        yield
+def queue_run(copies: Copies, run_id: UUID, campaign_id: UUID, kind: str, now: datetime, *,
+              seed: bytes | None = None, statistics: dict | None = None, bundle: dict | None = None) -> None:
+    """`save_run` through `copies` (bulk_copy.copies_in_order): a large draw's bundle is about a second of the
+    server's CPU, taken on the other core while the draw makes its decisions. The bundle is stored in the same text
+    as by `save_run` (bulk_copy.json_text)."""
+    copies.copy(allocation_runs, [dict(
+        run_id=run_id, campaign_id=campaign_id, kind=kind, seed_hex=None if seed is None else seed.hex(),
+        statistics=statistics, bundle=bundle, created_at=now)])
 
 
 # A run without its bundle, which for a large campaign is tens of megabytes read only to be served.
@@ -327,10 +323,10 @@ def decision_explanation(connection: Connection, application_id: UUID) -> dict[s
                               ).scalar_one()
 
 
-def save_cutoffs(connection: Connection, run_id: UUID, cutoffs: Mapping[str, list[dict[str, Any]]]) -> None:
+def queue_cutoffs(copies: Copies, run_id: UUID, cutoffs: Mapping[str, list[dict[str, Any]]]) -> None:
     """Each offer's cutoffs of a draw whose explanations are stored compact (ResultDocuments.cutoffs)."""
-    copy_rows(connection, offer_cutoffs, (dict(run_id=run_id, offer_id=offer_id, cutoffs=documents)
-                                          for offer_id, documents in cutoffs.items()))
+    copies.copy(offer_cutoffs, (dict(run_id=run_id, offer_id=offer_id, cutoffs=documents)
+                                for offer_id, documents in cutoffs.items()))
 
 
 def explanation(connection: Connection, run_id: UUID, stored: dict[str, Any]) -> dict[str, Any]:

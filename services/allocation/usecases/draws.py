@@ -28,8 +28,9 @@ from services.allocation.domain import Application, CampaignPolicy, Offer, alloc
 from services.allocation.store import outbox_events
 from services.allocation.store.application_rows import NO_HISTORY, ApplicationReader, sibling_groups
 from services.allocation.store.audit import record_draw
+from services.allocation.store.bulk_copy import copies_in_order
 from services.allocation.store.campaign_copy import CampaignCopy
-from services.allocation.store.decision_writer import Decision, record_decisions
+from services.allocation.store.decision_writer import Decision, queue_decisions
 from services.allocation.store.repository import (
     active_applications,
     campaigns_due_for_draw,
@@ -38,9 +39,9 @@ from services.allocation.store.repository import (
     lock_campaign,
     mark_revealed,
     published_run,
-    save_cutoffs,
+    queue_cutoffs,
+    queue_run,
     save_run,
-    saving_run,
 )
 from services.allocation.store.result_documents import ResultDocuments, statistics_document
 from services.allocation.usecases.seeds import lottery_secret, seed_for_draw
@@ -159,15 +160,16 @@ def publish_locked(connection: Connection, campaign: CampaignCopy, now: datetime
     drawn = sealed_draw(inputs.policy, inputs.offers, inputs.applications, lottery_secret(connection, campaign_id))
     result = drawn.result
     run_id = uuid.uuid4()
-    # The run's row and its bundle stored by PostgreSQL while the decisions' documents are made.
-    with saving_run(connection, run_id, campaign_id, "published", now, seed=seed,
-                    statistics=statistics_document(result), bundle=drawn.bundle):
+    # PostgreSQL stores the run's row with its bundle, then the decisions part by part, while Python makes them.
+    with copies_in_order(connection) as copies:
+        queue_run(copies, run_id, campaign_id, "published", now, seed=seed, statistics=statistics_document(result),
+                  bundle=drawn.bundle)
         # Explanations stored compact, each offer's cutoffs once with the run: read rendered (stored_explanations).
         documents = ResultDocuments(compact=True)
-        decided = [Decision.from_decided(inputs.stored[facts.application_id], facts, documents)
-                   for facts in result.outcomes.decided()]
-    save_cutoffs(connection, run_id, documents.cutoffs)
-    record_decisions(connection, campaign, run_id, decided, now)
+        queue_decisions(copies, campaign, run_id, (Decision.from_decided(inputs.stored[facts.application_id], facts,
+                                                                         documents)
+                                                   for facts in result.outcomes.decided()), now)
+        queue_cutoffs(copies, run_id, documents.cutoffs)  # known once every decision's document is made
     mark_revealed(connection, campaign_id, now)
     outbox_events.publish(connection, outbox_events.seed_revealed(campaign_id, seed, commitment, run_id, now),
                           key=campaign_id)

@@ -1,5 +1,5 @@
 """The draw bundle is stored uncompressed (migration allocation_0009) and served in the very text it was
-published as, also when a draw's run is stored while its decisions' documents are made (`saving_run`)."""
+published as, also when a draw's run is queued to be stored while its decisions are made (`queue_run`)."""
 from __future__ import annotations
 
 import uuid
@@ -9,8 +9,8 @@ import pytest
 from psycopg.errors import UniqueViolation
 from sqlalchemy import text
 
-from services.allocation.store.bulk_copy import json_text
-from services.allocation.store.repository import published_bundle, published_run, save_run, saving_run
+from services.allocation.store.bulk_copy import copies_in_order, json_text
+from services.allocation.store.repository import published_bundle, published_run, queue_run, save_run
 
 
 def test_the_bundle_column_is_stored_out_of_line_uncompressed(allocation):
@@ -39,7 +39,7 @@ def test_a_large_bundle_reads_back_as_the_text_published(allocation):
 
 
 def test_a_run_saved_while_the_draw_works_reads_back_as_save_run_stores_it(allocation):
-    """`saving_run` (COPY from the writer thread, the block running meanwhile) stores what `save_run` does."""
+    """`queue_run` (COPY from the copies' thread, the block running meanwhile) stores what `save_run` does."""
     bundle = {"format": "guichet-draw/3", "applications": [{"line": str(number), "choices": ["é", "\\", "\t", "\n"]}
                                                            for number in range(20_000)]}
     statistics = {"applications": 3, "offers": [{"offer_id": "o", "fill_rate": 0.5}]}
@@ -51,11 +51,9 @@ def test_a_run_saved_while_the_draw_works_reads_back_as_save_run_stores_it(alloc
                 save_run(connection, uuid.uuid4(), campaign, "published", now, seed=bytes(32), statistics=statistics,
                          bundle=bundle)
             else:
-                worked = []
-                with saving_run(connection, uuid.uuid4(), campaign, "published", now, seed=bytes(32),
-                                statistics=statistics, bundle=bundle):
-                    worked.append(True)
-                assert worked
+                with copies_in_order(connection) as copies:
+                    queue_run(copies, uuid.uuid4(), campaign, "published", now, seed=bytes(32), statistics=statistics,
+                              bundle=bundle)
             run = published_run(connection, campaign)
             stored[name] = (published_bundle(connection, campaign), run.seed_hex, run.statistics, run.created_at)
         connection.rollback()
@@ -68,7 +66,6 @@ def test_a_second_published_run_saved_while_the_draw_works_is_refused(allocation
     with allocation.engine.connect() as connection:
         save_run(connection, uuid.uuid4(), campaign, "published", now, seed=bytes(32), statistics={}, bundle={})
         with pytest.raises(UniqueViolation, match="uq_allocation_runs_published"):
-            with saving_run(connection, uuid.uuid4(), campaign, "published", now, seed=bytes(32), statistics={},
-                            bundle={}):
-                pass
+            with copies_in_order(connection) as copies:
+                queue_run(copies, uuid.uuid4(), campaign, "published", now, seed=bytes(32), statistics={}, bundle={})
         connection.rollback()
