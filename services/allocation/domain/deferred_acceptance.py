@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
+from itertools import accumulate, chain
 
 from services.allocation.domain.priorities import Ranking
-from services.allocation.domain.seats import SeatPlan, Seats
+from services.allocation.domain.seats import NOBODY, SeatPlan, Seats
 
 
 class Matching:
@@ -44,7 +45,7 @@ class Matching:
 
     def __init__(self, seats: list[Seats], ranking: Ranking):
         self.seats = seats
-        self.seekers: list[list[int]] = []  # see _seekers
+        self.seekers: list[list[int]] = []  # per offer, in its order, the keys of those who ranked it above their place
         self.assigned = [-1] * ranking.count  # offer index, or -1
         self.position = [len(choices) for choices in ranking.choices]  # of the assigned offer in the choices
         self.unsettled: int | None = None  # rule 2: the group to split when re-proposal did not settle
@@ -66,34 +67,88 @@ CURRENT_RULE = 2
 
 def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan], rule: int = CURRENT_RULE) -> Matching:
     seats = [Seats(plan, ranking) for plan in plans]
-    keys, choices, sizes = ranking.keys, ranking.choices, ranking.sizes
-    shift, count, at_turn = ranking.shift, ranking.count, ranking.at_turn
-    next_choice = [0] * count
-    waiting = deque(range(count))  # in id order: a fixed order keeps groups' outcomes independent of input order
-    propose, queue = waiting.popleft, waiting.append
-    while waiting:
-        i = propose()
-        choice = next_choice[i]
-        entrant_keys = keys[i]
-        next_choice[i] = choice + 1
-        key = entrant_keys[choice]
-        offer_seats = seats[choices[i][choice]]
-        # Seats.turns_away_at_once, inlined: most proposals to a popular offer end here.
-        if key > offer_seats.top and sizes[i] > offer_seats.open_left and not key & offer_seats.spare:
-            if choice + 1 < len(entrant_keys):
-                queue(i)
-            continue
-        for turned_away in offer_seats.admit(key, sizes[i]):
-            j = at_turn[(turned_away >> shift) % count]
-            if next_choice[j] < len(keys[j]):
-                queue(j)
+    turned_away_by = _propose(ranking, seats)
     matching = Matching(seats, ranking)
-    matching.seekers = _seekers(ranking, matching)
+    for listing in turned_away_by:
+        listing.sort()
+    matching.seekers = turned_away_by  # every choice above an entrant's place turned it away
     if rule == 1 or not any(size > 1 for size in ranking.sizes):
         _fill_vacancies(ranking, seats, matching.seekers, matching)  # without groups it moves nobody
     else:
         _repropose(ranking, seats, matching, reproposal_limit(ranking))
     return matching
+
+
+def _propose(ranking: Ranking, seats: list[Seats]) -> list[list[int]]:
+    """Deferred acceptance until nobody is left to propose; per offer, the keys it turned away.
+
+    The queue holds proposals rather than entrants: slot s of the flat lists is one entrant's choice,
+    its choices' slots following one another, so an entrant turned away at slot s queues s + 1 when
+    it has a choice left (`more[s]`). A sibling group's slots hold ~offer, which sends them to the
+    general rule; a single child's are worked out from the holders' seats (`Seats.admit_child`).
+    """
+    keys, sizes = ranking.keys, ranking.sizes
+    shift, count, at_turn, mask = ranking.shift, ranking.count, ranking.at_turn, ranking.position_mask
+    flat_keys = list(chain.from_iterable(keys))
+    flat_offers = list(chain.from_iterable(ranking.choices))
+    lengths = list(map(len, keys))
+    first_slot = [0, *accumulate(lengths)]  # entrant i's choices are at first_slot[i]:first_slot[i + 1]
+    more = list(chain.from_iterable(map(_More().__getitem__, lengths)))
+    for i, size in enumerate(sizes):
+        if size > 1:
+            for slot in range(first_slot[i], first_slot[i + 1]):
+                flat_offers[slot] = ~flat_offers[slot]
+    turned_away_by: list[list[int]] = [[] for _ in seats]
+    refused = [listing.append for listing in turned_away_by]
+    # In the order of the entrants' ids: a fixed order keeps groups' outcomes independent of input order.
+    waiting = deque([first for first, length in zip(first_slot, lengths) if length])
+    propose, queue = waiting.popleft, waiting.append
+    while waiting:
+        slot = propose()
+        key = flat_keys[slot]
+        offer = flat_offers[slot]
+        if offer >= 0:  # a single child
+            offer_seats = seats[offer]
+            # Seats.turns_away_at_once, inlined: most proposals to a popular offer end here.
+            if key > offer_seats.top and offer_seats.open_left < 1 and not key & offer_seats.spare:
+                refused[offer](key)
+                if more[slot]:
+                    queue(slot + 1)
+                continue
+            turned_away = offer_seats.admit_child(key)
+            if turned_away >= 0:
+                refused[offer](turned_away)
+                j = at_turn[(turned_away >> shift) % count]
+                turned_slot = first_slot[j] + (turned_away & mask)
+                if more[turned_slot]:
+                    queue(turned_slot + 1)
+                continue
+            if turned_away == NOBODY:
+                continue
+            size = 1
+        else:
+            offer = ~offer
+            offer_seats = seats[offer]
+            size = sizes[at_turn[(key >> shift) % count]]
+            if offer_seats.turns_away_at_once(key, size):
+                refused[offer](key)
+                if more[slot]:
+                    queue(slot + 1)
+                continue
+        for turned_away in offer_seats.choose_again(key, size):
+            refused[offer](turned_away)
+            j = at_turn[(turned_away >> shift) % count]
+            turned_slot = first_slot[j] + (turned_away & mask)
+            if more[turned_slot]:
+                queue(turned_slot + 1)
+    return turned_away_by
+
+
+class _More(dict):
+    """Choice count → for each of its slots, whether a choice follows."""
+    def __missing__(self, length: int) -> tuple[bool, ...]:
+        more = self[length] = (True,) * (length - 1) + (False,) if length else ()
+        return more
 
 
 def reproposal_limit(ranking: Ranking) -> int:
@@ -211,19 +266,6 @@ def _first_admitted_seeker(ranking: Ranking, offer_seats: Seats, seekers: list[l
         if any(key in held for held in chosen[0]):
             return key
     return None
-
-
-def _seekers(ranking: Ranking, matching: Matching) -> list[list[int]]:
-    """Per offer, the keys of the entrants that ranked it above their place (or have none), in the
-    offer's order: those who would take a seat freed there."""
-    seekers: list[list[int]] = [[] for _ in matching.seats]
-    add = [offer_seekers.append for offer_seekers in seekers]
-    for choices, keys, placed_at in zip(ranking.choices, ranking.keys, matching.position):
-        for choice in range(placed_at):
-            add[choices[choice]](keys[choice])
-    for offer_seekers in seekers:
-        offer_seekers.sort()
-    return seekers
 
 
 def _fill_vacancies(ranking: Ranking, seats: list[Seats], listings: list[list[int]], matching: Matching) -> None:

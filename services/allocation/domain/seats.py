@@ -24,6 +24,8 @@ from services.allocation.domain.model import CampaignPolicy, Offer, PriorityCrit
 from services.allocation.domain.priorities import Ranking
 
 OPEN_SEATS = "open"
+NOBODY = -1  # `Seats.admit_child`: nobody turned away (keys are never negative)
+INTRICATE = -2  # `Seats.admit_child`: not worked out incrementally
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,13 @@ class Seats:
         """Choose among the holders and the newcomer; return those turned away, in the order deferred
         acceptance queues them (holders in their admission order, then the newcomer)."""
         if size == 1:
-            turned_away = self._admit_one(key)
-            if turned_away is not None:
-                return turned_away
+            turned_away = self.admit_child(key)
+            if turned_away != INTRICATE:
+                return [] if turned_away == NOBODY else [turned_away]
+        return self.choose_again(key, size)
+
+    def choose_again(self, key: int, size: int) -> list[int]:
+        """`admit` from scratch: the rule applied to the holders and the newcomer."""
         held = self.holders()
         groups = dict(self.groups)
         if size > 1:
@@ -109,9 +115,10 @@ class Seats:
         admitted = set().union(*chosen[0])
         return [k for k in [*held, key] if k not in admitted]
 
-    def _admit_one(self, key: int) -> list[int] | None:
-        """The rule's answer to one more child, worked out from the holders' seats instead of from
-        scratch; None in the rare case where a sibling group makes that too intricate.
+    def admit_child(self, key: int) -> int:
+        """`admit` for one child, worked out from the holders' seats instead of from scratch: the key
+        turned away (the newcomer's or a holder's), NOBODY, or INTRICATE, having changed nothing, in
+        the rare case where a sibling group makes that too intricate (then ask `choose_again`).
 
         The rule reads proposers in order, so it decides as before for everyone ordered before the
         newcomer, at every step (each reserve block, then the open seats). At a step where seats were
@@ -124,16 +131,18 @@ class Seats:
         one open seat, and a step passes on at most one child. Where an open seat has to go, the last
         open holder loses it, group or not: nobody comes after it.
         """
-        if self.groups and self._swaps_out_a_group(key):
-            return None
-        held, left = self.held, self.left
+        groups = self.groups
+        if groups and self._swaps_out_a_group(key):
+            return INTRICATE
+        held = self.held
         arriving = key
         for block, bits in enumerate(self.block_bits):
             if arriving & bits:
                 holders = held[block]
+                left = self.left
                 if left[block]:  # a seat left: taken, and nothing else changes in the blocks
                     insort(holders, arriving)
-                    arriving = None
+                    arriving = NOBODY
                     left[block] -= 1
                     self.reserved += 1
                     if not left[block]:
@@ -147,32 +156,38 @@ class Seats:
                     insort(holders, arriving)
                     arriving = swapped
         open_holders = held[-1]
-        if arriving is None:  # one open seat fewer, the block having taken one
+        if arriving == NOBODY:  # one open seat fewer, the block having taken one
             if self.open_left:
                 self.open_left -= 1
-                turned_away = []
+                turned_away = NOBODY
             else:
-                last = open_holders.pop()
-                self.open_left = self.groups.pop(last, 1) - 1
-                turned_away = [last]
+                turned_away = open_holders.pop()
+                self.open_left = groups.pop(turned_away, 1) - 1 if groups else 0
         elif self.open_left:
             insort(open_holders, arriving)
             self.open_left -= 1
-            turned_away = []
+            turned_away = NOBODY
         elif open_holders and arriving < open_holders[-1]:
-            turned_away = [open_holders.pop()]
+            turned_away = open_holders.pop()
             insort(open_holders, arriving)
         else:
-            turned_away = [arriving]
-        top = -1
-        for holders in held:
-            if holders and holders[-1] > top:
-                top = holders[-1]
-        self.top = top
+            turned_away = arriving
+            if turned_away == key:
+                return key  # nothing moved
+        # The holders are those before, with the newcomer, without the one turned away.
+        top = self.top
+        if turned_away == top:
+            top = -1
+            for holders in held:
+                if holders and holders[-1] > top:
+                    top = holders[-1]
+            self.top = top
+        elif key > top:
+            self.top = key
         return turned_away
 
     def _swaps_out_a_group(self, key: int) -> bool:
-        """Whether, in `_admit_one`, the child would take a seat from a sibling group that was a full
+        """Whether, in `admit_child`, the child would take a seat from a sibling group that was a full
         step's last holder (the intricate case)."""
         arriving, groups = key, self.groups
         for block, bits in enumerate(self.block_bits):
