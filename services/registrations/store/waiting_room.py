@@ -10,7 +10,8 @@ local Redis and the Kubernetes one run with `appendonly yes`).
     {wr:<campaign>}:admitted   hash        member → when it was first seen admitted (ms): never twice
     {wr:<campaign>}:admissions sorted set  member → when admitted (ms): the managers' admitted per minute
     {wr:<campaign>}:room       hash        released (places admitted from the head), tick, carry, seq, pace,
-                                           last (the last score given at the back)
+                                           last (the last score given at the back), atick and atokens (the
+                                           admissions' own meter at the pace)
     {wr:<campaign>}:arrival-ticket:<id>    a refused join's arrival ticket, honoured once (kept 11 min)
 """
 from __future__ import annotations
@@ -91,7 +92,7 @@ local function join(account, mode, ticket, now, window, ttl, arrival)
 end
 
 -- Release the places the pace allows since the last reading (at most `burst`), then read the account's place
--- ('' for none), recording its admission the first time it is read past the head.
+-- ('' for none), recording its admission the first time it is read past the head and the admissions' meter has room.
 local function read(account, now_ms, opening, pace, burst, ttl)
   local now = tonumber(now_ms)
   opening = tonumber(opening)
@@ -119,11 +120,21 @@ local function read(account, now_ms, opening, pace, burst, ttl)
   local rank = redis.call('ZRANK', KEYS[1], member)
   local admitted = redis.call('HGET', KEYS[4], member)
   if not admitted and now >= opening and rank < released then
-    admitted = now_ms
-    redis.call('HSET', KEYS[4], member, admitted)
-    redis.call('ZADD', KEYS[5], now, member)
-    redis.call('PEXPIRE', KEYS[4], ttl)
-    redis.call('PEXPIRE', KEYS[5], ttl)
+    -- Admissions are metered at the pace too (at most `burst` at once): a family that learns of its release late
+    -- (its polls refused, the pace raised since its last answer) is admitted when the admissions of the moment
+    -- leave room, so that families released while the pace was high never reach intake together after it fell.
+    local atick = tonumber(redis.call('HGET', KEYS[6], 'atick') or now)
+    local tokens = tonumber(redis.call('HGET', KEYS[6], 'atokens') or burst)
+    tokens = math.min(tonumber(burst), tokens + math.max(0, now - atick) * tonumber(pace) / 60000)
+    if tokens >= 1 then
+      tokens = tokens - 1
+      admitted = now_ms
+      redis.call('HSET', KEYS[4], member, admitted)
+      redis.call('ZADD', KEYS[5], now, member)
+      redis.call('PEXPIRE', KEYS[4], ttl)
+      redis.call('PEXPIRE', KEYS[5], ttl)
+    end
+    redis.call('HSET', KEYS[6], 'atick', math.max(now, atick), 'atokens', tostring(tokens))
   end
   return {rank, released, total, admitted or '', redis.call('HGET', KEYS[3], member) or ''}
 end

@@ -209,7 +209,8 @@ class WaitingRooms:
         state = place_state(reading, room_phase, self.admission_window, now)
         position = ahead = estimate = token = None
         if state is PlaceState.WAITING:
-            ahead = reading.rank - reading.released
+            # released but not admitted yet: the admissions' meter had no room (store/waiting_room.py): next
+            ahead = max(0, reading.rank - reading.released)
             position = ahead + 1
             estimate = int(estimated_wait(ahead, pace).total_seconds())
             poll = poll_after(ahead, reading.waiting_total, pace, self.poll_budget, self.rng)

@@ -120,3 +120,43 @@ def test_the_pace_falls_when_intake_is_slow_and_climbs_back_within_its_limits(re
         clock.advance(seconds=5)
         paces.append(rooms.place("family-a", campaign.campaign_id).pace_per_minute)
     assert paces[-1] == 600 and max(paces) == 600  # back to the configured pace, never above it
+
+
+
+def test_families_learning_late_of_their_release_are_admitted_at_the_pace_of_the_moment(redis_client):
+    """Released while the pace was high, learning of it only after it fell (their polls refused, their pages away):
+    they reach intake at the pace of the moment, not together (admissions are metered as releases are)."""
+    clock = MovableClock(OPENING + timedelta(minutes=1))
+    campaign = room_terms(OPENING, per_minute=600)  # ten a second
+    rooms = rooms_on(redis_client, clock, campaign)
+    families = [f"late-{n:02d}" for n in range(60)]
+    admitted: dict[str, datetime] = {}
+    for family in families:
+        clock.advance(milliseconds=10)
+        if rooms.join(family, campaign.campaign_id).state is PlaceState.ADMITTED:
+            admitted[family] = clock()  # the room's 2 s burst, at once
+    store, key, closes = RoomStore(redis_client), str(campaign.campaign_id), campaign.closes_at
+    for _ in range(6):  # the room releases ten a second; only a manager's view reads it, no family
+        clock.advance(seconds=1)
+        released = store.read(key, None, clock(), OPENING, 600.0, 20.0, closes).released
+    assert released == 60 and len(admitted) <= 21  # every place released, most families not told yet
+
+    def ask_at_one_a_second() -> set[str]:
+        """Every family not admitted yet asks, the pace having fallen to one a second: those admitted now."""
+        now = {f for f in families if f not in admitted
+               and store.read(key, f, clock(), OPENING, 60.0, 2.0, closes).admitted_at is not None}
+        admitted.update({f: clock() for f in now})
+        return now
+
+    clock.advance(seconds=1)
+    assert 1 <= len(ask_at_one_a_second()) <= 2  # the burst at the pace of the moment (2 s of it), not 39 at once
+    metered = rooms.place(next(f for f in families if f not in admitted), campaign.campaign_id)
+    assert metered.state is PlaceState.WAITING and metered.position == 1 and metered.ahead == 0
+    late_start = clock()
+    for _ in range(60):
+        clock.advance(seconds=1)
+        ask_at_one_a_second()
+    assert set(admitted) == set(families)  # each once (a dict), none left behind
+    late = sorted(moment for moment in admitted.values() if moment >= late_start)
+    for start in late:  # in any 5 s, at most 5 admissions + the burst of 2 s
+        assert sum(1 for m in late if start <= m < start + timedelta(seconds=5)) <= 5 + 2
