@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, ValuesView
 from dataclasses import fields
+from itertools import compress
 
 from services.allocation.domain.deferred_acceptance import Matching
 from services.allocation.domain.entrants import Entry
@@ -184,21 +185,15 @@ class Outcomes(Mapping[str, Outcome]):
         return copy
 
     def statuses(self) -> dict[Status, int]:
-        """How many applications have each status, without rendering them."""
-        assigned, placed_at, keys = self._matching.assigned, self._matching.position, self._ranking.keys
-        position_bits, position_mask = self._ranking.position_bits, self._ranking.position_mask
+        """How many applications have each status, without rendering them. An entrant's members share its
+        status; an application that never entered is rejected."""
+        assigned, sizes = self._matching.assigned, self._ranking.sizes
+        width = 1 << self._ranking.position_bits
         waitlist_positions = self._waitlist_positions
-        placed = waitlisted = 0
-        for i in self._entry.entrant_of:
-            if i < 0:
-                continue
-            if assigned[i] >= 0:
-                placed += 1
-                continue
-            at, slots = placed_at[i], i << position_bits
-            if any(waitlist_positions[slots | choice] is not None
-                   for choice in (key & position_mask for key in keys[i]) if choice < at):
-                waitlisted += 1
+        placed = sum(compress(sizes, [offer >= 0 for offer in assigned]))
+        # Unplaced, an entrant seeks every offer it ranked: its positions, if any, are among its slots.
+        waitlisted = sum(sizes[i] for i, offer in enumerate(assigned)
+                         if offer < 0 and any(waitlist_positions[i * width:(i + 1) * width]))
         return {Status.ALLOCATED: placed, Status.WAITLISTED: waitlisted,
                 Status.REJECTED: len(self._ids) - placed - waitlisted}
 
