@@ -101,8 +101,9 @@ ROOM_RETRY_S = (5, 30)
 # The room's polls, bounded apart from its joins: a poll is how an admitted family learns of its admission, and
 # 5-30 s a refusal made families learn of it 53 s (p50) after their place was released, so that families admitted
 # while the pace was high submitted together after the controller had cut it (docs/registrations.md, "Shedding at the
-# edge"). A waiting family has one poll outstanding at most, and the polls are budgeted by the room: a short span
-# adds little.
+# edge"). A waiting family has one poll outstanding at most, so a refused poll comes back at most every 2-5 s; when
+# the room's processes are starved they do come back (190,000 refused for 37,000 served in the 60 s opening bench of
+# 10:11 on a loaded machine), which costs nginx microseconds and the room nothing (docs/PERFORMANCE.md).
 ROOM_POLL_RETRY_S = (2, 5)
 SUBMISSION_RETRY_S = (1, 3)  # an admitted family's submission, retried with the same key: soon
 # A family's poll, exactly as the room's fast path tells it from a join (web/parents/waiting_room_fast.py).
