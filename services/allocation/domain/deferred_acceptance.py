@@ -46,15 +46,15 @@ class Matching:
     def __init__(self, seats: list[Seats], ranking: Ranking):
         self.seats = seats
         self.seekers: list[list[int]] = []  # per offer, in its order, the keys of those who ranked it above their place
-        self.assigned = [-1] * ranking.count  # offer index, or -1
-        self.position = [len(choices) for choices in ranking.choices]  # of the assigned offer in the choices
+        self.assigned = assigned = [-1] * ranking.count  # offer index, or -1
+        self.position = position = list(map(len, ranking.choices))  # of the assigned offer in the choices
         self.unsettled: int | None = None  # rule 2: the group to split when re-proposal did not settle
         mask, shift, count, at_turn = ranking.position_mask, ranking.shift, ranking.count, ranking.at_turn
         for offer, offer_seats in enumerate(seats):
             for key in offer_seats.holders():
                 i = at_turn[(key >> shift) % count]
-                self.assigned[i] = offer
-                self.position[i] = key & mask
+                assigned[i] = offer
+                position[i] = key & mask
 
     def move(self, i: int, offer: int, position: int) -> None:
         self.assigned[i] = offer
