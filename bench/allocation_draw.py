@@ -14,7 +14,8 @@ campaign is stored), so the core's inputs differ from bench/allocation_core.py's
 Then, unless --no-broker, the same campaign is stored in a fresh database and the allocation worker
 runs as a process on a private Kafka broker: `campaign.closed` is sent and the time to the draw's
 commit and to the last `allocation.decided` on the broker is taken. Then (issue 18) the same campaign
-once more, with the registrations worker beside it and every application in its ledger: the allocation
+once more, with the registrations worker beside it, every application in its ledger and intake's guard
+built from it (as a worker running since the opening has it): the allocation
 worker keeps its production fallback wait (5 min), so the draw starts when registrations announces that
 intake drained past the close (`application.intake_closed`, after its 10 s grace), and the time from
 `campaign.closed` to the last family's status changed in the ledger is taken, split at the draw's commit and at the
@@ -55,6 +56,7 @@ from services.allocation.store.tables import applications, outbox
 from services.allocation.usecases.draws import draw_inputs, publish_draw
 from services.registrations.settings import RegistrationsSettings
 from services.registrations.store.campaign_directory import record_campaign_event
+from services.registrations.store.intake_guard import READY_KEY
 from services.registrations.store.tables import applications as ledger
 from services.registrations.store.tables import outbox as registrations_outbox
 from shared.config import Settings
@@ -62,6 +64,7 @@ from shared.db import make_engine
 from shared.events import event_from_wire, make_event
 from shared.kafka import Producer, ensure_topics, group_lag, group_positions
 from shared.migrations import upgrade
+from shared.redis_client import make_redis
 from shared.topics import ALLOCATION_EVENTS, APPLICATION_EVENTS, CAMPAIGN_EVENTS, physical_name
 from shared.waiting import wait_until
 
@@ -279,6 +282,15 @@ def time_close_to_families(settings: AllocationSettings, registrations: Registra
             _wait(lambda group=group, spec=spec: _read_something(settings, f"{settings.kafka_topic_prefix}{group}",
                                                                  spec),
                   allocation_worker, allocation_log, f"{group} reading its topic")
+        # A fresh Redis has no intake guard: the registrations worker rebuilds it from the 100,000 rows of the
+        # ledger once intake is caught up (about 20 s of its CPU). A production worker did that long before the
+        # close, so the clock must not start while this one still does.
+        guard = make_redis(registrations)
+        try:
+            _wait(lambda: bool(guard.exists(READY_KEY)), registrations_worker, registrations_log,
+                  "intake's guard rebuilt from the ledger", interval=0.1)
+        finally:
+            guard.close()
         roots = {"allocation worker": allocation_worker.pid, "registrations worker": registrations_worker.pid,
                  **(servers or {})}
         cpu = [cpu_seconds(roots)]
