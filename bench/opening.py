@@ -3,6 +3,7 @@
 
     python -m bench.opening --write                          # capacity, then 3× it for 60 s, then the poll's cost
     python -m bench.opening --factor 3 --seconds 60 --deadline 240 --config gthread:2x16 --in-flight 8
+    python -m bench.opening --rate 900 --seconds 30 --deadline 120  # a fixed crowd: runs comparable across loads
     python -m bench.opening --room-config gthread:2x8        # the room's own processes sized otherwise
     python -m bench.opening --shared-room                    # the room's requests to intake's processes (before)
     python -m bench.opening --direct                         # the crowd straight to gunicorn, no edge (before)
@@ -115,6 +116,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--capacity-workers", type=int, default=8,
                         help="closed-loop connections measuring capacity (no more than the in-flight bound takes)")
     parser.add_argument("--factor", type=float, default=3.0, help="arrivals a second, as a multiple of capacity")
+    parser.add_argument("--rate", type=int, default=None,
+                        help="arrivals a second, fixed (instead of --factor × the capacity measured at the start, "
+                             "which moves with the machine's load: runs at one rate are comparable)")
     parser.add_argument("--seconds", type=int, default=60, help="how long families arrive")
     parser.add_argument("--deadline", type=int, default=240, help="families still waiting then give up (s)")
     parser.add_argument("--poll-families", type=int, default=1000)
@@ -389,6 +393,12 @@ def goal(text: str, value: float | None, bound: float) -> str:
     return f"{text}: {'met' if value <= bound else '**not met**'}"
 
 
+def offered_as(args: argparse.Namespace, capacity: Capacity) -> str:
+    if args.rate is None:
+        return f"{args.factor:g}× capacity"
+    return f"a fixed `--rate`, {args.rate / max(capacity.per_second, 1e-9):.1f}× capacity"
+
+
 def opening_section(preface: str, capacity: Capacity, opening: Opening, args: argparse.Namespace) -> str:
     answers = opening.answers
     by_kind: dict[str, list[dict]] = {}
@@ -418,7 +428,7 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
          f"{capacity.seconds:.0f} s, {args.capacity_workers} connections; p50 {ms(capacity.p50_ms)} ms, p99 "
          f"{ms(capacity.p99_ms)} ms; {capacity.shed:,} shed)", ""),
         ("offered", f"{opening.offered_per_second:.0f} families/s for {arrivals_span} s = {opening.families:,} "
-         f"families ({args.factor:g}× capacity); room's ceiling {opening.ceiling_per_minute:,}/min", ""),
+         f"families ({offered_as(args, capacity)}); room's ceiling {opening.ceiling_per_minute:,}/min", ""),
         ("the room's settings", f"poll budget {budget:g}/s (`WAITING_ROOM_POLLS_PER_SECOND`), joins and polls "
          f"served at once per process {room_bound} (`WAITING_ROOM_MAX_IN_FLIGHT`); joins and polls served by "
          + (f"processes of their own ({GunicornConfig.parse(args.room_config).label})" if args.room_config
@@ -482,7 +492,7 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
 `INTAKE_MAX_IN_FLIGHT={args.in_flight}` (as `make run`), with its worker, Kafka, PostgreSQL and Redis of the bench's
 own on the same machine; {room_shape}. First intake's capacity is measured (vegeta, closed loop, a campaign without a room).
 Then a copy of Paris Sport Vacances with its waiting room on, the pace's ceiling set to that capacity, opens and
-families arrive at {args.factor:g}× capacity for {args.seconds} s, whatever the answers' pace (bench/crowd/main.go,
+families arrive at {offered_as(args, capacity)} for {args.seconds} s, whatever the answers' pace (bench/crowd/main.go,
 a Go program: one goroutine per family, at most 512 connections, as an ingress's upstream pool). Each family takes its place, asks
 again after the `poll_after_seconds` the server gives, and once admitted submits with its admission token and its
 own Idempotency-Key (a 503 is retried after its Retry-After with the same key). Latencies are the client's, from
@@ -528,7 +538,7 @@ def main(argv: list[str] | None = None) -> None:
                                       args.folder / "capacity-results.jsonl", max_workers=args.capacity_workers))
         say(f"capacity {capacity.per_second:.0f}/s (p99 {ms(capacity.p99_ms)} ms)")
 
-        rate = round(args.factor * capacity.per_second)
+        rate = args.rate if args.rate is not None else round(args.factor * capacity.per_second)
         families = rate * args.seconds
         ceiling = max(1, round(capacity.per_second * 60))
         room = publish_room_campaign(runtime, "opening", ceiling)
