@@ -4,7 +4,9 @@
 // (PUT /waiting-rooms/{campaign}/place), asks again after the poll_after_seconds the server gives, and once
 // admitted submits (POST /applications) with its admission token and its own Idempotency-Key; a 503 is retried
 // after its Retry-After with the same key, an admission refused (403) asks the room for a fresh token. A join
-// refused as busy (503) sends its Arrival-Ticket back with the next join, as the portal's waiting page does. Every
+// refused as busy (503) sends its Arrival-Ticket back with the next join, as the portal's waiting page does, and
+// each poll sends back the Poll-Backoff of the room's last answer (a refused poll then waits what the room would
+// have told it, not a few seconds). Every
 // answer is one JSON line on stdout: family, kind (join, poll, submit), start and latency in ms since the run's
 // start, status, and what the answer said (state, position, pace, application id); the first line (kind start)
 // gives the run's start in ms since the epoch. At most -connections connections to each address, as an
@@ -120,6 +122,9 @@ func visit(number int, f family, base, roomBase, campaign string, deadline time.
 			wait = time.Duration(15000+rand.Intn(15000)) * time.Millisecond
 		} else if status == 200 {
 			delete(auth, "Arrival-Ticket") // spent (or ignored) by this join
+			if backoff := headers.Get("Poll-Backoff"); backoff != "" {
+				auth["Poll-Backoff"] = backoff // sent back with the next poll, as the portal's waiting page does
+			}
 			var p place
 			if json.Unmarshal(content, &p) == nil {
 				result.State, result.Position, result.Pace = p.State, p.Position, p.Pace

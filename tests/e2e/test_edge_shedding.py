@@ -34,6 +34,8 @@ from deploy.local.run import (
     threads_of,
 )
 from deploy.local.servers.nginx import ROOM_POLL_RETRY_S, ROOM_RETRY_S, SHED_BY, SUBMISSION_RETRY_S, nginx_binary
+from services.registrations.domain.waiting_room import PollBudget, poll_backoff_jitter
+from services.registrations.web.parents.waiting_room_fast import POLL_BACKOFF
 from shared.waiting import wait_until
 from tests.support.servers import free_port, stop_process_groups
 
@@ -134,8 +136,10 @@ def edge(tmp_path):
             stop_process_groups([process])
 
 
-def fetch(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers={"Authorization": "Bearer x"})
+def fetch(url: str, method: str = "GET", body: bytes | None = None,
+          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers={"Authorization": "Bearer x", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=40) as response:
             return response.status, dict(response.headers), response.read()
@@ -201,6 +205,36 @@ def test_beyond_the_polls_bound_the_edge_refuses_polls_sooner_and_joins_pass(edg
 
         room.release.set()
         assert [future.result()[0] for future in held + join + other] == [200] * (POLLS_BOUND + 2)
+
+
+def test_a_refused_poll_comes_back_no_sooner_than_the_backoff_the_room_gave_it(edge):
+    """The room's answer says how long a family's next poll waits should it be refused (Poll-Backoff); the page
+    sends it back with that poll, and the edge's refusal follows it: no sooner, at most a fifth (a second) later,
+    drawn per refusal. Capped at the room's longest interval; anything but plain digits: 2-5 s, as before."""
+    intake_url, room_url, upstreams = edge
+    place = f"/waiting-rooms/{uuid.uuid4()}/place"
+    with ThreadPoolExecutor(POLLS_BOUND + ROOM_BOUND) as pool:
+        held = hold(pool, room_url + place, "GET", POLLS_BOUND, upstreams["room"])
+
+        far = [fetch(room_url + place, "GET", headers={POLL_BACKOFF: "48"}) for _ in range(40)]
+        for answer in far:
+            assert_refused_by_the_edge(answer, "waiting-room-busy", (48, 48 + poll_backoff_jitter(48)))
+        assert len({int(answer[1]["Retry-After"]) for answer in far}) >= 3, "drawn per refusal"
+        assert_refused_by_the_edge(fetch(intake_url + place, "GET", headers={POLL_BACKOFF: "2"}),
+                                   "waiting-room-busy", (2, 3))
+        longest = round(PollBudget().longest_seconds)
+        assert_refused_by_the_edge(fetch(room_url + place, "GET", headers={POLL_BACKOFF: "86400"}),
+                                   "waiting-room-busy", (longest, longest + poll_backoff_jitter(longest)))
+        for sent in ("0", "007", "-5", "5s", "1e3", " ", "4,4"):
+            assert_refused_by_the_edge(fetch(room_url + place, "GET", headers={POLL_BACKOFF: sent}),
+                                       "waiting-room-busy", ROOM_POLL_RETRY_S)
+        # a join is not a poll: its own span whatever it sends
+        hold(pool, room_url + place, "PUT", ROOM_BOUND, upstreams["room"])
+        assert_refused_by_the_edge(fetch(room_url + place, "PUT", headers={POLL_BACKOFF: "48"}),
+                                   "waiting-room-busy", ROOM_RETRY_S)
+        assert upstreams["room"].count() == POLLS_BOUND + ROOM_BOUND
+        upstreams["room"].release.set()
+        assert [future.result()[0] for future in held] == [200] * POLLS_BOUND
 
 
 def test_the_edges_retry_after_is_drawn_per_refusal(edge):

@@ -1,5 +1,6 @@
 """The local edge's nginx.conf (deploy/local/servers/nginx.py), as `make run` writes it."""
 import json
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -105,8 +106,12 @@ def test_the_room_counts_exactly_the_polls_its_fast_path_answers_apart_and_sends
                      r'default everyone;', config)
     first, last = ROOM_POLL_RETRY_S
     retry = re.search(r'map "\$request_method \$uri" \$edge_waiting_room_retry_after \{\s+"~\S+ \S+" '
-                      r'\$edge_retry_(\d+)_(\d+);\s+default \$edge_retry_(\d+)_(\d+);', config)
-    assert retry is not None and tuple(map(int, retry.groups())) == (first, last, *ROOM_RETRY_S)
+                      r'\$edge_waiting_room_polls_retry_after;\s+default \$edge_retry_(\d+)_(\d+);', config)
+    assert retry is not None and tuple(map(int, retry.groups())) == ROOM_RETRY_S
+    # a poll that sent back no Poll-Backoff (the test below for one that did)
+    polls = re.search(r'\$edge_waiting_room_polls_retry_after \{\n(?:        "\d+:[0-9a-f]" \d+;\n)+'
+                      r'        default \$edge_retry_(\d+)_(\d+);', config)
+    assert polls is not None and tuple(map(int, polls.groups())) == (first, last)
     assert first < ROOM_RETRY_S[0] and last < ROOM_RETRY_S[1]
 
 
@@ -132,3 +137,38 @@ def test_the_edge_closes_an_idle_connection_to_gunicorn_before_gunicorn_does(tmp
     for upstream in upstreams:
         idle = re.search(r"^\s+keepalive_timeout (\d+)s;$", upstream, re.MULTILINE)
         assert idle is not None and int(idle.group(1)) < gunicorn_keepalive, upstream
+
+
+def test_a_refused_poll_follows_the_backoff_its_page_sent_back_by_the_rooms_own_rule(tmp_path):
+    """nginx cannot read the room: the page sends back the Poll-Backoff the room gave it, and the edge's table
+    gives exactly what the room's processes give a refused poll for it (`echoed_backoff`, `refused_poll_retry`):
+    from it to a fifth later, about uniformly; nothing usable, the polls' own span."""
+    from deploy.local.servers.nginx import ROOM_POLL_RETRY_S
+    from services.registrations.domain.waiting_room import PollBudget, echoed_backoff, refused_poll_retry
+
+    config = make_run_edge(tmp_path)
+    assert re.search(r'map "\$request_method \$uri" \$edge_waiting_room_retry_after \{\s+"~\S+ \S+" '
+                     r'\$edge_waiting_room_polls_retry_after;', config)
+    kept = config[config.index("map $http_poll_backoff $edge_waiting_room_polls_backoff {"):]
+    kept = kept[:kept.index("}")]
+    exact = dict(re.findall(r"^        (\d+) (\d+);$", kept, re.MULTILINE))
+    longest = round(PollBudget().longest_seconds)
+    assert re.search(r'^        "~\^\[1-9\]\[0-9\]\*\$" (\d+);$', kept, re.MULTILINE).group(1) == str(longest)
+    assert re.search(r'^        default "";$', kept, re.MULTILINE)
+    assert {int(k): int(v) for k, v in exact.items()} == {s: echoed_backoff(str(s)) for s in range(1, longest + 1)}
+
+    drawn = config[config.index('map "$edge_waiting_room_polls_backoff:$edge_draw_digit" '
+                                '$edge_waiting_room_polls_retry_after {'):]
+    drawn = drawn[:drawn.index("}")]
+    first, last = ROOM_POLL_RETRY_S
+    assert re.search(rf"^        default \$edge_retry_{first}_{last};$", drawn, re.MULTILINE)
+    table: dict[int, Counter] = {}
+    for backoff, digit, value in re.findall(r'^        "(\d+):([0-9a-f])" (\d+);$', drawn, re.MULTILINE):
+        table.setdefault(int(backoff), Counter())[int(value)] += 1
+    assert set(table) == set(range(1, longest + 1))
+    rng = random.Random(1)
+    for backoff, values in table.items():
+        assert sum(values.values()) == 16
+        assert set(values) == {refused_poll_retry(backoff, rng=rng) for _ in range(400)}, backoff
+        assert max(values.values()) - min(values.values()) <= 4 if len(values) < 16 else True
+    assert re.search(r'map \$request_id \$edge_draw_digit \{\s+"~\(\?<digit>\[0-9a-f\]\)\$" \$digit;', config)

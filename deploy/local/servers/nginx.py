@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local.servers.base import LOOPBACK, ServerStartError
+from services.registrations.domain.waiting_room import PollBudget, poll_backoff_jitter
 from services.registrations.web.parents.shedding import INTAKE_PATH, SHED_DETAIL
-from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL, PLACE_PATH
+from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL, PLACE_PATH, POLL_BACKOFF
 from shared.errors import PROBLEM_CONTENT_TYPE, ServiceUnavailable, problem_document
 
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
@@ -62,16 +63,30 @@ OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 @dataclass(frozen=True)
+class EchoedBackoff:
+    """A refusal's Retry-After read from the request: the seconds the service told the client to wait should this
+    request be refused, sent back in header `header` (the room's Poll-Backoff: nginx cannot read the room). Taken by
+    the service's own rule (`domain.waiting_room.echoed_backoff`): digits with no leading zero, at most `longest`
+    (more: `longest`); the Retry-After is drawn from it to `poll_backoff_jitter` seconds later per refusal (as the
+    room's processes do, `refused_poll_retry`). Anything else: the bound's own `retry_after`."""
+    header: str
+    longest: int
+    budget: PollBudget
+
+
+@dataclass(frozen=True)
 class BoundApart:
     """Requests of `method` whose path matches `path` (an anchored regular expression, nginx's and Python's alike),
     counted by a bound of their own, `in_flight`, and told to come back after `retry_after` (first and last second)
-    when refused; the route's own bound no longer counts them. The waiting room's polls: a crowd of joins must not
-    take every place from the polls by which admitted families learn of their admission."""
+    when refused — or after the backoff the request sent back (`echoed`), when it did; the route's own bound no
+    longer counts them. The waiting room's polls: a crowd of joins must not take every place from the polls by
+    which admitted families learn of their admission."""
     name: str  # in the zone's and variables' names
     method: str
     path: str
     in_flight: int
     retry_after: tuple[int, int]
+    echoed: EchoedBackoff | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,12 @@ ROOM_RETRY_S = (5, 30)
 # the room's processes are starved they do come back (190,000 refused for 37,000 served in the 60 s opening bench of
 # 10:11 on a loaded machine), which costs nginx microseconds and the room nothing (docs/PERFORMANCE.md).
 ROOM_POLL_RETRY_S = (2, 5)
+# ... but a poll that sends back the room's Poll-Backoff (the portal's page and the API clients the docs describe
+# do) comes back no sooner than the room would have told that family: about the room's own interval while its place
+# is far, 2-3 s once it is due. At the opening of 2026-12-05 11:52 (1,025 families a second), with 2-5 s for every
+# refused poll, polls reached 2,338 a second against the room's budget of 100, and even nginx's own refusals waited
+# in the crowd's connections (p99 1.35 s).
+ROOM_POLL_BACKOFF = EchoedBackoff(POLL_BACKOFF, round(PollBudget().longest_seconds), PollBudget())
 SUBMISSION_RETRY_S = (1, 3)  # an admitted family's submission, retried with the same key: soon
 # A family's poll, exactly as the room's fast path tells it from a join (web/parents/waiting_room_fast.py).
 ROOM_POLL_PATH = "^" + PLACE_PATH.pattern.replace("(", "").replace(")", "") + "$"
@@ -115,10 +136,11 @@ def waiting_room_shedding(in_flight: int, polls_in_flight: int) -> EdgeShedding:
     through gets a thread at once, so the room's own bound, WAITING_ROOM_MAX_IN_FLIGHT, still refuses its share with
     an arrival ticket), come back after ROOM_RETRY_S; polls (`GET` of a family's place) beyond `polls_in_flight`
     (the processes' own bound on polls, WAITING_ROOM_MAX_IN_FLIGHT each), counted apart so that joins never take
-    their places, come back after ROOM_POLL_RETRY_S. A family refused here gets no arrival ticket
-    (docs/registrations.md, "Shedding at the edge")."""
+    their places, come back after the Poll-Backoff they sent back (ROOM_POLL_BACKOFF), else ROOM_POLL_RETRY_S. A
+    family refused here gets no arrival ticket (docs/registrations.md, "Shedding at the edge")."""
     return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"": ROOM_RETRY_S},
-                        apart=BoundApart("polls", "GET", ROOM_POLL_PATH, polls_in_flight, ROOM_POLL_RETRY_S))
+                        apart=BoundApart("polls", "GET", ROOM_POLL_PATH, polls_in_flight, ROOM_POLL_RETRY_S,
+                                         echoed=ROOM_POLL_BACKOFF))
 
 
 def submissions_shedding(in_flight: int) -> EdgeShedding:
@@ -252,6 +274,11 @@ def _shedding_http(sheddings: Mapping[str, EdgeShedding]) -> str:
 {entries}
         default {last};
     }}""")
+    if any(shedding.apart is not None and shedding.apart.echoed is not None for shedding in sheddings.values()):
+        parts.append("""    # Another draw per refusal (0-15), for a Retry-After that follows what the client sent back.
+    map $request_id $edge_draw_digit {
+        "~(?<digit>[0-9a-f])$" $digit;
+    }""")
     for name, shedding in sheddings.items():
         parts.append(_route_shedding_http(name, shedding))
     return "\n".join(parts)
@@ -279,6 +306,9 @@ def _route_shedding_http(name: str, shedding: EdgeShedding) -> str:
     by_method = "".join(f'\n        "~^{method} " $edge_retry_{first}_{last};'
                         for method, (first, last) in shedding.retry_after.items() if method)
     first, last = apart.retry_after
+    apart_retry = (f"$edge_retry_{first}_{last}" if apart.echoed is None
+                   else f"$edge_{ident}_{apart.name}_retry_after")
+    echoed = "" if apart.echoed is None else _echoed_backoff_http(f"edge_{ident}_{apart.name}", apart.echoed, apart)
     return f"""    # {name}: at most {apart.in_flight} of its {apart.name} ({apart.method} {apart.path}) and {shedding.in_flight} of its other
     # requests passed to its processes at once, counted apart.
     map "$request_method $uri" $edge_{ident}_counted {{
@@ -292,8 +322,32 @@ def _route_shedding_http(name: str, shedding: EdgeShedding) -> str:
     limit_conn_zone $edge_{ident}_counted zone={ident}_in_flight:1m;
     limit_conn_zone $edge_{ident}_{apart.name}_counted zone={ident}_{apart.name}_in_flight:1m;
     map "$request_method $uri" $edge_{ident}_retry_after {{
-        {request} $edge_retry_{first}_{last};{by_method}
+        {request} {apart_retry};{by_method}
         default $edge_retry_{fallback[0]}_{fallback[1]};
+    }}{echoed}"""
+
+
+def _echoed_backoff_http(prefix: str, echoed: EchoedBackoff, apart: BoundApart) -> str:
+    """The Retry-After of a refused request that sent back its backoff (`EchoedBackoff`): the header's value kept
+    when it is one the service would take (`echoed_backoff`: an exact entry per second, any longer number capped),
+    then, per refusal, from it to `poll_backoff_jitter` seconds later by a draw of 16."""
+    variable = "$http_" + echoed.header.lower().replace("-", "_")
+    exact = "\n".join(f"        {seconds} {seconds};" for seconds in range(1, echoed.longest + 1))
+    drawn = "\n".join(
+        f'        "{seconds}:{digit:x}" {seconds + digit * (poll_backoff_jitter(seconds, echoed.budget) + 1) // 16};'
+        for seconds in range(1, echoed.longest + 1) for digit in range(16))
+    first, last = apart.retry_after
+    return f"""
+    # Refused {apart.name}: Retry-After from the {echoed.header} the client sent back (at most {echoed.longest} s) to a fifth later;
+    # without one, {first}-{last} s.
+    map {variable} ${prefix}_backoff {{
+{exact}
+        "~^[1-9][0-9]*$" {echoed.longest};
+        default "";
+    }}
+    map "${prefix}_backoff:$edge_draw_digit" ${prefix}_retry_after {{
+{drawn}
+        default $edge_retry_{first}_{last};
     }}"""
 
 

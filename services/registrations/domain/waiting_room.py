@@ -171,6 +171,8 @@ class PollBudget:
     longest_seconds: float = 60.0
     jitter: float = 0.2
     late_at_most_seconds: float = 1.0
+    # A family whose place is released by its next poll, that poll refused as busy: it asks again this soon.
+    refused_due_seconds: int = 2
 
 
 def poll_spread(waiting: int, budget: PollBudget) -> float:
@@ -192,6 +194,46 @@ def poll_after(ahead: int | None, waiting: int, pace_per_minute: float, budget: 
         if due < interval:
             interval = due + draw.uniform(0, min(due * budget.jitter, budget.late_at_most_seconds))
     return max(1, math.ceil(interval))
+
+
+def poll_backoff(ahead: int | None, waiting: int, pace_per_minute: float, poll_after_seconds: int,
+                 budget: PollBudget = PollBudget()) -> int:
+    """Should a family's next poll (in `poll_after_seconds`) be refused as busy, the seconds it waits then: the
+    soonest the room would tell it at that poll, the pace and the crowd holding — the budget's interval less its
+    jitter, or sooner when its place comes sooner (`poll_after`'s rules), `refused_due_seconds` when its place is
+    released by then. Its page sends it back with that poll: the edge, which cannot read the room, and a busy
+    process both send a refused poll back no sooner than this (`refused_poll_retry`), so that refused polls do not
+    come back as a storm while the family's place is far (at the opening of 2026-12-05 11:52, refused polls came
+    back every 2-5 s: 2,338 polls a second against a budget of 100)."""
+    soonest = max(budget.refused_due_seconds, math.ceil(poll_spread(waiting, budget) * (1 - budget.jitter)))
+    if ahead is not None:
+        ahead_then = ahead - max(pace_per_minute, 0.0) * poll_after_seconds / 60
+        if ahead_then < 0:
+            return budget.refused_due_seconds
+        due_then = 60 * (ahead_then + 1) / max(pace_per_minute, 0.001)
+        soonest = min(soonest, max(budget.refused_due_seconds, math.ceil(due_then)))
+    return min(soonest, math.ceil(budget.longest_seconds))
+
+
+def echoed_backoff(text: str | None, budget: PollBudget = PollBudget()) -> int | None:
+    """The `poll_backoff` a page sent back: a positive whole number of seconds written plainly (no sign, no leading
+    zero), at most the budget's longest interval; None for anything else (the refusal's own default then). The
+    edge reads it by the same rule (deploy/local/servers/nginx.py)."""
+    if not text or not text.isascii() or not text.isdigit() or text[0] == "0":
+        return None
+    longest = math.ceil(budget.longest_seconds)
+    return longest if len(text) > len(str(longest)) else min(int(text), longest)
+
+
+def refused_poll_retry(backoff: int, budget: PollBudget = PollBudget(), rng: random.Random | None = None) -> int:
+    """A refused poll's Retry-After from the backoff its page sent back: never sooner, up to `jitter` of it (at
+    least a second) later, so that polls refused together do not come back together."""
+    return (rng or random).randint(backoff, backoff + poll_backoff_jitter(backoff, budget))
+
+
+def poll_backoff_jitter(backoff: int, budget: PollBudget = PollBudget()) -> int:
+    """How many seconds after `backoff` a refused poll may be sent back (`refused_poll_retry`, the edge's table)."""
+    return max(1, math.ceil(backoff * budget.jitter))
 
 
 @dataclass(frozen=True)

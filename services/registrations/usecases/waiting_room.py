@@ -35,6 +35,7 @@ from services.registrations.domain.waiting_room import (
     phase,
     place_state,
     poll_after,
+    poll_backoff,
     pre_queue_poll_after,
     room_seed,
     submission_bucket,
@@ -81,6 +82,9 @@ class PlaceView:
     admission_token: str | None
     admission_token_expires_at: datetime | None
     arrival_ticket: TicketOutcome | None = None  # what a join made of the arrival ticket it presented
+    # Should the family's next poll be refused as busy, the seconds it waits then (`domain.waiting_room.poll_backoff`):
+    # given with the answer (header Poll-Backoff), sent back by the page with that poll.
+    poll_backoff_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ class WaitingRooms:
                                         self.poll_budget, self.rng)
         else:
             poll = poll_after(None, reading.waiting_total, pace, self.poll_budget, self.rng)
+        backoff = poll_backoff(ahead, reading.waiting_total, pace, poll, self.poll_budget)
         if state is PlaceState.ADMITTED:
             expires = min(now + self.token_ttl, reading.admitted_at + self.admission_window)
             token = self.tokens().issue(family_account, str(campaign.campaign_id), expires)
@@ -226,7 +231,8 @@ class WaitingRooms:
                          position=position, ahead=ahead, waiting=reading.waiting_total, pace_per_minute=pace,
                          estimated_wait_seconds=estimate, poll_after_seconds=poll, joined_at=reading.joined_at,
                          admitted_at=reading.admitted_at, admission_token=token.value if token else None,
-                         admission_token_expires_at=token.expires_at if token else None)
+                         admission_token_expires_at=token.expires_at if token else None,
+                         poll_backoff_seconds=backoff)
 
     # --- the pace ------------------------------------------------------------------------------------------------
 

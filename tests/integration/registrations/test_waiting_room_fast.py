@@ -16,7 +16,7 @@ from services.registrations.store.waiting_room import IntakeLatency, RoomStore
 from services.registrations.usecases.intake import InFlight
 from services.registrations.usecases.waiting_room import PlaceView
 from services.registrations.web.parents.shedding import ShedSubmissions
-from services.registrations.web.parents.waiting_room_fast import AnswerRoomBeforeFlask, place_json
+from services.registrations.web.parents.waiting_room_fast import POLL_BACKOFF, AnswerRoomBeforeFlask, place_json
 from services.registrations.web.schemas import PlaceSchema
 from shared.devtokens import ensure_dev_keys, issue_token
 from tests.support.campaigns import MovableClock
@@ -196,6 +196,34 @@ def test_a_refused_poll_comes_back_after_the_budgets_interval_a_refused_join_wit
         layer.polls_in_flight.leave()
     assert polls <= set(range(48, 61)) and len(polls) > 1  # the budget's 60 s, shortened by up to 20 %
     assert joins <= {2, 3, 4, 5}
+
+
+def test_a_refused_poll_that_sends_back_its_backoff_comes_back_no_sooner_than_the_room_would_say(registrations):
+    """The place's answer gives the family's backoff (Poll-Backoff, the fast path's and Flask's alike); a busy
+    process sends a poll that sends it back after it, to a fifth later, not after the crowd's interval."""
+    campaign = fcfs_with_room(registrations, per_minute=1)
+    path = f"/waiting-rooms/{campaign['campaign_id']}/place"
+    layer = fast_path(registrations)
+    layer.rooms.poll_budget = PollBudget(polls_per_second=0.5)  # 41 waiting: the crowd's interval is 60 s
+    for _ in range(41):
+        family = registrations.family()[0]
+        joined = registrations.client.put(path, headers=bearer(registrations.token_for("parent", family)))
+    headers = bearer(registrations.token_for("parent", family))
+    polled = registrations.client.get(path, headers=headers)
+    by_flask = flask_only(registrations).get(path, headers=headers)
+    # 40 ahead at 1 a minute: far, the budget's 60 s less its jitter
+    assert joined.headers[POLL_BACKOFF] == polled.headers[POLL_BACKOFF] == by_flask.headers[POLL_BACKOFF] == "48"
+    layer.polls_in_flight = InFlight(1)
+    layer.polls_in_flight.enter()
+    try:
+        refused = [registrations.client.get(path, headers=headers | {POLL_BACKOFF: "7"}) for _ in range(30)]
+        unusable = {int(registrations.client.get(path, headers=headers | {POLL_BACKOFF: "07"}).headers["Retry-After"])
+                    for _ in range(10)}
+    finally:
+        layer.polls_in_flight.leave()
+    assert all(r.status_code == 503 and r.json["retry_after"] == int(r.headers["Retry-After"]) for r in refused)
+    assert {int(r.headers["Retry-After"]) for r in refused} == {7, 8, 9}
+    assert unusable <= set(range(48, 61))  # as a page that sends none: the crowd's interval
 
 
 def test_a_join_refused_as_busy_keeps_its_arrival_order_with_its_ticket(registrations):

@@ -20,12 +20,15 @@ from services.registrations.domain.waiting_room import (
     TicketOutcome,
     arrival_score,
     commitment,
+    echoed_backoff,
     estimated_wait,
     next_pace,
     percentile,
     phase,
     poll_after,
+    poll_backoff,
     pre_queue_poll_after,
+    refused_poll_retry,
     room_seed,
     submission_bucket,
     ticket,
@@ -126,6 +129,38 @@ def test_a_family_whose_place_comes_sooner_asks_just_after_it_comes():
     assert min(later) >= 40 and max(later) <= 41
     assert min(poll_after(0, 20_000, 60_000, budget, rng) for _ in range(50)) == 1
     assert poll_after(10_000, 20_000, 600, budget, rng) <= 60  # far: the budget's interval
+
+
+def test_a_refused_poll_waits_what_the_room_would_have_told_the_family_at_that_poll():
+    budget = PollBudget(polls_per_second=100)
+    # 20,000 waiting, far back: the budget's 60 s less its jitter, the soonest the room would say (48 s)
+    assert poll_backoff(10_000, 20_000, 600, 60, budget) == 48
+    # 3,000 waiting: 30 s less a fifth
+    assert poll_backoff(2_000, 3_000, 600, 30, budget) == 24
+    # told to ask in 50 s, its place then 10 s away at 600 a minute: 10 s at that poll
+    assert poll_backoff(599, 20_000, 600, 50, budget) == 10
+    # its place released by its next poll: a refusal sends it back within seconds
+    assert poll_backoff(99, 20_000, 600, 11, budget) == budget.refused_due_seconds == 2
+    assert poll_backoff(0, 20_000, 600, 1, budget) == 2
+    # not waiting (pre-queue, admitted): the budget's interval less its jitter, never under the due families' wait
+    assert poll_backoff(None, 20_000, 600, 30, budget) == 48 and poll_backoff(None, 10, 600, 3, budget) == 3
+    assert poll_backoff(None, 10**9, 0, 60, budget) == 48 == poll_backoff(10**8, 10**9, 1, 60, budget)
+    assert poll_backoff(None, 10**9, 0, 60, PollBudget(jitter=0)) == 60  # never beyond the longest interval
+
+
+def test_a_refused_poll_comes_back_no_sooner_than_its_backoff_and_drawn_per_refusal():
+    rng, budget = random.Random(7), PollBudget()
+    for backoff, latest in ((2, 3), (10, 12), (48, 58), (60, 72)):
+        draws = Counter(refused_poll_retry(backoff, budget, rng) for _ in range(2_000))
+        assert set(draws) == set(range(backoff, latest + 1)), (backoff, draws)
+
+
+def test_the_backoff_a_page_sends_back_is_plain_digits_capped_at_the_longest_interval():
+    budget = PollBudget(longest_seconds=60)
+    assert [echoed_backoff(text, budget) for text in ("1", "48", "60", "61", "86400", "9" * 5000)] == [
+        1, 48, 60, 60, 60, 60]
+    for text in (None, "", "0", "007", "-5", "+5", "5s", " 5", "1e3", "4,4", "٣", "²"):
+        assert echoed_backoff(text, budget) is None, text
 
 
 def test_the_pre_queue_asks_every_30_s_then_spreads_over_the_budget_after_the_opening():

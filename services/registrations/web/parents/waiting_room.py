@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 
 from services.registrations.bootstrap import RegistrationsComponents
 from services.registrations.usecases.waiting_room import PlaceView
+from services.registrations.web.parents.waiting_room_fast import POLL_BACKOFF
 from services.registrations.web.schemas import PlaceSchema
 from shared.auth import current_principal, require_roles
 from shared.errors import PROBLEM_CONTENT_TYPE
@@ -26,11 +27,13 @@ blp = Blueprint("waiting_room", __name__, url_prefix="/waiting-rooms",
 BUSY = ("This process answers as many joins and polls as it can: ask again after Retry-After, your place is kept "
         "(code waiting-room-busy, nothing read or written). A refused join carries an arrival ticket (header "
         "Arrival-Ticket, field arrival_ticket): send it back in the next join's Arrival-Ticket header to keep your "
-        "arrival order")
+        "arrival order. A refused poll that sent back the Poll-Backoff header of the last answer is told to come "
+        "back no sooner than that many seconds")
 
 
 def answered(view: PlaceView) -> tuple[PlaceView, int, dict[str, str]]:
-    headers = {"Retry-After": str(view.poll_after_seconds), "Cache-Control": "no-store"}
+    headers = {"Retry-After": str(view.poll_after_seconds), "Cache-Control": "no-store",
+               POLL_BACKOFF: str(view.poll_backoff_seconds)}
     if view.arrival_ticket is not None:
         headers["Arrival-Ticket-Outcome"] = str(view.arrival_ticket)
     return view, 200, headers
@@ -67,6 +70,11 @@ class Place(MethodView):
     @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
                       description=BUSY)
     def get(self, campaign_id: UUID):
-        """My place: position, families ahead, estimated wait; once admitted, the admission token"""
+        """My place: position, families ahead, estimated wait; once admitted, the admission token
+
+        `Retry-After` (and `poll_after_seconds`) say when to ask again. `Poll-Backoff` says how long to wait should
+        that next poll be refused as busy: send it back in the next poll's `Poll-Backoff` header, and a refusal
+        (by the room's processes or by the edge in front of them) sends the family back no sooner than the room
+        would have (a page that sends none is sent back after a few seconds by the edge)."""
         return answered(RegistrationsComponents.current().waiting_rooms.place(current_principal().subject,
                                                                               campaign_id))

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from services.registrations.domain.waiting_room import JoinRetries, poll_after
+from services.registrations.domain.waiting_room import JoinRetries, echoed_backoff, poll_after, refused_poll_retry
 from services.registrations.usecases.intake import InFlight, IntakeSaturated
 from services.registrations.usecases.waiting_room import PlaceView, WaitingRooms
 from services.registrations.web.parents.shedding import WsgiApp, refuse
@@ -44,10 +44,15 @@ PARENT = ("parent",)
 BUSY_DETAIL = "The waiting room is answering as many families as it can right now; your place is kept. Ask again " \
               "after Retry-After."
 # A refused join comes back at the first second the process's join budget has room for (`JoinRetries`), its place
-# in arrival order kept by the arrival ticket it is given. A refused poll keeps its place: it comes back after the
-# interval the room's poll budget gives its crowd (`domain.waiting_room.poll_after`). Either way refusals do not
-# feed a storm of retries.
+# in arrival order kept by the arrival ticket it is given. A refused poll keeps its place: it comes back no sooner
+# than the room would have told that family (the Poll-Backoff its page sent back, `refused_poll_retry`), or, from a
+# page that sent none, after the interval the room's poll budget gives its crowd (`domain.waiting_room.poll_after`).
+# Either way refusals do not feed a storm of retries.
 ARRIVAL_TICKET = "Arrival-Ticket"  # a refused join's ticket, given and sent back by this header
+# The seconds a family's next poll waits should it be refused as busy (`PlaceView.poll_backoff_seconds`): given with
+# every place, sent back by the page with its next poll, read by the edge's refusal and this process's.
+POLL_BACKOFF = "Poll-Backoff"
+POLL_BACKOFF_ENVIRON = "HTTP_" + POLL_BACKOFF.upper().replace("-", "_")
 SUBMISSION_PATH = "/applications"
 ADMITTED = "HTTP_ADMISSION_TOKEN"  # a submission carrying the room's admission token: its latency steers the pace
 LONGEST_QUEUE_S = 60.0  # an X-Request-Start further back than this is a clock apart, not a wait: ignored
@@ -122,7 +127,7 @@ class AnswerRoomBeforeFlask:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                    ("Retry-After", str(view.poll_after_seconds)), ("Cache-Control", "no-store"),
-                   (REQUEST_ID_HEADER, request_id_of(incoming))]
+                   (REQUEST_ID_HEADER, request_id_of(incoming)), (POLL_BACKOFF, str(view.poll_backoff_seconds))]
         if view.arrival_ticket is not None:
             headers.append((TICKET_OUTCOME, str(view.arrival_ticket)))
         start_response("200 OK", headers)
@@ -136,6 +141,8 @@ class AnswerRoomBeforeFlask:
         if method == "PUT":
             with self._join_retries_lock:
                 seconds = self._join_retries.retry_after(time.time())
+        elif (backoff := echoed_backoff(environ.get(POLL_BACKOFF_ENVIRON), self.rooms.poll_budget)) is not None:
+            seconds = refused_poll_retry(backoff, self.rooms.poll_budget, self.rng)
         else:
             seconds = poll_after(None, self._waiting.get(campaign_id, 0), 0, self.rooms.poll_budget, self.rng)
         body = self._busy.get(seconds)
