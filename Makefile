@@ -77,8 +77,9 @@ $(VEGETA):
 	  $$SUDO apt-get install -y golang-go || { $$SUDO apt-get update && $$SUDO apt-get install -y golang-go; }; }
 	GOBIN=$(CURDIR)/.local/bin go install github.com/tsenart/vegeta/v12@v12.13.0
 
-bench: install $(VEGETA) ## Benchmarks (figures, never pass/fail): intake vs hello-world, public listing, allocation core, the opening through the waiting room; writes docs/PERFORMANCE.md
+bench: install $(VEGETA) ## Benchmarks (figures, never pass/fail): intake vs hello-world, public listing, intake open loop at half of its capacity, allocation core, the opening through the waiting room; writes docs/PERFORMANCE.md
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.shedding --half-of .local/bench/results.json --write --vegeta $(VEGETA)  # issue 19: open loop at half of the capacity bench.run just measured
 	$(PY) -m bench.allocation_core --write
 	$(PY) -m bench.allocation_draw --write
 	$(PY) -m bench.opening --write --vegeta $(VEGETA)  # issue 15: 3x capacity through the waiting room, and the poll's cost

@@ -2,6 +2,7 @@
 the markdown sections, the metrics parser. No load is run here and nothing is timed."""
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from dataclasses import replace
@@ -12,7 +13,9 @@ import pytest
 
 from bench.cpu import busy_ticks, parse_stat, tree_ticks
 from bench.report import replace_sections, sections
-from bench.scenario import cache_reads, cache_share, mint_parent_tokens, reads_between
+from bench.scenario import LedgerStats, cache_reads, cache_share, mint_parent_tokens, reads_between
+from bench.shedding import HALF_OF_CAPACITY_RUNS, Capacity, RunResult, capacity_from, half_of_capacity_section
+from bench.shedding import parse_args as shedding_args
 from bench.stack import GunicornConfig
 from bench.submissions import (
     DOUBLE_CLICK,
@@ -285,3 +288,36 @@ def test_cpu_accounting_from_proc_texts():
     assert tree_ticks({"service": 10, "redis": 20, "gone": 99}, table) == {"service": 142, "redis": 7, "gone": 0}
     assert busy_ticks("cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 1 2 3 4\n") == 160
 
+
+
+def test_the_open_loop_rate_is_half_of_what_bench_run_measured_for_gthread_2x8(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps([
+        {"config": "gthread, 4 workers × 4 threads", "intake": {"accepted": 20000, "span_s": 20.0}},
+        {"config": "gthread, 2 workers × 8 threads", "intake": {"accepted": 20000, "span_s": 40.0}},
+    ]))
+    capacity = capacity_from(results)
+    assert capacity.config == "gthread, 2 workers × 8 threads"
+    assert capacity.per_second == pytest.approx(500)
+    args = shedding_args(["--half-of", str(results), "--write"])
+    assert args.fraction == 0.5 and args.runs == HALF_OF_CAPACITY_RUNS
+    with pytest.raises(ValueError, match="no run of sync, 4 workers"):
+        capacity_from(results, "sync:4")
+    with pytest.raises(SystemExit):
+        shedding_args(["--rate", "100", "--write"])  # --write records only the figure at half of the capacity
+
+
+def test_the_open_loop_section_gives_the_202_p99_and_the_stacks_cpu_per_202():
+    results = [{"code": 202, "latency": (n + 1) * 1_000_000} for n in range(100)] + [{"code": 503, "latency": 1}]
+    run = RunResult("gthread, 2 workers × 8 threads, INTAKE_MAX_IN_FLIGHT=none", results, service_cpu_s=0.2,
+                    stack_cpu_s={"registrations": 0.2, "registrations-worker": 0.05, "kafka": 0.03, "postgres": 0.02,
+                                 "redis": 0.01, "other": 0.5},
+                    stack_seconds=10.0, ledger=LedgerStats(100, 50.0, 120.0, 130.0, 9.0))
+    capacity = Capacity("gthread, 2 workers × 8 threads", 20000, 40.0, "2026-12-05 13:00 UTC")
+    body = half_of_capacity_section([run], capacity, 250, shedding_args(["--half-of", "x.json"]),
+                                    "python -m bench.shedding --half-of x.json", 0.5, 1.5, "abc1234")
+    row = next(line for line in body.splitlines() if line.startswith("| gthread") and "**99.0**" in line)
+    assert "| 100 | 1 |" in row and "50.0 / 120" in row  # 202s, 503s, the ledger's lag p50 / p99
+    cpu_row = next(line for line in body.splitlines() if line.startswith("| gthread") and "**3.10**" in line)
+    assert "| 2.00 | 0.50 | 0.30 | 0.20 | 0.10 |" in cpu_row and cpu_row.endswith("| 0.05 |")
+    assert "250 submissions a second" in body and "500 a second" in body and "`abc1234`" in body
