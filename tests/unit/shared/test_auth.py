@@ -2,6 +2,7 @@ import base64
 import json
 import time
 
+import jwt
 import pytest
 from flask_smorest import Blueprint
 
@@ -131,3 +132,38 @@ def test_a_service_started_with_an_issuer_verifies_against_the_provider_never_th
     verifier = verifier_from_settings(settings)
     assert isinstance(verifier, ProviderTokenVerifier) and verifier.issuer == settings.oidc_issuer
     assert verifier.roles_claim == "realm_access.roles"
+
+
+def _segments_to_compare():
+    """Segments PyJWT accepts and refuses: canonical, padded, over-padded, junk, non-canonical trailing bits."""
+    canonical = [base64.urlsafe_b64encode(raw).rstrip(b"=") for raw in
+                 (b"", b"a", b"ab", b"abc", b"abcd", json.dumps({"alg": "RS256", "kid": "k"}).encode(), bytes(range(256)))]
+    padded = [base64.urlsafe_b64encode(raw) for raw in (b"a", b"ab", b"abcd")]
+    odd = [b"=", b"==", b"===", b"QQ===", b"QQ=", b"QUI=", b"QQ", b"QR", b"QUJ", b"QUK", b"Q", b"QUJDR",
+           b"!!!!", b"QQ!!", b"QQ+/", b"QQ\n", b"QQ ", b"QQ.", "QQé".encode(), b"QQ%3D", b"Q=Q=", b"\x00\x00"]
+    return canonical + padded + odd
+
+
+@pytest.mark.parametrize("segment", _segments_to_compare())
+def test_the_verifiers_segment_check_refuses_and_accepts_what_pyjwt_does(segment):
+    from jwt.api_jws import PyJWS
+
+    from shared.auth import _StrictJWS
+
+    def outcome(decode):
+        try:
+            return "decoded", decode(segment, "payload")
+        except jwt.DecodeError as exc:
+            return "refused", str(exc)
+
+    assert outcome(_StrictJWS._decode_base64url_segment) == outcome(PyJWS._decode_base64url_segment)
+
+
+@pytest.mark.parametrize("segment_index", [0, 1, 2])
+@pytest.mark.parametrize("junk", ["!", "=", "+"])
+def test_junk_in_any_segment_of_a_signed_token_is_an_invalid_token(client, segment_index, junk):
+    segments = token().split(".")
+    segments[segment_index] = segments[segment_index][:5] + junk + segments[segment_index][5:]
+    response = get(client, "/probe/parent", ".".join(segments))
+    assert response.status_code == 401
+    assert response.json["code"] == "invalid-token"
