@@ -12,7 +12,14 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Text, select
 
 from services.allocation.store import decision_writer
-from services.allocation.store.bulk_copy import ROWS_PER_WRITE, copies_in_order, copy_rows
+from services.allocation.store.bulk_copy import (
+    NULL,
+    ROWS_PER_WRITE,
+    DirectCopies,
+    copies_in_order,
+    copy_json,
+    copy_rows,
+)
 from services.allocation.store.tables import (
     allocation_runs,
     decisions,
@@ -58,6 +65,36 @@ def test_text_json_uuids_and_nulls_come_back_as_given(allocation):
             given["waitlist"], json.loads(json.dumps(given["explanation"])), AT)
     assert [(row["message_key"], row["envelope"], row["published_at"]) for row in announced] == [
         (given["message_key"], given["envelope"], None) for given in events]
+
+
+def test_lines_written_as_copy_text_come_back_as_copy_rows_stores_them(allocation):
+    """A draw's decisions go as lines made by the writer (`copy_lines`), not formatted value by value: the same rows,
+    waited for (`DirectCopies`) or queued, across several writes."""
+    run, campaign = uuid.uuid4(), uuid.uuid4()
+    documents = [{"quoted": 'a "quote" and \\ a backslash', "awkward": AWKWARD, "n": number} for number in range(3)]
+    decided = [dict(application_id=uuid.uuid4(), run_id=run, campaign_id=campaign, outcome="waitlisted",
+                    offer_id=None if number % 2 else uuid.uuid4(), waitlist=[], reasons=[{"code": AWKWARD}],
+                    explanation=documents[number % 3], decided_at=AT) for number in range(2 * ROWS_PER_WRITE + 3)]
+    columns = list(decided[0])
+    lines = [f"{row['application_id']}\t{run}\t{campaign}\twaitlisted\t{NULL if row['offer_id'] is None else row['offer_id']}"
+             f"\t[]\t{copy_json(row['reasons'])}\t{copy_json(row['explanation'])}\t{AT}\n" for row in decided]
+    stored = {}
+    with allocation.engine.connect() as connection:
+        for way in ("rows", "direct", "queued"):
+            transaction = connection.begin()
+            if way == "rows":
+                copy_rows(connection, decisions, decided)
+            elif way == "direct":
+                DirectCopies(connection).copy_lines(decisions, columns, iter(lines))
+            else:
+                with copies_in_order(connection) as copies:
+                    copies.copy_lines(decisions, columns, iter(lines))
+                    copies.copy_lines(decisions, columns, [])  # nothing to store: no COPY
+            stored[way] = connection.execute(select(decisions).where(decisions.c.run_id == run)
+                                             .order_by(decisions.c.application_id)).all()
+            transaction.rollback()
+    assert len(stored["rows"]) == len(decided)
+    assert stored["direct"] == stored["rows"] and stored["queued"] == stored["rows"]
 
 
 def test_copies_in_order_store_each_copy_in_the_order_asked_while_the_block_goes_on(allocation):
