@@ -1,59 +1,114 @@
-"""How fast the intake consumer's ledger writer records applications: `python -m bench.ledger_writer`.
+"""What the intake consumer's ledger writer costs a row: `python -m bench.ledger_writer`.
 
-Starts a private PostgreSQL, migrates the registrations schema, and times `record_intake` on batches of
-submissions as the intake consumer receives them from Kafka (the broker is not part of this figure)."""
+    python -m bench.ledger_writer                                   # 6,000 rows in polls of 100, then of 500
+    python -m bench.ledger_writer --applications 6000 --batch 50 100 500 --rounds 3
+
+Starts a private PostgreSQL, migrates the registrations schema, and hands the registrations worker's batch
+handler (`handlers.events.handle_submissions`: each poll's records in one transaction) the records of one
+campaign as the intake consumer receives them: `application.submitted` in wire form, keyed by family, numbered
+by intake, read by the consumer's own deserializer, `--batch` records a poll. The broker is not part of this figure
+(`bench.ledger_two_consumers` has it). Each batch size in turn, `--rounds` times, each time into a fresh campaign
+of the same database. Prints per batch size the rows a second, this process's CPU per row (the writer: decoding,
+checking, the rows, the audit chain, the driver) and PostgreSQL's CPU per row, median of the rounds (least).
+A benchmark, not a test: it asserts nothing."""
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import sys
 import time
 import uuid
-from datetime import UTC, date, datetime
-from typing import Any
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 
+import orjson
 from sqlalchemy import create_engine
 
+from bench.cpu import CpuMeter
+from bench.ledger_two_consumers import submitted
 from bench.stack import private_servers
-from services.registrations.usecases.ledger import IntakeRecord, record_intake
+from services.registrations.handlers.events import handle_submissions
 from shared.contracts.applications import ApplicationSubmittedSchema
+from shared.kafka import JsonDeserializer
 from shared.migrations import upgrade
 
 
-def submitted(campaign_id: uuid.UUID) -> dict[str, Any]:
-    """One `application.submitted`'s data, as intake publishes it (checked against the contract): a new
-    application, a new child, the same family facts every time."""
-    data = {
-        "application_id": str(uuid.uuid4()), "campaign_id": str(campaign_id), "family_account": "family-1",
-        "child": {"child_id": str(uuid.uuid4()), "first_name": "Inès", "last_name": "Martin",
-                  "birth_date": "2016-05-14", "disability_allowance": False, "school": None},
-        "household": {"single_parent": False, "quotient_tranche": 4, "quotient_justified_on": "2025-09-30",
-                      "residence_arrondissement": 11, "postal_mail": False},
-        "choices": [str(uuid.uuid4())], "keep_with_applications": [], "sworn_statement": True,
-        "submitted_at": datetime(2026, 2, 8, 23, 1, tzinfo=UTC).isoformat(),
-        "hold": {"kind": "none", "offer_id": None, "position": None},
-    }
-    errors = ApplicationSubmittedSchema().validate(data)
+@dataclass(frozen=True)
+class Record:
+    """What the consumer's batch handler reads of a Kafka record."""
+    value: bytes
+    partition: int
+    offset: int
+
+
+def wire_records(count: int, partitions: int = 12) -> list[Record]:
+    """One campaign's `count` submissions as they lie on the intake log: each family's on its partition."""
+    campaign_id = str(uuid.uuid4())
+    records, offsets = [], defaultdict(int)
+    for number in range(1, count + 1):
+        family, event = submitted(campaign_id, number)
+        partition = zlib.crc32(family.encode()) % partitions
+        records.append(Record(orjson.dumps(event.to_dict()), partition, offsets[partition]))
+        offsets[partition] += 1
+    errors = ApplicationSubmittedSchema().validate(orjson.loads(records[0].value)["data"])
     assert not errors, f"the bench's submission no longer follows application.submitted: {errors}"
-    return data
+    return records
+
+
+@dataclass(frozen=True)
+class Measured:
+    batch: int
+    rows: int
+    seconds: float
+    writer_cpu_s: float
+    postgres_cpu_s: float
+
+
+def write_ledger(write, postgres_pid: int, records: list[Record], batch: int) -> Measured:
+    read = JsonDeserializer().deserialize
+    meter = CpuMeter(lambda: {"postgres": postgres_pid})
+    meter.start()
+    cpu, started = time.process_time(), time.perf_counter()
+    for first in range(0, len(records), batch):
+        write([Record(read("", None, r.value), r.partition, r.offset) for r in records[first:first + batch]])
+    seconds, writer = time.perf_counter() - started, time.process_time() - cpu
+    return Measured(batch, len(records), seconds, writer, meter.stop()["postgres"] * seconds)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--applications", type=int, default=6000)
-    parser.add_argument("--batch", type=int, default=500, help="records per poll, as the consumer gets them")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--applications", type=int, default=6000, help="rows per batch size and round")
+    parser.add_argument("--batch", type=int, nargs="+", default=[100, 500],
+                        help="records per poll, as the consumer gets them (default 100 500)")
+    parser.add_argument("--rounds", type=int, default=2, help="each batch size this many times, alternated")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     with private_servers(postgres=True, prefix="guichet-bench-ledger-") as servers:
         upgrade("registrations", servers.settings("bench-ledger"))
         engine = create_engine(servers.postgres.url)
-        campaign = uuid.uuid4()
-        records = [IntakeRecord(submitted(campaign), 0, n) for n in range(args.applications)]
-        started = time.perf_counter()
-        for first in range(0, len(records), args.batch):
-            record_intake(engine, records[first:first + args.batch])
-        elapsed = time.perf_counter() - started
+        write = partial(handle_submissions, engine)
+        write_ledger(write, servers.postgres.running_pid(), wire_records(500), 100)  # warm-up: caches, plans
+        runs: dict[int, list[Measured]] = defaultdict(list)
+        for _ in range(args.rounds):
+            for batch in args.batch:
+                runs[batch].append(write_ledger(write, servers.postgres.running_pid(),
+                                                wire_records(args.applications), batch))
         engine.dispose()
-        print(f"| `python -m bench.ledger_writer --applications {args.applications} --batch {args.batch}` "
-              f"| {os.cpu_count()} | {date.today()} | {args.applications / elapsed:,.0f} rows/s |")
+    print(f"\n`python -m bench.ledger_writer {' '.join(argv if argv is not None else sys.argv[1:])}` on "
+          f"{len(os.sched_getaffinity(0))} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average (1 min) "
+          f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {args.rounds} rounds, median (least)\n")
+    print("| records a poll | rows/s | writer CPU ms/row | PostgreSQL CPU ms/row |")
+    print("|---|---|---|---|")
+    for batch, measured in runs.items():
+        def median_least(values: list[float]) -> str:
+            return f"{statistics.median(values):.3f} ({min(values):.3f})"
+        print(f"| {batch} | {statistics.median(m.rows / m.seconds for m in measured):,.0f} | "
+              f"{median_least([1000 * m.writer_cpu_s / m.rows for m in measured])} | "
+              f"{median_least([1000 * m.postgres_cpu_s / m.rows for m in measured])} |")
 
 
 if __name__ == "__main__":
