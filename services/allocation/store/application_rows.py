@@ -84,25 +84,26 @@ class ApplicationReader:
         return facts
 
 
-def sibling_groups(rows: Iterable[Mapping[str, Any]]) -> dict[UUID, UUID]:
-    """Application id → its group's key, for applications linked to at least one sibling."""
+def sibling_groups(rows: Iterable[Mapping[str, Any]]) -> dict[Any, Any]:
+    """Application id → its group's key, for applications linked to at least one sibling. Ids as the rows give them
+    (UUIDs, or their text: the same order)."""
     rows = list(rows)
     family_of = {row["application_id"]: row["family_account"] for row in rows}
-    parent = {application_id: application_id for application_id in family_of}
+    parent: dict[Any, Any] = {}  # only the applications linked so far; any other is its own root
 
-    def root(application_id: UUID) -> UUID:
-        while parent[application_id] != application_id:
-            parent[application_id] = parent[parent[application_id]]
-            application_id = parent[application_id]
+    def root(application_id: Any) -> Any:
+        while (up := parent.get(application_id, application_id)) != application_id:
+            parent[application_id] = application_id = parent.get(up, up)
         return application_id
 
     for row in rows:
         for sibling in row["keep_with_applications"]:
             if family_of.get(sibling) == row["family_account"]:
                 first, second = sorted((root(row["application_id"]), root(sibling)))
+                parent.setdefault(first, first)
                 parent[second] = first  # the lower id stays the root: it is the group's key
-    groups = {application_id: root(application_id) for application_id in family_of}
-    sizes: dict[UUID, int] = {}
+    groups = {application_id: root(application_id) for application_id in parent}
+    sizes: dict[Any, int] = {}
     for key in groups.values():
         sizes[key] = sizes.get(key, 0) + 1
     return {application_id: key for application_id, key in groups.items() if sizes[key] > 1}

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg.rows import dict_row
 from sqlalchemy import JSON, Connection, Text, and_, bindparam, cast, exists, func, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from services.allocation.domain.stored_explanations import offers_needing_cutoffs, rendered
 from services.allocation.store import seed_vault
@@ -165,6 +166,24 @@ def active_applications(connection: Connection, campaign_id: UUID) -> list[Mappi
         select(*_ALLOCATION_INPUTS)
         .where(applications.c.campaign_id == campaign_id, applications.c.withdrawn_at.is_(None))
         .order_by(applications.c.arrival_position)).mappings().all()
+
+
+# A draw's reading of the same columns, its ids as their text: the draw hands every id on as text (to the core, its
+# documents and rows), and the driver's 500,000 UUID objects turned back into text were a third of its reading.
+_AS_TEXT = {"application_id": Text(), "campaign_id": Text(), "child_id": Text(), "choices": ARRAY(Text),
+            "keep_with_applications": ARRAY(Text)}
+_DRAW_INPUTS = tuple(cast(column, _AS_TEXT[column.name]).label(column.name) if column.name in _AS_TEXT else column
+                     for column in _ALLOCATION_INPUTS)
+
+
+def draw_applications(connection: Connection, campaign_id: UUID) -> list[dict[str, Any]]:
+    """`active_applications` with ids as text, as plain dicts read through the driver's cursor: for a draw's 100,000
+    rows, SQLAlchemy's row objects cost as much as the driver's reading."""
+    compiled = (select(*_DRAW_INPUTS)
+                .where(applications.c.campaign_id == campaign_id, applications.c.withdrawn_at.is_(None))
+                .order_by(applications.c.arrival_position)).compile(dialect=connection.dialect)
+    with connection.connection.driver_connection.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(str(compiled), compiled.params).fetchall()
 
 
 def undecided_applications(connection: Connection, campaign_id: UUID, among: list[UUID] | None = None

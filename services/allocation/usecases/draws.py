@@ -32,8 +32,8 @@ from services.allocation.store.bulk_copy import copies_in_order
 from services.allocation.store.campaign_copy import CampaignCopy
 from services.allocation.store.decision_writer import Decision, queue_decisions
 from services.allocation.store.repository import (
-    active_applications,
     campaigns_due_for_draw,
+    draw_applications,
     family_histories,
     get_campaign,
     lock_campaign,
@@ -83,19 +83,19 @@ class DrawInputs:
     policy: CampaignPolicy
     offers: list[Offer]
     applications: list[Application]
-    stored: dict[str, Mapping[str, Any]]  # application id → the stored application
+    stored: dict[str, Mapping[str, Any]]  # application id → the stored application, its ids as text
 
 
 def draw_inputs(connection: Connection, campaign: CampaignCopy) -> DrawInputs:
     """Every application not withdrawn, with the family history and sibling groups the policy reads."""
     policy = campaign.policy()
-    rows = active_applications(connection, campaign.campaign_id)
+    rows = draw_applications(connection, campaign.campaign_id)
     groups = sibling_groups(rows) if policy.keep_siblings_together else {}
-    histories = family_histories(connection, campaign)
+    histories = {str(child_id): history for child_id, history in family_histories(connection, campaign).items()}
     reader = ApplicationReader(campaign.reference_date)
     applications = [reader.application(row, histories.get(row["child_id"], NO_HISTORY), groups.get(row["application_id"]))
                     for row in rows]
-    return DrawInputs(policy, campaign.offers(), applications, {str(row["application_id"]): row for row in rows})
+    return DrawInputs(policy, campaign.offers(), applications, {row["application_id"]: row for row in rows})
 
 
 @contextmanager

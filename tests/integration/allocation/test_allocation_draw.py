@@ -2,13 +2,33 @@
 committed once, the draw published once with every decision, and anyone able to check it."""
 import json
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from services.allocation import verify
 from services.allocation.domain import commitment, secret_commitment, secret_parts
 from services.allocation.handlers.jobs import DrawScheduler
+from services.allocation.store.repository import active_applications, draw_applications
 from services.allocation.store.tables import allocation_runs, decisions, lottery_seeds, outbox, places, waitlist_entries
 from tests.support.allocation import a_campaign, an_application, an_offer, drawn_campaign
+
+
+def test_a_draw_reads_the_active_applications_with_their_ids_as_text(allocation):
+    campaign = allocation.publish(a_campaign(offers=[an_offer(), an_offer()]))
+    allocation.open(campaign)
+    applications = [an_application(campaign, *campaign["offers"][::1 - 2 * (n % 2)], arrival=n, family="durand")
+                    for n in range(4)]
+    applications[1]["keep_with_applications"] = [applications[0]["application_id"]]
+    allocation.receive(*applications)
+    allocation.withdraw(applications[2], "received")
+    with allocation.engine.connect() as connection:
+        read = draw_applications(connection, campaign["campaign_id"])
+        expected = active_applications(connection, campaign["campaign_id"])
+
+    def as_text(value):
+        return str(value) if isinstance(value, UUID) else [as_text(item) for item in value] \
+            if isinstance(value, list) else value
+    assert len(read) == 3 and read[1]["keep_with_applications"] == [str(applications[0]["application_id"])]
+    assert read == [{name: as_text(value) for name, value in row.items()} for row in expected]
 
 
 def test_the_seed_is_committed_once_at_the_opening_and_first_come_campaigns_have_none(allocation):

@@ -1,4 +1,5 @@
 """The allocation service's mapping of stored events onto the core's inputs (no I/O)."""
+import random
 from datetime import date, datetime, timezone
 from uuid import UUID, uuid4, uuid5
 
@@ -34,6 +35,42 @@ def test_references_in_either_direction_within_a_family_make_one_group_keyed_by_
 def test_references_to_another_family_or_to_an_application_not_drawn_are_ignored():
     rows = [stored(A, "durand", D), stored(B, "martin", A), stored(C, "durand")]
     assert sibling_groups(rows) == {}
+
+
+def connected_groups(rows: list[dict]) -> dict:
+    """What sibling_groups must give, the slow way: each application's same-family links followed both ways."""
+    family_of = {row["application_id"]: row["family_account"] for row in rows}
+    links = {application_id: set() for application_id in family_of}
+    for row in rows:
+        for sibling in row["keep_with_applications"]:
+            if family_of.get(sibling) == row["family_account"]:
+                links[row["application_id"]].add(sibling)
+                links[sibling].add(row["application_id"])
+    groups = {}
+    for application_id in family_of:
+        seen, todo = set(), [application_id]
+        while todo:
+            if (next_id := todo.pop()) not in seen:
+                seen.add(next_id)
+                todo.extend(links[next_id])
+        if len(seen) > 1:
+            groups[application_id] = min(seen)
+    return groups
+
+
+def test_sibling_groups_are_each_familys_linked_applications_keyed_by_their_lowest_id_ids_as_uuids_or_text():
+    draw = random.Random(18)
+    for _ in range(300):
+        ids = [uuid4() for _ in range(draw.randint(1, 12))]
+        referable = ids + [uuid4()]  # and an application not drawn
+        rows = [stored(application_id, draw.choice("ab"), *draw.sample(referable, draw.randint(0, 2)))
+                for application_id in ids]
+        expected = connected_groups(rows)
+        assert sibling_groups(rows) == expected
+        as_text = [{**row, "application_id": str(row["application_id"]),
+                    "keep_with_applications": [str(sibling) for sibling in row["keep_with_applications"]]}
+                   for row in rows]
+        assert sibling_groups(as_text) == {str(application_id): str(key) for application_id, key in expected.items()}
 
 
 def test_an_application_becomes_the_cores_with_its_age_at_the_reference_date_and_its_history():
