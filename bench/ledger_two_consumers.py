@@ -163,14 +163,15 @@ def ledger_with(servers, settings: Settings, writers: int, count: int) -> Run:
 
 
 def consume(group: str) -> None:
-    """One writer process: the worker's intake consumer, until SIGTERM."""
+    """One writer process: the worker's intake consumer (its settings, `worker.INTAKE_CONSUMER`), until SIGTERM."""
     from services.registrations.handlers.events import handle_submissions
+    from services.registrations.worker import INTAKE_CONSUMER
 
     settings = Settings.from_env("bench-ledger-writer")
     engine = create_engine(settings.database_url)
     write = partial(handle_submissions, engine)
     loop = ConsumerLoop(settings, group, [APPLICATION_SUBMISSIONS], handler=lambda record: write([record]),
-                        batch_handler=write)
+                        batch_handler=write, **INTAKE_CONSUMER)  # the worker's own settings
     loop.install_signal_handlers()
     loop.run()
 

@@ -5,6 +5,7 @@ the outbox, and rebuilds intake's Redis state from the ledger when it is missing
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from services.registrations.bootstrap import RegistrationsComponents, build_components
@@ -33,10 +34,32 @@ def intake_group(settings: Settings) -> str:
 
 
 # How the intake consumer reads the log. A writer that keeps up with a surge fetched a few records at a time and
-# paid a transaction's fixed cost (about ten statements) for each handful; waiting up to 200 ms for 64 KB (some
-# 70 records) and writing a poll's records of every partition in one transaction took 0.8 -> 0.35 ms of its CPU
-# per row at 400 rows/s (docs/PERFORMANCE.md, issue 19). The ledger then trails the 202s by up to 200 ms more.
-INTAKE_CONSUMER = {"across_partitions": True, "fetch_min_bytes": 65_536, "fetch_max_wait_ms": 200}
+# paid a transaction's fixed cost (about ten statements) for each handful: writing a poll's records of every partition
+# in one transaction, and letting the fetch wait for 192 KB (some 150 records) or 500 ms, keeps its polls at 100-200
+# records from 200 submissions a second up. Polls of 25 / 50 / 100 / 250 records cost the writer 0.39 / 0.26 / 0.23 /
+# 0.22 ms of CPU a row and PostgreSQL 0.19-0.27 / 0.16-0.21 / 0.15-0.16 / 0.11-0.13 (`python -m bench.ledger_writer
+# --batch 25 50 100 250`, docs/PERFORMANCE.md, issue 19). The ledger then trails the 202s by up to 500 ms more.
+INTAKE_CONSUMER = {"across_partitions": True, "fetch_min_bytes": 196_608, "fetch_max_wait_ms": 500}
+
+# How long the outbox relay waits after a round that emptied the outbox. Each round is a transaction, a flush and
+# an acknowledgement whatever its size: during a surge the ledger writer's `application.received` went out in rounds
+# of 25-50 at 0.26 / 0.17 ms of the worker's CPU an event (PostgreSQL 0.07 / 0.05), against 0.11-0.15 (0.03) in
+# rounds of 125 (a scratch run of the relay by round size, docs/PERFORMANCE.md, issue 19). Every event still goes out
+# in order, at most half a second later; a backlog (a draw's events) is relayed without waiting, as before.
+RELAY_IDLE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class PacedRelay:
+    """The outbox relay as one of the worker's loops, resting `idle_seconds` after a round that drained the outbox."""
+    relay: OutboxRelay
+    idle_seconds: float
+
+    def run(self) -> None:
+        self.relay.run(idle_seconds=self.idle_seconds)
+
+    def stop(self) -> None:
+        self.relay.stop()
 
 
 def build_loops(components: RegistrationsComponents) -> list[Loop]:
@@ -51,7 +74,7 @@ def build_loops(components: RegistrationsComponents) -> list[Loop]:
                      handler=partial(handle_decision, engine, components.guard),
                      batch_handler=partial(handle_decisions, engine, components.guard),
                      max_poll_records=settings.decisions_max_poll_records),
-        OutboxRelay(engine, outbox, runtime.producer),
+        PacedRelay(OutboxRelay(engine, outbox, runtime.producer), RELAY_IDLE_SECONDS),
         # The grace: submissions already past the guard may still be on their way to the broker.
         GuardKeeper(engine, components.redis,
                     lambda: group_lag(settings, intake_group(settings), APPLICATION_SUBMISSIONS),
