@@ -31,7 +31,7 @@ nothing left to propose.)
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import deque
 from itertools import accumulate, chain
 
@@ -98,19 +98,58 @@ def _propose(ranking: Ranking, seats: list[Seats]) -> list[list[int]]:
         if size > 1:
             for slot in range(first_slot[i], first_slot[i + 1]):
                 flat_offers[slot] = ~flat_offers[slot]
+    reserve_bits = 0  # the criteria bits some reserve block is for
+    for offer_seats in seats:
+        for bits in offer_seats.block_bits:
+            reserve_bits |= bits
     turned_away_by: list[list[int]] = [[] for _ in seats]
     refused = [listing.append for listing in turned_away_by]
     # In the order of the entrants' ids: a fixed order keeps groups' outcomes independent of input order.
-    waiting = deque([first for first, length in zip(first_slot, lengths) if length])
-    propose, queue = waiting.popleft, waiting.append
-    while waiting:
-        slot = propose()
+    # A list read from the front as it grows is the queue: iterating over it reaches what is appended during the
+    # loop, in order, which costs less than a deque's popleft per proposal.
+    waiting = [first for first, length in zip(first_slot, lengths) if length]
+    queue = waiting.append
+    for slot in waiting:
         key = flat_keys[slot]
         offer = flat_offers[slot]
         if offer >= 0:  # a single child
             offer_seats = seats[offer]
-            # Seats.turns_away_at_once, inlined: most proposals to a popular offer end here.
-            if key > offer_seats.top and offer_seats.open_left < 1 and not key & offer_seats.spare:
+            if not key & reserve_bits:
+                # Seats.admit_child for a child no reserve is for, inlined (most proposals): the blocks are not
+                # its business, and it takes an open seat if one is left, or the last open holder's if it comes
+                # before it and that holder is one child (a sibling group there is the intricate case).
+                open_left = offer_seats.open_left
+                if open_left > 0:  # a seat left: taken, and nothing else changes
+                    insort(offer_seats.held[-1], key)
+                    offer_seats.open_left = open_left - 1
+                    if key > offer_seats.top:
+                        offer_seats.top = key
+                    continue
+                top = offer_seats.top
+                if key > top:  # Seats.turns_away_at_once: most proposals to a popular offer end here
+                    refused[offer](key)
+                    if more[slot]:
+                        queue(slot + 1)
+                    continue
+                held = offer_seats.held
+                open_holders = held[-1]
+                if open_holders and key < open_holders[-1] and open_holders[-1] not in offer_seats.groups:
+                    turned_away = open_holders.pop()
+                    insort(open_holders, key)
+                    if turned_away == top:  # the offer's last holder gone: the last of the others
+                        top = -1
+                        for holders in held:
+                            if holders and holders[-1] > top:
+                                top = holders[-1]
+                        offer_seats.top = top
+                    refused[offer](turned_away)
+                    j = at_turn[(turned_away >> shift) % count]
+                    turned_slot = first_slot[j] + (turned_away & mask)
+                    if more[turned_slot]:
+                        queue(turned_slot + 1)
+                    continue
+            # Seats.turns_away_at_once, inlined.
+            elif key > offer_seats.top and offer_seats.open_left < 1 and not key & offer_seats.spare:
                 refused[offer](key)
                 if more[slot]:
                     queue(slot + 1)
