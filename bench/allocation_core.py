@@ -5,6 +5,7 @@
     python -m bench.allocation_core --applications 20000 --offers 300
     python -m bench.allocation_core --label after --write            # record the row in docs/PERFORMANCE.md
     python -m bench.allocation_core --profile                        # where the time goes (cProfile)
+    python -m bench.allocation_core --digest                         # what it decided, to compare two trees
 
 The campaign: priority_lottery ranking by three criteria (disability allowance, residence in the
 offer's arrondissement, not placed in the previous campaign), a 20 % share of every offer reserved
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import hashlib
 import itertools
 import os
 import platform
@@ -208,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="current", help="the row's first column, e.g. before or after")
     parser.add_argument("--write", action="store_true", help=f"record the row in {PERFORMANCE_MD.name}")
     parser.add_argument("--profile", action="store_true", help="run once under cProfile and print the top calls")
+    parser.add_argument("--digest", action="store_true",
+                        help="run once, untimed, and print the SHA-256 of repr(result): every outcome, explanation, "
+                             "cutoff, waitlist position and statistic (as test_results_pinned.py pins). A change "
+                             "meant only to be faster must leave it as it was")
     arguments = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -215,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
                                                   arguments.seed, arguments.sibling_placed)
     print(f"built {len(applications):,} applications over {len(offers):,} offers "
           f"({sum(o.capacity for o in offers):,} seats) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if arguments.digest:
+        result = allocate(policy, offers, applications, seed)
+        print(f"{hashlib.sha256(repr(result).encode()).hexdigest()}  {command_line(arguments)}")
+        return 0
     if arguments.profile:
         profiler = cProfile.Profile()
         profiler.runcall(allocate, policy, offers, applications, seed)
