@@ -415,3 +415,51 @@ def test_a_busy_waiting_room_gives_the_family_its_place_back_after_retry_after(o
     assert carried == [None, "v1.first.sig"]  # the refused join's arrival ticket, sent back once
     browser.get(path)
     assert carried[-1] is None
+
+
+def test_the_waiting_page_carries_the_rooms_poll_backoff_both_ways(oidc_provider, redis_url):
+    """Registrations gives each place a Poll-Backoff (how long a refused poll waits): the page gets it with the
+    place, its script sends it back with the next poll, and the portal passes it on (digits only) to registrations,
+    whose refusals, and the edge's, then follow it."""
+    sent: list[str | None] = []  # the Poll-Backoff of each poll registrations received
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, document: dict, headers: dict[str, str]):
+            body = json.dumps(document).encode()
+            self.send_response(200)
+            for name, value in {"Content-Type": "application/json", "Content-Length": str(len(body)), **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):  # noqa: N802 — http.server's naming
+            if not self.path.endswith("/place"):
+                self._send({"phase": "open", "opens_at": "2026-02-04T23:01:00+00:00",
+                            "pre_queue_opens_at": "2026-02-04T22:31:00+00:00"}, {})
+                return
+            sent.append(self.headers.get("Poll-Backoff"))
+            self._send(WAITING | {"poll_after_seconds": 40}, {"Retry-After": "40", "Poll-Backoff": "37"})
+
+        def do_PUT(self):  # noqa: N802
+            self._send(WAITING, {"Retry-After": "9", "Poll-Backoff": "12"})
+
+    WAITING = {"state": "waiting", "position": 40, "ahead": 39, "waiting": 900, "pace_per_minute": 60.0,
+               "estimated_wait_seconds": 2400, "poll_after_seconds": 9, "admission_token": None}
+    with serving(Handler) as url:
+        settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
+                                  oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
+                                  **stand_in_for_every_service(url))
+        browser = create_app(settings).test_client()
+        callback, _ = provider_login(browser, "/connexion", oidc_provider.admin().create_account("parent"))
+        assert browser.get(callback).status_code == 302
+        path = "/campagnes/0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33/enfants/5d0e6a6c-7a8b-4c1d-9e2f-3a4b5c6d7e8f/attente"
+
+        page = browser.get(path)  # the join's backoff, for the script's first poll
+        assert page.status_code == 200 and 'data-poll-backoff="12"' in page.text
+        first = browser.get(path + "/etat", headers={"Poll-Backoff": "12"})
+        assert first.status_code == 200 and first.headers["Poll-Backoff"] == "37"
+        assert first.headers["Retry-After"] == "40" and first.json["poll_backoff"] == 37
+        browser.get(path + "/etat", headers={"Poll-Backoff": "37"})
+        browser.get(path + "/etat", headers={"Poll-Backoff": "37, 1"})
+        browser.get(path + "/etat")
+    assert sent == ["12", "37", None, None]

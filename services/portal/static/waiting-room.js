@@ -24,10 +24,17 @@
       }
     }
 
+    /* The room's Poll-Backoff, sent back with the next poll: refused, that poll comes back no sooner than the
+       room would have said (docs/registrations.md, "Refused polls"). */
+    var backoff = root.dataset.pollBackoff || "";
+
     function poll() {
-      fetch(root.dataset.status, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      var headers = { Accept: "application/json" };
+      if (backoff) { headers["Poll-Backoff"] = backoff; }
+      fetch(root.dataset.status, { credentials: "same-origin", headers: headers })
         .then(function (response) {
           var retry = Number(response.headers.get("Retry-After")) || 15;
+          backoff = response.headers.get("Poll-Backoff") || backoff;
           return response.json().then(function (place) { return { place: place, retry: retry, ok: response.ok }; });
         })
         .then(function (answer) {

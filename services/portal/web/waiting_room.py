@@ -8,7 +8,9 @@ without it, the page refreshes itself (never more often than every 30 s) and has
 When the room is busy (503), the page says the family's place comes back in a few seconds and asks again after
 `Retry-After`, with or without JavaScript; a refused join's arrival ticket is kept in the session and sent back
 with the next join, so the family keeps the place its first arrival earned (docs/registrations.md, "Arrival
-tickets").
+tickets"). The room's `Poll-Backoff` (how long a refused poll waits: docs/registrations.md, "Refused polls") goes
+to the page with each place, and the page's script sends it back with its next poll, which passes it on: a poll
+the room or the edge refuses then comes back no sooner than the room would have told the family.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 
 from services.portal.client.api import Answer, ApiError
 from services.portal.web.access import client, now, role_required
@@ -36,6 +38,8 @@ ROOM_OPEN = ("pre_queue", "open")
 # A busy room (registrations' 503 waiting-room-busy, or any 503): the page says so and asks again after Retry-After.
 BUSY = {"state": "busy", "position": None}
 BUSY_RETRY_SECONDS = 5  # when the answer names no Retry-After
+# Registrations' header (web/parents/waiting_room_fast.py, POLL_BACKOFF), carried between it and the page both ways.
+POLL_BACKOFF_HEADER = "Poll-Backoff"
 
 
 class WaitingRoomRequired(Exception):
@@ -57,14 +61,20 @@ def keep_admission(campaign_id: str, token: str) -> None:
     session[ADMISSIONS] = dict(list(admissions.items())[-REMEMBERED_ADMISSIONS:])
 
 
+def with_backoff(answer: Answer) -> dict[str, Any]:
+    """The place registrations answered, with the Poll-Backoff it gave (as `poll_backoff`; None without one)."""
+    backoff = answer.headers.get(POLL_BACKOFF_HEADER)
+    return answer.data | {"poll_backoff": int(backoff) if backoff and backoff.isdigit() else None}
+
+
 def join_room(campaign_id: str) -> dict[str, Any]:
     """Take the family's place, with the arrival ticket of a join refused before (then spent); refused as busy,
     the new ticket is kept for the next join (it carries the first refusal's instant)."""
     arrivals = dict(session.get(ARRIVALS) or {})
     ticket = arrivals.get(campaign_id)
     try:
-        place = client("registrations").call("PUT", f"/waiting-rooms/{campaign_id}/place",
-                                              headers={ARRIVAL_TICKET_HEADER: ticket} if ticket else None).data
+        place = with_backoff(client("registrations").call(
+            "PUT", f"/waiting-rooms/{campaign_id}/place", headers={ARRIVAL_TICKET_HEADER: ticket} if ticket else None))
     except ApiError as error:
         if error.status == 503 and error.problem.get("arrival_ticket"):
             arrivals.pop(campaign_id, None)
@@ -138,7 +148,7 @@ def status_document(place: dict[str, Any], campaign_id: str, child_id: str) -> d
     return {"state": place["state"], "position": place["position"], "ahead": place["ahead"],
             "waiting": place["waiting"], "estimated_minutes": minutes(place["estimated_wait_seconds"]),
             "pace_per_minute": round(place["pace_per_minute"]), "announcement": announcement(place),
-            "poll_after": place["poll_after_seconds"],
+            "poll_after": place["poll_after_seconds"], "poll_backoff": place.get("poll_backoff"),
             "next": url_for("parents.apply", campaign_id=campaign_id, child_id=child_id) if admitted else None}
 
 
@@ -180,8 +190,12 @@ def wait(campaign_id, child_id):
 def status(campaign_id, child_id):
     """The page's numbers as JSON, for its script; `Retry-After` says when to ask again."""
     campaign_id, child_id = str(campaign_id), str(child_id)
+    backoff = request.headers.get(POLL_BACKOFF_HEADER, "")
     try:
-        place = client("registrations").get(f"/waiting-rooms/{campaign_id}/place").data
+        # the backoff the page sent back, passed on as registrations reads it (plain digits; anything else: none)
+        place = with_backoff(client("registrations").get(
+            f"/waiting-rooms/{campaign_id}/place",
+            headers={POLL_BACKOFF_HEADER: backoff} if backoff.isascii() and backoff.isdigit() else None))
         if place["state"] in ("not_joined", "expired"):  # a lapsed admission (or a busy room): take a place
             place = join_room(campaign_id)
     except ApiError as error:
@@ -189,8 +203,10 @@ def status(campaign_id, child_id):
         return jsonify({"state": "unavailable", "poll_after": int(retry)}), 503, {"Retry-After": retry}
     if place["state"] == "admitted":
         keep_admission(campaign_id, place["admission_token"])
-    return (jsonify(status_document(place, campaign_id, child_id)), 200,
-            {"Retry-After": str(place["poll_after_seconds"]), "Cache-Control": "no-store"})
+    headers = {"Retry-After": str(place["poll_after_seconds"]), "Cache-Control": "no-store"}
+    if place["poll_backoff"] is not None:
+        headers[POLL_BACKOFF_HEADER] = str(place["poll_backoff"])
+    return jsonify(status_document(place, campaign_id, child_id)), 200, headers
 
 
 def _ms(text: str) -> int:
