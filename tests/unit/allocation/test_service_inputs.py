@@ -3,6 +3,8 @@ import random
 from datetime import date, datetime, timezone
 from uuid import UUID, uuid4, uuid5
 
+import pytest
+
 from services.allocation.domain import PriorityCriterion, allocate
 from services.allocation.domain.pricing import billed_tranche, unit_price
 from services.allocation.store.application_rows import (
@@ -96,6 +98,11 @@ def test_a_draws_reader_gives_each_row_what_domain_application_gives_sharing_equ
     assert read[0].facts is read[1].facts  # same facts and history: one frozen Facts
     assert read[2].facts != read[0].facts and read[3].facts.validated == {"quotient_tranche"}
     assert [application.age_at_reference_date for application in read] == [10, 6, 10, 10]
+
+
+def test_a_draws_reader_refuses_a_negative_age_as_the_core_does():
+    with pytest.raises(ValueError, match="negative age"):
+        ApplicationReader(date(2010, 3, 1)).application(stored(A, "durand"))
 
 
 def test_a_campaign_snapshot_becomes_the_cores_policy_with_exact_shares():
