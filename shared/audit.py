@@ -118,9 +118,13 @@ class ChainReport:
 
 # --- the chain, plain Python -------------------------------------------------------------------------------
 
+# json.dumps builds an encoder for each call given options; one built once writes the same text.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
     """One text per value: sorted keys, no spaces, UTF-8 kept (what is hashed)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL_ENCODER.encode(value)
 
 
 def entry_hash(previous_hash: str, content: Mapping[str, Any]) -> str:
@@ -166,14 +170,62 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+class ChangedFields(dict[str, Any]):
+    """`changed_fields`' answer: JSON already (a value set in it afterwards is made so as it is set), so the entry
+    that carries it takes it as it is instead of walking it once more (`next_entry`)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(str(key), json_safe(value))
+
+    def update(self, *others: Any, **more: Any) -> None:
+        for key, value in dict(*others, **more).items():
+            self[key] = value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if str(key) not in self:
+            self[key] = default
+        return self[str(key)]
+
+    def __ior__(self, other: Any) -> ChangedFields:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> ChangedFields:
     """{field: {"before": old, "after": new}} for each field that differs, nested objects flattened with dots
     (`offers.<id>.capacity`); a created target has every field with before null, a removed one after null."""
-    flat_before = _flatten(json_safe(before or {}))
-    flat_after = _flatten(json_safe(after or {}))
-    return {name: {"before": flat_before.get(name), "after": flat_after.get(name)}
-            for name in sorted(flat_before.keys() | flat_after.keys())
-            if flat_before.get(name) != flat_after.get(name)}
+    flat_before: dict[str, Any] = {}
+    flat_after: dict[str, Any] = {}
+    _flatten_json_safe(before or {}, "", flat_before)
+    _flatten_json_safe(after or {}, "", flat_after)
+    return ChangedFields({name: {"before": flat_before.get(name), "after": flat_after.get(name)}
+                          for name in sorted(flat_before.keys() | flat_after.keys())
+                          if flat_before.get(name) != flat_after.get(name)})
+
+
+_TEXT_ONLY = {str}
+
+
+def _flatten_json_safe(value: Any, prefix: str, into: dict[str, Any]) -> None:
+    """`_flatten(json_safe(value), prefix)` added to `into`, walking a plain dict once: its fields are flattened as
+    they are made JSON. Anything else (a dataclass, another mapping, a dict with keys that are not text, whose texts
+    could collide) goes the two-step way, each step walking only that part."""
+    if type(value) is dict and {*map(type, value)} <= _TEXT_ONLY:
+        if not value and prefix:
+            into[prefix[:-1]] = {}  # an empty nested object is a value of its own, as `_flatten` keeps it
+            return
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or item is None:
+                into[prefix + key] = item
+            else:
+                _flatten_json_safe(item, f"{prefix}{key}.", into)
+        return
+    safe = json_safe(value)
+    if type(safe) is dict:
+        into.update(_flatten(safe, prefix))
+    else:
+        into[prefix[:-1]] = safe
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -195,12 +247,20 @@ def next_entry(previous: ChainHead | None, *, chain: str, actor: Actor, action: 
                target_id: str, changes: Mapping[str, Any], occurred_at: datetime) -> AuditEntry:
     """The entry that follows `previous` (None: the chain's first), with its hash."""
     head = previous or ChainHead(0, GENESIS_HASH)
-    _instant(occurred_at)  # refuses a naive instant
-    entry = AuditEntry(chain=chain, seq=head.seq + 1, occurred_at=occurred_at.astimezone(timezone.utc),
-                       actor_subject=actor.subject, actor_role=actor.role, on_behalf_of=actor.on_behalf_of,
-                       action=action, target_type=target_type, target_id=str(target_id),
-                       changes=json_safe(changes), request_id=actor.request_id, previous_hash=head.hash)
-    return dataclasses.replace(entry, hash=entry.computed_hash())
+    instant = _instant(occurred_at)  # refuses a naive instant
+    safe_changes = changes if type(changes) is ChangedFields else json_safe(changes)
+    seq = head.seq + 1
+    target_id = str(target_id)
+    # The content as `AuditEntry.content` gives it, made once here for the hash instead of once more from the entry.
+    content = {"chain": chain, "seq": seq, "occurred_at": instant, "actor_subject": actor.subject,
+               "actor_role": actor.role, "on_behalf_of": actor.on_behalf_of, "action": action,
+               "target_type": target_type, "target_id": target_id, "changes": safe_changes,
+               "request_id": actor.request_id}
+    return AuditEntry(chain=chain, seq=seq, occurred_at=occurred_at.astimezone(timezone.utc),
+                      actor_subject=actor.subject, actor_role=actor.role, on_behalf_of=actor.on_behalf_of,
+                      action=action, target_type=target_type, target_id=target_id, changes=safe_changes,
+                      request_id=actor.request_id, previous_hash=head.hash,
+                      hash=entry_hash(head.hash, content))
 
 
 def verify_chain(chain: str, entries: Sequence[AuditEntry], head: ChainHead | None = None) -> ChainReport:
