@@ -12,7 +12,7 @@ docstring for the layout.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from itertools import accumulate, repeat
+from itertools import accumulate
 
 from services.allocation.domain.entrants import Entry
 from services.allocation.domain.model import Application, CampaignPolicy, Offer, PriorityCriterion
@@ -104,15 +104,6 @@ class _QuotientBits(dict):
         effective = HIGHEST_TRANCHE if tranche is None else tranche  # as Facts.effective_tranche
         bits = self[tranche] = sum(bit for most, bit in self.thresholds if effective <= most)
         return bits
-
-
-class _Positions(dict):
-    def __missing__(self, count: int) -> tuple[int, ...]:
-        positions = self[count] = tuple(range(count))
-        return positions
-
-
-_POSITIONS = _Positions()  # count → (0, 1, …, count - 1): an entrant's positions in its choices
 
 
 class Ranking:
@@ -257,16 +248,11 @@ class Ranking:
                      | (not_placed if facts.not_placed_previous_campaign else 0) | quotient[facts.quotient_tranche]
                      for facts in all_facts]
         home_given = [facts.residence_arrondissement for facts in all_facts] if resident else None
-        # All the keys in one flat list (one comprehension, without a call per entrant), then cut. Per entrant, the
-        # two keys' bases it can have (resident of the offer's arrondissement or not) are made once, not per choice.
-        first_given = self.entry.first_given
-        homes = [home_given[place] for place in first_given] if resident else repeat(None)
-        positions = _POSITIONS
-        flat = [(resident_base if home == arrondissement[o] else base) + position
-                for home, met, who, choices in zip(homes, [met_given[place] for place in first_given],
-                                                   [turn << shift for turn in self.turn], self.choices)
-                for resident_base, base in ((prefix[met | resident] + who, prefix[met] + who),)
-                for position, o in zip(positions[len(choices)], choices)]
+        # All the keys in one flat list (one comprehension, without a call per entrant), then cut.
+        flat = [prefix[met | resident if home == arrondissement[o] else met] + who + position
+                for place, turn, choices in zip(self.entry.first_given, self.turn, self.choices)
+                for met, home, who in ((met_given[place], home_given[place] if resident else None, turn << shift),)
+                for position, o in enumerate(choices)]
         ends = list(accumulate(map(len, self.choices)))
         return [tuple(flat[end - len(choices):end]) for end, choices in zip(ends, self.choices)]
 
