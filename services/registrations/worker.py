@@ -34,12 +34,13 @@ def intake_group(settings: Settings) -> str:
 
 
 # How the intake consumer reads the log. A writer that keeps up with a surge fetched a few records at a time and
-# paid a transaction's fixed cost (about ten statements) for each handful: writing a poll's records of every partition
-# in one transaction, and letting the fetch wait for 192 KB (some 150 records) or 500 ms, keeps its polls at 100-200
-# records from 200 submissions a second up. Polls of 25 / 50 / 100 / 250 records cost the writer 0.39 / 0.26 / 0.23 /
-# 0.22 ms of CPU a row and PostgreSQL 0.19-0.27 / 0.16-0.21 / 0.15-0.16 / 0.11-0.13 (`python -m bench.ledger_writer
-# --batch 25 50 100 250`, docs/PERFORMANCE.md, issue 19). The ledger then trails the 202s by up to 500 ms more.
-INTAKE_CONSUMER = {"across_partitions": True, "fetch_min_bytes": 196_608, "fetch_max_wait_ms": 500}
+# paid a transaction's fixed cost (about ten statements) for each handful: waiting up to 200 ms for 64 KB (some 70
+# records) and writing a poll's records of every partition in one transaction took 0.8 -> 0.35 ms of its CPU per row
+# at 400 rows/s (docs/PERFORMANCE.md, issue 19). The ledger then trails the 202s by up to 200 ms more. Larger polls
+# are cheaper still (25 / 50 / 100 / 250 records: 0.39 / 0.26 / 0.23 / 0.22 ms of the writer's CPU a row, `python -m
+# bench.ledger_writer --batch 25 50 100 250`), but 192 KB or 500 ms (fetch wait equal to the consumer's 500 ms poll
+# timeout) left a lone submission out of the ledger for more than 5 s in the page tests: not taken until understood.
+INTAKE_CONSUMER = {"across_partitions": True, "fetch_min_bytes": 65_536, "fetch_max_wait_ms": 200}
 
 # How long the outbox relay waits after a round that emptied the outbox. Each round is a transaction, a flush and
 # an acknowledgement whatever its size: during a surge the ledger writer's `application.received` went out in rounds
