@@ -177,11 +177,15 @@ class OutboxRelay:
 
     # Rows per round: each round waits for the broker's acknowledgement and commits once, so larger
     # rounds relay a draw's 100,000 events several times faster (measured: docs/PERFORMANCE.md).
-    def __init__(self, engine: Engine, outbox: Table, producer: Producer, batch_size: int = 2000):
+    # `idle_seconds`: the rest after a round that emptied the outbox (each round costs a transaction, a flush and an
+    # acknowledgement whatever its size); a backlog is relayed without resting.
+    def __init__(self, engine: Engine, outbox: Table, producer: Producer, batch_size: int = 2000,
+                 idle_seconds: float = 0.1):
         self.engine = engine
         self.outbox = outbox
         self.producer = producer
         self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
         self._lock_key = zlib.crc32(f"outbox:{outbox.fullname}".encode())
         self._stopping = threading.Event()
 
@@ -234,7 +238,8 @@ class OutboxRelay:
             events += count
         return positions
 
-    def run(self, idle_seconds: float = 0.1, error_backoff_seconds: float = 1.0) -> None:
+    def run(self, idle_seconds: float | None = None, error_backoff_seconds: float = 1.0) -> None:
+        idle_seconds = self.idle_seconds if idle_seconds is None else idle_seconds
         while not self._stopping.is_set():
             try:
                 published = self.publish_pending()

@@ -5,7 +5,6 @@ the outbox, and rebuilds intake's Redis state from the ledger when it is missing
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 from services.registrations.bootstrap import RegistrationsComponents, build_components
@@ -50,19 +49,6 @@ INTAKE_CONSUMER = {"across_partitions": True, "fetch_min_bytes": 65_536, "fetch_
 RELAY_IDLE_SECONDS = 0.5
 
 
-@dataclass(frozen=True)
-class PacedRelay:
-    """The outbox relay as one of the worker's loops, resting `idle_seconds` after a round that drained the outbox."""
-    relay: OutboxRelay
-    idle_seconds: float
-
-    def run(self) -> None:
-        self.relay.run(idle_seconds=self.idle_seconds)
-
-    def stop(self) -> None:
-        self.relay.stop()
-
-
 def build_loops(components: RegistrationsComponents) -> list[Loop]:
     settings, engine, runtime = components.settings, components.engine, components.runtime
     write_batch = partial(handle_submissions, engine)
@@ -75,7 +61,7 @@ def build_loops(components: RegistrationsComponents) -> list[Loop]:
                      handler=partial(handle_decision, engine, components.guard),
                      batch_handler=partial(handle_decisions, engine, components.guard),
                      max_poll_records=settings.decisions_max_poll_records),
-        PacedRelay(OutboxRelay(engine, outbox, runtime.producer), RELAY_IDLE_SECONDS),
+        OutboxRelay(engine, outbox, runtime.producer, idle_seconds=RELAY_IDLE_SECONDS),
         # The grace: submissions already past the guard may still be on their way to the broker.
         GuardKeeper(engine, components.redis,
                     lambda: group_lag(settings, intake_group(settings), APPLICATION_SUBMISSIONS),
