@@ -41,6 +41,10 @@ def family_change(actor: Actor, action: str, target_type: str, target_id: str, b
     actor itself (a parent); the changed fields, and the reason an agent gave."""
     changes = changed_fields(before, after)
     if reason is not None:
+        if "reason" in changes:
+            # The agent's motif is read from changes["reason"] (the family's history, docs/audit.md): a changed
+            # field of that name would be overwritten and lost from the chain.
+            raise ValueError(f"{action}: a changed field named 'reason' would be hidden by the agent's reason")
         changes["reason"] = {"before": None, "after": reason}
     family = family_account or actor.on_behalf_of or actor.subject
     return PendingEntry(chain_of(family), actor, action, target_type, str(target_id), changes, now)
