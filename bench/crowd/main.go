@@ -4,8 +4,8 @@
 // (PUT /waiting-rooms/{campaign}/place), asks again after the poll_after_seconds the server gives, and once
 // admitted submits (POST /applications) with its admission token and its own Idempotency-Key; a 503 is retried
 // after its Retry-After with the same key, an admission refused (403) asks the room for a fresh token. A join
-// refused as busy (503) sends its Arrival-Ticket back with the next join, as the portal's waiting page does, and
-// each poll sends back the Poll-Backoff of the room's last answer (a refused poll then waits what the room would
+// refused as busy (503) sends its Arrival-Ticket back with the next join, as the portal's waiting page does (and
+// the Join-Backoff of a refusal by the edge: refused again, it waits longer), and each poll sends back the Poll-Backoff of the room's last answer (a refused poll then waits what the room would
 // have told it, not a few seconds). Every
 // answer is one JSON line on stdout: family, kind (join, poll, submit), start and latency in ms since the run's
 // start, status, and what the answer said (state, position, pace, application id); the first line (kind start)
@@ -122,6 +122,7 @@ func visit(number int, f family, base, roomBase, campaign string, deadline time.
 			wait = time.Duration(15000+rand.Intn(15000)) * time.Millisecond
 		} else if status == 200 {
 			delete(auth, "Arrival-Ticket") // spent (or ignored) by this join
+			delete(auth, "Join-Backoff")
 			if backoff := headers.Get("Poll-Backoff"); backoff != "" {
 				auth["Poll-Backoff"] = backoff // sent back with the next poll, as the portal's waiting page does
 			}
@@ -143,6 +144,9 @@ func visit(number int, f family, base, roomBase, campaign string, deadline time.
 			result.Code, result.Edge = problem.Code, headers.Get("Shed-By") == "edge"
 			if ticket := headers.Get("Arrival-Ticket"); method == "PUT" && ticket != "" {
 				auth["Arrival-Ticket"] = ticket // the next join keeps this refusal's arrival order
+			}
+			if backoff := headers.Get("Join-Backoff"); method == "PUT" && backoff != "" {
+				auth["Join-Backoff"] = backoff // refused again at the edge, the next join waits longer
 			}
 			wait = retryAfter(headers, 2)
 		}

@@ -106,8 +106,12 @@ def test_the_room_counts_exactly_the_polls_its_fast_path_answers_apart_and_sends
                      r'default everyone;', config)
     first, last = ROOM_POLL_RETRY_S
     retry = re.search(r'map "\$request_method \$uri" \$edge_waiting_room_retry_after \{\s+"~\S+ \S+" '
-                      r'\$edge_waiting_room_polls_retry_after;\s+default \$edge_retry_(\d+)_(\d+);', config)
-    assert retry is not None and tuple(map(int, retry.groups())) == ROOM_RETRY_S
+                      r'\$edge_waiting_room_polls_retry_after;\s+default \$edge_waiting_room_others_retry_after;', config)
+    assert retry is not None
+    # a join that sent back no Join-Backoff (the test below for one that did)
+    others = re.search(r'\$edge_waiting_room_others_retry_after \{\n(?:        "\d+:[0-9a-f]" \d+;\n)+'
+                       r'        default \$edge_retry_(\d+)_(\d+);', config)
+    assert others is not None and tuple(map(int, others.groups())) == ROOM_RETRY_S
     # a poll that sent back no Poll-Backoff (the test below for one that did)
     polls = re.search(r'\$edge_waiting_room_polls_retry_after \{\n(?:        "\d+:[0-9a-f]" \d+;\n)+'
                       r'        default \$edge_retry_(\d+)_(\d+);', config)
@@ -172,3 +176,41 @@ def test_a_refused_poll_follows_the_backoff_its_page_sent_back_by_the_rooms_own_
         assert set(values) == {refused_poll_retry(backoff, rng=rng) for _ in range(400)}, backoff
         assert max(values.values()) - min(values.values()) <= 1  # as uniform as 16 draws allow
     assert re.search(r'map \$request_id \$edge_draw_digit \{\s+"~\(\?<digit>\[0-9a-f\]\)\$" \$digit;', config)
+
+
+def test_a_join_refused_again_at_the_edge_waits_longer_by_the_rooms_rule(tmp_path):
+    """The edge keeps no place for a join it refuses (no arrival ticket): it tells it when to come back, in
+    Retry-After and Join-Backoff, and a join that sends that Join-Backoff back is refused with the span the room's
+    rule gives for it (`refused_join_span`: twice as long, at most 60 s and a fifth), about uniformly; nothing
+    usable, the first span. Polls are told no Join-Backoff."""
+    from deploy.local.servers.nginx import ROOM_RETRY_S
+    from services.registrations.domain.waiting_room import JoinBackoff, echoed_seconds, refused_join_span
+
+    config = make_run_edge(tmp_path)
+    longest = JoinBackoff().longest_seconds
+    kept = config[config.index("map $http_join_backoff $edge_waiting_room_others_backoff {"):]
+    kept = kept[:kept.index("}")]
+    exact = dict(re.findall(r"^        (\d+) (\d+);$", kept, re.MULTILINE))
+    assert {int(k): int(v) for k, v in exact.items()} == {s: echoed_seconds(str(s), longest)
+                                                          for s in range(1, longest + 1)}
+    assert re.search(r'^        "~\^\[1-9\]\[0-9\]\*\$" (\d+);$', kept, re.MULTILINE).group(1) == str(longest)
+    assert echoed_seconds("600", longest) == longest and echoed_seconds("060", longest) is None
+
+    drawn = config[config.index('map "$edge_waiting_room_others_backoff:$edge_draw_digit" '
+                                '$edge_waiting_room_others_retry_after {'):]
+    drawn = drawn[:drawn.index("}")]
+    assert re.search(rf"^        default \$edge_retry_{ROOM_RETRY_S[0]}_{ROOM_RETRY_S[1]};$", drawn, re.MULTILINE)
+    table: dict[int, Counter] = {}
+    for backoff, _digit, value in re.findall(r'^        "(\d+):([0-9a-f])" (\d+);$', drawn, re.MULTILINE):
+        table.setdefault(int(backoff), Counter())[int(value)] += 1
+    assert set(table) == set(range(1, longest + 1))
+    for backoff, values in table.items():
+        first, last = refused_join_span(backoff)
+        assert sum(values.values()) == 16 and set(values) == set(range(first, last + 1)), backoff
+        assert max(values.values()) - min(values.values()) <= 1
+    assert min(table[ROOM_RETRY_S[1]]) == 2 * ROOM_RETRY_S[1] and min(table[longest]) == longest
+
+    told = re.search(r'map "\$request_method \$uri" \$edge_waiting_room_answered_backoff \{\s+"~\S+ \S+" "";\s+'
+                     r'default \$edge_waiting_room_retry_after;', config)
+    assert told is not None
+    assert "add_header Join-Backoff $edge_waiting_room_answered_backoff always;" in config

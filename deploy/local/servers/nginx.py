@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local.servers.base import LOOPBACK, ServerStartError
-from services.registrations.domain.waiting_room import PollBudget, poll_backoff_jitter
+from services.registrations.domain.waiting_room import JoinBackoff, PollBudget, refused_join_span, refused_poll_span
 from services.registrations.web.parents.shedding import INTAKE_PATH, SHED_DETAIL
-from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL, PLACE_PATH, POLL_BACKOFF
+from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL, JOIN_BACKOFF, PLACE_PATH, POLL_BACKOFF
 from shared.errors import PROBLEM_CONTENT_TYPE, ServiceUnavailable, problem_document
 
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
@@ -64,14 +64,16 @@ OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics")
 
 @dataclass(frozen=True)
 class EchoedBackoff:
-    """A refusal's Retry-After read from the request: the seconds the service told the client to wait should this
-    request be refused, sent back in header `header` (the room's Poll-Backoff: nginx cannot read the room). Taken by
-    the service's own rule (`domain.waiting_room.echoed_backoff`): digits with no leading zero, at most `longest`
-    (more: `longest`); the Retry-After is drawn from it to `poll_backoff_jitter` seconds later per refusal (as the
-    room's processes do, `refused_poll_retry`). Anything else: the bound's own `retry_after`."""
+    """A refusal's Retry-After read from the request: seconds the client sent back in header `header` (the room's
+    Poll-Backoff: nginx cannot read the room; the Join-Backoff of the edge's own last refusal of a join). Taken by
+    the service's own rule (`domain.waiting_room.echoed_seconds`): digits with no leading zero, at most `longest`
+    (more: `longest`); the Retry-After is drawn per refusal over `span(seconds)` (first and last second). Anything
+    else: the bound's own `retry_after`. `answered`: the refusal also gives its Retry-After in this header, for
+    the client to send back (`header` again) with its next request."""
     header: str
     longest: int
-    budget: PollBudget
+    span: Callable[[int], tuple[int, int]]
+    answered: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,14 +107,20 @@ class EdgeShedding:
     instance: str | None = None  # the problem's, as the service writes it for the same refusal
     paths: tuple[str, ...] = ()  # only these exact paths are bounded; every path (but OPERATIONS_PATHS) when empty
     apart: BoundApart | None = None
+    echoed: EchoedBackoff | None = None  # the Retry-After of the requests not counted apart, when they send it back
 
 
-# Retry-After of the edge's refusals (first, last second), drawn uniformly per refusal. The room's joins: 5-30 s.
-# With 2-11 s every family joined 6-9 times at 3x capacity, and the storm of quick refusals took the shared 2 cores
-# from the answers (a position or a 503: p99 364-958 ms); with 5-30 s, 2.4-4 joins a family and p99 70-161 ms, on the
-# same loaded machine (docs/deploy.md, "Shedding at the edge"). A family refused here has no arrival ticket, so a
-# longer span costs it no kept place.
-ROOM_RETRY_S = (5, 30)
+# Retry-After of the edge's refusals (first, last second), drawn uniformly per refusal. The room's joins: 5-30 s the
+# first time. With 2-11 s every family joined 6-9 times at 3x capacity, and the storm of quick refusals took the
+# shared 2 cores from the answers (a position or a 503: p99 364-958 ms); with 5-30 s, 2.4-4 joins a family and p99
+# 70-161 ms, on the same loaded machine (docs/deploy.md, "Shedding at the edge"). A family refused here has no
+# arrival ticket, so a longer span costs it no kept place.
+ROOM_RETRY_S = JoinBackoff().first
+# ... and each refusal after it longer (`JoinBackoff`: twice the last, at most 60 s and a fifth): the refusal
+# answers its Retry-After as Join-Backoff, the client sends it back with its next join. At the opening of 2026-12-05
+# 15:16 (1,103 families a second), with 5-30 s every time, families joined 5.6 times each.
+ROOM_JOIN_BACKOFF = EchoedBackoff(JOIN_BACKOFF, JoinBackoff().longest_seconds, refused_join_span,
+                                  answered=JOIN_BACKOFF)
 # The room's polls, bounded apart from its joins: a poll is how an admitted family learns of its admission, and
 # 5-30 s a refusal made families learn of it 53 s (p50) after their place was released, so that families admitted
 # while the pace was high submitted together after the controller had cut it (docs/registrations.md, "Shedding at the
@@ -125,7 +133,7 @@ ROOM_POLL_RETRY_S = (2, 5)
 # is far, 2-3 s once it is due. At the opening of 2026-12-05 11:52 (1,025 families a second), with 2-5 s for every
 # refused poll, polls reached 2,338 a second against the room's budget of 100, and even nginx's own refusals waited
 # in the crowd's connections (p99 1.35 s).
-ROOM_POLL_BACKOFF = EchoedBackoff(POLL_BACKOFF, round(PollBudget().longest_seconds), PollBudget())
+ROOM_POLL_BACKOFF = EchoedBackoff(POLL_BACKOFF, round(PollBudget().longest_seconds), refused_poll_span)
 SUBMISSION_RETRY_S = (1, 3)  # an admitted family's submission, retried with the same key: soon
 # A family's poll, exactly as the room's fast path tells it from a join (web/parents/waiting_room_fast.py).
 ROOM_POLL_PATH = "^" + PLACE_PATH.pattern.replace("(", "").replace(")", "") + "$"
@@ -134,11 +142,12 @@ ROOM_POLL_PATH = "^" + PLACE_PATH.pattern.replace("(", "").replace(")", "") + "$
 def waiting_room_shedding(in_flight: int, polls_in_flight: int) -> EdgeShedding:
     """The waiting room's processes: joins and every other request beyond `in_flight` (their threads: each one let
     through gets a thread at once, so the room's own bound, WAITING_ROOM_MAX_IN_FLIGHT, still refuses its share with
-    an arrival ticket), come back after ROOM_RETRY_S; polls (`GET` of a family's place) beyond `polls_in_flight`
+    an arrival ticket), come back after ROOM_RETRY_S, then longer each time they send back the Join-Backoff of
+    their last refusal (ROOM_JOIN_BACKOFF); polls (`GET` of a family's place) beyond `polls_in_flight`
     (the processes' own bound on polls, WAITING_ROOM_MAX_IN_FLIGHT each), counted apart so that joins never take
     their places, come back after the Poll-Backoff they sent back (ROOM_POLL_BACKOFF), else ROOM_POLL_RETRY_S. A
     family refused here gets no arrival ticket (docs/registrations.md, "Shedding at the edge")."""
-    return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"": ROOM_RETRY_S},
+    return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"": ROOM_RETRY_S}, echoed=ROOM_JOIN_BACKOFF,
                         apart=BoundApart("polls", "GET", ROOM_POLL_PATH, polls_in_flight, ROOM_POLL_RETRY_S,
                                          echoed=ROOM_POLL_BACKOFF))
 
@@ -274,7 +283,8 @@ def _shedding_http(sheddings: Mapping[str, EdgeShedding]) -> str:
 {entries}
         default {last};
     }}""")
-    if any(shedding.apart is not None and shedding.apart.echoed is not None for shedding in sheddings.values()):
+    if any(shedding.echoed is not None or (shedding.apart is not None and shedding.apart.echoed is not None)
+           for shedding in sheddings.values()):
         parts.append("""    # Another draw per refusal (0-15), for a Retry-After that follows what the client sent back.
     map $request_id $edge_draw_digit {
         "~(?<digit>[0-9a-f])$" $digit;
@@ -308,7 +318,19 @@ def _route_shedding_http(name: str, shedding: EdgeShedding) -> str:
     first, last = apart.retry_after
     apart_retry = (f"$edge_retry_{first}_{last}" if apart.echoed is None
                    else f"$edge_{ident}_{apart.name}_retry_after")
-    echoed = "" if apart.echoed is None else _echoed_backoff_http(f"edge_{ident}_{apart.name}", apart.echoed, apart)
+    echoed = ("" if apart.echoed is None else
+              _echoed_backoff_http(f"edge_{ident}_{apart.name}", apart.echoed, apart.retry_after, apart.name))
+    others_retry = f"$edge_retry_{fallback[0]}_{fallback[1]}"
+    if shedding.echoed is not None:
+        others_retry = f"$edge_{ident}_others_retry_after"
+        echoed += _echoed_backoff_http(f"edge_{ident}_others", shedding.echoed, fallback, "other requests")
+    if shedding.echoed is not None and shedding.echoed.answered:
+        echoed += f"""
+    # ... told back in {shedding.echoed.answered} (none for the {apart.name}), for the client to send back.
+    map "$request_method $uri" $edge_{ident}_answered_backoff {{
+        {request} "";
+        default $edge_{ident}_retry_after;
+    }}"""
     return f"""    # {name}: at most {apart.in_flight} of its {apart.name} ({apart.method} {apart.path}) and {shedding.in_flight} of its other
     # requests passed to its processes at once, counted apart.
     map "$request_method $uri" $edge_{ident}_counted {{
@@ -323,22 +345,23 @@ def _route_shedding_http(name: str, shedding: EdgeShedding) -> str:
     limit_conn_zone $edge_{ident}_{apart.name}_counted zone={ident}_{apart.name}_in_flight:1m;
     map "$request_method $uri" $edge_{ident}_retry_after {{
         {request} {apart_retry};{by_method}
-        default $edge_retry_{fallback[0]}_{fallback[1]};
+        default {others_retry};
     }}{echoed}"""
 
 
-def _echoed_backoff_http(prefix: str, echoed: EchoedBackoff, apart: BoundApart) -> str:
+def _echoed_backoff_http(prefix: str, echoed: EchoedBackoff, fallback: tuple[int, int], what: str) -> str:
     """The Retry-After of a refused request that sent back its backoff (`EchoedBackoff`): the header's value kept
-    when it is one the service would take (`echoed_backoff`: an exact entry per second, any longer number capped),
-    then, per refusal, from it to `poll_backoff_jitter` seconds later by a draw of 16."""
+    when it is one the service would take (`echoed_seconds`: an exact entry per second, any longer number capped),
+    then, per refusal, over `echoed.span` of it by a draw of 16; without one, `fallback`."""
     variable = "$http_" + echoed.header.lower().replace("-", "_")
     exact = "\n".join(f"        {seconds} {seconds};" for seconds in range(1, echoed.longest + 1))
+    spans = {seconds: echoed.span(seconds) for seconds in range(1, echoed.longest + 1)}
     drawn = "\n".join(
-        f'        "{seconds}:{digit:x}" {seconds + digit * (poll_backoff_jitter(seconds, echoed.budget) + 1) // 16};'
-        for seconds in range(1, echoed.longest + 1) for digit in range(16))
-    first, last = apart.retry_after
+        f'        "{seconds}:{digit:x}" {first + digit * (last - first + 1) // 16};'
+        for seconds, (first, last) in spans.items() for digit in range(16))
+    first, last = fallback
     return f"""
-    # Refused {apart.name}: Retry-After from the {echoed.header} the client sent back (at most {echoed.longest} s) to a fifth later;
+    # Refused {what}: Retry-After drawn from the {echoed.header} the client sent back (at most {echoed.longest} s);
     # without one, {first}-{last} s.
     map {variable} ${prefix}_backoff {{
 {exact}
@@ -362,14 +385,16 @@ def busy_body(shedding: EdgeShedding, retry_after: str) -> str:
 
 def _busy_location(route: Route) -> str:
     assert route.shedding is not None
-    ident = _ident(route.name)
+    ident, echoed = _ident(route.name), route.shedding.echoed
+    answered = ("" if echoed is None or not echoed.answered
+                else f"\n            add_header {echoed.answered} $edge_{ident}_answered_backoff always;")
     return f"""
         location @{ident}_busy {{
             default_type {PROBLEM_CONTENT_TYPE};
             add_header Retry-After $edge_{ident}_retry_after always;
             add_header Cache-Control no-store always;
             add_header X-Request-ID $edge_request_id always;
-            add_header {SHED_BY} edge always;
+            add_header {SHED_BY} edge always;{answered}
             return 503 '{busy_body(route.shedding, "${edge_" + ident + "_retry_after}")}';
         }}"""
 

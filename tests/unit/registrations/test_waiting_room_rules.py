@@ -214,3 +214,20 @@ def test_an_arrival_ticket_refused_again_keeps_its_instant_at_most_ten_minutes()
         tickets.verify(chain, campaign, "bearer", late)
     assert expired.value.outcome is TicketOutcome.EXPIRED
     assert tickets.verify(tickets.issue(campaign, "bearer", late, chain), campaign, "bearer", late).arrived_at_ms == late
+
+
+def test_a_join_refused_at_the_edge_again_and_again_waits_longer_up_to_a_minute():
+    from services.registrations.domain.waiting_room import JoinBackoff, refused_join_span
+
+    backoff = JoinBackoff()
+    assert refused_join_span(None) == backoff.first == (5, 30)
+    assert refused_join_span(5) == (10, 12) and refused_join_span(17) == (34, 41)
+    assert refused_join_span(1) == (5, 6)  # never sooner than a first refusal
+    assert refused_join_span(30) == refused_join_span(60) == (60, 72)  # at most a minute, and a fifth to spread
+    # Refused every time, a family asks 3 times in its first two minutes instead of about 7 (5-30 s each time).
+    waited, tries, echoed = 0, 0, None
+    while waited < 120:
+        first, last = refused_join_span(echoed)
+        echoed = (first + last) // 2
+        waited, tries = waited + echoed, tries + 1
+    assert tries <= 4

@@ -53,6 +53,10 @@ ARRIVAL_TICKET = "Arrival-Ticket"  # a refused join's ticket, given and sent bac
 # every place, sent back by the page with its next poll, read by the edge's refusal and this process's.
 POLL_BACKOFF = "Poll-Backoff"
 POLL_BACKOFF_ENVIRON = "HTTP_" + POLL_BACKOFF.upper().replace("-", "_")
+# The Retry-After of a join the edge refused (it keeps no place: nginx signs no arrival ticket), given with that
+# refusal and sent back by the page with its next join: refused again, that join waits longer
+# (`domain.waiting_room.JoinBackoff`, deploy/local/servers/nginx.py).
+JOIN_BACKOFF = "Join-Backoff"
 SUBMISSION_PATH = "/applications"
 ADMITTED = "HTTP_ADMISSION_TOKEN"  # a submission carrying the room's admission token: its latency steers the pace
 LONGEST_QUEUE_S = 60.0  # an X-Request-Start further back than this is a clock apart, not a wait: ignored
