@@ -463,3 +463,53 @@ def test_the_waiting_page_carries_the_rooms_poll_backoff_both_ways(oidc_provider
         browser.get(path + "/etat", headers={"Poll-Backoff": "37, 1"})
         browser.get(path + "/etat")
     assert sent == ["12", "37", None, None]
+
+
+def test_a_join_refused_at_the_edge_sends_back_its_join_backoff_with_the_next_join(oidc_provider, redis_url):
+    """The edge keeps no place for a join it refuses (no arrival ticket): the page's next join sends back the
+    refusal's Retry-After as Join-Backoff, so that, refused again, the edge tells it to wait longer; once the family
+    has its place, nothing more is sent."""
+    sent: list[str | None] = []  # each join's Join-Backoff header
+    refusals = iter(["17", "40"])
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, document: dict, headers: dict[str, str]):
+            body = json.dumps(document).encode()
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", "Content-Length": str(len(body)), **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):  # noqa: N802 — http.server's naming
+            self._send(200, {"phase": "open", "opens_at": "2026-02-04T23:01:00+00:00",
+                             "pre_queue_opens_at": "2026-02-04T22:31:00+00:00"}, {})
+
+        def do_PUT(self):  # noqa: N802
+            sent.append(self.headers.get("Join-Backoff"))
+            retry = next(refusals, None)
+            if retry is not None:  # as the edge refuses: no arrival ticket, Shed-By: edge
+                self._send(503, {"type": "urn:guichet:problem:waiting-room-busy", "status": 503,
+                                 "code": "waiting-room-busy", "retry_after": int(retry)},
+                           {"Retry-After": retry, "Join-Backoff": retry, "Shed-By": "edge"})
+            else:
+                self._send(200, {"state": "waiting", "position": 40, "ahead": 39, "waiting": 900,
+                                 "pace_per_minute": 60.0, "estimated_wait_seconds": 2400, "poll_after_seconds": 9,
+                                 "admission_token": None}, {"Retry-After": "9"})
+
+    with serving(Handler) as url:
+        settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
+                                  oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
+                                  **stand_in_for_every_service(url))
+        browser = create_app(settings).test_client()
+        callback, _ = provider_login(browser, "/connexion", oidc_provider.admin().create_account("parent"))
+        assert browser.get(callback).status_code == 302
+        path = "/campagnes/0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33/enfants/5d0e6a6c-7a8b-4c1d-9e2f-3a4b5c6d7e8f/attente"
+
+        first = browser.get(path)
+        assert first.status_code == 503 and first.headers["Retry-After"] == "17"
+        second = browser.get(path)
+        assert second.status_code == 503 and second.headers["Retry-After"] == "40"
+        assert browser.get(path).status_code == 200
+        browser.get(path)
+    assert sent == [None, "17", "40", None]

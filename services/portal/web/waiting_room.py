@@ -8,7 +8,9 @@ without it, the page refreshes itself (never more often than every 30 s) and has
 When the room is busy (503), the page says the family's place comes back in a few seconds and asks again after
 `Retry-After`, with or without JavaScript; a refused join's arrival ticket is kept in the session and sent back
 with the next join, so the family keeps the place its first arrival earned (docs/registrations.md, "Arrival
-tickets"). The room's `Poll-Backoff` (how long a refused poll waits: docs/registrations.md, "Refused polls") goes
+tickets"); a join refused at the edge (no ticket: the edge keeps no place) sends back the refusal's Retry-After
+as `Join-Backoff`, so that, refused again, it waits longer (docs/registrations.md, "Refused joins at the edge").
+The room's `Poll-Backoff` (how long a refused poll waits: docs/registrations.md, "Refused polls") goes
 to the page with each place, and the page's script sends it back with its next poll, which passes it on: a poll
 the room or the edge refuses then comes back no sooner than the room would have told the family.
 """
@@ -31,6 +33,10 @@ ADMISSION_HEADER = "Admission-Token"
 ADMISSIONS = "admissions"  # session: campaign id → the room's admission token
 ARRIVAL_TICKET_HEADER = "Arrival-Ticket"
 ARRIVALS = "arrival_tickets"  # session: campaign id → the arrival ticket of its last join refused as busy
+# Registrations' edge's header (deploy/local/servers/nginx.py, JOIN_BACKOFF): a join refused there without an arrival
+# ticket is told when to come back; sent back with the next join, a refusal of it is told to wait longer.
+JOIN_BACKOFF_HEADER = "Join-Backoff"
+JOIN_BACKOFFS = "join_backoffs"  # session: campaign id → the Retry-After of its last join refused without a ticket
 REMEMBERED_ADMISSIONS = 8
 # Without JavaScript the whole page reloads, and a screen reader reads it again: not more than every 30 s.
 NO_SCRIPT_REFRESH_SECONDS = 30
@@ -69,21 +75,33 @@ def with_backoff(answer: Answer) -> dict[str, Any]:
 
 def join_room(campaign_id: str) -> dict[str, Any]:
     """Take the family's place, with the arrival ticket of a join refused before (then spent); refused as busy,
-    the new ticket is kept for the next join (it carries the first refusal's instant)."""
-    arrivals = dict(session.get(ARRIVALS) or {})
-    ticket = arrivals.get(campaign_id)
+    the new ticket is kept for the next join (it carries the first refusal's instant). Refused without a ticket
+    (by the edge), the refusal's Retry-After is kept and sent back as Join-Backoff with the next join."""
+    arrivals, backoffs = dict(session.get(ARRIVALS) or {}), dict(session.get(JOIN_BACKOFFS) or {})
+    ticket, backoff = arrivals.get(campaign_id), backoffs.get(campaign_id)
+    headers = {ARRIVAL_TICKET_HEADER: ticket} if ticket else {}
+    if backoff:
+        headers[JOIN_BACKOFF_HEADER] = backoff
     try:
         place = with_backoff(client("registrations").call(
-            "PUT", f"/waiting-rooms/{campaign_id}/place", headers={ARRIVAL_TICKET_HEADER: ticket} if ticket else None))
+            "PUT", f"/waiting-rooms/{campaign_id}/place", headers=headers or None))
     except ApiError as error:
-        if error.status == 503 and error.problem.get("arrival_ticket"):
-            arrivals.pop(campaign_id, None)
-            arrivals[campaign_id] = error.problem["arrival_ticket"]
-            session[ARRIVALS] = dict(list(arrivals.items())[-REMEMBERED_ADMISSIONS:])
+        if error.status == 503:
+            backoffs.pop(campaign_id, None)
+            if error.problem.get("arrival_ticket"):
+                arrivals.pop(campaign_id, None)
+                arrivals[campaign_id] = error.problem["arrival_ticket"]
+                session[ARRIVALS] = dict(list(arrivals.items())[-REMEMBERED_ADMISSIONS:])
+            elif error.retry_after:
+                backoffs[campaign_id] = str(error.retry_after)
+            session[JOIN_BACKOFFS] = dict(list(backoffs.items())[-REMEMBERED_ADMISSIONS:])
         raise
     if ticket is not None:
         arrivals.pop(campaign_id, None)
         session[ARRIVALS] = arrivals
+    if backoff is not None:
+        backoffs.pop(campaign_id, None)
+        session[JOIN_BACKOFFS] = backoffs
     return place
 
 
