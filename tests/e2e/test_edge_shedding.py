@@ -34,8 +34,8 @@ from deploy.local.run import (
     threads_of,
 )
 from deploy.local.servers.nginx import ROOM_POLL_RETRY_S, ROOM_RETRY_S, SHED_BY, SUBMISSION_RETRY_S, nginx_binary
-from services.registrations.domain.waiting_room import PollBudget, poll_backoff_jitter
-from services.registrations.web.parents.waiting_room_fast import POLL_BACKOFF
+from services.registrations.domain.waiting_room import JoinBackoff, PollBudget, poll_backoff_jitter, refused_join_span
+from services.registrations.web.parents.waiting_room_fast import JOIN_BACKOFF, POLL_BACKOFF
 from shared.waiting import wait_until
 from tests.support.servers import free_port, stop_process_groups
 
@@ -235,6 +235,40 @@ def test_a_refused_poll_comes_back_no_sooner_than_the_backoff_the_room_gave_it(e
         assert upstreams["room"].count() == POLLS_BOUND + ROOM_BOUND
         upstreams["room"].release.set()
         assert [future.result()[0] for future in held] == [200] * POLLS_BOUND
+
+
+def test_a_join_refused_again_at_the_edge_is_told_to_wait_longer(edge):
+    """The edge keeps no place for a join it refuses: it tells it when to come back in Retry-After and Join-Backoff;
+    a join that sends that Join-Backoff back is refused with twice as long (`refused_join_span`), at most a minute
+    and a fifth; anything but plain digits: the first span. Polls are told no Join-Backoff."""
+    intake_url, room_url, upstreams = edge
+    place = f"/waiting-rooms/{uuid.uuid4()}/place"
+    with ThreadPoolExecutor(POLLS_BOUND + ROOM_BOUND) as pool:
+        held = hold(pool, room_url + place, "PUT", ROOM_BOUND, upstreams["room"])
+
+        first = fetch(room_url + place, "PUT")
+        assert_refused_by_the_edge(first, "waiting-room-busy", ROOM_RETRY_S)
+        assert first[1][JOIN_BACKOFF] == first[1]["Retry-After"]
+        again = [fetch(room_url + place, "PUT", headers={JOIN_BACKOFF: "17"}) for _ in range(30)]
+        for answer in again:
+            assert_refused_by_the_edge(answer, "waiting-room-busy", refused_join_span(17))
+            assert answer[1][JOIN_BACKOFF] == answer[1]["Retry-After"]
+        assert len({answer[1]["Retry-After"] for answer in again}) >= 3, "drawn per refusal"
+        assert refused_join_span(17)[0] == 34
+        longest = JoinBackoff().longest_seconds
+        assert_refused_by_the_edge(fetch(intake_url + place, "PUT", headers={JOIN_BACKOFF: "86400"}),
+                                   "waiting-room-busy", refused_join_span(longest))
+        for sent in ("0", "017", "-5", "5s", " ", "4,4"):
+            assert_refused_by_the_edge(fetch(room_url + place, "PUT", headers={JOIN_BACKOFF: sent}),
+                                       "waiting-room-busy", ROOM_RETRY_S)
+        # a poll: its own bound and span, whatever it sends, and no Join-Backoff told
+        hold(pool, room_url + place, "GET", POLLS_BOUND, upstreams["room"])
+        poll = fetch(room_url + place, "GET", headers={JOIN_BACKOFF: "17"})
+        assert_refused_by_the_edge(poll, "waiting-room-busy", ROOM_POLL_RETRY_S)
+        assert JOIN_BACKOFF not in poll[1]
+        assert upstreams["room"].count() == POLLS_BOUND + ROOM_BOUND
+        upstreams["room"].release.set()
+        assert [future.result()[0] for future in held] == [200] * ROOM_BOUND
 
 
 def test_the_edges_retry_after_is_drawn_per_refusal(edge):
