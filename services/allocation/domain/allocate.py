@@ -100,9 +100,9 @@ def _allocate(policy: CampaignPolicy, offers: Iterable[Offer], given: list[Appli
         matching = deferred_acceptance(ranking, plans, rule)
         if uses_sibling_placed(policy) and matching.unsettled is None:
             earned, concerned = _offers_of_placed_siblings(entry, matching, offer_ids)
-            before = {i: ranking.keys[i] for i in concerned}
+            before = {i: ranking.keys_of(i) for i in concerned}
             ranking.prioritise(earned, only=concerned)
-            if any(ranking.keys[i] != keys for i, keys in before.items()):
+            if any(ranking.keys_of(i) != keys for i, keys in before.items()):
                 matching = deferred_acceptance(ranking, plans, rule)
         if matching.unsettled is None:
             break

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from itertools import accumulate, chain
+from itertools import chain
 
 from services.allocation.domain.priorities import Ranking
 from services.allocation.domain.seats import NOBODY, SeatPlan, Seats
@@ -47,7 +47,7 @@ class Matching:
         self.seats = seats
         self.seekers: list[list[int]] = []  # per offer, in its order, the keys of those who ranked it above their place
         self.assigned = assigned = [-1] * ranking.count  # offer index, or -1
-        self.position = position = list(map(len, ranking.choices))  # of the assigned offer in the choices
+        self.position = position = list(ranking.lengths)  # of the assigned offer in the choices
         self.unsettled: int | None = None  # rule 2: the group to split when re-proposal did not settle
         mask, shift, count, at_turn = ranking.position_mask, ranking.shift, ranking.count, ranking.at_turn
         for offer, offer_seats in enumerate(seats):
@@ -82,17 +82,15 @@ def deferred_acceptance(ranking: Ranking, plans: list[SeatPlan], rule: int = CUR
 def _propose(ranking: Ranking, seats: list[Seats]) -> list[list[int]]:
     """Deferred acceptance until nobody is left to propose; per offer, the keys it turned away.
 
-    The queue holds proposals rather than entrants: slot s of the flat lists is one entrant's choice,
+    The queue holds proposals rather than entrants: slot s (see `Ranking`) is one entrant's choice,
     its choices' slots following one another, so an entrant turned away at slot s queues s + 1 when
     it has a choice left (`more[s]`). A sibling group's slots hold ~offer, which sends them to the
     general rule; a single child's are worked out from the holders' seats (`Seats.admit_child`).
     """
-    keys, sizes = ranking.keys, ranking.sizes
+    sizes, lengths, first_slot = ranking.sizes, ranking.lengths, ranking.first_slot
     shift, count, at_turn, mask = ranking.shift, ranking.count, ranking.at_turn, ranking.position_mask
-    flat_keys = list(chain.from_iterable(keys))
-    flat_offers = list(chain.from_iterable(ranking.choices))
-    lengths = list(map(len, keys))
-    first_slot = [0, *accumulate(lengths)]  # entrant i's choices are at first_slot[i]:first_slot[i + 1]
+    flat_keys = ranking.slot_keys
+    flat_offers = ranking.slot_offers[:]  # a sibling group's are marked below
     more = list(chain.from_iterable(map(_More().__getitem__, lengths)))
     for i, size in enumerate(sizes):
         if size > 1:
@@ -194,7 +192,7 @@ def reproposal_limit(ranking: Ranking) -> int:
     """How many re-proposals rule 2 makes at most before deciding that it may be cycling: far more
     than settling ever took on random campaigns (a few per group), yet small enough to stop fast."""
     members = sum(size for size in ranking.sizes if size > 1)
-    longest = max(map(len, ranking.choices), default=0)
+    longest = max(ranking.lengths, default=0)
     return 64 + 16 * members * max(longest, 1)
 
 
@@ -206,8 +204,9 @@ def _repropose(ranking: Ranking, seats: list[Seats], matching: Matching, limit: 
     an offer, the seekers (`matching.seekers`) are read in the offer's order, and the first one the
     choice rule would admit together with the holders proposes again.
     """
-    keys, choices, sizes = ranking.keys, ranking.choices, ranking.sizes
-    shift, count, at_turn, mask = ranking.shift, ranking.count, ranking.at_turn, ranking.position_mask
+    keys, offers, first_slot, lengths = ranking.slot_keys, ranking.slot_offers, ranking.first_slot, ranking.lengths
+    sizes, shift, count, at_turn, mask = ranking.sizes, ranking.shift, ranking.count, ranking.at_turn, \
+        ranking.position_mask
     assigned, position, seekers = matching.assigned, matching.position, matching.seekers
     displaced = [0] * count  # per entrant, how often it lost a place during re-proposal
     dirty = set(range(len(seats)))
@@ -224,11 +223,11 @@ def _repropose(ranking: Ranking, seats: list[Seats], matching: Matching, limit: 
             j = entrant(key)
             _add(seekers[at], key)
             if assigned[j] == at and position[j] == key & mask:  # it held a seat there
-                assigned[j], position[j] = -1, len(choices[j])
+                assigned[j], position[j] = -1, lengths[j]
                 displaced[j] += 1
-            for choice in range((key & mask) + 1, len(choices[j])):
-                offer_ = choices[j][choice]
-                new_key = keys[j][choice]
+            for choice in range((key & mask) + 1, lengths[j]):
+                offer_ = offers[first_slot[j] + choice]
+                new_key = keys[first_slot[j] + choice]
                 turned = seats[offer_].admit(new_key, sizes[j])
                 if any(sizes[entrant(k)] > 1 for k in turned) or sizes[j] > 1:
                     dirty.add(offer_)
@@ -255,7 +254,7 @@ def _repropose(ranking: Ranking, seats: list[Seats], matching: Matching, limit: 
         i = entrant(key)
         left = assigned[i]
         if left >= 0:  # it leaves its place: the others there keep theirs
-            left_key = keys[i][position[i]]
+            left_key = keys[first_slot[i] + position[i]]
             left_seats = seats[left]
             remaining = [k for k in left_seats.holders() if k != left_key]
             chosen = left_seats.admitting_everyone(remaining)
@@ -329,7 +328,7 @@ def _fill_vacancies(ranking: Ranking, seats: list[Seats], listings: list[list[in
 def _next_vacancy_move(ranking: Ranking, seats: list[Seats], listings: list[list[int]], matching: Matching):
     sizes, shift, count, position_mask = ranking.sizes, ranking.shift, ranking.count, ranking.position_mask
     at_turn = ranking.at_turn
-    position, assigned, keys = matching.position, matching.assigned, ranking.keys
+    position, assigned, keys, first_slot = matching.position, matching.assigned, ranking.slot_keys, ranking.first_slot
     for offer, offer_seats in enumerate(seats):
         free = offer_seats.open_left  # the seats nobody holds
         if free == 0:
@@ -343,7 +342,7 @@ def _next_vacancy_move(ranking: Ranking, seats: list[Seats], listings: list[list
             chosen = offer_seats.admitting_everyone([*offer_seats.holders(), key])
             left_offer, left_chosen = assigned[i], None
             if left_offer >= 0:
-                left_key = keys[i][position[i]]
+                left_key = keys[first_slot[i] + position[i]]
                 left_seats = seats[left_offer]
                 left_chosen = left_seats.admitting_everyone([k for k in left_seats.holders() if k != left_key])
             if chosen is not None and (left_offer < 0 or left_chosen is not None):

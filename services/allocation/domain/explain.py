@@ -229,8 +229,9 @@ class Outcomes(Mapping[str, Outcome]):
         labels, same, waitlist_positions = self._labels, self._same, self._waitlist_positions
         at = self._matching.position[i]
         slots = i << position_bits
+        start, end = ranking.first_slot[i], ranking.first_slot[i + 1]
         choices, waitlist = [], []
-        for offer, key, rank in zip(ranking.choices[i], ranking.keys[i], entry.ranks[i]):
+        for offer, key, rank in zip(ranking.slot_offers[start:end], ranking.slot_keys[start:end], entry.ranks[i]):
             choice = key & position_mask
             if choice < at:
                 waitlist_position = waitlist_positions[slots | choice]

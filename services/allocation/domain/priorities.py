@@ -12,7 +12,7 @@ docstring for the layout.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from itertools import accumulate
+from itertools import accumulate, chain, islice
 
 from services.allocation.domain.entrants import Entry
 from services.allocation.domain.model import Application, CampaignPolicy, Offer, PriorityCriterion
@@ -120,13 +120,19 @@ class Ranking:
     `policy.criteria_in_use[b]`, met by every member of a sibling group) and the offer's position
     in the entrant's choices. With a few criteria, a key of a 100,000-entrant campaign still fits in
     one 30-bit digit of a Python integer, which keeps comparing and decoding them fast.
+
+    The choices are kept as slots, one per (entrant, choice), in flat lists: entrant i's choices are
+    the slots `first_slot[i]` to `first_slot[i + 1]`, best first, `slot_offers[s]` the offer's index
+    and `slot_keys[s]` the key. Deferred acceptance walks slots; flat lists are made in one pass,
+    where 100,000 tuples, one per entrant, cost a Python step each to make and again to flatten.
     """
 
     def __init__(self, entry: Entry, offer_index: Mapping[str, int], offers: list[Offer], policy: CampaignPolicy):
         self.entry = entry
         self.count = entry.count
-        index_of = offer_index.__getitem__
-        self.choices = [tuple(map(index_of, choices)) for choices in entry.choices]
+        self.lengths = lengths = list(map(len, entry.choices))  # choices per entrant
+        self.first_slot = [0, *accumulate(lengths)]
+        self.slot_offers = list(map(offer_index.__getitem__, chain.from_iterable(entry.choices)))
         self.sizes = sizes = entry.sizes()
         self.at_turn = at_turn = sorted(range(self.count), key=entry.tie_breaks.__getitem__)  # stable: ids break ties
         self.turn = turn = [0] * self.count  # r of each entrant
@@ -135,7 +141,7 @@ class Ranking:
         self.sizes_by_turn = [sizes[i] for i in at_turn]
         self.criteria = policy.criteria_in_use
         self.ranking_criteria = policy.ranking_criteria
-        longest = max(map(len, self.choices), default=1)
+        longest = max(lengths, default=1)
         self.position_bits = max(1, (longest - 1).bit_length())
         self.shift = self.position_bits + len(self.criteria)
         self.position_mask = (1 << self.position_bits) - 1
@@ -143,7 +149,15 @@ class Ranking:
         self._offers = offers
         self._prefix: dict[int, int] = {}
         self._labels: dict[int, tuple[str, ...]] = {}
-        self.keys: list[tuple[int, ...]] = []
+        self.slot_keys: list[int] = []
+
+    def choices_of(self, i: int) -> list[int]:
+        """The offers (indices) entrant i may be allocated, best first."""
+        return self.slot_offers[self.first_slot[i]:self.first_slot[i + 1]]
+
+    def keys_of(self, i: int) -> list[int]:
+        """Entrant i's key at each of its choices, in their order."""
+        return self.slot_keys[self.first_slot[i]:self.first_slot[i + 1]]
 
     # --- decoding a key -------------------------------------------------------------------------
     def entrant_of(self, key: int) -> int:
@@ -180,7 +194,7 @@ class Ranking:
         """Compute the keys. `sibling_offers`: per application id, the offers where a brother or sister
         was placed by the preliminary pass (sibling_placed). `only`: recompute these entrants only."""
         if only is None:
-            self.keys = self._single_children_keys()
+            self.slot_keys = self._single_children_keys()
             recompute = sorted(self.entry.groups)  # sibling groups: every member counts
         else:
             recompute = sorted(only)
@@ -197,9 +211,9 @@ class Ranking:
             sibling_bit = 0  # nobody meets it
         arrondissement = [offer.arrondissement for offer in self._offers]
         offer_ids = [offer.offer_id for offer in self._offers]
-        shift, turn, keys = self.shift, self.turn, self.keys
+        shift, turn, keys, first_slot = self.shift, self.turn, self.slot_keys, self.first_slot
         for i in recompute:
-            choices = self.choices[i]
+            choices = self.choices_of(i)
             met_at = None
             for member in self.entry.members(i):
                 base = 0
@@ -217,10 +231,11 @@ class Ranking:
                         mine = [met | sibling_bit if offer_ids[o] in theirs else met for met, o in zip(mine, choices)]
                 met_at = mine if met_at is None else [a & b for a, b in zip(met_at, mine)]
             who = turn[i] << shift
-            keys[i] = tuple(self._prefix_of(met) + who + position for position, met in enumerate(met_at))
+            keys[first_slot[i]:first_slot[i + 1]] = [self._prefix_of(met) + who + position
+                                                     for position, met in enumerate(met_at)]
 
-    def _single_children_keys(self) -> list[tuple[int, ...]]:
-        """Every entrant's keys as if it were one child, its first application (nobody meeting
+    def _single_children_keys(self) -> list[int]:
+        """Every slot's key as if its entrant were one child, its first application (nobody meeting
         sibling_placed): the keys of every single child, in one pass over all of them rather than
         entrant by entrant, and reading each application's facts once (in a large campaign they are
         spread over memory, and each read from it costs more than the arithmetic)."""
@@ -248,13 +263,13 @@ class Ranking:
                      | (not_placed if facts.not_placed_previous_campaign else 0) | quotient[facts.quotient_tranche]
                      for facts in all_facts]
         home_given = [facts.residence_arrondissement for facts in all_facts] if resident else None
-        # All the keys in one flat list (one comprehension, without a call per entrant), then cut.
-        flat = [prefix[met | resident if home == arrondissement[o] else met] + who + position
-                for place, turn, choices in zip(self.entry.first_given, self.turn, self.choices)
+        # All the keys in one comprehension, without a call per entrant.
+        slot_offers, first_slot = self.slot_offers, self.first_slot
+        return [prefix[met | resident if home == arrondissement[o] else met] + who + position
+                for place, turn, start, end in zip(self.entry.first_given, self.turn, first_slot,
+                                                   islice(first_slot, 1, None))
                 for met, home, who in ((met_given[place], home_given[place] if resident else None, turn << shift),)
-                for position, o in enumerate(choices)]
-        ends = list(accumulate(map(len, self.choices)))
-        return [tuple(flat[end - len(choices):end]) for end, choices in zip(ends, self.choices)]
+                for position, o in enumerate(slot_offers[start:end])]
 
     def _prefix_table(self):
         """`_prefix_of`, as a table indexed by the criteria met."""

@@ -70,7 +70,9 @@ def test_each_proposal_leaves_the_offer_as_its_choice_rule_from_scratch_would(in
 def entrant_queue_proposals(ranking: Ranking, plans: list[SeatPlan]) -> Matching:
     """The proposals as deferred_acceptance made them at 1b3ee68 (a queue of entrants), before re-proposal."""
     seats = [Seats(plan, ranking) for plan in plans]
-    keys, choices, sizes = ranking.keys, ranking.choices, ranking.sizes
+    sizes = ranking.sizes
+    keys = [ranking.keys_of(i) for i in range(ranking.count)]
+    choices = [ranking.choices_of(i) for i in range(ranking.count)]
     shift, count, at_turn = ranking.shift, ranking.count, ranking.at_turn
     next_choice = [0] * count
     waiting = deque(range(count))
@@ -90,7 +92,7 @@ def entrant_queue_proposals(ranking: Ranking, plans: list[SeatPlan]) -> Matching
                 waiting.append(j)
     matching = Matching(seats, ranking)
     matching.seekers = [[] for _ in seats]
-    for entrant_choices, entrant_keys, placed_at in zip(ranking.choices, ranking.keys, matching.position):
+    for entrant_choices, entrant_keys, placed_at in zip(choices, keys, matching.position):
         for choice in range(placed_at):
             matching.seekers[entrant_choices[choice]].append(entrant_keys[choice])
     for listing in matching.seekers:
