@@ -7,6 +7,8 @@
     python -m bench.opening --room-config gthread:2x8        # the room's own processes sized otherwise
     python -m bench.opening --shared-room                    # the room's requests to intake's processes (before)
     python -m bench.opening --direct                         # the crowd straight to gunicorn, no edge (before)
+    python -m bench.opening --rate 1100 --ceiling 18000      # a fixed room ceiling too: runs comparable across loads
+    python -m bench.opening --client-nice -10                # a diagnostic row: the crowd and the edge favoured
 
 On a stack of its own (bench/stack.py, in .local/bench-opening/: Kafka, PostgreSQL, Redis, the registrations and
 campaigns workers, registrations under deploy/gunicorn.conf.py with `--config` and `INTAKE_MAX_IN_FLIGHT`, and the
@@ -119,6 +121,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=int, default=None,
                         help="arrivals a second, fixed (instead of --factor × the capacity measured at the start, "
                              "which moves with the machine's load: runs at one rate are comparable)")
+    parser.add_argument("--ceiling", type=int, default=None,
+                        help="the room's pace ceiling, admissions a minute, fixed (instead of the capacity measured "
+                             "at the start × 60)")
+    parser.add_argument("--client-nice", type=int, default=None,
+                        help="start the crowd and the edge under `nice -n N` (negative: favoured by the kernel): a "
+                             "diagnostic, never the default row. In production the crowd is the families' own "
+                             "machines and the ingress has cores of its own; on the bench's 2 shared cores they wait "
+                             "for a CPU like the services, and their wait is in every latency")
     parser.add_argument("--seconds", type=int, default=60, help="how long families arrive")
     parser.add_argument("--deadline", type=int, default=240, help="families still waiting then give up (s)")
     parser.add_argument("--poll-families", type=int, default=1000)
@@ -187,9 +197,14 @@ def start_edge(stack: BenchStack, args: argparse.Namespace, url: str, room_url: 
                     shedding=submissions_shedding(intake_bound) if intake_bound else None),
               Route(WAITING_ROOM, room_port, room_url.removeprefix("http://"), shedding=room_shedding)]
     config = write_config(routes, args.folder / "edge", stack.logs)
-    stack._start(EDGE, nginx_argv(config), stack.env)
+    stack._start(EDGE, niced(args, nginx_argv(config)), stack.env)
     wait_http(f"http://127.0.0.1:{room_port}/readyz", what=f"the edge (log: {stack.logs / 'edge.log'})")
     return f"http://127.0.0.1:{intake_port}", f"http://127.0.0.1:{room_port}"
+
+
+def niced(args: argparse.Namespace, argv: list[str]) -> list[str]:
+    """`argv` under `nice -n --client-nice` when it is set (the crowd and the edge only)."""
+    return argv if args.client_nice is None else ["nice", "-n", str(args.client_nice), *argv]
 
 
 def room_settings(args: argparse.Namespace) -> tuple[int, float]:
@@ -486,12 +501,18 @@ def opening_section(preface: str, capacity: Capacity, opening: Opening, args: ar
             f"{args.edge_room_in_flight or 'the threads of'} the room's processes' requests in flight and "
             f"{args.edge_intake_in_flight if args.edge_intake_in_flight is not None else 'the threads of'} intake's "
             "submissions'." if not args.direct else "The crowd goes straight to gunicorn's ports (`--direct`), no edge.")
+    if args.client_nice is not None:
+        edge += (f" **A diagnostic run: the crowd and the edge ran under `nice -n {args.client_nice}`** (`--client-nice`), "
+                 "so that the kernel gave them a CPU before the services: in production the crowd is the families' own "
+                 "machines and the ingress has cores of its own; never the default row.")
+    ceiling_source = (f"the pace's ceiling fixed at {args.ceiling:,} a minute (`--ceiling`)" if args.ceiling
+                      else "the pace's ceiling set to that capacity")
     return f"""{preface}
 
 {edge} Issue 15's crowd, open loop. Registrations runs under `deploy/gunicorn.conf.py`, {GunicornConfig.parse(args.config).label},
 `INTAKE_MAX_IN_FLIGHT={args.in_flight}` (as `make run`), with its worker, Kafka, PostgreSQL and Redis of the bench's
 own on the same machine; {room_shape}. First intake's capacity is measured (vegeta, closed loop, a campaign without a room).
-Then a copy of Paris Sport Vacances with its waiting room on, the pace's ceiling set to that capacity, opens and
+Then a copy of Paris Sport Vacances with its waiting room on, {ceiling_source}, opens and
 families arrive at {offered_as(args, capacity)} for {args.seconds} s, whatever the answers' pace (bench/crowd/main.go,
 a Go program: one goroutine per family, at most 512 connections, as an ingress's upstream pool). Each family takes its place, asks
 again after the `poll_after_seconds` the server gives, and once admitted submits with its admission token and its
@@ -540,7 +561,7 @@ def main(argv: list[str] | None = None) -> None:
 
         rate = args.rate if args.rate is not None else round(args.factor * capacity.per_second)
         families = rate * args.seconds
-        ceiling = max(1, round(capacity.per_second * 60))
+        ceiling = args.ceiling or max(1, round(capacity.per_second * 60))
         room = publish_room_campaign(runtime, "opening", ceiling)
         wait_until_registrations_knows(runtime, str(room.id))
         everyone = make_parents(capacity_families + families, offer_ages(first), first.reference_date,
@@ -562,10 +583,10 @@ def main(argv: list[str] | None = None) -> None:
         answers_file = args.folder / "crowd-answers.jsonl"
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with answers_file.open("wb") as out:
-            crowd = subprocess.Popen([str(crowd_binary), "-url", crowd_url, "-room-url", crowd_room_url,
-                                      "-campaign", str(room.id), "-families",
-                                      str(family_file), "-rate", str(rate), "-seconds", str(args.seconds),
-                                      "-deadline", str(args.deadline)], stdout=out)
+            crowd = subprocess.Popen(niced(args, [
+                str(crowd_binary), "-url", crowd_url, "-room-url", crowd_room_url, "-campaign", str(room.id),
+                "-families", str(family_file), "-rate", str(rate), "-seconds", str(args.seconds),
+                "-deadline", str(args.deadline)]), stdout=out)
             meter = CpuMeter(stack.process_roots)
             meter.start()
             started = time.monotonic()

@@ -53,3 +53,11 @@ def test_the_room_runs_on_processes_of_its_own_sized_as_deployed_unless_asked_to
     assert room_env(deployed)["WAITING_ROOM_MAX_IN_FLIGHT"] == str(bound) and room_settings(deployed)[0] == bound
     assert room_settings(parse_args(["--room-in-flight", "6"]))[0] == 6
     assert parse_args(["--shared-room"]).room_config is None
+
+
+def test_only_a_diagnostic_run_favours_the_crowd_and_the_edge_and_a_ceiling_is_fixed_only_when_asked():
+    from bench.opening import niced
+
+    assert niced(parse_args([]), ["crowd", "-rate", "1"]) == ["crowd", "-rate", "1"]
+    assert niced(parse_args(["--client-nice", "-10"]), ["nginx"]) == ["nice", "-n", "-10", "nginx"]
+    assert parse_args([]).ceiling is None and parse_args(["--ceiling", "18000"]).ceiling == 18000
