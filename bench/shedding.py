@@ -76,8 +76,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup-seconds", type=int, default=5,
                         help="the same rate to another campaign before each run, untimed (default 5; 0: none)")
     parser.add_argument("--runs", nargs="+",
-                        help="gunicorn configuration @ INTAKE_MAX_IN_FLIGHT (0: no bound), e.g. gthread:2x16@4 "
+                        help="gunicorn configuration @ INTAKE_MAX_IN_FLIGHT (0: no bound), e.g. gthread:2x16@4, "
+                             "optionally with environment variables for that run's registrations after commas "
+                             "(gthread:2x8@0,GUICHET_SWITCH_INTERVAL_MS=1) "
                              f"(default gthread:2x4@0 gthread:2x16@4; with --half-of {' '.join(HALF_OF_CAPACITY_RUNS)})")
+    parser.add_argument("--threads-report", action="store_true",
+                        help="per run, where registrations' CPU went by thread (gunicorn's main loop, the request "
+                             "threads, kafka-python's sender), user and system time, context switches per answer")
     parser.add_argument("--vegeta", default=shutil.which("vegeta") or str(Path.home() / "go" / "bin" / "vegeta"))
     parser.add_argument("--folder", type=Path, default=FOLDER)
     parser.add_argument("--seed", type=int, default=15)
@@ -88,6 +93,86 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.runs is None:
         args.runs = HALF_OF_CAPACITY_RUNS if args.half_of else ["gthread:2x4@0", "gthread:2x16@4"]
     return args
+
+
+def parse_run(text: str) -> tuple[GunicornConfig, int, dict[str, str]]:
+    """`gthread:2x8@0,GUICHET_SWITCH_INTERVAL_MS=1` → the configuration, INTAKE_MAX_IN_FLIGHT, the run's own env."""
+    shape, *assignments = text.split(",")
+    config, _, bound = shape.partition("@")
+    return GunicornConfig.parse(config), int(bound or 0), dict(a.split("=", 1) for a in assignments)
+
+
+@dataclass(frozen=True)
+class ThreadTicks:
+    """One thread's counters from /proc: CPU (user, system, clock ticks) and context switches."""
+    user: int
+    system: int
+    voluntary: int
+    involuntary: int
+    kind: str  # "main" (gunicorn's loop), "sender" (kafka-python's), "request" (the pool's), "master"
+
+
+# x86-64 numbers of the calls an idle thread waits in: the pool's threads in futex (their queue), gunicorn's main
+# loop and kafka-python's sender in epoll (selectors). Read once the attack is over, when every thread is idle.
+_EPOLL_CALLS = {"232", "281", "441"}
+
+
+def registrations_threads(master: int) -> dict[int, ThreadTicks]:
+    """Every thread of gunicorn's master and workers, by thread id; a worker's non-main thread idle in epoll is
+    kafka-python's sender (the request producer's, or the outbox's if any: registrations' web process has one)."""
+    found: dict[int, ThreadTicks] = {}
+    workers = [master]
+    children = Path(f"/proc/{master}/task/{master}/children")
+    try:
+        workers += [int(pid) for pid in children.read_text().split()]
+    except OSError:
+        pass
+    for pid in workers:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                stat = (task / "stat").read_text()
+                status = (task / "status").read_text()
+                call = (task / "syscall").read_text().split()[0]
+            except (OSError, IndexError):
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            switches = dict(line.split(":\t") for line in status.splitlines() if "ctxt_switches" in line)
+            tid = int(task.name)
+            kind = ("master" if pid == master else "main" if tid == pid else
+                    "sender" if call in _EPOLL_CALLS else "request")
+            found[tid] = ThreadTicks(int(fields[11]), int(fields[12]), int(switches["voluntary_ctxt_switches"]),
+                                     int(switches["nonvoluntary_ctxt_switches"]), kind)
+    return found
+
+
+def thread_report(before: dict[int, ThreadTicks], after: dict[int, ThreadTicks], answered: int) -> dict[str, float]:
+    """Per answer: CPU ms by kind of thread, user and system ms, voluntary and involuntary context switches."""
+    from bench.cpu import CLOCK_TICKS
+
+    per = {"main": 0.0, "request": 0.0, "sender": 0.0, "master": 0.0, "user": 0.0, "system": 0.0,
+           "voluntary": 0.0, "involuntary": 0.0}
+    if not answered:
+        return per
+    for tid, end in after.items():
+        start = before.get(tid, ThreadTicks(0, 0, 0, 0, end.kind))
+        user, system = end.user - start.user, end.system - start.system
+        per[end.kind] += (user + system) / CLOCK_TICKS * 1000 / answered
+        per["user"] += user / CLOCK_TICKS * 1000 / answered
+        per["system"] += system / CLOCK_TICKS * 1000 / answered
+        per["voluntary"] += (end.voluntary - start.voluntary) / answered
+        per["involuntary"] += (end.involuntary - start.involuntary) / answered
+    return per
+
+
+THREADS_HEADER = ("| run | answered | CPU ms/answer | user | system | gunicorn main loop | request threads | "
+                  "kafka-python sender | voluntary switches/answer | involuntary switches/answer |\n"
+                  "|---|---|---|---|---|---|---|---|---|---|")
+
+
+def threads_line(label: str, answered: int, per: dict[str, float]) -> str:
+    return (f"| {label} | {answered:,} | {per['user'] + per['system']:.2f} | {per['user']:.2f} | {per['system']:.2f} | "
+            f"{per['main']:.2f} | {per['request']:.2f} | {per['sender']:.2f} | {per['voluntary']:.1f} | "
+            f"{per['involuntary']:.2f} |")
 
 
 @dataclass(frozen=True)
@@ -236,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m bench.shedding " + " ".join(argv if argv is not None else sys.argv[1:])
     capacity = capacity_from(args.half_of) if args.half_of else None
     rate = max(1, round(args.fraction * capacity.per_second)) if capacity else args.rate
-    runs = [(GunicornConfig.parse(config), int(bound)) for config, _, bound in (run.partition("@") for run in args.runs)]
+    runs = [parse_run(run) for run in args.runs]
     load_before = os.getloadavg()[0]
     stack = BenchStack(args.folder)
     runtime = None
@@ -256,9 +341,11 @@ def main(argv: list[str] | None = None) -> None:
                                 template.max_choices, random.Random(args.seed))
         tokens = ready_parents(runtime, settings, everyone)
         first = 0
-        for number, (config, bound) in enumerate(runs):
-            label = f"{config.label}, INTAKE_MAX_IN_FLIGHT={bound or 'none'}"
-            url = stack.start_service("registrations", config, {"INTAKE_MAX_IN_FLIGHT": str(bound)})
+        threads_lines = []
+        for number, (config, bound, run_env) in enumerate(runs):
+            label = f"{config.label}, INTAKE_MAX_IN_FLIGHT={bound or 'none'}" + "".join(
+                f", {name}={value}" for name, value in run_env.items())
+            url = stack.start_service("registrations", config, {"INTAKE_MAX_IN_FLIGHT": str(bound), **run_env})
             prepared = {}
             for name, count in (("warm-up", per_warmup), ("run", per_run)):
                 campaign = publish_intake_campaign(runtime, f"shedding {number} {name}")
@@ -277,12 +364,19 @@ def main(argv: list[str] | None = None) -> None:
                                 args.folder / f"results-{number}-warm-up.jsonl")
                 wait_for_ledger(runtime, str(warm.id), sum(1 for r in warmed if r["code"] == 202))
             campaign, targets = prepared["run"]
+            master = stack.processes["registrations"].pid
+            threads_before = registrations_threads(master) if args.threads_report else {}
             meter = CpuMeter(stack.process_roots)
             meter.start()
             started = time.monotonic()
             results = attack(args.vegeta, targets, rate, args.seconds, args.folder / f"results-{number}.jsonl")
             attack_s = time.monotonic() - started
             service_cpu_s = meter.stop().get("registrations", 0.0) * attack_s
+            if args.threads_report:
+                answered = sum(1 for r in results if r["code"])
+                threads_lines.append(threads_line(label, answered, thread_report(
+                    threads_before, registrations_threads(master), answered)))
+                print(threads_lines[-1], flush=True)
             # The stack's CPU again from the same start, until the ledger holds every 202 of the run.
             wait_for_ledger(runtime, str(campaign.id), sum(1 for r in results if r["code"] == 202))
             elapsed = time.monotonic() - started
@@ -297,6 +391,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{load_before:.1f} before, {load_after:.1f} after\n")
         print(SUMMARY_HEADER)
         print("\n".join(summary(run) for run in done))
+        if threads_lines:
+            print("\nRegistrations' CPU by thread, from /proc/<pid>/task (ms per answer; switches per answer):\n")
+            print(THREADS_HEADER)
+            print("\n".join(threads_lines))
         if capacity is not None:
             body = half_of_capacity_section(done, capacity, rate, args, command.strip(), load_before, load_after,
                                             git_describe())

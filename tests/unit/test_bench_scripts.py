@@ -15,6 +15,7 @@ from bench.cpu import busy_ticks, parse_stat, tree_ticks
 from bench.report import replace_sections, sections
 from bench.scenario import LedgerStats, cache_reads, cache_share, mint_parent_tokens, reads_between
 from bench.shedding import HALF_OF_CAPACITY_RUNS, Capacity, RunResult, capacity_from, half_of_capacity_section
+from bench.shedding import ThreadTicks, parse_run, registrations_threads, thread_report
 from bench.shedding import parse_args as shedding_args
 from bench.stack import GunicornConfig
 from bench.submissions import (
@@ -321,3 +322,38 @@ def test_the_open_loop_section_gives_the_202_p99_and_the_stacks_cpu_per_202():
     cpu_row = next(line for line in body.splitlines() if line.startswith("| gthread") and "**3.10**" in line)
     assert "| 2.00 | 0.50 | 0.30 | 0.20 | 0.10 |" in cpu_row and cpu_row.endswith("| 0.05 |")
     assert "250 submissions a second" in body and "500 a second" in body and "`abc1234`" in body
+
+
+def test_shedding_run_names_its_bound_and_its_own_environment():
+    config, bound, env = parse_run("gthread:2x8@0,GUICHET_SWITCH_INTERVAL_MS=1,KAFKA_LINGER_MS=2")
+    assert (config.workers, config.threads, bound) == (2, 8, 0)
+    assert env == {"GUICHET_SWITCH_INTERVAL_MS": "1", "KAFKA_LINGER_MS": "2"}
+    assert parse_run("gthread:2x16@8")[1:] == (8, {})
+
+
+def test_thread_report_splits_cpu_by_kind_of_thread_per_answer():
+    from bench.cpu import CLOCK_TICKS
+
+    before = {1: ThreadTicks(0, 0, 0, 0, "main"), 2: ThreadTicks(10, 0, 5, 1, "request")}
+    after = {1: ThreadTicks(CLOCK_TICKS, 0, 100, 10, "main"), 2: ThreadTicks(10 + CLOCK_TICKS, CLOCK_TICKS, 105, 1, "request"),
+             3: ThreadTicks(CLOCK_TICKS, 0, 50, 0, "sender")}  # a thread born during the run counts from zero
+    per = thread_report(before, after, answered=1000)
+    assert per["main"] == per["sender"] == 1.0 and per["request"] == 2.0
+    assert (per["user"], per["system"]) == (3.0, 1.0)
+    assert (per["voluntary"], per["involuntary"]) == (0.25, 0.01)
+
+
+def test_registrations_threads_reads_every_thread_of_a_process_tree():
+    import os
+    import threading
+
+    stop = threading.Event()
+    waiting = threading.Thread(target=stop.wait)
+    waiting.start()
+    try:
+        found = registrations_threads(os.getpid())
+    finally:
+        stop.set()
+        waiting.join()
+    assert os.getpid() in found and waiting.native_id in found
+    assert {ticks.kind for ticks in found.values()} == {"master"}  # this process is the tree's root
