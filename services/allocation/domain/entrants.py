@@ -95,7 +95,7 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
         duplicate_child = (Reason(ReasonCode.DUPLICATE_CHILD),)
         for index in set(range(len(applications))).difference(kept):
             reasons[index] = duplicate_child
-    found = []  # (index of the first application, the entrant's columns), for the entrants found one by one
+    found = []  # (index of the first application, indices, the entrant's columns), for those found one by one
     in_groups = set()
     for indices in _sibling_groups(policy, applications, kept):
         if applications[indices[0]].sibling_group_id in split:
@@ -104,8 +104,7 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
             continue
         group = _group_entrant(indices, applications, offers, policy, tie_breaker, reasons)
         if group is not None:  # else each member enters alone, with the reason already given
-            group_members, indices, *values = group
-            found.append((indices[0], (group_members, indices, order[indices[0]], *values)))
+            found.append((indices[0], indices, group))
             in_groups.update(indices)
     singles = [index for index in kept if index not in in_groups] if in_groups else kept
     # The usual single application, all of whose choices stand, is checked and entered over all of
@@ -116,32 +115,28 @@ def enter(policy: CampaignPolicy, offers: Mapping[str, Offer], applications: lis
         if not stands_:
             single = _single_entrant(index, applications[index], offers, policy, tie_breaker, reasons)
             if single is not None:
-                found.append((index, ((applications[index],), (index,), order[index], *single)))
+                found.append((index, (index,), single))
     firsts = list(compress(singles, standing))
+    if found:  # in the order of the entrants' ids, which is that of their first applications
+        found.sort(key=itemgetter(0))
+        firsts = sorted(firsts + [index for index, _, _ in found])  # two sorted runs: merged in linear time
+    # Every column as if each entrant were its first application entering alone, then the values of those
+    # found one by one put in their places: cheaper than merging two sets of columns.
     places = [order[index] for index in firsts]
     choices_given = [application.choices for application in given]
     choices = [choices_given[place] for place in places]
     tickets_given = tie_breaker.tickets_given
+    tie_breaks = tie_breaker.singles(firsts, places)
     tickets = [tickets_given[place] for place in places]
-    columns = ([applications[index] for index in firsts], places, choices,
-               [_FIRST_RANKS[len(ranked)] for ranked in choices], tie_breaker.singles(firsts, places), tickets)
+    ranks = list(map(_FIRST_RANKS.__getitem__, map(len, choices)))
     members = {}  # position in the columns → the indices of a group's members
-    if found:  # insert them where their first applications are, which is in the order of the entrants' ids
-        found.sort(key=itemgetter(0))
-        cuts = [bisect_left(firsts, index) for index, _ in found]  # where each goes among the usual ones
-        merged = tuple([] for _ in columns)
-        for number, (cut, (_index, (group_members, indices, *values))) in enumerate(zip(cuts, found)):
-            start = cuts[number - 1] if number else 0
-            for column, into, value in zip(columns, merged, (group_members[0], *values)):
-                into += column[start:cut]
-                into.append(value)
-            if len(indices) > 1:
-                members[cut + number] = indices
-        for column, into in zip(columns, merged):
-            into += column[cuts[-1]:]
-        firsts = sorted(firsts + [index for index, _ in found])  # two sorted runs: merged in linear time
-        columns = merged
-    entry.first, entry.first_given, entry.choices, entry.ranks, entry.tie_breaks, entry.tickets = columns
+    for index, indices, values in found:
+        at = bisect_left(firsts, index)
+        choices[at], ranks[at], tie_breaks[at], tickets[at] = values
+        if len(indices) > 1:
+            members[at] = indices
+    entry.first, entry.first_given = [given[place] for place in places], places
+    entry.choices, entry.ranks, entry.tie_breaks, entry.tickets = choices, ranks, tie_breaks, tickets
     entrant_of, member_of = entry.entrant_of, entry.member_of
     for number, index in enumerate(firsts):
         entrant_of[index] = number
@@ -218,7 +213,7 @@ def _single_entrant(index, application, offers, policy, tie_breaker, reasons):
 
 
 def _group_entrant(indices, applications, offers, policy, tie_breaker, reasons):
-    """The group's columns (members, their indices, choices, ranks, tie-break, tickets), or None when
+    """The group's columns (choices, ranks, tie-break, tickets), or None when
     no ranked offer takes every member; records the members' reasons."""
     members = tuple(applications[index] for index in indices)
     first = members[0]
@@ -236,7 +231,7 @@ def _group_entrant(indices, applications, offers, policy, tie_breaker, reasons):
             for offer_id, member_codes in codes.items() if any(member_codes)]
         reasons[index] = _in_list_order(dropped, first)
     tickets = min(tie_breaker.tickets(member) for member in members)
-    return members, indices, together, _ranks(first, together), tie_breaker.group(indices, members, tickets), tickets
+    return together, _ranks(first, together), tie_breaker.group(indices, members, tickets), tickets
 
 
 def _ranks(first: Application, choices) -> tuple[int, ...]:
