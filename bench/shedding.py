@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", nargs="+",
                         help="gunicorn configuration @ INTAKE_MAX_IN_FLIGHT (0: no bound), e.g. gthread:2x16@4, "
                              "optionally with environment variables for that run's registrations after commas "
-                             "(gthread:2x8@0,GUICHET_SWITCH_INTERVAL_MS=1) "
+                             "(gthread:2x8@0,KAFKA_LINGER_MS=2) "
                              f"(default gthread:2x4@0 gthread:2x16@4; with --half-of {' '.join(HALF_OF_CAPACITY_RUNS)})")
     parser.add_argument("--threads-report", action="store_true",
                         help="per run, where registrations' CPU went by thread (gunicorn's main loop, the request "
