@@ -3,6 +3,7 @@
     python -m bench.intake_gunicorn --variant before=/tmp/before --variant after=. --rounds 2
     python -m bench.intake_gunicorn --config gthread:4x4 --connections 1000 --parents 6000
     python -m bench.intake_gunicorn --py-spy .local/intake-gunicorn/profile   # where the CPU goes, sampled
+    python -m bench.intake_gunicorn --threads-report   # registrations' CPU by thread: gunicorn, requests, Kafka
 
 `bench.intake_cpu` measures intake through Flask's test client, one request at a time: it leaves out gunicorn, the
 sockets, and what concurrent requests share (the producer's batches, the GIL). `bench.run` measures all of it, but
@@ -41,6 +42,7 @@ from bench.scenario import (
     wait_until_intake_ready,
     wait_until_registrations_knows,
 )
+from bench.shedding import THREADS_HEADER, registrations_threads, thread_report, threads_line
 from bench.stack import BenchStack, GunicornConfig, url, wait_http
 from bench.submissions import OfferAges, make_parents, plan_attempts, rekey, request_lines, write_request_file
 from bench.wrk import ensure_wrk, parse_wrk_output, read_records, run_submissions, submission_stats
@@ -110,6 +112,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cap-seconds", type=float, default=120)
     parser.add_argument("--service-env", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--py-spy", type=Path, help="sample one more run per variant with py-spy, write here")
+    parser.add_argument("--threads-report", action="store_true",
+                        help="registrations' CPU per answer by thread, user and system, context switches (as "
+                             "bench.shedding --threads-report)")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--folder", type=Path, default=FOLDER)
     return parser.parse_args(argv)
@@ -178,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     runtime = None
     measures: list[Measure] = []
+    threads_lines: list[str] = []
     try:
         env = stack.start()
         from shared.config import Settings
@@ -233,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                                         "-o", str(args.py_spy / f"{name}.folded")],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1)
+            master = stack.processes["registrations"].pid
+            threads_before = registrations_threads(master) if args.threads_report else {}
             meter = CpuMeter(stack.process_roots)
             meter.start()
             began = time.monotonic()
@@ -246,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
                 spy.wait(timeout=60)
             stats = submission_stats(read_records(folder / "surge"))
             report = parse_wrk_output(output)
+            if args.threads_report and round_number:
+                threads_lines.append(threads_line(f"{name}, round {round_number}", stats.answered, thread_report(
+                    threads_before, registrations_threads(master), stats.answered)))
+                print(threads_lines[-1], flush=True)
             stack.stop_process("registrations")
             if round_number == 0:
                 folded = args.py_spy / f"{name}.folded"
@@ -267,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER)
         for measure in measures:
             print(measure.line())
+        if threads_lines:
+            print("\nRegistrations' CPU by thread, from /proc/<pid>/task (ms per answer; switches per answer):\n")
+            print(THREADS_HEADER)
+            print("\n".join(threads_lines))
         return 0
     finally:
         if runtime is not None:

@@ -14,8 +14,17 @@ import pytest
 from bench.cpu import busy_ticks, parse_stat, tree_ticks
 from bench.report import replace_sections, sections
 from bench.scenario import LedgerStats, cache_reads, cache_share, mint_parent_tokens, reads_between
-from bench.shedding import HALF_OF_CAPACITY_RUNS, Capacity, RunResult, capacity_from, half_of_capacity_section
-from bench.shedding import ThreadTicks, parse_run, registrations_threads, thread_report
+from bench.shedding import (
+    HALF_OF_CAPACITY_RUNS,
+    Capacity,
+    RunResult,
+    ThreadTicks,
+    capacity_from,
+    half_of_capacity_section,
+    parse_run,
+    registrations_threads,
+    thread_report,
+)
 from bench.shedding import parse_args as shedding_args
 from bench.stack import GunicornConfig
 from bench.submissions import (
