@@ -44,10 +44,14 @@ class Runtime:
     def request_producer(self) -> Producer:
         """For a record sent while a request waits (intake): uncompressed. Such records mostly travel
         one per batch, which compression does not shrink but makes the sender pay for (~0.3 ms a
-        request, docs/PERFORMANCE.md "Intake tuning"); the relays' batches of thousands keep it."""
+        request, docs/PERFORMANCE.md "Intake tuning"); the relays' batches of thousands keep it.
+        Without kafka-python's own metrics: nothing reads them, and their sensors, recorded by the sender
+        thread for every produce request and response, cost it 0.05-0.15 ms a record in a process of its
+        own, where records travel one per batch (docs/PERFORMANCE.md, "Intake under gunicorn's threads")."""
         with self._producer_lock:
             if self._request_producer is None:
-                self._request_producer = Producer(self.settings, compression_type=None, batch_size=16_384)
+                self._request_producer = Producer(self.settings, compression_type=None, batch_size=16_384,
+                                                  metrics_enabled=False)
             return self._request_producer
 
     def readiness_checks(self) -> dict[str, Check]:
