@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from itertools import repeat
 
 from services.allocation.domain.model import Application, CampaignPolicy
 
@@ -194,19 +195,20 @@ class Drawer:
         """`lottery_number(seed, application_id, ticket_count)` for each pair."""
         if any(count < 1 for count in ticket_counts):
             raise ValueError("an application holds at least one ticket")
-        encoded = [application_id.encode("utf-8") for application_id in application_ids]
-        best = self._hmacs(encoded)
+        encoded = list(map(str.encode, application_ids))  # UTF-8
+        best = self.digests(encoded)
         most = max(ticket_counts, default=1)
-        if most == 1:
-            return best
-        suffixes = [f":{ticket}".encode() for ticket in range(most)]  # f"{id}:{ticket}" from the id's bytes
-        holders = [index for index, count in enumerate(ticket_counts) if count > 1]
-        extra = [(index, ticket) for index in holders for ticket in range(1, ticket_counts[index])]
-        numbers = self._hmacs([encoded[index] + suffixes[ticket] for index, ticket in extra])
-        for (index, _), number in zip(extra, numbers):
-            if number < best[index]:
-                best[index] = number
-        return best
+        if most > 1:
+            # Digests of equal length compare as bytes as their big-endian numbers do: only each
+            # application's best is read as a number.
+            suffixes = [f":{ticket}".encode() for ticket in range(most)]  # f"{id}:{ticket}" from the id's bytes
+            holders = [index for index, count in enumerate(ticket_counts) if count > 1]
+            extra = [(index, ticket) for index in holders for ticket in range(1, ticket_counts[index])]
+            digests = self.digests([encoded[index] + suffixes[ticket] for index, ticket in extra])
+            for (index, _), digest in zip(extra, digests):
+                if digest < best[index]:
+                    best[index] = digest
+        return list(map(int.from_bytes, best, repeat("big")))
 
     def digests(self, messages: list[bytes]) -> list[bytes]:
         """HMAC(seed, message) of each message: half the time of `hmac.digest`, which prepares the key anew
@@ -220,19 +222,6 @@ class Drawer:
             keyed.update(hashed.digest())
             digests.append(keyed.digest())
         return digests
-
-    def _hmacs(self, messages) -> list[int]:
-        """`digests`, each read as a number as it is made: one pass instead of two over a draw's messages."""
-        inner, outer, read = self._inner.copy, self._outer.copy, int.from_bytes
-        numbers = []
-        number = numbers.append
-        for message in messages:
-            hashed = inner()
-            hashed.update(message)
-            keyed = outer()
-            keyed.update(hashed.digest())
-            number(read(keyed.digest(), "big"))
-        return numbers
 
 
 def format_number(number: int) -> str:
