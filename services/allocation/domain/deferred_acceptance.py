@@ -51,10 +51,11 @@ class Matching:
         self.unsettled: int | None = None  # rule 2: the group to split when re-proposal did not settle
         mask, shift, count, at_turn = ranking.position_mask, ranking.shift, ranking.count, ranking.at_turn
         for offer, offer_seats in enumerate(seats):
-            for key in offer_seats.holders():
-                i = at_turn[(key >> shift) % count]
-                assigned[i] = offer
-                position[i] = key & mask
+            for holders in offer_seats.held:  # rather than `holders()`: no list made per offer
+                for key in holders:
+                    i = at_turn[(key >> shift) % count]
+                    assigned[i] = offer
+                    position[i] = key & mask
 
     def move(self, i: int, offer: int, position: int) -> None:
         self.assigned[i] = offer
@@ -105,7 +106,8 @@ def _propose(ranking: Ranking, seats: list[Seats]) -> list[list[int]]:
     # In the order of the entrants' ids: a fixed order keeps groups' outcomes independent of input order.
     # A list read from the front as it grows is the queue: iterating over it reaches what is appended during the
     # loop, in order, which costs less than a deque's popleft per proposal.
-    waiting = [first for first, length in zip(first_slot, lengths) if length]
+    # Every entrant `enter` makes has a choice; one without would have nothing to propose.
+    waiting = first_slot[:-1] if all(lengths) else [first for first, length in zip(first_slot, lengths) if length]
     queue = waiting.append
     for slot in waiting:
         key = flat_keys[slot]
