@@ -33,14 +33,7 @@ from deploy.local.run import (
     start_edge,
     threads_of,
 )
-from deploy.local.servers.nginx import (
-    ROOM_POLL_RETRY_S,
-    ROOM_RETRY_S,
-    SHED_BY,
-    SUBMISSION_RETRY_S,
-    far_polls_in_flight,
-    nginx_binary,
-)
+from deploy.local.servers.nginx import ROOM_POLL_RETRY_S, ROOM_RETRY_S, SHED_BY, SUBMISSION_RETRY_S, nginx_binary
 from services.registrations.domain.waiting_room import JoinBackoff, PollBudget, poll_backoff_jitter, refused_join_span
 from services.registrations.web.parents.waiting_room_fast import JOIN_BACKOFF, POLL_BACKOFF
 from shared.waiting import wait_until
@@ -49,7 +42,6 @@ from tests.support.servers import free_port, stop_process_groups
 OWN_503 = {"type": "urn:guichet:problem:upstream-own", "status": 503, "code": "upstream-own"}
 ROOM_BOUND = threads_of(WAITING_ROOM_GUNICORN_ENV, {})
 POLLS_BOUND = room_polls_in_flight(WAITING_ROOM_GUNICORN_ENV)
-DUE = {POLL_BACKOFF: "2"}  # a due family's poll (`poll_is_due`): it may take every place of the polls' bound
 INTAKE_BOUND = threads_of(SERVICE_GUNICORN_ENV["registrations"], {"GUICHET_WORKERS": "1"})
 
 
@@ -155,11 +147,10 @@ def fetch(url: str, method: str = "GET", body: bytes | None = None,
         return refused.code, dict(refused.headers), refused.read()
 
 
-def hold(pool: ThreadPoolExecutor, url: str, method: str, count: int, upstream: Upstream,
-         headers: dict[str, str] | None = None):
+def hold(pool: ThreadPoolExecutor, url: str, method: str, count: int, upstream: Upstream):
     """`count` requests held by the upstream (all received), their futures."""
     already = upstream.count()
-    held = [pool.submit(fetch, url, method, b"{}" if method != "GET" else None, headers) for _ in range(count)]
+    held = [pool.submit(fetch, url, method, b"{}" if method != "GET" else None) for _ in range(count)]
     wait_until(lambda: upstream.count() == already + count, timeout=20, interval=0.05,
                what=f"{count} requests held upstream (received: {upstream.received})")
     return held
@@ -204,7 +195,7 @@ def test_beyond_the_polls_bound_the_edge_refuses_polls_sooner_and_joins_pass(edg
     room = upstreams["room"]
     place = f"/waiting-rooms/{uuid.uuid4()}/place"
     with ThreadPoolExecutor(POLLS_BOUND + 4) as pool:
-        held = hold(pool, room_url + place, "GET", POLLS_BOUND, room, DUE)
+        held = hold(pool, room_url + place, "GET", POLLS_BOUND, room)
 
         assert_refused_by_the_edge(fetch(room_url + place, "GET"), "waiting-room-busy", ROOM_POLL_RETRY_S)
         assert_refused_by_the_edge(fetch(intake_url + place, "GET"), "waiting-room-busy", ROOM_POLL_RETRY_S)
@@ -223,7 +214,7 @@ def test_a_refused_poll_comes_back_no_sooner_than_the_backoff_the_room_gave_it(e
     intake_url, room_url, upstreams = edge
     place = f"/waiting-rooms/{uuid.uuid4()}/place"
     with ThreadPoolExecutor(POLLS_BOUND + ROOM_BOUND) as pool:
-        held = hold(pool, room_url + place, "GET", POLLS_BOUND, upstreams["room"], DUE)
+        held = hold(pool, room_url + place, "GET", POLLS_BOUND, upstreams["room"])
 
         far = [fetch(room_url + place, "GET", headers={POLL_BACKOFF: "48"}) for _ in range(40)]
         for answer in far:
@@ -271,34 +262,13 @@ def test_a_join_refused_again_at_the_edge_is_told_to_wait_longer(edge):
             assert_refused_by_the_edge(fetch(room_url + place, "PUT", headers={JOIN_BACKOFF: sent}),
                                        "waiting-room-busy", ROOM_RETRY_S)
         # a poll: its own bound and span, whatever it sends, and no Join-Backoff told
-        hold(pool, room_url + place, "GET", POLLS_BOUND, upstreams["room"], DUE)
+        hold(pool, room_url + place, "GET", POLLS_BOUND, upstreams["room"])
         poll = fetch(room_url + place, "GET", headers={JOIN_BACKOFF: "17"})
         assert_refused_by_the_edge(poll, "waiting-room-busy", ROOM_POLL_RETRY_S)
         assert JOIN_BACKOFF not in poll[1]
         assert upstreams["room"].count() == POLLS_BOUND + ROOM_BOUND
         upstreams["room"].release.set()
         assert [future.result()[0] for future in held] == [200] * ROOM_BOUND
-
-
-def test_far_families_polls_take_at_most_their_share_of_the_polls_bound_due_ones_all_of_it(edge):
-    """Refused, a due family's poll (Poll-Backoff 2) comes back within 2-3 s and a far one's (48) in about a minute:
-    far polls, and polls sending no Poll-Backoff, take at most their share of the places; due ones every place."""
-    _, room_url, upstreams = edge
-    room, place = upstreams["room"], f"/waiting-rooms/{uuid.uuid4()}/place"
-    share = far_polls_in_flight(POLLS_BOUND)
-    assert 0 < share < POLLS_BOUND
-    with ThreadPoolExecutor(POLLS_BOUND + 2) as pool:
-        held = hold(pool, room_url + place, "GET", share, room, {POLL_BACKOFF: "48"})
-
-        assert_refused_by_the_edge(fetch(room_url + place, "GET", headers={POLL_BACKOFF: "48"}), "waiting-room-busy",
-                                   (48, 48 + poll_backoff_jitter(48)))
-        assert_refused_by_the_edge(fetch(room_url + place, "GET"), "waiting-room-busy", ROOM_POLL_RETRY_S)
-        assert room.count() == share
-        held += hold(pool, room_url + place, "GET", POLLS_BOUND - share, room, DUE)  # the due take the rest
-        assert_refused_by_the_edge(fetch(room_url + place, "GET", headers=DUE), "waiting-room-busy", (2, 3))
-        assert room.count() == POLLS_BOUND
-        room.release.set()
-        assert [future.result()[0] for future in held] == [200] * POLLS_BOUND
 
 
 def test_the_edges_retry_after_is_drawn_per_refusal(edge):

@@ -50,12 +50,11 @@ def test_the_edge_bounds_the_rooms_requests_at_its_threads_on_every_port_that_re
     assert "limit_conn_zone $edge_waiting_room_counted zone=waiting_room_in_flight:1m;" in config
     # and one for its polls, counted apart (1 process x WAITING_ROOM_MAX_IN_FLIGHT 4)
     assert "limit_conn_zone $edge_waiting_room_polls_counted zone=waiting_room_polls_in_flight:1m;" in config
-    # and, of those, far families' polls at most 2 (the next test)
     assert re.search(r"location / \{\s+limit_conn waiting_room_in_flight 8;\s+limit_conn waiting_room_polls_in_flight 4;"
-                     r"\s+limit_conn waiting_room_polls_unfavoured_in_flight 2;\s+error_page 503 @waiting_room_busy;", room)
+                     r"\s+error_page 503 @waiting_room_busy;", room)
     assert re.search(r"location \^~ /waiting-rooms/ \{\s+limit_conn waiting_room_in_flight 8;\s+"
-                     r"limit_conn waiting_room_polls_in_flight 4;\s+limit_conn waiting_room_polls_unfavoured_in_flight 2;"
-                     r"\s+error_page 503 @waiting_room_busy;\s+proxy_pass http://waiting-room;", registrations)
+                     r"limit_conn waiting_room_polls_in_flight 4;\s+"
+                     r"error_page 503 @waiting_room_busy;\s+proxy_pass http://waiting-room;", registrations)
     # probes are never refused
     assert re.search(r"location = /readyz \{\s+proxy_pass http://waiting-room;\s+\}", room)
 
@@ -215,24 +214,3 @@ def test_a_join_refused_again_at_the_edge_waits_longer_by_the_rooms_rule(tmp_pat
                      r'default \$edge_waiting_room_retry_after;', config)
     assert told is not None
     assert "add_header Join-Backoff $edge_waiting_room_answered_backoff always;" in config
-
-
-def test_due_families_polls_may_take_every_place_of_the_polls_bound_far_ones_half(tmp_path):
-    """A poll whose Poll-Backoff says its family is due (`poll_is_due`: refused, it would come back within 2-3 s) is
-    counted only by the polls' bound; any other poll (a far family's, or one sending no or a garbled Poll-Backoff)
-    also by a counter of its own, at ROOM_FAR_POLLS_SHARE of it."""
-    from deploy.local.servers.nginx import ROOM_FAR_POLLS_SHARE
-    from services.registrations.domain.waiting_room import PollBudget, poll_is_due
-
-    config = make_run_edge(tmp_path)
-    block = config[config.index('map "$edge_waiting_room_polls_counted:$edge_waiting_room_polls_backoff" '
-                                '$edge_waiting_room_polls_unfavoured_counted {'):]
-    block = block[:block.index("}")]
-    spared = {int(seconds) for seconds in re.findall(r'^        "everyone:(\d+)" "";$', block, re.MULTILINE)}
-    longest = round(PollBudget().longest_seconds)
-    assert spared == {seconds for seconds in range(1, longest + 1) if poll_is_due(seconds)} == set(range(1, 6))
-    assert re.search(r'^        "~\^everyone:" everyone;\n        default "";$', block, re.MULTILINE)
-    assert not poll_is_due(None) and poll_is_due(PollBudget().refused_due_seconds)
-    assert ("limit_conn_zone $edge_waiting_room_polls_unfavoured_counted "
-            "zone=waiting_room_polls_unfavoured_in_flight:1m;") in config
-    assert f"limit_conn waiting_room_polls_unfavoured_in_flight {int(4 * ROOM_FAR_POLLS_SHARE)};" in config

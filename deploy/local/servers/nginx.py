@@ -26,13 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local.servers.base import LOOPBACK, ServerStartError
-from services.registrations.domain.waiting_room import (
-    JoinBackoff,
-    PollBudget,
-    poll_is_due,
-    refused_join_span,
-    refused_poll_span,
-)
+from services.registrations.domain.waiting_room import JoinBackoff, PollBudget, refused_join_span, refused_poll_span
 from services.registrations.web.parents.shedding import INTAKE_PATH, SHED_DETAIL
 from services.registrations.web.parents.waiting_room_fast import BUSY_DETAIL, JOIN_BACKOFF, PLACE_PATH, POLL_BACKOFF
 from shared.errors import PROBLEM_CONTENT_TYPE, ServiceUnavailable, problem_document
@@ -83,16 +77,6 @@ class EchoedBackoff:
 
 
 @dataclass(frozen=True)
-class FavouredShare:
-    """Of a bound apart whose requests send back a backoff (`EchoedBackoff`): those whose backoff `favoured(seconds)`
-    says may take every place of the bound, the others (and those sending none) at most `unfavoured_in_flight` of them.
-    The room's polls: a due family's poll refused comes back within 2-3 s, a far family's in about a minute, so the
-    places go first to the polls whose refusal would cost most."""
-    favoured: Callable[[int], bool]
-    unfavoured_in_flight: int
-
-
-@dataclass(frozen=True)
 class BoundApart:
     """Requests of `method` whose path matches `path` (an anchored regular expression, nginx's and Python's alike),
     counted by a bound of their own, `in_flight`, and told to come back after `retry_after` (first and last second)
@@ -105,7 +89,6 @@ class BoundApart:
     in_flight: int
     retry_after: tuple[int, int]
     echoed: EchoedBackoff | None = None
-    favoured: FavouredShare | None = None  # with `echoed`: who may take every place of `in_flight`
 
 
 @dataclass(frozen=True)
@@ -151,12 +134,6 @@ ROOM_POLL_RETRY_S = (2, 5)
 # refused poll, polls reached 2,338 a second against the room's budget of 100, and even nginx's own refusals waited
 # in the crowd's connections (p99 1.35 s).
 ROOM_POLL_BACKOFF = EchoedBackoff(POLL_BACKOFF, round(PollBudget().longest_seconds), refused_poll_span)
-# Far families' polls (and polls sending no Poll-Backoff) take at most this share of the polls' bound; due families'
-# (Poll-Backoff at most `PollBudget.due_backoff_seconds`) may take all of it. At the opening of 2026-12-05 16:31
-# (1,100 families a second, joins backing off), 71,000 of the 79,000 polls the edge refused came back within 6 s:
-# due families, refused again and again while far families' polls, which come back in a minute anyway, held the
-# places.
-ROOM_FAR_POLLS_SHARE = 0.5
 SUBMISSION_RETRY_S = (1, 3)  # an admitted family's submission, retried with the same key: soon
 # A family's poll, exactly as the room's fast path tells it from a join (web/parents/waiting_room_fast.py).
 ROOM_POLL_PATH = "^" + PLACE_PATH.pattern.replace("(", "").replace(")", "") + "$"
@@ -172,13 +149,7 @@ def waiting_room_shedding(in_flight: int, polls_in_flight: int) -> EdgeShedding:
     family refused here gets no arrival ticket (docs/registrations.md, "Shedding at the edge")."""
     return EdgeShedding(in_flight, "waiting-room-busy", BUSY_DETAIL, {"": ROOM_RETRY_S}, echoed=ROOM_JOIN_BACKOFF,
                         apart=BoundApart("polls", "GET", ROOM_POLL_PATH, polls_in_flight, ROOM_POLL_RETRY_S,
-                                         echoed=ROOM_POLL_BACKOFF,
-                                         favoured=FavouredShare(poll_is_due, far_polls_in_flight(polls_in_flight))))
-
-
-def far_polls_in_flight(polls_in_flight: int) -> int:
-    """Of the polls' bound, how many the polls of families whose place is not due may take (ROOM_FAR_POLLS_SHARE)."""
-    return max(1, int(polls_in_flight * ROOM_FAR_POLLS_SHARE))
+                                         echoed=ROOM_POLL_BACKOFF))
 
 
 def submissions_shedding(in_flight: int) -> EdgeShedding:
@@ -349,18 +320,6 @@ def _route_shedding_http(name: str, shedding: EdgeShedding) -> str:
                    else f"$edge_{ident}_{apart.name}_retry_after")
     echoed = ("" if apart.echoed is None else
               _echoed_backoff_http(f"edge_{ident}_{apart.name}", apart.echoed, apart.retry_after, apart.name))
-    if apart.favoured is not None:
-        assert apart.echoed is not None, "the favoured are told by the backoff they send back"
-        favoured = "\n".join(f'        "everyone:{seconds}" "";' for seconds in range(1, apart.echoed.longest + 1)
-                             if apart.favoured.favoured(seconds))
-        echoed += f"""
-    # ... of which those not favoured by the backoff they sent back (or sending none) at most {apart.favoured.unfavoured_in_flight}.
-    map "$edge_{ident}_{apart.name}_counted:$edge_{ident}_{apart.name}_backoff" $edge_{ident}_{apart.name}_unfavoured_counted {{
-{favoured}
-        "~^everyone:" everyone;
-        default "";
-    }}
-    limit_conn_zone $edge_{ident}_{apart.name}_unfavoured_counted zone={ident}_{apart.name}_unfavoured_in_flight:1m;"""
     others_retry = f"$edge_retry_{fallback[0]}_{fallback[1]}"
     if shedding.echoed is not None:
         others_retry = f"$edge_{ident}_others_retry_after"
@@ -447,9 +406,6 @@ def _bound(route: Route) -> str:
     apart = route.shedding.apart
     apart_line = ("" if apart is None else
                   f"\n            limit_conn {_ident(route.name)}_{apart.name}_in_flight {apart.in_flight};")
-    if apart is not None and apart.favoured is not None:
-        apart_line += (f"\n            limit_conn {_ident(route.name)}_{apart.name}_unfavoured_in_flight "
-                       f"{apart.favoured.unfavoured_in_flight};")
     return f"""
             limit_conn {_ident(route.name)}_in_flight {route.shedding.in_flight};{apart_line}
             error_page 503 @{_ident(route.name)}_busy;"""

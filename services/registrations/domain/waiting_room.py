@@ -173,9 +173,6 @@ class PollBudget:
     late_at_most_seconds: float = 1.0
     # A family whose place is released by its next poll, that poll refused as busy: it asks again this soon.
     refused_due_seconds: int = 2
-    # A poll whose Poll-Backoff is at most this is a due family's (its place comes within seconds): the edge keeps
-    # places for such polls (`poll_is_due`), since refused they come back within seconds, and far ones in a minute.
-    due_backoff_seconds: int = 5
 
 
 def poll_spread(waiting: int, budget: PollBudget) -> float:
@@ -223,13 +220,6 @@ def echoed_backoff(text: str | None, budget: PollBudget = PollBudget()) -> int |
     zero), at most the budget's longest interval; None for anything else (the refusal's own default then). The
     edge reads it by the same rule (deploy/local/servers/nginx.py)."""
     return echoed_seconds(text, math.ceil(budget.longest_seconds))
-
-
-def poll_is_due(backoff: int | None, budget: PollBudget = PollBudget()) -> bool:
-    """Whether a poll that sent back `backoff` (`echoed_backoff`; None: none) is a due family's: refused, it would
-    come back within seconds (`refused_poll_retry`), where a far family's comes back after about the budget's
-    interval. A poll that sends none is not."""
-    return backoff is not None and backoff <= budget.due_backoff_seconds
 
 
 def echoed_seconds(text: str | None, longest: int) -> int | None:
