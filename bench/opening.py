@@ -128,7 +128,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="start the crowd and the edge under `nice -n N` (negative: favoured by the kernel): a "
                              "diagnostic, never the default row. In production the crowd is the families' own "
                              "machines and the ingress has cores of its own; on the bench's 2 shared cores they wait "
-                             "for a CPU like the services, and their wait is in every latency")
+                             "for a CPU like the services, and their wait is in every latency. With the kernel's "
+                             "autogroup on (/proc/sys/kernel/sched_autogroup_enabled), a nice only weighs against "
+                             "the bench's own processes, not other sessions' work")
     parser.add_argument("--seconds", type=int, default=60, help="how long families arrive")
     parser.add_argument("--deadline", type=int, default=240, help="families still waiting then give up (s)")
     parser.add_argument("--poll-families", type=int, default=1000)
