@@ -359,6 +359,17 @@ def test_the_explanation_names_the_criteria_met_and_each_choices_cutoff(portal):
     assert "3975" in page  # the help channel, in the footer of every page
 
 
+def signed_in_at_the_waiting_page(url: str, oidc_provider, redis_url: str):
+    """A parent signed in to the portal, whose services are all the stand-in at `url`; the waiting page's path."""
+    settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
+                              oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
+                              **stand_in_for_every_service(url))
+    browser = create_app(settings).test_client()
+    callback, _ = provider_login(browser, "/connexion", oidc_provider.admin().create_account("parent"))
+    assert browser.get(callback).status_code == 302
+    return browser, "/campagnes/0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33/enfants/5d0e6a6c-7a8b-4c1d-9e2f-3a4b5c6d7e8f/attente"
+
+
 @pytest.fixture
 def busy_room():
     """Registrations' waiting room as a real HTTP server: its first join answered 503 waiting-room-busy."""
@@ -396,13 +407,7 @@ def busy_room():
 
 def test_a_busy_waiting_room_gives_the_family_its_place_back_after_retry_after(oidc_provider, redis_url, busy_room):
     url, joins, carried = busy_room
-    settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
-                              oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
-                              **stand_in_for_every_service(url))
-    browser = create_app(settings).test_client()
-    callback, _ = provider_login(browser, "/connexion", oidc_provider.admin().create_account("parent"))
-    assert browser.get(callback).status_code == 302
-    path = "/campagnes/0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33/enfants/5d0e6a6c-7a8b-4c1d-9e2f-3a4b5c6d7e8f/attente"
+    browser, path = signed_in_at_the_waiting_page(url, oidc_provider, redis_url)
 
     busy = browser.get(path)
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "3"
@@ -446,13 +451,7 @@ def test_the_waiting_page_carries_the_rooms_poll_backoff_both_ways(oidc_provider
     WAITING = {"state": "waiting", "position": 40, "ahead": 39, "waiting": 900, "pace_per_minute": 60.0,
                "estimated_wait_seconds": 2400, "poll_after_seconds": 9, "admission_token": None}
     with serving(Handler) as url:
-        settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
-                                  oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
-                                  **stand_in_for_every_service(url))
-        browser = create_app(settings).test_client()
-        callback, _ = provider_login(browser, "/connexion", oidc_provider.admin().create_account("parent"))
-        assert browser.get(callback).status_code == 302
-        path = "/campagnes/0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33/enfants/5d0e6a6c-7a8b-4c1d-9e2f-3a4b5c6d7e8f/attente"
+        browser, path = signed_in_at_the_waiting_page(url, oidc_provider, redis_url)
 
         page = browser.get(path)  # the join's backoff, for the script's first poll
         assert page.status_code == 200 and 'data-poll-backoff="12"' in page.text
@@ -498,13 +497,7 @@ def test_a_join_refused_at_the_edge_sends_back_its_join_backoff_with_the_next_jo
                                  "admission_token": None}, {"Retry-After": "9"})
 
     with serving(Handler) as url:
-        settings = PortalSettings(service_name="portal", redis_url=redis_url, oidc_issuer=oidc_provider.issuer,
-                                  oidc_client_secret=PORTAL_SECRET, secret_key="a-secret-from-the-platform",
-                                  **stand_in_for_every_service(url))
-        browser = create_app(settings).test_client()
-        callback, _ = provider_login(browser, "/connexion", oidc_provider.admin().create_account("parent"))
-        assert browser.get(callback).status_code == 302
-        path = "/campagnes/0b5c8f8e-4f3a-4d7e-9c59-6a0f8e2d1c33/enfants/5d0e6a6c-7a8b-4c1d-9e2f-3a4b5c6d7e8f/attente"
+        browser, path = signed_in_at_the_waiting_page(url, oidc_provider, redis_url)
 
         first = browser.get(path)
         assert first.status_code == 503 and first.headers["Retry-After"] == "17"
