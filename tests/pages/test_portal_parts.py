@@ -501,6 +501,9 @@ def test_a_join_refused_at_the_edge_sends_back_its_join_backoff_with_the_next_jo
 
         first = browser.get(path)
         assert first.status_code == 503 and first.headers["Retry-After"] == "17"
+        # refused without an arrival ticket: the page promises no kept place
+        assert "ordre d'arrivée est gardé" not in first.text
+        assert "vous n'avez pas encore de place dans la file" in first.text and "dans 17 secondes" in first.text
         second = browser.get(path)
         assert second.status_code == 503 and second.headers["Retry-After"] == "40"
         assert browser.get(path).status_code == 200

@@ -192,7 +192,10 @@ def wait(campaign_id, child_id):
             raise
         # The room answers as many families as it can at once: this page asks again after Retry-After.
         retry = error.retry_after or BUSY_RETRY_SECONDS
-        return render_template("parents/waiting.html", room=room, place=BUSY | {"poll_after": retry},
+        # Only a refusal that gave an arrival ticket (the room's processes) keeps the family's arrival order; the
+        # edge's keeps nothing, and the page must not say otherwise.
+        kept = bool(error.problem.get("arrival_ticket"))
+        return render_template("parents/waiting.html", room=room, place=BUSY | {"poll_after": retry, "kept": kept},
                                apply_url=apply_url, status_url=status_url, refresh=retry), 503, {
             "Retry-After": str(retry), "Cache-Control": "no-store"}
     if place["state"] == "admitted":

@@ -28,7 +28,8 @@ BUSY = ("This process answers as many joins and polls as it can: ask again after
         "(code waiting-room-busy, nothing read or written). A refused join carries an arrival ticket (header "
         "Arrival-Ticket, field arrival_ticket): send it back in the next join's Arrival-Ticket header to keep your "
         "arrival order. A refused poll that sent back the Poll-Backoff header of the last answer is told to come "
-        "back no sooner than that many seconds")
+        "back no sooner than that many seconds. A join refused by the edge in front (header Shed-By: edge) has no "
+        "arrival ticket and keeps no place: send back its Join-Backoff header with the next join")
 
 
 def answered(view: PlaceView) -> tuple[PlaceView, int, dict[str, str]]:

@@ -41,8 +41,10 @@ PLACE_PATH = re.compile(r"/waiting-rooms/([A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0
                         r"[A-Fa-f0-9]{12})/place")
 ENDPOINT = "/waiting-rooms/<uuid:campaign_id>/place"  # the metrics' label Flask gives the route
 PARENT = ("parent",)
-BUSY_DETAIL = "The waiting room is answering as many families as it can right now; your place is kept. Ask again " \
-              "after Retry-After."
+# Said by the room's processes and by the edge alike: the edge keeps no place for a join it refuses (no arrival
+# ticket), so the detail promises a place only to a family that has one.
+BUSY_DETAIL = "The waiting room is answering as many families as it can right now. Ask again after Retry-After: " \
+              "a family that has its place keeps it, a refused join sends back its arrival ticket if it got one."
 # A refused join comes back at the first second the process's join budget has room for (`JoinRetries`), its place
 # in arrival order kept by the arrival ticket it is given. A refused poll keeps its place: it comes back no sooner
 # than the room would have told that family (the Poll-Backoff its page sent back, `refused_poll_retry`), or, from a
