@@ -356,13 +356,22 @@ def test_registrations_threads_reads_every_thread_of_a_process_tree():
     import os
     import threading
 
+    import subprocess
+    import sys
+
     stop = threading.Event()
     waiting = threading.Thread(target=stop.wait)
     waiting.start()
+    # a child of this process stands for a gunicorn worker (other tests' servers may be children too)
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
+        own = {int(task) for task in os.listdir(f"/proc/{os.getpid()}/task")}
         found = registrations_threads(os.getpid())
     finally:
         stop.set()
         waiting.join()
+        worker.kill()
+        worker.wait()
     assert os.getpid() in found and waiting.native_id in found
-    assert {ticks.kind for ticks in found.values()} == {"master"}  # this process is the tree's root
+    assert {found[tid].kind for tid in own if tid in found} == {"master"}  # this process is the tree's root
+    assert found[worker.pid].kind == "main"  # a worker's own main thread
