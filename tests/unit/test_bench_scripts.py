@@ -354,10 +354,9 @@ def test_thread_report_splits_cpu_by_kind_of_thread_per_answer():
 
 def test_registrations_threads_reads_every_thread_of_a_process_tree():
     import os
-    import threading
-
     import subprocess
     import sys
+    import threading
 
     stop = threading.Event()
     waiting = threading.Thread(target=stop.wait)
