@@ -238,8 +238,7 @@ class OutboxRelay:
             events += count
         return positions
 
-    def run(self, idle_seconds: float | None = None, error_backoff_seconds: float = 1.0) -> None:
-        idle_seconds = self.idle_seconds if idle_seconds is None else idle_seconds
+    def run(self, error_backoff_seconds: float = 1.0) -> None:
         while not self._stopping.is_set():
             try:
                 published = self.publish_pending()
@@ -253,7 +252,7 @@ class OutboxRelay:
                 self._stopping.wait(error_backoff_seconds)
                 continue
             if published < self.batch_size:
-                self._stopping.wait(idle_seconds)
+                self._stopping.wait(self.idle_seconds)
 
     def stop(self) -> None:
         self._stopping.set()
