@@ -28,8 +28,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.cpu import CpuMeter
 from bench.report import ms
@@ -45,7 +48,15 @@ from bench.scenario import (
 from bench.shedding import THREADS_HEADER, registrations_threads, thread_report, threads_line
 from bench.stack import BenchStack, GunicornConfig, url, wait_http
 from bench.submissions import OfferAges, make_parents, plan_attempts, rekey, request_lines, write_request_file
-from bench.wrk import ensure_wrk, parse_wrk_output, read_records, run_submissions, submission_stats
+from bench.wrk import (
+    SubmissionStats,
+    WrkReport,
+    ensure_wrk,
+    parse_wrk_output,
+    read_records,
+    run_submissions,
+    submission_stats,
+)
 from deploy.local.servers import REPO
 
 FOLDER = REPO / ".local" / "intake-gunicorn"
@@ -156,8 +167,113 @@ def profile_summary(folded: Path, top: int = 45) -> str:
     return "\n".join(lines)
 
 
-def _interrupt(signum, frame):
+def interrupt(signum, frame):
     raise KeyboardInterrupt  # stop everything the bench started, as on Ctrl-C
+
+
+@dataclass
+class Crowd:
+    """The isolated stack's two open campaigns (a warm-up one and the measured one), and enough parents, their
+    households saved and their tokens minted, for every run: each run takes parents of its own."""
+    runtime: Any
+    settings: Any
+    warmup_campaign: Any
+    campaign: Any
+    parents: list
+    tokens: list[str]
+    rng: random.Random
+
+    def request_files(self, folder: Path, start: int, warmup_parents: int, parents: int) -> tuple[Path, Path]:
+        """A run's warm-up (each parent once, to the warm-up campaign) and surge (the surge bench's mix: 10 % retries
+        with the same key, 5 % double clicks) files, from parents `start` onwards."""
+        def requests(path: Path, chosen_campaign, first: int, count: int, retries: bool) -> Path:
+            plan = plan_attempts(count, self.rng) if retries else plan_attempts(count, self.rng, 0, 0)
+            offer_ids = {str(n): str(offer.id) for n, offer in enumerate(chosen_campaign.offers)}
+            lines = request_lines(rekey(plan, f"{path.parent.name}-{path.stem}"), self.parents[first:first + count],
+                                  self.tokens[first:first + count], str(chosen_campaign.id), offer_ids)
+            return write_request_file(path, lines)
+
+        folder.mkdir(parents=True, exist_ok=True)
+        return (requests(folder / "warmup.tsv", self.warmup_campaign, start, warmup_parents, retries=False),
+                requests(folder / "surge.tsv", self.campaign, start + warmup_parents, parents, retries=True))
+
+
+def prepare_crowd(stack: BenchStack, label: str, parents: int, seed: int) -> Crowd:
+    """Start the stack and the workers intake needs, publish the campaigns, save `parents` households and mint
+    their tokens, and wait until intake's guard is ready."""
+    env = stack.start()
+    from shared.config import Settings
+    from shared.runtime import Runtime
+
+    settings = Settings.from_env("bench", env)
+    runtime = Runtime(settings)
+    stack.start_worker("registrations")
+    stack.start_worker("campaigns")
+    warmup_campaign = publish_intake_campaign(runtime, f"{label} warm-up")
+    campaign = publish_intake_campaign(runtime, label)
+    for known in (warmup_campaign, campaign):
+        wait_until_registrations_knows(runtime, str(known.id))
+    rng = random.Random(seed)
+    slots = [OfferAges(str(n), a.min_age, a.max_age) for n, a in enumerate(offer_ages(campaign))]
+    everyone = make_parents(parents, slots, campaign.reference_date, campaign.max_choices, rng)
+    print(f"saving {len(everyone):,} households, minting tokens …", flush=True)
+    save_households(runtime, everyone)
+    tokens = mint_parent_tokens(settings, [parent.account for parent in everyone])
+    wait_until_intake_ready(runtime)
+    return Crowd(runtime, settings, warmup_campaign, campaign, everyone, tokens, rng)
+
+
+@contextmanager
+def intake_stack(folder: Path, label: str, parents: int, seed: int) -> Iterator[tuple[BenchStack, Crowd]]:
+    """The isolated stack with its crowd (prepare_crowd), stopped on the way out, SIGTERM included."""
+    stack = BenchStack(folder)
+    signal.signal(signal.SIGTERM, interrupt)
+    crowd = None
+    try:
+        crowd = prepare_crowd(stack, label, parents, seed)
+        yield stack, crowd
+    finally:
+        if crowd is not None:
+            crowd.runtime.close()
+        stack.close()
+
+
+@dataclass(frozen=True)
+class Driven:
+    """One measured surge: what wrk recorded, the cores each process tree took, and (if asked) the served
+    process's CPU by thread per answer."""
+    stats: SubmissionStats
+    report: WrkReport
+    cores: dict[str, float]
+    elapsed_s: float
+    by_thread: dict[str, float] | None
+
+    def cpu_s(self, *trees: str) -> float:
+        return sum(self.cores.get(tree, 0.0) for tree in trees) * self.elapsed_s
+
+
+def warm_up(wrk: str, base: str, warmup: Path, folder: Path, *, connections: int, threads: int, parents: int) -> None:
+    run_submissions(wrk, base, warmup, folder / "warmup", threads=threads, connections=min(connections, parents),
+                    cap_seconds=60, log=folder / "warmup.log")
+
+
+def drive_surge(stack: BenchStack, wrk: str, served: str, base: str, surge: Path, folder: Path, *, connections: int,
+                threads: int, cap_seconds: float, threads_report: bool) -> Driven:
+    """Send the surge file once with wrk; the CPU of every process tree of the stack over it from /proc, and the
+    served process's (gunicorn master `served`) by thread."""
+    master = stack.processes[served].pid
+    threads_before = registrations_threads(master) if threads_report else {}
+    meter = CpuMeter(stack.process_roots)
+    meter.start()
+    began = time.monotonic()
+    output = run_submissions(wrk, base, surge, folder / "surge", threads=threads, connections=connections,
+                             cap_seconds=cap_seconds, log=folder / "surge.log")
+    cores = meter.stop()
+    elapsed = time.monotonic() - began
+    stats = submission_stats(read_records(folder / "surge"))
+    by_thread = (thread_report(threads_before, registrations_threads(master), stats.answered)
+                 if threads_report else None)
+    return Driven(stats, parse_wrk_output(output), cores, elapsed, by_thread)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,57 +295,22 @@ def main(argv: list[str] | None = None) -> int:
     extra_env = dict(item.split("=", 1) for item in args.service_env)
     wrk = ensure_wrk()
     load_before = os.getloadavg()[0]
-    stack = BenchStack(args.folder)
-    signal.signal(signal.SIGTERM, _interrupt)
-    runtime = None
     measures: list[Measure] = []
     threads_lines: list[str] = []
-    try:
-        env = stack.start()
-        from shared.config import Settings
-        from shared.runtime import Runtime
-
-        settings = Settings.from_env("bench", env)
-        runtime = Runtime(settings)
-        stack.start_worker("registrations")
-        stack.start_worker("campaigns")
-        warmup_campaign = publish_intake_campaign(runtime, "intake-gunicorn warm-up")
-        campaign = publish_intake_campaign(runtime, "intake-gunicorn")
-        for known in (warmup_campaign, campaign):
-            wait_until_registrations_knows(runtime, str(known.id))
-
-        runs = [(r, name) for r in range(1, args.rounds + 1)
-                for name in (list(variants) if r % 2 else list(reversed(variants)))]
-        if args.py_spy:
-            runs += [(0, name) for name in variants]
-        rng = random.Random(args.seed)
-        slots = [OfferAges(str(n), a.min_age, a.max_age) for n, a in enumerate(offer_ages(campaign))]
-        per_run = args.parents + args.warmup_parents
-        everyone = make_parents(per_run * len(runs), slots, campaign.reference_date, campaign.max_choices, rng)
-        print(f"saving {len(everyone):,} households, minting tokens …", flush=True)
-        save_households(runtime, everyone)
-        tokens = mint_parent_tokens(settings, [parent.account for parent in everyone])
-        wait_until_intake_ready(runtime)
-
-        def requests(path: Path, chosen_campaign, start: int, count: int, retries: bool) -> Path:
-            plan = plan_attempts(count, rng) if retries else plan_attempts(count, rng, 0, 0)
-            offer_ids = {str(n): str(offer.id) for n, offer in enumerate(chosen_campaign.offers)}
-            lines = request_lines(rekey(plan, f"{path.parent.name}-{path.stem}"), everyone[start:start + count], tokens[start:start + count],
-                                  str(chosen_campaign.id), offer_ids)
-            return write_request_file(path, lines)
-
+    runs = [(r, name) for r in range(1, args.rounds + 1)
+            for name in (list(variants) if r % 2 else list(reversed(variants)))]
+    if args.py_spy:
+        runs += [(0, name) for name in variants]
+    per_run = args.parents + args.warmup_parents
+    with intake_stack(args.folder, "intake-gunicorn", per_run * len(runs), args.seed) as (stack, crowd):
         for index, (round_number, name) in enumerate(runs):
             folder = args.folder / f"{name.replace(' ', '-').replace(',', '')}-{round_number}"
-            folder.mkdir(parents=True, exist_ok=True)
-            start = index * per_run
-            warmup = requests(folder / "warmup.tsv", warmup_campaign, start, args.warmup_parents, retries=False)
-            surge = requests(folder / "surge.tsv", campaign, start + args.warmup_parents, args.parents, retries=True)
+            warmup, surge = crowd.request_files(folder, index * per_run, args.warmup_parents, args.parents)
             folder_of_code, config, variant_env = variants[name]
             base = start_registrations(stack, folder_of_code, config, {**extra_env, **variant_env})
             connections = own_connections.get(name.split(" ")[0], args.connections)
-            run_submissions(wrk, base, warmup, folder / "warmup", threads=args.threads,
-                            connections=min(connections, args.warmup_parents), cap_seconds=60,
-                            log=folder / "warmup.log")
+            warm_up(wrk, base, warmup, folder, connections=connections, threads=args.threads,
+                    parents=args.warmup_parents)
             spy = None
             if round_number == 0:
                 args.py_spy.mkdir(parents=True, exist_ok=True)
@@ -239,24 +320,15 @@ def main(argv: list[str] | None = None) -> int:
                                         "-o", str(args.py_spy / f"{name}.folded")],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1)
-            master = stack.processes["registrations"].pid
-            threads_before = registrations_threads(master) if args.threads_report else {}
-            meter = CpuMeter(stack.process_roots)
-            meter.start()
-            began = time.monotonic()
-            output = run_submissions(wrk, base, surge, folder / "surge", threads=args.threads,
-                                     connections=connections, cap_seconds=args.cap_seconds,
-                                     log=folder / "surge.log")
-            cores = meter.stop()
-            elapsed = time.monotonic() - began
+            driven = drive_surge(stack, wrk, "registrations", base, surge, folder, connections=connections,
+                                 threads=args.threads, cap_seconds=args.cap_seconds,
+                                 threads_report=args.threads_report and round_number > 0)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=60)
-            stats = submission_stats(read_records(folder / "surge"))
-            report = parse_wrk_output(output)
-            if args.threads_report and round_number:
-                threads_lines.append(threads_line(f"{name}, round {round_number}", stats.answered, thread_report(
-                    threads_before, registrations_threads(master), stats.answered)))
+            stats = driven.stats
+            if driven.by_thread is not None:
+                threads_lines.append(threads_line(f"{name}, round {round_number}", stats.answered, driven.by_thread))
                 print(threads_lines[-1], flush=True)
             stack.stop_process("registrations")
             if round_number == 0:
@@ -265,11 +337,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"py-spy {name}: {args.py_spy / name}.txt", flush=True)
                 continue
             measure = Measure(f"{name}, {connections} connections", round_number, stats.answered, stats.accepted, stats.span_s,
-                              cores.get("registrations", 0.0) * elapsed,
-                              sum(cores.get(tree, 0.0) for tree in STACK_TREES) * elapsed,
-                              cores.get("kafka", 0.0) * elapsed,
-                              cores.get("other", 0.0), stats.p50_ms, stats.p99_ms, stats.by_category,
-                              dict(report.socket_errors))
+                              driven.cpu_s("registrations"), driven.cpu_s(*STACK_TREES), driven.cpu_s("kafka"),
+                              driven.cores.get("other", 0.0), stats.p50_ms, stats.p99_ms, stats.by_category,
+                              dict(driven.report.socket_errors))
             measures.append(measure)
             print(measure.line(), flush=True)
 
@@ -284,10 +354,6 @@ def main(argv: list[str] | None = None) -> int:
             print(THREADS_HEADER)
             print("\n".join(threads_lines))
         return 0
-    finally:
-        if runtime is not None:
-            runtime.close()
-        stack.close()
 
 
 if __name__ == "__main__":

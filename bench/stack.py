@@ -225,10 +225,17 @@ class BenchStack:
 
     def start_hello(self, config: GunicornConfig) -> str:
         """bench/hello_app.py under the same gunicorn settings file and configuration."""
-        env = {**self.env, **config.env(), "GUICHET_BIND": f"127.0.0.1:{self.ports['hello']}"}
-        self._start("hello", [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "bench.hello_app:app"], env)
-        wait_http(f"{url(self.ports['hello'])}/healthz", what=f"hello (log: {self.logs / 'hello'}.log)")
-        return url(self.ports["hello"])
+        return self.start_app("hello", "bench.hello_app:app", config)
+
+    def start_app(self, name: str, app: str, config: GunicornConfig, extra_env: dict[str, str] | None = None) -> str:
+        """A bench WSGI app (`module:callable`) under the services' gunicorn settings file with `config`, on a port
+        of its own; returns its URL once /healthz answers."""
+        if name not in self.ports:
+            self.ports[name] = free_ports(1)[0]
+        env = {**self.env, **config.env(), **(extra_env or {}), "GUICHET_BIND": f"127.0.0.1:{self.ports[name]}"}
+        self._start(name, [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), app], env)
+        wait_http(f"{url(self.ports[name])}/healthz", what=f"{name} (log: {self.logs / name}.log)")
+        return url(self.ports[name])
 
     def process_roots(self) -> dict[str, int | None]:
         """The pid of each process tree of the bench: services, workers, and the three servers."""
