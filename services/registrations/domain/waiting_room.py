@@ -140,6 +140,29 @@ class PlaceReading:
     admitted_at: datetime | None
     joined_at: datetime | None
     waiting_total: int  # families not yet admitted
+    # For a family left waiting after the opening: how many families have been admitted in all, and the admissions'
+    # meter's tokens in hand (a fraction); None otherwise.
+    admitted_total: int | None = None
+    tokens_in_hand: float | None = None
+
+
+def paced_ahead(reading: PlaceReading) -> float | None:
+    """How many admissions the meter must give before this waiting family's (`poll_after`'s and `poll_backoff`'s
+    `ahead`, a fraction), or None when the family is not waiting. Not only the places to release before its own:
+    every family ahead of it not admitted yet needs a token of the meter first, and a family released while tokens
+    ran short (its place past the head, `position` 1) used to ask every second until one came its way (at the bench
+    openings of 2026-12-05 16:43-17:14, 15,000-25,000 of the polls the edge refused in a run were of families
+    within ten places of the head). Admissions are
+    counted in all, so `rank - admitted_total` never exceeds the families ahead not admitted yet: the family is told
+    to ask no later than its token, the pace holding and the families ahead taking theirs; the tokens in hand come
+    off that."""
+    if reading.rank is None or reading.admitted_at is not None:
+        return None
+    to_release = max(0, reading.rank - reading.released)
+    if reading.admitted_total is None or reading.tokens_in_hand is None:
+        return float(to_release)
+    to_admit = reading.rank - reading.admitted_total - reading.tokens_in_hand
+    return max(float(to_release), to_admit, 0.0)
 
 
 def place_state(reading: PlaceReading, room_phase: Phase, admission_window: timedelta, now: datetime) -> PlaceState:
@@ -180,28 +203,28 @@ def poll_spread(waiting: int, budget: PollBudget) -> float:
     return min(budget.longest_seconds, max(budget.shortest_seconds, waiting / max(budget.polls_per_second, 0.001)))
 
 
-def poll_after(ahead: int | None, waiting: int, pace_per_minute: float, budget: PollBudget = PollBudget(),
+def poll_after(ahead: float | None, waiting: int, pace_per_minute: float, budget: PollBudget = PollBudget(),
                rng: random.Random | None = None) -> int:
-    """Seconds until a family's page asks again. `ahead`: families admitted before it (None: not waiting). The
-    budget's interval, shortened by up to `jitter` at random (never beyond `longest`); but a family whose place is
-    released sooner, at the current pace, asks just after that (at least 1 s), within `late_at_most_seconds`: a
-    family that learns late submits late, and families admitted while the pace was high would then reach intake
-    together after the controller cut it (docs/registrations.md, "The polls' budget")."""
+    """Seconds until a family's page asks again. `ahead`: admissions before its own (`paced_ahead`, a fraction;
+    None: not waiting). The budget's interval, shortened by up to `jitter` at random (never beyond `longest`); but a
+    family whose admission comes sooner, at the current pace, asks just after that (at least 1 s), within
+    `late_at_most_seconds`: a family that learns late submits late, and families admitted while the pace was high
+    would then reach intake together after the controller cut it (docs/registrations.md, "The polls' budget")."""
     draw = rng or random
     interval = poll_spread(waiting, budget) * draw.uniform(1 - budget.jitter, 1)
     if ahead is not None:
-        due = 60 * (ahead + 1) / max(pace_per_minute, 0.001)  # when its place is released, at this pace
+        due = 60 * (ahead + 1) / max(pace_per_minute, 0.001)  # when its admission comes, at this pace
         if due < interval:
             interval = due + draw.uniform(0, min(due * budget.jitter, budget.late_at_most_seconds))
     return max(1, math.ceil(interval))
 
 
-def poll_backoff(ahead: int | None, waiting: int, pace_per_minute: float, poll_after_seconds: int,
+def poll_backoff(ahead: float | None, waiting: int, pace_per_minute: float, poll_after_seconds: int,
                  budget: PollBudget = PollBudget()) -> int:
     """Should a family's next poll (in `poll_after_seconds`) be refused as busy, the seconds it waits then: the
     soonest the room would tell it at that poll, the pace and the crowd holding — the budget's interval less its
-    jitter, or sooner when its place comes sooner (`poll_after`'s rules), `refused_due_seconds` when its place is
-    released by then. Its page sends it back with that poll: the edge, which cannot read the room, and a busy
+    jitter, or sooner when its admission comes sooner (`poll_after`'s rules), `refused_due_seconds` when it is due
+    by then. Its page sends it back with that poll: the edge, which cannot read the room, and a busy
     process both send a refused poll back no sooner than this (`refused_poll_retry`), so that refused polls do not
     come back as a storm while the family's place is far (at the opening of 2026-12-05 11:52, refused polls came
     back every 2-5 s: 2,338 polls a second against a budget of 100)."""

@@ -93,6 +93,8 @@ end
 
 -- Release the places the pace allows since the last reading (at most `burst`), then read the account's place
 -- ('' for none), recording its admission the first time it is read past the head and the admissions' meter has room.
+-- A family left waiting also learns how many families were admitted in all and the meter's tokens in hand (a
+-- fraction, as text): when the meter would have a token for it (domain.waiting_room.paced_ahead).
 local function read(account, now_ms, opening, pace, burst, ttl)
   local now = tonumber(now_ms)
   opening = tonumber(opening)
@@ -114,29 +116,34 @@ local function read(account, now_ms, opening, pace, burst, ttl)
       redis.call('PEXPIRE', KEYS[6], ttl)
     end
   end
-  if account == '' then return {-1, released, total, '', ''} end
+  if account == '' then return {-1, released, total, '', '', -1, ''} end
   local member = redis.call('HGET', KEYS[2], account)
-  if not member then return {-1, released, total, '', ''} end
+  if not member then return {-1, released, total, '', '', -1, ''} end
   local rank = redis.call('ZRANK', KEYS[1], member)
   local admitted = redis.call('HGET', KEYS[4], member)
-  if not admitted and now >= opening and rank < released then
+  local admitted_total, in_hand = -1, ''
+  if not admitted and now >= opening then
     -- Admissions are metered at the pace too (at most `burst` at once): a family that learns of its release late
     -- (its polls refused, the pace raised since its last answer) is admitted when the admissions of the moment
     -- leave room, so that families released while the pace was high never reach intake together after it fell.
-    local atick = tonumber(redis.call('HGET', KEYS[6], 'atick') or now)
-    local tokens = tonumber(redis.call('HGET', KEYS[6], 'atokens') or burst)
+    local meter = redis.call('HMGET', KEYS[6], 'atick', 'atokens')
+    local atick = tonumber(meter[1] or now)
+    local tokens = tonumber(meter[2] or burst)
     tokens = math.min(tonumber(burst), tokens + math.max(0, now - atick) * tonumber(pace) / 60000)
-    if tokens >= 1 then
-      tokens = tokens - 1
-      admitted = now_ms
-      redis.call('HSET', KEYS[4], member, admitted)
-      redis.call('ZADD', KEYS[5], now, member)
-      redis.call('PEXPIRE', KEYS[4], ttl)
-      redis.call('PEXPIRE', KEYS[5], ttl)
+    if rank < released then
+      if tokens >= 1 then
+        tokens = tokens - 1
+        admitted = now_ms
+        redis.call('HSET', KEYS[4], member, admitted)
+        redis.call('ZADD', KEYS[5], now, member)
+        redis.call('PEXPIRE', KEYS[4], ttl)
+        redis.call('PEXPIRE', KEYS[5], ttl)
+      end
+      redis.call('HSET', KEYS[6], 'atick', math.max(now, atick), 'atokens', tostring(tokens))
     end
-    redis.call('HSET', KEYS[6], 'atick', math.max(now, atick), 'atokens', tostring(tokens))
+    if not admitted then admitted_total, in_hand = redis.call('HLEN', KEYS[4]), tostring(tokens) end
   end
-  return {rank, released, total, admitted or '', redis.call('HGET', KEYS[3], member) or ''}
+  return {rank, released, total, admitted or '', redis.call('HGET', KEYS[3], member) or '', admitted_total, in_hand}
 end
 """
 
@@ -164,10 +171,12 @@ def _ttl_ms(expire_at: datetime, now: datetime) -> int:
 
 
 def _reading(answer: list) -> PlaceReading:
-    rank, released, total, admitted, joined = answer[:5]
+    rank, released, total, admitted, joined, admitted_total, tokens = answer[:7]
     return PlaceReading(rank=None if int(rank) < 0 else int(rank), released=int(released),
                         admitted_at=_instant(admitted), joined_at=_instant(joined),
-                        waiting_total=max(0, int(total) - int(released)))
+                        waiting_total=max(0, int(total) - int(released)),
+                        admitted_total=None if int(admitted_total) < 0 else int(admitted_total),
+                        tokens_in_hand=float(tokens) if tokens else None)
 
 
 def _instant(ms: str | bytes | None) -> datetime | None:
@@ -241,7 +250,7 @@ class RoomStore:
             keys=keys, args=[family_account, mode, repr(score), _ms(now), admission_window_ms,
                              _ttl_ms(expire_at, now), _ms(opens_at), repr(float(pace_per_minute)),
                              repr(float(burst)), repr(arrival), kept_ms])
-        return _reading(answer), _text(answer[5])
+        return _reading(answer), _text(answer[7])
 
     def pace(self, campaign_id: str) -> float | None:
         raw = self.redis.hget(self.keys(campaign_id)["room"], "pace")

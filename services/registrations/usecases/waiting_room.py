@@ -31,6 +31,7 @@ from services.registrations.domain.waiting_room import (
     commitment,
     estimated_wait,
     next_pace,
+    paced_ahead,
     percentile,
     phase,
     place_state,
@@ -211,19 +212,20 @@ class WaitingRooms:
         """What the family is told of the place the store read."""
         room_phase = phase(room, campaign.opens_at, campaign.closes_at, now)
         state = place_state(reading, room_phase, self.admission_window, now)
-        position = ahead = estimate = token = None
+        position = ahead = estimate = token = paced = None
         if state is PlaceState.WAITING:
             # released but not admitted yet: the admissions' meter had no room (store/waiting_room.py): next
             ahead = max(0, reading.rank - reading.released)
             position = ahead + 1
             estimate = int(estimated_wait(ahead, pace).total_seconds())
-            poll = poll_after(ahead, reading.waiting_total, pace, self.poll_budget, self.rng)
+            paced = paced_ahead(reading)  # asks when the meter has a token for it, not only when its place is released
+            poll = poll_after(paced, reading.waiting_total, pace, self.poll_budget, self.rng)
         elif state is PlaceState.PRE_QUEUE:
             poll = pre_queue_poll_after((campaign.opens_at - now).total_seconds(), reading.waiting_total,
                                         self.poll_budget, self.rng)
         else:
             poll = poll_after(None, reading.waiting_total, pace, self.poll_budget, self.rng)
-        backoff = poll_backoff(ahead, reading.waiting_total, pace, poll, self.poll_budget)
+        backoff = poll_backoff(paced, reading.waiting_total, pace, poll, self.poll_budget)
         if state is PlaceState.ADMITTED:
             expires = min(now + self.token_ttl, reading.admitted_at + self.admission_window)
             token = self.tokens().issue(family_account, str(campaign.campaign_id), expires)

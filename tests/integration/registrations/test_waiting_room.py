@@ -1,6 +1,7 @@
 """The waiting room against a real Redis: the pre-queue drawn at random from the committed seed, late arrivals
 in arrival order, one place per account, never an admission twice, never faster than the pace."""
 import hashlib
+import math
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -160,3 +161,48 @@ def test_families_learning_late_of_their_release_are_admitted_at_the_pace_of_the
     late = sorted(moment for moment in admitted.values() if moment >= late_start)
     for start in late:  # in any 5 s, at most 5 admissions + the burst of 2 s
         assert sum(1 for m in late if start <= m < start + timedelta(seconds=5)) <= 5 + 2
+
+
+def test_released_families_the_meter_has_no_token_for_ask_when_theirs_comes_and_are_admitted_then(redis_client):
+    """Sixty families released while none asks, their polls then at the same instant: the meter's burst admits
+    twenty, each of the others is told when its token comes (one every 100 ms at 600 a minute), not to ask every
+    second as every "next" family did, and asking then, is admitted then, at the pace."""
+    clock = MovableClock(OPENING + timedelta(minutes=1))
+    campaign = room_terms(OPENING, per_minute=600)  # ten a second, a burst of twenty
+    rooms = rooms_on(redis_client, clock, campaign)
+    families = [f"late-{n:02d}" for n in range(60)]
+    for family in families:
+        clock.advance(milliseconds=10)
+        rooms.join(family, campaign.campaign_id)
+    store, key = RoomStore(redis_client), str(campaign.campaign_id)
+    for _ in range(6):  # the room releases ten a second (twenty at most a reading); no family asks meanwhile
+        clock.advance(seconds=1)
+        released = store.read(key, None, clock(), OPENING, 600.0, 20.0, campaign.closes_at).released
+    assert released == 60
+    first = {family: rooms.place(family, campaign.campaign_id) for family in families}  # in arrival order, at once
+    waiting = [family for family in families if first[family].state is PlaceState.WAITING]
+    assert len(waiting) >= 30 and all(first[family].position == 1 for family in waiting)  # released: "next"
+    for line, family in enumerate(waiting):  # its token comes (line + 1) / 10 s from now: it asks just after that
+        token_comes = math.ceil((line + 1) / 10)  # (or at the budget's interval, 3 s with none left to release)
+        assert min(token_comes, 3) <= first[family].poll_after_seconds <= token_comes + 1
+    assert first[waiting[-1]].poll_after_seconds >= 3  # not every second, as every "next" family used to
+
+    asks_at = {family: clock() + timedelta(seconds=first[family].poll_after_seconds) for family in waiting}
+    polls, admitted_at = dict.fromkeys(waiting, 1), {}
+    start = clock()
+    while asks_at and clock() < start + timedelta(seconds=30):
+        clock.advance(milliseconds=100)
+        for family in [f for f, at in asks_at.items() if at <= clock()]:
+            view = rooms.place(family, campaign.campaign_id)
+            polls[family] += 1
+            if view.state is PlaceState.ADMITTED:
+                admitted_at[family] = view.admitted_at
+                del asks_at[family]
+            else:
+                asks_at[family] = clock() + timedelta(seconds=view.poll_after_seconds)
+    assert set(admitted_at) == set(waiting)
+    # asking every second, the 38 families would have asked 38 + 38 + 28 + 18 + 8 = 130 times
+    assert max(polls.values()) <= 3 and sum(polls.values()) <= 2.5 * len(waiting)
+    moments = sorted(admitted_at.values())
+    for since in moments:  # never ahead of the pace: in any 2 s at most 20 + the 2 s burst of 20
+        assert sum(1 for m in moments if since <= m < since + timedelta(seconds=2)) <= 20 + 20

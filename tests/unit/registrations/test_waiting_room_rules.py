@@ -15,6 +15,7 @@ from services.registrations.domain.waiting_room import (
     JoinRetries,
     PaceLimits,
     Phase,
+    PlaceReading,
     PollBudget,
     RoomTerms,
     TicketOutcome,
@@ -23,6 +24,7 @@ from services.registrations.domain.waiting_room import (
     echoed_backoff,
     estimated_wait,
     next_pace,
+    paced_ahead,
     percentile,
     phase,
     poll_after,
@@ -129,6 +131,50 @@ def test_a_family_whose_place_comes_sooner_asks_just_after_it_comes():
     assert min(later) >= 40 and max(later) <= 41
     assert min(poll_after(0, 20_000, 60_000, budget, rng) for _ in range(50)) == 1
     assert poll_after(10_000, 20_000, 600, budget, rng) <= 60  # far: the budget's interval
+
+
+def waiting_at(rank: int, released: int, admitted_total: int | None, tokens: float | None) -> PlaceReading:
+    return PlaceReading(rank=rank, released=released, admitted_at=None, joined_at=OPENING, waiting_total=20_000,
+                        admitted_total=admitted_total, tokens_in_hand=tokens)
+
+
+def test_a_released_family_the_meter_has_no_token_for_asks_when_its_token_comes():
+    # Released (rank 900 < 1,000 released), 600 admitted in all, 0.25 of a token in hand: at least 299.75
+    # admissions before its own (not every family ahead of it was admitted: some behind it may have been).
+    assert paced_ahead(waiting_at(900, 1_000, 600, 0.25)) == 299.75
+    rng, budget = random.Random(7), PollBudget(polls_per_second=100)
+    # at 600 a minute: its token comes in (299.75 + 1) / 10 = 30.1 s; it asks then (within a second), not every second
+    asks = [poll_after(paced_ahead(waiting_at(900, 1_000, 600, 0.25)), 20_000, 600, budget, rng) for _ in range(200)]
+    assert min(asks) >= 31 and max(asks) <= 32
+    # its first in the meter's line: the next token (0.75 of one to go, at 10 a second) — at least a second
+    assert paced_ahead(waiting_at(600, 1_000, 600, 0.25)) == 0.0
+    assert {poll_after(0.0, 20_000, 600, budget, rng) for _ in range(50)} == {1}
+    # families behind it admitted first (they asked first): never below nothing ahead
+    assert paced_ahead(waiting_at(10, 1_000, 600, 0.5)) == 0.0
+    # refused at its next poll (in 10 s), it waits what the room would have told it then: 30.1 - 10 s, rounded up
+    assert poll_backoff(299.75, 20_000, 600, 10, budget) == 21
+
+
+def test_a_family_not_released_yet_asks_when_its_place_or_its_token_comes_whichever_is_later():
+    # the place is further than the tokens: 500 to release, 400 + 500 - 2 admissions — a burst of tokens in hand
+    assert paced_ahead(waiting_at(1_500, 1_000, 1_100, 2.0)) == 500.0
+    assert paced_ahead(waiting_at(1_500, 1_000, 900, 20.0)) == 580.0  # the tokens short: 600 - 20
+    # a full burst in hand (as after the room was idle) brings the token forward by as much, never the release
+    assert paced_ahead(waiting_at(1_500, 1_000, 800, 600.0)) == 500.0
+    # the store gives no meter before the opening (the pre-queue) or for an admitted family
+    assert paced_ahead(waiting_at(1_500, 1_000, None, None)) == 500.0
+    admitted = PlaceReading(rank=3, released=10, admitted_at=OPENING, joined_at=OPENING, waiting_total=5)
+    assert paced_ahead(admitted) is None
+    assert paced_ahead(PlaceReading(None, 0, None, None, 0)) is None
+
+
+def test_with_the_pace_at_nothing_or_tiny_a_family_far_from_its_token_asks_at_the_budgets_interval():
+    rng, budget = random.Random(9), PollBudget(polls_per_second=100)
+    far = paced_ahead(waiting_at(900, 1_000, 600, 0.0))
+    for pace in (0.0, 1e-9, 0.5):
+        asks = {poll_after(far, 3_000, pace, budget, rng) for _ in range(100)}
+        assert asks <= set(range(24, 31))  # 3,000 waiting: 30 s, less up to a fifth
+        assert poll_backoff(far, 3_000, pace, 30, budget) == 24
 
 
 def test_a_refused_poll_waits_what_the_room_would_have_told_the_family_at_that_poll():
