@@ -58,6 +58,7 @@ class Run:
     served_cpu_s: float
     part_cpu_s: dict[str, float]  # STACK_PARTS' CPU seconds over the surge
     by_thread: dict[str, float]  # ms per answer: main, request, sender, user, system, switches
+    wrk_cpu_s: float
     other_cores: float
     p50_ms: float | None
     p99_ms: float | None
@@ -124,14 +125,14 @@ def run_from(row: str, round_number: int, driven: Driven, served: str, load_befo
     fine = stats.accepted + stats.replayed
     return Run(row, round_number, stats.answered, stats.accepted, stats.span_s, driven.cpu_s(served),
                {part: driven.cpu_s(part) for part in STACK_PARTS}, driven.by_thread or {},
-               driven.cores.get("other", 0.0), stats.p50_ms, stats.p99_ms, load_before, load_after,
+               driven.cpu_s("wrk"), driven.cores.get("other", 0.0), stats.p50_ms, stats.p99_ms, load_before, load_after,
                stats.answered - fine + sum(driven.report.socket_errors.values()))
 
 
 HEADER = ("| row | round | answers | answers/s | 202/s | 202/s × hello's answers/s | served CPU ms/answer | gunicorn main loop | "
           "request threads | kafka-python network thread | broker ms/202 | Redis ms/202 | PostgreSQL ms/202 | "
-          "registrations worker ms/202 | stack ms/202 | 202 p50 ms | 202 p99 ms | cores taken outside | load before → after | "
-          "not 202 |\n" + "|---" * 20 + "|")
+          "registrations worker ms/202 | stack ms/202 | wrk ms/answer | 202 p50 ms | 202 p99 ms | cores taken outside | load before → after | "
+          "not 202 |\n" + "|---" * 21 + "|")
 
 
 def hello_of(row: str) -> str:
@@ -154,6 +155,7 @@ def run_line(run: Run, hello_rate: float | None) -> str:
             f"{thread.get('main', float('nan')):.2f} | {thread.get('request', float('nan')):.2f} | "
             f"{thread.get('sender', float('nan')):.2f} | {run.part_ms('kafka'):.2f} | {run.part_ms('redis'):.2f} | "
             f"{run.part_ms('postgres'):.2f} | {run.part_ms('registrations-worker'):.2f} | {run.stack_ms:.2f} | "
+            f"{per(run.wrk_cpu_s, run.answered):.2f} | "
             f"{ms(run.p50_ms)} | {ms(run.p99_ms)} | {run.other_cores:.2f} | {run.load_before:.2f} → {run.load_after:.2f} | "
             f"{run.not_202} |")
 
