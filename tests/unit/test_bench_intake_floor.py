@@ -20,7 +20,7 @@ from shared.runtime import Runtime
 def a_run(row: str, round_number: int, answered: int, span_s: float, served_cpu_s: float = 3.0, **parts) -> Run:
     return Run(row, round_number, answered, answered, span_s, served_cpu_s,
                {"kafka": 0.0, "redis": 0.0, "postgres": 0.0, "registrations-worker": 0.0, **parts},
-               {"main": 0.1, "request": 1.2, "sender": 0.3}, 0.05, 0.2, 10.0, 30.0, 1.0, 2.0, 0)
+               {"main": 0.1, "request": 1.2, "sender": 0.3}, 0.2, 0.05, 10.0, 30.0, 1.0, 2.0, 0)
 
 
 def test_every_row_runs_by_default_under_bench_runs_best_configuration():
