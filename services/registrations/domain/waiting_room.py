@@ -154,8 +154,8 @@ def paced_ahead(reading: PlaceReading) -> float | None:
     openings of 2026-12-05 16:43-17:14, 15,000-25,000 of the polls the edge refused in a run were of families
     within ten places of the head). Admissions are
     counted in all, so `rank - admitted_total` never exceeds the families ahead not admitted yet: the family is told
-    to ask no later than its token, the pace holding and the families ahead taking theirs; the tokens in hand come
-    off that."""
+    to ask no later than its token, the pace holding and the families ahead asking on time (the tokens of those that
+    do not wait in the meter, up to its burst: the tokens in hand come off the count)."""
     if reading.rank is None or reading.admitted_at is not None:
         return None
     to_release = max(0, reading.rank - reading.released)
