@@ -3,7 +3,8 @@ work intake's fast path does for a submission, for `python -m bench.intake_floor
 
     FLOOR_LAYERS=redis,kafka,token gunicorn -c deploy/gunicorn.conf.py bench.floor_app:app
 
-Per `POST /applications`, with the layers named in FLOOR_LAYERS (in this order, as intake does them):
+Per `POST /applications`, with the layers named in FLOOR_LAYERS (in this order, as intake does them; "none": only
+the first):
 - always: the body read and parsed with the standard library's json (as intake's fast path reads it);
 - `token`: the bearer token verified by shared/auth's verifier, built as the services build it (RS256 with PyJWT,
   its cache of verified tokens included: the bench sends one fresh token per parent, as bench.run does);
@@ -65,9 +66,10 @@ return 1
 
 
 def parse_layers(text: str) -> frozenset[str]:
-    layers = frozenset(name.strip() for name in text.split(",") if name.strip())
+    """"redis,kafka,token", or "none": the body parsed and answered, gunicorn's and the WSGI call's floor."""
+    layers = frozenset(name.strip() for name in text.split(",") if name.strip()) - {"none"}
     unknown = layers - set(LAYERS)
-    if unknown or not layers:
+    if unknown or not text.strip():
         raise ValueError(f"FLOOR_LAYERS names {sorted(unknown) or 'nothing'}; expected some of {', '.join(LAYERS)}")
     if "kafka" in layers and "redis" not in layers:
         raise ValueError("the kafka layer comes on top of the redis one (FLOOR_LAYERS=redis,kafka)")
@@ -117,7 +119,7 @@ class FloorApp:
         self.producer = runtime.request_producer if runtime is not None and "kafka" in layers else None
         self.headers = cloudevent_headers("application.submitted", "floor")
         self.broker_timeout_s = broker_timeout_s
-        client = runtime.redis if runtime is not None else None
+        client = runtime.redis if runtime is not None and "redis" in layers else None
         self._enter = client.register_script(_ENTER) if client is not None else None
         self._acknowledged = client.register_script(_ACKNOWLEDGED) if client is not None else None
 

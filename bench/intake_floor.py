@@ -10,7 +10,8 @@ same gunicorn settings file and worker shape, on the same machine, in the same r
 started one after the other (alternated round by round, so that a shared machine's load falls on all of them):
 
 - `hello`: bench/hello_app.py (Flask: JSON body → 202), bench.run's baseline;
-- `wsgi-redis`: bench/floor_app.py, a plain WSGI callable: the body parsed, one EVALSHA of a script of intake's gate's
+- `wsgi`: bench/floor_app.py, a plain WSGI callable (no Flask): the body parsed and 202 answered, gunicorn's floor;
+- `wsgi-redis`: the same, then one EVALSHA of a script of intake's gate's
   shape, then a second after the "acknowledgement", through redis-py as the services configure it;
 - `wsgi-redis-kafka`: the same, plus a record of `application.submitted`'s shape sent with intake's own producer
   (`Runtime.request_producer`) and waited for (`send(...).get()`) between the two scripts;
@@ -42,7 +43,7 @@ from bench.wrk import ensure_wrk
 from deploy.local.servers import REPO
 
 FOLDER = REPO / ".local" / "intake-floor"
-FLOOR_LAYERS = {"wsgi-redis": "redis", "wsgi-redis-kafka": "redis,kafka", "wsgi-redis-kafka-token": "redis,kafka,token"}
+FLOOR_LAYERS = {"wsgi": "none", "wsgi-redis": "redis", "wsgi-redis-kafka": "redis,kafka", "wsgi-redis-kafka-token": "redis,kafka,token"}
 ROWS = ("hello", *FLOOR_LAYERS, "intake")
 # The stack's servers and the intake consumer: every row's CPU per 202 outside the served process.
 STACK_PARTS = ("kafka", "redis", "postgres", "registrations-worker")
@@ -93,7 +94,8 @@ def per(cpu_s: float, count: int) -> float:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS), help="rows to run (default: all, in order)")
+    parser.add_argument("--rows", nargs="+", choices=ROWS, default=[row for row in ROWS if row != "wsgi"],
+                        help="rows to run, in this order (default: all but the bare `wsgi`)")
     parser.add_argument("--configs", type=GunicornConfig.parse, nargs="+", default=[GunicornConfig.parse("gthread:2x8")],
                         help="gunicorn configurations, each run with every row (default gthread:2x8, bench.run's best)")
     parser.add_argument("--parents", type=int, default=3000, help="parents per measured run (default 3,000)")

@@ -25,7 +25,8 @@ def a_run(row: str, round_number: int, answered: int, span_s: float, served_cpu_
 
 def test_every_row_runs_by_default_under_bench_runs_best_configuration():
     args = parse_args([])
-    assert args.rows == list(ROWS) == ["hello", "wsgi-redis", "wsgi-redis-kafka", "wsgi-redis-kafka-token", "intake"]
+    assert args.rows == ["hello", "wsgi-redis", "wsgi-redis-kafka", "wsgi-redis-kafka-token", "intake"]
+    assert "wsgi" in ROWS  # the bare WSGI call, on demand
     assert args.configs == [GunicornConfig("gthread", 2, 8)]
     assert (args.connections, args.rounds) == (64, 2)
     with pytest.raises(SystemExit):
@@ -59,6 +60,7 @@ def test_a_row_is_compared_with_the_hello_world_of_its_round_and_configuration()
 
 def test_layers_are_named_and_kafka_needs_redis():
     assert parse_layers("redis,kafka,token") == {"redis", "kafka", "token"}
+    assert parse_layers("none") == frozenset()
     for wrong in ("", "flask", "kafka"):
         with pytest.raises(ValueError):
             parse_layers(wrong)
@@ -114,3 +116,17 @@ def test_the_redis_floor_answers_202_with_the_request_id_and_runs_both_scripts(f
     assert client.get("floor:arrival:c1") == "1"
     assert client.get("floor:record:key-1") == '{"status":202}'  # the second script, after the "acknowledgement"
     assert client.exists(f"floor:pending:key-1:{answer['application_id']}")
+
+
+def test_the_bare_floor_only_answers(floor_redis):
+    url, client = floor_redis
+    runtime = Runtime(Settings(service_name="test", redis_url=url))
+    app = FloorApp(parse_layers("none"), runtime)
+    body = json.dumps({"campaign_id": "c2", "child_id": "k2", "choices": ["o1"], "sworn_statement": True}).encode()
+    environ = {"PATH_INFO": "/applications", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)),
+               "wsgi.input": io.BytesIO(body), "HTTP_IDEMPOTENCY_KEY": "key-2", "HTTP_X_REQUEST_ID": "3"}
+    answered = {}
+    b"".join(app(environ, lambda status, headers: answered.update(status=status)))
+    runtime.close()
+    assert answered["status"] == "202 Accepted"
+    assert not list(client.scan_iter("floor:*"))  # no script ran
