@@ -132,9 +132,9 @@ def run_from(row: str, round_number: int, driven: Driven, served: str, load_befo
 
 
 HEADER = ("| row | round | answers | answers/s | 202/s | 202/s × hello's answers/s | served CPU ms/answer | gunicorn main loop | "
-          "request threads | kafka-python network thread | broker ms/202 | Redis ms/202 | PostgreSQL ms/202 | "
+          "request threads | kafka-python network thread | voluntary / involuntary switches/answer | broker ms/202 | Redis ms/202 | PostgreSQL ms/202 | "
           "registrations worker ms/202 | stack ms/202 | wrk ms/answer | 202 p50 ms | 202 p99 ms | cores taken outside | load before → after | "
-          "not 202 |\n" + "|---" * 21 + "|")
+          "not 202 |\n" + "|---" * 22 + "|")
 
 
 def hello_of(row: str) -> str:
@@ -155,7 +155,9 @@ def run_line(run: Run, hello_rate: float | None) -> str:
     thread = run.by_thread
     return (f"| {run.row} | {run.round} | {run.answered:,} | {run.rate:,.0f} | {run.accepted_rate:,.0f} | {times} | {run.served_ms:.2f} | "
             f"{thread.get('main', float('nan')):.2f} | {thread.get('request', float('nan')):.2f} | "
-            f"{thread.get('sender', float('nan')):.2f} | {run.part_ms('kafka'):.2f} | {run.part_ms('redis'):.2f} | "
+            f"{thread.get('sender', float('nan')):.2f} | "
+            f"{thread.get('voluntary', float('nan')):.1f} / {thread.get('involuntary', float('nan')):.1f} | "
+            f"{run.part_ms('kafka'):.2f} | {run.part_ms('redis'):.2f} | "
             f"{run.part_ms('postgres'):.2f} | {run.part_ms('registrations-worker'):.2f} | {run.stack_ms:.2f} | "
             f"{per(run.wrk_cpu_s, run.answered):.2f} | "
             f"{ms(run.p50_ms)} | {ms(run.p99_ms)} | {run.other_cores:.2f} | {run.load_before:.2f} → {run.load_after:.2f} | "

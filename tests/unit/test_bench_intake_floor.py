@@ -20,7 +20,7 @@ from shared.runtime import Runtime
 def a_run(row: str, round_number: int, answered: int, span_s: float, served_cpu_s: float = 3.0, **parts) -> Run:
     return Run(row, round_number, answered, answered, span_s, served_cpu_s,
                {"kafka": 0.0, "redis": 0.0, "postgres": 0.0, "registrations-worker": 0.0, **parts},
-               {"main": 0.1, "request": 1.2, "sender": 0.3}, 0.2, 0.05, 10.0, 30.0, 1.0, 2.0, 0)
+               {"main": 0.1, "request": 1.2, "sender": 0.3, "voluntary": 12.0, "involuntary": 4.5}, 0.2, 0.05, 10.0, 30.0, 1.0, 2.0, 0)
 
 
 def test_every_row_runs_by_default_under_bench_runs_best_configuration():
@@ -49,8 +49,9 @@ def test_a_row_is_compared_with_the_hello_world_of_its_round_and_configuration()
     line = run_line(runs[1], 4000.0)
     cells = [cell.strip() for cell in line.strip("|").split("|")]
     assert cells[:7] == ["intake", "1", "500", "500", "500", "0.12", "2.00"]
-    assert cells[10] == "0.50" and cells[14] == "2.50"  # broker per 202; the served process and the stack per 202
-    assert cells[15] == "0.40"  # wrk per answer
+    assert cells[10] == "12.0 / 4.5"  # context switches per answer
+    assert cells[11] == "0.50" and cells[15] == "2.50"  # broker per 202; the served process and the stack per 202
+    assert cells[16] == "0.40"  # wrk per answer
     summary = {line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")] for line in summary_lines(runs)}
     # Each round's own ratio (0.125 and 0.25), then the median of the two.
     assert summary["intake"][3] == "0.19"
