@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 
 import pytest
-import redis
 
 from bench.floor_app import FloorApp, enter_keys_and_args, parse_layers, submitted_record
 from bench.intake_floor import ROWS, Run, hello_of, parse_args, run_line, run_order, summary_lines
 from bench.stack import GunicornConfig
 from shared.config import Settings
-from shared.redis_client import make_redis
 from shared.runtime import Runtime
 
 
@@ -83,19 +80,9 @@ def test_the_record_has_application_submitted_s_fields_and_size():
 
 
 @pytest.fixture
-def floor_redis():
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        pytest.skip("REDIS_URL names no Redis (the local stack: .local/stack/stack.env)")
-    client = make_redis(Settings(service_name="test", redis_url=url))
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {url}")
-    yield url, client
-    for key in client.scan_iter("floor:*"):
-        client.delete(key)
-    client.close()
+def floor_redis(redis_url, redis_client):
+    """The tests' own Redis (tests/conftest.py: the local stack's, or one started for the run), emptied first."""
+    return redis_url, redis_client
 
 
 def test_the_redis_floor_answers_202_with_the_request_id_and_runs_both_scripts(floor_redis):
