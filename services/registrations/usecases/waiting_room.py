@@ -8,6 +8,7 @@ their latency, and intake's refusals counted as too slow (`domain.waiting_room.n
 """
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, replace
@@ -217,8 +218,9 @@ class WaitingRooms:
             # released but not admitted yet: the admissions' meter had no room (store/waiting_room.py): next
             ahead = max(0, reading.rank - reading.released)
             position = ahead + 1
-            estimate = int(estimated_wait(ahead, pace).total_seconds())
             paced = paced_ahead(reading)  # asks when the meter has a token for it, not only when its place is released
+            # The wait it is told is the same: a released family ("position 1") may still wait for its token.
+            estimate = int(estimated_wait(math.ceil(paced), pace).total_seconds())
             poll = poll_after(paced, reading.waiting_total, pace, self.poll_budget, self.rng)
         elif state is PlaceState.PRE_QUEUE:
             poll = pre_queue_poll_after((campaign.opens_at - now).total_seconds(), reading.waiting_total,

@@ -186,6 +186,11 @@ def test_released_families_the_meter_has_no_token_for_ask_when_theirs_comes_and_
         token_comes = math.ceil((line + 1) / 10)  # (or at the budget's interval, 3 s with none left to release)
         assert min(token_comes, 3) <= first[family].poll_after_seconds <= token_comes + 1
     assert first[waiting[-1]].poll_after_seconds >= 3  # not every second, as every "next" family used to
+    # and the wait each is shown is its token's, not the second every "next" family used to be shown
+    estimates = [first[family].estimated_wait_seconds for family in waiting]
+    assert estimates == sorted(estimates) and estimates[-1] >= 3
+    for line, family in enumerate(waiting):
+        assert abs(first[family].estimated_wait_seconds - math.ceil((line + 1) / 10)) <= 1
 
     asks_at = {family: clock() + timedelta(seconds=first[family].poll_after_seconds) for family in waiting}
     polls, admitted_at = dict.fromkeys(waiting, 1), {}
