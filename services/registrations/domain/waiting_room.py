@@ -146,7 +146,7 @@ class PlaceReading:
     tokens_in_hand: float | None = None
 
 
-def paced_ahead(reading: PlaceReading) -> float | None:
+def paced_ahead(reading: PlaceReading, burst: float | None = None) -> float | None:
     """How many admissions the meter must give before this waiting family's (`poll_after`'s and `poll_backoff`'s
     `ahead`, a fraction), or None when the family is not waiting. Not only the places to release before its own:
     every family ahead of it not admitted yet needs a token of the meter first, and a family released while tokens
@@ -160,6 +160,12 @@ def paced_ahead(reading: PlaceReading) -> float | None:
         return None
     to_release = max(0, reading.rank - reading.released)
     if reading.admitted_total is None or reading.tokens_in_hand is None:
+        return float(to_release)
+    if burst is not None and reading.tokens_in_hand >= max(1.0, burst - 1):
+        # The meter is about full (`burst`: what it holds): the families ahead are not taking their tokens (a poll
+        # refused at the edge and waiting its backoff, a closed tab), and what it gains beyond its burst is lost.
+        # Waiting for them would leave places unused (the quiet opening of 2026-12-05 20:53: 7 % fewer 202s than
+        # at 18:01 on a larger capacity, release → admission p50 8.9 → 23.1 s): ask when the place is released.
         return float(to_release)
     to_admit = reading.rank - reading.admitted_total - reading.tokens_in_hand
     return max(float(to_release), to_admit, 0.0)

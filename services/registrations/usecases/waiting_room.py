@@ -218,7 +218,7 @@ class WaitingRooms:
             # released but not admitted yet: the admissions' meter had no room (store/waiting_room.py): next
             ahead = max(0, reading.rank - reading.released)
             position = ahead + 1
-            paced = paced_ahead(reading)  # asks when the meter has a token for it, not only when its place is released
+            paced = paced_ahead(reading, self._burst(pace))  # asks when the meter has a token for it
             # The wait it is told is the same: a released family ("position 1") may still wait for its token.
             estimate = int(estimated_wait(math.ceil(paced), pace).total_seconds())
             poll = poll_after(paced, reading.waiting_total, pace, self.poll_budget, self.rng)

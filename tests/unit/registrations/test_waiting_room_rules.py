@@ -168,6 +168,18 @@ def test_a_family_not_released_yet_asks_when_its_place_or_its_token_comes_whiche
     assert paced_ahead(PlaceReading(None, 0, None, None, 0)) is None
 
 
+def test_a_released_family_does_not_wait_for_families_ahead_once_the_meter_is_about_full():
+    # 300 families ahead not admitted, but the meter holds 19.5 of its 20: those ahead are not taking their tokens
+    # (refused polls, closed tabs) and what the meter gains beyond 20 is lost: the family asks at its release
+    assert paced_ahead(waiting_at(900, 1_000, 600, 19.5), burst=20.0) == 0.0
+    assert paced_ahead(waiting_at(1_500, 1_000, 600, 19.5), burst=20.0) == 500.0  # not released yet: the release
+    # below that, it waits for its token as before (the burst changes nothing else)
+    assert paced_ahead(waiting_at(900, 1_000, 600, 18.5), burst=20.0) == 281.5
+    # a burst of one: a whole token in hand is full; less than one is not
+    assert paced_ahead(waiting_at(900, 1_000, 600, 1.0), burst=1.0) == 0.0
+    assert paced_ahead(waiting_at(900, 1_000, 600, 0.5), burst=1.0) == 299.5
+
+
 def test_with_the_pace_at_nothing_or_tiny_a_family_far_from_its_token_asks_at_the_budgets_interval():
     rng, budget = random.Random(9), PollBudget(polls_per_second=100)
     far = paced_ahead(waiting_at(900, 1_000, 600, 0.0))
