@@ -168,16 +168,19 @@ def test_a_family_not_released_yet_asks_when_its_place_or_its_token_comes_whiche
     assert paced_ahead(PlaceReading(None, 0, None, None, 0)) is None
 
 
-def test_a_released_family_does_not_wait_for_families_ahead_once_the_meter_is_about_full():
+def test_a_family_waits_for_the_families_ahead_at_most_two_bursts_and_not_at_all_once_the_meter_is_full():
     # 300 families ahead not admitted, but the meter holds 19.5 of its 20: those ahead are not taking their tokens
     # (refused polls, closed tabs) and what the meter gains beyond 20 is lost: the family asks at its release
     assert paced_ahead(waiting_at(900, 1_000, 600, 19.5), burst=20.0) == 0.0
     assert paced_ahead(waiting_at(1_500, 1_000, 600, 19.5), burst=20.0) == 500.0  # not released yet: the release
-    # below that, it waits for its token as before (the burst changes nothing else)
-    assert paced_ahead(waiting_at(900, 1_000, 600, 18.5), burst=20.0) == 281.5
+    # below that, it waits for its token, but never more than two bursts past its release for the families ahead
+    assert paced_ahead(waiting_at(900, 1_000, 600, 18.5), burst=20.0) == 40.0
+    assert paced_ahead(waiting_at(900, 1_000, 880, 0.5), burst=20.0) == 19.5  # within the bound: its token
+    assert paced_ahead(waiting_at(900, 1_000, 600, 18.5)) == 281.5  # no burst given: no bound
+    assert paced_ahead(waiting_at(1_500, 1_000, 600, 0.0), burst=20.0) == 540.0  # not released: release + 2 bursts
     # a burst of one: a whole token in hand is full; less than one is not
     assert paced_ahead(waiting_at(900, 1_000, 600, 1.0), burst=1.0) == 0.0
-    assert paced_ahead(waiting_at(900, 1_000, 600, 0.5), burst=1.0) == 299.5
+    assert paced_ahead(waiting_at(900, 1_000, 600, 0.5), burst=1.0) == 2.0
 
 
 def test_with_the_pace_at_nothing_or_tiny_a_family_far_from_its_token_asks_at_the_budgets_interval():
